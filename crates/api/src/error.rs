@@ -1,0 +1,165 @@
+//! The one place store, query and request errors become HTTP statuses and Elasticsearch's
+//! error body: `{"error": {"root_cause": […], "type", "reason", …}, "status"}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use logfleet_ingest::BulkError;
+use logfleet_query::QueryError;
+use logfleet_store::{DocumentError, StoreError};
+use serde_json::{Map, Value, json};
+
+use crate::response::json_response;
+
+/// An error as Elasticsearch reports it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `type`.
+    pub kind: String,
+    /// `reason`.
+    pub reason: String,
+    /// `caused_by`.
+    pub caused_by: Option<(String, String)>,
+    /// Extra fields of the error object (`index`, `resource.id`…).
+    pub extra: Map<String, Value>,
+}
+
+impl ApiError {
+    /// An error with no extra fields.
+    pub fn new(status: StatusCode, kind: &str, reason: impl Into<String>) -> ApiError {
+        ApiError { status, kind: kind.to_owned(), reason: reason.into(), caused_by: None, extra: Map::new() }
+    }
+
+    /// 400 `illegal_argument_exception`.
+    pub fn illegal_argument(reason: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "illegal_argument_exception", reason)
+    }
+
+    /// 400 `parsing_exception`.
+    pub fn parsing(reason: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "parsing_exception", reason)
+    }
+
+    /// 404 `index_not_found_exception` for `index`.
+    pub fn index_not_found(index: &str) -> ApiError {
+        let mut error = ApiError::new(StatusCode::NOT_FOUND, "index_not_found_exception", format!("no such index [{index}]"));
+        error.extra.insert("resource.type".into(), json!("index_or_alias"));
+        error.extra.insert("resource.id".into(), json!(index));
+        error.extra.insert("index_uuid".into(), json!("_na_"));
+        error.extra.insert("index".into(), json!(index));
+        error
+    }
+
+    /// Adds an extra field.
+    pub fn with(mut self, key: &str, value: Value) -> ApiError {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    /// The error object (what goes under `"error"`, and in bulk items).
+    pub fn to_error_object(&self) -> Value {
+        let mut cause = Map::new();
+        cause.insert("type".into(), json!(self.kind));
+        cause.insert("reason".into(), json!(self.reason));
+        for (key, value) in &self.extra {
+            cause.insert(key.clone(), value.clone());
+        }
+        let mut object = cause.clone();
+        object.insert("root_cause".into(), Value::Array(vec![Value::Object(cause)]));
+        if let Some((kind, reason)) = &self.caused_by {
+            object.insert("caused_by".into(), json!({"type": kind, "reason": reason}));
+        }
+        // `root_cause` first, as Elasticsearch orders it.
+        let mut ordered = Map::new();
+        if let Some(root) = object.remove("root_cause") {
+            ordered.insert("root_cause".into(), root);
+        }
+        ordered.extend(object);
+        Value::Object(ordered)
+    }
+
+    /// The compact form used in `_bulk` items: no `root_cause`.
+    pub fn to_item_error(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("type".into(), json!(self.kind));
+        object.insert("reason".into(), json!(self.reason));
+        for (key, value) in &self.extra {
+            object.insert(key.clone(), value.clone());
+        }
+        if let Some((kind, reason)) = &self.caused_by {
+            object.insert("caused_by".into(), json!({"type": kind, "reason": reason}));
+        }
+        Value::Object(object)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.to_error_object(), "status": self.status.as_u16()});
+        json_response(self.status, &body)
+    }
+}
+
+impl From<BulkError> for ApiError {
+    fn from(error: BulkError) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason)
+    }
+}
+
+impl From<DocumentError> for ApiError {
+    fn from(error: DocumentError) -> ApiError {
+        let mut api_error = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);
+        api_error.caused_by = error.caused_by.map(|(kind, reason)| (kind.to_owned(), reason));
+        api_error
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::IndexNotFound(name) => ApiError::index_not_found(&name),
+            StoreError::AlreadyExists(name) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "resource_already_exists_exception",
+                format!("index [{name}] already exists"),
+            )
+            .with("index", json!(name)),
+            StoreError::InvalidIndexName { name, reason } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_index_name_exception",
+                format!("Invalid index name [{name}], {reason}"),
+            )
+            .with("index", json!(name))
+            .with("index_uuid", json!("_na_")),
+            StoreError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
+            StoreError::Mapping(error) => ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason),
+            StoreError::Document(error) => error.into(),
+            StoreError::Closed => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node_closed_exception", "node is shutting down"),
+            internal @ (StoreError::Engine(_) | StoreError::Io { .. } | StoreError::Corrupt { .. }) => {
+                // Details stay in the server log; clients get a stable, non-revealing message.
+                tracing::error!(error = %internal, "internal store error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "internal storage error, see the server log")
+            }
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> ApiError {
+        match error {
+            QueryError::Parsing(reason) => ApiError::parsing(reason),
+            QueryError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
+            QueryError::SearchPhase(reason) => {
+                let mut api_error = ApiError::new(StatusCode::BAD_REQUEST, "search_phase_execution_exception", "all shards failed");
+                api_error.caused_by = Some(("illegal_argument_exception".into(), reason));
+                api_error.with("phase", json!("query")).with("grouped", json!(true))
+            }
+            QueryError::Store(error) => error.into(),
+            QueryError::Engine(error) => {
+                tracing::error!(%error, "search failed in the index engine");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "search_phase_execution_exception", "search failed, see the server log")
+            }
+        }
+    }
+}

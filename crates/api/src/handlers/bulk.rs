@@ -1,0 +1,167 @@
+//! `_bulk`.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use logfleet_ingest::{BulkAction, parse_bulk};
+use logfleet_store::{DocumentOp, PreparedWrite, WriteRequest};
+use serde_json::{Map, Value, json};
+
+use super::write::{apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document};
+use crate::AppState;
+use crate::body::read_body;
+use crate::error::ApiError;
+use crate::params::{self, Params};
+use crate::response::ok;
+
+const PARAMETERS: &[&str] = &[
+    "refresh", "pipeline", "routing", "wait_for_active_shards", "require_alias", "require_data_stream",
+    "_source", "_source_includes", "_source_excludes", "list_executed_pipelines", "include_source_on_error",
+];
+
+/// `POST /_bulk`.
+pub async fn bulk(state: State<AppState>, query: Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    run_bulk(state, None, query, headers, body).await
+}
+
+/// `POST /{index}/_bulk`.
+pub async fn bulk_index(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    query: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    run_bulk(state, Some(index), query, headers, body).await
+}
+
+/// Where an item stands before the store answers.
+enum Slot {
+    Failed { action: BulkAction, index: String, id: Option<String>, error: ApiError },
+    Prepared { action: BulkAction, id: Option<String>, position: usize },
+}
+
+async fn run_bulk(
+    State(state): State<AppState>,
+    default_index: Option<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    params::check(&params, "/_bulk", PARAMETERS)?;
+    let refresh = params::refresh(&params)?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let pipeline = pipeline_param(&params).map(str::to_owned);
+    // Decoding and mapping are CPU work proportional to the body: keep them off the
+    // threads that serve connections.
+    let prepare_state = state.clone();
+    let (slots, prepared) = tokio::task::spawn_blocking(move || {
+        prepare_items(&prepare_state, &body, default_index.as_deref(), pipeline.as_deref())
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "bulk preparation was interrupted"))??;
+    let outcomes = state.store.execute(prepared).await?;
+    let max_seq = outcomes.iter().filter_map(|outcome| outcome.as_ref().ok()).map(|outcome| outcome.seq).max();
+    let forced_refresh = apply_refresh(&state, refresh, max_seq).await?;
+    let mut outcomes: Vec<Option<_>> = outcomes.into_iter().map(Some).collect();
+    let mut errors = false;
+    let mut items = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let (action, item) = match slot {
+            Slot::Failed { action, index, id, error } => {
+                errors = true;
+                (action, failed_item(&index, id.as_deref(), &error))
+            }
+            Slot::Prepared { action, id, position } => match outcomes.get_mut(position).and_then(Option::take) {
+                Some(Ok(outcome)) => {
+                    let mut body = outcome_body(&outcome);
+                    if forced_refresh && refresh == params::Refresh::Immediate {
+                        body.insert("forced_refresh".into(), json!(true));
+                    }
+                    body.insert("status".into(), json!(outcome_status(&outcome).as_u16()));
+                    (action, Value::Object(body))
+                }
+                Some(Err(failure)) => {
+                    errors = true;
+                    let error = failure_to_error(failure);
+                    let index = error.extra.get("index").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    (action, failed_item(&index, id.as_deref(), &error))
+                }
+                None => {
+                    errors = true;
+                    let error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "missing outcome");
+                    (action, failed_item("", None, &error))
+                }
+            },
+        };
+        let mut wrapper = Map::new();
+        wrapper.insert(action.as_str().to_owned(), item);
+        items.push(Value::Object(wrapper));
+    }
+    Ok(ok(&json!({
+        "took": started.elapsed().as_millis() as u64,
+        "errors": errors,
+        "items": items,
+    })))
+}
+
+fn failed_item(index: &str, id: Option<&str>, error: &ApiError) -> Value {
+    json!({
+        "_index": index,
+        "_id": id,
+        "status": error.status.as_u16(),
+        "error": error.to_item_error(),
+    })
+}
+
+fn prepare_items(
+    state: &AppState,
+    body: &[u8],
+    default_index: Option<&str>,
+    pipeline: Option<&str>,
+) -> Result<(Vec<Slot>, Vec<PreparedWrite>), ApiError> {
+    let items = parse_bulk(body, default_index, pipeline)?;
+    let mut slots = Vec::with_capacity(items.len());
+    let mut prepared = Vec::with_capacity(items.len());
+    for item in items {
+        let action = item.action;
+        if let Some(error) = item.error {
+            let error = ApiError::new(
+                StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+                error.kind,
+                error.reason,
+            );
+            slots.push(Slot::Failed { action, index: item.index, id: item.id, error });
+            continue;
+        }
+        let result = match action {
+            BulkAction::Index | BulkAction::Create => {
+                let op = if action == BulkAction::Create { DocumentOp::Create } else { DocumentOp::Index };
+                let source = item.source.unwrap_or_default();
+                prepare_document(state, &item.index, op, item.id.clone(), source, item.pipeline.as_deref())
+            }
+            BulkAction::Delete => {
+                let id = item.id.clone().unwrap_or_default();
+                state
+                    .store
+                    .prepare(WriteRequest::Delete { target: item.index.clone(), id })
+                    .map_err(ApiError::from)
+            }
+            BulkAction::Update => Err(ApiError::illegal_argument(
+                "the [update] bulk action is not supported; send the whole document with [index]",
+            )),
+        };
+        match result {
+            Ok(write) => {
+                slots.push(Slot::Prepared { action, id: item.id, position: prepared.len() });
+                prepared.push(write);
+            }
+            Err(error) => slots.push(Slot::Failed { action, index: item.index, id: item.id, error }),
+        }
+    }
+    Ok((slots, prepared))
+}

@@ -1,0 +1,211 @@
+//! `_cat` APIs: aligned text for people (`?v` for headers), JSON for programs
+//! (`?format=json`), `?h=` to choose columns, `?s=` to sort, `?bytes=` for size units.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use logfleet_store::{IndexStats, format_epoch_millis};
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::params::{self, Params};
+use crate::response::ok;
+
+const PARAMETERS: &[&str] = &["format", "v", "h", "s", "bytes", "help", "health", "pri", "expand_wildcards", "local", "time", "include_unloaded_segments"];
+
+const INDEX_COLUMNS: &[&str] = &[
+    "health", "status", "index", "uuid", "pri", "rep", "docs.count", "docs.deleted", "store.size", "pri.store.size", "dataset.size",
+];
+const DEFAULT_INDEX_COLUMNS: usize = 10;
+const HEALTH_COLUMNS: &[&str] = &[
+    "epoch", "timestamp", "cluster", "status", "node.total", "node.data", "shards", "pri", "relo",
+    "init", "unassign", "pending_tasks", "max_task_wait_time", "active_shards_percent",
+];
+
+/// `GET /_cat/indices`.
+pub async fn indices_all(state: State<AppState>, params: Query<Params>) -> Result<Response, ApiError> {
+    cat_indices(state, None, params)
+}
+
+/// `GET /_cat/indices/{index}`.
+pub async fn indices(state: State<AppState>, Path(index): Path<String>, params: Query<Params>) -> Result<Response, ApiError> {
+    cat_indices(state, Some(index), params)
+}
+
+fn cat_indices(State(state): State<AppState>, index: Option<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params::check(&params, "/_cat/indices", PARAMETERS)?;
+    let mut stats = state.store.index_stats();
+    if let Some(expression) = &index {
+        let shards = state.store.resolve(expression, false)?;
+        stats.retain(|row| shards.iter().any(|shard| shard.index == row.index));
+    }
+    let bytes_unit = params.get("bytes").cloned();
+    let rows: Vec<Vec<(String, String)>> = stats
+        .iter()
+        .map(|row| index_row(row, bytes_unit.as_deref()))
+        .collect();
+    render(rows, INDEX_COLUMNS, DEFAULT_INDEX_COLUMNS, &params)
+}
+
+fn index_row(row: &IndexStats, bytes_unit: Option<&str>) -> Vec<(String, String)> {
+    let size = format_bytes(row.store_bytes, bytes_unit);
+    vec![
+        ("health".into(), "green".into()),
+        ("status".into(), "open".into()),
+        ("index".into(), row.index.clone()),
+        ("uuid".into(), row.uuid.clone()),
+        ("pri".into(), "1".into()),
+        ("rep".into(), "0".into()),
+        ("docs.count".into(), row.docs_count.to_string()),
+        ("docs.deleted".into(), row.docs_deleted.to_string()),
+        ("store.size".into(), size.clone()),
+        ("pri.store.size".into(), size.clone()),
+        ("dataset.size".into(), size),
+        ("creation.date".into(), row.creation_date_ms.to_string()),
+        ("creation.date.string".into(), format_epoch_millis(row.creation_date_ms)),
+    ]
+}
+
+/// `GET /_cat/health`.
+pub async fn health(State(state): State<AppState>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params::check(&params, "/_cat/health", PARAMETERS)?;
+    let shards = state.store.index_stats().len().to_string();
+    let now = logfleet_store::now_millis();
+    let row = vec![
+        ("epoch".into(), (now / 1000).to_string()),
+        ("timestamp".into(), format_epoch_millis(now)[11..19].to_owned()),
+        ("cluster".into(), state.config.cluster_name.clone()),
+        ("status".into(), "green".into()),
+        ("node.total".into(), "1".into()),
+        ("node.data".into(), "1".into()),
+        ("shards".into(), shards.clone()),
+        ("pri".into(), shards),
+        ("relo".into(), "0".into()),
+        ("init".into(), "0".into()),
+        ("unassign".into(), "0".into()),
+        ("pending_tasks".into(), "0".into()),
+        ("max_task_wait_time".into(), "-".into()),
+        ("active_shards_percent".into(), "100.0%".into()),
+    ];
+    render(vec![row], HEALTH_COLUMNS, HEALTH_COLUMNS.len(), &params)
+}
+
+/// Elasticsearch's human-readable sizes (`5.2kb`), or a fixed unit from `?bytes=`.
+fn format_bytes(bytes: u64, unit: Option<&str>) -> String {
+    let divisor = match unit {
+        Some("b") => return bytes.to_string(),
+        Some("kb") => 1u64 << 10,
+        Some("mb") => 1 << 20,
+        Some("gb") => 1 << 30,
+        Some("tb") => 1 << 40,
+        _ => {
+            let units = [("tb", 1u64 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10)];
+            for (name, size) in units {
+                if bytes >= size {
+                    let value = bytes as f64 / size as f64;
+                    return format!("{}{name}", trim_float(value));
+                }
+            }
+            return format!("{bytes}b");
+        }
+    };
+    (bytes / divisor).to_string()
+}
+
+fn trim_float(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+fn render(
+    mut rows: Vec<Vec<(String, String)>>,
+    known_columns: &[&str],
+    default_count: usize,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let columns: Vec<String> = match params.get("h") {
+        Some(selection) => selection.split(',').map(|column| column.trim().to_owned()).collect(),
+        None => known_columns[..default_count.min(known_columns.len())].iter().map(|column| (*column).to_owned()).collect(),
+    };
+    let value_of = |row: &Vec<(String, String)>, column: &str| {
+        row.iter().find(|(name, _)| name == column).map(|(_, value)| value.clone())
+    };
+    for column in &columns {
+        if rows.first().is_some_and(|row| value_of(row, column).is_none()) {
+            return Err(ApiError::illegal_argument(format!("header [{column}] is not supported")));
+        }
+    }
+    if let Some(sort) = params.get("s") {
+        let keys: Vec<(String, bool)> = sort
+            .split(',')
+            .map(|key| match key.split_once(':') {
+                Some((name, direction)) => (name.to_owned(), direction == "desc"),
+                None => (key.to_owned(), false),
+            })
+            .collect();
+        rows.sort_by(|left, right| {
+            for (key, descending) in &keys {
+                let (left_value, right_value) = (value_of(left, key).unwrap_or_default(), value_of(right, key).unwrap_or_default());
+                let ordering = match (left_value.parse::<f64>(), right_value.parse::<f64>()) {
+                    (Ok(left_number), Ok(right_number)) => left_number.partial_cmp(&right_number).unwrap_or(std::cmp::Ordering::Equal),
+                    _ => left_value.cmp(&right_value),
+                };
+                let ordering = if *descending { ordering.reverse() } else { ordering };
+                if ordering.is_ne() {
+                    return ordering;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+    }
+    if params.get("format").map(String::as_str) == Some("json") {
+        let array: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                let object: Map<String, Value> = columns
+                    .iter()
+                    .map(|column| (column.clone(), Value::String(value_of(row, column).unwrap_or_default())))
+                    .collect();
+                Value::Object(object)
+            })
+            .collect();
+        return Ok(ok(&Value::Array(array)));
+    }
+    let with_header = params::flag(params, "v")?;
+    let mut table: Vec<Vec<String>> = Vec::new();
+    if with_header {
+        table.push(columns.clone());
+    }
+    for row in &rows {
+        table.push(columns.iter().map(|column| value_of(row, column).unwrap_or_default()).collect());
+    }
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|index| table.iter().map(|line| line[index].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for line in table {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(cells.join(" ").trim_end());
+        text.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=UTF-8"))], text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_elasticsearch() {
+        assert_eq!(format_bytes(500, None), "500b");
+        assert_eq!(format_bytes(5324, None), "5.2kb");
+        assert_eq!(format_bytes(1 << 20, None), "1mb");
+        assert_eq!(format_bytes(5324, Some("b")), "5324");
+        assert_eq!(format_bytes(5324, Some("kb")), "5");
+    }
+}

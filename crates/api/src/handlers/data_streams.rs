@@ -1,0 +1,124 @@
+//! `_data_stream` and its lifecycle (retention).
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use logfleet_store::DataStreamInfo;
+use serde_json::{Value, json};
+
+use super::write::check_index_name;
+use crate::AppState;
+use crate::body::{parse_json, read_body};
+use crate::error::ApiError;
+use crate::response::ok;
+
+fn render(stream: &DataStreamInfo) -> Value {
+    let indices: Vec<Value> = stream
+        .indices
+        .iter()
+        .map(|(name, uuid)| json!({"index_name": name, "index_uuid": uuid, "prefer_ilm": false, "managed_by": "Data stream lifecycle"}))
+        .collect();
+    let mut lifecycle = json!({"enabled": true});
+    if let Some((retention, _)) = &stream.retention {
+        lifecycle["data_retention"] = json!(retention);
+    }
+    json!({
+        "name": stream.name,
+        "timestamp_field": {"name": "@timestamp"},
+        "indices": indices,
+        "generation": stream.generation,
+        "status": "GREEN",
+        "template": stream.template.clone().unwrap_or_else(|| "logs".to_owned()),
+        "lifecycle": lifecycle,
+        "next_generation_managed_by": "Data stream lifecycle",
+        "prefer_ilm": false,
+        "hidden": false,
+        "system": false,
+        "allow_custom_routing": false,
+        "replicated": false,
+        "rollover_on_write": false,
+    })
+}
+
+fn find(state: &AppState, pattern: &str) -> Result<Vec<DataStreamInfo>, ApiError> {
+    let streams = state.store.data_streams(pattern);
+    if streams.is_empty() && !pattern.contains('*') {
+        return Err(ApiError::index_not_found(pattern));
+    }
+    Ok(streams)
+}
+
+/// `GET /_data_stream`.
+pub async fn get_all(State(state): State<AppState>) -> Response {
+    let streams: Vec<Value> = state.store.data_streams("*").iter().map(render).collect();
+    ok(&json!({"data_streams": streams}))
+}
+
+/// `GET /_data_stream/{name}`.
+pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let streams: Vec<Value> = find(&state, &name)?.iter().map(render).collect();
+    Ok(ok(&json!({"data_streams": streams})))
+}
+
+/// `PUT /_data_stream/{name}`.
+pub async fn create(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    check_index_name(&name)?;
+    state.store.create_data_stream(&name)?;
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+/// `DELETE /_data_stream/{name}`.
+pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    for stream in find(&state, &name)? {
+        state.store.delete_target(&stream.name).await?;
+    }
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+/// `PUT /_data_stream/{name}/_lifecycle` with `{"data_retention": "7d"}`.
+pub async fn put_lifecycle(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
+    let retention = match body.get("data_retention") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(retention)) => Some(retention.clone()),
+        Some(other) => return Err(ApiError::illegal_argument(format!("[data_retention] must be a time value such as 7d, found [{other}]"))),
+    };
+    if let Some(Value::Object(object)) = Some(&body) {
+        for key in object.keys() {
+            if key != "data_retention" && key != "enabled" && key != "downsampling" {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "x_content_parse_exception", format!("[data_stream_lifecycle] unknown field [{key}]")));
+            }
+        }
+    }
+    for stream in find(&state, &name)? {
+        state.store.set_retention(&stream.name, retention.clone())?;
+    }
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+/// `GET /_data_stream/{name}/_lifecycle`.
+pub async fn get_lifecycle(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let streams: Vec<Value> = find(&state, &name)?
+        .iter()
+        .map(|stream| {
+            let mut lifecycle = json!({"enabled": true});
+            if let Some((retention, source)) = &stream.retention {
+                lifecycle["data_retention"] = json!(retention);
+                lifecycle["effective_retention"] = json!(retention);
+                lifecycle["retention_determined_by"] = json!(source);
+            }
+            json!({"name": stream.name, "lifecycle": lifecycle})
+        })
+        .collect();
+    Ok(ok(&json!({"data_streams": streams})))
+}
+
+/// `DELETE /_data_stream/{name}/_lifecycle`: back to keeping data (or the configured rule).
+pub async fn delete_lifecycle(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    for stream in find(&state, &name)? {
+        state.store.set_retention(&stream.name, None)?;
+    }
+    Ok(ok(&json!({"acknowledged": true})))
+}

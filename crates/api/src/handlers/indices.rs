@@ -1,0 +1,175 @@
+//! Index management: create, get, exists, delete, mappings, refresh.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use logfleet_store::TargetKind;
+use serde_json::{Map, Value, json};
+
+use super::write::check_index_name;
+use crate::AppState;
+use crate::body::{parse_json, read_body};
+use crate::error::ApiError;
+use crate::params::{self, Params};
+use crate::response::ok;
+
+const RESOLVE_PARAMETERS: &[&str] = &[
+    "ignore_unavailable", "allow_no_indices", "expand_wildcards", "local", "include_defaults",
+    "flat_settings", "features",
+];
+
+fn ignore_unavailable(params: &Params) -> Result<bool, ApiError> {
+    params::flag(params, "ignore_unavailable")
+}
+
+/// `PUT /{index}`.
+pub async fn create(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}"), &["wait_for_active_shards", "include_type_name"])?;
+    check_index_name(&index)?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
+    if !body.is_object() {
+        return Err(ApiError::parsing("request body must be an object"));
+    }
+    state.store.create_index(&index, &body)?;
+    Ok(ok(&json!({"acknowledged": true, "shards_acknowledged": true, "index": index})))
+}
+
+/// `DELETE /{index}`: a comma list of names; wildcards are refused as
+/// `action.destructive_requires_name` does by default.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
+    let names: Vec<&str> = index.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
+    if names.iter().any(|name| name.contains('*') || *name == "_all") {
+        return Err(ApiError::illegal_argument(
+            "Wildcard expressions or all indices are not allowed",
+        ));
+    }
+    let ignore = ignore_unavailable(&params)?;
+    for name in &names {
+        if !ignore && state.store.resolve_targets(name, false).is_err() {
+            return Err(ApiError::index_not_found(name));
+        }
+    }
+    for name in names {
+        match state.store.delete_target(name).await {
+            Ok(()) => {}
+            Err(logfleet_store::StoreError::IndexNotFound(_)) if ignore => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+/// `HEAD /{index}`.
+pub async fn exists(State(state): State<AppState>, Path(index): Path<String>) -> Response {
+    match state.store.resolve_targets(&index, false) {
+        Ok(targets) if !targets.is_empty() => StatusCode::OK.into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /{index}`.
+pub async fn get(State(state): State<AppState>, Path(index): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
+    let targets = state.store.resolve_targets(&index, ignore_unavailable(&params)?)?;
+    let stats = state.store.index_stats();
+    let mut body = Map::new();
+    for (name, kind, mapping, indices) in targets {
+        let concrete = if kind == TargetKind::Index { vec![name.clone()] } else { indices };
+        for concrete_name in concrete {
+            let uuid = stats.iter().find(|row| row.index == concrete_name).map(|row| row.uuid.clone()).unwrap_or_default();
+            let creation = stats.iter().find(|row| row.index == concrete_name).map_or(0, |row| row.creation_date_ms);
+            let mut entry = Map::new();
+            entry.insert("aliases".into(), json!({}));
+            entry.insert("mappings".into(), mapping.to_es_json());
+            entry.insert(
+                "settings".into(),
+                json!({"index": {
+                    "number_of_shards": "1",
+                    "number_of_replicas": "0",
+                    "uuid": uuid,
+                    "creation_date": creation.to_string(),
+                    "provided_name": concrete_name,
+                    "mapping": {"total_fields": {"limit": mapping.total_fields_limit.to_string()}},
+                    "hidden": (kind == TargetKind::DataStream).to_string(),
+                    "version": {"created": "8521000"},
+                }}),
+            );
+            if kind == TargetKind::DataStream {
+                entry.insert("data_stream".into(), json!(name));
+            }
+            body.insert(concrete_name, Value::Object(entry));
+        }
+    }
+    Ok(ok(&Value::Object(body)))
+}
+
+/// `GET /_mapping`.
+pub async fn get_mapping_all(state: State<AppState>, params: Query<Params>) -> Result<Response, ApiError> {
+    mapping_for(state, "_all".to_owned(), params).await
+}
+
+/// `GET /{index}/_mapping`.
+pub async fn get_mapping(state: State<AppState>, Path(index): Path<String>, params: Query<Params>) -> Result<Response, ApiError> {
+    mapping_for(state, index, params).await
+}
+
+async fn mapping_for(State(state): State<AppState>, index: String, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}/_mapping"), RESOLVE_PARAMETERS)?;
+    let targets = state.store.resolve_targets(&index, ignore_unavailable(&params)?)?;
+    let mut body = Map::new();
+    for (name, kind, mapping, indices) in targets {
+        let concrete = if kind == TargetKind::Index { vec![name] } else { indices };
+        for concrete_name in concrete {
+            body.insert(concrete_name, json!({"mappings": mapping.to_es_json()}));
+        }
+    }
+    Ok(ok(&Value::Object(body)))
+}
+
+/// `PUT /{index}/_mapping`.
+pub async fn put_mapping(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}/_mapping"), RESOLVE_PARAMETERS)?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "action_request_validation_exception", "Validation Failed: 1: mapping source is empty;"))?;
+    let targets = state.store.resolve_targets(&index, false)?;
+    for (name, _, _, _) in targets {
+        state.store.put_mapping(&name, &body)?;
+    }
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+/// `POST /_refresh`.
+pub async fn refresh_all(state: State<AppState>) -> Result<Response, ApiError> {
+    refresh(state, "_all").await
+}
+
+/// `POST /{index}/_refresh`.
+pub async fn refresh_index(state: State<AppState>, Path(index): Path<String>) -> Result<Response, ApiError> {
+    refresh(state, &index).await
+}
+
+async fn refresh(State(state): State<AppState>, index: &str) -> Result<Response, ApiError> {
+    let shards = state.store.resolve(index, false)?.len();
+    state.store.refresh().await?;
+    Ok(ok(&json!({"_shards": {"total": shards, "successful": shards, "failed": 0}})))
+}

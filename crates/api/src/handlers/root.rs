@@ -1,0 +1,36 @@
+//! `GET /`: who we are, in Elasticsearch's words.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::response::ok;
+use crate::{AppState, ELASTICSEARCH_VERSION};
+
+/// `GET /`.
+pub async fn info(State(state): State<AppState>) -> Response {
+    let config = &state.config;
+    ok(&json!({
+        "name": config.node_name,
+        "cluster_name": config.cluster_name,
+        "cluster_uuid": config.cluster_uuid,
+        "version": {
+            "number": ELASTICSEARCH_VERSION,
+            "build_flavor": "default",
+            "build_type": "logfleet",
+            "build_hash": env!("CARGO_PKG_VERSION"),
+            "build_date": "2026-11-26T00:00:00.000Z",
+            "build_snapshot": false,
+            "lucene_version": "9.12.0",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0",
+        },
+        "tagline": "You Know, for Search",
+    }))
+}
+
+/// `HEAD /`.
+pub async fn head() -> Response {
+    StatusCode::OK.into_response()
+}

@@ -1,0 +1,129 @@
+//! Logfleet's Elasticsearch-compatible HTTP API, at the root path.
+//!
+//! Handlers are thin: they read and limit the body ([`body`]), decode parameters, call the
+//! ingest/pipeline/store/query crates and render Elasticsearch's response shapes. Every
+//! error goes through [`ApiError`], whose conversions are the single mapping from the other
+//! crates' errors to HTTP statuses and Elasticsearch's error bodies. A middleware adds
+//! `X-Elastic-Product: Elasticsearch` to every response.
+
+mod body;
+mod error;
+mod handlers;
+mod params;
+mod response;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use logfleet_pipeline::Pipeline;
+use logfleet_store::Store;
+use serde_json::json;
+
+pub use error::ApiError;
+pub use response::PRODUCT_HEADER;
+
+/// Elasticsearch's default `http.max_content_length`.
+pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 100 * 1024 * 1024;
+/// The Elasticsearch version Logfleet reports, which decides the official clients' behaviour.
+pub const ELASTICSEARCH_VERSION: &str = "8.17.0";
+
+/// Settings of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// `cluster_name` in `GET /`.
+    pub cluster_name: String,
+    /// Node `name` in `GET /`.
+    pub node_name: String,
+    /// `cluster_uuid` in `GET /`.
+    pub cluster_uuid: String,
+    /// Largest accepted request body, after decompression.
+    pub max_content_length: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            cluster_name: "logfleet".to_owned(),
+            node_name: "logfleet".to_owned(),
+            cluster_uuid: "_na_".to_owned(),
+            max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
+        }
+    }
+}
+
+/// What handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The ingest pipeline for data streams.
+    pub pipeline: Arc<Pipeline>,
+    /// Settings.
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// State over `store` with the default data stream pipeline.
+    pub fn new(store: Store, config: ApiConfig) -> AppState {
+        AppState { store, pipeline: Arc::new(Pipeline::data_stream_default()), config: Arc::new(config) }
+    }
+}
+
+/// The router for the whole API.
+pub fn router(state: AppState) -> Router {
+    use handlers::{bulk, cat, cluster, data_streams, documents, indices, root, search, templates};
+    Router::new()
+        .route("/", get(root::info).head(root::head))
+        .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
+        .route("/{index}/_bulk", post(bulk::bulk_index).put(bulk::bulk_index))
+        .route("/_search", get(search::search_all).post(search::search_all))
+        .route("/{index}/_search", get(search::search_index).post(search::search_index))
+        .route("/_count", get(search::count_all).post(search::count_all))
+        .route("/{index}/_count", get(search::count_index).post(search::count_index))
+        .route("/_refresh", post(indices::refresh_all).get(indices::refresh_all))
+        .route("/{index}/_refresh", post(indices::refresh_index).get(indices::refresh_index))
+        .route("/_mapping", get(indices::get_mapping_all))
+        .route("/{index}/_mapping", get(indices::get_mapping).put(indices::put_mapping).post(indices::put_mapping))
+        .route("/{index}/_doc", post(documents::index_auto_id))
+        .route(
+            "/{index}/_doc/{id}",
+            put(documents::index_with_id)
+                .post(documents::index_with_id)
+                .get(documents::get_document)
+                .head(documents::head_document)
+                .delete(documents::delete_document),
+        )
+        .route("/{index}/_create/{id}", put(documents::create_with_id).post(documents::create_with_id))
+        .route("/{index}/_source/{id}", get(documents::get_source))
+        .route("/_cat/indices", get(cat::indices_all))
+        .route("/_cat/indices/{index}", get(cat::indices))
+        .route("/_cat/health", get(cat::health))
+        .route("/_cluster/health", get(cluster::health))
+        .route("/_cluster/health/{index}", get(cluster::health_index))
+        .route("/_index_template", get(templates::get_all))
+        .route("/_index_template/{name}", put(templates::put).post(templates::put).get(templates::get).delete(templates::delete).head(templates::head))
+        .route("/_data_stream", get(data_streams::get_all))
+        .route("/_data_stream/{name}", put(data_streams::create).get(data_streams::get).delete(data_streams::delete))
+        .route("/_data_stream/{name}/_lifecycle", put(data_streams::put_lifecycle).get(data_streams::get_lifecycle).delete(data_streams::delete_lifecycle))
+        .route("/{index}", put(indices::create).get(indices::get).head(indices::exists).delete(indices::delete))
+        .fallback(no_handler)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(response::elasticsearch_headers))
+        .with_state(state)
+}
+
+async fn no_handler(method: Method, uri: Uri) -> Response {
+    let body = json!({"error": format!("no handler found for uri [{uri}] and method [{method}]"), "status": 404});
+    response::json_response(StatusCode::NOT_FOUND, &body)
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let body = json!({
+        "error": format!("Incorrect HTTP method for uri [{uri}] and method [{method}]"),
+        "status": 405,
+    });
+    response::json_response(StatusCode::METHOD_NOT_ALLOWED, &body).into_response()
+}

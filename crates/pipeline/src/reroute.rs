@@ -1,0 +1,176 @@
+//! Routes events to the data stream of their category, like Elasticsearch's `reroute`
+//! processor with `dataset: "{{log_category}}"`.
+
+use logfleet_model::fields;
+use serde_json::Value;
+
+use crate::{IngestDocument, PipelineError, Processor};
+
+/// Elasticsearch truncates dataset and namespace values to this many bytes.
+const MAX_SEGMENT_BYTES: usize = 100;
+
+/// Settings of [`Reroute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerouteConfig {
+    /// The field whose value becomes the dataset.
+    pub dataset_field: String,
+    /// The dataset when neither the field nor the target name gives one.
+    pub default_dataset: String,
+    /// The namespace when the target name gives none.
+    pub default_namespace: String,
+}
+
+impl Default for RerouteConfig {
+    fn default() -> Self {
+        RerouteConfig {
+            dataset_field: fields::LOG_CATEGORY.to_owned(),
+            default_dataset: "generic".to_owned(),
+            default_namespace: "default".to_owned(),
+        }
+    }
+}
+
+impl RerouteConfig {
+    /// The runtime processor.
+    pub fn build(self) -> Reroute {
+        Reroute { config: self }
+    }
+}
+
+/// Rewrites a `logs` or `logs-*` target to `logs-<dataset>-<namespace>`.
+#[derive(Debug, Clone)]
+pub struct Reroute {
+    config: RerouteConfig,
+}
+
+/// Whether a write to `name` is a write to a `logs` data stream (and so is routed).
+pub fn is_data_stream_write_target(name: &str) -> bool {
+    name == "logs" || name.starts_with("logs-")
+}
+
+/// Splits `logs-<dataset>-<namespace>` into its dataset and namespace, when it has that shape.
+///
+/// The namespace is the last `-` segment, as neither may contain `-`; `logs-foo` has a dataset
+/// and no namespace.
+pub fn data_stream_parts(name: &str) -> (Option<&str>, Option<&str>) {
+    let Some(rest) = name.strip_prefix("logs-") else {
+        return (None, None);
+    };
+    match rest.rsplit_once('-') {
+        Some((dataset, namespace)) if !dataset.is_empty() && !namespace.is_empty() => {
+            (Some(dataset), Some(namespace))
+        }
+        _ if !rest.is_empty() => (Some(rest), None),
+        _ => (None, None),
+    }
+}
+
+impl Processor for Reroute {
+    fn name(&self) -> &'static str {
+        "reroute"
+    }
+
+    fn process(&self, document: &mut IngestDocument) -> Result<(), PipelineError> {
+        if !is_data_stream_write_target(&document.target) {
+            return Ok(());
+        }
+        let (name_dataset, name_namespace) = data_stream_parts(&document.target);
+        let dataset = match document.source.get(&self.config.dataset_field) {
+            Some(Value::String(category)) if !category.is_empty() => sanitize(category),
+            Some(Value::String(_)) | None | Some(Value::Null) => name_dataset
+                .map(sanitize)
+                .unwrap_or_else(|| self.config.default_dataset.clone()),
+            Some(other) => {
+                return Err(PipelineError {
+                    kind: "illegal_argument_exception",
+                    reason: format!(
+                        "field [{}] must be a string to route the event, found [{other}]",
+                        self.config.dataset_field
+                    ),
+                });
+            }
+        };
+        let namespace = name_namespace
+            .map(sanitize)
+            .unwrap_or_else(|| self.config.default_namespace.clone());
+        document.target = format!("logs-{dataset}-{namespace}");
+        Ok(())
+    }
+}
+
+/// Elasticsearch's reroute sanitisation: lowercase, and the characters that are not allowed in
+/// index names (and `-`, the separator) replaced by `_`.
+fn sanitize(value: &str) -> String {
+    let mut sanitized: String = value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|character| match character {
+            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':' | '-' => '_',
+            other => other,
+        })
+        .collect();
+    if sanitized.len() > MAX_SEGMENT_BYTES {
+        let mut cut = MAX_SEGMENT_BYTES;
+        while !sanitized.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        sanitized.truncate(cut);
+    }
+    sanitized
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn route(target: &str, source: Value) -> Result<String, PipelineError> {
+        let Value::Object(source) = source else { unreachable!() };
+        let mut document = IngestDocument::new(target, source);
+        RerouteConfig::default().build().process(&mut document)?;
+        Ok(document.target)
+    }
+
+    #[test]
+    fn routes_by_category() {
+        let event = json!({"log_category": "api_request"});
+        assert_eq!(route("logs", event.clone()).unwrap(), "logs-api_request-default");
+        assert_eq!(route("logs-app-prod", event.clone()).unwrap(), "logs-api_request-prod");
+        assert_eq!(route("logs-app", event).unwrap(), "logs-api_request-default");
+    }
+
+    #[test]
+    fn without_category_the_name_decides() {
+        assert_eq!(route("logs", json!({})).unwrap(), "logs-generic-default");
+        assert_eq!(route("logs-nginx-prod", json!({})).unwrap(), "logs-nginx-prod");
+        assert_eq!(route("logs-nginx", json!({"log_category": null})).unwrap(), "logs-nginx-default");
+    }
+
+    #[test]
+    fn other_targets_are_untouched() {
+        assert_eq!(route("metrics", json!({"log_category": "audit"})).unwrap(), "metrics");
+        assert_eq!(route("logsx", json!({"log_category": "audit"})).unwrap(), "logsx");
+    }
+
+    #[test]
+    fn hostile_categories_are_sanitised() {
+        let target = route("logs", json!({"log_category": "Api/Request-X:*"})).unwrap();
+        assert_eq!(target, "logs-api_request_x__-default");
+        let target = route("logs", json!({"log_category": "é".repeat(80)})).unwrap();
+        assert!(target.len() <= "logs--default".len() + MAX_SEGMENT_BYTES);
+    }
+
+    #[test]
+    fn non_string_category_is_rejected() {
+        let error = route("logs", json!({"log_category": 7})).unwrap_err();
+        assert!(error.reason.contains("must be a string"));
+    }
+
+    #[test]
+    fn splits_names() {
+        assert_eq!(data_stream_parts("logs-a-b"), (Some("a"), Some("b")));
+        assert_eq!(data_stream_parts("logs-a"), (Some("a"), None));
+        assert_eq!(data_stream_parts("logs-"), (None, None));
+        assert_eq!(data_stream_parts("other"), (None, None));
+    }
+}

@@ -1,0 +1,104 @@
+//! The internal query language every Elasticsearch query type is translated into, and the
+//! only thing [`crate::build`] turns into tantivy queries.
+//!
+//! Values stay as JSON here: their meaning depends on the field's mapping (a `term` of `"42"`
+//! on a `long` field compares numerically, on a `keyword` field compares strings), which is
+//! only known per target when the query is built.
+
+use serde_json::Value;
+
+/// One bound of a range, with Elasticsearch's inclusivity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeBound {
+    /// The bound as given (number, date string, date math).
+    pub value: Value,
+    /// `gte`/`lte` rather than `gt`/`lt`.
+    pub inclusive: bool,
+}
+
+/// A query, after parsing and before mapping-aware building.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryAst {
+    /// Every document.
+    MatchAll,
+    /// No document.
+    MatchNone,
+    /// Exact value.
+    Term {
+        /// Field path.
+        field: String,
+        /// Value.
+        value: Value,
+        /// Compare keywords case-insensitively.
+        case_insensitive: bool,
+    },
+    /// Any of several exact values.
+    Terms {
+        /// Field path.
+        field: String,
+        /// Values.
+        values: Vec<Value>,
+    },
+    /// Values within bounds.
+    Range {
+        /// Field path.
+        field: String,
+        /// Lower bound.
+        lower: Option<RangeBound>,
+        /// Upper bound.
+        upper: Option<RangeBound>,
+        /// Date format of string bounds (`strict_date_optional_time` when absent).
+        format: Option<String>,
+        /// Time zone of date bounds without one (`+01:00`).
+        time_zone: Option<String>,
+    },
+    /// The field has a value.
+    Exists {
+        /// Field path (or object path).
+        field: String,
+    },
+    /// Documents by `_id`.
+    Ids {
+        /// The ids.
+        values: Vec<String>,
+    },
+    /// Boolean combination.
+    Bool {
+        /// Must match, scored.
+        must: Vec<QueryAst>,
+        /// Must match, not scored.
+        filter: Vec<QueryAst>,
+        /// Should match.
+        should: Vec<QueryAst>,
+        /// Must not match.
+        must_not: Vec<QueryAst>,
+        /// How many `should` clauses must match.
+        minimum_should_match: Option<usize>,
+    },
+    /// A query with a score multiplier.
+    Boost {
+        /// The query.
+        query: Box<QueryAst>,
+        /// Multiplier.
+        boost: f32,
+    },
+    /// A query whose matches all get the same score.
+    ConstantScore {
+        /// The query.
+        query: Box<QueryAst>,
+        /// The score.
+        score: f32,
+    },
+}
+
+impl QueryAst {
+    /// Wraps in a boost unless the boost is the neutral 1.
+    pub fn boosted(self, boost: Option<f32>) -> QueryAst {
+        match boost {
+            Some(boost) if (boost - 1.0).abs() > f32::EPSILON => {
+                QueryAst::Boost { query: Box::new(self), boost }
+            }
+            _ => self,
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! [`QueryAst`] → tantivy queries, for one target's mapping. The only place that knows how
+//! fields are laid out in the schema (see `logfleet_store::schema`).
+
+use std::net::IpAddr;
+use std::ops::Bound;
+
+use logfleet_store::{FieldType, Fields, Mapping, encode_ip, parse_date_value};
+use serde_json::Value;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, Occur, Query,
+    RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DateTime, Term};
+use time::UtcOffset;
+
+use crate::ast::{QueryAst, RangeBound};
+use crate::date_math::{parse_date_bound, parse_time_zone};
+use crate::error::{QueryError, QueryResult};
+use logfleet_model::fields::TIMESTAMP;
+use logfleet_store::schema::KEYWORD_FIELD as KEYWORD_FIELD_NAME;
+
+/// What a query is built against.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildContext<'a> {
+    /// The target's mapping.
+    pub mapping: &'a Mapping,
+    /// The schema's fields.
+    pub fields: &'a Fields,
+    /// "now" for date math, fixed once per request.
+    pub now_millis: i64,
+}
+
+/// Where a queried field lives.
+enum Located {
+    Timestamp,
+    Id,
+    Exact { path: String, field_type: FieldType },
+    Text { path: String },
+    Object { path: String },
+    Unmapped,
+}
+
+fn locate(context: &BuildContext<'_>, name: &str) -> Located {
+    if name == "_id" {
+        return Located::Id;
+    }
+    match context.mapping.resolve(name) {
+        Some(field) if name == TIMESTAMP && field.field_type == FieldType::Date => Located::Timestamp,
+        Some(field) if field.field_type == FieldType::Text => Located::Text { path: field.path },
+        Some(field) if field.field_type == FieldType::Object => Located::Object { path: field.path },
+        Some(field) if field.field_type == FieldType::GeoPoint => Located::Unmapped,
+        Some(field) => Located::Exact { path: field.path, field_type: field.field_type },
+        None => Located::Unmapped,
+    }
+}
+
+/// Builds the tantivy query for `ast`.
+pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Box<dyn Query>> {
+    Ok(match ast {
+        QueryAst::MatchAll => Box::new(AllQuery),
+        QueryAst::MatchNone => Box::new(EmptyQuery),
+        QueryAst::Term { field, value, case_insensitive } => {
+            build_term(context, field, value, *case_insensitive)?
+        }
+        QueryAst::Terms { field, values } => {
+            let mut clauses = Vec::with_capacity(values.len());
+            let keyword_terms: Option<Vec<Term>> = match locate(context, field) {
+                Located::Exact { path, field_type: FieldType::Keyword } => Some(
+                    values.iter().map(|value| keyword_term(context, &path, &scalar_text(value))).collect(),
+                ),
+                Located::Id => Some(values.iter().map(|value| Term::from_field_text(context.fields.id, &scalar_text(value))).collect()),
+                _ => None,
+            };
+            if let Some(terms) = keyword_terms {
+                return Ok(Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 1.0)));
+            }
+            for value in values {
+                clauses.push((Occur::Should, build_term(context, field, value, false)?));
+            }
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 1.0))
+        }
+        QueryAst::Range { field, lower, upper, format, time_zone } => {
+            build_range(context, field, lower.as_ref(), upper.as_ref(), format.as_deref(), time_zone.as_deref())?
+        }
+        QueryAst::Exists { field } => build_exists(context, field),
+        QueryAst::Ids { values } => {
+            let terms = values.iter().map(|id| Term::from_field_text(context.fields.id, id));
+            Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 1.0))
+        }
+        QueryAst::Bool { must, filter, should, must_not, minimum_should_match } => {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for query in must {
+                clauses.push((Occur::Must, build_query(query, context)?));
+            }
+            for query in filter {
+                // Filters restrict without scoring, as in Elasticsearch.
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(build_query(query, context)?, 0.0))));
+            }
+            let has_required = !must.is_empty() || !filter.is_empty();
+            let required_should = minimum_should_match.unwrap_or(usize::from(!has_required && !should.is_empty()));
+            if required_should > should.len() {
+                return Ok(Box::new(EmptyQuery));
+            }
+            let mut should_queries = Vec::with_capacity(should.len());
+            for query in should {
+                should_queries.push((Occur::Should, build_query(query, context)?));
+            }
+            if required_should > 1 {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(should_queries, required_should))));
+            } else if required_should == 1 {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(should_queries))));
+            } else {
+                clauses.extend(should_queries);
+            }
+            for query in must_not {
+                clauses.push((Occur::MustNot, build_query(query, context)?));
+            }
+            let only_negative = clauses.iter().all(|(occur, _)| *occur == Occur::MustNot);
+            if only_negative {
+                // A purely negative bool matches everything else, as in Elasticsearch; tantivy
+                // needs the positive side spelled out.
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+        QueryAst::Boost { query, boost } => Box::new(BoostQuery::new(build_query(query, context)?, *boost)),
+        QueryAst::ConstantScore { query, score } => Box::new(ConstScoreQuery::new(build_query(query, context)?, *score)),
+    })
+}
+
+fn keyword_term(context: &BuildContext<'_>, path: &str, value: &str) -> Term {
+    let mut term = Term::from_field_json_path(context.fields.keyword, path, true);
+    term.append_type_and_str(value);
+    term
+}
+
+fn json_fast_term(context: &BuildContext<'_>, path: &str) -> Term {
+    Term::from_field_json_path(context.fields.keyword, path, true)
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn exact(term: Term) -> Box<dyn Query> {
+    let both = Bound::Included(term.clone());
+    Box::new(RangeQuery::new(both, Bound::Included(term)))
+}
+
+fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insensitive: bool) -> QueryResult<Box<dyn Query>> {
+    Ok(match locate(context, field) {
+        Located::Unmapped | Located::Object { .. } => Box::new(EmptyQuery),
+        Located::Id => Box::new(TermQuery::new(Term::from_field_text(context.fields.id, &scalar_text(value)), IndexRecordOption::Basic)),
+        Located::Text { path } => {
+            let mut term = Term::from_field_json_path(context.fields.text, &path, true);
+            term.append_type_and_str(&scalar_text(value));
+            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+        }
+        Located::Timestamp => {
+            let millis = date_value(context, field, value, false, None, None)?;
+            let term = Term::from_field_date(context.fields.timestamp, DateTime::from_timestamp_millis(millis));
+            exact(term)
+        }
+        Located::Exact { path, field_type } => match field_type {
+            FieldType::Keyword if case_insensitive => {
+                return Err(QueryError::illegal(format!(
+                    "[term] case_insensitive matching is not supported on field [{field}]"
+                )));
+            }
+            FieldType::Keyword => Box::new(TermQuery::new(keyword_term(context, &path, &scalar_text(value)), IndexRecordOption::Basic)),
+            FieldType::Long => match numeric(field, value)? {
+                number if number.fract() == 0.0 && number.abs() < 9.2e18 => {
+                    let mut term = json_fast_term(context, &path);
+                    term.append_type_and_fast_value(number as i64);
+                    exact(term)
+                }
+                _ => Box::new(EmptyQuery),
+            },
+            FieldType::Double => {
+                let mut term = json_fast_term(context, &path);
+                term.append_type_and_fast_value(numeric(field, value)?);
+                exact(term)
+            }
+            FieldType::Date => {
+                let millis = date_value(context, field, value, false, None, None)?;
+                let mut term = json_fast_term(context, &path);
+                term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
+                exact(term)
+            }
+            FieldType::Boolean => {
+                let flag = match value {
+                    Value::Bool(flag) => *flag,
+                    Value::String(text) if text == "true" => true,
+                    Value::String(text) if text == "false" => false,
+                    other => return Err(QueryError::illegal(format!("Can't parse boolean value [{}], expected [true] or [false]", scalar_text(other)))),
+                };
+                let mut term = json_fast_term(context, &path);
+                term.append_type_and_fast_value(flag);
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+            }
+            FieldType::Ip => {
+                let text = scalar_text(value);
+                match parse_ip_or_cidr(&text) {
+                    Some((low, high)) if low == high => Box::new(TermQuery::new(keyword_term(context, &path, &encode_ip(low)), IndexRecordOption::Basic)),
+                    Some((low, high)) => {
+                        let mut lower = json_fast_term(context, &path);
+                        lower.append_type_and_str(&encode_ip(low));
+                        let mut upper = json_fast_term(context, &path);
+                        upper.append_type_and_str(&encode_ip(high));
+                        Box::new(RangeQuery::new(Bound::Included(lower), Bound::Included(upper)))
+                    }
+                    None => return Err(QueryError::illegal(format!("'{text}' is not an IP string literal."))),
+                }
+            }
+            FieldType::Text | FieldType::Object | FieldType::GeoPoint => Box::new(EmptyQuery),
+        },
+    })
+}
+
+/// An address, or a CIDR block as its first and last address.
+fn parse_ip_or_cidr(text: &str) -> Option<(IpAddr, IpAddr)> {
+    let Some((address, prefix)) = text.split_once('/') else {
+        let ip: IpAddr = text.parse().ok()?;
+        return Some((ip, ip));
+    };
+    let ip: IpAddr = address.parse().ok()?;
+    let prefix: u32 = prefix.parse().ok()?;
+    match ip {
+        IpAddr::V4(v4) if prefix <= 32 => {
+            let bits = u32::from(v4);
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            Some((IpAddr::V4((bits & mask).into()), IpAddr::V4((bits | !mask).into())))
+        }
+        IpAddr::V6(v6) if prefix <= 128 => {
+            let bits = u128::from(v6);
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+            Some((IpAddr::V6((bits & mask).into()), IpAddr::V6((bits | !mask).into())))
+        }
+        _ => None,
+    }
+}
+
+fn numeric(field: &str, value: &Value) -> QueryResult<f64> {
+    let number = match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    number
+        .filter(|number| number.is_finite())
+        .ok_or_else(|| QueryError::illegal(format!("failed to create query: For input string: \"{}\" on field [{field}]", scalar_text(value))))
+}
+
+fn date_value(
+    context: &BuildContext<'_>,
+    field: &str,
+    value: &Value,
+    round_up: bool,
+    format: Option<&str>,
+    offset: Option<UtcOffset>,
+) -> QueryResult<i64> {
+    let offset = offset.unwrap_or(UtcOffset::UTC);
+    match value {
+        Value::String(text) => parse_date_bound(text, context.now_millis, round_up, offset, format)
+            .map_err(|reason| QueryError::illegal(format!("{reason} on field [{field}]"))),
+        Value::Number(_) if format == Some("epoch_second") => Ok(value.as_f64().map_or(0, |seconds| (seconds * 1000.0) as i64)),
+        other => parse_date_value(other)
+            .map(|nanos| nanos.div_euclid(1_000_000))
+            .ok_or_else(|| QueryError::illegal(format!("failed to parse date field [{}] on field [{field}]", scalar_text(other)))),
+    }
+}
+
+fn build_range(
+    context: &BuildContext<'_>,
+    field: &str,
+    lower: Option<&RangeBound>,
+    upper: Option<&RangeBound>,
+    format: Option<&str>,
+    time_zone: Option<&str>,
+) -> QueryResult<Box<dyn Query>> {
+    if lower.is_none() && upper.is_none() {
+        return Ok(build_exists(context, field));
+    }
+    let offset = time_zone.map(parse_time_zone).transpose().map_err(QueryError::illegal)?;
+    let located = locate(context, field);
+    // Each bound becomes a term of the field's column type.
+    let make_bound = |bound: Option<&RangeBound>, is_lower: bool| -> QueryResult<Bound<Term>> {
+        let Some(bound) = bound else { return Ok(Bound::Unbounded) };
+        // Elasticsearch rounds `gt` and `lte` date bounds up, `gte` and `lt` down.
+        let round_up = is_lower != bound.inclusive;
+        let term = match &located {
+            Located::Timestamp => {
+                let millis = date_value(context, field, &bound.value, round_up, format, offset)?;
+                Term::from_field_date(context.fields.timestamp, DateTime::from_timestamp_millis(millis))
+            }
+            Located::Exact { path, field_type } => {
+                let mut term = json_fast_term(context, path);
+                match field_type {
+                    FieldType::Long => {
+                        let number = numeric(field, &bound.value)?;
+                        // A fractional bound on an integer field: `gte 1.5` means `gte 2`.
+                        let rounded = if is_lower { number.ceil() } else { number.floor() };
+                        let inclusive_adjusted = rounded != number;
+                        term.append_type_and_fast_value(rounded as i64);
+                        if inclusive_adjusted {
+                            return Ok(Bound::Included(term));
+                        }
+                    }
+                    FieldType::Double => term.append_type_and_fast_value(numeric(field, &bound.value)?),
+                    FieldType::Date => {
+                        let millis = date_value(context, field, &bound.value, round_up, format, offset)?;
+                        term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
+                    }
+                    FieldType::Keyword => term.append_type_and_str(&scalar_text(&bound.value)),
+                    FieldType::Ip => {
+                        let text = scalar_text(&bound.value);
+                        let ip: IpAddr = text.parse().map_err(|_| QueryError::illegal(format!("'{text}' is not an IP string literal.")))?;
+                        term.append_type_and_str(&encode_ip(ip));
+                    }
+                    FieldType::Boolean => {
+                        return Err(QueryError::illegal(format!("range queries are not supported on boolean field [{field}]")));
+                    }
+                    FieldType::Text | FieldType::Object | FieldType::GeoPoint => {
+                        return Err(range_unsupported(field));
+                    }
+                }
+                term
+            }
+            Located::Text { .. } => {
+                return Err(QueryError::illegal(format!(
+                    "range queries on text field [{field}] are not supported; query a keyword field instead"
+                )));
+            }
+            Located::Id | Located::Object { .. } | Located::Unmapped => return Err(range_unsupported(field)),
+        };
+        Ok(if bound.inclusive { Bound::Included(term) } else { Bound::Excluded(term) })
+    };
+    if matches!(located, Located::Unmapped | Located::Object { .. }) {
+        return Ok(Box::new(EmptyQuery));
+    }
+    if matches!(located, Located::Id) {
+        return Err(QueryError::illegal("range queries on [_id] are not supported"));
+    }
+    let lower_bound = make_bound(lower, true)?;
+    let upper_bound = make_bound(upper, false)?;
+    Ok(Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lower_bound, upper_bound)), 1.0)))
+}
+
+fn range_unsupported(field: &str) -> QueryError {
+    QueryError::illegal(format!("field [{field}] does not support range queries"))
+}
+
+fn build_exists(context: &BuildContext<'_>, field: &str) -> Box<dyn Query> {
+    match locate(context, field) {
+        Located::Id => Box::new(AllQuery),
+        Located::Timestamp => Box::new(ExistsQuery::new(TIMESTAMP.to_owned(), false)),
+        Located::Exact { path, .. } => Box::new(ExistsQuery::new(format!("{KEYWORD_FIELD_NAME}.{path}"), false)),
+        Located::Text { path } => {
+            Box::new(TermQuery::new(Term::from_field_text(context.fields.field_names, &path), IndexRecordOption::Basic))
+        }
+        Located::Object { path } => {
+            let prefix = format!("{path}.");
+            let clauses: Vec<(Occur, Box<dyn Query>)> = context
+                .mapping
+                .leaf_fields()
+                .into_iter()
+                .filter(|(leaf, _)| leaf.starts_with(&prefix))
+                .map(|(leaf, _)| (Occur::Should, build_exists(context, &leaf)))
+                .collect();
+            if clauses.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(clauses)) }
+        }
+        Located::Unmapped => Box::new(EmptyQuery),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_blocks() {
+        let (low, high) = parse_ip_or_cidr("10.1.0.0/16").unwrap();
+        assert_eq!(low.to_string(), "10.1.0.0");
+        assert_eq!(high.to_string(), "10.1.255.255");
+        let (low, high) = parse_ip_or_cidr("::1").unwrap();
+        assert_eq!(low, high);
+        assert!(parse_ip_or_cidr("10.0.0.0/33").is_none());
+        assert!(parse_ip_or_cidr("nope").is_none());
+    }
+}

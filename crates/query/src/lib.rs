@@ -1,0 +1,30 @@
+//! Search: the Elasticsearch Query DSL, translated in three steps.
+//!
+//! 1. [`dsl`] deserialises each query type (one file each) into the internal [`QueryAst`];
+//! 2. [`build`] turns the AST into tantivy queries for one target's mapping, deciding per
+//!    field type what a value means (`term` of `"42"` on a `long` compares numerically);
+//! 3. [`search`] runs them over the partitions an index expression resolves to, skipping
+//!    partitions whose time bucket lies outside the query's `@timestamp` range, and renders
+//!    Elasticsearch's response JSON.
+//!
+//! Nothing here knows about HTTP; the API crate hands in parsed JSON and gets JSON back.
+
+mod ast;
+mod build;
+mod date_math;
+mod dsl;
+mod error;
+mod request;
+mod search;
+mod source_filter;
+mod time_bounds;
+
+pub use ast::{QueryAst, RangeBound};
+pub use build::{BuildContext, build_query};
+pub use date_math::{parse_date_bound, parse_time_zone};
+pub use dsl::parse_query;
+pub use error::{QueryError, QueryResult};
+pub use request::{MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body};
+pub use search::{SearchContext, count, search};
+pub use source_filter::SourceFilter;
+pub use time_bounds::timestamp_bounds;

@@ -1,0 +1,183 @@
+//! Runs a search over the partitions an index expression resolves to and renders
+//! Elasticsearch's response.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use logfleet_model::fields::TIMESTAMP;
+use logfleet_store::{SearchShard, source_bytes};
+use serde_json::{Map, Value, json};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::Query;
+use tantivy::schema::Value as _;
+use tantivy::{DocAddress, TantivyDocument};
+
+use crate::ast::QueryAst;
+use crate::build::{BuildContext, build_query};
+use crate::error::QueryResult;
+use crate::request::{SearchRequest, TrackTotalHits};
+use crate::time_bounds::timestamp_bounds;
+
+/// What every search needs besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchContext<'a> {
+    /// Schema fields.
+    pub fields: &'a logfleet_store::Fields,
+    /// "now" for date math, epoch milliseconds.
+    pub now_millis: i64,
+}
+
+struct ShardHit {
+    score: f32,
+    shard: usize,
+    address: DocAddress,
+}
+
+/// Builds one tantivy query per distinct mapping (targets differ, partitions of one target
+/// share theirs) and reports which shards a time filter lets us skip.
+struct PreparedShards<'a> {
+    shards: &'a [SearchShard],
+    queries: Vec<Option<Box<dyn Query>>>,
+    skipped: usize,
+}
+
+fn prepare_shards<'a>(shards: &'a [SearchShard], query: &QueryAst, context: &SearchContext<'_>) -> QueryResult<PreparedShards<'a>> {
+    let bounds = timestamp_bounds(query, context.now_millis);
+    let mut by_target: HashMap<&str, Option<Box<dyn Query>>> = HashMap::new();
+    let mut queries = Vec::with_capacity(shards.len());
+    let mut skipped = 0;
+    for shard in shards {
+        let outside = match (bounds, shard.time_bounds) {
+            (Some((low, high)), Some((start, end))) => high < start || low >= end,
+            _ => false,
+        };
+        if outside {
+            skipped += 1;
+            queries.push(None);
+            continue;
+        }
+        if !by_target.contains_key(shard.target.as_str()) {
+            let build_context = BuildContext { mapping: &shard.mapping, fields: context.fields, now_millis: context.now_millis };
+            by_target.insert(&shard.target, Some(build_query(query, &build_context)?));
+        }
+        queries.push(by_target.get(shard.target.as_str()).and_then(|query| query.as_ref().map(|query| query.box_clone())));
+    }
+    Ok(PreparedShards { shards, queries, skipped })
+}
+
+fn shards_json(total: usize, skipped: usize) -> Value {
+    json!({"total": total, "successful": total, "skipped": skipped, "failed": 0})
+}
+
+/// Runs `request` and renders the `_search` response.
+pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchContext<'_>) -> QueryResult<Value> {
+    let started = Instant::now();
+    request.validate_window()?;
+    let prepared = prepare_shards(shards, &request.query, context)?;
+    let window = request.from + request.size;
+    let mut total: u64 = 0;
+    let mut hits = Vec::new();
+    for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
+        let Some(query) = query else { continue };
+        let searcher = &shard.searcher;
+        if window == 0 {
+            total += searcher.search(query.as_ref(), &Count)? as u64;
+            continue;
+        }
+        let (count, top) = searcher.search(query.as_ref(), &(Count, TopDocs::with_limit(window).order_by_score()))?;
+        let count = match request.terminate_after {
+            Some(limit) => count.min(limit as usize),
+            None => count,
+        };
+        total += count as u64;
+        hits.extend(top.into_iter().map(|(score, address)| ShardHit { score, shard: shard_index, address }));
+    }
+    // Elasticsearch's order for equal scores: shard, then document.
+    hits.sort_by(|left, right| {
+        right
+            .score
+            .partial_cmp(&left.score)
+            .unwrap_or(Ordering::Equal)
+            .then(left.shard.cmp(&right.shard))
+            .then(left.address.cmp(&right.address))
+    });
+    let page: Vec<&ShardHit> = hits.iter().skip(request.from).take(request.size).collect();
+    let max_score = hits.first().map(|hit| hit.score);
+    let mut rendered_hits = Vec::with_capacity(page.len());
+    for hit in page {
+        rendered_hits.push(render_hit(&prepared.shards[hit.shard], hit, request, context)?);
+    }
+    let mut hits_object = Map::new();
+    match request.track_total_hits {
+        TrackTotalHits::Disabled => {}
+        TrackTotalHits::Exact => {
+            hits_object.insert("total".into(), json!({"value": total, "relation": "eq"}));
+        }
+        TrackTotalHits::UpTo(limit) if total > limit => {
+            hits_object.insert("total".into(), json!({"value": limit, "relation": "gte"}));
+        }
+        TrackTotalHits::UpTo(_) => {
+            hits_object.insert("total".into(), json!({"value": total, "relation": "eq"}));
+        }
+    }
+    hits_object.insert("max_score".into(), max_score.map_or(Value::Null, |score| json!(score)));
+    hits_object.insert("hits".into(), Value::Array(rendered_hits));
+    let mut response = Map::new();
+    response.insert("took".into(), json!(started.elapsed().as_millis() as u64));
+    response.insert("timed_out".into(), json!(false));
+    if let Some(limit) = request.terminate_after {
+        response.insert("terminated_early".into(), json!(total >= limit));
+    }
+    response.insert("_shards".into(), shards_json(shards.len(), prepared.skipped));
+    response.insert("hits".into(), Value::Object(hits_object));
+    Ok(Value::Object(response))
+}
+
+fn render_hit(shard: &SearchShard, hit: &ShardHit, request: &SearchRequest, context: &SearchContext<'_>) -> QueryResult<Value> {
+    let document: TantivyDocument = shard.searcher.doc(hit.address)?;
+    let id = document
+        .get_first(context.fields.id)
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut rendered = Map::new();
+    rendered.insert("_index".into(), Value::String(shard.index.clone()));
+    rendered.insert("_id".into(), Value::String(id));
+    if request.version {
+        let version = shard
+            .searcher
+            .segment_reader(hit.address.segment_ord)
+            .fast_fields()
+            .u64("_version")
+            .ok()
+            .and_then(|column| column.first(hit.address.doc_id))
+            .unwrap_or(1);
+        rendered.insert("_version".into(), json!(version));
+    }
+    rendered.insert("_score".into(), json!(hit.score));
+    if !request.source.disabled {
+        let bytes = source_bytes(&document, context.fields);
+        let source: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
+        if let Some(filtered) = request.source.apply(source) {
+            rendered.insert("_source".into(), Value::Object(filtered));
+        }
+    }
+    Ok(Value::Object(rendered))
+}
+
+/// Runs a count and renders the `_count` response.
+pub fn count(shards: &[SearchShard], query: &QueryAst, context: &SearchContext<'_>) -> QueryResult<Value> {
+    let prepared = prepare_shards(shards, query, context)?;
+    let mut total = 0u64;
+    for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {
+        if let Some(query) = query {
+            total += shard.searcher.search(query.as_ref(), &Count)? as u64;
+        }
+    }
+    Ok(json!({"count": total, "_shards": shards_json(shards.len(), prepared.skipped)}))
+}
+
+/// Whether a field name is the timestamp used for partition pruning.
+pub fn is_timestamp(field: &str) -> bool {
+    field == TIMESTAMP
+}

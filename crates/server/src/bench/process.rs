@@ -1,0 +1,120 @@
+//! A `logfleet serve` child process with the resource readings benchmarks need (Linux
+//! `/proc`).
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// A server started for a benchmark; stopped when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Where it listens.
+    pub address: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts `logfleet serve` on a free loopback port over `data_dir`.
+    pub fn start(data_dir: &Path, refresh_interval: &str) -> anyhow::Result<ServerProcess> {
+        let address = {
+            let probe = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+            probe.local_addr()?
+        };
+        let executable = std::env::current_exe().context("locating the logfleet executable")?;
+        let child = Command::new(executable)
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg(address.to_string())
+            .arg("--refresh-interval")
+            .arg(refresh_interval)
+            .arg("--log-level")
+            .arg("warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting logfleet serve")?;
+        Ok(ServerProcess { child, address })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until `GET /` answers.
+    pub async fn wait_ready(&mut self, client: &reqwest::Client) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = format!("http://{}/", self.address);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the server exited during start-up ({status})");
+            }
+            if client.get(&url).send().await.is_ok_and(|response| response.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the server did not answer within 60 s")
+    }
+
+    /// User plus system CPU time consumed so far.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let user: u64 = fields.get(11).context("malformed /proc stat")?.parse()?;
+        let system: u64 = fields.get(12).context("malformed /proc stat")?.parse()?;
+        let ticks_per_second = 100.0;
+        Ok(Duration::from_secs_f64((user + system) as f64 / ticks_per_second))
+    }
+
+    /// `(current RSS, peak RSS)` in bytes.
+    pub fn memory(&self) -> anyhow::Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        let read = |key: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kilobytes| kilobytes.parse::<u64>().ok())
+                .map_or(0, |kilobytes| kilobytes * 1024)
+        };
+        Ok((read("VmRSS:"), read("VmHWM:")))
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        terminate(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                if !status.success() {
+                    bail!("the server exited with {status}");
+                }
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        bail!("the server did not stop within 60 s of SIGTERM")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn terminate(pid: u32) {
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+}

@@ -1,0 +1,272 @@
+//! Configuration: one TOML file, every key overridable by a `LOGFLEET_<KEY>` environment
+//! variable (`LOGFLEET_RETENTION__CHECK_INTERVAL` for nested keys) and by command-line flags.
+//! Unknown keys in the file are errors that name the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use logfleet_store::{RetentionRule, StoreConfig, parse_time_value};
+use serde::{Deserialize, Serialize};
+
+/// Keys the environment may set; other `LOGFLEET_*` variables (the SDKs use some) are left
+/// alone rather than rejected.
+const ENV_KEYS: &[&str] = &[
+    "listen", "data_dir", "cluster_name", "node_name", "max_content_length", "refresh_interval",
+    "writer_memory", "wal_segment_size", "docstore_compression_level", "log_level", "log_format",
+    "retention.check_interval",
+];
+
+/// The whole configuration, with defaults in [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Loopback by default: exposing the API is a deliberate choice.
+    pub listen: SocketAddr,
+    /// Where data lives; created on first run.
+    pub data_dir: PathBuf,
+    /// `cluster_name` reported by `GET /`.
+    pub cluster_name: String,
+    /// Node name reported by `GET /`.
+    pub node_name: String,
+    /// Largest request body after decompression (`100mb`).
+    pub max_content_length: String,
+    /// How often writes become searchable (`1s`, or `-1` to refresh only on request).
+    pub refresh_interval: String,
+    /// Memory budget of each partition writer (`48mb`).
+    pub writer_memory: String,
+    /// Size at which a write-ahead log segment is rolled (`64mb`).
+    pub wal_segment_size: String,
+    /// zstd level of the document store (1–22).
+    pub docstore_compression_level: i32,
+    /// `error`, `warn`, `info`, `debug` or `trace` (or a `tracing` filter directive).
+    pub log_level: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Retention of data streams.
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// How often expired partitions are dropped.
+    pub check_interval: String,
+    /// Rules, first match wins; a data stream's own lifecycle setting takes precedence.
+    pub rules: Vec<RetentionRuleConfig>,
+}
+
+/// `[[retention.rules]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRuleConfig {
+    /// Data stream name pattern, `*` wildcards (`logs-debug-*`).
+    pub pattern: String,
+    /// How long to keep data (`7d`).
+    pub max_age: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9200)),
+            data_dir: PathBuf::from("data"),
+            cluster_name: "logfleet".to_owned(),
+            node_name: "logfleet".to_owned(),
+            max_content_length: "100mb".to_owned(),
+            refresh_interval: "1s".to_owned(),
+            writer_memory: "48mb".to_owned(),
+            wal_segment_size: "64mb".to_owned(),
+            docstore_compression_level: 3,
+            log_level: "info".to_owned(),
+            log_format: "text".to_owned(),
+            retention: RetentionConfig::default(),
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { check_interval: "1m".to_owned(), rules: Vec::new() }
+    }
+}
+
+/// Values given on the command line, which win over the file and the environment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+impl Config {
+    /// Loads defaults, then the file (if any), then `LOGFLEET_*`, then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let environment = Env::prefixed("LOGFLEET_")
+            .split("__")
+            .filter(|key| ENV_KEYS.contains(&key.as_str()));
+        figment = figment.merge(environment).merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract().map_err(|error| anyhow::anyhow!(describe(error)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.store_config()?;
+        self.max_content_length_bytes()?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("log_format must be \"text\" or \"json\", found {:?}", self.log_format);
+        }
+        Ok(())
+    }
+
+    /// `max_content_length` in bytes.
+    pub fn max_content_length_bytes(&self) -> anyhow::Result<usize> {
+        parse_byte_size(&self.max_content_length).context("invalid max_content_length")
+    }
+
+    /// The store's settings.
+    pub fn store_config(&self) -> anyhow::Result<StoreConfig> {
+        let mut store = StoreConfig::new(&self.data_dir);
+        store.refresh_interval = match self.refresh_interval.trim() {
+            "-1" => None,
+            interval => Some(parse_duration(interval).context("invalid refresh_interval")?),
+        };
+        store.writer_memory_bytes = parse_byte_size(&self.writer_memory).context("invalid writer_memory")?;
+        if store.writer_memory_bytes < 15_000_000 {
+            bail!("writer_memory must be at least 15mb, found {}", self.writer_memory);
+        }
+        store.wal_segment_bytes = parse_byte_size(&self.wal_segment_size).context("invalid wal_segment_size")? as u64;
+        if !(1..=22).contains(&self.docstore_compression_level) {
+            bail!("docstore_compression_level must be between 1 and 22, found {}", self.docstore_compression_level);
+        }
+        store.docstore_compression_level = self.docstore_compression_level;
+        store.retention_check_interval =
+            parse_duration(&self.retention.check_interval).context("invalid retention.check_interval")?;
+        store.retention_rules = self
+            .retention
+            .rules
+            .iter()
+            .map(|rule| {
+                let max_age = parse_duration(&rule.max_age)
+                    .with_context(|| format!("invalid max_age for retention rule {:?}", rule.pattern))?;
+                Ok(RetentionRule { pattern: rule.pattern.clone(), max_age })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(store)
+    }
+}
+
+fn describe(error: figment::Error) -> String {
+    let messages: Vec<String> = error
+        .into_iter()
+        .map(|error| {
+            let location = error.metadata.as_ref().map(|metadata| metadata.name.to_string());
+            match location {
+                Some(location) => format!("{error} (in {location})"),
+                None => error.to_string(),
+            }
+        })
+        .collect();
+    format!("invalid configuration: {}", messages.join("; "))
+}
+
+fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    parse_time_value(text).map_err(|reason| anyhow::anyhow!(reason))
+}
+
+/// Parses `100mb`, `512kb`, `1gb`, `4096b` or a plain number of bytes.
+pub fn parse_byte_size(text: &str) -> anyhow::Result<usize> {
+    let trimmed = text.trim().to_ascii_lowercase();
+    let split = trimmed.find(|character: char| !(character.is_ascii_digit() || character == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let amount: f64 = number.parse().with_context(|| format!("{text:?} is not a size such as 100mb"))?;
+    let multiplier = match unit.trim() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1024.0,
+        "mb" | "m" => 1024.0 * 1024.0,
+        "gb" | "g" => 1024.0 * 1024.0 * 1024.0,
+        other => bail!("unknown size unit {other:?} in {text:?}; use b, kb, mb or gb"),
+    };
+    Ok((amount * multiplier) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write_config(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let config = Config::default();
+        assert!(config.listen.ip().is_loopback(), "never listen publicly by default");
+        assert_eq!(config.listen.port(), 9200);
+        assert_eq!(config.max_content_length_bytes().unwrap(), 100 * 1024 * 1024);
+        assert_eq!(config.store_config().unwrap().refresh_interval, Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_rejected_by_name() {
+        let file = write_config("lisen = \"127.0.0.1:9201\"\n");
+        let error = Config::load(Some(file.path()), &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("lisen"), "{error}");
+        let file = write_config("[retention]\nrulez = []\n");
+        let error = Config::load(Some(file.path()), &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("rulez"), "{error}");
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let file = write_config(
+            "listen = \"127.0.0.1:9300\"\nrefresh_interval = \"250ms\"\n[[retention.rules]]\npattern = \"logs-debug-*\"\nmax_age = \"1d\"\n",
+        );
+        let config = Config::load(Some(file.path()), &Overrides::default()).unwrap();
+        assert_eq!(config.listen.port(), 9300);
+        let store = config.store_config().unwrap();
+        assert_eq!(store.refresh_interval, Some(Duration::from_millis(250)));
+        assert_eq!(store.retention_rules[0].max_age, Duration::from_secs(86_400));
+        let overrides = Overrides { listen: Some("127.0.0.1:9400".parse().unwrap()), ..Overrides::default() };
+        assert_eq!(Config::load(Some(file.path()), &overrides).unwrap().listen.port(), 9400);
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let file = write_config("refresh_interval = \"soon\"\n");
+        let error = format!("{:#}", Config::load(Some(file.path()), &Overrides::default()).unwrap_err());
+        assert!(error.contains("refresh_interval"), "{error}");
+        let file = write_config("[[retention.rules]]\npattern = \"x\"\nmax_age = \"forever\"\n");
+        assert!(Config::load(Some(file.path()), &Overrides::default()).is_err());
+        assert!(Config::load(Some(Path::new("/nonexistent.toml")), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_byte_size("100mb").unwrap(), 104_857_600);
+        assert_eq!(parse_byte_size("1.5kb").unwrap(), 1536);
+        assert_eq!(parse_byte_size("42").unwrap(), 42);
+        assert!(parse_byte_size("lots").is_err());
+        assert!(parse_byte_size("5pb").is_err());
+    }
+}

@@ -1,0 +1,97 @@
+//! `logfleet serve`: open the store, serve the API, shut down cleanly on Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use logfleet_api::{ApiConfig, AppState, router};
+use logfleet_store::Store;
+use tracing::info;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+/// Sets up logging to stderr as configured.
+pub fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&config.log_level)
+        .with_context(|| format!("invalid log_level {:?}", config.log_level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // The JSON layout would need tracing-subscriber's json feature; text is what people read
+    // and what shippers can parse line by line.
+    builder.try_init().map_err(|error| anyhow::anyhow!("logging already initialised: {error}"))?;
+    Ok(())
+}
+
+/// Runs the server until a shutdown signal.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("logfleet-http")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let store_config = config.store_config()?;
+    let data_dir = store_config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(store_config))
+        .await?
+        .with_context(|| format!("opening the data directory {}", data_dir.display()))?;
+    store.spawn_background_tasks();
+    let api_config = ApiConfig {
+        cluster_name: config.cluster_name.clone(),
+        node_name: config.node_name.clone(),
+        cluster_uuid: cluster_uuid(&data_dir)?,
+        max_content_length: config.max_content_length_bytes()?,
+    };
+    let state = AppState { store: store.clone(), pipeline: Arc::new(logfleet_pipeline::Pipeline::data_stream_default()), config: Arc::new(api_config) };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    info!(address = %format!("http://{address}"), data_dir = %data_dir.display(), "logfleet is ready");
+    if !address.ip().is_loopback() {
+        tracing::warn!(%address, "listening beyond loopback: the API has no authentication");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    info!("shutting down: committing and closing the store");
+    store.shutdown().await.context("closing the store")?;
+    info!("stopped");
+    Ok(())
+}
+
+/// A stable id for the data directory, shown as `cluster_uuid`.
+fn cluster_uuid(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("cluster_uuid");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_owned());
+    }
+    let uuid = logfleet_store::new_document_id();
+    std::fs::write(&path, &uuid).with_context(|| format!("writing {}", path.display()))?;
+    Ok(uuid)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

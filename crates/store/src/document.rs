@@ -1,0 +1,583 @@
+//! Turns a JSON source into the typed values the schema indexes, under a [`Mapping`].
+//!
+//! One walk over the document does three jobs: it validates every value against its field's
+//! type (rejecting the document, never coercing it silently into something else), it proposes
+//! mappings for fields it has not seen (dynamic mapping), and it collects the typed leaves for
+//! the `_kw` and `_text` JSON fields. Objects are flattened to dotted paths.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+use tantivy::schema::OwnedValue;
+
+use crate::date::parse_date_value;
+use crate::error::DocumentError;
+use crate::mapping::{Dynamic, FieldMapping, FieldType, Mapping};
+
+/// Lucene's limit on the length of one indexed term, which Elasticsearch enforces.
+const MAX_TERM_BYTES: usize = 32766;
+
+/// Fields Elasticsearch reserves; a document may not carry them in its source.
+const METADATA_FIELDS: &[&str] = &[
+    "_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term",
+    "_field_names", "_ignored", "_data_stream_timestamp", "_doc_count", "_tier", "_nested_path",
+];
+
+/// The typed leaves of a document, ready to be put in a tantivy document.
+#[derive(Debug, Default, Clone)]
+pub struct ConvertedDocument {
+    /// Leaves of exact-value fields, by dotted path.
+    pub exact_values: Vec<(String, OwnedValue)>,
+    /// Leaves of `text` fields, by dotted path.
+    pub text_values: Vec<(String, OwnedValue)>,
+    /// Paths of `text` fields present, for `exists`.
+    pub text_paths: Vec<String>,
+    /// `@timestamp` in epoch nanoseconds, when the document has one.
+    pub timestamp_nanos: Option<i64>,
+}
+
+/// The result of converting a document: its values, and the fields dynamic mapping adds.
+#[derive(Debug, Default)]
+pub struct Conversion {
+    /// The typed values.
+    pub document: ConvertedDocument,
+    /// Fields the mapping lacks, in the order met; empty when the mapping covers the document.
+    pub new_fields: Vec<(String, FieldMapping)>,
+}
+
+/// Encodes an IP address as 32 hex digits of its IPv6 form, so that the lexicographic order
+/// of the encoded strings is the numeric order of the addresses (ranges and CIDR blocks
+/// become string ranges on the column).
+pub fn encode_ip(ip: IpAddr) -> String {
+    let v6 = match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    };
+    format!("{:032x}", u128::from(v6))
+}
+
+/// Decodes [`encode_ip`]'s form back to an address as Elasticsearch prints it.
+pub fn decode_ip(encoded: &str) -> Option<IpAddr> {
+    let bits = u128::from_str_radix(encoded, 16).ok()?;
+    let v6 = std::net::Ipv6Addr::from(bits);
+    Some(match v6.to_ipv4_mapped() {
+        Some(v4) => IpAddr::V4(v4),
+        None => IpAddr::V6(v6),
+    })
+}
+
+/// Converts `source` under `mapping`. `document_id` is used in messages only.
+pub fn convert_document(
+    mapping: &Mapping,
+    source: &Map<String, Value>,
+    document_id: &str,
+) -> Result<Conversion, DocumentError> {
+    let mut walker = Walker {
+        mapping,
+        document_id,
+        pending: BTreeMap::new(),
+        conversion: Conversion::default(),
+    };
+    for key in source.keys() {
+        if METADATA_FIELDS.contains(&key.as_str()) {
+            return Err(DocumentError::parsing(format!(
+                "[1:1] Field [{key}] is a metadata field and cannot be added inside a document. \
+                 Use the index API request parameters."
+            )));
+        }
+    }
+    walker.walk_object("", source, 1, mapping.dynamic)?;
+    let Walker { conversion, .. } = walker;
+    let added: usize = conversion
+        .new_fields
+        .iter()
+        .map(|(_, field)| 1 + field.fields.len())
+        .sum();
+    if added > 0 && mapping.field_count() + added > mapping.total_fields_limit {
+        let reason = format!(
+            "Limit of total fields [{}] has been exceeded while adding new fields [{added}]",
+            mapping.total_fields_limit
+        );
+        return Err(DocumentError::parsing(format!("[1:1] failed to parse: {reason}"))
+            .caused_by("illegal_argument_exception", reason));
+    }
+    Ok(conversion)
+}
+
+struct Walker<'a> {
+    mapping: &'a Mapping,
+    document_id: &'a str,
+    /// Fields added by this document so far, so that its later values use them.
+    pending: BTreeMap<String, FieldMapping>,
+    conversion: Conversion,
+}
+
+impl Walker<'_> {
+    fn lookup(&self, path: &str) -> Option<&FieldMapping> {
+        self.mapping.fields.get(path).or_else(|| self.pending.get(path))
+    }
+
+    fn walk_object(
+        &mut self,
+        prefix: &str,
+        object: &Map<String, Value>,
+        depth: usize,
+        dynamic: Dynamic,
+    ) -> Result<(), DocumentError> {
+        if depth > self.mapping.depth_limit {
+            return Err(DocumentError::parsing(format!(
+                "[1:1] failed to parse: Limit of mapping depth [{}] has been exceeded due to \
+                 object field [{prefix}]",
+                self.mapping.depth_limit
+            )));
+        }
+        for (key, value) in object {
+            if key.is_empty() || key.split('.').any(str::is_empty) {
+                return Err(DocumentError::parsing(format!(
+                    "[1:1] field name cannot be an empty string or contain empty segments: [{key}]"
+                )));
+            }
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            self.walk_value(&path, value, depth, dynamic)?;
+        }
+        Ok(())
+    }
+
+    fn walk_value(
+        &mut self,
+        path: &str,
+        value: &Value,
+        depth: usize,
+        dynamic: Dynamic,
+    ) -> Result<(), DocumentError> {
+        match value {
+            Value::Null => Ok(()),
+            Value::Array(items) => {
+                for item in items {
+                    self.walk_value(path, item, depth, dynamic)?;
+                }
+                Ok(())
+            }
+            Value::Object(object) => {
+                let Some(object_dynamic) = self.ensure_mapped(path, value, dynamic)? else {
+                    return Ok(());
+                };
+                self.walk_object(path, object, depth + 1, object_dynamic)
+            }
+            scalar => {
+                if self.ensure_mapped(path, scalar, dynamic)?.is_none() {
+                    return Ok(());
+                }
+                self.convert_leaf(path, scalar)
+            }
+        }
+    }
+
+    /// Makes sure `path` has a mapping compatible with the shape of `value`, adding one by the
+    /// dynamic rules if needed. Returns the `dynamic` setting that applies below `path`, or
+    /// `None` when the value is to be kept in `_source` only.
+    fn ensure_mapped(
+        &mut self,
+        path: &str,
+        value: &Value,
+        dynamic: Dynamic,
+    ) -> Result<Option<Dynamic>, DocumentError> {
+        let is_object = value.is_object();
+        if let Some(existing) = self.lookup(path) {
+            let existing_is_object = existing.field_type == FieldType::Object;
+            if existing_is_object && !is_object {
+                return Err(DocumentError::parsing(format!(
+                    "[1:1] object mapping for [{path}] tried to parse field [{path}] as object, \
+                     but found a concrete value"
+                )));
+            }
+            if !existing_is_object && is_object {
+                return Err(self.type_error(path, existing, value, None));
+            }
+            let below = match existing.parameters.get("dynamic") {
+                Some(Value::Bool(false)) => Dynamic::False,
+                Some(Value::String(text)) if text == "false" => Dynamic::False,
+                Some(Value::String(text)) if text == "strict" => Dynamic::Strict,
+                Some(Value::String(text)) if text == "runtime" => Dynamic::Runtime,
+                Some(Value::Bool(true)) => Dynamic::True,
+                Some(Value::String(text)) if text == "true" => Dynamic::True,
+                _ => dynamic,
+            };
+            return Ok(Some(below));
+        }
+        match dynamic {
+            Dynamic::False | Dynamic::Runtime => return Ok(None),
+            Dynamic::Strict => {
+                let (parent, leaf) = path.rsplit_once('.').unwrap_or(("_doc", path));
+                return Err(DocumentError {
+                    kind: "strict_dynamic_mapping_exception",
+                    reason: format!(
+                        "[1:1] mapping set to strict, dynamic introduction of [{leaf}] within \
+                         [{parent}] is not allowed"
+                    ),
+                    caused_by: None,
+                });
+            }
+            Dynamic::True => {}
+        }
+        self.ensure_parents(path)?;
+        let Some(new_mapping) = self.mapping.dynamic_mapping_for(path, value) else {
+            return Ok(None);
+        };
+        self.pending.insert(path.to_owned(), new_mapping.clone());
+        self.conversion.new_fields.push((path.to_owned(), new_mapping));
+        Ok(Some(dynamic))
+    }
+
+    /// Dotted keys (`{"geo.city": …}`) imply their parent objects.
+    fn ensure_parents(&mut self, path: &str) -> Result<(), DocumentError> {
+        let mut end = 0;
+        while let Some(offset) = path[end..].find('.') {
+            let parent = &path[..end + offset];
+            match self.lookup(parent) {
+                Some(existing) if existing.field_type != FieldType::Object => {
+                    return Err(DocumentError::parsing(format!(
+                        "[1:1] Could not dynamically add mapping for field [{path}]. Existing \
+                         mapping for [{parent}] must be of type object but found [{}].",
+                        existing.es_type
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    let object = FieldMapping::object();
+                    self.pending.insert(parent.to_owned(), object.clone());
+                    self.conversion.new_fields.push((parent.to_owned(), object));
+                }
+            }
+            end += offset + 1;
+        }
+        Ok(())
+    }
+
+    fn convert_leaf(&mut self, path: &str, value: &Value) -> Result<(), DocumentError> {
+        let Some(field) = self.lookup(path).cloned() else {
+            return Ok(());
+        };
+        self.push_typed(path, &field, value)?;
+        for (sub_name, sub_field) in &field.fields {
+            self.push_typed(&format!("{path}.{sub_name}"), sub_field, value)?;
+        }
+        Ok(())
+    }
+
+    fn push_typed(
+        &mut self,
+        path: &str,
+        field: &FieldMapping,
+        value: &Value,
+    ) -> Result<(), DocumentError> {
+        let typed = match field.field_type {
+            FieldType::Keyword => {
+                let text = scalar_text(value);
+                let too_long = field
+                    .ignore_above
+                    .is_some_and(|limit| text.chars().count() > limit as usize);
+                if too_long {
+                    return Ok(());
+                }
+                if text.len() > MAX_TERM_BYTES {
+                    return Err(DocumentError {
+                        kind: "illegal_argument_exception",
+                        reason: format!(
+                            "Document contains at least one immense term in field=\"{path}\" \
+                             (whose UTF8 encoding is longer than the max length {MAX_TERM_BYTES}), \
+                             all of which were skipped."
+                        ),
+                        caused_by: None,
+                    });
+                }
+                OwnedValue::Str(text)
+            }
+            FieldType::Text => {
+                self.conversion.document.text_paths.push(path.to_owned());
+                self.conversion
+                    .document
+                    .text_values
+                    .push((path.to_owned(), OwnedValue::Str(scalar_text(value))));
+                return Ok(());
+            }
+            FieldType::Long => match to_long(value) {
+                Ok(number) => OwnedValue::I64(number),
+                Err(cause) => return Err(self.type_error(path, field, value, Some(cause))),
+            },
+            FieldType::Double => match to_double(value) {
+                Some(number) => OwnedValue::F64(number),
+                None => return Err(self.type_error(path, field, value, None)),
+            },
+            FieldType::Date => match parse_date_value(value) {
+                Some(nanos) => {
+                    if path == logfleet_model::fields::TIMESTAMP {
+                        self.conversion.document.timestamp_nanos = Some(nanos);
+                        return Ok(());
+                    }
+                    OwnedValue::Date(tantivy::DateTime::from_timestamp_nanos(nanos))
+                }
+                None => {
+                    let cause = format!("failed to parse date field [{}]", scalar_text(value));
+                    return Err(self.type_error(path, field, value, Some(cause)));
+                }
+            },
+            FieldType::Ip => match value.as_str().and_then(|text| text.parse::<IpAddr>().ok()) {
+                Some(ip) => OwnedValue::Str(encode_ip(ip)),
+                None => {
+                    let cause = format!("'{}' is not an IP string literal.", scalar_text(value));
+                    return Err(self.type_error(path, field, value, Some(cause)));
+                }
+            },
+            FieldType::Boolean => match value {
+                Value::Bool(flag) => OwnedValue::Bool(*flag),
+                Value::String(text) if text == "true" => OwnedValue::Bool(true),
+                Value::String(text) if text == "false" || text.is_empty() => {
+                    OwnedValue::Bool(false)
+                }
+                _ => {
+                    let cause = format!(
+                        "Failed to parse value [{}] as only [true] or [false] are allowed.",
+                        scalar_text(value)
+                    );
+                    return Err(self.type_error(path, field, value, Some(cause)));
+                }
+            },
+            FieldType::GeoPoint | FieldType::Object => return Ok(()),
+        };
+        self.conversion.document.exact_values.push((path.to_owned(), typed));
+        Ok(())
+    }
+
+    fn type_error(
+        &self,
+        path: &str,
+        field: &FieldMapping,
+        value: &Value,
+        cause: Option<String>,
+    ) -> DocumentError {
+        let preview: String = scalar_text(value).chars().take(20).collect();
+        let error = DocumentError::parsing(format!(
+            "[1:1] failed to parse field [{path}] of type [{}] in document with id '{}'. \
+             Preview of field's value: '{preview}'",
+            field.es_type, self.document_id
+        ));
+        match cause {
+            Some(cause) => error.caused_by("illegal_argument_exception", cause),
+            None => error,
+        }
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Elasticsearch's `coerce`: integers, floats (truncated) and numeric strings are accepted for
+/// a `long`; anything else is an error.
+fn to_long(value: &Value) -> Result<i64, String> {
+    let out_of_range = |shown: &dyn std::fmt::Display| {
+        format!("Value [{shown}] is out of range for a long")
+    };
+    match value {
+        Value::Number(number) => {
+            if let Some(integer) = number.as_i64() {
+                return Ok(integer);
+            }
+            if number.is_u64() {
+                return Err(out_of_range(number));
+            }
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            float_to_long(float).ok_or_else(|| out_of_range(number))
+        }
+        Value::String(text) => {
+            let trimmed = text.trim();
+            if let Ok(integer) = trimmed.parse::<i64>() {
+                return Ok(integer);
+            }
+            match trimmed.parse::<f64>() {
+                Ok(float) if float.is_finite() => {
+                    float_to_long(float).ok_or_else(|| out_of_range(&trimmed))
+                }
+                _ => Err(format!("For input string: \"{text}\"")),
+            }
+        }
+        other => Err(format!("Current token ({}) not numeric", scalar_text(other))),
+    }
+}
+
+fn float_to_long(float: f64) -> Option<i64> {
+    let truncated = float.trunc();
+    (truncated >= i64::MIN as f64 && truncated < i64::MAX as f64).then_some(truncated as i64)
+}
+
+fn to_double(value: &Value) -> Option<f64> {
+    let number = match value {
+        Value::Number(number) => number.as_f64()?,
+        Value::String(text) => text.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    number.is_finite().then_some(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::DynamicStyle;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        let Value::Object(map) = value else { unreachable!() };
+        map
+    }
+
+    fn stream_mapping() -> Mapping {
+        Mapping::new(DynamicStyle::DataStream)
+    }
+
+    fn apply(mapping: &mut Mapping, conversion: &Conversion) {
+        for (path, field) in &conversion.new_fields {
+            mapping.insert_checked(path, field.clone()).unwrap();
+        }
+    }
+
+    #[test]
+    fn seed_event_maps_to_canonical_types() {
+        let mut mapping = stream_mapping();
+        let source = object(json!({
+            "@timestamp": "2026-11-26T10:00:00.000Z",
+            "log_category": "api_request",
+            "message": "POST /api/signup/ 201",
+            "status_code": 201,
+            "duration_ms": 12,
+            "client_ip": "203.0.113.9",
+            "geo": {"country_iso_code": "DE"},
+        }));
+        let conversion = convert_document(&mapping, &source, "1").unwrap();
+        apply(&mut mapping, &conversion);
+        assert_eq!(mapping.resolve("duration_ms").unwrap().field_type, FieldType::Double);
+        assert_eq!(mapping.resolve("client_ip").unwrap().field_type, FieldType::Ip);
+        assert_eq!(mapping.resolve("message").unwrap().field_type, FieldType::Text);
+        assert_eq!(mapping.fields["geo"].field_type, FieldType::Object);
+        let document = &conversion.document;
+        assert_eq!(document.timestamp_nanos, Some(1_795_687_200_000_000_000));
+        assert_eq!(document.text_paths, ["message"]);
+        assert!(document.exact_values.contains(&("duration_ms".into(), OwnedValue::F64(12.0))));
+        assert!(document
+            .exact_values
+            .contains(&("geo.country_iso_code".into(), OwnedValue::Str("DE".into()))));
+    }
+
+    #[test]
+    fn conflicting_value_rejects_the_document() {
+        let mut mapping = stream_mapping();
+        let first = convert_document(&mapping, &object(json!({"status_code": 200})), "1").unwrap();
+        apply(&mut mapping, &first);
+        let error =
+            convert_document(&mapping, &object(json!({"status_code": "abc"})), "2").unwrap_err();
+        assert_eq!(error.kind, "document_parsing_exception");
+        assert!(error.reason.contains("failed to parse field [status_code] of type [long]"));
+        assert!(error.reason.contains("document with id '2'"));
+        assert_eq!(error.caused_by.unwrap().1, "For input string: \"abc\"");
+    }
+
+    #[test]
+    fn numeric_strings_are_coerced_as_elasticsearch_does() {
+        let mut mapping = stream_mapping();
+        mapping.insert_checked("n", FieldMapping::new(FieldType::Long, "long")).unwrap();
+        let conversion = convert_document(&mapping, &object(json!({"n": "42"})), "1").unwrap();
+        assert_eq!(conversion.document.exact_values, [("n".into(), OwnedValue::I64(42))]);
+        let conversion = convert_document(&mapping, &object(json!({"n": 4.9})), "1").unwrap();
+        assert_eq!(conversion.document.exact_values, [("n".into(), OwnedValue::I64(4))]);
+        assert!(convert_document(&mapping, &object(json!({"n": true})), "1").is_err());
+        assert!(convert_document(&mapping, &object(json!({"n": 1e300})), "1").is_err());
+    }
+
+    #[test]
+    fn objects_and_concrete_values_do_not_mix() {
+        let mut mapping = stream_mapping();
+        let first = convert_document(&mapping, &object(json!({"user": {"id": "u1"}})), "1").unwrap();
+        apply(&mut mapping, &first);
+        let error = convert_document(&mapping, &object(json!({"user": "bob"})), "2").unwrap_err();
+        assert!(error.reason.contains("tried to parse field [user] as object"));
+        let error =
+            convert_document(&mapping, &object(json!({"user": {"id": {"x": 1}}})), "3").unwrap_err();
+        assert!(error.reason.contains("failed to parse field [user.id]"));
+        let error = convert_document(&mapping, &object(json!({"user.id.x": 1})), "4").unwrap_err();
+        assert!(error.reason.contains("must be of type object"));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let mut nested = json!({"leaf": 1});
+        for _ in 0..20 {
+            nested = json!({ "o": nested });
+        }
+        let error = convert_document(&stream_mapping(), &object(nested), "1").unwrap_err();
+        assert!(error.reason.contains("Limit of mapping depth [20] has been exceeded"));
+    }
+
+    #[test]
+    fn field_explosion_is_rejected() {
+        let mut mapping = stream_mapping();
+        mapping.total_fields_limit = 10;
+        let mut many = Map::new();
+        for index in 0..11 {
+            many.insert(format!("f{index}"), json!(index));
+        }
+        let error = convert_document(&mapping, &many, "1").unwrap_err();
+        assert!(error.reason.contains("Limit of total fields [10] has been exceeded"));
+        assert_eq!(error.caused_by.unwrap().0, "illegal_argument_exception");
+    }
+
+    #[test]
+    fn strict_and_disabled_dynamic() {
+        let mut mapping = stream_mapping();
+        mapping.dynamic = Dynamic::Strict;
+        let error = convert_document(&mapping, &object(json!({"x": 1})), "1").unwrap_err();
+        assert_eq!(error.kind, "strict_dynamic_mapping_exception");
+        mapping.dynamic = Dynamic::False;
+        let conversion = convert_document(&mapping, &object(json!({"x": 1})), "1").unwrap();
+        assert!(conversion.new_fields.is_empty());
+        assert!(conversion.document.exact_values.is_empty());
+    }
+
+    #[test]
+    fn metadata_fields_in_source_are_rejected() {
+        let error = convert_document(&stream_mapping(), &object(json!({"_id": "x"})), "1");
+        assert!(error.unwrap_err().reason.contains("is a metadata field"));
+    }
+
+    #[test]
+    fn ignore_above_keeps_long_strings_out_of_the_index() {
+        let mut mapping = Mapping::new(DynamicStyle::Index);
+        let long = "x".repeat(300);
+        let conversion = convert_document(&mapping, &object(json!({"s": long})), "1").unwrap();
+        apply(&mut mapping, &conversion);
+        assert!(conversion.document.exact_values.is_empty(), "keyword sub-field skipped");
+        assert_eq!(conversion.document.text_values.len(), 1);
+    }
+
+    #[test]
+    fn ip_encoding_orders_numerically() {
+        let low = encode_ip("10.0.0.9".parse().unwrap());
+        let high = encode_ip("10.0.0.10".parse().unwrap());
+        assert!(low < high);
+        assert_eq!(decode_ip(&low).unwrap().to_string(), "10.0.0.9");
+        let v6 = "2001:db8::1".parse().unwrap();
+        assert_eq!(decode_ip(&encode_ip(v6)).unwrap(), v6);
+    }
+
+    #[test]
+    fn arrays_index_every_element() {
+        let conversion =
+            convert_document(&stream_mapping(), &object(json!({"tags": ["a", null, "b"]})), "1")
+                .unwrap();
+        assert_eq!(conversion.document.exact_values.len(), 2);
+        assert_eq!(conversion.new_fields.len(), 1);
+    }
+}

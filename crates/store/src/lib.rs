@@ -1,0 +1,49 @@
+//! The embedded store: durable, searchable log storage on local disk.
+//!
+//! Data flows through it in one direction:
+//!
+//! 1. [`Store::prepare`] resolves the target (auto-creating indexes and data streams from
+//!    templates), validates the document against the target's [`Mapping`] — extending it by
+//!    dynamic mapping and persisting the extension — and converts it to a tantivy document.
+//! 2. [`Store::execute`] hands prepared writes to a single writer thread that appends them to
+//!    the write-ahead log ([`wal`]) and fsyncs once per group of concurrent requests (group
+//!    commit), then applies them to partition writers and acknowledges.
+//! 3. A refresh task commits partitions every refresh interval (1 s by default), recording in
+//!    each commit the last log sequence number it covers, and trims the log behind it. On
+//!    start-up the log is replayed past those sequence numbers, so every acknowledged write
+//!    survives a crash exactly once.
+//!
+//! Data streams are split into daily partitions, one tantivy index each, so that retention
+//! deletes whole directories and time-range searches skip partitions outside their range.
+//! All partitions share one schema (see [`schema`]): dynamic fields live in two JSON fields
+//! typed by the mapping, so a new field never forces a new index.
+
+mod date;
+mod document;
+mod error;
+mod ids;
+mod mapping;
+mod partition;
+mod persist;
+pub mod schema;
+mod store;
+mod target;
+mod template;
+mod time_value;
+pub mod wal;
+
+pub use date::{EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value};
+pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
+pub use error::{DocumentError, MappingError, StoreError, StoreResult};
+pub use ids::new_document_id;
+pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, ResolvedField};
+pub use partition::source_bytes;
+pub use schema::Fields;
+pub use store::{
+    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, RetentionRule, SearchShard,
+    Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest, WriteResult,
+    format_duration,
+};
+pub use target::{TargetKind, now_millis};
+pub use template::{IndexTemplate, wildcard_match};
+pub use time_value::parse_time_value;

@@ -1,0 +1,373 @@
+//! A partition: one tantivy index holding one time bucket of a data stream, or a whole plain
+//! index.
+//!
+//! Writes arrive from the store's single writer thread (so they are already ordered by the
+//! write-ahead log); commits come from the refresh task. The `IndexWriter` sits behind a
+//! read-write lock: adding a document only needs `&IndexWriter`, committing needs it
+//! exclusively, so a commit waits for in-flight adds and the commit payload — the last
+//! write-ahead log sequence number applied — is exact. Replay skips records at or below it.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Schema};
+use tantivy::{DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher};
+use tantivy::{TantivyDocument, Term};
+
+use crate::error::{StoreError, StoreResult};
+use crate::persist::{read_json, write_json_atomically};
+use crate::schema::Fields;
+
+const META_FILE: &str = "partition.json";
+
+/// What a partition's directory records about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionMeta {
+    /// The index name clients see: the plain index's name, or a data stream backing index
+    /// name such as `.ds-logs-api_request-default-2026.11.26-000001`.
+    pub name: String,
+    /// A unique id, shown as `uuid` by `_cat/indices`.
+    pub uuid: String,
+    /// First millisecond of the time bucket (inclusive), for data stream partitions.
+    pub bucket_start_ms: Option<i64>,
+    /// End of the time bucket (exclusive).
+    pub bucket_end_ms: Option<i64>,
+    /// Creation time, epoch milliseconds.
+    pub creation_date_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct PendingState {
+    /// The last write-ahead log sequence number applied to the writer.
+    last_applied_seq: u64,
+    /// The sequence number recorded by the last commit.
+    committed_seq: u64,
+    /// Whether there are writes since the last commit.
+    dirty: bool,
+    /// Client-chosen ids written since the last commit, with their versions: the committed
+    /// searcher cannot see them yet, and `create` must still detect a duplicate.
+    pending_ids: HashMap<String, u64>,
+    /// Ids deleted since the last commit, which the committed searcher still shows.
+    pending_deletes: HashSet<String>,
+    /// When the last write was applied.
+    last_write: Option<Instant>,
+}
+
+/// A tantivy index and its writer.
+pub struct Partition {
+    meta: PartitionMeta,
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    writer: RwLock<Option<IndexWriter>>,
+    state: Mutex<PendingState>,
+    fields: Fields,
+    writer_memory_bytes: usize,
+}
+
+impl std::fmt::Debug for Partition {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Partition")
+            .field("meta", &self.meta)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings every partition is created with.
+#[derive(Debug, Clone)]
+pub struct PartitionSettings {
+    /// The shared schema.
+    pub schema: Schema,
+    /// Its field handles.
+    pub fields: Fields,
+    /// The doc store layout and compression.
+    pub index_settings: IndexSettings,
+    /// Memory budget of the indexing thread.
+    pub writer_memory_bytes: usize,
+}
+
+impl Partition {
+    /// Creates a new, empty partition in `dir`.
+    pub fn create(dir: &Path, meta: PartitionMeta, settings: &PartitionSettings) -> StoreResult<Partition> {
+        fs::create_dir_all(dir)
+            .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
+        let index = Index::builder()
+            .schema(settings.schema.clone())
+            .settings(settings.index_settings.clone())
+            .create_in_dir(dir)?;
+        write_json_atomically(&dir.join(META_FILE), &meta)?;
+        Partition::from_index(dir, meta, index, settings, 0)
+    }
+
+    /// Opens an existing partition.
+    pub fn open(dir: &Path, settings: &PartitionSettings) -> StoreResult<Partition> {
+        let meta: PartitionMeta = read_json(&dir.join(META_FILE))?;
+        let index = Index::open_in_dir(dir)?;
+        let committed_seq = index
+            .load_metas()?
+            .payload
+            .and_then(|payload| payload.parse::<u64>().ok())
+            .unwrap_or(0);
+        Partition::from_index(dir, meta, index, settings, committed_seq)
+    }
+
+    fn from_index(
+        dir: &Path,
+        meta: PartitionMeta,
+        index: Index,
+        settings: &PartitionSettings,
+        committed_seq: u64,
+    ) -> StoreResult<Partition> {
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Partition {
+            meta,
+            dir: dir.to_owned(),
+            index,
+            reader,
+            writer: RwLock::new(None),
+            state: Mutex::new(PendingState {
+                last_applied_seq: committed_seq,
+                committed_seq,
+                ..PendingState::default()
+            }),
+            fields: settings.fields.clone(),
+            writer_memory_bytes: settings.writer_memory_bytes,
+        })
+    }
+
+    /// Name, uuid and time bucket.
+    pub fn meta(&self) -> &PartitionMeta {
+        &self.meta
+    }
+
+    /// The partition's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The sequence number of the last commit.
+    pub fn committed_seq(&self) -> u64 {
+        self.lock_state().committed_seq
+    }
+
+    /// Whether writes are waiting for a commit.
+    pub fn is_dirty(&self) -> bool {
+        self.lock_state().dirty
+    }
+
+    /// How long since the last write (zero if there never was one since opening, so that a
+    /// writer is only closed after it was used and then left alone).
+    pub fn idle_for(&self) -> Duration {
+        self.lock_state().last_write.map_or(Duration::ZERO, |last| last.elapsed())
+    }
+
+    /// A point-in-time view of the committed documents.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    fn lock_state(&self) -> MutexGuard<'_, PendingState> {
+        // A panic while holding the lock cannot leave the counters half-updated in a way
+        // that matters more than refusing all further writes would.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn with_writer<T>(&self, action: impl FnOnce(&IndexWriter) -> StoreResult<T>) -> StoreResult<T> {
+        {
+            let guard = self.writer.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(writer) = guard.as_ref() {
+                return action(writer);
+            }
+        }
+        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() {
+            let writer: IndexWriter =
+                self.index.writer_with_num_threads(1, self.writer_memory_bytes)?;
+            *guard = Some(writer);
+        }
+        let writer = guard.as_ref().ok_or(StoreError::Closed)?;
+        action(writer)
+    }
+
+    /// The version of the live document with `id`, looking at uncommitted writes first.
+    pub fn lookup_version(&self, id: &str) -> StoreResult<Option<u64>> {
+        {
+            let state = self.lock_state();
+            if let Some(version) = state.pending_ids.get(id) {
+                return Ok(Some(*version));
+            }
+            if state.pending_deletes.contains(id) {
+                return Ok(None);
+            }
+        }
+        let searcher = self.searcher();
+        let Some(address) = self.find_committed(&searcher, id)? else {
+            return Ok(None);
+        };
+        let segment = searcher.segment_reader(address.segment_ord);
+        let version = segment
+            .fast_fields()
+            .u64("_version")
+            .ok()
+            .and_then(|column| column.first(address.doc_id))
+            .unwrap_or(1);
+        Ok(Some(version))
+    }
+
+    fn find_committed(&self, searcher: &Searcher, id: &str) -> StoreResult<Option<DocAddress>> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        Ok(top.first().map(|(_, address)| *address))
+    }
+
+    /// Reads the committed source of `id`, with its version.
+    pub fn get_committed(&self, id: &str) -> StoreResult<Option<(u64, Vec<u8>)>> {
+        let searcher = self.searcher();
+        let Some(address) = self.find_committed(&searcher, id)? else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher.doc(address)?;
+        let source = source_bytes(&document, &self.fields);
+        let version = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .u64("_version")
+            .ok()
+            .and_then(|column| column.first(address.doc_id))
+            .unwrap_or(1);
+        Ok(Some((version, source)))
+    }
+
+    /// Adds a document written at `seq`. `replaces` deletes an earlier document with the
+    /// same id first; `tracked_id` is set for client-chosen ids.
+    pub fn add(
+        &self,
+        document: TantivyDocument,
+        seq: u64,
+        replaces: bool,
+        tracked_id: Option<(&str, u64)>,
+    ) -> StoreResult<()> {
+        self.with_writer(|writer| {
+            if replaces && let Some((id, _)) = tracked_id {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            writer.add_document(document)?;
+            let mut state = self.lock_state();
+            state.last_applied_seq = seq;
+            state.dirty = true;
+            state.last_write = Some(Instant::now());
+            if let Some((id, version)) = tracked_id {
+                state.pending_deletes.remove(id);
+                state.pending_ids.insert(id.to_owned(), version);
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes the document `id` at `seq`.
+    pub fn delete(&self, id: &str, seq: u64) -> StoreResult<()> {
+        self.with_writer(|writer| {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            let mut state = self.lock_state();
+            state.last_applied_seq = seq;
+            state.dirty = true;
+            state.last_write = Some(Instant::now());
+            state.pending_ids.remove(id);
+            state.pending_deletes.insert(id.to_owned());
+            Ok(())
+        })
+    }
+
+    /// Makes every applied write durable in tantivy and visible to searches. Returns whether
+    /// there was anything to commit.
+    pub fn commit(&self) -> StoreResult<bool> {
+        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(writer) = guard.as_mut() else {
+            return Ok(false);
+        };
+        let seq = {
+            let state = self.lock_state();
+            if !state.dirty {
+                return Ok(false);
+            }
+            state.last_applied_seq
+        };
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit()?;
+        self.reader.reload()?;
+        let mut state = self.lock_state();
+        state.committed_seq = seq;
+        state.dirty = false;
+        state.pending_ids.clear();
+        state.pending_deletes.clear();
+        Ok(true)
+    }
+
+    /// Drops the writer (its threads and memory) when nothing is pending; it is re-created
+    /// on the next write. Returns whether it was closed.
+    pub fn close_writer_if_clean(&self) -> StoreResult<bool> {
+        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() || self.lock_state().dirty {
+            return Ok(false);
+        }
+        if let Some(writer) = guard.take() {
+            writer.wait_merging_threads()?;
+        }
+        Ok(true)
+    }
+
+    /// Live documents, as committed.
+    pub fn doc_count(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// Deleted documents not yet merged away, as committed.
+    pub fn deleted_count(&self) -> u64 {
+        self.searcher()
+            .segment_readers()
+            .iter()
+            .map(|segment| u64::from(segment.num_deleted_docs()))
+            .sum()
+    }
+
+    /// Bytes the partition's files take on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        directory_size(&self.dir)
+    }
+}
+
+/// The `_source` bytes of a stored document.
+pub fn source_bytes(document: &TantivyDocument, fields: &Fields) -> Vec<u8> {
+    use tantivy::schema::Value;
+    document
+        .get_first(fields.source)
+        .and_then(|value| value.as_bytes().map(<[u8]>::to_vec))
+        .unwrap_or_default()
+}
+
+/// Total size of the files under `dir`.
+pub fn directory_size(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => directory_size(&entry.path()),
+            Ok(metadata) => metadata.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,85 @@
+//! The one tantivy schema every partition uses.
+//!
+//! Elasticsearch mappings grow as documents arrive, but a tantivy schema is fixed when an index
+//! is created. Rather than cutting a new partition each time a field appears, every partition
+//! shares this schema and dynamic fields live in two JSON fields, typed by Logfleet's own
+//! [`Mapping`](crate::Mapping):
+//!
+//! * `_kw` holds every exact-value field — `keyword`, numbers, dates, booleans and IPs — raw
+//!   (untokenised), indexed for term lookups and columnar (fast) for sorting, ranges and
+//!   aggregations. The mapping decides each leaf's JSON type, so a `long` is indexed as an
+//!   integer term and a `keyword` "42" as a string term.
+//! * `_text` holds `text` fields, tokenised with positions for phrase queries.
+//!
+//! Because every partition has the same schema, a document is converted once, before the
+//! write-ahead log, and the [`Fields`] handles are valid in every partition.
+
+use tantivy::schema::{
+    BytesOptions, DateOptions, DateTimePrecision, Field, INDEXED, IndexRecordOption,
+    JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
+};
+
+/// Name of the JSON field holding exact-value fields.
+pub const KEYWORD_FIELD: &str = "_kw";
+/// Name of the JSON field holding full-text fields.
+pub const TEXT_FIELD: &str = "_text";
+/// The tokenizer of `_text`: lowercased words, like Elasticsearch's `standard` analyzer.
+pub const TEXT_TOKENIZER: &str = "default";
+
+/// Handles to the fields of the shared schema.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// `_id`: indexed raw and stored.
+    pub id: Field,
+    /// `_source`: the original document, in the compressed doc store.
+    pub source: Field,
+    /// `_version`: columnar, read when a document is replaced.
+    pub version: Field,
+    /// `@timestamp`: indexed and columnar, used for partition choice and sorting.
+    pub timestamp: Field,
+    /// `_kw`: exact-value fields.
+    pub keyword: Field,
+    /// `_text`: full-text fields.
+    pub text: Field,
+    /// `_field_names`: the paths of `text` fields a document has, for `exists` queries on
+    /// fields that have no column.
+    pub field_names: Field,
+}
+
+/// Builds the schema and its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let id = builder.add_text_field("_id", STRING | STORED);
+    let source = builder.add_bytes_field("_source", BytesOptions::default().set_stored());
+    let version = builder.add_u64_field("_version", tantivy::schema::FAST);
+    let timestamp = builder.add_date_field(
+        "@timestamp",
+        DateOptions::from(INDEXED)
+            .set_fast()
+            .set_precision(DateTimePrecision::Milliseconds),
+    );
+    let keyword = builder.add_json_field(
+        KEYWORD_FIELD,
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            )
+            .set_fast("raw")
+            .set_expand_dots_enabled(),
+    );
+    let text = builder.add_json_field(
+        TEXT_FIELD,
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_expand_dots_enabled(),
+    );
+    let field_names = builder.add_text_field("_field_names", STRING);
+    let fields = Fields { id, source, version, timestamp, keyword, text, field_names };
+    (builder.build(), fields)
+}

@@ -1,0 +1,1319 @@
+//! The store: the catalog of indexes and data streams, the write path through the
+//! write-ahead log, refresh, retention, and what searches read.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tantivy::schema::{OwnedValue, Schema};
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{IndexSettings, Searcher, TantivyDocument};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, error, info, warn};
+
+use crate::document::convert_document;
+use crate::error::{StoreError, StoreResult};
+use crate::ids::new_document_id;
+use crate::mapping::{DynamicStyle, Mapping};
+use crate::partition::PartitionSettings;
+use crate::persist::{read_json, write_json_atomically};
+use crate::schema::{Fields, build_schema};
+use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
+use crate::template::{IndexTemplate, total_fields_limit_setting, wildcard_match};
+use crate::time_value::parse_time_value;
+use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord, encode_record};
+
+/// Writers close after this long without writes, returning their memory.
+const IDLE_WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many write batches may queue for the writer thread before callers wait.
+const WRITE_QUEUE_DEPTH: usize = 256;
+
+/// A retention rule from the configuration: data streams matching `pattern` keep
+/// `max_age` of data unless their own lifecycle says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRule {
+    /// Data stream name pattern with `*` wildcards.
+    pub pattern: String,
+    /// How long data is kept.
+    pub max_age: Duration,
+}
+
+/// How the store runs.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Where everything lives.
+    pub data_dir: PathBuf,
+    /// How often writes become searchable; `None` disables periodic refresh.
+    pub refresh_interval: Option<Duration>,
+    /// Memory budget of each partition's indexing thread.
+    pub writer_memory_bytes: usize,
+    /// Size at which a write-ahead log segment is closed and a new one begun.
+    pub wal_segment_bytes: u64,
+    /// Retention rules, first match wins.
+    pub retention_rules: Vec<RetentionRule>,
+    /// How often retention runs.
+    pub retention_check_interval: Duration,
+    /// zstd level of the document store.
+    pub docstore_compression_level: i32,
+}
+
+impl StoreConfig {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> StoreConfig {
+        StoreConfig {
+            data_dir: data_dir.into(),
+            refresh_interval: Some(Duration::from_secs(1)),
+            writer_memory_bytes: 48 << 20,
+            wal_segment_bytes: 64 << 20,
+            retention_rules: Vec::new(),
+            retention_check_interval: Duration::from_secs(60),
+            docstore_compression_level: 3,
+        }
+    }
+}
+
+/// `index` or `create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentOp {
+    /// Add, or replace a document with the same id.
+    Index,
+    /// Add, or fail with a version conflict if the id exists.
+    Create,
+}
+
+/// A request to write one document or delete one by id.
+#[derive(Debug, Clone)]
+pub enum WriteRequest {
+    /// Add or replace a document.
+    Document {
+        /// Index or data stream name, after the pipeline.
+        target: String,
+        /// `index` or `create`.
+        op: DocumentOp,
+        /// The client's id, if any.
+        id: Option<String>,
+        /// The source as it will be stored.
+        source: Vec<u8>,
+        /// The same source, parsed.
+        parsed: Map<String, Value>,
+    },
+    /// Delete a document.
+    Delete {
+        /// Index or data stream name.
+        target: String,
+        /// The id.
+        id: String,
+    },
+}
+
+/// A write validated against its target's mapping, ready for the log.
+#[derive(Debug)]
+pub struct PreparedWrite {
+    target: Arc<Target>,
+    op: WalOp,
+    id: String,
+    auto_id: bool,
+    source: Vec<u8>,
+    document: Option<TantivyDocument>,
+    timestamp_millis: Option<i64>,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteResult {
+    /// A new document.
+    Created,
+    /// A document replaced.
+    Updated,
+    /// A document removed.
+    Deleted,
+    /// Nothing to delete.
+    NotFound,
+}
+
+impl WriteResult {
+    /// Elasticsearch's `result` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteResult::Created => "created",
+            WriteResult::Updated => "updated",
+            WriteResult::Deleted => "deleted",
+            WriteResult::NotFound => "not_found",
+        }
+    }
+}
+
+/// The outcome of one acknowledged write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// The concrete index written (a data stream's backing index).
+    pub index: String,
+    /// The document id.
+    pub id: String,
+    /// The document's version after the write.
+    pub version: u64,
+    /// Its write-ahead log sequence number (`_seq_no`).
+    pub seq: u64,
+    /// What happened.
+    pub result: WriteResult,
+}
+
+/// A write refused because the document's id exists (`create`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionConflict {
+    /// The concrete index.
+    pub index: String,
+    /// The id.
+    pub id: String,
+    /// The existing document's version.
+    pub current_version: u64,
+}
+
+/// A failure of one write in a batch.
+#[derive(Debug)]
+pub enum ItemFailure {
+    /// `create` of an existing id.
+    Conflict(VersionConflict),
+    /// Anything else.
+    Store(StoreError),
+}
+
+/// One partition as a search sees it.
+#[derive(Debug, Clone)]
+pub struct SearchShard {
+    /// Concrete index name (`_index` of hits).
+    pub index: String,
+    /// The index or data stream it belongs to.
+    pub target: String,
+    /// Point-in-time view.
+    pub searcher: Searcher,
+    /// The target's mapping.
+    pub mapping: Arc<Mapping>,
+    /// Time bucket `[start, end)` in epoch milliseconds, for data stream partitions.
+    pub time_bounds: Option<(i64, i64)>,
+}
+
+/// A document read by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// Concrete index.
+    pub index: String,
+    /// Version.
+    pub version: u64,
+    /// `_source` bytes.
+    pub source: Vec<u8>,
+}
+
+/// A row of `_cat/indices`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Concrete index name.
+    pub index: String,
+    /// Its uuid.
+    pub uuid: String,
+    /// The index or data stream it belongs to.
+    pub target: String,
+    /// Index or data stream partition.
+    pub kind: TargetKind,
+    /// Live documents.
+    pub docs_count: u64,
+    /// Deleted documents not yet merged away.
+    pub docs_deleted: u64,
+    /// Bytes on disk.
+    pub store_bytes: u64,
+    /// Creation time.
+    pub creation_date_ms: i64,
+}
+
+/// A data stream as `GET /_data_stream` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataStreamInfo {
+    /// Name.
+    pub name: String,
+    /// Backing indexes, oldest first, with their uuids.
+    pub indices: Vec<(String, String)>,
+    /// Generation (number of backing indexes created so far).
+    pub generation: u32,
+    /// The template it was created from.
+    pub template: Option<String>,
+    /// Effective retention and where it comes from.
+    pub retention: Option<(String, &'static str)>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoreState {
+    last_seq: u64,
+}
+
+enum WriterMessage {
+    Write { writes: Vec<PreparedWrite>, reply: oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>> },
+    Checkpoint { seq: u64 },
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: StoreConfig,
+    partition_settings: PartitionSettings,
+    targets: RwLock<BTreeMap<String, Arc<Target>>>,
+    templates: RwLock<BTreeMap<String, IndexTemplate>>,
+    /// Serialises target creation and deletion, and mapping updates.
+    catalog_lock: Mutex<()>,
+    /// The last sequence number assigned by the writer thread.
+    last_seq: AtomicU64,
+    /// Every record up to this sequence number has been applied to a partition writer.
+    applied_seq: AtomicU64,
+    /// Every record up to this sequence number is visible to searches.
+    searchable_seq: watch::Sender<u64>,
+    refresh_lock: Mutex<()>,
+}
+
+/// The embedded store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+    sender: mpsc::Sender<WriterMessageBox>,
+    writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+/// `WriterMessage` holds a `oneshot::Sender`, which has no `Debug`; this wrapper keeps
+/// `Store: Debug` honest without hand-writing a `Debug` for the enum's payloads.
+struct WriterMessageBox(WriterMessage);
+
+impl std::fmt::Debug for WriterMessageBox {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match &self.0 {
+            WriterMessage::Write { .. } => "Write",
+            WriterMessage::Checkpoint { .. } => "Checkpoint",
+            WriterMessage::Shutdown { .. } => "Shutdown",
+        };
+        formatter.write_str(name)
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `config.data_dir`, replays the write-ahead log, and
+    /// starts the writer thread. Must be called inside a tokio runtime only for the async
+    /// methods; opening itself is synchronous.
+    pub fn open(config: StoreConfig) -> StoreResult<Store> {
+        let started = Instant::now();
+        let data_dir = config.data_dir.clone();
+        for dir in [data_dir.join("targets"), data_dir.join("wal")] {
+            fs::create_dir_all(&dir)
+                .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
+        }
+        let (schema, fields) = build_schema();
+        let partition_settings = partition_settings(&config, schema, fields);
+        let targets = open_targets(&data_dir, &partition_settings)?;
+        let templates: BTreeMap<String, IndexTemplate> = {
+            let path = data_dir.join("templates.json");
+            if path.exists() { read_json(&path)? } else { BTreeMap::new() }
+        };
+        let state: StoreState = {
+            let path = data_dir.join("state.json");
+            if path.exists() { read_json(&path)? } else { StoreState::default() }
+        };
+        let (mut wal, records) = Wal::open(&data_dir.join("wal"), config.wal_segment_bytes)
+            .map_err(|error| StoreError::io("opening the write-ahead log", error))?;
+
+        let highest_known = targets
+            .values()
+            .flat_map(|target| {
+                let created = target.meta().created_seq;
+                target
+                    .partitions()
+                    .iter()
+                    .map(|partition| partition.committed_seq())
+                    .chain(std::iter::once(created))
+                    .collect::<Vec<_>>()
+            })
+            .chain(records.iter().map(|record| record.seq))
+            .chain(std::iter::once(state.last_seq))
+            .max()
+            .unwrap_or(0);
+
+        let (searchable_seq, _) = watch::channel(highest_known);
+        let inner = Arc::new(Inner {
+            config,
+            partition_settings,
+            targets: RwLock::new(targets),
+            templates: RwLock::new(templates),
+            catalog_lock: Mutex::new(()),
+            last_seq: AtomicU64::new(highest_known),
+            applied_seq: AtomicU64::new(highest_known),
+            searchable_seq,
+            refresh_lock: Mutex::new(()),
+        });
+
+        let replayed = inner.replay(records)?;
+        inner.refresh_all()?;
+        wal.remove_through(highest_known, highest_known)
+            .map_err(|error| StoreError::io("trimming the write-ahead log", error))?;
+        inner.persist_state(highest_known)?;
+        info!(
+            data_dir = %data_dir.display(),
+            targets = inner.read_targets().len(),
+            replayed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "store opened"
+        );
+
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_DEPTH);
+        let thread_inner = inner.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("logfleet-writer".into())
+            .spawn(move || thread_inner.run_writer(wal, receiver))
+            .map_err(|error| StoreError::io("starting the writer thread", error))?;
+        Ok(Store { inner, sender, writer_thread: Arc::new(Mutex::new(Some(writer_thread))) })
+    }
+
+    /// The tantivy field handles shared by every partition.
+    pub fn fields(&self) -> &Fields {
+        &self.inner.partition_settings.fields
+    }
+
+    /// The configuration the store runs with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    /// Validates a write against its target's mapping (creating the target and extending
+    /// the mapping as Elasticsearch's auto-create and dynamic mapping would). Nothing is
+    /// durable until [`Store::execute`].
+    pub fn prepare(&self, request: WriteRequest) -> StoreResult<PreparedWrite> {
+        self.inner.prepare(request, false)
+    }
+
+    /// Logs the writes durably, applies them, and reports each one's outcome.
+    pub async fn execute(
+        &self,
+        writes: Vec<PreparedWrite>,
+    ) -> StoreResult<Vec<Result<WriteOutcome, ItemFailure>>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, response) = oneshot::channel();
+        self.sender
+            .send(WriterMessageBox(WriterMessage::Write { writes, reply }))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        response.await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Deletes an index or data stream (durably, ordered with writes).
+    pub async fn delete_target(&self, name: &str) -> StoreResult<()> {
+        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        let write = PreparedWrite {
+            target,
+            op: WalOp::DeleteTarget,
+            id: String::new(),
+            auto_id: false,
+            source: Vec::new(),
+            document: None,
+            timestamp_millis: None,
+        };
+        let mut outcomes = self.execute(vec![write]).await?;
+        match outcomes.pop() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(ItemFailure::Store(error))) => Err(error),
+            Some(Err(ItemFailure::Conflict(_))) | None => Err(StoreError::Closed),
+        }
+    }
+
+    /// Makes everything written so far searchable, for all targets.
+    pub async fn refresh(&self) -> StoreResult<()> {
+        let inner = self.inner.clone();
+        let applied = tokio::task::spawn_blocking(move || inner.refresh_all())
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        // Everything up to `applied` is now in tantivy commits: the log behind it can go. A
+        // full queue only delays trimming to the next refresh.
+        let _ = self.sender.try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: applied }));
+        Ok(())
+    }
+
+    /// Waits until the write with sequence number `seq` is searchable.
+    pub async fn wait_until_searchable(&self, seq: u64) {
+        let mut receiver = self.inner.searchable_seq.subscribe();
+        let _ = receiver.wait_for(|searchable| *searchable >= seq).await;
+    }
+
+    /// Runs refresh and retention until the store shuts down.
+    pub fn spawn_background_tasks(&self) {
+        if let Some(interval) = self.inner.config.refresh_interval {
+            let store = self.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(interval);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    ticker.tick().await;
+                    if store.sender.is_closed() {
+                        break;
+                    }
+                    if let Err(error) = store.refresh().await {
+                        error!(%error, "periodic refresh failed");
+                    }
+                    let inner = store.inner.clone();
+                    let _ = tokio::task::spawn_blocking(move || inner.close_idle_writers()).await;
+                }
+            });
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(store.inner.config.retention_check_interval);
+            loop {
+                ticker.tick().await;
+                if store.sender.is_closed() {
+                    break;
+                }
+                let inner = store.inner.clone();
+                match tokio::task::spawn_blocking(move || inner.enforce_retention(now_millis())).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => error!(%error, "retention failed"),
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+
+    /// Commits everything, trims the log and stops the writer thread.
+    pub async fn shutdown(&self) -> StoreResult<()> {
+        self.refresh().await?;
+        let (reply, done) = oneshot::channel();
+        if self.sender.send(WriterMessageBox(WriterMessage::Shutdown { reply })).await.is_ok() {
+            let _ = done.await;
+        }
+        let handle = self.writer_thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        Ok(())
+    }
+
+    /// Drops expired data stream partitions now; returns their names.
+    pub fn enforce_retention(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        self.inner.enforce_retention(now_ms)
+    }
+
+    /// Creates a plain index, or fails if the name is taken.
+    pub fn create_index(&self, name: &str, body: &Value) -> StoreResult<()> {
+        self.inner.create_index(name, body)
+    }
+
+    /// Creates an empty data stream (`PUT /_data_stream/{name}`).
+    pub fn create_data_stream(&self, name: &str) -> StoreResult<()> {
+        let _guard = self.inner.lock_catalog();
+        if self.inner.get_target(name).is_some() {
+            return Err(StoreError::AlreadyExists(name.to_owned()));
+        }
+        match self.inner.template_for(name) {
+            Some(template) if template.data_stream => {
+                self.inner.create_target_locked(name, TargetKind::DataStream, Some(&template), None)?;
+                Ok(())
+            }
+            _ if is_builtin_data_stream(name) => {
+                self.inner.create_target_locked(name, TargetKind::DataStream, None, None)?;
+                Ok(())
+            }
+            _ => Err(StoreError::IllegalArgument(format!(
+                "no matching index template found for data stream [{name}]"
+            ))),
+        }
+    }
+
+    /// Adds fields to a target's mapping (`PUT /{index}/_mapping`).
+    pub fn put_mapping(&self, name: &str, body: &Value) -> StoreResult<()> {
+        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        let _guard = self.inner.lock_catalog();
+        let mut mapping = (*target.mapping()).clone();
+        mapping.merge_explicit(body)?;
+        target.set_mapping(mapping)
+    }
+
+    /// Sets a data stream's retention (`PUT /_data_stream/{name}/_lifecycle`); `None` keeps
+    /// data forever unless a configured rule applies.
+    pub fn set_retention(&self, name: &str, retention: Option<String>) -> StoreResult<()> {
+        if let Some(text) = &retention {
+            parse_time_value(text).map_err(StoreError::IllegalArgument)?;
+        }
+        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        if target.kind() != TargetKind::DataStream {
+            return Err(StoreError::IndexNotFound(name.to_owned()));
+        }
+        target.set_retention(retention)
+    }
+
+    /// Stores an index template.
+    pub fn put_template(&self, name: &str, body: &Value) -> StoreResult<()> {
+        let template = IndexTemplate::parse(name, body)?;
+        let mut templates = self.inner.templates.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        templates.insert(name.to_owned(), template);
+        write_json_atomically(&self.inner.config.data_dir.join("templates.json"), &*templates)
+    }
+
+    /// Templates whose names match `pattern` (`*` for all).
+    pub fn templates(&self, pattern: &str) -> Vec<IndexTemplate> {
+        let templates = self.inner.templates.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        templates.values().filter(|template| wildcard_match(pattern, &template.name)).cloned().collect()
+    }
+
+    /// Deletes an index template.
+    pub fn delete_template(&self, name: &str) -> StoreResult<bool> {
+        let mut templates = self.inner.templates.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let removed = templates.remove(name).is_some();
+        if removed {
+            write_json_atomically(&self.inner.config.data_dir.join("templates.json"), &*templates)?;
+        }
+        Ok(removed)
+    }
+
+    /// Whether `name` is an existing plain index (writes to it skip data stream routing).
+    pub fn is_plain_index(&self, name: &str) -> bool {
+        self.inner.get_target(name).is_some_and(|target| target.kind() == TargetKind::Index)
+    }
+
+    /// Resolves an index expression (comma list, `*` wildcards, `-` exclusions, `_all`) to
+    /// partitions. A concrete name that does not exist is an error unless
+    /// `ignore_unavailable`.
+    pub fn resolve(&self, expression: &str, ignore_unavailable: bool) -> StoreResult<Vec<SearchShard>> {
+        let targets = self.inner.read_targets().clone();
+        let mut selected: Vec<(Arc<Target>, Option<String>)> = Vec::new();
+        let parts: Vec<&str> = expression.split(',').map(str::trim).filter(|part| !part.is_empty()).collect();
+        let all = parts.is_empty() || parts.iter().all(|part| *part == "_all" || *part == "*");
+        if all {
+            selected.extend(
+                targets.values().filter(|target| !target.name().starts_with('.')).map(|target| (target.clone(), None)),
+            );
+        } else {
+            for part in parts {
+                if let Some(excluded) = part.strip_prefix('-') {
+                    selected.retain(|(target, partition)| {
+                        let name = partition.clone().unwrap_or_else(|| target.name());
+                        !wildcard_match(excluded, &name)
+                    });
+                    continue;
+                }
+                if part.contains('*') {
+                    let include_hidden = part.starts_with('.');
+                    for target in targets.values() {
+                        let name = target.name();
+                        if (include_hidden || !name.starts_with('.')) && wildcard_match(part, &name) {
+                            selected.push((target.clone(), None));
+                        }
+                        if include_hidden {
+                            for partition in target.partitions() {
+                                if wildcard_match(part, &partition.meta().name) {
+                                    selected.push((target.clone(), Some(partition.meta().name.clone())));
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if let Some(target) = targets.get(part) {
+                    selected.push((target.clone(), None));
+                    continue;
+                }
+                let backing = targets.values().find_map(|target| {
+                    target
+                        .partitions()
+                        .iter()
+                        .find(|partition| partition.meta().name == part)
+                        .map(|partition| (target.clone(), Some(partition.meta().name.clone())))
+                });
+                match backing {
+                    Some(found) => selected.push(found),
+                    None if ignore_unavailable => {}
+                    None => return Err(StoreError::IndexNotFound(part.to_owned())),
+                }
+            }
+        }
+        let mut shards = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (target, only_partition) in selected {
+            let mapping = target.mapping();
+            let target_name = target.name();
+            for partition in target.partitions() {
+                let meta = partition.meta();
+                if only_partition.as_ref().is_some_and(|only| *only != meta.name) {
+                    continue;
+                }
+                if !seen.insert(meta.uuid.clone()) {
+                    continue;
+                }
+                shards.push(SearchShard {
+                    index: meta.name.clone(),
+                    target: target_name.clone(),
+                    searcher: partition.searcher(),
+                    mapping: mapping.clone(),
+                    time_bounds: meta.bucket_start_ms.zip(meta.bucket_end_ms),
+                });
+            }
+        }
+        Ok(shards)
+    }
+
+    /// Names of targets matching an expression, for `GET /{index}` style APIs: each with its
+    /// concrete indexes.
+    pub fn resolve_targets(&self, expression: &str, ignore_unavailable: bool) -> StoreResult<Vec<(String, TargetKind, Arc<Mapping>, Vec<String>)>> {
+        let shards = self.resolve(expression, ignore_unavailable)?;
+        let mut by_target: BTreeMap<String, (TargetKind, Arc<Mapping>, Vec<String>)> = BTreeMap::new();
+        for shard in shards {
+            let kind = self.inner.get_target(&shard.target).map_or(TargetKind::Index, |target| target.kind());
+            by_target
+                .entry(shard.target.clone())
+                .or_insert_with(|| (kind, shard.mapping.clone(), Vec::new()))
+                .2
+                .push(shard.index);
+        }
+        // Empty data streams have no partitions yet but still exist.
+        for part in expression.split(',') {
+            if let Some(target) = self.inner.get_target(part.trim()) {
+                by_target.entry(target.name()).or_insert_with(|| (target.kind(), target.mapping(), Vec::new()));
+            }
+        }
+        Ok(by_target.into_iter().map(|(name, (kind, mapping, indices))| (name, kind, mapping, indices)).collect())
+    }
+
+    /// Reads a document by id (real time: pending writes to the target are committed first,
+    /// as Elasticsearch's realtime get refreshes).
+    pub async fn get(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
+        let inner = self.inner.clone();
+        let name = name.to_owned();
+        let id = id.to_owned();
+        tokio::task::spawn_blocking(move || inner.get_document(&name, &id))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// One row per concrete index.
+    pub fn index_stats(&self) -> Vec<IndexStats> {
+        let targets = self.inner.read_targets().clone();
+        let mut rows = Vec::new();
+        for target in targets.values() {
+            let kind = target.kind();
+            let target_name = target.name();
+            for partition in target.partitions() {
+                let meta = partition.meta();
+                rows.push(IndexStats {
+                    index: meta.name.clone(),
+                    uuid: meta.uuid.clone(),
+                    target: target_name.clone(),
+                    kind,
+                    docs_count: partition.doc_count(),
+                    docs_deleted: partition.deleted_count(),
+                    store_bytes: partition.size_on_disk(),
+                    creation_date_ms: meta.creation_date_ms,
+                });
+            }
+        }
+        rows
+    }
+
+    /// Data streams matching `pattern`.
+    pub fn data_streams(&self, pattern: &str) -> Vec<DataStreamInfo> {
+        let targets = self.inner.read_targets().clone();
+        targets
+            .values()
+            .filter(|target| target.kind() == TargetKind::DataStream)
+            .filter(|target| wildcard_match(pattern, &target.name()))
+            .map(|target| {
+                let meta = target.meta();
+                DataStreamInfo {
+                    name: meta.name.clone(),
+                    indices: target
+                        .partitions()
+                        .iter()
+                        .map(|partition| (partition.meta().name.clone(), partition.meta().uuid.clone()))
+                        .collect(),
+                    generation: meta.next_generation.saturating_sub(1),
+                    template: meta.template.clone(),
+                    retention: self.inner.effective_retention(&meta),
+                }
+            })
+            .collect()
+    }
+
+    /// Bytes under the data directory.
+    pub fn disk_usage(&self) -> u64 {
+        crate::partition::directory_size(&self.inner.config.data_dir)
+    }
+}
+
+fn is_builtin_data_stream(name: &str) -> bool {
+    name == "logs" || name.starts_with("logs-")
+}
+
+fn partition_settings(config: &StoreConfig, schema: Schema, fields: Fields) -> PartitionSettings {
+    let index_settings = IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(config.docstore_compression_level),
+        }),
+        // Log events repeat field names and values from one to the next; larger blocks let
+        // zstd find those repetitions and shrink the doc store several-fold.
+        docstore_blocksize: 256 * 1024,
+        ..IndexSettings::default()
+    };
+    PartitionSettings {
+        schema,
+        fields,
+        index_settings,
+        writer_memory_bytes: config.writer_memory_bytes,
+    }
+}
+
+fn open_targets(data_dir: &std::path::Path, settings: &PartitionSettings) -> StoreResult<BTreeMap<String, Arc<Target>>> {
+    let mut targets = BTreeMap::new();
+    let dir = data_dir.join("targets");
+    let entries = fs::read_dir(&dir).map_err(|error| StoreError::io(format!("listing {}", dir.display()), error))?;
+    for entry in entries {
+        let entry = entry.map_err(|error| StoreError::io("listing targets", error))?;
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with(".deleting-") {
+            let _ = fs::remove_dir_all(&path);
+            continue;
+        }
+        if !path.join("target.json").exists() {
+            warn!(path = %path.display(), "removing an incomplete target");
+            let _ = fs::remove_dir_all(&path);
+            continue;
+        }
+        let target = Target::open(&path, settings)?;
+        targets.insert(target.name(), Arc::new(target));
+    }
+    Ok(targets)
+}
+
+/// Directory names are derived from target names, which are valid index names (no `/`), but
+/// may start with `.`; prefix them so they never collide with the store's own entries.
+fn target_dir_name(name: &str) -> String {
+    format!("t-{name}")
+}
+
+impl Inner {
+    fn read_targets(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Target>>> {
+        self.targets.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.catalog_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get_target(&self, name: &str) -> Option<Arc<Target>> {
+        self.read_targets().get(name).cloned()
+    }
+
+    fn template_for(&self, name: &str) -> Option<IndexTemplate> {
+        let templates = self.templates.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        templates
+            .values()
+            .filter(|template| template.matches(name))
+            .max_by_key(|template| template.priority)
+            .cloned()
+    }
+
+    fn persist_state(&self, last_seq: u64) -> StoreResult<()> {
+        write_json_atomically(&self.config.data_dir.join("state.json"), &StoreState { last_seq })
+    }
+
+    fn create_target_locked(
+        &self,
+        name: &str,
+        kind: TargetKind,
+        template: Option<&IndexTemplate>,
+        explicit: Option<&Value>,
+    ) -> StoreResult<Arc<Target>> {
+        let style = match kind {
+            TargetKind::Index => DynamicStyle::Index,
+            TargetKind::DataStream => DynamicStyle::DataStream,
+        };
+        let mut mapping = match template {
+            Some(template) => template.mapping(style)?,
+            None => Mapping::new(style),
+        };
+        if let Some(body) = explicit {
+            if let Some(settings) = body.get("settings")
+                && let Some(limit) = total_fields_limit_setting(settings)?
+            {
+                mapping.total_fields_limit = limit;
+            }
+            if let Some(mappings) = body.get("mappings") {
+                mapping.merge_explicit(mappings)?;
+            }
+        }
+        let meta = TargetMeta {
+            name: name.to_owned(),
+            kind,
+            uuid: new_uuid(),
+            created_seq: self.last_seq.load(Ordering::SeqCst),
+            creation_date_ms: now_millis(),
+            mapping,
+            retention: template.and_then(IndexTemplate::retention),
+            template: template.map(|template| template.name.clone()),
+            next_generation: 1,
+        };
+        let dir = self.config.data_dir.join("targets").join(target_dir_name(name));
+        if dir.exists() {
+            remove_dir(&dir)?;
+        }
+        let target = Arc::new(Target::create(&dir, meta, &self.partition_settings)?);
+        self.targets
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(name.to_owned(), target.clone());
+        info!(name, kind = ?kind, "created");
+        Ok(target)
+    }
+
+    fn create_index(&self, name: &str, body: &Value) -> StoreResult<()> {
+        if let Value::Object(object) = body {
+            for key in object.keys() {
+                if !matches!(key.as_str(), "settings" | "mappings" | "aliases") {
+                    return Err(StoreError::IllegalArgument(format!("unknown key [{key}] for create index")));
+                }
+            }
+        }
+        let _guard = self.lock_catalog();
+        if self.get_target(name).is_some() {
+            return Err(StoreError::AlreadyExists(name.to_owned()));
+        }
+        let template = self.template_for(name);
+        if template.as_ref().is_some_and(|template| template.data_stream) || (template.is_none() && is_builtin_data_stream(name)) {
+            let template_name = template.map_or_else(|| "logs".to_owned(), |template| template.name);
+            return Err(StoreError::IllegalArgument(format!(
+                "cannot create index with name [{name}], because it matches with template [{template_name}] that creates data streams only, use create data stream api instead"
+            )));
+        }
+        self.create_target_locked(name, TargetKind::Index, template.as_ref(), Some(body))?;
+        Ok(())
+    }
+
+    /// The target a write goes to, auto-created like Elasticsearch's `action.auto_create_index`.
+    fn write_target(&self, name: &str) -> StoreResult<Arc<Target>> {
+        if let Some(target) = self.get_target(name) {
+            return Ok(target);
+        }
+        if name.starts_with(".ds-") {
+            return Err(StoreError::IllegalArgument(format!(
+                "index request targeting backing index [{name}] is not allowed, target the data stream instead"
+            )));
+        }
+        let _guard = self.lock_catalog();
+        if let Some(target) = self.get_target(name) {
+            return Ok(target);
+        }
+        let template = self.template_for(name);
+        let kind = match &template {
+            Some(template) if template.data_stream => TargetKind::DataStream,
+            Some(_) => TargetKind::Index,
+            None if is_builtin_data_stream(name) => TargetKind::DataStream,
+            None => TargetKind::Index,
+        };
+        self.create_target_locked(name, kind, template.as_ref(), None)
+    }
+
+    fn prepare(&self, request: WriteRequest, replaying: bool) -> StoreResult<PreparedWrite> {
+        match request {
+            WriteRequest::Delete { target, id } => {
+                let target = self.get_target(&target).ok_or(StoreError::IndexNotFound(target))?;
+                Ok(PreparedWrite { target, op: WalOp::Delete, id, auto_id: false, source: Vec::new(), document: None, timestamp_millis: None })
+            }
+            WriteRequest::Document { target, op, id, source, parsed } => {
+                let target = self.write_target(&target)?;
+                if target.kind() == TargetKind::DataStream && op == DocumentOp::Index && id.is_some() && !replaying {
+                    return Err(StoreError::IllegalArgument(
+                        "only write ops with an op_type of create are allowed in data streams".into(),
+                    ));
+                }
+                let auto_id = id.is_none();
+                let id = id.unwrap_or_else(new_document_id);
+                let conversion = self.convert_with_mapping_update(&target, &parsed, &id)?;
+                let fields = &self.partition_settings.fields;
+                let mut document = TantivyDocument::new();
+                document.add_text(fields.id, &id);
+                document.add_bytes(fields.source, &source);
+                let converted = conversion.document;
+                let timestamp_millis = converted.timestamp_nanos.map(|nanos| nanos.div_euclid(1_000_000));
+                if let Some(nanos) = converted.timestamp_nanos {
+                    document.add_date(fields.timestamp, tantivy::DateTime::from_timestamp_nanos(nanos));
+                }
+                if !converted.exact_values.is_empty() {
+                    document.add_field_value(fields.keyword, &OwnedValue::Object(converted.exact_values));
+                }
+                if !converted.text_values.is_empty() {
+                    document.add_field_value(fields.text, &OwnedValue::Object(converted.text_values));
+                }
+                for path in converted.text_paths {
+                    document.add_text(fields.field_names, path);
+                }
+                let op = match op {
+                    DocumentOp::Index => WalOp::Index,
+                    DocumentOp::Create => WalOp::Create,
+                };
+                Ok(PreparedWrite { target, op, id, auto_id, source, document: Some(document), timestamp_millis })
+            }
+        }
+    }
+
+    fn convert_with_mapping_update(
+        &self,
+        target: &Target,
+        parsed: &Map<String, Value>,
+        id: &str,
+    ) -> StoreResult<crate::document::Conversion> {
+        let conversion = convert_document(&target.mapping(), parsed, id)?;
+        if conversion.new_fields.is_empty() {
+            return Ok(conversion);
+        }
+        // Another writer may have mapped the same fields meanwhile: convert again under the
+        // lock against the latest mapping, so the mapping that is persisted is the one used.
+        let _guard = self.lock_catalog();
+        let latest = target.mapping();
+        let conversion = convert_document(&latest, parsed, id)?;
+        if !conversion.new_fields.is_empty() {
+            let mut updated = (*latest).clone();
+            for (path, field) in &conversion.new_fields {
+                updated.insert_checked(path, field.clone())?;
+            }
+            debug!(target = %target.name(), added = conversion.new_fields.len(), "mapping extended");
+            target.set_mapping(updated)?;
+        }
+        Ok(conversion)
+    }
+
+    fn run_writer(self: Arc<Self>, mut wal: Wal, mut receiver: mpsc::Receiver<WriterMessageBox>) {
+        let mut buffer = Vec::with_capacity(1 << 20);
+        let mut pending = Vec::new();
+        while let Some(WriterMessageBox(first)) = receiver.blocking_recv() {
+            pending.push(first);
+            // Group commit: everything that queued up while the previous fsync ran shares
+            // the next one.
+            while pending.len() < WRITE_QUEUE_DEPTH {
+                match receiver.try_recv() {
+                    Ok(WriterMessageBox(message)) => pending.push(message),
+                    Err(_) => break,
+                }
+            }
+            let mut batches = Vec::new();
+            let mut checkpoint = None;
+            let mut shutdown = None;
+            for message in pending.drain(..) {
+                match message {
+                    WriterMessage::Write { writes, reply } => batches.push((writes, reply)),
+                    WriterMessage::Checkpoint { seq } => checkpoint = Some(checkpoint.map_or(seq, |current: u64| current.max(seq))),
+                    WriterMessage::Shutdown { reply } => shutdown = Some(reply),
+                }
+            }
+            if !batches.is_empty() {
+                self.write_batches(&mut wal, &mut buffer, batches);
+            }
+            if let Some(seq) = checkpoint {
+                let last = self.last_seq.load(Ordering::SeqCst);
+                if let Err(error) = wal.remove_through(seq, last) {
+                    error!(%error, "trimming the write-ahead log failed");
+                }
+                if let Err(error) = self.persist_state(last) {
+                    error!(%error, "persisting the store state failed");
+                }
+            }
+            if let Some(reply) = shutdown {
+                let last = self.last_seq.load(Ordering::SeqCst);
+                if self.applied_seq.load(Ordering::SeqCst) == last && *self.searchable_seq.borrow() >= last {
+                    let _ = wal.remove_through(last, last);
+                }
+                let _ = self.persist_state(last);
+                let _ = reply.send(());
+                break;
+            }
+        }
+        debug!("writer thread stopped");
+    }
+
+    fn write_batches(
+        &self,
+        wal: &mut Wal,
+        buffer: &mut Vec<u8>,
+        batches: Vec<(Vec<PreparedWrite>, oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>>)>,
+    ) {
+        buffer.clear();
+        let first_seq = self.last_seq.load(Ordering::SeqCst) + 1;
+        let mut seq = first_seq - 1;
+        for (writes, _) in &batches {
+            for write in writes {
+                seq += 1;
+                let flags = if write.auto_id { FLAG_AUTO_ID } else { 0 };
+                let target = if write.op == WalOp::DeleteTarget { write.target.name() } else { write.target.name() };
+                encode_record(buffer, seq, write.op, flags, &target, &write.id, &write.source);
+            }
+        }
+        if let Err(error) = wal.append(buffer, first_seq) {
+            error!(%error, "write-ahead log append failed; the batch is rejected");
+            for (writes, reply) in batches {
+                let failures = writes
+                    .iter()
+                    .map(|_| Err(ItemFailure::Store(StoreError::io("appending to the write-ahead log", std::io::Error::new(error.kind(), error.to_string())))))
+                    .collect();
+                let _ = reply.send(failures);
+            }
+            return;
+        }
+        self.last_seq.store(seq, Ordering::SeqCst);
+        let mut seq = first_seq - 1;
+        for (writes, reply) in batches {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in writes {
+                seq += 1;
+                outcomes.push(self.apply(write, seq, false));
+            }
+            self.applied_seq.store(seq, Ordering::SeqCst);
+            let _ = reply.send(outcomes);
+        }
+    }
+
+    /// Applies one logged write. During replay, writes that a commit already covers, or that
+    /// belonged to an earlier target of the same name, are skipped.
+    fn apply(&self, write: PreparedWrite, seq: u64, replaying: bool) -> Result<WriteOutcome, ItemFailure> {
+        let target = write.target;
+        let target_meta_created = target.meta().created_seq;
+        if replaying && seq <= target_meta_created {
+            return Ok(WriteOutcome { index: target.name(), id: write.id, version: 0, seq, result: WriteResult::NotFound });
+        }
+        match write.op {
+            WalOp::DeleteTarget => {
+                self.remove_target(&target).map_err(ItemFailure::Store)?;
+                Ok(WriteOutcome { index: target.name(), id: String::new(), version: 0, seq, result: WriteResult::Deleted })
+            }
+            WalOp::Delete => {
+                let mut outcome = WriteOutcome { index: target.name(), id: write.id.clone(), version: 1, seq, result: WriteResult::NotFound };
+                for partition in target.partitions() {
+                    if replaying && seq <= partition.committed_seq() {
+                        continue;
+                    }
+                    if let Some(version) = partition.lookup_version(&write.id).map_err(ItemFailure::Store)? {
+                        partition.delete(&write.id, seq).map_err(ItemFailure::Store)?;
+                        outcome = WriteOutcome { index: partition.meta().name.clone(), id: write.id.clone(), version: version + 1, seq, result: WriteResult::Deleted };
+                    }
+                }
+                Ok(outcome)
+            }
+            WalOp::Index | WalOp::Create => {
+                let partition = target.partition_for(write.timestamp_millis, &self.partition_settings).map_err(ItemFailure::Store)?;
+                let index = partition.meta().name.clone();
+                if replaying && seq <= partition.committed_seq() {
+                    return Ok(WriteOutcome { index, id: write.id, version: 0, seq, result: WriteResult::NotFound });
+                }
+                let Some(mut document) = write.document else {
+                    return Err(ItemFailure::Store(StoreError::Closed));
+                };
+                let (version, result, replaces) = if write.auto_id {
+                    (1, WriteResult::Created, false)
+                } else {
+                    match partition.lookup_version(&write.id).map_err(ItemFailure::Store)? {
+                        Some(current_version) if write.op == WalOp::Create => {
+                            return Err(ItemFailure::Conflict(VersionConflict { index, id: write.id, current_version }));
+                        }
+                        Some(current_version) => (current_version + 1, WriteResult::Updated, true),
+                        None => (1, WriteResult::Created, false),
+                    }
+                };
+                document.add_u64(self.partition_settings.fields.version, version);
+                let tracked = (!write.auto_id).then_some((write.id.as_str(), version));
+                partition.add(document, seq, replaces, tracked).map_err(ItemFailure::Store)?;
+                Ok(WriteOutcome { index, id: write.id, version, seq, result })
+            }
+        }
+    }
+
+    fn remove_target(&self, target: &Arc<Target>) -> StoreResult<()> {
+        let _guard = self.lock_catalog();
+        let name = target.name();
+        let mut targets = self.targets.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let is_current = targets.get(&name).is_some_and(|current| Arc::ptr_eq(current, target));
+        if !is_current {
+            return Ok(());
+        }
+        targets.remove(&name);
+        drop(targets);
+        for partition in target.partitions() {
+            let _ = partition.close_writer_if_clean();
+        }
+        remove_dir(target.dir())?;
+        info!(name, "deleted");
+        Ok(())
+    }
+
+    fn replay(&self, records: Vec<WalRecord>) -> StoreResult<usize> {
+        let mut replayed = 0;
+        for record in records {
+            let seq = record.seq;
+            let write = match self.prepare_replayed(record) {
+                Ok(Some(write)) => write,
+                Ok(None) => continue,
+                Err(error) => {
+                    warn!(seq, %error, "wal replay skipped a record that no longer applies");
+                    continue;
+                }
+            };
+            match self.apply(write, seq, true) {
+                Ok(outcome) if outcome.version > 0 || outcome.result == WriteResult::Deleted => replayed += 1,
+                Ok(_) | Err(ItemFailure::Conflict(_)) => {}
+                Err(ItemFailure::Store(error)) => return Err(error),
+            }
+            self.applied_seq.store(seq, Ordering::SeqCst);
+        }
+        Ok(replayed)
+    }
+
+    fn prepare_replayed(&self, record: WalRecord) -> StoreResult<Option<PreparedWrite>> {
+        match record.op {
+            WalOp::DeleteTarget => Ok(self.get_target(&record.target).map(|target| PreparedWrite {
+                target,
+                op: WalOp::DeleteTarget,
+                id: String::new(),
+                auto_id: false,
+                source: Vec::new(),
+                document: None,
+                timestamp_millis: None,
+            })),
+            WalOp::Delete => {
+                if self.get_target(&record.target).is_none() {
+                    return Ok(None);
+                }
+                self.prepare(WriteRequest::Delete { target: record.target, id: record.id }, true).map(Some)
+            }
+            WalOp::Index | WalOp::Create => {
+                let parsed: Map<String, Value> = serde_json::from_slice(&record.source).map_err(|error| StoreError::Corrupt {
+                    path: "wal".into(),
+                    reason: error.to_string(),
+                })?;
+                let op = if record.op == WalOp::Index { DocumentOp::Index } else { DocumentOp::Create };
+                let auto_id = record.flags & FLAG_AUTO_ID != 0;
+                let mut write = self.prepare(
+                    WriteRequest::Document { target: record.target, op, id: Some(record.id), source: record.source, parsed },
+                    true,
+                )?;
+                write.auto_id = auto_id;
+                Ok(Some(write))
+            }
+        }
+    }
+
+    /// Commits every dirty partition; returns the sequence number now covered by commits.
+    fn refresh_all(&self) -> StoreResult<u64> {
+        let _guard = self.refresh_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let applied = self.applied_seq.load(Ordering::SeqCst);
+        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
+        let mut committed = 0;
+        for target in targets {
+            for partition in target.partitions() {
+                if partition.commit()? {
+                    committed += 1;
+                }
+            }
+        }
+        self.searchable_seq.send_if_modified(|searchable| {
+            let advanced = applied > *searchable;
+            if advanced {
+                *searchable = applied;
+            }
+            advanced
+        });
+        if committed > 0 {
+            debug!(committed, applied, "refreshed");
+        }
+        Ok(applied)
+    }
+
+    fn close_idle_writers(&self) {
+        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
+        for target in targets {
+            for partition in target.partitions() {
+                if partition.idle_for() > IDLE_WRITER_TIMEOUT
+                    && let Err(error) = partition.close_writer_if_clean()
+                {
+                    warn!(%error, index = %partition.meta().name, "closing an idle writer failed");
+                }
+            }
+        }
+    }
+
+    fn get_document(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
+        let (target, only) = match self.get_target(name) {
+            Some(target) => (target, None),
+            None => {
+                let targets = self.read_targets().clone();
+                let found = targets.values().find(|target| target.partitions().iter().any(|partition| partition.meta().name == name)).cloned();
+                match found {
+                    Some(target) => (target, Some(name.to_owned())),
+                    None => return Err(StoreError::IndexNotFound(name.to_owned())),
+                }
+            }
+        };
+        for partition in target.partitions() {
+            if only.as_ref().is_some_and(|only| *only != partition.meta().name) {
+                continue;
+            }
+            if partition.is_dirty() {
+                partition.commit()?;
+            }
+            if let Some((version, source)) = partition.get_committed(id)? {
+                return Ok(Some(StoredDocument { index: partition.meta().name.clone(), version, source }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn effective_retention(&self, meta: &TargetMeta) -> Option<(String, &'static str)> {
+        if let Some(retention) = &meta.retention {
+            return Some((retention.clone(), "data_stream_configuration"));
+        }
+        self.config
+            .retention_rules
+            .iter()
+            .find(|rule| wildcard_match(&rule.pattern, &meta.name))
+            .map(|rule| (format_duration(rule.max_age), "logfleet_configuration"))
+    }
+
+    fn enforce_retention(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
+        let mut dropped = Vec::new();
+        for target in targets {
+            if target.kind() != TargetKind::DataStream {
+                continue;
+            }
+            let meta = target.meta();
+            let Some((retention, _)) = self.effective_retention(&meta) else {
+                continue;
+            };
+            let Ok(max_age) = parse_time_value(&retention) else {
+                warn!(stream = %meta.name, retention, "ignoring an unparsable retention");
+                continue;
+            };
+            let cutoff = now_ms - max_age.as_millis() as i64;
+            let names = target.drop_partitions_before(cutoff)?;
+            for name in &names {
+                info!(stream = %meta.name, index = %name, retention, "retention dropped an expired partition");
+            }
+            dropped.extend(names);
+        }
+        Ok(dropped)
+    }
+}
+
+/// Formats a duration in the largest whole Elasticsearch unit (`7d`, `36h`, `90s`).
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    for (unit, size) in [("d", 86_400_000u128), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+        if millis >= size && millis % size == 0 {
+            return format!("{}{unit}", millis / size);
+        }
+    }
+    format!("{millis}ms")
+}

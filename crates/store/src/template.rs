@@ -1,0 +1,234 @@
+//! Index templates (`PUT /_index_template/{name}`): the mappings, settings and kind (index or
+//! data stream) a new target gets when its name matches a pattern.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{StoreError, StoreResult};
+use crate::mapping::{DynamicStyle, Mapping};
+
+/// A composable index template, as stored and as shown by `GET /_index_template`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexTemplate {
+    /// The template's name.
+    pub name: String,
+    /// Name patterns with `*` wildcards.
+    pub index_patterns: Vec<String>,
+    /// Higher wins when several templates match.
+    pub priority: i64,
+    /// Whether matching names become data streams.
+    pub data_stream: bool,
+    /// The body as given, echoed back by `GET`.
+    pub body: Value,
+}
+
+impl IndexTemplate {
+    /// Parses a `PUT /_index_template/{name}` body.
+    pub fn parse(name: &str, body: &Value) -> StoreResult<IndexTemplate> {
+        let Value::Object(object) = body else {
+            return Err(StoreError::IllegalArgument("index template body must be an object".into()));
+        };
+        let mut index_patterns = Vec::new();
+        let mut priority = 0;
+        let mut data_stream = false;
+        for (key, value) in object {
+            match key.as_str() {
+                "index_patterns" => {
+                    index_patterns = match value {
+                        Value::String(pattern) => vec![pattern.clone()],
+                        Value::Array(patterns) => patterns
+                            .iter()
+                            .map(|pattern| {
+                                pattern.as_str().map(str::to_owned).ok_or_else(|| {
+                                    StoreError::IllegalArgument(
+                                        "[index_patterns] must contain strings".into(),
+                                    )
+                                })
+                            })
+                            .collect::<StoreResult<_>>()?,
+                        _ => {
+                            return Err(StoreError::IllegalArgument(
+                                "[index_patterns] must be a string or an array of strings".into(),
+                            ));
+                        }
+                    };
+                }
+                "priority" => {
+                    priority = value.as_i64().ok_or_else(|| {
+                        StoreError::IllegalArgument("[priority] must be an integer".into())
+                    })?;
+                }
+                "data_stream" => data_stream = value.is_object(),
+                "template" | "composed_of" | "version" | "_meta" | "allow_auto_create"
+                | "ignore_missing_component_templates" | "deprecated" => {}
+                other => {
+                    return Err(StoreError::IllegalArgument(format!(
+                        "[index_template] unknown field [{other}]"
+                    )));
+                }
+            }
+        }
+        if index_patterns.is_empty() {
+            return Err(StoreError::IllegalArgument(
+                "Validation Failed: 1: index patterns are missing;".into(),
+            ));
+        }
+        let template = IndexTemplate {
+            name: name.to_owned(),
+            index_patterns,
+            priority,
+            data_stream,
+            body: body.clone(),
+        };
+        // Validate the mapping now, so a broken template is refused rather than breaking
+        // every later write that matches it.
+        template.mapping(DynamicStyle::Index)?;
+        template.total_fields_limit()?;
+        Ok(template)
+    }
+
+    /// Whether `name` matches one of the patterns.
+    pub fn matches(&self, name: &str) -> bool {
+        self.index_patterns.iter().any(|pattern| wildcard_match(pattern, name))
+    }
+
+    fn template_section(&self) -> Option<&Map<String, Value>> {
+        self.body.get("template").and_then(Value::as_object)
+    }
+
+    /// The mapping a new target gets from this template.
+    pub fn mapping(&self, style: DynamicStyle) -> StoreResult<Mapping> {
+        let mut mapping = Mapping::new(style);
+        if let Some(limit) = self.total_fields_limit()? {
+            mapping.total_fields_limit = limit;
+        }
+        if let Some(mappings) = self.template_section().and_then(|section| section.get("mappings")) {
+            mapping.merge_explicit(mappings)?;
+        }
+        Ok(mapping)
+    }
+
+    /// `template.lifecycle.data_retention`.
+    pub fn retention(&self) -> Option<String> {
+        self.template_section()?
+            .get("lifecycle")?
+            .get("data_retention")?
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    fn total_fields_limit(&self) -> StoreResult<Option<usize>> {
+        match self.template_section().and_then(|section| section.get("settings")) {
+            Some(settings) => total_fields_limit_setting(settings),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Reads `index.mapping.total_fields.limit` from index settings, in any of the shapes
+/// Elasticsearch accepts (flat dotted keys, nested objects, with or without `index.`).
+pub fn total_fields_limit_setting(settings: &Value) -> StoreResult<Option<usize>> {
+    let flattened = flatten_settings(settings);
+    let value = flattened
+        .iter()
+        .find(|(key, _)| key == "index.mapping.total_fields.limit" || key == "mapping.total_fields.limit")
+        .map(|(_, value)| value.clone());
+    match value {
+        None => Ok(None),
+        Some(Value::Number(number)) if number.as_u64().is_some() => {
+            Ok(number.as_u64().map(|limit| limit as usize))
+        }
+        Some(Value::String(text)) => text.parse().map(Some).map_err(|_| {
+            StoreError::IllegalArgument(format!(
+                "Failed to parse value [{text}] for setting [index.mapping.total_fields.limit]"
+            ))
+        }),
+        Some(other) => Err(StoreError::IllegalArgument(format!(
+            "Failed to parse value [{other}] for setting [index.mapping.total_fields.limit]"
+        ))),
+    }
+}
+
+/// Flattens nested settings objects to dotted keys.
+pub fn flatten_settings(settings: &Value) -> Vec<(String, Value)> {
+    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+        match value {
+            Value::Object(object) => {
+                for (key, child) in object {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    walk(&path, child, out);
+                }
+            }
+            leaf => out.push((prefix.to_owned(), leaf.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", settings, &mut out);
+    out
+}
+
+/// Elasticsearch's simple wildcard match: `*` matches any run of characters.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
+    let Some(mut remaining) = name.strip_prefix(first) else {
+        return false;
+    };
+    let (last, middle) = rest.split_last().unwrap_or((&"", &[]));
+    for part in middle {
+        match remaining.find(part) {
+            Some(position) => remaining = &remaining[position + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("logs-*", "logs-a-b"));
+        assert!(wildcard_match("*", "x"));
+        assert!(wildcard_match("a*b*c", "axxbyyc"));
+        assert!(!wildcard_match("a*b*c", "axxbyy"));
+        assert!(!wildcard_match("logs-*", "logs"));
+        assert!(wildcard_match("logs", "logs"));
+        assert!(!wildcard_match("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn parses_a_data_stream_template() {
+        let body = json!({
+            "index_patterns": ["app-*"],
+            "data_stream": {},
+            "priority": 200,
+            "template": {
+                "settings": {"index": {"mapping": {"total_fields": {"limit": "50"}}}},
+                "mappings": {"properties": {"latency": {"type": "double"}}},
+                "lifecycle": {"data_retention": "7d"}
+            }
+        });
+        let template = IndexTemplate::parse("app", &body).unwrap();
+        assert!(template.data_stream);
+        assert!(template.matches("app-x"));
+        let mapping = template.mapping(DynamicStyle::DataStream).unwrap();
+        assert_eq!(mapping.total_fields_limit, 50);
+        assert!(mapping.resolve("latency").is_some());
+        assert_eq!(template.retention().as_deref(), Some("7d"));
+    }
+
+    #[test]
+    fn rejects_broken_templates() {
+        assert!(IndexTemplate::parse("t", &json!({"template": {}})).is_err());
+        let bad_mapping = json!({"index_patterns": "x*", "template": {"mappings": {"properties": {"a": {"type": "nope"}}}}});
+        assert!(IndexTemplate::parse("t", &bad_mapping).is_err());
+        assert!(IndexTemplate::parse("t", &json!({"index_patterns": "x*", "bogus": 1})).is_err());
+    }
+}

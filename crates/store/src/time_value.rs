@@ -1,0 +1,54 @@
+//! Elasticsearch time units (`500ms`, `30s`, `1m`, `7d`), used by retention, refresh intervals
+//! and request timeouts.
+
+use std::time::Duration;
+
+/// Parses an Elasticsearch time value. `-1` (disabled) is not a duration and is rejected here;
+/// callers that accept it check for it first.
+pub fn parse_time_value(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits_end);
+    let amount: f64 = number.parse().map_err(|_| invalid(text))?;
+    let unit_seconds = match unit.trim() {
+        "nanos" => 1e-9,
+        "micros" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return Err(invalid(text)),
+    };
+    let seconds = amount * unit_seconds;
+    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e12 {
+        return Err(invalid(text));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn invalid(text: &str) -> String {
+    format!(
+        "failed to parse setting [{text}] with value [{text}] as a time value: unit is missing or unrecognized"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(parse_time_value("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_time_value("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_time_value("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_time_value("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_time_value("1.5h"), Ok(Duration::from_secs(5400)));
+        assert!(parse_time_value("7").is_err());
+        assert!(parse_time_value("d").is_err());
+        assert!(parse_time_value("7w").is_err());
+        assert!(parse_time_value("-1s").is_err());
+    }
+}
