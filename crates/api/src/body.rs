@@ -16,7 +16,9 @@ fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "content_too_long_exception",
-        format!("request body is too large, the limit is [{limit}] bytes (http.max_content_length)"),
+        format!(
+            "request body is too large, the limit is [{limit}] bytes (http.max_content_length)"
+        ),
     )
 }
 
@@ -30,10 +32,17 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
         return Err(too_large(limit));
     }
     let collected = Limited::new(body, limit).collect().await.map_err(|error| {
-        if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+        if error
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
             too_large(limit)
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "illegal_state_exception", "failed to read the request body")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "illegal_state_exception",
+                "failed to read the request body",
+            )
         }
     })?;
     let raw = collected.to_bytes();
@@ -43,7 +52,9 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
         .map(|encoding| encoding.trim().to_ascii_lowercase());
     match encoding.as_deref() {
         None | Some("identity") | Some("") => Ok(raw),
-        Some("gzip") | Some("x-gzip") => decompress(flate2::read::MultiGzDecoder::new(&raw[..]), limit),
+        Some("gzip") | Some("x-gzip") => {
+            decompress(flate2::read::MultiGzDecoder::new(&raw[..]), limit)
+        }
         Some("deflate") => decompress(flate2::read::ZlibDecoder::new(&raw[..]), limit),
         Some(other) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -55,9 +66,16 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
 
 fn decompress(decoder: impl Read, limit: usize) -> Result<Bytes, ApiError> {
     let mut output = Vec::new();
-    let read = decoder.take(limit as u64 + 1).read_to_end(&mut output).map_err(|error| {
-        ApiError::new(StatusCode::BAD_REQUEST, "illegal_argument_exception", format!("invalid compressed request body: {error}"))
-    })?;
+    let read = decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut output)
+        .map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "illegal_argument_exception",
+                format!("invalid compressed request body: {error}"),
+            )
+        })?;
     if read > limit {
         return Err(too_large(limit));
     }
@@ -74,7 +92,11 @@ pub fn parse_json(bytes: &[u8], error_type: &str) -> Result<Option<Value>, ApiEr
         ApiError::new(
             StatusCode::BAD_REQUEST,
             error_type,
-            format!("[{}:{}] failed to parse request body: {error}", error.line(), error.column()),
+            format!(
+                "[{}:{}] failed to parse request body: {error}",
+                error.line(),
+                error.column()
+            ),
         )
     })
 }
@@ -94,17 +116,23 @@ mod tests {
     async fn gzip_bodies_are_decompressed_within_the_limit() {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
-        let body = read_body(&headers, Body::from(gzip(b"hello")), 100).await.unwrap();
+        let body = read_body(&headers, Body::from(gzip(b"hello")), 100)
+            .await
+            .unwrap();
         assert_eq!(&body[..], b"hello");
         let bomb = gzip(&vec![b'a'; 10_000]);
         assert!(bomb.len() < 100);
-        let error = read_body(&headers, Body::from(bomb), 100).await.unwrap_err();
+        let error = read_body(&headers, Body::from(bomb), 100)
+            .await
+            .unwrap_err();
         assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]
     async fn oversize_bodies_are_refused() {
-        let error = read_body(&HeaderMap::new(), Body::from(vec![0u8; 101]), 100).await.unwrap_err();
+        let error = read_body(&HeaderMap::new(), Body::from(vec![0u8; 101]), 100)
+            .await
+            .unwrap_err();
         assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(error.kind, "content_too_long_exception");
     }

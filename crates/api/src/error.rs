@@ -10,9 +10,14 @@ use serde_json::{Map, Value, json};
 
 use crate::response::json_response;
 
-/// An error as Elasticsearch reports it.
+/// An error as Elasticsearch reports it. Boxed: errors travel through every handler's
+/// `Result`, which should stay small on the success path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorDetails>);
+
+/// The parts of an [`ApiError`].
+#[derive(Debug, Clone)]
+pub struct ErrorDetails {
     /// HTTP status.
     pub status: StatusCode,
     /// `type`.
@@ -28,12 +33,22 @@ pub struct ApiError {
 impl ApiError {
     /// An error with no extra fields.
     pub fn new(status: StatusCode, kind: &str, reason: impl Into<String>) -> ApiError {
-        ApiError { status, kind: kind.to_owned(), reason: reason.into(), caused_by: None, extra: Map::new() }
+        ApiError(Box::new(ErrorDetails {
+            status,
+            kind: kind.to_owned(),
+            reason: reason.into(),
+            caused_by: None,
+            extra: Map::new(),
+        }))
     }
 
     /// 400 `illegal_argument_exception`.
     pub fn illegal_argument(reason: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "illegal_argument_exception", reason)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "illegal_argument_exception",
+            reason,
+        )
     }
 
     /// 400 `parsing_exception`.
@@ -43,8 +58,14 @@ impl ApiError {
 
     /// 404 `index_not_found_exception` for `index`.
     pub fn index_not_found(index: &str) -> ApiError {
-        let mut error = ApiError::new(StatusCode::NOT_FOUND, "index_not_found_exception", format!("no such index [{index}]"));
-        error.extra.insert("resource.type".into(), json!("index_or_alias"));
+        let mut error = ApiError::new(
+            StatusCode::NOT_FOUND,
+            "index_not_found_exception",
+            format!("no such index [{index}]"),
+        );
+        error
+            .extra
+            .insert("resource.type".into(), json!("index_or_alias"));
         error.extra.insert("resource.id".into(), json!(index));
         error.extra.insert("index_uuid".into(), json!("_na_"));
         error.extra.insert("index".into(), json!(index));
@@ -66,7 +87,10 @@ impl ApiError {
             cause.insert(key.clone(), value.clone());
         }
         let mut object = cause.clone();
-        object.insert("root_cause".into(), Value::Array(vec![Value::Object(cause)]));
+        object.insert(
+            "root_cause".into(),
+            Value::Array(vec![Value::Object(cause)]),
+        );
         if let Some((kind, reason)) = &self.caused_by {
             object.insert("caused_by".into(), json!({"type": kind, "reason": reason}));
         }
@@ -94,6 +118,20 @@ impl ApiError {
     }
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": self.to_error_object(), "status": self.status.as_u16()});
@@ -110,7 +148,9 @@ impl From<BulkError> for ApiError {
 impl From<DocumentError> for ApiError {
     fn from(error: DocumentError) -> ApiError {
         let mut api_error = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);
-        api_error.caused_by = error.caused_by.map(|(kind, reason)| (kind.to_owned(), reason));
+        api_error.caused_by = error
+            .caused_by
+            .map(|(kind, reason)| (kind.to_owned(), reason));
         api_error
     }
 }
@@ -133,13 +173,25 @@ impl From<StoreError> for ApiError {
             .with("index", json!(name))
             .with("index_uuid", json!("_na_")),
             StoreError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
-            StoreError::Mapping(error) => ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason),
+            StoreError::Mapping(error) => {
+                ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason)
+            }
             StoreError::Document(error) => error.into(),
-            StoreError::Closed => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node_closed_exception", "node is shutting down"),
-            internal @ (StoreError::Engine(_) | StoreError::Io { .. } | StoreError::Corrupt { .. }) => {
+            StoreError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "node_closed_exception",
+                "node is shutting down",
+            ),
+            internal @ (StoreError::Engine(_)
+            | StoreError::Io { .. }
+            | StoreError::Corrupt { .. }) => {
                 // Details stay in the server log; clients get a stable, non-revealing message.
                 tracing::error!(error = %internal, "internal store error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "internal storage error, see the server log")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "exception",
+                    "internal storage error, see the server log",
+                )
             }
         }
     }
@@ -151,14 +203,24 @@ impl From<QueryError> for ApiError {
             QueryError::Parsing(reason) => ApiError::parsing(reason),
             QueryError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
             QueryError::SearchPhase(reason) => {
-                let mut api_error = ApiError::new(StatusCode::BAD_REQUEST, "search_phase_execution_exception", "all shards failed");
+                let mut api_error = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "search_phase_execution_exception",
+                    "all shards failed",
+                );
                 api_error.caused_by = Some(("illegal_argument_exception".into(), reason));
-                api_error.with("phase", json!("query")).with("grouped", json!(true))
+                api_error
+                    .with("phase", json!("query"))
+                    .with("grouped", json!(true))
             }
             QueryError::Store(error) => error.into(),
             QueryError::Engine(error) => {
                 tracing::error!(%error, "search failed in the index engine");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "search_phase_execution_exception", "search failed, see the server log")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "search_phase_execution_exception",
+                    "search failed, see the server log",
+                )
             }
         }
     }

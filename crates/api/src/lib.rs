@@ -68,7 +68,11 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with the default data stream pipeline.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { store, pipeline: Arc::new(Pipeline::data_stream_default()), config: Arc::new(config) }
+        AppState {
+            store,
+            pipeline: Arc::new(Pipeline::data_stream_default()),
+            config: Arc::new(config),
+        }
     }
 }
 
@@ -78,15 +82,35 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
-        .route("/{index}/_bulk", post(bulk::bulk_index).put(bulk::bulk_index))
+        .route(
+            "/{index}/_bulk",
+            post(bulk::bulk_index).put(bulk::bulk_index),
+        )
         .route("/_search", get(search::search_all).post(search::search_all))
-        .route("/{index}/_search", get(search::search_index).post(search::search_index))
+        .route(
+            "/{index}/_search",
+            get(search::search_index).post(search::search_index),
+        )
         .route("/_count", get(search::count_all).post(search::count_all))
-        .route("/{index}/_count", get(search::count_index).post(search::count_index))
-        .route("/_refresh", post(indices::refresh_all).get(indices::refresh_all))
-        .route("/{index}/_refresh", post(indices::refresh_index).get(indices::refresh_index))
+        .route(
+            "/{index}/_count",
+            get(search::count_index).post(search::count_index),
+        )
+        .route(
+            "/_refresh",
+            post(indices::refresh_all).get(indices::refresh_all),
+        )
+        .route(
+            "/{index}/_refresh",
+            post(indices::refresh_index).get(indices::refresh_index),
+        )
         .route("/_mapping", get(indices::get_mapping_all))
-        .route("/{index}/_mapping", get(indices::get_mapping).put(indices::put_mapping).post(indices::put_mapping))
+        .route(
+            "/{index}/_mapping",
+            get(indices::get_mapping)
+                .put(indices::put_mapping)
+                .post(indices::put_mapping),
+        )
         .route("/{index}/_doc", post(documents::index_auto_id))
         .route(
             "/{index}/_doc/{id}",
@@ -96,7 +120,10 @@ pub fn router(state: AppState) -> Router {
                 .head(documents::head_document)
                 .delete(documents::delete_document),
         )
-        .route("/{index}/_create/{id}", put(documents::create_with_id).post(documents::create_with_id))
+        .route(
+            "/{index}/_create/{id}",
+            put(documents::create_with_id).post(documents::create_with_id),
+        )
         .route("/{index}/_source/{id}", get(documents::get_source))
         .route("/_cat/indices", get(cat::indices_all))
         .route("/_cat/indices/{index}", get(cat::indices))
@@ -104,11 +131,34 @@ pub fn router(state: AppState) -> Router {
         .route("/_cluster/health", get(cluster::health))
         .route("/_cluster/health/{index}", get(cluster::health_index))
         .route("/_index_template", get(templates::get_all))
-        .route("/_index_template/{name}", put(templates::put).post(templates::put).get(templates::get).delete(templates::delete).head(templates::head))
+        .route(
+            "/_index_template/{name}",
+            put(templates::put)
+                .post(templates::put)
+                .get(templates::get)
+                .delete(templates::delete)
+                .head(templates::head),
+        )
         .route("/_data_stream", get(data_streams::get_all))
-        .route("/_data_stream/{name}", put(data_streams::create).get(data_streams::get).delete(data_streams::delete))
-        .route("/_data_stream/{name}/_lifecycle", put(data_streams::put_lifecycle).get(data_streams::get_lifecycle).delete(data_streams::delete_lifecycle))
-        .route("/{index}", put(indices::create).get(indices::get).head(indices::exists).delete(indices::delete))
+        .route(
+            "/_data_stream/{name}",
+            put(data_streams::create)
+                .get(data_streams::get)
+                .delete(data_streams::delete),
+        )
+        .route(
+            "/_data_stream/{name}/_lifecycle",
+            put(data_streams::put_lifecycle)
+                .get(data_streams::get_lifecycle)
+                .delete(data_streams::delete_lifecycle),
+        )
+        .route(
+            "/{index}",
+            put(indices::create)
+                .get(indices::get)
+                .head(indices::exists)
+                .delete(indices::delete),
+        )
         .fallback(no_handler)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(response::elasticsearch_headers))

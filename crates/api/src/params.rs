@@ -6,7 +6,14 @@ use std::collections::HashMap;
 use crate::error::ApiError;
 
 /// Parameters every endpoint accepts.
-const COMMON: &[&str] = &["pretty", "human", "error_trace", "filter_path", "master_timeout", "timeout"];
+const COMMON: &[&str] = &[
+    "pretty",
+    "human",
+    "error_trace",
+    "filter_path",
+    "master_timeout",
+    "timeout",
+];
 
 /// Decoded query string.
 pub type Params = HashMap<String, String>;
@@ -22,7 +29,11 @@ pub fn check(params: &Params, path: &str, allowed: &[&str]) -> Result<(), ApiErr
         return Ok(());
     }
     unknown.sort_unstable();
-    let noun = if unknown.len() == 1 { "parameter" } else { "parameters" };
+    let noun = if unknown.len() == 1 {
+        "parameter"
+    } else {
+        "parameters"
+    };
     Err(ApiError::illegal_argument(format!(
         "request [{path}] contains unrecognized {noun}: [{}]",
         unknown.join("], [")

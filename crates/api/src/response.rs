@@ -15,7 +15,15 @@ pub const PRODUCT_HEADER: &str = "x-elastic-product";
 /// A compact JSON response.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
 }
 
 /// A 200 JSON response.
@@ -41,17 +49,24 @@ pub async fn elasticsearch_headers(request: Request, next: Next) -> Response {
                 .to_owned()
         });
     let pretty = request.uri().query().is_some_and(|query| {
-        query.split('&').any(|pair| pair == "pretty" || pair == "pretty=true" || pair == "pretty=")
+        query
+            .split('&')
+            .any(|pair| pair == "pretty" || pair == "pretty=true" || pair == "pretty=")
     });
     let mut response = next.run(request).await;
-    response.headers_mut().insert(PRODUCT_HEADER, HeaderValue::from_static("Elasticsearch"));
+    response
+        .headers_mut()
+        .insert(PRODUCT_HEADER, HeaderValue::from_static("Elasticsearch"));
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|content_type| content_type.as_bytes().starts_with(b"application/json"));
     if is_json {
-        if let Some(version) = compatible_with.filter(|version| version.chars().all(|c| c.is_ascii_digit()))
-            && let Ok(value) = HeaderValue::from_str(&format!("application/vnd.elasticsearch+json;compatible-with={version}"))
+        if let Some(version) =
+            compatible_with.filter(|version| version.chars().all(|c| c.is_ascii_digit()))
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "application/vnd.elasticsearch+json;compatible-with={version}"
+            ))
         {
             response.headers_mut().insert(header::CONTENT_TYPE, value);
         }

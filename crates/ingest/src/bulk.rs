@@ -55,7 +55,10 @@ pub struct BulkError {
 
 impl BulkError {
     fn illegal_argument(reason: String) -> BulkError {
-        BulkError { kind: "illegal_argument_exception", reason }
+        BulkError {
+            kind: "illegal_argument_exception",
+            reason,
+        }
     }
 
     fn validation(reason: &str) -> BulkError {
@@ -140,7 +143,9 @@ pub fn parse_bulk<'a>(
             index,
             id: metadata.id,
             source,
-            pipeline: metadata.pipeline.or_else(|| default_pipeline.map(str::to_owned)),
+            pipeline: metadata
+                .pipeline
+                .or_else(|| default_pipeline.map(str::to_owned)),
             line: line_number,
             error,
         });
@@ -227,7 +232,10 @@ fn parse_action_line(
         return Err(malformed("FIELD_NAME", "END_OBJECT"));
     };
     let Some(action) = BulkAction::parse(&action_name) else {
-        return Err(malformed("field [create], [delete], [index] or [update]", &action_name));
+        return Err(malformed(
+            "field [create], [delete], [index] or [update]",
+            &action_name,
+        ));
     };
     if let Some((extra, _)) = entries.next() {
         return Err(malformed("END_OBJECT", &format!("FIELD_NAME {extra}")));
@@ -249,9 +257,18 @@ fn parse_action_parameters(
             "_id" => metadata.id = Some(scalar_string(&key, value, line_number)?),
             "pipeline" => metadata.pipeline = Some(scalar_string(&key, value, line_number)?),
             // Accepted and without effect on a single node, as `_type` is for 7.x shippers.
-            "_type" | "routing" | "require_alias" | "require_data_stream" | "version"
-            | "version_type" | "if_seq_no" | "if_primary_term" | "retry_on_conflict"
-            | "dynamic_templates" | "list_executed_pipelines" | "_source" => {}
+            "_type"
+            | "routing"
+            | "require_alias"
+            | "require_data_stream"
+            | "version"
+            | "version_type"
+            | "if_seq_no"
+            | "if_primary_term"
+            | "retry_on_conflict"
+            | "dynamic_templates"
+            | "list_executed_pipelines"
+            | "_source" => {}
             _ => {
                 return Err(BulkError::illegal_argument(format!(
                     "Action/metadata line [{line_number}] contains an unknown parameter [{key}]"
@@ -294,7 +311,10 @@ struct NdjsonLines<'a> {
 
 impl<'a> NdjsonLines<'a> {
     fn new(body: &'a [u8]) -> Self {
-        NdjsonLines { rest: body, line_number: 0 }
+        NdjsonLines {
+            rest: body,
+            line_number: 0,
+        }
     }
 
     fn next_line(&mut self) -> Option<(usize, &'a [u8])> {
@@ -342,7 +362,12 @@ mod tests {
         let actions: Vec<_> = items.iter().map(|item| item.action).collect();
         assert_eq!(
             actions,
-            [BulkAction::Index, BulkAction::Create, BulkAction::Delete, BulkAction::Update]
+            [
+                BulkAction::Index,
+                BulkAction::Create,
+                BulkAction::Delete,
+                BulkAction::Update
+            ]
         );
         assert_eq!(items[0].source, Some(&b"{\"x\":1}"[..]));
         assert_eq!(items[2].id.as_deref(), Some("1"));
@@ -376,7 +401,11 @@ mod tests {
     fn unknown_action_rejects_the_request() {
         let error = parse("{\"upsert\":{\"_index\":\"a\"}}\n{}\n").unwrap_err();
         assert_eq!(error.kind, "illegal_argument_exception");
-        assert!(error.reason.contains("but found [upsert]"), "{}", error.reason);
+        assert!(
+            error.reason.contains("but found [upsert]"),
+            "{}",
+            error.reason
+        );
     }
 
     #[test]
@@ -386,13 +415,21 @@ mod tests {
         assert_eq!(error.kind, "x_content_parse_exception");
         assert!(error.reason.starts_with("[3:"), "{}", error.reason);
         let error = parse("\"index\"\n{}\n").unwrap_err();
-        assert!(error.reason.contains("expected START_OBJECT but found [VALUE_STRING]"));
+        assert!(
+            error
+                .reason
+                .contains("expected START_OBJECT but found [VALUE_STRING]")
+        );
     }
 
     #[test]
     fn action_without_source_rejects_the_request() {
         let error = parse("{\"index\":{\"_index\":\"a\"}}\n").unwrap_err();
-        assert!(error.reason.contains("not followed by a source line"), "{}", error.reason);
+        assert!(
+            error.reason.contains("not followed by a source line"),
+            "{}",
+            error.reason
+        );
     }
 
     #[test]
@@ -404,8 +441,14 @@ mod tests {
 
     #[test]
     fn empty_body_is_a_validation_error() {
-        assert_eq!(parse("").unwrap_err().reason, "Validation Failed: 1: no requests added;");
-        assert_eq!(parse("\n\n").unwrap_err().kind, "action_request_validation_exception");
+        assert_eq!(
+            parse("").unwrap_err().reason,
+            "Validation Failed: 1: no requests added;"
+        );
+        assert_eq!(
+            parse("\n\n").unwrap_err().kind,
+            "action_request_validation_exception"
+        );
     }
 
     #[test]
@@ -425,16 +468,31 @@ mod tests {
             "{\"index\":{\"_index\":\"ok\"}}\n{\"fine\":true}\n",
         );
         let items = parse(body).unwrap();
-        assert_eq!(items[0].error.as_ref().unwrap().kind, "invalid_index_name_exception");
-        assert_eq!(items[1].error.as_ref().unwrap().kind, "document_parsing_exception");
-        assert_eq!(items[2].error.as_ref().unwrap().reason, "Validation Failed: 1: id is missing;");
-        assert_eq!(items[3].error.as_ref().unwrap().kind, "illegal_argument_exception");
+        assert_eq!(
+            items[0].error.as_ref().unwrap().kind,
+            "invalid_index_name_exception"
+        );
+        assert_eq!(
+            items[1].error.as_ref().unwrap().kind,
+            "document_parsing_exception"
+        );
+        assert_eq!(
+            items[2].error.as_ref().unwrap().reason,
+            "Validation Failed: 1: id is missing;"
+        );
+        assert_eq!(
+            items[3].error.as_ref().unwrap().kind,
+            "illegal_argument_exception"
+        );
         assert!(items[4].error.is_none());
     }
 
     #[test]
     fn overlong_id_fails_the_item() {
-        let body = format!("{{\"index\":{{\"_index\":\"a\",\"_id\":\"{}\"}}}}\n{{}}\n", "x".repeat(513));
+        let body = format!(
+            "{{\"index\":{{\"_index\":\"a\",\"_id\":\"{}\"}}}}\n{{}}\n",
+            "x".repeat(513)
+        );
         let items = parse(&body).unwrap();
         assert!(items[0].error.as_ref().unwrap().reason.contains("too long"));
     }

@@ -50,29 +50,50 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for name in ["logs", "logs-api_request-default", "my.index", "a+b", ".hidden"] {
+        for name in [
+            "logs",
+            "logs-api_request-default",
+            "my.index",
+            "a+b",
+            ".hidden",
+        ] {
             assert_eq!(validate_index_name(name), Ok(()), "{name}");
         }
     }
 
     #[test]
     fn rejects_what_elasticsearch_rejects() {
-        assert_eq!(validate_index_name("Logs"), Err(IndexNameError::NotLowercase));
+        assert_eq!(
+            validate_index_name("Logs"),
+            Err(IndexNameError::NotLowercase)
+        );
         assert_eq!(validate_index_name("_logs"), Err(IndexNameError::BadStart));
         assert_eq!(validate_index_name("-logs"), Err(IndexNameError::BadStart));
         assert_eq!(validate_index_name("+logs"), Err(IndexNameError::BadStart));
         assert_eq!(validate_index_name(".."), Err(IndexNameError::DotOrDotDot));
-        assert_eq!(validate_index_name("a/b"), Err(IndexNameError::BadCharacter));
-        assert_eq!(validate_index_name("a b"), Err(IndexNameError::BadCharacter));
+        assert_eq!(
+            validate_index_name("a/b"),
+            Err(IndexNameError::BadCharacter)
+        );
+        assert_eq!(
+            validate_index_name("a b"),
+            Err(IndexNameError::BadCharacter)
+        );
         assert_eq!(validate_index_name(""), Err(IndexNameError::Empty));
         let long = "a".repeat(256);
-        assert_eq!(validate_index_name(&long), Err(IndexNameError::TooLong(256)));
+        assert_eq!(
+            validate_index_name(&long),
+            Err(IndexNameError::TooLong(256))
+        );
         assert_eq!(validate_index_name(&"a".repeat(255)), Ok(()));
     }
 
     #[test]
     fn multibyte_names_are_measured_in_bytes() {
         let name = "é".repeat(128);
-        assert_eq!(validate_index_name(&name), Err(IndexNameError::TooLong(256)));
+        assert_eq!(
+            validate_index_name(&name),
+            Err(IndexNameError::TooLong(256))
+        );
     }
 }

@@ -45,7 +45,11 @@ pub struct IngestDocument {
 impl IngestDocument {
     /// Wraps a decoded event bound for `target`.
     pub fn new(target: impl Into<String>, source: Map<String, Value>) -> IngestDocument {
-        IngestDocument { target: target.into(), source, source_modified: false }
+        IngestDocument {
+            target: target.into(),
+            source,
+            source_modified: false,
+        }
     }
 }
 
@@ -87,7 +91,10 @@ impl Pipeline {
 
     /// The names of the processors, in order.
     pub fn processor_names(&self) -> Vec<&'static str> {
-        self.processors.iter().map(|processor| processor.name()).collect()
+        self.processors
+            .iter()
+            .map(|processor| processor.name())
+            .collect()
     }
 }
 

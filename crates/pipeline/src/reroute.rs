@@ -125,7 +125,9 @@ mod tests {
     use serde_json::json;
 
     fn route(target: &str, source: Value) -> Result<String, PipelineError> {
-        let Value::Object(source) = source else { unreachable!() };
+        let Value::Object(source) = source else {
+            unreachable!()
+        };
         let mut document = IngestDocument::new(target, source);
         RerouteConfig::default().build().process(&mut document)?;
         Ok(document.target)
@@ -134,22 +136,43 @@ mod tests {
     #[test]
     fn routes_by_category() {
         let event = json!({"log_category": "api_request"});
-        assert_eq!(route("logs", event.clone()).unwrap(), "logs-api_request-default");
-        assert_eq!(route("logs-app-prod", event.clone()).unwrap(), "logs-api_request-prod");
-        assert_eq!(route("logs-app", event).unwrap(), "logs-api_request-default");
+        assert_eq!(
+            route("logs", event.clone()).unwrap(),
+            "logs-api_request-default"
+        );
+        assert_eq!(
+            route("logs-app-prod", event.clone()).unwrap(),
+            "logs-api_request-prod"
+        );
+        assert_eq!(
+            route("logs-app", event).unwrap(),
+            "logs-api_request-default"
+        );
     }
 
     #[test]
     fn without_category_the_name_decides() {
         assert_eq!(route("logs", json!({})).unwrap(), "logs-generic-default");
-        assert_eq!(route("logs-nginx-prod", json!({})).unwrap(), "logs-nginx-prod");
-        assert_eq!(route("logs-nginx", json!({"log_category": null})).unwrap(), "logs-nginx-default");
+        assert_eq!(
+            route("logs-nginx-prod", json!({})).unwrap(),
+            "logs-nginx-prod"
+        );
+        assert_eq!(
+            route("logs-nginx", json!({"log_category": null})).unwrap(),
+            "logs-nginx-default"
+        );
     }
 
     #[test]
     fn other_targets_are_untouched() {
-        assert_eq!(route("metrics", json!({"log_category": "audit"})).unwrap(), "metrics");
-        assert_eq!(route("logsx", json!({"log_category": "audit"})).unwrap(), "logsx");
+        assert_eq!(
+            route("metrics", json!({"log_category": "audit"})).unwrap(),
+            "metrics"
+        );
+        assert_eq!(
+            route("logsx", json!({"log_category": "audit"})).unwrap(),
+            "logsx"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub struct DefaultTimestampConfig {
 
 impl Default for DefaultTimestampConfig {
     fn default() -> Self {
-        DefaultTimestampConfig { field: fields::TIMESTAMP.to_owned() }
+        DefaultTimestampConfig {
+            field: fields::TIMESTAMP.to_owned(),
+        }
     }
 }
 
@@ -43,10 +45,15 @@ impl Processor for DefaultTimestamp {
         if !is_data_stream_write_target(&document.target) {
             return Ok(());
         }
-        let missing = matches!(document.source.get(&self.config.field), None | Some(Value::Null));
+        let missing = matches!(
+            document.source.get(&self.config.field),
+            None | Some(Value::Null)
+        );
         if missing {
             let now = logfleet_model::format_timestamp(OffsetDateTime::now_utc());
-            document.source.insert(self.config.field.clone(), Value::String(now));
+            document
+                .source
+                .insert(self.config.field.clone(), Value::String(now));
             document.source_modified = true;
         }
         Ok(())
@@ -59,9 +66,14 @@ mod tests {
     use serde_json::json;
 
     fn stamp(target: &str, source: Value) -> IngestDocument {
-        let Value::Object(source) = source else { unreachable!() };
+        let Value::Object(source) = source else {
+            unreachable!()
+        };
         let mut document = IngestDocument::new(target, source);
-        DefaultTimestampConfig::default().build().process(&mut document).unwrap();
+        DefaultTimestampConfig::default()
+            .build()
+            .process(&mut document)
+            .unwrap();
         document
     }
 
@@ -71,7 +83,10 @@ mod tests {
         let Some(Value::String(stamped)) = document.source.get("@timestamp") else {
             panic!("no timestamp")
         };
-        assert!(logfleet_model::parse_timestamp(stamped).is_some(), "{stamped}");
+        assert!(
+            logfleet_model::parse_timestamp(stamped).is_some(),
+            "{stamped}"
+        );
         assert!(document.source_modified);
     }
 

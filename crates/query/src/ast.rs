@@ -95,9 +95,10 @@ impl QueryAst {
     /// Wraps in a boost unless the boost is the neutral 1.
     pub fn boosted(self, boost: Option<f32>) -> QueryAst {
         match boost {
-            Some(boost) if (boost - 1.0).abs() > f32::EPSILON => {
-                QueryAst::Boost { query: Box::new(self), boost }
-            }
+            Some(boost) if (boost - 1.0).abs() > f32::EPSILON => QueryAst::Boost {
+                query: Box::new(self),
+                boost,
+            },
             _ => self,
         }
     }

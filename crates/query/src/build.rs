@@ -46,11 +46,18 @@ fn locate(context: &BuildContext<'_>, name: &str) -> Located {
         return Located::Id;
     }
     match context.mapping.resolve(name) {
-        Some(field) if name == TIMESTAMP && field.field_type == FieldType::Date => Located::Timestamp,
+        Some(field) if name == TIMESTAMP && field.field_type == FieldType::Date => {
+            Located::Timestamp
+        }
         Some(field) if field.field_type == FieldType::Text => Located::Text { path: field.path },
-        Some(field) if field.field_type == FieldType::Object => Located::Object { path: field.path },
+        Some(field) if field.field_type == FieldType::Object => {
+            Located::Object { path: field.path }
+        }
         Some(field) if field.field_type == FieldType::GeoPoint => Located::Unmapped,
-        Some(field) => Located::Exact { path: field.path, field_type: field.field_type },
+        Some(field) => Located::Exact {
+            path: field.path,
+            field_type: field.field_type,
+        },
         None => Located::Unmapped,
     }
 }
@@ -60,45 +67,90 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
     Ok(match ast {
         QueryAst::MatchAll => Box::new(AllQuery),
         QueryAst::MatchNone => Box::new(EmptyQuery),
-        QueryAst::Term { field, value, case_insensitive } => {
-            build_term(context, field, value, *case_insensitive)?
-        }
+        QueryAst::Term {
+            field,
+            value,
+            case_insensitive,
+        } => build_term(context, field, value, *case_insensitive)?,
         QueryAst::Terms { field, values } => {
             let mut clauses = Vec::with_capacity(values.len());
             let keyword_terms: Option<Vec<Term>> = match locate(context, field) {
-                Located::Exact { path, field_type: FieldType::Keyword } => Some(
-                    values.iter().map(|value| keyword_term(context, &path, &scalar_text(value))).collect(),
+                Located::Exact {
+                    path,
+                    field_type: FieldType::Keyword,
+                } => Some(
+                    values
+                        .iter()
+                        .map(|value| keyword_term(context, &path, &scalar_text(value)))
+                        .collect(),
                 ),
-                Located::Id => Some(values.iter().map(|value| Term::from_field_text(context.fields.id, &scalar_text(value))).collect()),
+                Located::Id => Some(
+                    values
+                        .iter()
+                        .map(|value| Term::from_field_text(context.fields.id, &scalar_text(value)))
+                        .collect(),
+                ),
                 _ => None,
             };
             if let Some(terms) = keyword_terms {
-                return Ok(Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 1.0)));
+                return Ok(Box::new(ConstScoreQuery::new(
+                    Box::new(TermSetQuery::new(terms)),
+                    1.0,
+                )));
             }
             for value in values {
                 clauses.push((Occur::Should, build_term(context, field, value, false)?));
             }
-            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 1.0))
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(clauses)),
+                1.0,
+            ))
         }
-        QueryAst::Range { field, lower, upper, format, time_zone } => {
-            build_range(context, field, lower.as_ref(), upper.as_ref(), format.as_deref(), time_zone.as_deref())?
-        }
+        QueryAst::Range {
+            field,
+            lower,
+            upper,
+            format,
+            time_zone,
+        } => build_range(
+            context,
+            field,
+            lower.as_ref(),
+            upper.as_ref(),
+            format.as_deref(),
+            time_zone.as_deref(),
+        )?,
         QueryAst::Exists { field } => build_exists(context, field),
         QueryAst::Ids { values } => {
-            let terms = values.iter().map(|id| Term::from_field_text(context.fields.id, id));
-            Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 1.0))
+            let terms = values
+                .iter()
+                .map(|id| Term::from_field_text(context.fields.id, id));
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermSetQuery::new(terms)),
+                1.0,
+            ))
         }
-        QueryAst::Bool { must, filter, should, must_not, minimum_should_match } => {
+        QueryAst::Bool {
+            must,
+            filter,
+            should,
+            must_not,
+            minimum_should_match,
+        } => {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for query in must {
                 clauses.push((Occur::Must, build_query(query, context)?));
             }
             for query in filter {
                 // Filters restrict without scoring, as in Elasticsearch.
-                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(build_query(query, context)?, 0.0))));
+                clauses.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(build_query(query, context)?, 0.0)),
+                ));
             }
             let has_required = !must.is_empty() || !filter.is_empty();
-            let required_should = minimum_should_match.unwrap_or(usize::from(!has_required && !should.is_empty()));
+            let required_should =
+                minimum_should_match.unwrap_or(usize::from(!has_required && !should.is_empty()));
             if required_should > should.len() {
                 return Ok(Box::new(EmptyQuery));
             }
@@ -107,7 +159,13 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
                 should_queries.push((Occur::Should, build_query(query, context)?));
             }
             if required_should > 1 {
-                clauses.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(should_queries, required_should))));
+                clauses.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::with_minimum_required_clauses(
+                        should_queries,
+                        required_should,
+                    )),
+                ));
             } else if required_should == 1 {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(should_queries))));
             } else {
@@ -124,8 +182,12 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             }
             Box::new(BooleanQuery::new(clauses))
         }
-        QueryAst::Boost { query, boost } => Box::new(BoostQuery::new(build_query(query, context)?, *boost)),
-        QueryAst::ConstantScore { query, score } => Box::new(ConstScoreQuery::new(build_query(query, context)?, *score)),
+        QueryAst::Boost { query, boost } => {
+            Box::new(BoostQuery::new(build_query(query, context)?, *boost))
+        }
+        QueryAst::ConstantScore { query, score } => {
+            Box::new(ConstScoreQuery::new(build_query(query, context)?, *score))
+        }
     })
 }
 
@@ -151,10 +213,18 @@ fn exact(term: Term) -> Box<dyn Query> {
     Box::new(RangeQuery::new(both, Bound::Included(term)))
 }
 
-fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insensitive: bool) -> QueryResult<Box<dyn Query>> {
+fn build_term(
+    context: &BuildContext<'_>,
+    field: &str,
+    value: &Value,
+    case_insensitive: bool,
+) -> QueryResult<Box<dyn Query>> {
     Ok(match locate(context, field) {
         Located::Unmapped | Located::Object { .. } => Box::new(EmptyQuery),
-        Located::Id => Box::new(TermQuery::new(Term::from_field_text(context.fields.id, &scalar_text(value)), IndexRecordOption::Basic)),
+        Located::Id => Box::new(TermQuery::new(
+            Term::from_field_text(context.fields.id, &scalar_text(value)),
+            IndexRecordOption::Basic,
+        )),
         Located::Text { path } => {
             let mut term = Term::from_field_json_path(context.fields.text, &path, true);
             term.append_type_and_str(&scalar_text(value));
@@ -162,7 +232,10 @@ fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insen
         }
         Located::Timestamp => {
             let millis = date_value(context, field, value, false, None, None)?;
-            let term = Term::from_field_date(context.fields.timestamp, DateTime::from_timestamp_millis(millis));
+            let term = Term::from_field_date(
+                context.fields.timestamp,
+                DateTime::from_timestamp_millis(millis),
+            );
             exact(term)
         }
         Located::Exact { path, field_type } => match field_type {
@@ -171,7 +244,10 @@ fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insen
                     "[term] case_insensitive matching is not supported on field [{field}]"
                 )));
             }
-            FieldType::Keyword => Box::new(TermQuery::new(keyword_term(context, &path, &scalar_text(value)), IndexRecordOption::Basic)),
+            FieldType::Keyword => Box::new(TermQuery::new(
+                keyword_term(context, &path, &scalar_text(value)),
+                IndexRecordOption::Basic,
+            )),
             FieldType::Long => match numeric(field, value)? {
                 number if number.fract() == 0.0 && number.abs() < 9.2e18 => {
                     let mut term = json_fast_term(context, &path);
@@ -196,7 +272,12 @@ fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insen
                     Value::Bool(flag) => *flag,
                     Value::String(text) if text == "true" => true,
                     Value::String(text) if text == "false" => false,
-                    other => return Err(QueryError::illegal(format!("Can't parse boolean value [{}], expected [true] or [false]", scalar_text(other)))),
+                    other => {
+                        return Err(QueryError::illegal(format!(
+                            "Can't parse boolean value [{}], expected [true] or [false]",
+                            scalar_text(other)
+                        )));
+                    }
                 };
                 let mut term = json_fast_term(context, &path);
                 term.append_type_and_fast_value(flag);
@@ -205,15 +286,25 @@ fn build_term(context: &BuildContext<'_>, field: &str, value: &Value, case_insen
             FieldType::Ip => {
                 let text = scalar_text(value);
                 match parse_ip_or_cidr(&text) {
-                    Some((low, high)) if low == high => Box::new(TermQuery::new(keyword_term(context, &path, &encode_ip(low)), IndexRecordOption::Basic)),
+                    Some((low, high)) if low == high => Box::new(TermQuery::new(
+                        keyword_term(context, &path, &encode_ip(low)),
+                        IndexRecordOption::Basic,
+                    )),
                     Some((low, high)) => {
                         let mut lower = json_fast_term(context, &path);
                         lower.append_type_and_str(&encode_ip(low));
                         let mut upper = json_fast_term(context, &path);
                         upper.append_type_and_str(&encode_ip(high));
-                        Box::new(RangeQuery::new(Bound::Included(lower), Bound::Included(upper)))
+                        Box::new(RangeQuery::new(
+                            Bound::Included(lower),
+                            Bound::Included(upper),
+                        ))
                     }
-                    None => return Err(QueryError::illegal(format!("'{text}' is not an IP string literal."))),
+                    None => {
+                        return Err(QueryError::illegal(format!(
+                            "'{text}' is not an IP string literal."
+                        )));
+                    }
                 }
             }
             FieldType::Text | FieldType::Object | FieldType::GeoPoint => Box::new(EmptyQuery),
@@ -232,13 +323,27 @@ fn parse_ip_or_cidr(text: &str) -> Option<(IpAddr, IpAddr)> {
     match ip {
         IpAddr::V4(v4) if prefix <= 32 => {
             let bits = u32::from(v4);
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-            Some((IpAddr::V4((bits & mask).into()), IpAddr::V4((bits | !mask).into())))
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            Some((
+                IpAddr::V4((bits & mask).into()),
+                IpAddr::V4((bits | !mask).into()),
+            ))
         }
         IpAddr::V6(v6) if prefix <= 128 => {
             let bits = u128::from(v6);
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            Some((IpAddr::V6((bits & mask).into()), IpAddr::V6((bits | !mask).into())))
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            Some((
+                IpAddr::V6((bits & mask).into()),
+                IpAddr::V6((bits | !mask).into()),
+            ))
         }
         _ => None,
     }
@@ -250,9 +355,12 @@ fn numeric(field: &str, value: &Value) -> QueryResult<f64> {
         Value::String(text) => text.trim().parse::<f64>().ok(),
         _ => None,
     };
-    number
-        .filter(|number| number.is_finite())
-        .ok_or_else(|| QueryError::illegal(format!("failed to create query: For input string: \"{}\" on field [{field}]", scalar_text(value))))
+    number.filter(|number| number.is_finite()).ok_or_else(|| {
+        QueryError::illegal(format!(
+            "failed to create query: For input string: \"{}\" on field [{field}]",
+            scalar_text(value)
+        ))
+    })
 }
 
 fn date_value(
@@ -267,10 +375,17 @@ fn date_value(
     match value {
         Value::String(text) => parse_date_bound(text, context.now_millis, round_up, offset, format)
             .map_err(|reason| QueryError::illegal(format!("{reason} on field [{field}]"))),
-        Value::Number(_) if format == Some("epoch_second") => Ok(value.as_f64().map_or(0, |seconds| (seconds * 1000.0) as i64)),
+        Value::Number(_) if format == Some("epoch_second") => Ok(value
+            .as_f64()
+            .map_or(0, |seconds| (seconds * 1000.0) as i64)),
         other => parse_date_value(other)
             .map(|nanos| nanos.div_euclid(1_000_000))
-            .ok_or_else(|| QueryError::illegal(format!("failed to parse date field [{}] on field [{field}]", scalar_text(other)))),
+            .ok_or_else(|| {
+                QueryError::illegal(format!(
+                    "failed to parse date field [{}] on field [{field}]",
+                    scalar_text(other)
+                ))
+            }),
     }
 }
 
@@ -285,17 +400,25 @@ fn build_range(
     if lower.is_none() && upper.is_none() {
         return Ok(build_exists(context, field));
     }
-    let offset = time_zone.map(parse_time_zone).transpose().map_err(QueryError::illegal)?;
+    let offset = time_zone
+        .map(parse_time_zone)
+        .transpose()
+        .map_err(QueryError::illegal)?;
     let located = locate(context, field);
     // Each bound becomes a term of the field's column type.
     let make_bound = |bound: Option<&RangeBound>, is_lower: bool| -> QueryResult<Bound<Term>> {
-        let Some(bound) = bound else { return Ok(Bound::Unbounded) };
+        let Some(bound) = bound else {
+            return Ok(Bound::Unbounded);
+        };
         // Elasticsearch rounds `gt` and `lte` date bounds up, `gte` and `lt` down.
         let round_up = is_lower != bound.inclusive;
         let term = match &located {
             Located::Timestamp => {
                 let millis = date_value(context, field, &bound.value, round_up, format, offset)?;
-                Term::from_field_date(context.fields.timestamp, DateTime::from_timestamp_millis(millis))
+                Term::from_field_date(
+                    context.fields.timestamp,
+                    DateTime::from_timestamp_millis(millis),
+                )
             }
             Located::Exact { path, field_type } => {
                 let mut term = json_fast_term(context, path);
@@ -303,26 +426,37 @@ fn build_range(
                     FieldType::Long => {
                         let number = numeric(field, &bound.value)?;
                         // A fractional bound on an integer field: `gte 1.5` means `gte 2`.
-                        let rounded = if is_lower { number.ceil() } else { number.floor() };
+                        let rounded = if is_lower {
+                            number.ceil()
+                        } else {
+                            number.floor()
+                        };
                         let inclusive_adjusted = rounded != number;
                         term.append_type_and_fast_value(rounded as i64);
                         if inclusive_adjusted {
                             return Ok(Bound::Included(term));
                         }
                     }
-                    FieldType::Double => term.append_type_and_fast_value(numeric(field, &bound.value)?),
+                    FieldType::Double => {
+                        term.append_type_and_fast_value(numeric(field, &bound.value)?)
+                    }
                     FieldType::Date => {
-                        let millis = date_value(context, field, &bound.value, round_up, format, offset)?;
+                        let millis =
+                            date_value(context, field, &bound.value, round_up, format, offset)?;
                         term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
                     }
                     FieldType::Keyword => term.append_type_and_str(&scalar_text(&bound.value)),
                     FieldType::Ip => {
                         let text = scalar_text(&bound.value);
-                        let ip: IpAddr = text.parse().map_err(|_| QueryError::illegal(format!("'{text}' is not an IP string literal.")))?;
+                        let ip: IpAddr = text.parse().map_err(|_| {
+                            QueryError::illegal(format!("'{text}' is not an IP string literal."))
+                        })?;
                         term.append_type_and_str(&encode_ip(ip));
                     }
                     FieldType::Boolean => {
-                        return Err(QueryError::illegal(format!("range queries are not supported on boolean field [{field}]")));
+                        return Err(QueryError::illegal(format!(
+                            "range queries are not supported on boolean field [{field}]"
+                        )));
                     }
                     FieldType::Text | FieldType::Object | FieldType::GeoPoint => {
                         return Err(range_unsupported(field));
@@ -335,19 +469,30 @@ fn build_range(
                     "range queries on text field [{field}] are not supported; query a keyword field instead"
                 )));
             }
-            Located::Id | Located::Object { .. } | Located::Unmapped => return Err(range_unsupported(field)),
+            Located::Id | Located::Object { .. } | Located::Unmapped => {
+                return Err(range_unsupported(field));
+            }
         };
-        Ok(if bound.inclusive { Bound::Included(term) } else { Bound::Excluded(term) })
+        Ok(if bound.inclusive {
+            Bound::Included(term)
+        } else {
+            Bound::Excluded(term)
+        })
     };
     if matches!(located, Located::Unmapped | Located::Object { .. }) {
         return Ok(Box::new(EmptyQuery));
     }
     if matches!(located, Located::Id) {
-        return Err(QueryError::illegal("range queries on [_id] are not supported"));
+        return Err(QueryError::illegal(
+            "range queries on [_id] are not supported",
+        ));
     }
     let lower_bound = make_bound(lower, true)?;
     let upper_bound = make_bound(upper, false)?;
-    Ok(Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lower_bound, upper_bound)), 1.0)))
+    Ok(Box::new(ConstScoreQuery::new(
+        Box::new(RangeQuery::new(lower_bound, upper_bound)),
+        1.0,
+    )))
 }
 
 fn range_unsupported(field: &str) -> QueryError {
@@ -358,10 +503,14 @@ fn build_exists(context: &BuildContext<'_>, field: &str) -> Box<dyn Query> {
     match locate(context, field) {
         Located::Id => Box::new(AllQuery),
         Located::Timestamp => Box::new(ExistsQuery::new(TIMESTAMP.to_owned(), false)),
-        Located::Exact { path, .. } => Box::new(ExistsQuery::new(format!("{KEYWORD_FIELD_NAME}.{path}"), false)),
-        Located::Text { path } => {
-            Box::new(TermQuery::new(Term::from_field_text(context.fields.field_names, &path), IndexRecordOption::Basic))
-        }
+        Located::Exact { path, .. } => Box::new(ExistsQuery::new(
+            format!("{KEYWORD_FIELD_NAME}.{path}"),
+            false,
+        )),
+        Located::Text { path } => Box::new(TermQuery::new(
+            Term::from_field_text(context.fields.field_names, &path),
+            IndexRecordOption::Basic,
+        )),
         Located::Object { path } => {
             let prefix = format!("{path}.");
             let clauses: Vec<(Occur, Box<dyn Query>)> = context
@@ -371,7 +520,11 @@ fn build_exists(context: &BuildContext<'_>, field: &str) -> Box<dyn Query> {
                 .filter(|(leaf, _)| leaf.starts_with(&prefix))
                 .map(|(leaf, _)| (Occur::Should, build_exists(context, &leaf)))
                 .collect();
-            if clauses.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(clauses)) }
+            if clauses.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(BooleanQuery::new(clauses))
+            }
         }
         Located::Unmapped => Box::new(EmptyQuery),
     }

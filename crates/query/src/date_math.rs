@@ -29,7 +29,8 @@ pub fn parse_date_bound(
 
 /// Parses a time zone: `Z`, `UTC`, `GMT` or a fixed offset (`+01:00`, `-0530`, `+01`).
 pub fn parse_time_zone(text: &str) -> Result<UtcOffset, String> {
-    let unsupported = || format!("time_zone [{text}] is not supported: use UTC or an offset like +01:00");
+    let unsupported =
+        || format!("time_zone [{text}] is not supported: use UTC or an offset like +01:00");
     match text {
         "Z" | "UTC" | "GMT" | "Etc/UTC" | "Etc/GMT" | "UCT" => return Ok(UtcOffset::UTC),
         _ => {}
@@ -40,20 +41,42 @@ pub fn parse_time_zone(text: &str) -> Result<UtcOffset, String> {
         _ => return Err(unsupported()),
     };
     let digits: String = rest.chars().filter(|character| *character != ':').collect();
-    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || !(digits.len() == 2 || digits.len() == 4) {
+    if !digits.bytes().all(|byte| byte.is_ascii_digit())
+        || !(digits.len() == 2 || digits.len() == 4)
+    {
         return Err(unsupported());
     }
     let hours: i8 = digits[..2].parse().map_err(|_| unsupported())?;
-    let minutes: i8 = if digits.len() == 4 { digits[2..].parse().map_err(|_| unsupported())? } else { 0 };
+    let minutes: i8 = if digits.len() == 4 {
+        digits[2..].parse().map_err(|_| unsupported())?
+    } else {
+        0
+    };
     UtcOffset::from_hms(sign * hours, sign * minutes, 0).map_err(|_| unsupported())
 }
 
-fn parse_anchor(text: &str, offset: UtcOffset, format: Option<&str>, round_up: bool) -> Result<i64, String> {
-    let failed = || format!("failed to parse date field [{text}] with format [{}]", format.unwrap_or("strict_date_optional_time||epoch_millis"));
-    for single_format in format.unwrap_or("strict_date_optional_time||epoch_millis").split("||") {
+fn parse_anchor(
+    text: &str,
+    offset: UtcOffset,
+    format: Option<&str>,
+    round_up: bool,
+) -> Result<i64, String> {
+    let failed = || {
+        format!(
+            "failed to parse date field [{text}] with format [{}]",
+            format.unwrap_or("strict_date_optional_time||epoch_millis")
+        )
+    };
+    for single_format in format
+        .unwrap_or("strict_date_optional_time||epoch_millis")
+        .split("||")
+    {
         let parsed = match single_format {
             "epoch_millis" => text.parse::<f64>().ok().map(|millis| millis as i64),
-            "epoch_second" => text.parse::<f64>().ok().map(|seconds| (seconds * 1000.0) as i64),
+            "epoch_second" => text
+                .parse::<f64>()
+                .ok()
+                .map(|seconds| (seconds * 1000.0) as i64),
             _ => parse_with_zone_and_rounding(text, offset, round_up),
         };
         if let Some(millis) = parsed {
@@ -100,7 +123,11 @@ fn apply_math(mut millis: i64, math: &str, round_up: bool, offset: UtcOffset) ->
                 while position < bytes.len() && bytes[position].is_ascii_digit() {
                     position += 1;
                 }
-                let amount: i64 = if start == position { 1 } else { math[start..position].parse().ok()? };
+                let amount: i64 = if start == position {
+                    1
+                } else {
+                    math[start..position].parse().ok()?
+                };
                 let amount = if operator == b'-' { -amount } else { amount };
                 let unit = *bytes.get(position)?;
                 position += 1;
@@ -150,7 +177,9 @@ fn add_months(millis: i64, months: i64, offset: UtcOffset) -> Option<i64> {
 fn round(millis: i64, unit: u8, round_up: bool, offset: UtcOffset) -> Option<i64> {
     let local = to_local(millis, offset)?;
     let start = match unit {
-        b'y' => local.replace_date(Date::from_calendar_date(local.year(), Month::January, 1).ok()?).replace_time(Time::MIDNIGHT),
+        b'y' => local
+            .replace_date(Date::from_calendar_date(local.year(), Month::January, 1).ok()?)
+            .replace_time(Time::MIDNIGHT),
         b'M' => local.replace_day(1).ok()?.replace_time(Time::MIDNIGHT),
         b'w' => {
             let days_from_monday = i64::from(local.weekday().number_days_from_monday());
@@ -159,7 +188,9 @@ fn round(millis: i64, unit: u8, round_up: bool, offset: UtcOffset) -> Option<i64
         b'd' => local.replace_time(Time::MIDNIGHT),
         b'h' | b'H' => local.replace_time(Time::from_hms(local.hour(), 0, 0).ok()?),
         b'm' => local.replace_time(Time::from_hms(local.hour(), local.minute(), 0).ok()?),
-        b's' => local.replace_time(Time::from_hms(local.hour(), local.minute(), local.second()).ok()?),
+        b's' => {
+            local.replace_time(Time::from_hms(local.hour(), local.minute(), local.second()).ok()?)
+        }
         _ => return None,
     };
     let start_millis = to_millis(start);
@@ -212,7 +243,11 @@ mod tests {
         let start = parse_date_optional_time("2026-12-26T00:00:00Z").unwrap() / 1_000_000;
         assert_eq!(bound("2026-11-26||+1M/d", false), start);
         let end_of_january = parse_date_optional_time("2027-01-31T00:00:00Z").unwrap() / 1_000_000;
-        assert_eq!(bound("2026-12-31||+1M", false), end_of_january, "clamped to the month's end");
+        assert_eq!(
+            bound("2026-12-31||+1M", false),
+            end_of_january,
+            "clamped to the month's end"
+        );
         let first_of_year = parse_date_optional_time("2026-01-01").unwrap() / 1_000_000;
         assert_eq!(bound("2026-11-26||/y", false), first_of_year);
     }
@@ -222,7 +257,10 @@ mod tests {
         let day = parse_date_optional_time("2026-11-26").unwrap() / 1_000_000;
         assert_eq!(bound("2026-11-26", false), day);
         assert_eq!(bound("2026-11-26", true), day + DAY - 1);
-        assert_eq!(bound("2026-11-26T10:00:00.500Z", true), day + 10 * 3_600_000 + 500);
+        assert_eq!(
+            bound("2026-11-26T10:00:00.500Z", true),
+            day + 10 * 3_600_000 + 500
+        );
     }
 
     #[test]
@@ -239,11 +277,31 @@ mod tests {
 
     #[test]
     fn formats_and_errors() {
-        assert_eq!(bound("now-h", false), NOW - 3_600_000, "a missing amount means 1");
-        assert_eq!(parse_date_bound("1500", NOW, false, UtcOffset::UTC, None).unwrap(), 1500);
-        assert_eq!(parse_date_bound("2", NOW, false, UtcOffset::UTC, Some("epoch_second")).unwrap(), 2000);
-        for bad in ["now-1x", "now-", "yesterday", "now/q", "2026-13-01", "now+1d+"] {
-            assert!(parse_date_bound(bad, NOW, false, UtcOffset::UTC, None).is_err(), "{bad}");
+        assert_eq!(
+            bound("now-h", false),
+            NOW - 3_600_000,
+            "a missing amount means 1"
+        );
+        assert_eq!(
+            parse_date_bound("1500", NOW, false, UtcOffset::UTC, None).unwrap(),
+            1500
+        );
+        assert_eq!(
+            parse_date_bound("2", NOW, false, UtcOffset::UTC, Some("epoch_second")).unwrap(),
+            2000
+        );
+        for bad in [
+            "now-1x",
+            "now-",
+            "yesterday",
+            "now/q",
+            "2026-13-01",
+            "now+1d+",
+        ] {
+            assert!(
+                parse_date_bound(bad, NOW, false, UtcOffset::UTC, None).is_err(),
+                "{bad}"
+            );
         }
     }
 }

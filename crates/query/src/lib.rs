@@ -24,7 +24,9 @@ pub use build::{BuildContext, build_query};
 pub use date_math::{parse_date_bound, parse_time_zone};
 pub use dsl::parse_query;
 pub use error::{QueryError, QueryResult};
-pub use request::{MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body};
+pub use request::{
+    MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
+};
 pub use search::{SearchContext, count, search};
 pub use source_filter::SourceFilter;
 pub use time_bounds::timestamp_bounds;

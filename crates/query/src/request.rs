@@ -85,11 +85,17 @@ pub struct SearchUrlParameters {
 impl SearchRequest {
     /// Parses a body (`None` for an empty body) and applies URL parameters over it, as
     /// Elasticsearch does.
-    pub fn parse(body: Option<&Value>, parameters: &SearchUrlParameters) -> QueryResult<SearchRequest> {
+    pub fn parse(
+        body: Option<&Value>,
+        parameters: &SearchUrlParameters,
+    ) -> QueryResult<SearchRequest> {
         let mut request = SearchRequest::default();
         if let Some(body) = body {
             let Value::Object(object) = body else {
-                return Err(QueryError::parsing(format!("Unknown key for a {} in [_na].", json_token(body))));
+                return Err(QueryError::parsing(format!(
+                    "Unknown key for a {} in [_na].",
+                    json_token(body)
+                )));
             };
             request.apply_body(object)?;
         }
@@ -110,13 +116,18 @@ impl SearchRequest {
             request.track_total_hits = parse_track_total_hits(&Value::String(track.clone()))?;
         }
         if let Some(terminate_after) = &parameters.terminate_after {
-            request.terminate_after = Some(parse_count("terminate_after", &Value::String(terminate_after.clone()))? as u64);
+            request.terminate_after = Some(parse_count(
+                "terminate_after",
+                &Value::String(terminate_after.clone()),
+            )? as u64);
         }
         if let Some(version) = &parameters.version {
             request.version = version != "false";
         }
         if parameters.q.is_some() {
-            return Err(QueryError::illegal("the [q] parameter (Lucene query string syntax) is not supported; send a query body"));
+            return Err(QueryError::illegal(
+                "the [q] parameter (Lucene query string syntax) is not supported; send a query body",
+            ));
         }
         Ok(request)
     }
@@ -129,16 +140,28 @@ impl SearchRequest {
                 "size" => self.size = parse_count("size", value)?,
                 "_source" => self.source = SourceFilter::parse(value)?,
                 "track_total_hits" => self.track_total_hits = parse_track_total_hits(value)?,
-                "terminate_after" => self.terminate_after = Some(parse_count("terminate_after", value)? as u64),
+                "terminate_after" => {
+                    self.terminate_after = Some(parse_count("terminate_after", value)? as u64)
+                }
                 "version" => self.version = value.as_bool().unwrap_or(false),
-                "seq_no_primary_term" => self.seq_no_primary_term = value.as_bool().unwrap_or(false),
+                "seq_no_primary_term" => {
+                    self.seq_no_primary_term = value.as_bool().unwrap_or(false)
+                }
                 // Accepted with no effect on a single node.
-                "timeout" | "stats" | "explain" | "min_score" | "profile" | "indices_boost" | "stored_fields" => {}
-                "aggs" | "aggregations" | "sort" | "search_after" | "highlight" | "fields" | "docvalue_fields" | "collapse" | "pit" | "suggest" | "rescore" | "script_fields" | "runtime_mappings" | "post_filter" | "knn" => {
-                    return Err(QueryError::illegal(format!("[{key}] is not supported by this version of Logfleet")));
+                "timeout" | "stats" | "explain" | "min_score" | "profile" | "indices_boost"
+                | "stored_fields" => {}
+                "aggs" | "aggregations" | "sort" | "search_after" | "highlight" | "fields"
+                | "docvalue_fields" | "collapse" | "pit" | "suggest" | "rescore"
+                | "script_fields" | "runtime_mappings" | "post_filter" | "knn" => {
+                    return Err(QueryError::illegal(format!(
+                        "[{key}] is not supported by this version of Logfleet"
+                    )));
                 }
                 other => {
-                    return Err(QueryError::parsing(format!("Unknown key for a {} in [{other}].", json_token(value))));
+                    return Err(QueryError::parsing(format!(
+                        "Unknown key for a {} in [{other}].",
+                        json_token(value)
+                    )));
                 }
             }
         }
@@ -159,7 +182,9 @@ impl SearchRequest {
 
 /// Parses the `_count` body: `{"query": …}` or nothing.
 pub fn parse_count_body(body: Option<&Value>) -> QueryResult<QueryAst> {
-    let Some(body) = body else { return Ok(QueryAst::MatchAll) };
+    let Some(body) = body else {
+        return Ok(QueryAst::MatchAll);
+    };
     let Value::Object(object) = body else {
         return Err(QueryError::parsing("request body must be an object"));
     };
@@ -167,7 +192,11 @@ pub fn parse_count_body(body: Option<&Value>) -> QueryResult<QueryAst> {
     for (key, value) in object {
         match key.as_str() {
             "query" => query = parse_query(value)?,
-            other => return Err(QueryError::parsing(format!("request does not support [{other}]"))),
+            other => {
+                return Err(QueryError::parsing(format!(
+                    "request does not support [{other}]"
+                )));
+            }
         }
     }
     Ok(query)
@@ -181,9 +210,15 @@ fn parse_count(name: &str, value: &Value) -> QueryResult<usize> {
     };
     match number {
         Some(number) if number >= 0 => Ok(number as usize),
-        Some(number) if name == "from" => Err(QueryError::illegal(format!("[from] parameter cannot be negative but was [{number}]"))),
-        Some(number) => Err(QueryError::illegal(format!("[{name}] parameter cannot be negative, found [{number}]"))),
-        None => Err(QueryError::parsing(format!("[{name}] must be a non-negative integer, found [{value}]"))),
+        Some(number) if name == "from" => Err(QueryError::illegal(format!(
+            "[from] parameter cannot be negative but was [{number}]"
+        ))),
+        Some(number) => Err(QueryError::illegal(format!(
+            "[{name}] parameter cannot be negative, found [{number}]"
+        ))),
+        None => Err(QueryError::parsing(format!(
+            "[{name}] must be a non-negative integer, found [{value}]"
+        ))),
     }
 }
 
@@ -193,10 +228,15 @@ fn parse_track_total_hits(value: &Value) -> QueryResult<TrackTotalHits> {
         Value::Bool(false) => Ok(TrackTotalHits::Disabled),
         Value::String(text) if text == "true" => Ok(TrackTotalHits::Exact),
         Value::String(text) if text == "false" => Ok(TrackTotalHits::Disabled),
-        other => match other.as_i64().or_else(|| other.as_str().and_then(|text| text.parse().ok())) {
+        other => match other
+            .as_i64()
+            .or_else(|| other.as_str().and_then(|text| text.parse().ok()))
+        {
             Some(-1) => Ok(TrackTotalHits::Exact),
             Some(limit) if limit >= 0 => Ok(TrackTotalHits::UpTo(limit as u64)),
-            _ => Err(QueryError::illegal(format!("[track_total_hits] must be a boolean or a non-negative integer, found [{other}]"))),
+            _ => Err(QueryError::illegal(format!(
+                "[track_total_hits] must be a boolean or a non-negative integer, found [{other}]"
+            ))),
         },
     }
 }
@@ -213,17 +253,29 @@ mod tests {
         assert_eq!((request.from, request.size), (2, 5));
         assert!(request.source.disabled);
         assert_eq!(request.track_total_hits, TrackTotalHits::Exact);
-        let parameters = SearchUrlParameters { size: Some("7".into()), ..SearchUrlParameters::default() };
-        assert_eq!(SearchRequest::parse(Some(&body), &parameters).unwrap().size, 7);
+        let parameters = SearchUrlParameters {
+            size: Some("7".into()),
+            ..SearchUrlParameters::default()
+        };
+        assert_eq!(
+            SearchRequest::parse(Some(&body), &parameters).unwrap().size,
+            7
+        );
     }
 
     #[test]
     fn bad_bodies() {
         let none = SearchUrlParameters::default();
-        assert!(matches!(SearchRequest::parse(Some(&json!({"bogus": 1})), &none), Err(QueryError::Parsing(_))));
+        assert!(matches!(
+            SearchRequest::parse(Some(&json!({"bogus": 1})), &none),
+            Err(QueryError::Parsing(_))
+        ));
         assert!(SearchRequest::parse(Some(&json!({"size": -1})), &none).is_err());
         assert!(SearchRequest::parse(Some(&json!([1])), &none).is_err());
         let window = SearchRequest::parse(Some(&json!({"from": 9995, "size": 10})), &none).unwrap();
-        assert!(matches!(window.validate_window(), Err(QueryError::SearchPhase(_))));
+        assert!(matches!(
+            window.validate_window(),
+            Err(QueryError::SearchPhase(_))
+        ));
     }
 }

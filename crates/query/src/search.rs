@@ -42,7 +42,11 @@ struct PreparedShards<'a> {
     skipped: usize,
 }
 
-fn prepare_shards<'a>(shards: &'a [SearchShard], query: &QueryAst, context: &SearchContext<'_>) -> QueryResult<PreparedShards<'a>> {
+fn prepare_shards<'a>(
+    shards: &'a [SearchShard],
+    query: &QueryAst,
+    context: &SearchContext<'_>,
+) -> QueryResult<PreparedShards<'a>> {
     let bounds = timestamp_bounds(query, context.now_millis);
     let mut by_target: HashMap<&str, Option<Box<dyn Query>>> = HashMap::new();
     let mut queries = Vec::with_capacity(shards.len());
@@ -58,12 +62,24 @@ fn prepare_shards<'a>(shards: &'a [SearchShard], query: &QueryAst, context: &Sea
             continue;
         }
         if !by_target.contains_key(shard.target.as_str()) {
-            let build_context = BuildContext { mapping: &shard.mapping, fields: context.fields, now_millis: context.now_millis };
+            let build_context = BuildContext {
+                mapping: &shard.mapping,
+                fields: context.fields,
+                now_millis: context.now_millis,
+            };
             by_target.insert(&shard.target, Some(build_query(query, &build_context)?));
         }
-        queries.push(by_target.get(shard.target.as_str()).and_then(|query| query.as_ref().map(|query| query.box_clone())));
+        queries.push(
+            by_target
+                .get(shard.target.as_str())
+                .and_then(|query| query.as_ref().map(|query| query.box_clone())),
+        );
     }
-    Ok(PreparedShards { shards, queries, skipped })
+    Ok(PreparedShards {
+        shards,
+        queries,
+        skipped,
+    })
 }
 
 fn shards_json(total: usize, skipped: usize) -> Value {
@@ -71,7 +87,11 @@ fn shards_json(total: usize, skipped: usize) -> Value {
 }
 
 /// Runs `request` and renders the `_search` response.
-pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchContext<'_>) -> QueryResult<Value> {
+pub fn search(
+    shards: &[SearchShard],
+    request: &SearchRequest,
+    context: &SearchContext<'_>,
+) -> QueryResult<Value> {
     let started = Instant::now();
     request.validate_window()?;
     let prepared = prepare_shards(shards, &request.query, context)?;
@@ -85,13 +105,20 @@ pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchC
             total += searcher.search(query.as_ref(), &Count)? as u64;
             continue;
         }
-        let (count, top) = searcher.search(query.as_ref(), &(Count, TopDocs::with_limit(window).order_by_score()))?;
+        let (count, top) = searcher.search(
+            query.as_ref(),
+            &(Count, TopDocs::with_limit(window).order_by_score()),
+        )?;
         let count = match request.terminate_after {
             Some(limit) => count.min(limit as usize),
             None => count,
         };
         total += count as u64;
-        hits.extend(top.into_iter().map(|(score, address)| ShardHit { score, shard: shard_index, address }));
+        hits.extend(top.into_iter().map(|(score, address)| ShardHit {
+            score,
+            shard: shard_index,
+            address,
+        }));
     }
     // Elasticsearch's order for equal scores: shard, then document.
     hits.sort_by(|left, right| {
@@ -106,7 +133,12 @@ pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchC
     let max_score = hits.first().map(|hit| hit.score);
     let mut rendered_hits = Vec::with_capacity(page.len());
     for hit in page {
-        rendered_hits.push(render_hit(&prepared.shards[hit.shard], hit, request, context)?);
+        rendered_hits.push(render_hit(
+            &prepared.shards[hit.shard],
+            hit,
+            request,
+            context,
+        )?);
     }
     let mut hits_object = Map::new();
     match request.track_total_hits {
@@ -121,7 +153,10 @@ pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchC
             hits_object.insert("total".into(), json!({"value": total, "relation": "eq"}));
         }
     }
-    hits_object.insert("max_score".into(), max_score.map_or(Value::Null, |score| json!(score)));
+    hits_object.insert(
+        "max_score".into(),
+        max_score.map_or(Value::Null, |score| json!(score)),
+    );
     hits_object.insert("hits".into(), Value::Array(rendered_hits));
     let mut response = Map::new();
     response.insert("took".into(), json!(started.elapsed().as_millis() as u64));
@@ -129,12 +164,20 @@ pub fn search(shards: &[SearchShard], request: &SearchRequest, context: &SearchC
     if let Some(limit) = request.terminate_after {
         response.insert("terminated_early".into(), json!(total >= limit));
     }
-    response.insert("_shards".into(), shards_json(shards.len(), prepared.skipped));
+    response.insert(
+        "_shards".into(),
+        shards_json(shards.len(), prepared.skipped),
+    );
     response.insert("hits".into(), Value::Object(hits_object));
     Ok(Value::Object(response))
 }
 
-fn render_hit(shard: &SearchShard, hit: &ShardHit, request: &SearchRequest, context: &SearchContext<'_>) -> QueryResult<Value> {
+fn render_hit(
+    shard: &SearchShard,
+    hit: &ShardHit,
+    request: &SearchRequest,
+    context: &SearchContext<'_>,
+) -> QueryResult<Value> {
     let document: TantivyDocument = shard.searcher.doc(hit.address)?;
     let id = document
         .get_first(context.fields.id)
@@ -166,7 +209,11 @@ fn render_hit(shard: &SearchShard, hit: &ShardHit, request: &SearchRequest, cont
 }
 
 /// Runs a count and renders the `_count` response.
-pub fn count(shards: &[SearchShard], query: &QueryAst, context: &SearchContext<'_>) -> QueryResult<Value> {
+pub fn count(
+    shards: &[SearchShard],
+    query: &QueryAst,
+    context: &SearchContext<'_>,
+) -> QueryResult<Value> {
     let prepared = prepare_shards(shards, query, context)?;
     let mut total = 0u64;
     for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {

@@ -13,12 +13,23 @@ use crate::date_math::{parse_date_bound, parse_time_zone};
 /// restrict `@timestamp`.
 pub fn timestamp_bounds(query: &QueryAst, now_millis: i64) -> Option<(i64, i64)> {
     match query {
-        QueryAst::Range { field, lower, upper, format, time_zone } if crate::search::is_timestamp(field) => {
-            let offset = time_zone.as_deref().map_or(Ok(UtcOffset::UTC), parse_time_zone).ok()?;
+        QueryAst::Range {
+            field,
+            lower,
+            upper,
+            format,
+            time_zone,
+        } if crate::search::is_timestamp(field) => {
+            let offset = time_zone
+                .as_deref()
+                .map_or(Ok(UtcOffset::UTC), parse_time_zone)
+                .ok()?;
             let bound = |bound: &crate::ast::RangeBound, is_lower: bool| {
                 let round_up = is_lower != bound.inclusive;
                 match &bound.value {
-                    serde_json::Value::String(text) => parse_date_bound(text, now_millis, round_up, offset, format.as_deref()).ok(),
+                    serde_json::Value::String(text) => {
+                        parse_date_bound(text, now_millis, round_up, offset, format.as_deref()).ok()
+                    }
                     other => other.as_i64(),
                 }
             };
@@ -37,7 +48,9 @@ pub fn timestamp_bounds(query: &QueryAst, now_millis: i64) -> Option<(i64, i64)>
             .chain(filter)
             .filter_map(|clause| timestamp_bounds(clause, now_millis))
             .reduce(|(low_a, high_a), (low_b, high_b)| (low_a.max(low_b), high_a.min(high_b))),
-        QueryAst::Boost { query, .. } | QueryAst::ConstantScore { query, .. } => timestamp_bounds(query, now_millis),
+        QueryAst::Boost { query, .. } | QueryAst::ConstantScore { query, .. } => {
+            timestamp_bounds(query, now_millis)
+        }
         _ => None,
     }
 }
@@ -61,11 +74,16 @@ mod tests {
 
     #[test]
     fn ignores_optional_and_other_fields() {
-        let query = parse_query(&json!({"bool": {"should": [{"range": {"@timestamp": {"gte": 1}}}]}})).unwrap();
+        let query =
+            parse_query(&json!({"bool": {"should": [{"range": {"@timestamp": {"gte": 1}}}]}}))
+                .unwrap();
         assert_eq!(timestamp_bounds(&query, 0), None);
         let query = parse_query(&json!({"range": {"other": {"gte": 1}}})).unwrap();
         assert_eq!(timestamp_bounds(&query, 0), None);
         let query = parse_query(&json!({"range": {"@timestamp": {"gte": "now-1h"}}})).unwrap();
-        assert_eq!(timestamp_bounds(&query, 7_200_000), Some((3_600_000, i64::MAX)));
+        assert_eq!(
+            timestamp_bounds(&query, 7_200_000),
+            Some((3_600_000, i64::MAX))
+        );
     }
 }

@@ -15,8 +15,17 @@ use serde::{Deserialize, Serialize};
 /// Keys the environment may set; other `LOGFLEET_*` variables (the SDKs use some) are left
 /// alone rather than rejected.
 const ENV_KEYS: &[&str] = &[
-    "listen", "data_dir", "cluster_name", "node_name", "max_content_length", "refresh_interval",
-    "writer_memory", "wal_segment_size", "docstore_compression_level", "log_level", "log_format",
+    "listen",
+    "data_dir",
+    "cluster_name",
+    "node_name",
+    "max_content_length",
+    "refresh_interval",
+    "writer_memory",
+    "wal_segment_size",
+    "docstore_compression_level",
+    "log_level",
+    "log_format",
     "retention.check_interval",
 ];
 
@@ -91,7 +100,10 @@ impl Default for Config {
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        RetentionConfig { check_interval: "1m".to_owned(), rules: Vec::new() }
+        RetentionConfig {
+            check_interval: "1m".to_owned(),
+            rules: Vec::new(),
+        }
     }
 }
 
@@ -121,8 +133,12 @@ impl Config {
         let environment = Env::prefixed("LOGFLEET_")
             .split("__")
             .filter(|key| ENV_KEYS.contains(&key.as_str()));
-        figment = figment.merge(environment).merge(Serialized::defaults(overrides));
-        let config: Config = figment.extract().map_err(|error| anyhow::anyhow!(describe(error)))?;
+        figment = figment
+            .merge(environment)
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment
+            .extract()
+            .map_err(|error| anyhow::anyhow!(describe(error)))?;
         config.validate()?;
         Ok(config)
     }
@@ -131,7 +147,10 @@ impl Config {
         self.store_config()?;
         self.max_content_length_bytes()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            bail!("log_format must be \"text\" or \"json\", found {:?}", self.log_format);
+            bail!(
+                "log_format must be \"text\" or \"json\", found {:?}",
+                self.log_format
+            );
         }
         Ok(())
     }
@@ -148,25 +167,37 @@ impl Config {
             "-1" => None,
             interval => Some(parse_duration(interval).context("invalid refresh_interval")?),
         };
-        store.writer_memory_bytes = parse_byte_size(&self.writer_memory).context("invalid writer_memory")?;
+        store.writer_memory_bytes =
+            parse_byte_size(&self.writer_memory).context("invalid writer_memory")?;
         if store.writer_memory_bytes < 15_000_000 {
-            bail!("writer_memory must be at least 15mb, found {}", self.writer_memory);
+            bail!(
+                "writer_memory must be at least 15mb, found {}",
+                self.writer_memory
+            );
         }
-        store.wal_segment_bytes = parse_byte_size(&self.wal_segment_size).context("invalid wal_segment_size")? as u64;
+        store.wal_segment_bytes =
+            parse_byte_size(&self.wal_segment_size).context("invalid wal_segment_size")? as u64;
         if !(1..=22).contains(&self.docstore_compression_level) {
-            bail!("docstore_compression_level must be between 1 and 22, found {}", self.docstore_compression_level);
+            bail!(
+                "docstore_compression_level must be between 1 and 22, found {}",
+                self.docstore_compression_level
+            );
         }
         store.docstore_compression_level = self.docstore_compression_level;
-        store.retention_check_interval =
-            parse_duration(&self.retention.check_interval).context("invalid retention.check_interval")?;
+        store.retention_check_interval = parse_duration(&self.retention.check_interval)
+            .context("invalid retention.check_interval")?;
         store.retention_rules = self
             .retention
             .rules
             .iter()
             .map(|rule| {
-                let max_age = parse_duration(&rule.max_age)
-                    .with_context(|| format!("invalid max_age for retention rule {:?}", rule.pattern))?;
-                Ok(RetentionRule { pattern: rule.pattern.clone(), max_age })
+                let max_age = parse_duration(&rule.max_age).with_context(|| {
+                    format!("invalid max_age for retention rule {:?}", rule.pattern)
+                })?;
+                Ok(RetentionRule {
+                    pattern: rule.pattern.clone(),
+                    max_age,
+                })
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(store)
@@ -177,7 +208,10 @@ fn describe(error: figment::Error) -> String {
     let messages: Vec<String> = error
         .into_iter()
         .map(|error| {
-            let location = error.metadata.as_ref().map(|metadata| metadata.name.to_string());
+            let location = error
+                .metadata
+                .as_ref()
+                .map(|metadata| metadata.name.to_string());
             match location {
                 Some(location) => format!("{error} (in {location})"),
                 None => error.to_string(),
@@ -194,9 +228,13 @@ fn parse_duration(text: &str) -> anyhow::Result<Duration> {
 /// Parses `100mb`, `512kb`, `1gb`, `4096b` or a plain number of bytes.
 pub fn parse_byte_size(text: &str) -> anyhow::Result<usize> {
     let trimmed = text.trim().to_ascii_lowercase();
-    let split = trimmed.find(|character: char| !(character.is_ascii_digit() || character == '.')).unwrap_or(trimmed.len());
+    let split = trimmed
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
-    let amount: f64 = number.parse().with_context(|| format!("{text:?} is not a size such as 100mb"))?;
+    let amount: f64 = number
+        .parse()
+        .with_context(|| format!("{text:?} is not a size such as 100mb"))?;
     let multiplier = match unit.trim() {
         "" | "b" => 1.0,
         "kb" | "k" => 1024.0,
@@ -221,19 +259,32 @@ mod tests {
     #[test]
     fn defaults_are_safe() {
         let config = Config::default();
-        assert!(config.listen.ip().is_loopback(), "never listen publicly by default");
+        assert!(
+            config.listen.ip().is_loopback(),
+            "never listen publicly by default"
+        );
         assert_eq!(config.listen.port(), 9200);
-        assert_eq!(config.max_content_length_bytes().unwrap(), 100 * 1024 * 1024);
-        assert_eq!(config.store_config().unwrap().refresh_interval, Some(Duration::from_secs(1)));
+        assert_eq!(
+            config.max_content_length_bytes().unwrap(),
+            100 * 1024 * 1024
+        );
+        assert_eq!(
+            config.store_config().unwrap().refresh_interval,
+            Some(Duration::from_secs(1))
+        );
     }
 
     #[test]
     fn a_misspelt_key_is_rejected_by_name() {
         let file = write_config("lisen = \"127.0.0.1:9201\"\n");
-        let error = Config::load(Some(file.path()), &Overrides::default()).unwrap_err().to_string();
+        let error = Config::load(Some(file.path()), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("lisen"), "{error}");
         let file = write_config("[retention]\nrulez = []\n");
-        let error = Config::load(Some(file.path()), &Overrides::default()).unwrap_err().to_string();
+        let error = Config::load(Some(file.path()), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("rulez"), "{error}");
     }
 
@@ -246,15 +297,30 @@ mod tests {
         assert_eq!(config.listen.port(), 9300);
         let store = config.store_config().unwrap();
         assert_eq!(store.refresh_interval, Some(Duration::from_millis(250)));
-        assert_eq!(store.retention_rules[0].max_age, Duration::from_secs(86_400));
-        let overrides = Overrides { listen: Some("127.0.0.1:9400".parse().unwrap()), ..Overrides::default() };
-        assert_eq!(Config::load(Some(file.path()), &overrides).unwrap().listen.port(), 9400);
+        assert_eq!(
+            store.retention_rules[0].max_age,
+            Duration::from_secs(86_400)
+        );
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9400".parse().unwrap()),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::load(Some(file.path()), &overrides)
+                .unwrap()
+                .listen
+                .port(),
+            9400
+        );
     }
 
     #[test]
     fn bad_values_are_explained() {
         let file = write_config("refresh_interval = \"soon\"\n");
-        let error = format!("{:#}", Config::load(Some(file.path()), &Overrides::default()).unwrap_err());
+        let error = format!(
+            "{:#}",
+            Config::load(Some(file.path()), &Overrides::default()).unwrap_err()
+        );
         assert!(error.contains("refresh_interval"), "{error}");
         let file = write_config("[[retention.rules]]\npattern = \"x\"\nmax_age = \"forever\"\n");
         assert!(Config::load(Some(file.path()), &Overrides::default()).is_err());

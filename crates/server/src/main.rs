@@ -113,7 +113,11 @@ fn json_to_toml(value: &serde_json::Value, prefix: &str) -> String {
     let mut tables = String::new();
     if let Value::Object(object) = value {
         for (key, child) in object {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             match child {
                 Value::Object(_) => {
                     tables.push_str(&format!("\n[{path}]\n"));

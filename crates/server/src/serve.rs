@@ -14,10 +14,14 @@ use crate::config::Config;
 pub fn init_logging(config: &Config) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&config.log_level)
         .with_context(|| format!("invalid log_level {:?}", config.log_level))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // The JSON layout would need tracing-subscriber's json feature; text is what people read
     // and what shippers can parse line by line.
-    builder.try_init().map_err(|error| anyhow::anyhow!("logging already initialised: {error}"))?;
+    builder
+        .try_init()
+        .map_err(|error| anyhow::anyhow!("logging already initialised: {error}"))?;
     Ok(())
 }
 
@@ -45,7 +49,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         cluster_uuid: cluster_uuid(&data_dir)?,
         max_content_length: config.max_content_length_bytes()?,
     };
-    let state = AppState { store: store.clone(), pipeline: Arc::new(logfleet_pipeline::Pipeline::data_stream_default()), config: Arc::new(api_config) };
+    let state = AppState {
+        store: store.clone(),
+        pipeline: Arc::new(logfleet_pipeline::Pipeline::data_stream_default()),
+        config: Arc::new(api_config),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -135,7 +135,11 @@ impl Cursor<'_> {
     fn fraction_nanos(&mut self) -> Option<i64> {
         let start = self.position;
         let mut nanos = 0i64;
-        while let Some(digit) = self.bytes.get(self.position).filter(|byte| byte.is_ascii_digit()) {
+        while let Some(digit) = self
+            .bytes
+            .get(self.position)
+            .filter(|byte| byte.is_ascii_digit())
+        {
             if self.position - start < 9 {
                 nanos = nanos * 10 + i64::from(digit - b'0');
             }
@@ -164,7 +168,11 @@ impl Cursor<'_> {
         };
         let hours = i64::from(self.digits(2)?);
         self.eat(b':');
-        let minutes = if self.at_end() { 0 } else { i64::from(self.digits(2)?) };
+        let minutes = if self.at_end() {
+            0
+        } else {
+            i64::from(self.digits(2)?)
+        };
         if hours > 18 || minutes > 59 {
             return None;
         }
@@ -185,14 +193,29 @@ mod tests {
     #[test]
     fn parses_the_common_shapes() {
         assert_eq!(parse_date_optional_time("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_date_optional_time("1970-01-01T00:00:01.5Z"), Some(1500 * MS));
-        assert_eq!(parse_date_optional_time("1970-01-01T00:00:00.000000001Z"), Some(1));
+        assert_eq!(
+            parse_date_optional_time("1970-01-01T00:00:01.5Z"),
+            Some(1500 * MS)
+        );
+        assert_eq!(
+            parse_date_optional_time("1970-01-01T00:00:00.000000001Z"),
+            Some(1)
+        );
         assert_eq!(parse_date_optional_time("1970-01-01"), Some(0));
         assert_eq!(parse_date_optional_time("1970-01"), Some(0));
         assert_eq!(parse_date_optional_time("1970"), Some(0));
-        assert_eq!(parse_date_optional_time("1970-01-01T01:00"), Some(3_600_000 * MS));
-        assert_eq!(parse_date_optional_time("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_date_optional_time("1970-01-01T00:00:00-0130"), Some(5_400_000 * MS));
+        assert_eq!(
+            parse_date_optional_time("1970-01-01T01:00"),
+            Some(3_600_000 * MS)
+        );
+        assert_eq!(
+            parse_date_optional_time("1970-01-01T01:00:00+01:00"),
+            Some(0)
+        );
+        assert_eq!(
+            parse_date_optional_time("1970-01-01T00:00:00-0130"),
+            Some(5_400_000 * MS)
+        );
         assert_eq!(
             parse_date_optional_time("2026-11-26T16:17:00.123Z"),
             Some(1_795_709_820_123 * MS)
@@ -201,9 +224,18 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_date() {
-        for text in ["", "x", "2026-13-01", "2026-02-30", "2026-11-26T25:00", "2026-11-26T10",
-            "2026-11-26T10:00:00.", "2026-11-26T10:00:00Zjunk", "20261126", "2026-11-26T10:00+99:00"]
-        {
+        for text in [
+            "",
+            "x",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-11-26T25:00",
+            "2026-11-26T10",
+            "2026-11-26T10:00:00.",
+            "2026-11-26T10:00:00Zjunk",
+            "20261126",
+            "2026-11-26T10:00+99:00",
+        ] {
             assert_eq!(parse_date_optional_time(text), None, "{text}");
         }
     }
@@ -220,13 +252,19 @@ mod tests {
     #[test]
     fn epoch_millis_values() {
         assert_eq!(parse_date_value(&serde_json::json!(1500)), Some(1500 * MS));
-        assert_eq!(parse_date_value(&serde_json::json!("1500")), Some(1500 * MS));
+        assert_eq!(
+            parse_date_value(&serde_json::json!("1500")),
+            Some(1500 * MS)
+        );
         assert_eq!(parse_date_value(&serde_json::json!(true)), None);
     }
 
     #[test]
     fn formats_like_elasticsearch() {
-        assert_eq!(format_epoch_millis(1_795_709_820_123), "2026-11-26T16:17:00.123Z");
+        assert_eq!(
+            format_epoch_millis(1_795_709_820_123),
+            "2026-11-26T16:17:00.123Z"
+        );
         assert_eq!(format_epoch_millis(0), "1970-01-01T00:00:00.000Z");
     }
 }

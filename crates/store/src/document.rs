@@ -20,8 +20,19 @@ const MAX_TERM_BYTES: usize = 32766;
 
 /// Fields Elasticsearch reserves; a document may not carry them in its source.
 const METADATA_FIELDS: &[&str] = &[
-    "_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term",
-    "_field_names", "_ignored", "_data_stream_timestamp", "_doc_count", "_tier", "_nested_path",
+    "_id",
+    "_index",
+    "_source",
+    "_routing",
+    "_version",
+    "_seq_no",
+    "_primary_term",
+    "_field_names",
+    "_ignored",
+    "_data_stream_timestamp",
+    "_doc_count",
+    "_tier",
+    "_nested_path",
 ];
 
 /// The typed leaves of a document, ready to be put in a tantivy document.
@@ -99,8 +110,10 @@ pub fn convert_document(
             "Limit of total fields [{}] has been exceeded while adding new fields [{added}]",
             mapping.total_fields_limit
         );
-        return Err(DocumentError::parsing(format!("[1:1] failed to parse: {reason}"))
-            .caused_by("illegal_argument_exception", reason));
+        return Err(
+            DocumentError::parsing(format!("[1:1] failed to parse: {reason}"))
+                .caused_by("illegal_argument_exception", reason),
+        );
     }
     Ok(conversion)
 }
@@ -115,7 +128,10 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     fn lookup(&self, path: &str) -> Option<&FieldMapping> {
-        self.mapping.fields.get(path).or_else(|| self.pending.get(path))
+        self.mapping
+            .fields
+            .get(path)
+            .or_else(|| self.pending.get(path))
     }
 
     fn walk_object(
@@ -138,7 +154,11 @@ impl Walker<'_> {
                     "[1:1] field name cannot be an empty string or contain empty segments: [{key}]"
                 )));
             }
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             self.walk_value(&path, value, depth, dynamic)?;
         }
         Ok(())
@@ -226,7 +246,9 @@ impl Walker<'_> {
             return Ok(None);
         };
         self.pending.insert(path.to_owned(), new_mapping.clone());
-        self.conversion.new_fields.push((path.to_owned(), new_mapping));
+        self.conversion
+            .new_fields
+            .push((path.to_owned(), new_mapping));
         Ok(Some(dynamic))
     }
 
@@ -346,7 +368,10 @@ impl Walker<'_> {
             },
             FieldType::GeoPoint | FieldType::Object => return Ok(()),
         };
-        self.conversion.document.exact_values.push((path.to_owned(), typed));
+        self.conversion
+            .document
+            .exact_values
+            .push((path.to_owned(), typed));
         Ok(())
     }
 
@@ -380,9 +405,8 @@ fn scalar_text(value: &Value) -> String {
 /// Elasticsearch's `coerce`: integers, floats (truncated) and numeric strings are accepted for
 /// a `long`; anything else is an error.
 fn to_long(value: &Value) -> Result<i64, String> {
-    let out_of_range = |shown: &dyn std::fmt::Display| {
-        format!("Value [{shown}] is out of range for a long")
-    };
+    let out_of_range =
+        |shown: &dyn std::fmt::Display| format!("Value [{shown}] is out of range for a long");
     match value {
         Value::Number(number) => {
             if let Some(integer) = number.as_i64() {
@@ -406,7 +430,10 @@ fn to_long(value: &Value) -> Result<i64, String> {
                 _ => Err(format!("For input string: \"{text}\"")),
             }
         }
-        other => Err(format!("Current token ({}) not numeric", scalar_text(other))),
+        other => Err(format!(
+            "Current token ({}) not numeric",
+            scalar_text(other)
+        )),
     }
 }
 
@@ -431,7 +458,9 @@ mod tests {
     use serde_json::json;
 
     fn object(value: Value) -> Map<String, Value> {
-        let Value::Object(map) = value else { unreachable!() };
+        let Value::Object(map) = value else {
+            unreachable!()
+        };
         map
     }
 
@@ -459,17 +488,32 @@ mod tests {
         }));
         let conversion = convert_document(&mapping, &source, "1").unwrap();
         apply(&mut mapping, &conversion);
-        assert_eq!(mapping.resolve("duration_ms").unwrap().field_type, FieldType::Double);
-        assert_eq!(mapping.resolve("client_ip").unwrap().field_type, FieldType::Ip);
-        assert_eq!(mapping.resolve("message").unwrap().field_type, FieldType::Text);
+        assert_eq!(
+            mapping.resolve("duration_ms").unwrap().field_type,
+            FieldType::Double
+        );
+        assert_eq!(
+            mapping.resolve("client_ip").unwrap().field_type,
+            FieldType::Ip
+        );
+        assert_eq!(
+            mapping.resolve("message").unwrap().field_type,
+            FieldType::Text
+        );
         assert_eq!(mapping.fields["geo"].field_type, FieldType::Object);
         let document = &conversion.document;
         assert_eq!(document.timestamp_nanos, Some(1_795_687_200_000_000_000));
         assert_eq!(document.text_paths, ["message"]);
-        assert!(document.exact_values.contains(&("duration_ms".into(), OwnedValue::F64(12.0))));
-        assert!(document
-            .exact_values
-            .contains(&("geo.country_iso_code".into(), OwnedValue::Str("DE".into()))));
+        assert!(
+            document
+                .exact_values
+                .contains(&("duration_ms".into(), OwnedValue::F64(12.0)))
+        );
+        assert!(
+            document
+                .exact_values
+                .contains(&("geo.country_iso_code".into(), OwnedValue::Str("DE".into())))
+        );
     }
 
     #[test]
@@ -480,7 +524,11 @@ mod tests {
         let error =
             convert_document(&mapping, &object(json!({"status_code": "abc"})), "2").unwrap_err();
         assert_eq!(error.kind, "document_parsing_exception");
-        assert!(error.reason.contains("failed to parse field [status_code] of type [long]"));
+        assert!(
+            error
+                .reason
+                .contains("failed to parse field [status_code] of type [long]")
+        );
         assert!(error.reason.contains("document with id '2'"));
         assert_eq!(error.caused_by.unwrap().1, "For input string: \"abc\"");
     }
@@ -488,11 +536,19 @@ mod tests {
     #[test]
     fn numeric_strings_are_coerced_as_elasticsearch_does() {
         let mut mapping = stream_mapping();
-        mapping.insert_checked("n", FieldMapping::new(FieldType::Long, "long")).unwrap();
+        mapping
+            .insert_checked("n", FieldMapping::new(FieldType::Long, "long"))
+            .unwrap();
         let conversion = convert_document(&mapping, &object(json!({"n": "42"})), "1").unwrap();
-        assert_eq!(conversion.document.exact_values, [("n".into(), OwnedValue::I64(42))]);
+        assert_eq!(
+            conversion.document.exact_values,
+            [("n".into(), OwnedValue::I64(42))]
+        );
         let conversion = convert_document(&mapping, &object(json!({"n": 4.9})), "1").unwrap();
-        assert_eq!(conversion.document.exact_values, [("n".into(), OwnedValue::I64(4))]);
+        assert_eq!(
+            conversion.document.exact_values,
+            [("n".into(), OwnedValue::I64(4))]
+        );
         assert!(convert_document(&mapping, &object(json!({"n": true})), "1").is_err());
         assert!(convert_document(&mapping, &object(json!({"n": 1e300})), "1").is_err());
     }
@@ -500,12 +556,17 @@ mod tests {
     #[test]
     fn objects_and_concrete_values_do_not_mix() {
         let mut mapping = stream_mapping();
-        let first = convert_document(&mapping, &object(json!({"user": {"id": "u1"}})), "1").unwrap();
+        let first =
+            convert_document(&mapping, &object(json!({"user": {"id": "u1"}})), "1").unwrap();
         apply(&mut mapping, &first);
         let error = convert_document(&mapping, &object(json!({"user": "bob"})), "2").unwrap_err();
-        assert!(error.reason.contains("tried to parse field [user] as object"));
-        let error =
-            convert_document(&mapping, &object(json!({"user": {"id": {"x": 1}}})), "3").unwrap_err();
+        assert!(
+            error
+                .reason
+                .contains("tried to parse field [user] as object")
+        );
+        let error = convert_document(&mapping, &object(json!({"user": {"id": {"x": 1}}})), "3")
+            .unwrap_err();
         assert!(error.reason.contains("failed to parse field [user.id]"));
         let error = convert_document(&mapping, &object(json!({"user.id.x": 1})), "4").unwrap_err();
         assert!(error.reason.contains("must be of type object"));
@@ -518,7 +579,11 @@ mod tests {
             nested = json!({ "o": nested });
         }
         let error = convert_document(&stream_mapping(), &object(nested), "1").unwrap_err();
-        assert!(error.reason.contains("Limit of mapping depth [20] has been exceeded"));
+        assert!(
+            error
+                .reason
+                .contains("Limit of mapping depth [20] has been exceeded")
+        );
     }
 
     #[test]
@@ -530,7 +595,11 @@ mod tests {
             many.insert(format!("f{index}"), json!(index));
         }
         let error = convert_document(&mapping, &many, "1").unwrap_err();
-        assert!(error.reason.contains("Limit of total fields [10] has been exceeded"));
+        assert!(
+            error
+                .reason
+                .contains("Limit of total fields [10] has been exceeded")
+        );
         assert_eq!(error.caused_by.unwrap().0, "illegal_argument_exception");
     }
 
@@ -558,7 +627,10 @@ mod tests {
         let long = "x".repeat(300);
         let conversion = convert_document(&mapping, &object(json!({"s": long})), "1").unwrap();
         apply(&mut mapping, &conversion);
-        assert!(conversion.document.exact_values.is_empty(), "keyword sub-field skipped");
+        assert!(
+            conversion.document.exact_values.is_empty(),
+            "keyword sub-field skipped"
+        );
         assert_eq!(conversion.document.text_values.len(), 1);
     }
 
@@ -574,9 +646,12 @@ mod tests {
 
     #[test]
     fn arrays_index_every_element() {
-        let conversion =
-            convert_document(&stream_mapping(), &object(json!({"tags": ["a", null, "b"]})), "1")
-                .unwrap();
+        let conversion = convert_document(
+            &stream_mapping(),
+            &object(json!({"tags": ["a", null, "b"]})),
+            "1",
+        )
+        .unwrap();
         assert_eq!(conversion.document.exact_values.len(), 2);
         assert_eq!(conversion.new_fields.len(), 1);
     }

@@ -16,11 +16,17 @@ pub struct MappingError {
 
 impl MappingError {
     pub(crate) fn parse(reason: impl Into<String>) -> MappingError {
-        MappingError { kind: "mapper_parsing_exception", reason: reason.into() }
+        MappingError {
+            kind: "mapper_parsing_exception",
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn illegal(reason: impl Into<String>) -> MappingError {
-        MappingError { kind: "illegal_argument_exception", reason: reason.into() }
+        MappingError {
+            kind: "illegal_argument_exception",
+            reason: reason.into(),
+        }
     }
 }
 
@@ -38,7 +44,11 @@ pub struct DocumentError {
 
 impl DocumentError {
     pub(crate) fn parsing(reason: impl Into<String>) -> DocumentError {
-        DocumentError { kind: "document_parsing_exception", reason: reason.into(), caused_by: None }
+        DocumentError {
+            kind: "document_parsing_exception",
+            reason: reason.into(),
+            caused_by: None,
+        }
     }
 
     pub(crate) fn caused_by(mut self, kind: &'static str, reason: impl Into<String>) -> Self {
@@ -99,7 +109,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> StoreError {
-        StoreError::Io { context: context.into(), source }
+        StoreError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 

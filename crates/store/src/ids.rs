@@ -14,11 +14,15 @@ fn next_random() -> u64 {
     // enough for ids, which are not secrets, and free of any dependency.
     let mut seed = RANDOM_STATE.load(Ordering::Relaxed);
     if seed == 0 {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |elapsed| elapsed.as_nanos() as u64);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |elapsed| elapsed.as_nanos() as u64);
         seed = nanos ^ (u64::from(std::process::id()) << 32) | 1;
         let _ = RANDOM_STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
     }
-    let mut z = RANDOM_STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = RANDOM_STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -50,7 +54,9 @@ pub fn random_base64(byte_count: usize) -> String {
 
 /// A new 20-character document id: 6 bytes of milliseconds, 3 of sequence, 6 random.
 pub fn new_document_id() -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
     let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     let random = next_random();
     let mut bytes = [0u8; 15];

@@ -32,7 +32,9 @@ mod template;
 mod time_value;
 pub mod wal;
 
-pub use date::{EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value};
+pub use date::{
+    EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value,
+};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use ids::new_document_id;
@@ -40,9 +42,9 @@ pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, Resol
 pub use partition::source_bytes;
 pub use schema::Fields;
 pub use store::{
-    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, RetentionRule, SearchShard,
-    Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest, WriteResult,
-    format_duration,
+    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, ResolvedTarget,
+    RetentionRule, SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome,
+    WriteRequest, WriteResult, format_duration,
 };
 pub use target::{TargetKind, now_millis};
 pub use template::{IndexTemplate, wildcard_match};

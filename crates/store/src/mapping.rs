@@ -113,12 +113,19 @@ impl FieldMapping {
     }
 
     fn keyword(ignore_above: Option<u32>) -> FieldMapping {
-        FieldMapping { ignore_above, ..FieldMapping::new(FieldType::Keyword, "keyword") }
+        FieldMapping {
+            ignore_above,
+            ..FieldMapping::new(FieldType::Keyword, "keyword")
+        }
     }
 
     /// Fields this mapping counts against the total fields limit: itself and its multi-fields.
     fn field_count(&self) -> usize {
-        1 + self.fields.values().map(FieldMapping::field_count).sum::<usize>()
+        1 + self
+            .fields
+            .values()
+            .map(FieldMapping::field_count)
+            .sum::<usize>()
     }
 }
 
@@ -283,15 +290,20 @@ impl Mapping {
                 "properties" => merged.merge_properties("", value, 1)?,
                 "dynamic" => merged.dynamic = parse_dynamic(value)?,
                 "date_detection" => {
-                    merged.date_detection = value.as_bool().ok_or_else(|| {
-                        MappingError::parse("[date_detection] must be a boolean")
-                    })?;
+                    merged.date_detection = value
+                        .as_bool()
+                        .ok_or_else(|| MappingError::parse("[date_detection] must be a boolean"))?;
                 }
                 "_meta" => merged.meta = Some(value.clone()),
                 // Accepted for compatibility with index templates written for Elasticsearch;
                 // they have no effect here.
-                "_source" | "dynamic_templates" | "numeric_detection" | "dynamic_date_formats"
-                | "_routing" | "_data_stream_timestamp" | "subobjects" => {}
+                "_source"
+                | "dynamic_templates"
+                | "numeric_detection"
+                | "dynamic_date_formats"
+                | "_routing"
+                | "_data_stream_timestamp"
+                | "subobjects" => {}
                 other => {
                     return Err(MappingError::parse(format!(
                         "Root mapping definition has unsupported parameters:  [{other} : {value}]"
@@ -334,7 +346,11 @@ impl Mapping {
                     "field name cannot be an empty string or contain empty segments: [{name}]"
                 )));
             }
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
             let Value::Object(definition) = definition else {
                 return Err(MappingError::parse(format!(
                     "Expected map for property [fields] on field [{name}] but got a class {}",
@@ -351,7 +367,11 @@ impl Mapping {
     }
 
     /// Adds a field, its parent objects too, refusing to change an existing field's type.
-    pub fn insert_checked(&mut self, path: &str, mapping: FieldMapping) -> Result<(), MappingError> {
+    pub fn insert_checked(
+        &mut self,
+        path: &str,
+        mapping: FieldMapping,
+    ) -> Result<(), MappingError> {
         let mut parent_end = 0;
         while let Some(offset) = path[parent_end..].find('.') {
             let parent = &path[..parent_end + offset];
@@ -363,7 +383,8 @@ impl Mapping {
                 }
                 Some(_) => {}
                 None => {
-                    self.fields.insert(parent.to_owned(), FieldMapping::object());
+                    self.fields
+                        .insert(parent.to_owned(), FieldMapping::object());
                 }
             }
             parent_end += offset + 1;
@@ -410,9 +431,15 @@ impl Mapping {
 
     fn properties_under(&self, prefix: &str) -> Map<String, Value> {
         let mut properties = Map::new();
-        let range_start = if prefix.is_empty() { String::new() } else { format!("{prefix}.") };
+        let range_start = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}.")
+        };
         for (path, mapping) in self.fields.range(range_start.clone()..) {
-            let Some(name) = path.strip_prefix(&range_start) else { break };
+            let Some(name) = path.strip_prefix(&range_start) else {
+                break;
+            };
             if name.contains('.') {
                 continue;
             }
@@ -482,7 +509,9 @@ fn parse_dynamic(value: &Value) -> Result<Dynamic, MappingError> {
                 "Unknown value [{other}] for dynamic, expected one of [true, false, strict, runtime]"
             ))),
         },
-        other => Err(MappingError::parse(format!("Unknown value [{other}] for dynamic"))),
+        other => Err(MappingError::parse(format!(
+            "Unknown value [{other}] for dynamic"
+        ))),
     }
 }
 
@@ -498,7 +527,9 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
         None => "object",
     };
     let field_type = FieldType::from_es_type(es_type).ok_or_else(|| {
-        MappingError::parse(format!("No handler for type [{es_type}] declared on field [{path}]"))
+        MappingError::parse(format!(
+            "No handler for type [{es_type}] declared on field [{path}]"
+        ))
     })?;
     let mut mapping = FieldMapping::new(field_type, es_type);
     for (key, value) in definition {
@@ -538,13 +569,36 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
                 mapping.parameters.insert(key.clone(), value.clone());
             }
             // Parameters that tune Elasticsearch's Lucene indexing; echoed back, no effect.
-            "index" | "doc_values" | "store" | "norms" | "format" | "null_value" | "analyzer"
-            | "search_analyzer" | "coerce" | "ignore_malformed" | "copy_to" | "scaling_factor"
-            | "index_options" | "eager_global_ordinals" | "normalizer" | "similarity"
-            | "term_vector" | "time_series_dimension" | "time_series_metric" | "meta"
-            | "enabled" | "value" | "position_increment_gap" | "fielddata" | "locale"
-            | "on_script_error" | "split_queries_on_whitespace" | "include_in_parent"
-            | "include_in_root" | "ignore_z_value" => {
+            "index"
+            | "doc_values"
+            | "store"
+            | "norms"
+            | "format"
+            | "null_value"
+            | "analyzer"
+            | "search_analyzer"
+            | "coerce"
+            | "ignore_malformed"
+            | "copy_to"
+            | "scaling_factor"
+            | "index_options"
+            | "eager_global_ordinals"
+            | "normalizer"
+            | "similarity"
+            | "term_vector"
+            | "time_series_dimension"
+            | "time_series_metric"
+            | "meta"
+            | "enabled"
+            | "value"
+            | "position_increment_gap"
+            | "fielddata"
+            | "locale"
+            | "on_script_error"
+            | "split_queries_on_whitespace"
+            | "include_in_parent"
+            | "include_in_root"
+            | "ignore_z_value" => {
                 mapping.parameters.insert(key.clone(), value.clone());
             }
             other => {
@@ -585,9 +639,18 @@ mod tests {
         let mut mapping = Mapping::new(DynamicStyle::Index);
         mapping.merge_explicit(&explicit).unwrap();
         assert_eq!(mapping.dynamic, Dynamic::Strict);
-        assert_eq!(mapping.resolve("count").unwrap().field_type, FieldType::Long);
-        assert_eq!(mapping.resolve("title.raw").unwrap().ignore_above, Some(100));
-        assert_eq!(mapping.resolve("user.name").unwrap().field_type, FieldType::Keyword);
+        assert_eq!(
+            mapping.resolve("count").unwrap().field_type,
+            FieldType::Long
+        );
+        assert_eq!(
+            mapping.resolve("title.raw").unwrap().ignore_above,
+            Some(100)
+        );
+        assert_eq!(
+            mapping.resolve("user.name").unwrap().field_type,
+            FieldType::Keyword
+        );
         assert_eq!(mapping.field_count(), 5);
         assert_eq!(mapping.to_es_json(), explicit);
     }
@@ -598,25 +661,40 @@ mod tests {
         let error = mapping
             .merge_explicit(&json!({"properties": {"x": {"type": "banana"}}}))
             .unwrap_err();
-        assert_eq!(error.to_string(), "No handler for type [banana] declared on field [x]");
+        assert_eq!(
+            error.to_string(),
+            "No handler for type [banana] declared on field [x]"
+        );
         assert!(mapping.fields.is_empty(), "a failed merge changes nothing");
     }
 
     #[test]
     fn types_never_change() {
         let mut mapping = Mapping::new(DynamicStyle::Index);
-        mapping.merge_explicit(&json!({"properties": {"x": {"type": "long"}}})).unwrap();
+        mapping
+            .merge_explicit(&json!({"properties": {"x": {"type": "long"}}}))
+            .unwrap();
         let error = mapping
             .merge_explicit(&json!({"properties": {"x": {"type": "keyword"}}}))
             .unwrap_err();
-        assert!(error.to_string().contains("cannot be changed from type [long] to [keyword]"));
+        assert!(
+            error
+                .to_string()
+                .contains("cannot be changed from type [long] to [keyword]")
+        );
     }
 
     #[test]
     fn leaf_under_leaf_is_rejected() {
         let mut mapping = Mapping::new(DynamicStyle::Index);
-        mapping.insert_checked("a", FieldMapping::keyword(None)).unwrap();
-        assert!(mapping.insert_checked("a.b", FieldMapping::keyword(None)).is_err());
+        mapping
+            .insert_checked("a", FieldMapping::keyword(None))
+            .unwrap();
+        assert!(
+            mapping
+                .insert_checked("a.b", FieldMapping::keyword(None))
+                .is_err()
+        );
     }
 
     #[test]
@@ -625,25 +703,49 @@ mod tests {
         let text = index.dynamic_mapping_for("name", &json!("x")).unwrap();
         assert_eq!(text.field_type, FieldType::Text);
         assert_eq!(text.fields["keyword"].ignore_above, Some(256));
-        assert_eq!(index.dynamic_mapping_for("n", &json!(1)).unwrap().es_type, "long");
-        assert_eq!(index.dynamic_mapping_for("n", &json!(1.5)).unwrap().es_type, "float");
         assert_eq!(
-            index.dynamic_mapping_for("d", &json!("2026-11-26T10:00:00Z")).unwrap().field_type,
+            index.dynamic_mapping_for("n", &json!(1)).unwrap().es_type,
+            "long"
+        );
+        assert_eq!(
+            index.dynamic_mapping_for("n", &json!(1.5)).unwrap().es_type,
+            "float"
+        );
+        assert_eq!(
+            index
+                .dynamic_mapping_for("d", &json!("2026-11-26T10:00:00Z"))
+                .unwrap()
+                .field_type,
             FieldType::Date
         );
 
         let stream = Mapping::new(DynamicStyle::DataStream);
-        assert_eq!(stream.dynamic_mapping_for("app", &json!("x")).unwrap().es_type, "keyword");
         assert_eq!(
-            stream.dynamic_mapping_for("message", &json!("x")).unwrap().field_type,
+            stream
+                .dynamic_mapping_for("app", &json!("x"))
+                .unwrap()
+                .es_type,
+            "keyword"
+        );
+        assert_eq!(
+            stream
+                .dynamic_mapping_for("message", &json!("x"))
+                .unwrap()
+                .field_type,
             FieldType::Text
         );
         assert_eq!(
-            stream.dynamic_mapping_for("client_ip", &json!("10.0.0.1")).unwrap().field_type,
+            stream
+                .dynamic_mapping_for("client_ip", &json!("10.0.0.1"))
+                .unwrap()
+                .field_type,
             FieldType::Ip
         );
         assert_eq!(
-            stream.dynamic_mapping_for("duration_ms", &json!(12)).unwrap().field_type,
+            stream
+                .dynamic_mapping_for("duration_ms", &json!(12))
+                .unwrap()
+                .field_type,
             FieldType::Double,
             "the canonical schema wins over the first value seen"
         );

@@ -96,7 +96,11 @@ pub struct PartitionSettings {
 
 impl Partition {
     /// Creates a new, empty partition in `dir`.
-    pub fn create(dir: &Path, meta: PartitionMeta, settings: &PartitionSettings) -> StoreResult<Partition> {
+    pub fn create(
+        dir: &Path,
+        meta: PartitionMeta,
+        settings: &PartitionSettings,
+    ) -> StoreResult<Partition> {
         fs::create_dir_all(dir)
             .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
         let index = Index::builder()
@@ -126,7 +130,10 @@ impl Partition {
         settings: &PartitionSettings,
         committed_seq: u64,
     ) -> StoreResult<Partition> {
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(Partition {
             meta,
             dir: dir.to_owned(),
@@ -166,7 +173,9 @@ impl Partition {
     /// How long since the last write (zero if there never was one since opening, so that a
     /// writer is only closed after it was used and then left alone).
     pub fn idle_for(&self) -> Duration {
-        self.lock_state().last_write.map_or(Duration::ZERO, |last| last.elapsed())
+        self.lock_state()
+            .last_write
+            .map_or(Duration::ZERO, |last| last.elapsed())
     }
 
     /// A point-in-time view of the committed documents.
@@ -177,20 +186,32 @@ impl Partition {
     fn lock_state(&self) -> MutexGuard<'_, PendingState> {
         // A panic while holding the lock cannot leave the counters half-updated in a way
         // that matters more than refusing all further writes would.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn with_writer<T>(&self, action: impl FnOnce(&IndexWriter) -> StoreResult<T>) -> StoreResult<T> {
+    fn with_writer<T>(
+        &self,
+        action: impl FnOnce(&IndexWriter) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         {
-            let guard = self.writer.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let guard = self
+                .writer
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if let Some(writer) = guard.as_ref() {
                 return action(writer);
             }
         }
-        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .writer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() {
-            let writer: IndexWriter =
-                self.index.writer_with_num_threads(1, self.writer_memory_bytes)?;
+            let writer: IndexWriter = self
+                .index
+                .writer_with_num_threads(1, self.writer_memory_bytes)?;
             *guard = Some(writer);
         }
         let writer = guard.as_ref().ok_or(StoreError::Closed)?;
@@ -292,7 +313,10 @@ impl Partition {
     /// Makes every applied write durable in tantivy and visible to searches. Returns whether
     /// there was anything to commit.
     pub fn commit(&self) -> StoreResult<bool> {
-        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .writer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(writer) = guard.as_mut() else {
             return Ok(false);
         };
@@ -318,7 +342,10 @@ impl Partition {
     /// Drops the writer (its threads and memory) when nothing is pending; it is re-created
     /// on the next write. Returns whether it was closed.
     pub fn close_writer_if_clean(&self) -> StoreResult<bool> {
-        let mut guard = self.writer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .writer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() || self.lock_state().dirty {
             return Ok(false);
         }

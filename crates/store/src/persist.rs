@@ -19,8 +19,10 @@ pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> StoreResul
     })?;
     let context = || format!("writing {}", path.display());
     let mut file = File::create(&temporary).map_err(|error| StoreError::io(context(), error))?;
-    file.write_all(&bytes).map_err(|error| StoreError::io(context(), error))?;
-    file.sync_all().map_err(|error| StoreError::io(context(), error))?;
+    file.write_all(&bytes)
+        .map_err(|error| StoreError::io(context(), error))?;
+    file.sync_all()
+        .map_err(|error| StoreError::io(context(), error))?;
     fs::rename(&temporary, path).map_err(|error| StoreError::io(context(), error))?;
     if let Some(parent) = path.parent() {
         File::open(parent)

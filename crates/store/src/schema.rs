@@ -80,6 +80,14 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_expand_dots_enabled(),
     );
     let field_names = builder.add_text_field("_field_names", STRING);
-    let fields = Fields { id, source, version, timestamp, keyword, text, field_names };
+    let fields = Fields {
+        id,
+        source,
+        version,
+        timestamp,
+        keyword,
+        text,
+        field_names,
+    };
     (builder.build(), fields)
 }

@@ -116,6 +116,8 @@ pub enum WriteRequest {
 #[derive(Debug)]
 pub struct PreparedWrite {
     target: Arc<Target>,
+    /// For deletes addressed to a data stream's backing index: that partition only.
+    only_partition: Option<String>,
     op: WalOp,
     id: String,
     auto_id: bool,
@@ -251,10 +253,33 @@ struct StoreState {
     last_seq: u64,
 }
 
+/// Where the writer thread sends each batch's outcomes.
+type OutcomeSender = oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>>;
+
+/// An index or data stream an expression names, with its concrete indexes.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    /// Index or data stream name.
+    pub name: String,
+    /// Which of the two.
+    pub kind: TargetKind,
+    /// Its mapping.
+    pub mapping: Arc<Mapping>,
+    /// Concrete (backing) index names.
+    pub indices: Vec<String>,
+}
+
 enum WriterMessage {
-    Write { writes: Vec<PreparedWrite>, reply: oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>> },
-    Checkpoint { seq: u64 },
-    Shutdown { reply: oneshot::Sender<()> },
+    Write {
+        writes: Vec<PreparedWrite>,
+        reply: oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>>,
+    },
+    Checkpoint {
+        seq: u64,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 #[derive(Debug)]
@@ -313,11 +338,19 @@ impl Store {
         let targets = open_targets(&data_dir, &partition_settings)?;
         let templates: BTreeMap<String, IndexTemplate> = {
             let path = data_dir.join("templates.json");
-            if path.exists() { read_json(&path)? } else { BTreeMap::new() }
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                BTreeMap::new()
+            }
         };
         let state: StoreState = {
             let path = data_dir.join("state.json");
-            if path.exists() { read_json(&path)? } else { StoreState::default() }
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                StoreState::default()
+            }
         };
         let (mut wal, records) = Wal::open(&data_dir.join("wal"), config.wal_segment_bytes)
             .map_err(|error| StoreError::io("opening the write-ahead log", error))?;
@@ -370,7 +403,11 @@ impl Store {
             .name("logfleet-writer".into())
             .spawn(move || thread_inner.run_writer(wal, receiver))
             .map_err(|error| StoreError::io("starting the writer thread", error))?;
-        Ok(Store { inner, sender, writer_thread: Arc::new(Mutex::new(Some(writer_thread))) })
+        Ok(Store {
+            inner,
+            sender,
+            writer_thread: Arc::new(Mutex::new(Some(writer_thread))),
+        })
     }
 
     /// The tantivy field handles shared by every partition.
@@ -408,9 +445,13 @@ impl Store {
 
     /// Deletes an index or data stream (durably, ordered with writes).
     pub async fn delete_target(&self, name: &str) -> StoreResult<()> {
-        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        let target = self
+            .inner
+            .get_target(name)
+            .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
         let write = PreparedWrite {
             target,
+            only_partition: None,
             op: WalOp::DeleteTarget,
             id: String::new(),
             auto_id: false,
@@ -434,7 +475,9 @@ impl Store {
             .map_err(|_| StoreError::Closed)??;
         // Everything up to `applied` is now in tantivy commits: the log behind it can go. A
         // full queue only delays trimming to the next refresh.
-        let _ = self.sender.try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: applied }));
+        let _ = self
+            .sender
+            .try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: applied }));
         Ok(())
     }
 
@@ -473,7 +516,9 @@ impl Store {
                     break;
                 }
                 let inner = store.inner.clone();
-                match tokio::task::spawn_blocking(move || inner.enforce_retention(now_millis())).await {
+                match tokio::task::spawn_blocking(move || inner.enforce_retention(now_millis()))
+                    .await
+                {
                     Ok(Ok(_)) => {}
                     Ok(Err(error)) => error!(%error, "retention failed"),
                     Err(_) => break,
@@ -486,10 +531,19 @@ impl Store {
     pub async fn shutdown(&self) -> StoreResult<()> {
         self.refresh().await?;
         let (reply, done) = oneshot::channel();
-        if self.sender.send(WriterMessageBox(WriterMessage::Shutdown { reply })).await.is_ok() {
+        if self
+            .sender
+            .send(WriterMessageBox(WriterMessage::Shutdown { reply }))
+            .await
+            .is_ok()
+        {
             let _ = done.await;
         }
-        let handle = self.writer_thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let handle = self
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
@@ -514,11 +568,17 @@ impl Store {
         }
         match self.inner.template_for(name) {
             Some(template) if template.data_stream => {
-                self.inner.create_target_locked(name, TargetKind::DataStream, Some(&template), None)?;
+                self.inner.create_target_locked(
+                    name,
+                    TargetKind::DataStream,
+                    Some(&template),
+                    None,
+                )?;
                 Ok(())
             }
             _ if is_builtin_data_stream(name) => {
-                self.inner.create_target_locked(name, TargetKind::DataStream, None, None)?;
+                self.inner
+                    .create_target_locked(name, TargetKind::DataStream, None, None)?;
                 Ok(())
             }
             _ => Err(StoreError::IllegalArgument(format!(
@@ -529,7 +589,10 @@ impl Store {
 
     /// Adds fields to a target's mapping (`PUT /{index}/_mapping`).
     pub fn put_mapping(&self, name: &str, body: &Value) -> StoreResult<()> {
-        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        let target = self
+            .inner
+            .get_target(name)
+            .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
         let _guard = self.inner.lock_catalog();
         let mut mapping = (*target.mapping()).clone();
         mapping.merge_explicit(body)?;
@@ -542,7 +605,10 @@ impl Store {
         if let Some(text) = &retention {
             parse_time_value(text).map_err(StoreError::IllegalArgument)?;
         }
-        let target = self.inner.get_target(name).ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
+        let target = self
+            .inner
+            .get_target(name)
+            .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
         if target.kind() != TargetKind::DataStream {
             return Err(StoreError::IndexNotFound(name.to_owned()));
         }
@@ -552,43 +618,78 @@ impl Store {
     /// Stores an index template.
     pub fn put_template(&self, name: &str, body: &Value) -> StoreResult<()> {
         let template = IndexTemplate::parse(name, body)?;
-        let mut templates = self.inner.templates.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self
+            .inner
+            .templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         templates.insert(name.to_owned(), template);
-        write_json_atomically(&self.inner.config.data_dir.join("templates.json"), &*templates)
+        write_json_atomically(
+            &self.inner.config.data_dir.join("templates.json"),
+            &*templates,
+        )
     }
 
     /// Templates whose names match `pattern` (`*` for all).
     pub fn templates(&self, pattern: &str) -> Vec<IndexTemplate> {
-        let templates = self.inner.templates.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        templates.values().filter(|template| wildcard_match(pattern, &template.name)).cloned().collect()
+        let templates = self
+            .inner
+            .templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        templates
+            .values()
+            .filter(|template| wildcard_match(pattern, &template.name))
+            .cloned()
+            .collect()
     }
 
     /// Deletes an index template.
     pub fn delete_template(&self, name: &str) -> StoreResult<bool> {
-        let mut templates = self.inner.templates.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self
+            .inner
+            .templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let removed = templates.remove(name).is_some();
         if removed {
-            write_json_atomically(&self.inner.config.data_dir.join("templates.json"), &*templates)?;
+            write_json_atomically(
+                &self.inner.config.data_dir.join("templates.json"),
+                &*templates,
+            )?;
         }
         Ok(removed)
     }
 
     /// Whether `name` is an existing plain index (writes to it skip data stream routing).
     pub fn is_plain_index(&self, name: &str) -> bool {
-        self.inner.get_target(name).is_some_and(|target| target.kind() == TargetKind::Index)
+        self.inner
+            .get_target(name)
+            .is_some_and(|target| target.kind() == TargetKind::Index)
     }
 
     /// Resolves an index expression (comma list, `*` wildcards, `-` exclusions, `_all`) to
     /// partitions. A concrete name that does not exist is an error unless
     /// `ignore_unavailable`.
-    pub fn resolve(&self, expression: &str, ignore_unavailable: bool) -> StoreResult<Vec<SearchShard>> {
+    pub fn resolve(
+        &self,
+        expression: &str,
+        ignore_unavailable: bool,
+    ) -> StoreResult<Vec<SearchShard>> {
         let targets = self.inner.read_targets().clone();
         let mut selected: Vec<(Arc<Target>, Option<String>)> = Vec::new();
-        let parts: Vec<&str> = expression.split(',').map(str::trim).filter(|part| !part.is_empty()).collect();
+        let parts: Vec<&str> = expression
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect();
         let all = parts.is_empty() || parts.iter().all(|part| *part == "_all" || *part == "*");
         if all {
             selected.extend(
-                targets.values().filter(|target| !target.name().starts_with('.')).map(|target| (target.clone(), None)),
+                targets
+                    .values()
+                    .filter(|target| !target.name().starts_with('.'))
+                    .map(|target| (target.clone(), None)),
             );
         } else {
             for part in parts {
@@ -603,13 +704,17 @@ impl Store {
                     let include_hidden = part.starts_with('.');
                     for target in targets.values() {
                         let name = target.name();
-                        if (include_hidden || !name.starts_with('.')) && wildcard_match(part, &name) {
+                        if (include_hidden || !name.starts_with('.')) && wildcard_match(part, &name)
+                        {
                             selected.push((target.clone(), None));
                         }
                         if include_hidden {
                             for partition in target.partitions() {
                                 if wildcard_match(part, &partition.meta().name) {
-                                    selected.push((target.clone(), Some(partition.meta().name.clone())));
+                                    selected.push((
+                                        target.clone(),
+                                        Some(partition.meta().name.clone()),
+                                    ));
                                 }
                             }
                         }
@@ -641,7 +746,10 @@ impl Store {
             let target_name = target.name();
             for partition in target.partitions() {
                 let meta = partition.meta();
-                if only_partition.as_ref().is_some_and(|only| *only != meta.name) {
+                if only_partition
+                    .as_ref()
+                    .is_some_and(|only| *only != meta.name)
+                {
                     continue;
                 }
                 if !seen.insert(meta.uuid.clone()) {
@@ -661,24 +769,43 @@ impl Store {
 
     /// Names of targets matching an expression, for `GET /{index}` style APIs: each with its
     /// concrete indexes.
-    pub fn resolve_targets(&self, expression: &str, ignore_unavailable: bool) -> StoreResult<Vec<(String, TargetKind, Arc<Mapping>, Vec<String>)>> {
+    pub fn resolve_targets(
+        &self,
+        expression: &str,
+        ignore_unavailable: bool,
+    ) -> StoreResult<Vec<ResolvedTarget>> {
         let shards = self.resolve(expression, ignore_unavailable)?;
-        let mut by_target: BTreeMap<String, (TargetKind, Arc<Mapping>, Vec<String>)> = BTreeMap::new();
+        let mut by_target: BTreeMap<String, ResolvedTarget> = BTreeMap::new();
         for shard in shards {
-            let kind = self.inner.get_target(&shard.target).map_or(TargetKind::Index, |target| target.kind());
+            let kind = self
+                .inner
+                .get_target(&shard.target)
+                .map_or(TargetKind::Index, |target| target.kind());
             by_target
                 .entry(shard.target.clone())
-                .or_insert_with(|| (kind, shard.mapping.clone(), Vec::new()))
-                .2
+                .or_insert_with(|| ResolvedTarget {
+                    name: shard.target.clone(),
+                    kind,
+                    mapping: shard.mapping.clone(),
+                    indices: Vec::new(),
+                })
+                .indices
                 .push(shard.index);
         }
         // Empty data streams have no partitions yet but still exist.
         for part in expression.split(',') {
             if let Some(target) = self.inner.get_target(part.trim()) {
-                by_target.entry(target.name()).or_insert_with(|| (target.kind(), target.mapping(), Vec::new()));
+                by_target
+                    .entry(target.name())
+                    .or_insert_with(|| ResolvedTarget {
+                        name: target.name(),
+                        kind: target.kind(),
+                        mapping: target.mapping(),
+                        indices: Vec::new(),
+                    });
             }
         }
-        Ok(by_target.into_iter().map(|(name, (kind, mapping, indices))| (name, kind, mapping, indices)).collect())
+        Ok(by_target.into_values().collect())
     }
 
     /// Reads a document by id (real time: pending writes to the target are committed first,
@@ -730,7 +857,9 @@ impl Store {
                     indices: target
                         .partitions()
                         .iter()
-                        .map(|partition| (partition.meta().name.clone(), partition.meta().uuid.clone()))
+                        .map(|partition| {
+                            (partition.meta().name.clone(), partition.meta().uuid.clone())
+                        })
                         .collect(),
                     generation: meta.next_generation.saturating_sub(1),
                     template: meta.template.clone(),
@@ -768,10 +897,14 @@ fn partition_settings(config: &StoreConfig, schema: Schema, fields: Fields) -> P
     }
 }
 
-fn open_targets(data_dir: &std::path::Path, settings: &PartitionSettings) -> StoreResult<BTreeMap<String, Arc<Target>>> {
+fn open_targets(
+    data_dir: &std::path::Path,
+    settings: &PartitionSettings,
+) -> StoreResult<BTreeMap<String, Arc<Target>>> {
     let mut targets = BTreeMap::new();
     let dir = data_dir.join("targets");
-    let entries = fs::read_dir(&dir).map_err(|error| StoreError::io(format!("listing {}", dir.display()), error))?;
+    let entries = fs::read_dir(&dir)
+        .map_err(|error| StoreError::io(format!("listing {}", dir.display()), error))?;
     for entry in entries {
         let entry = entry.map_err(|error| StoreError::io("listing targets", error))?;
         let path = entry.path();
@@ -799,11 +932,15 @@ fn target_dir_name(name: &str) -> String {
 
 impl Inner {
     fn read_targets(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Target>>> {
-        self.targets.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.targets
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.catalog_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.catalog_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn get_target(&self, name: &str) -> Option<Arc<Target>> {
@@ -811,7 +948,10 @@ impl Inner {
     }
 
     fn template_for(&self, name: &str) -> Option<IndexTemplate> {
-        let templates = self.templates.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let templates = self
+            .templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         templates
             .values()
             .filter(|template| template.matches(name))
@@ -820,7 +960,10 @@ impl Inner {
     }
 
     fn persist_state(&self, last_seq: u64) -> StoreResult<()> {
-        write_json_atomically(&self.config.data_dir.join("state.json"), &StoreState { last_seq })
+        write_json_atomically(
+            &self.config.data_dir.join("state.json"),
+            &StoreState { last_seq },
+        )
     }
 
     fn create_target_locked(
@@ -859,7 +1002,11 @@ impl Inner {
             template: template.map(|template| template.name.clone()),
             next_generation: 1,
         };
-        let dir = self.config.data_dir.join("targets").join(target_dir_name(name));
+        let dir = self
+            .config
+            .data_dir
+            .join("targets")
+            .join(target_dir_name(name));
         if dir.exists() {
             remove_dir(&dir)?;
         }
@@ -876,7 +1023,9 @@ impl Inner {
         if let Value::Object(object) = body {
             for key in object.keys() {
                 if !matches!(key.as_str(), "settings" | "mappings" | "aliases") {
-                    return Err(StoreError::IllegalArgument(format!("unknown key [{key}] for create index")));
+                    return Err(StoreError::IllegalArgument(format!(
+                        "unknown key [{key}] for create index"
+                    )));
                 }
             }
         }
@@ -885,8 +1034,13 @@ impl Inner {
             return Err(StoreError::AlreadyExists(name.to_owned()));
         }
         let template = self.template_for(name);
-        if template.as_ref().is_some_and(|template| template.data_stream) || (template.is_none() && is_builtin_data_stream(name)) {
-            let template_name = template.map_or_else(|| "logs".to_owned(), |template| template.name);
+        if template
+            .as_ref()
+            .is_some_and(|template| template.data_stream)
+            || (template.is_none() && is_builtin_data_stream(name))
+        {
+            let template_name =
+                template.map_or_else(|| "logs".to_owned(), |template| template.name);
             return Err(StoreError::IllegalArgument(format!(
                 "cannot create index with name [{name}], because it matches with template [{template_name}] that creates data streams only, use create data stream api instead"
             )));
@@ -921,15 +1075,46 @@ impl Inner {
 
     fn prepare(&self, request: WriteRequest, replaying: bool) -> StoreResult<PreparedWrite> {
         match request {
-            WriteRequest::Delete { target, id } => {
-                let target = self.get_target(&target).ok_or(StoreError::IndexNotFound(target))?;
-                Ok(PreparedWrite { target, op: WalOp::Delete, id, auto_id: false, source: Vec::new(), document: None, timestamp_millis: None })
+            WriteRequest::Delete { target: name, id } => {
+                let (target, only_partition) = match self.get_target(&name) {
+                    Some(target) if target.kind() == TargetKind::DataStream && !replaying => {
+                        return Err(StoreError::IllegalArgument(
+                            "only write ops with an op_type of create are allowed in data streams; delete through the backing index".into(),
+                        ));
+                    }
+                    Some(target) => (target, None),
+                    None => match self.find_partition_owner(&name) {
+                        Some(target) => (target, Some(name)),
+                        None => return Err(StoreError::IndexNotFound(name)),
+                    },
+                };
+                Ok(PreparedWrite {
+                    target,
+                    only_partition,
+                    op: WalOp::Delete,
+                    id,
+                    auto_id: false,
+                    source: Vec::new(),
+                    document: None,
+                    timestamp_millis: None,
+                })
             }
-            WriteRequest::Document { target, op, id, source, parsed } => {
+            WriteRequest::Document {
+                target,
+                op,
+                id,
+                source,
+                parsed,
+            } => {
                 let target = self.write_target(&target)?;
-                if target.kind() == TargetKind::DataStream && op == DocumentOp::Index && id.is_some() && !replaying {
+                if target.kind() == TargetKind::DataStream
+                    && op == DocumentOp::Index
+                    && id.is_some()
+                    && !replaying
+                {
                     return Err(StoreError::IllegalArgument(
-                        "only write ops with an op_type of create are allowed in data streams".into(),
+                        "only write ops with an op_type of create are allowed in data streams"
+                            .into(),
                     ));
                 }
                 let auto_id = id.is_none();
@@ -940,15 +1125,24 @@ impl Inner {
                 document.add_text(fields.id, &id);
                 document.add_bytes(fields.source, &source);
                 let converted = conversion.document;
-                let timestamp_millis = converted.timestamp_nanos.map(|nanos| nanos.div_euclid(1_000_000));
+                let timestamp_millis = converted
+                    .timestamp_nanos
+                    .map(|nanos| nanos.div_euclid(1_000_000));
                 if let Some(nanos) = converted.timestamp_nanos {
-                    document.add_date(fields.timestamp, tantivy::DateTime::from_timestamp_nanos(nanos));
+                    document.add_date(
+                        fields.timestamp,
+                        tantivy::DateTime::from_timestamp_nanos(nanos),
+                    );
                 }
                 if !converted.exact_values.is_empty() {
-                    document.add_field_value(fields.keyword, &OwnedValue::Object(converted.exact_values));
+                    document.add_field_value(
+                        fields.keyword,
+                        &OwnedValue::Object(converted.exact_values),
+                    );
                 }
                 if !converted.text_values.is_empty() {
-                    document.add_field_value(fields.text, &OwnedValue::Object(converted.text_values));
+                    document
+                        .add_field_value(fields.text, &OwnedValue::Object(converted.text_values));
                 }
                 for path in converted.text_paths {
                     document.add_text(fields.field_names, path);
@@ -957,7 +1151,16 @@ impl Inner {
                     DocumentOp::Index => WalOp::Index,
                     DocumentOp::Create => WalOp::Create,
                 };
-                Ok(PreparedWrite { target, op, id, auto_id, source, document: Some(document), timestamp_millis })
+                Ok(PreparedWrite {
+                    target,
+                    only_partition: None,
+                    op,
+                    id,
+                    auto_id,
+                    source,
+                    document: Some(document),
+                    timestamp_millis,
+                })
             }
         }
     }
@@ -1007,7 +1210,9 @@ impl Inner {
             for message in pending.drain(..) {
                 match message {
                     WriterMessage::Write { writes, reply } => batches.push((writes, reply)),
-                    WriterMessage::Checkpoint { seq } => checkpoint = Some(checkpoint.map_or(seq, |current: u64| current.max(seq))),
+                    WriterMessage::Checkpoint { seq } => {
+                        checkpoint = Some(checkpoint.map_or(seq, |current: u64| current.max(seq)))
+                    }
                     WriterMessage::Shutdown { reply } => shutdown = Some(reply),
                 }
             }
@@ -1025,7 +1230,9 @@ impl Inner {
             }
             if let Some(reply) = shutdown {
                 let last = self.last_seq.load(Ordering::SeqCst);
-                if self.applied_seq.load(Ordering::SeqCst) == last && *self.searchable_seq.borrow() >= last {
+                if self.applied_seq.load(Ordering::SeqCst) == last
+                    && *self.searchable_seq.borrow() >= last
+                {
                     let _ = wal.remove_through(last, last);
                 }
                 let _ = self.persist_state(last);
@@ -1040,7 +1247,7 @@ impl Inner {
         &self,
         wal: &mut Wal,
         buffer: &mut Vec<u8>,
-        batches: Vec<(Vec<PreparedWrite>, oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>>)>,
+        batches: Vec<(Vec<PreparedWrite>, OutcomeSender)>,
     ) {
         buffer.clear();
         let first_seq = self.last_seq.load(Ordering::SeqCst) + 1;
@@ -1049,8 +1256,19 @@ impl Inner {
             for write in writes {
                 seq += 1;
                 let flags = if write.auto_id { FLAG_AUTO_ID } else { 0 };
-                let target = if write.op == WalOp::DeleteTarget { write.target.name() } else { write.target.name() };
-                encode_record(buffer, seq, write.op, flags, &target, &write.id, &write.source);
+                let target = write
+                    .only_partition
+                    .clone()
+                    .unwrap_or_else(|| write.target.name());
+                encode_record(
+                    buffer,
+                    seq,
+                    write.op,
+                    flags,
+                    &target,
+                    &write.id,
+                    &write.source,
+                );
             }
         }
         if let Err(error) = wal.append(buffer, first_seq) {
@@ -1058,7 +1276,12 @@ impl Inner {
             for (writes, reply) in batches {
                 let failures = writes
                     .iter()
-                    .map(|_| Err(ItemFailure::Store(StoreError::io("appending to the write-ahead log", std::io::Error::new(error.kind(), error.to_string())))))
+                    .map(|_| {
+                        Err(ItemFailure::Store(StoreError::io(
+                            "appending to the write-ahead log",
+                            std::io::Error::new(error.kind(), error.to_string()),
+                        )))
+                    })
                     .collect();
                 let _ = reply.send(failures);
             }
@@ -1079,35 +1302,88 @@ impl Inner {
 
     /// Applies one logged write. During replay, writes that a commit already covers, or that
     /// belonged to an earlier target of the same name, are skipped.
-    fn apply(&self, write: PreparedWrite, seq: u64, replaying: bool) -> Result<WriteOutcome, ItemFailure> {
+    fn apply(
+        &self,
+        write: PreparedWrite,
+        seq: u64,
+        replaying: bool,
+    ) -> Result<WriteOutcome, ItemFailure> {
         let target = write.target;
         let target_meta_created = target.meta().created_seq;
         if replaying && seq <= target_meta_created {
-            return Ok(WriteOutcome { index: target.name(), id: write.id, version: 0, seq, result: WriteResult::NotFound });
+            return Ok(WriteOutcome {
+                index: target.name(),
+                id: write.id,
+                version: 0,
+                seq,
+                result: WriteResult::NotFound,
+            });
         }
         match write.op {
             WalOp::DeleteTarget => {
                 self.remove_target(&target).map_err(ItemFailure::Store)?;
-                Ok(WriteOutcome { index: target.name(), id: String::new(), version: 0, seq, result: WriteResult::Deleted })
+                Ok(WriteOutcome {
+                    index: target.name(),
+                    id: String::new(),
+                    version: 0,
+                    seq,
+                    result: WriteResult::Deleted,
+                })
             }
             WalOp::Delete => {
-                let mut outcome = WriteOutcome { index: target.name(), id: write.id.clone(), version: 1, seq, result: WriteResult::NotFound };
+                let index = write
+                    .only_partition
+                    .clone()
+                    .unwrap_or_else(|| target.name());
+                let mut outcome = WriteOutcome {
+                    index,
+                    id: write.id.clone(),
+                    version: 1,
+                    seq,
+                    result: WriteResult::NotFound,
+                };
                 for partition in target.partitions() {
+                    if write
+                        .only_partition
+                        .as_ref()
+                        .is_some_and(|only| *only != partition.meta().name)
+                    {
+                        continue;
+                    }
                     if replaying && seq <= partition.committed_seq() {
                         continue;
                     }
-                    if let Some(version) = partition.lookup_version(&write.id).map_err(ItemFailure::Store)? {
-                        partition.delete(&write.id, seq).map_err(ItemFailure::Store)?;
-                        outcome = WriteOutcome { index: partition.meta().name.clone(), id: write.id.clone(), version: version + 1, seq, result: WriteResult::Deleted };
+                    if let Some(version) = partition
+                        .lookup_version(&write.id)
+                        .map_err(ItemFailure::Store)?
+                    {
+                        partition
+                            .delete(&write.id, seq)
+                            .map_err(ItemFailure::Store)?;
+                        outcome = WriteOutcome {
+                            index: partition.meta().name.clone(),
+                            id: write.id.clone(),
+                            version: version + 1,
+                            seq,
+                            result: WriteResult::Deleted,
+                        };
                     }
                 }
                 Ok(outcome)
             }
             WalOp::Index | WalOp::Create => {
-                let partition = target.partition_for(write.timestamp_millis, &self.partition_settings).map_err(ItemFailure::Store)?;
+                let partition = target
+                    .partition_for(write.timestamp_millis, &self.partition_settings)
+                    .map_err(ItemFailure::Store)?;
                 let index = partition.meta().name.clone();
                 if replaying && seq <= partition.committed_seq() {
-                    return Ok(WriteOutcome { index, id: write.id, version: 0, seq, result: WriteResult::NotFound });
+                    return Ok(WriteOutcome {
+                        index,
+                        id: write.id,
+                        version: 0,
+                        seq,
+                        result: WriteResult::NotFound,
+                    });
                 }
                 let Some(mut document) = write.document else {
                     return Err(ItemFailure::Store(StoreError::Closed));
@@ -1115,9 +1391,16 @@ impl Inner {
                 let (version, result, replaces) = if write.auto_id {
                     (1, WriteResult::Created, false)
                 } else {
-                    match partition.lookup_version(&write.id).map_err(ItemFailure::Store)? {
+                    match partition
+                        .lookup_version(&write.id)
+                        .map_err(ItemFailure::Store)?
+                    {
                         Some(current_version) if write.op == WalOp::Create => {
-                            return Err(ItemFailure::Conflict(VersionConflict { index, id: write.id, current_version }));
+                            return Err(ItemFailure::Conflict(VersionConflict {
+                                index,
+                                id: write.id,
+                                current_version,
+                            }));
                         }
                         Some(current_version) => (current_version + 1, WriteResult::Updated, true),
                         None => (1, WriteResult::Created, false),
@@ -1125,8 +1408,16 @@ impl Inner {
                 };
                 document.add_u64(self.partition_settings.fields.version, version);
                 let tracked = (!write.auto_id).then_some((write.id.as_str(), version));
-                partition.add(document, seq, replaces, tracked).map_err(ItemFailure::Store)?;
-                Ok(WriteOutcome { index, id: write.id, version, seq, result })
+                partition
+                    .add(document, seq, replaces, tracked)
+                    .map_err(ItemFailure::Store)?;
+                Ok(WriteOutcome {
+                    index,
+                    id: write.id,
+                    version,
+                    seq,
+                    result,
+                })
             }
         }
     }
@@ -1134,8 +1425,13 @@ impl Inner {
     fn remove_target(&self, target: &Arc<Target>) -> StoreResult<()> {
         let _guard = self.lock_catalog();
         let name = target.name();
-        let mut targets = self.targets.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let is_current = targets.get(&name).is_some_and(|current| Arc::ptr_eq(current, target));
+        let mut targets = self
+            .targets
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let is_current = targets
+            .get(&name)
+            .is_some_and(|current| Arc::ptr_eq(current, target));
         if !is_current {
             return Ok(());
         }
@@ -1162,7 +1458,9 @@ impl Inner {
                 }
             };
             match self.apply(write, seq, true) {
-                Ok(outcome) if outcome.version > 0 || outcome.result == WriteResult::Deleted => replayed += 1,
+                Ok(outcome) if outcome.version > 0 || outcome.result == WriteResult::Deleted => {
+                    replayed += 1
+                }
                 Ok(_) | Err(ItemFailure::Conflict(_)) => {}
                 Err(ItemFailure::Store(error)) => return Err(error),
             }
@@ -1173,30 +1471,55 @@ impl Inner {
 
     fn prepare_replayed(&self, record: WalRecord) -> StoreResult<Option<PreparedWrite>> {
         match record.op {
-            WalOp::DeleteTarget => Ok(self.get_target(&record.target).map(|target| PreparedWrite {
-                target,
-                op: WalOp::DeleteTarget,
-                id: String::new(),
-                auto_id: false,
-                source: Vec::new(),
-                document: None,
-                timestamp_millis: None,
-            })),
+            WalOp::DeleteTarget => {
+                Ok(self.get_target(&record.target).map(|target| PreparedWrite {
+                    target,
+                    only_partition: None,
+                    op: WalOp::DeleteTarget,
+                    id: String::new(),
+                    auto_id: false,
+                    source: Vec::new(),
+                    document: None,
+                    timestamp_millis: None,
+                }))
+            }
             WalOp::Delete => {
-                if self.get_target(&record.target).is_none() {
+                if self.get_target(&record.target).is_none()
+                    && self.find_partition_owner(&record.target).is_none()
+                {
                     return Ok(None);
                 }
-                self.prepare(WriteRequest::Delete { target: record.target, id: record.id }, true).map(Some)
+                self.prepare(
+                    WriteRequest::Delete {
+                        target: record.target,
+                        id: record.id,
+                    },
+                    true,
+                )
+                .map(Some)
             }
             WalOp::Index | WalOp::Create => {
-                let parsed: Map<String, Value> = serde_json::from_slice(&record.source).map_err(|error| StoreError::Corrupt {
-                    path: "wal".into(),
-                    reason: error.to_string(),
-                })?;
-                let op = if record.op == WalOp::Index { DocumentOp::Index } else { DocumentOp::Create };
+                let parsed: Map<String, Value> =
+                    serde_json::from_slice(&record.source).map_err(|error| {
+                        StoreError::Corrupt {
+                            path: "wal".into(),
+                            reason: error.to_string(),
+                        }
+                    })?;
+                let op = if record.op == WalOp::Index {
+                    DocumentOp::Index
+                } else {
+                    DocumentOp::Create
+                };
                 let auto_id = record.flags & FLAG_AUTO_ID != 0;
                 let mut write = self.prepare(
-                    WriteRequest::Document { target: record.target, op, id: Some(record.id), source: record.source, parsed },
+                    WriteRequest::Document {
+                        target: record.target,
+                        op,
+                        id: Some(record.id),
+                        source: record.source,
+                        parsed,
+                    },
                     true,
                 )?;
                 write.auto_id = auto_id;
@@ -1207,7 +1530,10 @@ impl Inner {
 
     /// Commits every dirty partition; returns the sequence number now covered by commits.
     fn refresh_all(&self) -> StoreResult<u64> {
-        let _guard = self.refresh_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .refresh_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let applied = self.applied_seq.load(Ordering::SeqCst);
         let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
         let mut committed = 0;
@@ -1244,27 +1570,43 @@ impl Inner {
         }
     }
 
+    /// The data stream that owns the backing index `name`.
+    fn find_partition_owner(&self, name: &str) -> Option<Arc<Target>> {
+        self.read_targets()
+            .values()
+            .find(|target| {
+                target
+                    .partitions()
+                    .iter()
+                    .any(|partition| partition.meta().name == name)
+            })
+            .cloned()
+    }
+
     fn get_document(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
         let (target, only) = match self.get_target(name) {
             Some(target) => (target, None),
-            None => {
-                let targets = self.read_targets().clone();
-                let found = targets.values().find(|target| target.partitions().iter().any(|partition| partition.meta().name == name)).cloned();
-                match found {
-                    Some(target) => (target, Some(name.to_owned())),
-                    None => return Err(StoreError::IndexNotFound(name.to_owned())),
-                }
-            }
+            None => match self.find_partition_owner(name) {
+                Some(target) => (target, Some(name.to_owned())),
+                None => return Err(StoreError::IndexNotFound(name.to_owned())),
+            },
         };
         for partition in target.partitions() {
-            if only.as_ref().is_some_and(|only| *only != partition.meta().name) {
+            if only
+                .as_ref()
+                .is_some_and(|only| *only != partition.meta().name)
+            {
                 continue;
             }
             if partition.is_dirty() {
                 partition.commit()?;
             }
             if let Some((version, source)) = partition.get_committed(id)? {
-                return Ok(Some(StoredDocument { index: partition.meta().name.clone(), version, source }));
+                return Ok(Some(StoredDocument {
+                    index: partition.meta().name.clone(),
+                    version,
+                    source,
+                }));
             }
         }
         Ok(None)
@@ -1310,8 +1652,13 @@ impl Inner {
 /// Formats a duration in the largest whole Elasticsearch unit (`7d`, `36h`, `90s`).
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    for (unit, size) in [("d", 86_400_000u128), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
-        if millis >= size && millis % size == 0 {
+    for (unit, size) in [
+        ("d", 86_400_000u128),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if millis >= size && millis.is_multiple_of(size) {
             return format!("{}{unit}", millis / size);
         }
     }

@@ -65,7 +65,11 @@ pub struct Target {
 
 impl Target {
     /// Creates a target on disk. A plain index gets its single partition at once.
-    pub fn create(dir: &Path, meta: TargetMeta, settings: &PartitionSettings) -> StoreResult<Target> {
+    pub fn create(
+        dir: &Path,
+        meta: TargetMeta,
+        settings: &PartitionSettings,
+    ) -> StoreResult<Target> {
         fs::create_dir_all(dir.join(PARTITIONS_DIR))
             .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
         write_json_atomically(&dir.join(META_FILE), &meta)?;
@@ -121,11 +125,15 @@ impl Target {
     }
 
     fn lock_meta(&self) -> MutexGuard<'_, TargetMeta> {
-        self.meta.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.meta
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write_partitions(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Arc<Partition>>> {
-        self.partitions.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.partitions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn partition_dir(&self, name: &str) -> PathBuf {
@@ -156,7 +164,10 @@ impl Target {
 
     /// The current mapping.
     pub fn mapping(&self) -> Arc<Mapping> {
-        self.mapping.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.mapping
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Replaces the mapping, persisting it first.
@@ -164,7 +175,10 @@ impl Target {
         let mut meta = self.lock_meta();
         meta.mapping = mapping.clone();
         write_json_atomically(&self.dir.join(META_FILE), &*meta)?;
-        *self.mapping.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(mapping);
+        *self
+            .mapping
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(mapping);
         Ok(())
     }
 
@@ -178,7 +192,10 @@ impl Target {
 
     /// The partitions, oldest bucket first.
     pub fn partitions(&self) -> Vec<Arc<Partition>> {
-        self.partitions.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.partitions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The partition a document with this timestamp belongs to, created if needed. Plain
@@ -189,7 +206,11 @@ impl Target {
         settings: &PartitionSettings,
     ) -> StoreResult<Arc<Partition>> {
         if self.kind() == TargetKind::Index {
-            return self.partitions().into_iter().next().ok_or(StoreError::Closed);
+            return self
+                .partitions()
+                .into_iter()
+                .next()
+                .ok_or(StoreError::Closed);
         }
         let millis = timestamp_millis.unwrap_or_else(now_millis);
         let bucket_start = millis.div_euclid(BUCKET_MILLIS) * BUCKET_MILLIS;
@@ -231,7 +252,11 @@ impl Target {
             bucket_end_ms: Some(bucket_start + BUCKET_MILLIS),
             creation_date_ms: now_millis(),
         };
-        let partition = Arc::new(Partition::create(&self.partition_dir(&name), partition_meta, settings)?);
+        let partition = Arc::new(Partition::create(
+            &self.partition_dir(&name),
+            partition_meta,
+            settings,
+        )?);
         partitions.push(partition.clone());
         partitions.sort_by_key(|partition| partition.meta().bucket_start_ms);
         Ok(partition)
@@ -242,7 +267,10 @@ impl Target {
         let expired: Vec<Arc<Partition>> = {
             let mut partitions = self.write_partitions();
             let (expired, kept) = partitions.drain(..).partition(|partition| {
-                partition.meta().bucket_end_ms.is_some_and(|end| end <= cutoff_millis)
+                partition
+                    .meta()
+                    .bucket_end_ms
+                    .is_some_and(|end| end <= cutoff_millis)
             });
             *partitions = kept;
             expired
@@ -263,7 +291,11 @@ pub fn remove_dir(dir: &Path) -> StoreResult<()> {
         return Ok(());
     };
     let mut doomed = dir.to_owned();
-    doomed.set_file_name(format!(".deleting-{}-{}", name.to_string_lossy(), new_uuid()));
+    doomed.set_file_name(format!(
+        ".deleting-{}-{}",
+        name.to_string_lossy(),
+        new_uuid()
+    ));
     fs::rename(dir, &doomed)
         .map_err(|error| StoreError::io(format!("deleting {}", dir.display()), error))?;
     fs::remove_dir_all(&doomed)

@@ -26,7 +26,9 @@ impl IndexTemplate {
     /// Parses a `PUT /_index_template/{name}` body.
     pub fn parse(name: &str, body: &Value) -> StoreResult<IndexTemplate> {
         let Value::Object(object) = body else {
-            return Err(StoreError::IllegalArgument("index template body must be an object".into()));
+            return Err(StoreError::IllegalArgument(
+                "index template body must be an object".into(),
+            ));
         };
         let mut index_patterns = Vec::new();
         let mut priority = 0;
@@ -59,8 +61,13 @@ impl IndexTemplate {
                     })?;
                 }
                 "data_stream" => data_stream = value.is_object(),
-                "template" | "composed_of" | "version" | "_meta" | "allow_auto_create"
-                | "ignore_missing_component_templates" | "deprecated" => {}
+                "template"
+                | "composed_of"
+                | "version"
+                | "_meta"
+                | "allow_auto_create"
+                | "ignore_missing_component_templates"
+                | "deprecated" => {}
                 other => {
                     return Err(StoreError::IllegalArgument(format!(
                         "[index_template] unknown field [{other}]"
@@ -89,7 +96,9 @@ impl IndexTemplate {
 
     /// Whether `name` matches one of the patterns.
     pub fn matches(&self, name: &str) -> bool {
-        self.index_patterns.iter().any(|pattern| wildcard_match(pattern, name))
+        self.index_patterns
+            .iter()
+            .any(|pattern| wildcard_match(pattern, name))
     }
 
     fn template_section(&self) -> Option<&Map<String, Value>> {
@@ -102,7 +111,10 @@ impl IndexTemplate {
         if let Some(limit) = self.total_fields_limit()? {
             mapping.total_fields_limit = limit;
         }
-        if let Some(mappings) = self.template_section().and_then(|section| section.get("mappings")) {
+        if let Some(mappings) = self
+            .template_section()
+            .and_then(|section| section.get("mappings"))
+        {
             mapping.merge_explicit(mappings)?;
         }
         Ok(mapping)
@@ -118,7 +130,10 @@ impl IndexTemplate {
     }
 
     fn total_fields_limit(&self) -> StoreResult<Option<usize>> {
-        match self.template_section().and_then(|section| section.get("settings")) {
+        match self
+            .template_section()
+            .and_then(|section| section.get("settings"))
+        {
             Some(settings) => total_fields_limit_setting(settings),
             None => Ok(None),
         }
@@ -131,7 +146,9 @@ pub fn total_fields_limit_setting(settings: &Value) -> StoreResult<Option<usize>
     let flattened = flatten_settings(settings);
     let value = flattened
         .iter()
-        .find(|(key, _)| key == "index.mapping.total_fields.limit" || key == "mapping.total_fields.limit")
+        .find(|(key, _)| {
+            key == "index.mapping.total_fields.limit" || key == "mapping.total_fields.limit"
+        })
         .map(|(_, value)| value.clone());
     match value {
         None => Ok(None),
@@ -155,7 +172,11 @@ pub fn flatten_settings(settings: &Value) -> Vec<(String, Value)> {
         match value {
             Value::Object(object) => {
                 for (key, child) in object {
-                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
                     walk(&path, child, out);
                 }
             }

@@ -23,7 +23,7 @@ pub fn parse_time_value(text: &str) -> Result<Duration, String> {
         _ => return Err(invalid(text)),
     };
     let seconds = amount * unit_seconds;
-    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e12 {
+    if !seconds.is_finite() || !(0.0..=1e12).contains(&seconds) {
         return Err(invalid(text));
     }
     Ok(Duration::from_secs_f64(seconds))

@@ -131,7 +131,10 @@ fn decode_one(bytes: &[u8]) -> Result<(WalRecord, usize), String> {
     if crc32c::crc32c(payload) != checksum {
         return Err("checksum mismatch".to_owned());
     }
-    let mut reader = PayloadReader { bytes: payload, offset: 0 };
+    let mut reader = PayloadReader {
+        bytes: payload,
+        offset: 0,
+    };
     let seq = u64::from_le_bytes(reader.take(8)?.try_into().unwrap_or_default());
     let op = WalOp::from_byte(reader.take(1)?[0]).ok_or_else(|| "unknown op".to_owned())?;
     let flags = reader.take(1)?[0];
@@ -141,7 +144,14 @@ fn decode_one(bytes: &[u8]) -> Result<(WalRecord, usize), String> {
     let id = reader.take_string(id_len as usize)?;
     let source_len = u32::from_le_bytes(reader.take(4)?.try_into().unwrap_or_default());
     let source = reader.take(source_len as usize)?.to_vec();
-    let record = WalRecord { seq, op, flags, target, id, source };
+    let record = WalRecord {
+        seq,
+        op,
+        flags,
+        target,
+        id,
+        source,
+    };
     Ok((record, HEADER_BYTES + payload_len))
 }
 
@@ -233,9 +243,18 @@ impl Wal {
             records.extend(segment_records);
         }
         if !records.is_empty() {
-            info!(records = records.len(), segments = segments.len(), "wal opened for replay");
+            info!(
+                records = records.len(),
+                segments = segments.len(),
+                "wal opened for replay"
+            );
         }
-        let wal = Wal { dir: dir.to_owned(), segment_bytes, closed: segments, current: None };
+        let wal = Wal {
+            dir: dir.to_owned(),
+            segment_bytes,
+            closed: segments,
+            current: None,
+        };
         Ok((wal, records))
     }
 
@@ -282,7 +301,11 @@ impl Wal {
             .iter()
             .skip(1)
             .map(|segment| segment.first_seq)
-            .chain(self.current.as_ref().map(|(segment, _, _)| segment.first_seq))
+            .chain(
+                self.current
+                    .as_ref()
+                    .map(|(segment, _, _)| segment.first_seq),
+            )
             .collect();
         for (index, segment) in closed.into_iter().enumerate() {
             // A closed segment's last record precedes the next segment's first one.
@@ -349,7 +372,11 @@ mod tests {
         drop(wal);
         let (_, replay) = Wal::open(dir.path(), 1 << 20).unwrap();
         let seqs: Vec<_> = replay.iter().map(|record| record.seq).collect();
-        assert_eq!(seqs, [1, 3], "the cut record is gone, later appends are readable");
+        assert_eq!(
+            seqs,
+            [1, 3],
+            "the cut record is gone, later appends are readable"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use logfleet_ingest::{BulkAction, parse_bulk};
 use logfleet_store::{DocumentOp, PreparedWrite, WriteRequest};
 use serde_json::{Map, Value, json};
 
-use super::write::{apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document};
+use super::write::{
+    apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document,
+};
 use crate::AppState;
 use crate::body::read_body;
 use crate::error::ApiError;
@@ -18,12 +20,26 @@ use crate::params::{self, Params};
 use crate::response::ok;
 
 const PARAMETERS: &[&str] = &[
-    "refresh", "pipeline", "routing", "wait_for_active_shards", "require_alias", "require_data_stream",
-    "_source", "_source_includes", "_source_excludes", "list_executed_pipelines", "include_source_on_error",
+    "refresh",
+    "pipeline",
+    "routing",
+    "wait_for_active_shards",
+    "require_alias",
+    "require_data_stream",
+    "_source",
+    "_source_includes",
+    "_source_excludes",
+    "list_executed_pipelines",
+    "include_source_on_error",
 ];
 
 /// `POST /_bulk`.
-pub async fn bulk(state: State<AppState>, query: Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn bulk(
+    state: State<AppState>,
+    query: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     run_bulk(state, None, query, headers, body).await
 }
 
@@ -40,8 +56,17 @@ pub async fn bulk_index(
 
 /// Where an item stands before the store answers.
 enum Slot {
-    Failed { action: BulkAction, index: String, id: Option<String>, error: ApiError },
-    Prepared { action: BulkAction, id: Option<String>, position: usize },
+    Failed {
+        action: BulkAction,
+        index: String,
+        id: Option<String>,
+        error: ApiError,
+    },
+    Prepared {
+        action: BulkAction,
+        id: Option<String>,
+        position: usize,
+    },
 }
 
 async fn run_bulk(
@@ -60,23 +85,47 @@ async fn run_bulk(
     // threads that serve connections.
     let prepare_state = state.clone();
     let (slots, prepared) = tokio::task::spawn_blocking(move || {
-        prepare_items(&prepare_state, &body, default_index.as_deref(), pipeline.as_deref())
+        prepare_items(
+            &prepare_state,
+            &body,
+            default_index.as_deref(),
+            pipeline.as_deref(),
+        )
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "bulk preparation was interrupted"))??;
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "bulk preparation was interrupted",
+        )
+    })??;
     let outcomes = state.store.execute(prepared).await?;
-    let max_seq = outcomes.iter().filter_map(|outcome| outcome.as_ref().ok()).map(|outcome| outcome.seq).max();
+    let max_seq = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok())
+        .map(|outcome| outcome.seq)
+        .max();
     let forced_refresh = apply_refresh(&state, refresh, max_seq).await?;
     let mut outcomes: Vec<Option<_>> = outcomes.into_iter().map(Some).collect();
     let mut errors = false;
     let mut items = Vec::with_capacity(slots.len());
     for slot in slots {
         let (action, item) = match slot {
-            Slot::Failed { action, index, id, error } => {
+            Slot::Failed {
+                action,
+                index,
+                id,
+                error,
+            } => {
                 errors = true;
                 (action, failed_item(&index, id.as_deref(), &error))
             }
-            Slot::Prepared { action, id, position } => match outcomes.get_mut(position).and_then(Option::take) {
+            Slot::Prepared {
+                action,
+                id,
+                position,
+            } => match outcomes.get_mut(position).and_then(Option::take) {
                 Some(Ok(outcome)) => {
                     let mut body = outcome_body(&outcome);
                     if forced_refresh && refresh == params::Refresh::Immediate {
@@ -88,12 +137,21 @@ async fn run_bulk(
                 Some(Err(failure)) => {
                     errors = true;
                     let error = failure_to_error(failure);
-                    let index = error.extra.get("index").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let index = error
+                        .extra
+                        .get("index")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
                     (action, failed_item(&index, id.as_deref(), &error))
                 }
                 None => {
                     errors = true;
-                    let error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "missing outcome");
+                    let error = ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "exception",
+                        "missing outcome",
+                    );
                     (action, failed_item("", None, &error))
                 }
             },
@@ -135,20 +193,39 @@ fn prepare_items(
                 error.kind,
                 error.reason,
             );
-            slots.push(Slot::Failed { action, index: item.index, id: item.id, error });
+            slots.push(Slot::Failed {
+                action,
+                index: item.index,
+                id: item.id,
+                error,
+            });
             continue;
         }
         let result = match action {
             BulkAction::Index | BulkAction::Create => {
-                let op = if action == BulkAction::Create { DocumentOp::Create } else { DocumentOp::Index };
+                let op = if action == BulkAction::Create {
+                    DocumentOp::Create
+                } else {
+                    DocumentOp::Index
+                };
                 let source = item.source.unwrap_or_default();
-                prepare_document(state, &item.index, op, item.id.clone(), source, item.pipeline.as_deref())
+                prepare_document(
+                    state,
+                    &item.index,
+                    op,
+                    item.id.clone(),
+                    source,
+                    item.pipeline.as_deref(),
+                )
             }
             BulkAction::Delete => {
                 let id = item.id.clone().unwrap_or_default();
                 state
                     .store
-                    .prepare(WriteRequest::Delete { target: item.index.clone(), id })
+                    .prepare(WriteRequest::Delete {
+                        target: item.index.clone(),
+                        id,
+                    })
                     .map_err(ApiError::from)
             }
             BulkAction::Update => Err(ApiError::illegal_argument(
@@ -157,10 +234,19 @@ fn prepare_items(
         };
         match result {
             Ok(write) => {
-                slots.push(Slot::Prepared { action, id: item.id, position: prepared.len() });
+                slots.push(Slot::Prepared {
+                    action,
+                    id: item.id,
+                    position: prepared.len(),
+                });
                 prepared.push(write);
             }
-            Err(error) => slots.push(Slot::Failed { action, index: item.index, id: item.id, error }),
+            Err(error) => slots.push(Slot::Failed {
+                action,
+                index: item.index,
+                id: item.id,
+                error,
+            }),
         }
     }
     Ok((slots, prepared))

@@ -12,28 +12,74 @@ use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::ok;
 
-const PARAMETERS: &[&str] = &["format", "v", "h", "s", "bytes", "help", "health", "pri", "expand_wildcards", "local", "time", "include_unloaded_segments"];
+const PARAMETERS: &[&str] = &[
+    "format",
+    "v",
+    "h",
+    "s",
+    "bytes",
+    "help",
+    "health",
+    "pri",
+    "expand_wildcards",
+    "local",
+    "time",
+    "include_unloaded_segments",
+];
 
 const INDEX_COLUMNS: &[&str] = &[
-    "health", "status", "index", "uuid", "pri", "rep", "docs.count", "docs.deleted", "store.size", "pri.store.size", "dataset.size",
+    "health",
+    "status",
+    "index",
+    "uuid",
+    "pri",
+    "rep",
+    "docs.count",
+    "docs.deleted",
+    "store.size",
+    "pri.store.size",
+    "dataset.size",
 ];
 const DEFAULT_INDEX_COLUMNS: usize = 10;
 const HEALTH_COLUMNS: &[&str] = &[
-    "epoch", "timestamp", "cluster", "status", "node.total", "node.data", "shards", "pri", "relo",
-    "init", "unassign", "pending_tasks", "max_task_wait_time", "active_shards_percent",
+    "epoch",
+    "timestamp",
+    "cluster",
+    "status",
+    "node.total",
+    "node.data",
+    "shards",
+    "pri",
+    "relo",
+    "init",
+    "unassign",
+    "pending_tasks",
+    "max_task_wait_time",
+    "active_shards_percent",
 ];
 
 /// `GET /_cat/indices`.
-pub async fn indices_all(state: State<AppState>, params: Query<Params>) -> Result<Response, ApiError> {
+pub async fn indices_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
     cat_indices(state, None, params)
 }
 
 /// `GET /_cat/indices/{index}`.
-pub async fn indices(state: State<AppState>, Path(index): Path<String>, params: Query<Params>) -> Result<Response, ApiError> {
+pub async fn indices(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
     cat_indices(state, Some(index), params)
 }
 
-fn cat_indices(State(state): State<AppState>, index: Option<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+fn cat_indices(
+    State(state): State<AppState>,
+    index: Option<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
     params::check(&params, "/_cat/indices", PARAMETERS)?;
     let mut stats = state.store.index_stats();
     if let Some(expression) = &index {
@@ -63,18 +109,27 @@ fn index_row(row: &IndexStats, bytes_unit: Option<&str>) -> Vec<(String, String)
         ("pri.store.size".into(), size.clone()),
         ("dataset.size".into(), size),
         ("creation.date".into(), row.creation_date_ms.to_string()),
-        ("creation.date.string".into(), format_epoch_millis(row.creation_date_ms)),
+        (
+            "creation.date.string".into(),
+            format_epoch_millis(row.creation_date_ms),
+        ),
     ]
 }
 
 /// `GET /_cat/health`.
-pub async fn health(State(state): State<AppState>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+pub async fn health(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
     params::check(&params, "/_cat/health", PARAMETERS)?;
     let shards = state.store.index_stats().len().to_string();
     let now = logfleet_store::now_millis();
     let row = vec![
         ("epoch".into(), (now / 1000).to_string()),
-        ("timestamp".into(), format_epoch_millis(now)[11..19].to_owned()),
+        (
+            "timestamp".into(),
+            format_epoch_millis(now)[11..19].to_owned(),
+        ),
         ("cluster".into(), state.config.cluster_name.clone()),
         ("status".into(), "green".into()),
         ("node.total".into(), "1".into()),
@@ -100,7 +155,12 @@ fn format_bytes(bytes: u64, unit: Option<&str>) -> String {
         Some("gb") => 1 << 30,
         Some("tb") => 1 << 40,
         _ => {
-            let units = [("tb", 1u64 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10)];
+            let units = [
+                ("tb", 1u64 << 40),
+                ("gb", 1 << 30),
+                ("mb", 1 << 20),
+                ("kb", 1 << 10),
+            ];
             for (name, size) in units {
                 if bytes >= size {
                     let value = bytes as f64 / size as f64;
@@ -125,15 +185,28 @@ fn render(
     params: &Params,
 ) -> Result<Response, ApiError> {
     let columns: Vec<String> = match params.get("h") {
-        Some(selection) => selection.split(',').map(|column| column.trim().to_owned()).collect(),
-        None => known_columns[..default_count.min(known_columns.len())].iter().map(|column| (*column).to_owned()).collect(),
+        Some(selection) => selection
+            .split(',')
+            .map(|column| column.trim().to_owned())
+            .collect(),
+        None => known_columns[..default_count.min(known_columns.len())]
+            .iter()
+            .map(|column| (*column).to_owned())
+            .collect(),
     };
     let value_of = |row: &Vec<(String, String)>, column: &str| {
-        row.iter().find(|(name, _)| name == column).map(|(_, value)| value.clone())
+        row.iter()
+            .find(|(name, _)| name == column)
+            .map(|(_, value)| value.clone())
     };
     for column in &columns {
-        if rows.first().is_some_and(|row| value_of(row, column).is_none()) {
-            return Err(ApiError::illegal_argument(format!("header [{column}] is not supported")));
+        if rows
+            .first()
+            .is_some_and(|row| value_of(row, column).is_none())
+        {
+            return Err(ApiError::illegal_argument(format!(
+                "header [{column}] is not supported"
+            )));
         }
     }
     if let Some(sort) = params.get("s") {
@@ -146,12 +219,21 @@ fn render(
             .collect();
         rows.sort_by(|left, right| {
             for (key, descending) in &keys {
-                let (left_value, right_value) = (value_of(left, key).unwrap_or_default(), value_of(right, key).unwrap_or_default());
+                let (left_value, right_value) = (
+                    value_of(left, key).unwrap_or_default(),
+                    value_of(right, key).unwrap_or_default(),
+                );
                 let ordering = match (left_value.parse::<f64>(), right_value.parse::<f64>()) {
-                    (Ok(left_number), Ok(right_number)) => left_number.partial_cmp(&right_number).unwrap_or(std::cmp::Ordering::Equal),
+                    (Ok(left_number), Ok(right_number)) => left_number
+                        .partial_cmp(&right_number)
+                        .unwrap_or(std::cmp::Ordering::Equal),
                     _ => left_value.cmp(&right_value),
                 };
-                let ordering = if *descending { ordering.reverse() } else { ordering };
+                let ordering = if *descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
                 if ordering.is_ne() {
                     return ordering;
                 }
@@ -165,7 +247,12 @@ fn render(
             .map(|row| {
                 let object: Map<String, Value> = columns
                     .iter()
-                    .map(|column| (column.clone(), Value::String(value_of(row, column).unwrap_or_default())))
+                    .map(|column| {
+                        (
+                            column.clone(),
+                            Value::String(value_of(row, column).unwrap_or_default()),
+                        )
+                    })
                     .collect();
                 Value::Object(object)
             })
@@ -178,10 +265,21 @@ fn render(
         table.push(columns.clone());
     }
     for row in &rows {
-        table.push(columns.iter().map(|column| value_of(row, column).unwrap_or_default()).collect());
+        table.push(
+            columns
+                .iter()
+                .map(|column| value_of(row, column).unwrap_or_default())
+                .collect(),
+        );
     }
     let widths: Vec<usize> = (0..columns.len())
-        .map(|index| table.iter().map(|line| line[index].chars().count()).max().unwrap_or(0))
+        .map(|index| {
+            table
+                .iter()
+                .map(|line| line[index].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut text = String::new();
     for line in table {
@@ -193,7 +291,14 @@ fn render(
         text.push_str(cells.join(" ").trim_end());
         text.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=UTF-8"))], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=UTF-8"),
+        )],
+        text,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

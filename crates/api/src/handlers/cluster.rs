@@ -37,7 +37,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
 }
 
 /// `GET /_cluster/health/{index}`.
-pub async fn health_index(State(state): State<AppState>, Path(index): Path<String>) -> Result<Response, ApiError> {
+pub async fn health_index(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
     let shards = state.store.resolve(&index, false)?.len();
     Ok(ok(&health_body(&state, shards)))
 }

@@ -56,20 +56,29 @@ pub async fn get_all(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /_data_stream/{name}`.
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let streams: Vec<Value> = find(&state, &name)?.iter().map(render).collect();
     Ok(ok(&json!({"data_streams": streams})))
 }
 
 /// `PUT /_data_stream/{name}`.
-pub async fn create(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     check_index_name(&name)?;
     state.store.create_data_stream(&name)?;
     Ok(ok(&json!({"acknowledged": true})))
 }
 
 /// `DELETE /_data_stream/{name}`.
-pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     for stream in find(&state, &name)? {
         state.store.delete_target(&stream.name).await?;
     }
@@ -77,18 +86,31 @@ pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> 
 }
 
 /// `PUT /_data_stream/{name}/_lifecycle` with `{"data_retention": "7d"}`.
-pub async fn put_lifecycle(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn put_lifecycle(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
     let retention = match body.get("data_retention") {
         None | Some(Value::Null) => None,
         Some(Value::String(retention)) => Some(retention.clone()),
-        Some(other) => return Err(ApiError::illegal_argument(format!("[data_retention] must be a time value such as 7d, found [{other}]"))),
+        Some(other) => {
+            return Err(ApiError::illegal_argument(format!(
+                "[data_retention] must be a time value such as 7d, found [{other}]"
+            )));
+        }
     };
     if let Some(Value::Object(object)) = Some(&body) {
         for key in object.keys() {
             if key != "data_retention" && key != "enabled" && key != "downsampling" {
-                return Err(ApiError::new(StatusCode::BAD_REQUEST, "x_content_parse_exception", format!("[data_stream_lifecycle] unknown field [{key}]")));
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "x_content_parse_exception",
+                    format!("[data_stream_lifecycle] unknown field [{key}]"),
+                ));
             }
         }
     }
@@ -99,7 +121,10 @@ pub async fn put_lifecycle(State(state): State<AppState>, Path(name): Path<Strin
 }
 
 /// `GET /_data_stream/{name}/_lifecycle`.
-pub async fn get_lifecycle(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_lifecycle(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let streams: Vec<Value> = find(&state, &name)?
         .iter()
         .map(|stream| {
@@ -116,7 +141,10 @@ pub async fn get_lifecycle(State(state): State<AppState>, Path(name): Path<Strin
 }
 
 /// `DELETE /_data_stream/{name}/_lifecycle`: back to keeping data (or the configured rule).
-pub async fn delete_lifecycle(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete_lifecycle(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     for stream in find(&state, &name)? {
         state.store.set_retention(&stream.name, None)?;
     }

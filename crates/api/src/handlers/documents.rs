@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use logfleet_store::{DocumentOp, WriteRequest};
 use serde_json::{Map, Value, json};
 
-use super::write::{apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document};
+use super::write::{
+    apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document,
+};
 use crate::AppState;
 use crate::body::read_body;
 use crate::error::ApiError;
@@ -15,12 +17,29 @@ use crate::params::{self, Params};
 use crate::response::{json_response, ok};
 
 const WRITE_PARAMETERS: &[&str] = &[
-    "refresh", "op_type", "pipeline", "routing", "version", "version_type", "if_seq_no",
-    "if_primary_term", "wait_for_active_shards", "require_alias", "require_data_stream",
+    "refresh",
+    "op_type",
+    "pipeline",
+    "routing",
+    "version",
+    "version_type",
+    "if_seq_no",
+    "if_primary_term",
+    "wait_for_active_shards",
+    "require_alias",
+    "require_data_stream",
 ];
 const READ_PARAMETERS: &[&str] = &[
-    "_source", "_source_includes", "_source_excludes", "realtime", "refresh", "routing",
-    "preference", "stored_fields", "version", "version_type",
+    "_source",
+    "_source_includes",
+    "_source_excludes",
+    "realtime",
+    "refresh",
+    "routing",
+    "preference",
+    "stored_fields",
+    "version",
+    "version_type",
 ];
 
 /// `POST /{index}/_doc`.
@@ -31,7 +50,16 @@ pub async fn index_auto_id(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    write_one(&state, &index, None, DocumentOp::Create, &params, &headers, body).await
+    write_one(
+        &state,
+        &index,
+        None,
+        DocumentOp::Create,
+        &params,
+        &headers,
+        body,
+    )
+    .await
 }
 
 /// `PUT|POST /{index}/_doc/{id}`.
@@ -46,7 +74,9 @@ pub async fn index_with_id(
         None | Some("index") => DocumentOp::Index,
         Some("create") => DocumentOp::Create,
         Some(other) => {
-            return Err(ApiError::illegal_argument(format!("opType must be 'create' or 'index', found: [{other}]")));
+            return Err(ApiError::illegal_argument(format!(
+                "opType must be 'create' or 'index', found: [{other}]"
+            )));
         }
     };
     write_one(&state, &index, Some(id), op, &params, &headers, body).await
@@ -60,7 +90,16 @@ pub async fn create_with_id(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    write_one(&state, &index, Some(id), DocumentOp::Create, &params, &headers, body).await
+    write_one(
+        &state,
+        &index,
+        Some(id),
+        DocumentOp::Create,
+        &params,
+        &headers,
+        body,
+    )
+    .await
 }
 
 async fn write_one(
@@ -75,25 +114,40 @@ async fn write_one(
     params::check(params, &format!("/{index}/_doc"), WRITE_PARAMETERS)?;
     let refresh = params::refresh(params)?;
     if id.as_ref().is_some_and(|id| id.len() > 512) {
-        return Err(ApiError::illegal_argument("id is too long, must be no longer than 512 bytes"));
+        return Err(ApiError::illegal_argument(
+            "id is too long, must be no longer than 512 bytes",
+        ));
     }
     let body = read_body(headers, body, state.config.max_content_length).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "action_request_validation_exception", "Validation Failed: 1: source is missing;"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: source is missing;",
+        ));
     }
     let prepared = prepare_document(state, index, op, id, &body, pipeline_param(params))?;
     let mut outcomes = state.store.execute(vec![prepared]).await?;
     let outcome = match outcomes.pop() {
         Some(Ok(outcome)) => outcome,
         Some(Err(failure)) => return Err(failure_to_error(failure)),
-        None => return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "missing outcome")),
+        None => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "exception",
+                "missing outcome",
+            ));
+        }
     };
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let mut body = outcome_body(&outcome);
     if forced && refresh == params::Refresh::Immediate {
         body.insert("forced_refresh".into(), json!(true));
     }
-    Ok(json_response(outcome_status(&outcome), &Value::Object(body)))
+    Ok(json_response(
+        outcome_status(&outcome),
+        &Value::Object(body),
+    ))
 }
 
 /// `GET /{index}/_doc/{id}`.
@@ -118,18 +172,25 @@ pub async fn get_document(
             body.insert("_seq_no".into(), json!(0));
             body.insert("_primary_term".into(), json!(1));
             body.insert("found".into(), json!(true));
-            let source: Map<String, Value> = serde_json::from_slice(&document.source).unwrap_or_default();
+            let source: Map<String, Value> =
+                serde_json::from_slice(&document.source).unwrap_or_default();
             if let Some(filtered) = filter.apply(source) {
                 body.insert("_source".into(), Value::Object(filtered));
             }
             Ok(ok(&Value::Object(body)))
         }
-        None => Ok(json_response(StatusCode::NOT_FOUND, &json!({"_index": index, "_id": id, "found": false}))),
+        None => Ok(json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"_index": index, "_id": id, "found": false}),
+        )),
     }
 }
 
 /// `HEAD /{index}/_doc/{id}`.
-pub async fn head_document(State(state): State<AppState>, Path((index, id)): Path<(String, String)>) -> Response {
+pub async fn head_document(
+    State(state): State<AppState>,
+    Path((index, id)): Path<(String, String)>,
+) -> Response {
     match state.store.get(&index, &id).await {
         Ok(Some(_)) => StatusCode::OK.into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -137,7 +198,10 @@ pub async fn head_document(State(state): State<AppState>, Path((index, id)): Pat
 }
 
 /// `GET /{index}/_source/{id}`.
-pub async fn get_source(State(state): State<AppState>, Path((index, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn get_source(
+    State(state): State<AppState>,
+    Path((index, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     match state.store.get(&index, &id).await? {
         Some(document) => {
             let source: Value = serde_json::from_slice(&document.source).unwrap_or(Value::Null);
@@ -159,13 +223,24 @@ pub async fn delete_document(
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_doc/{id}"), WRITE_PARAMETERS)?;
     let refresh = params::refresh(&params)?;
-    let prepared = state.store.prepare(WriteRequest::Delete { target: index, id })?;
+    let prepared = state
+        .store
+        .prepare(WriteRequest::Delete { target: index, id })?;
     let mut outcomes = state.store.execute(vec![prepared]).await?;
     let outcome = match outcomes.pop() {
         Some(Ok(outcome)) => outcome,
         Some(Err(failure)) => return Err(failure_to_error(failure)),
-        None => return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "missing outcome")),
+        None => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "exception",
+                "missing outcome",
+            ));
+        }
     };
     apply_refresh(&state, refresh, Some(outcome.seq)).await?;
-    Ok(json_response(outcome_status(&outcome), &Value::Object(outcome_body(&outcome))))
+    Ok(json_response(
+        outcome_status(&outcome),
+        &Value::Object(outcome_body(&outcome)),
+    ))
 }

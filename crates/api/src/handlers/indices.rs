@@ -15,8 +15,13 @@ use crate::params::{self, Params};
 use crate::response::ok;
 
 const RESOLVE_PARAMETERS: &[&str] = &[
-    "ignore_unavailable", "allow_no_indices", "expand_wildcards", "local", "include_defaults",
-    "flat_settings", "features",
+    "ignore_unavailable",
+    "allow_no_indices",
+    "expand_wildcards",
+    "local",
+    "include_defaults",
+    "flat_settings",
+    "features",
 ];
 
 fn ignore_unavailable(params: &Params) -> Result<bool, ApiError> {
@@ -31,7 +36,11 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    params::check(&params, &format!("/{index}"), &["wait_for_active_shards", "include_type_name"])?;
+    params::check(
+        &params,
+        &format!("/{index}"),
+        &["wait_for_active_shards", "include_type_name"],
+    )?;
     check_index_name(&index)?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
@@ -39,7 +48,9 @@ pub async fn create(
         return Err(ApiError::parsing("request body must be an object"));
     }
     state.store.create_index(&index, &body)?;
-    Ok(ok(&json!({"acknowledged": true, "shards_acknowledged": true, "index": index})))
+    Ok(ok(
+        &json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+    ))
 }
 
 /// `DELETE /{index}`: a comma list of names; wildcards are refused as
@@ -50,8 +61,15 @@ pub async fn delete(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
-    let names: Vec<&str> = index.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
-    if names.iter().any(|name| name.contains('*') || *name == "_all") {
+    let names: Vec<&str> = index
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .collect();
+    if names
+        .iter()
+        .any(|name| name.contains('*') || *name == "_all")
+    {
         return Err(ApiError::illegal_argument(
             "Wildcard expressions or all indices are not allowed",
         ));
@@ -81,16 +99,34 @@ pub async fn exists(State(state): State<AppState>, Path(index): Path<String>) ->
 }
 
 /// `GET /{index}`.
-pub async fn get(State(state): State<AppState>, Path(index): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
-    let targets = state.store.resolve_targets(&index, ignore_unavailable(&params)?)?;
+    let targets = state
+        .store
+        .resolve_targets(&index, ignore_unavailable(&params)?)?;
     let stats = state.store.index_stats();
     let mut body = Map::new();
-    for (name, kind, mapping, indices) in targets {
-        let concrete = if kind == TargetKind::Index { vec![name.clone()] } else { indices };
+    for target in targets {
+        let (name, kind, mapping) = (target.name, target.kind, target.mapping);
+        let concrete = if kind == TargetKind::Index {
+            vec![name.clone()]
+        } else {
+            target.indices
+        };
         for concrete_name in concrete {
-            let uuid = stats.iter().find(|row| row.index == concrete_name).map(|row| row.uuid.clone()).unwrap_or_default();
-            let creation = stats.iter().find(|row| row.index == concrete_name).map_or(0, |row| row.creation_date_ms);
+            let uuid = stats
+                .iter()
+                .find(|row| row.index == concrete_name)
+                .map(|row| row.uuid.clone())
+                .unwrap_or_default();
+            let creation = stats
+                .iter()
+                .find(|row| row.index == concrete_name)
+                .map_or(0, |row| row.creation_date_ms);
             let mut entry = Map::new();
             entry.insert("aliases".into(), json!({}));
             entry.insert("mappings".into(), mapping.to_es_json());
@@ -117,21 +153,39 @@ pub async fn get(State(state): State<AppState>, Path(index): Path<String>, Query
 }
 
 /// `GET /_mapping`.
-pub async fn get_mapping_all(state: State<AppState>, params: Query<Params>) -> Result<Response, ApiError> {
+pub async fn get_mapping_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
     mapping_for(state, "_all".to_owned(), params).await
 }
 
 /// `GET /{index}/_mapping`.
-pub async fn get_mapping(state: State<AppState>, Path(index): Path<String>, params: Query<Params>) -> Result<Response, ApiError> {
+pub async fn get_mapping(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
     mapping_for(state, index, params).await
 }
 
-async fn mapping_for(State(state): State<AppState>, index: String, Query(params): Query<Params>) -> Result<Response, ApiError> {
+async fn mapping_for(
+    State(state): State<AppState>,
+    index: String,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_mapping"), RESOLVE_PARAMETERS)?;
-    let targets = state.store.resolve_targets(&index, ignore_unavailable(&params)?)?;
+    let targets = state
+        .store
+        .resolve_targets(&index, ignore_unavailable(&params)?)?;
     let mut body = Map::new();
-    for (name, kind, mapping, indices) in targets {
-        let concrete = if kind == TargetKind::Index { vec![name] } else { indices };
+    for target in targets {
+        let mapping = target.mapping;
+        let concrete = if target.kind == TargetKind::Index {
+            vec![target.name]
+        } else {
+            target.indices
+        };
         for concrete_name in concrete {
             body.insert(concrete_name, json!({"mappings": mapping.to_es_json()}));
         }
@@ -149,11 +203,16 @@ pub async fn put_mapping(
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_mapping"), RESOLVE_PARAMETERS)?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
-    let body = parse_json(&body, "parsing_exception")?
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "action_request_validation_exception", "Validation Failed: 1: mapping source is empty;"))?;
+    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: mapping source is empty;",
+        )
+    })?;
     let targets = state.store.resolve_targets(&index, false)?;
-    for (name, _, _, _) in targets {
-        state.store.put_mapping(&name, &body)?;
+    for target in targets {
+        state.store.put_mapping(&target.name, &body)?;
     }
     Ok(ok(&json!({"acknowledged": true})))
 }
@@ -164,12 +223,17 @@ pub async fn refresh_all(state: State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// `POST /{index}/_refresh`.
-pub async fn refresh_index(state: State<AppState>, Path(index): Path<String>) -> Result<Response, ApiError> {
+pub async fn refresh_index(
+    state: State<AppState>,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
     refresh(state, &index).await
 }
 
 async fn refresh(State(state): State<AppState>, index: &str) -> Result<Response, ApiError> {
     let shards = state.store.resolve(index, false)?.len();
     state.store.refresh().await?;
-    Ok(ok(&json!({"_shards": {"total": shards, "successful": shards, "failed": 0}})))
+    Ok(ok(
+        &json!({"_shards": {"total": shards, "successful": shards, "failed": 0}}),
+    ))
 }

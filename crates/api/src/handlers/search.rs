@@ -15,21 +15,63 @@ use crate::params::{self, Params};
 use crate::response::ok;
 
 const SEARCH_PARAMETERS: &[&str] = &[
-    "from", "size", "_source", "_source_includes", "_source_excludes", "track_total_hits", "q",
-    "terminate_after", "version", "ignore_unavailable", "allow_no_indices", "expand_wildcards",
-    "rest_total_hits_as_int", "typed_keys", "request_cache", "preference", "routing", "search_type",
-    "batched_reduce_size", "ccs_minimize_roundtrips", "pre_filter_shard_size",
-    "max_concurrent_shard_requests", "allow_partial_search_results", "seq_no_primary_term",
-    "track_scores", "explain", "stats", "ignore_throttled", "df", "analyzer", "default_operator",
-    "lenient", "analyze_wildcard",
+    "from",
+    "size",
+    "_source",
+    "_source_includes",
+    "_source_excludes",
+    "track_total_hits",
+    "q",
+    "terminate_after",
+    "version",
+    "ignore_unavailable",
+    "allow_no_indices",
+    "expand_wildcards",
+    "rest_total_hits_as_int",
+    "typed_keys",
+    "request_cache",
+    "preference",
+    "routing",
+    "search_type",
+    "batched_reduce_size",
+    "ccs_minimize_roundtrips",
+    "pre_filter_shard_size",
+    "max_concurrent_shard_requests",
+    "allow_partial_search_results",
+    "seq_no_primary_term",
+    "track_scores",
+    "explain",
+    "stats",
+    "ignore_throttled",
+    "df",
+    "analyzer",
+    "default_operator",
+    "lenient",
+    "analyze_wildcard",
 ];
 const COUNT_PARAMETERS: &[&str] = &[
-    "ignore_unavailable", "allow_no_indices", "expand_wildcards", "q", "routing", "preference",
-    "min_score", "terminate_after", "ignore_throttled", "df", "analyzer", "default_operator", "lenient",
+    "ignore_unavailable",
+    "allow_no_indices",
+    "expand_wildcards",
+    "q",
+    "routing",
+    "preference",
+    "min_score",
+    "terminate_after",
+    "ignore_throttled",
+    "df",
+    "analyzer",
+    "default_operator",
+    "lenient",
 ];
 
 /// `GET|POST /_search`.
-pub async fn search_all(state: State<AppState>, params: Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn search_all(
+    state: State<AppState>,
+    params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     run_search(state, "_all".to_owned(), params, headers, body).await
 }
 
@@ -44,7 +86,13 @@ pub async fn search_index(
     run_search(state, index, params, headers, body).await
 }
 
-async fn run_search(State(state): State<AppState>, index: String, Query(params): Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn run_search(
+    State(state): State<AppState>,
+    index: String,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_search"), SEARCH_PARAMETERS)?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body = parse_json(&body, "parsing_exception")?;
@@ -64,17 +112,26 @@ async fn run_search(State(state): State<AppState>, index: String, Query(params):
     if total_as_int {
         request.track_total_hits = logfleet_query::TrackTotalHits::Exact;
     }
-    let shards = state.store.resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
+    let shards = state
+        .store
+        .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
     let store = state.store.clone();
     let mut response = tokio::task::spawn_blocking(move || {
-        let context = SearchContext { fields: store.fields(), now_millis: now_millis() };
+        let context = SearchContext {
+            fields: store.fields(),
+            now_millis: now_millis(),
+        };
         logfleet_query::search(&shards, &request, &context)
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "search was interrupted"))??;
-    if total_as_int
-        && let Some(total) = response.pointer_mut("/hits/total")
-    {
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "search was interrupted",
+        )
+    })??;
+    if total_as_int && let Some(total) = response.pointer_mut("/hits/total") {
         let value = total.get("value").cloned().unwrap_or(json!(0));
         *total = value;
     }
@@ -82,7 +139,12 @@ async fn run_search(State(state): State<AppState>, index: String, Query(params):
 }
 
 /// `GET|POST /_count`.
-pub async fn count_all(state: State<AppState>, params: Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn count_all(
+    state: State<AppState>,
+    params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     run_count(state, "_all".to_owned(), params, headers, body).await
 }
 
@@ -97,21 +159,40 @@ pub async fn count_index(
     run_count(state, index, params, headers, body).await
 }
 
-async fn run_count(State(state): State<AppState>, index: String, Query(params): Query<Params>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn run_count(
+    State(state): State<AppState>,
+    index: String,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_count"), COUNT_PARAMETERS)?;
     if params.contains_key("q") {
-        return Err(ApiError::illegal_argument("the [q] parameter (Lucene query string syntax) is not supported; send a query body"));
+        return Err(ApiError::illegal_argument(
+            "the [q] parameter (Lucene query string syntax) is not supported; send a query body",
+        ));
     }
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body: Option<Value> = parse_json(&body, "parsing_exception")?;
     let query = parse_count_body(body.as_ref())?;
-    let shards = state.store.resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
+    let shards = state
+        .store
+        .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
     let store = state.store.clone();
     let response = tokio::task::spawn_blocking(move || {
-        let context = SearchContext { fields: store.fields(), now_millis: now_millis() };
+        let context = SearchContext {
+            fields: store.fields(),
+            now_millis: now_millis(),
+        };
         logfleet_query::count(&shards, &query, &context)
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "count was interrupted"))??;
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "count was interrupted",
+        )
+    })??;
     Ok(ok(&response))
 }

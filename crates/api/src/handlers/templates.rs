@@ -12,10 +12,20 @@ use crate::error::ApiError;
 use crate::response::ok;
 
 /// `PUT /_index_template/{name}`.
-pub async fn put(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn put(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let body = read_body(&headers, body, state.config.max_content_length).await?;
-    let body = parse_json(&body, "parsing_exception")?
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "action_request_validation_exception", "Validation Failed: 1: index template is missing;"))?;
+    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: index template is missing;",
+        )
+    })?;
     state.store.put_template(&name, &body)?;
     Ok(ok(&json!({"acknowledged": true})))
 }
@@ -36,25 +46,45 @@ pub async fn get_all(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /_index_template/{name}`.
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let body = render(&state, &name);
-    let found = body["index_templates"].as_array().is_some_and(|templates| !templates.is_empty());
+    let found = body["index_templates"]
+        .as_array()
+        .is_some_and(|templates| !templates.is_empty());
     if !found && !name.contains('*') {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "resource_not_found_exception", format!("index template matching [{name}] not found")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_found_exception",
+            format!("index template matching [{name}] not found"),
+        ));
     }
     Ok(ok(&body))
 }
 
 /// `HEAD /_index_template/{name}`.
 pub async fn head(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if state.store.templates(&name).is_empty() { StatusCode::NOT_FOUND.into_response() } else { StatusCode::OK.into_response() }
+    if state.store.templates(&name).is_empty() {
+        StatusCode::NOT_FOUND.into_response()
+    } else {
+        StatusCode::OK.into_response()
+    }
 }
 
 /// `DELETE /_index_template/{name}`.
-pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     if state.store.delete_template(&name)? {
         Ok(ok(&json!({"acknowledged": true})))
     } else {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "resource_not_found_exception", format!("index_template [{name}] missing")))
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_found_exception",
+            format!("index_template [{name}] missing"),
+        ))
     }
 }

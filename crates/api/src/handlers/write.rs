@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use logfleet_ingest::validate_index_name;
 use logfleet_pipeline::{IngestDocument, is_data_stream_write_target};
-use logfleet_store::{DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult};
+use logfleet_store::{
+    DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
+};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
@@ -14,7 +16,10 @@ use crate::params::{Params, Refresh};
 /// Validates a write target's name as Elasticsearch does.
 pub fn check_index_name(name: &str) -> Result<(), ApiError> {
     validate_index_name(name).map_err(|problem| {
-        ApiError::from(StoreError::InvalidIndexName { name: name.to_owned(), reason: problem.to_string() })
+        ApiError::from(StoreError::InvalidIndexName {
+            name: name.to_owned(),
+            reason: problem.to_string(),
+        })
     })
 }
 
@@ -29,13 +34,19 @@ pub fn prepare_document(
 ) -> Result<PreparedWrite, ApiError> {
     check_index_name(index)?;
     if let Some(name) = pipeline.filter(|name| *name != "_none") {
-        return Err(ApiError::illegal_argument(format!("pipeline with id [{name}] does not exist")));
+        return Err(ApiError::illegal_argument(format!(
+            "pipeline with id [{name}] does not exist"
+        )));
     }
     let parsed: Value = serde_json::from_slice(source).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "document_parsing_exception",
-            format!("[{}:{}] failed to parse: {error}", error.line(), error.column()),
+            format!(
+                "[{}:{}] failed to parse: {error}",
+                error.line(),
+                error.column()
+            ),
         )
     })?;
     let Value::Object(parsed) = parsed else {
@@ -48,9 +59,10 @@ pub fn prepare_document(
     let routed = is_data_stream_write_target(index) && !state.store.is_plain_index(index);
     let (target, parsed, source) = if routed {
         let mut document = IngestDocument::new(index, parsed);
-        state.pipeline.run(&mut document).map_err(|error| {
-            ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason)
-        })?;
+        state
+            .pipeline
+            .run(&mut document)
+            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason))?;
         let source = if document.source_modified {
             serde_json::to_vec(&document.source).unwrap_or_else(|_| source.to_vec())
         } else {
@@ -60,7 +72,13 @@ pub fn prepare_document(
     } else {
         (index.to_owned(), parsed, source.to_vec())
     };
-    let request = WriteRequest::Document { target, op, id, source, parsed };
+    let request = WriteRequest::Document {
+        target,
+        op,
+        id,
+        source,
+        parsed,
+    };
     Ok(state.store.prepare(request)?)
 }
 
@@ -98,14 +116,21 @@ pub fn outcome_body(outcome: &WriteOutcome) -> Map<String, Value> {
     body.insert("_id".into(), json!(outcome.id));
     body.insert("_version".into(), json!(outcome.version));
     body.insert("result".into(), json!(outcome.result.as_str()));
-    body.insert("_shards".into(), json!({"total": 1, "successful": 1, "failed": 0}));
+    body.insert(
+        "_shards".into(),
+        json!({"total": 1, "successful": 1, "failed": 0}),
+    );
     body.insert("_seq_no".into(), json!(outcome.seq));
     body.insert("_primary_term".into(), json!(1));
     body
 }
 
 /// Applies `?refresh` after writes up to `max_seq`.
-pub async fn apply_refresh(state: &AppState, refresh: Refresh, max_seq: Option<u64>) -> Result<bool, ApiError> {
+pub async fn apply_refresh(
+    state: &AppState,
+    refresh: Refresh,
+    max_seq: Option<u64>,
+) -> Result<bool, ApiError> {
     match (refresh, max_seq) {
         (Refresh::No, _) | (_, None) => Ok(false),
         (Refresh::Immediate, Some(_)) => {

@@ -29,7 +29,9 @@ pub(crate) fn parse_bool(body: &Map<String, Value>) -> QueryResult<QueryAst> {
             }
             "_name" | "adjust_pure_negative" => continue,
             other => {
-                return Err(QueryError::parsing(format!("[bool] query does not support [{other}]")));
+                return Err(QueryError::parsing(format!(
+                    "[bool] query does not support [{other}]"
+                )));
             }
         };
         match value {
@@ -51,12 +53,22 @@ pub(crate) fn parse_bool(body: &Map<String, Value>) -> QueryResult<QueryAst> {
         Some(value) => Some(resolve_minimum_should_match(&value, should.len())?),
         None => None,
     };
-    Ok(QueryAst::Bool { must, filter, should, must_not, minimum_should_match }.boosted(boost))
+    Ok(QueryAst::Bool {
+        must,
+        filter,
+        should,
+        must_not,
+        minimum_should_match,
+    }
+    .boosted(boost))
 }
 
 /// Elasticsearch's `minimum_should_match`: an integer, a negative integer (all but N), or a
 /// percentage (`75%`, `-25%`) of the optional clauses, rounded down.
-pub(crate) fn resolve_minimum_should_match(value: &Value, optional_clauses: usize) -> QueryResult<usize> {
+pub(crate) fn resolve_minimum_should_match(
+    value: &Value,
+    optional_clauses: usize,
+) -> QueryResult<usize> {
     let text = match value {
         Value::Number(number) => number.to_string(),
         Value::String(text) => text.trim().to_owned(),
@@ -95,10 +107,12 @@ pub(crate) fn parse_constant_score(body: &Map<String, Value>) -> QueryResult<Que
             }
         }
     }
-    let query = inner.ok_or_else(|| {
-        QueryError::parsing("[constant_score] requires a 'filter' element")
-    })?;
-    Ok(QueryAst::ConstantScore { query: Box::new(query), score: boost })
+    let query =
+        inner.ok_or_else(|| QueryError::parsing("[constant_score] requires a 'filter' element"))?;
+    Ok(QueryAst::ConstantScore {
+        query: Box::new(query),
+        score: boost,
+    })
 }
 
 #[cfg(test)]
@@ -114,8 +128,20 @@ mod tests {
             "must_not": [],
         }}))
         .unwrap();
-        let QueryAst::Bool { must, filter, should, must_not, .. } = parsed else { panic!() };
-        assert_eq!((must.len(), filter.len(), should.len(), must_not.len()), (1, 2, 0, 0));
+        let QueryAst::Bool {
+            must,
+            filter,
+            should,
+            must_not,
+            ..
+        } = parsed
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (must.len(), filter.len(), should.len(), must_not.len()),
+            (1, 2, 0, 0)
+        );
     }
 
     #[test]

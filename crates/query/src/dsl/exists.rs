@@ -12,10 +12,13 @@ pub(crate) fn parse_exists(body: &Map<String, Value>) -> QueryResult<QueryAst> {
             "field" => field = value.as_str().map(str::to_owned),
             "boost" | "_name" => {}
             other => {
-                return Err(QueryError::parsing(format!("[exists] query does not support [{other}]")));
+                return Err(QueryError::parsing(format!(
+                    "[exists] query does not support [{other}]"
+                )));
             }
         }
     }
-    let field = field.ok_or_else(|| QueryError::parsing("[exists] must be provided with a [field]"))?;
+    let field =
+        field.ok_or_else(|| QueryError::parsing("[exists] must be provided with a [field]"))?;
     Ok(QueryAst::Exists { field })
 }

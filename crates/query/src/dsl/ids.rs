@@ -17,13 +17,17 @@ pub(crate) fn parse_ids(body: &Map<String, Value>) -> QueryResult<QueryAst> {
                     match value {
                         Value::String(id) => ids.push(id.clone()),
                         Value::Number(number) => ids.push(number.to_string()),
-                        _ => return Err(QueryError::parsing("[ids] [values] must contain strings")),
+                        _ => {
+                            return Err(QueryError::parsing("[ids] [values] must contain strings"));
+                        }
                     }
                 }
             }
             "boost" | "_name" | "type" => {}
             other => {
-                return Err(QueryError::parsing(format!("[ids] query does not support [{other}]")));
+                return Err(QueryError::parsing(format!(
+                    "[ids] query does not support [{other}]"
+                )));
             }
         }
     }

@@ -13,7 +13,9 @@ pub(crate) fn parse_match_all(body: &Map<String, Value>) -> QueryResult<QueryAst
             "boost" => boost = Some(parse_boost("match_all", value)?),
             "_name" => {}
             other => {
-                return Err(QueryError::parsing(format!("[match_all] query does not support [{other}]")));
+                return Err(QueryError::parsing(format!(
+                    "[match_all] query does not support [{other}]"
+                )));
             }
         }
     }
@@ -23,7 +25,9 @@ pub(crate) fn parse_match_all(body: &Map<String, Value>) -> QueryResult<QueryAst
 pub(crate) fn parse_match_none(body: &Map<String, Value>) -> QueryResult<QueryAst> {
     for key in body.keys() {
         if key != "boost" && key != "_name" {
-            return Err(QueryError::parsing(format!("[match_none] query does not support [{key}]")));
+            return Err(QueryError::parsing(format!(
+                "[match_none] query does not support [{key}]"
+            )));
         }
     }
     Ok(QueryAst::MatchNone)
@@ -37,8 +41,14 @@ mod tests {
 
     #[test]
     fn parses() {
-        assert_eq!(parse_query(&json!({"match_all": {}})).unwrap(), QueryAst::MatchAll);
-        assert_eq!(parse_query(&json!({"match_none": {}})).unwrap(), QueryAst::MatchNone);
+        assert_eq!(
+            parse_query(&json!({"match_all": {}})).unwrap(),
+            QueryAst::MatchAll
+        );
+        assert_eq!(
+            parse_query(&json!({"match_none": {}})).unwrap(),
+            QueryAst::MatchNone
+        );
         assert!(matches!(
             parse_query(&json!({"match_all": {"boost": 2}})).unwrap(),
             QueryAst::Boost { .. }

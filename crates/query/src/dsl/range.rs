@@ -24,7 +24,10 @@ pub(crate) fn parse_range(body: &Map<String, Value>) -> QueryResult<QueryAst> {
     let mut legacy_upper = None;
     for (key, value) in parameters {
         let bound = |inclusive| {
-            (!value.is_null()).then(|| RangeBound { value: value.clone(), inclusive })
+            (!value.is_null()).then(|| RangeBound {
+                value: value.clone(),
+                inclusive,
+            })
         };
         match key.as_str() {
             "gt" => lower = bound(false),
@@ -47,10 +50,16 @@ pub(crate) fn parse_range(body: &Map<String, Value>) -> QueryResult<QueryAst> {
         }
     }
     if let Some(value) = legacy_lower {
-        lower = Some(RangeBound { value, inclusive: include_lower });
+        lower = Some(RangeBound {
+            value,
+            inclusive: include_lower,
+        });
     }
     if let Some(value) = legacy_upper {
-        upper = Some(RangeBound { value, inclusive: include_upper });
+        upper = Some(RangeBound {
+            value,
+            inclusive: include_upper,
+        });
     }
     for bound in [&lower, &upper].into_iter().flatten() {
         if bound.value.is_object() || bound.value.is_array() {
@@ -59,7 +68,14 @@ pub(crate) fn parse_range(body: &Map<String, Value>) -> QueryResult<QueryAst> {
             )));
         }
     }
-    Ok(QueryAst::Range { field: field.to_owned(), lower, upper, format, time_zone }.boosted(boost))
+    Ok(QueryAst::Range {
+        field: field.to_owned(),
+        lower,
+        upper,
+        format,
+        time_zone,
+    }
+    .boosted(boost))
 }
 
 #[cfg(test)]
@@ -75,19 +91,37 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(lower, Some(RangeBound { value: json!(1), inclusive: false }));
-        assert_eq!(upper, Some(RangeBound { value: json!(5), inclusive: true }));
+        assert_eq!(
+            lower,
+            Some(RangeBound {
+                value: json!(1),
+                inclusive: false
+            })
+        );
+        assert_eq!(
+            upper,
+            Some(RangeBound {
+                value: json!(5),
+                inclusive: true
+            })
+        );
     }
 
     #[test]
     fn legacy_form() {
-        let QueryAst::Range { lower, upper, .. } = parse_query(
-            &json!({"range": {"n": {"from": 1, "to": null, "include_lower": false}}}),
-        )
-        .unwrap() else {
+        let QueryAst::Range { lower, upper, .. } =
+            parse_query(&json!({"range": {"n": {"from": 1, "to": null, "include_lower": false}}}))
+                .unwrap()
+        else {
             panic!()
         };
-        assert_eq!(lower, Some(RangeBound { value: json!(1), inclusive: false }));
+        assert_eq!(
+            lower,
+            Some(RangeBound {
+                value: json!(1),
+                inclusive: false
+            })
+        );
         assert_eq!(upper, None);
     }
 

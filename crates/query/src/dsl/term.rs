@@ -30,7 +30,9 @@ pub(crate) fn parse_term(body: &Map<String, Value>) -> QueryResult<QueryAst> {
                 }
             }
             term_value.ok_or_else(|| {
-                QueryError::parsing(format!("[term] query malformed, no value for field [{field}]"))
+                QueryError::parsing(format!(
+                    "[term] query malformed, no value for field [{field}]"
+                ))
             })?
         }
         Value::Array(_) | Value::Null => {
@@ -47,7 +49,12 @@ pub(crate) fn parse_term(body: &Map<String, Value>) -> QueryResult<QueryAst> {
             json_token(&value)
         )));
     }
-    Ok(QueryAst::Term { field: field.to_owned(), value, case_insensitive }.boosted(boost))
+    Ok(QueryAst::Term {
+        field: field.to_owned(),
+        value,
+        case_insensitive,
+    }
+    .boosted(boost))
 }
 
 pub(crate) fn parse_terms(body: &Map<String, Value>) -> QueryResult<QueryAst> {
@@ -64,7 +71,11 @@ pub(crate) fn parse_terms(body: &Map<String, Value>) -> QueryResult<QueryAst> {
             json_token(bad)
         )));
     }
-    Ok(QueryAst::Terms { field: field.to_owned(), values: values.clone() }.boosted(boost))
+    Ok(QueryAst::Terms {
+        field: field.to_owned(),
+        values: values.clone(),
+    }
+    .boosted(boost))
 }
 
 fn is_scalar(value: &Value) -> bool {
@@ -79,11 +90,24 @@ mod tests {
 
     #[test]
     fn short_and_long_forms() {
-        let expected = QueryAst::Term { field: "a".into(), value: json!("x"), case_insensitive: false };
+        let expected = QueryAst::Term {
+            field: "a".into(),
+            value: json!("x"),
+            case_insensitive: false,
+        };
         assert_eq!(parse_query(&json!({"term": {"a": "x"}})).unwrap(), expected);
-        assert_eq!(parse_query(&json!({"term": {"a": {"value": "x"}}})).unwrap(), expected);
+        assert_eq!(
+            parse_query(&json!({"term": {"a": {"value": "x"}}})).unwrap(),
+            expected
+        );
         let terms = parse_query(&json!({"terms": {"a": [1, 2]}})).unwrap();
-        assert_eq!(terms, QueryAst::Terms { field: "a".into(), values: vec![json!(1), json!(2)] });
+        assert_eq!(
+            terms,
+            QueryAst::Terms {
+                field: "a".into(),
+                values: vec![json!(1), json!(2)]
+            }
+        );
     }
 
     #[test]

@@ -40,15 +40,52 @@ impl Rng {
 }
 
 const SERVICES: &[&str] = &[
-    "access_postgresql", "user_service", "auth", "billing", "catalog", "checkout", "inventory",
-    "notifications", "search", "recommendations", "shipping", "payments", "profile", "reviews",
-    "gateway", "reporting", "media", "sessions", "audit_sink", "pricing", "cart", "orders",
-    "warehouse", "support",
+    "access_postgresql",
+    "user_service",
+    "auth",
+    "billing",
+    "catalog",
+    "checkout",
+    "inventory",
+    "notifications",
+    "search",
+    "recommendations",
+    "shipping",
+    "payments",
+    "profile",
+    "reviews",
+    "gateway",
+    "reporting",
+    "media",
+    "sessions",
+    "audit_sink",
+    "pricing",
+    "cart",
+    "orders",
+    "warehouse",
+    "support",
 ];
 const RESOURCES: &[&str] = &[
-    "users", "orders", "products", "carts", "payments", "invoices", "sessions", "profiles",
-    "reviews", "shipments", "coupons", "addresses", "tickets", "reports", "media", "prices",
-    "stock", "wishlists", "refunds", "subscriptions",
+    "users",
+    "orders",
+    "products",
+    "carts",
+    "payments",
+    "invoices",
+    "sessions",
+    "profiles",
+    "reviews",
+    "shipments",
+    "coupons",
+    "addresses",
+    "tickets",
+    "reports",
+    "media",
+    "prices",
+    "stock",
+    "wishlists",
+    "refunds",
+    "subscriptions",
 ];
 const METHODS: &[&str] = &["GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH"];
 const USER_AGENTS: &[&str] = &[
@@ -62,12 +99,27 @@ const USER_AGENTS: &[&str] = &[
     "Go-http-client/1.1",
 ];
 const USER_ACTIONS: &[&str] = &[
-    "LOGIN_SUCCESS", "LOGIN_FAILED", "LOGOUT", "USER_CREATED", "PASSWORD_CHANGED",
-    "PROFILE_UPDATED", "USER_DELETED",
+    "LOGIN_SUCCESS",
+    "LOGIN_FAILED",
+    "LOGOUT",
+    "USER_CREATED",
+    "PASSWORD_CHANGED",
+    "PROFILE_UPDATED",
+    "USER_DELETED",
 ];
 const DB_ENTITIES: &[&str] = &["USER", "SESSION", "PROFILE", "ORDER", "PAYMENT", "PRODUCT"];
-const DB_ACTIONS: &[(&str, &str)] = &[("CREATE", "create"), ("READ", "read"), ("UPDATE", "update"), ("DELETE", "delete")];
-const ERROR_TYPES: &[&str] = &["timeout", "connection_refused", "connection_reset", "dns_failure"];
+const DB_ACTIONS: &[(&str, &str)] = &[
+    ("CREATE", "create"),
+    ("READ", "read"),
+    ("UPDATE", "update"),
+    ("DELETE", "delete"),
+];
+const ERROR_TYPES: &[&str] = &[
+    "timeout",
+    "connection_refused",
+    "connection_reset",
+    "dns_failure",
+];
 
 /// Number of distinct endpoints.
 pub const ENDPOINTS: u64 = 400;
@@ -88,7 +140,12 @@ pub struct EventGenerator {
 impl EventGenerator {
     /// A generator; the same seed gives the same events.
     pub fn new(seed: u64, start_millis: i64, spacing_micros: i64) -> EventGenerator {
-        EventGenerator { rng: Rng::new(seed), next_micros: start_millis * 1000, spacing_micros, sequence: 0 }
+        EventGenerator {
+            rng: Rng::new(seed),
+            next_micros: start_millis * 1000,
+            spacing_micros,
+            sequence: 0,
+        }
     }
 
     fn endpoint(&mut self) -> (String, &'static str, String) {
@@ -107,7 +164,13 @@ impl EventGenerator {
 
     fn ip(&mut self) -> String {
         let index = self.rng.skewed(ADDRESSES);
-        format!("{}.{}.{}.{}", 11 + index % 200, (index / 200) % 250, (index * 7) % 250, 1 + index % 253)
+        format!(
+            "{}.{}.{}.{}",
+            11 + index % 200,
+            (index / 200) % 250,
+            (index * 7) % 250,
+            1 + index % 253
+        )
     }
 
     /// Appends one event as a single line of JSON.
@@ -124,7 +187,11 @@ impl EventGenerator {
             let _ = write!(
                 out,
                 r#"{{"@timestamp":"{timestamp}","log_category":"{category}","level":"{level}","app_name":"{service}","service_type":"{}","environment":"production","host":"{host}","service_version":"1.{}.0","request_id":"{request_id}","#,
-                if service == "access_postgresql" { "data_manager" } else { "proxy_service" },
+                if service == "access_postgresql" {
+                    "data_manager"
+                } else {
+                    "proxy_service"
+                },
                 service.len() % 5
             );
         };
@@ -143,7 +210,13 @@ impl EventGenerator {
                     400..500 => "client_error",
                     _ => "server_error",
                 };
-                let level = if status >= 500 { "error" } else if status >= 400 { "warning" } else { "info" };
+                let level = if status >= 500 {
+                    "error"
+                } else if status >= 400 {
+                    "warning"
+                } else {
+                    "info"
+                };
                 let duration = 2.0 + self.rng.unit().powi(4) * 1500.0;
                 let user = self.rng.skewed(USERS);
                 common(out, "api_request", level);
@@ -160,9 +233,14 @@ impl EventGenerator {
             }
             45..70 => {
                 let entity = DB_ENTITIES[self.rng.skewed(DB_ENTITIES.len() as u64) as usize];
-                let (operation, action) = DB_ACTIONS[self.rng.below(DB_ACTIONS.len() as u64) as usize];
+                let (operation, action) =
+                    DB_ACTIONS[self.rng.below(DB_ACTIONS.len() as u64) as usize];
                 let slow = self.rng.below(200) == 0;
-                let duration = if slow { 1000.0 + self.rng.unit() * 3000.0 } else { 0.2 + self.rng.unit().powi(3) * 80.0 };
+                let duration = if slow {
+                    1000.0 + self.rng.unit() * 3000.0
+                } else {
+                    0.2 + self.rng.unit().powi(3) * 80.0
+                };
                 common(out, "database", if slow { "warning" } else { "debug" });
                 let _ = write!(
                     out,
@@ -175,7 +253,11 @@ impl EventGenerator {
                 let target = SERVICES[self.rng.below(SERVICES.len() as u64) as usize];
                 let (_, method, path) = self.endpoint();
                 let failure = self.rng.below(100);
-                common(out, "inter_service", if failure < 3 { "error" } else { "info" });
+                common(
+                    out,
+                    "inter_service",
+                    if failure < 3 { "error" } else { "info" },
+                );
                 let duration = 1.0 + self.rng.unit().powi(3) * 400.0;
                 if failure < 2 {
                     let error_type = ERROR_TYPES[self.rng.below(ERROR_TYPES.len() as u64) as usize];
@@ -186,7 +268,11 @@ impl EventGenerator {
                     );
                 } else {
                     let status = if failure < 5 { 503 } else { 200 };
-                    let category = if status == 200 { "success" } else { "server_error" };
+                    let category = if status == 200 {
+                        "success"
+                    } else {
+                        "server_error"
+                    };
                     let _ = write!(
                         out,
                         r#""message":"{method} {target} {status}","target_service":"{target}","target_url":"http://{target}:4000{path}","http_method":"{method}","status_code":{status},"response_category":"{category}","duration_ms":{duration:.3},"retry_count":0}}"#,
@@ -223,7 +309,11 @@ impl EventGenerator {
                     out.push_str(r#","reason":"invalid_password""#);
                 }
                 if action == "LOGOUT" {
-                    let _ = write!(out, r#","session_duration_ms":{}"#, self.rng.below(7_200_000));
+                    let _ = write!(
+                        out,
+                        r#","session_duration_ms":{}"#,
+                        self.rng.below(7_200_000)
+                    );
                 }
                 out.push('}');
             }
@@ -252,13 +342,20 @@ mod tests {
             let mut line = String::new();
             generator.write_event(&mut line);
             total_bytes += line.len();
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"));
+            let event: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"));
             categories.insert(event["log_category"].as_str().unwrap().to_owned());
-            assert!(logfleet_store::parse_date_optional_time(event["@timestamp"].as_str().unwrap()).is_some());
+            assert!(
+                logfleet_store::parse_date_optional_time(event["@timestamp"].as_str().unwrap())
+                    .is_some()
+            );
         }
         assert_eq!(categories.len(), 5, "{categories:?}");
         let average = total_bytes / 2000;
-        assert!((350..700).contains(&average), "average event size {average}");
+        assert!(
+            (350..700).contains(&average),
+            "average event size {average}"
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let temporary = tempfile::tempdir()?;
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| temporary.path().join("data"));
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| temporary.path().join("data"));
     let results = runtime.block_on(measure(&args, &data_dir))?;
     report(&args, &results);
     Ok(())
@@ -73,7 +76,10 @@ fn progress(message: &str) {
 }
 
 async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Result<Results> {
-    progress(&format!("generating {} events in bodies of {}", args.events, args.batch));
+    progress(&format!(
+        "generating {} events in bodies of {}",
+        args.events, args.batch
+    ));
     let now_millis = logfleet_store::now_millis();
     // Events span the last hour, so that they land in today's partition (or two).
     let spacing_micros = (3_600_000_000 / args.events as i64).max(1);
@@ -94,13 +100,19 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
     let body_bytes: usize = bodies.iter().map(Vec::len).sum();
     let bodies = Arc::new(bodies);
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
     let mut server = ServerProcess::start(data_dir, &args.refresh_interval)?;
     server.wait_ready(&client).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle_rss, _) = server.memory()?;
     let cpu_before = server.cpu_time()?;
-    progress(&format!("server idle at {:.1} MB RSS; sending over {} connections", idle_rss as f64 / 1e6, args.connections));
+    progress(&format!(
+        "server idle at {:.1} MB RSS; sending over {} connections",
+        idle_rss as f64 / 1e6,
+        args.connections
+    ));
 
     let base = format!("http://{}", server.address);
     let next = Arc::new(AtomicUsize::new(0));
@@ -114,7 +126,9 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         workers.push(tokio::spawn(async move {
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(body) = bodies.get(index) else { return Ok::<(), anyhow::Error>(()) };
+                let Some(body) = bodies.get(index) else {
+                    return Ok::<(), anyhow::Error>(());
+                };
                 let response = client
                     .post(&url)
                     .header("content-type", "application/x-ndjson")
@@ -126,7 +140,10 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
                 let text = response.text().await?;
                 let head = &text[..text.len().min(64)];
                 if !status.is_success() || !head.contains("\"errors\":false") {
-                    bail!("bulk request failed with {status}: {}", &text[..text.len().min(500)]);
+                    bail!(
+                        "bulk request failed with {status}: {}",
+                        &text[..text.len().min(500)]
+                    );
                 }
             }
         }));
@@ -142,12 +159,16 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         worker.await??;
     }
     let ack_elapsed = started.elapsed();
-    progress(&format!("acknowledged in {:.2} s; waiting until searchable", ack_elapsed.as_secs_f64()));
+    progress(&format!(
+        "acknowledged in {:.2} s; waiting until searchable",
+        ack_elapsed.as_secs_f64()
+    ));
 
     let count_url = format!("{base}/logs-*/_count");
     loop {
         let text = client.get(&count_url).send().await?.text().await?;
-        let response: serde_json::Value = serde_json::from_str(&text).context("parsing a _count response")?;
+        let response: serde_json::Value =
+            serde_json::from_str(&text).context("parsing a _count response")?;
         if response["count"].as_u64() == Some(args.events as u64) {
             break;
         }
@@ -177,7 +198,9 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
 }
 
 fn directory_size(path: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
     entries
         .filter_map(Result::ok)
         .map(|entry| match entry.metadata() {
@@ -219,11 +242,26 @@ fn report(args: &IngestArgs, results: &Results) {
     let lines = [
         format!("events                      {}", results.events),
         format!("average event               {average_event_bytes:.0} bytes of JSON"),
-        format!("acknowledged (fsync'd)      {ack_rate:.0} events/s, {megabytes_per_second:.1} MB/s"),
-        format!("searchable                  {searchable_rate:.0} events/s (all {} searchable after {:.2} s)", results.events, results.searchable_elapsed.as_secs_f64()),
-        format!("server CPU                  {:.2} s, {cpu_micros_per_event:.1} µs per event", results.cpu.as_secs_f64()),
-        format!("disk per event              {bytes_per_event:.0} bytes after shutdown ({bytes_per_event_live:.0} while running, WAL included)"),
-        format!("server RSS                  {:.1} MB idle, {:.1} MB peak", results.idle_rss as f64 / 1e6, results.peak_rss as f64 / 1e6),
+        format!(
+            "acknowledged (fsync'd)      {ack_rate:.0} events/s, {megabytes_per_second:.1} MB/s"
+        ),
+        format!(
+            "searchable                  {searchable_rate:.0} events/s (all {} searchable after {:.2} s)",
+            results.events,
+            results.searchable_elapsed.as_secs_f64()
+        ),
+        format!(
+            "server CPU                  {:.2} s, {cpu_micros_per_event:.1} µs per event",
+            results.cpu.as_secs_f64()
+        ),
+        format!(
+            "disk per event              {bytes_per_event:.0} bytes after shutdown ({bytes_per_event_live:.0} while running, WAL included)"
+        ),
+        format!(
+            "server RSS                  {:.1} MB idle, {:.1} MB peak",
+            results.idle_rss as f64 / 1e6,
+            results.peak_rss as f64 / 1e6
+        ),
     ];
     print_out(&lines.join("\n"));
 }

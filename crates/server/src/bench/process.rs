@@ -54,7 +54,12 @@ impl ServerProcess {
             if let Some(status) = self.child.try_wait()? {
                 bail!("the server exited during start-up ({status})");
             }
-            if client.get(&url).send().await.is_ok_and(|response| response.status().is_success()) {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success())
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -66,12 +71,17 @@ impl ServerProcess {
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
         // Fields after the command name (which may contain spaces) start after the last ')'.
-        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+        let after_name = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
         let fields: Vec<&str> = after_name.split_whitespace().collect();
         let user: u64 = fields.get(11).context("malformed /proc stat")?.parse()?;
         let system: u64 = fields.get(12).context("malformed /proc stat")?.parse()?;
         let ticks_per_second = 100.0;
-        Ok(Duration::from_secs_f64((user + system) as f64 / ticks_per_second))
+        Ok(Duration::from_secs_f64(
+            (user + system) as f64 / ticks_per_second,
+        ))
     }
 
     /// `(current RSS, peak RSS)` in bytes.
@@ -116,5 +126,8 @@ impl Drop for ServerProcess {
 }
 
 fn terminate(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
