@@ -18,7 +18,9 @@ use crate::ast::{QueryAst, RangeBound};
 use crate::date_math::{parse_date_bound, parse_time_zone};
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
-use logfleet_store::schema::KEYWORD_FIELD as KEYWORD_FIELD_NAME;
+use logfleet_store::schema::{
+    KEYWORD_FIELD as KEYWORD_FIELD_NAME, NUMBER_FIELD as NUMBER_FIELD_NAME,
+};
 
 /// What a query is built against.
 #[derive(Debug, Clone, Copy)]
@@ -197,8 +199,22 @@ fn keyword_term(context: &BuildContext<'_>, path: &str, value: &str) -> Term {
     term
 }
 
-fn json_fast_term(context: &BuildContext<'_>, path: &str) -> Term {
-    Term::from_field_json_path(context.fields.keyword, path, true)
+/// Numbers and dates live in the columnar-only `_num` field, everything else exact in `_kw`.
+fn is_numeric(field_type: FieldType) -> bool {
+    matches!(
+        field_type,
+        FieldType::Long | FieldType::Double | FieldType::Date
+    )
+}
+
+/// A term (without value) addressing the column that holds `path`.
+fn column_term(context: &BuildContext<'_>, path: &str, field_type: FieldType) -> Term {
+    let field = if is_numeric(field_type) {
+        context.fields.numbers
+    } else {
+        context.fields.keyword
+    };
+    Term::from_field_json_path(field, path, true)
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -250,20 +266,20 @@ fn build_term(
             )),
             FieldType::Long => match numeric(field, value)? {
                 number if number.fract() == 0.0 && number.abs() < 9.2e18 => {
-                    let mut term = json_fast_term(context, &path);
+                    let mut term = column_term(context, &path, field_type);
                     term.append_type_and_fast_value(number as i64);
                     exact(term)
                 }
                 _ => Box::new(EmptyQuery),
             },
             FieldType::Double => {
-                let mut term = json_fast_term(context, &path);
+                let mut term = column_term(context, &path, field_type);
                 term.append_type_and_fast_value(numeric(field, value)?);
                 exact(term)
             }
             FieldType::Date => {
                 let millis = date_value(context, field, value, false, None, None)?;
-                let mut term = json_fast_term(context, &path);
+                let mut term = column_term(context, &path, field_type);
                 term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
                 exact(term)
             }
@@ -279,7 +295,7 @@ fn build_term(
                         )));
                     }
                 };
-                let mut term = json_fast_term(context, &path);
+                let mut term = column_term(context, &path, field_type);
                 term.append_type_and_fast_value(flag);
                 Box::new(TermQuery::new(term, IndexRecordOption::Basic))
             }
@@ -291,9 +307,9 @@ fn build_term(
                         IndexRecordOption::Basic,
                     )),
                     Some((low, high)) => {
-                        let mut lower = json_fast_term(context, &path);
+                        let mut lower = column_term(context, &path, field_type);
                         lower.append_type_and_str(&encode_ip(low));
-                        let mut upper = json_fast_term(context, &path);
+                        let mut upper = column_term(context, &path, field_type);
                         upper.append_type_and_str(&encode_ip(high));
                         Box::new(RangeQuery::new(
                             Bound::Included(lower),
@@ -421,7 +437,7 @@ fn build_range(
                 )
             }
             Located::Exact { path, field_type } => {
-                let mut term = json_fast_term(context, path);
+                let mut term = column_term(context, path, *field_type);
                 match field_type {
                     FieldType::Long => {
                         let number = numeric(field, &bound.value)?;
@@ -503,10 +519,14 @@ fn build_exists(context: &BuildContext<'_>, field: &str) -> Box<dyn Query> {
     match locate(context, field) {
         Located::Id => Box::new(AllQuery),
         Located::Timestamp => Box::new(ExistsQuery::new(TIMESTAMP.to_owned(), false)),
-        Located::Exact { path, .. } => Box::new(ExistsQuery::new(
-            format!("{KEYWORD_FIELD_NAME}.{path}"),
-            false,
-        )),
+        Located::Exact { path, field_type } => {
+            let column = if is_numeric(field_type) {
+                NUMBER_FIELD_NAME
+            } else {
+                KEYWORD_FIELD_NAME
+            };
+            Box::new(ExistsQuery::new(format!("{column}.{path}"), false))
+        }
         Located::Text { path } => Box::new(TermQuery::new(
             Term::from_field_text(context.fields.field_names, &path),
             IndexRecordOption::Basic,

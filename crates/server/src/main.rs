@@ -12,6 +12,12 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
 
+/// Ingest allocates and frees many small objects on several threads at once (parsed JSON,
+/// typed values, tantivy's per-document buffers); mimalloc's thread-local free lists cut both
+/// that CPU cost and the fragmentation that inflates the resident set under glibc's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Self-hosted structured logging for microservices, compatible with the Elasticsearch API.
 ///
 /// Logfleet stores log events on local disk, durably, and answers the Elasticsearch ingest

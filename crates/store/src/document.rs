@@ -38,8 +38,10 @@ const METADATA_FIELDS: &[&str] = &[
 /// The typed leaves of a document, ready to be put in a tantivy document.
 #[derive(Debug, Default, Clone)]
 pub struct ConvertedDocument {
-    /// Leaves of exact-value fields, by dotted path.
+    /// Leaves of string-like exact-value fields (keyword, ip, boolean), by dotted path.
     pub exact_values: Vec<(String, OwnedValue)>,
+    /// Leaves of numeric and date fields, by dotted path.
+    pub numeric_values: Vec<(String, OwnedValue)>,
     /// Leaves of `text` fields, by dotted path.
     pub text_values: Vec<(String, OwnedValue)>,
     /// Paths of `text` fields present, for `exists`.
@@ -278,18 +280,57 @@ impl Walker<'_> {
     }
 
     fn convert_leaf(&mut self, path: &str, value: &Value) -> Result<(), DocumentError> {
-        let Some(field) = self.lookup(path).cloned() else {
+        // Borrow the mapping and the output separately: no per-leaf clone of the field's
+        // mapping on the ingest hot path.
+        let mapping: &Mapping = self.mapping;
+        let Some(field) = mapping.fields.get(path).or_else(|| self.pending.get(path)) else {
             return Ok(());
         };
-        self.push_typed(path, &field, value)?;
+        let output = Output {
+            document: &mut self.conversion.document,
+            document_id: self.document_id,
+        };
+        output.push_typed(path, field, value)?;
         for (sub_name, sub_field) in &field.fields {
-            self.push_typed(&format!("{path}.{sub_name}"), sub_field, value)?;
+            let output = Output {
+                document: &mut self.conversion.document,
+                document_id: self.document_id,
+            };
+            output.push_typed(&format!("{path}.{sub_name}"), sub_field, value)?;
         }
         Ok(())
     }
 
+    fn type_error(
+        &self,
+        path: &str,
+        field: &FieldMapping,
+        value: &Value,
+        cause: Option<String>,
+    ) -> DocumentError {
+        type_error(self.document_id, path, field, value, cause)
+    }
+}
+
+/// Where typed values go.
+struct Output<'a> {
+    document: &'a mut ConvertedDocument,
+    document_id: &'a str,
+}
+
+impl Output<'_> {
+    fn type_error(
+        &self,
+        path: &str,
+        field: &FieldMapping,
+        value: &Value,
+        cause: Option<String>,
+    ) -> DocumentError {
+        type_error(self.document_id, path, field, value, cause)
+    }
+
     fn push_typed(
-        &mut self,
+        self,
         path: &str,
         field: &FieldMapping,
         value: &Value,
@@ -317,9 +358,8 @@ impl Walker<'_> {
                 OwnedValue::Str(text)
             }
             FieldType::Text => {
-                self.conversion.document.text_paths.push(path.to_owned());
-                self.conversion
-                    .document
+                self.document.text_paths.push(path.to_owned());
+                self.document
                     .text_values
                     .push((path.to_owned(), OwnedValue::Str(scalar_text(value))));
                 return Ok(());
@@ -335,7 +375,7 @@ impl Walker<'_> {
             FieldType::Date => match parse_date_value(value) {
                 Some(nanos) => {
                     if path == logfleet_model::fields::TIMESTAMP {
-                        self.conversion.document.timestamp_nanos = Some(nanos);
+                        self.document.timestamp_nanos = Some(nanos);
                         return Ok(());
                     }
                     OwnedValue::Date(tantivy::DateTime::from_timestamp_nanos(nanos))
@@ -368,30 +408,36 @@ impl Walker<'_> {
             },
             FieldType::GeoPoint | FieldType::Object => return Ok(()),
         };
-        self.conversion
-            .document
-            .exact_values
-            .push((path.to_owned(), typed));
+        let numeric = matches!(
+            field.field_type,
+            FieldType::Long | FieldType::Double | FieldType::Date
+        );
+        let destination = if numeric {
+            &mut self.document.numeric_values
+        } else {
+            &mut self.document.exact_values
+        };
+        destination.push((path.to_owned(), typed));
         Ok(())
     }
+}
 
-    fn type_error(
-        &self,
-        path: &str,
-        field: &FieldMapping,
-        value: &Value,
-        cause: Option<String>,
-    ) -> DocumentError {
-        let preview: String = scalar_text(value).chars().take(20).collect();
-        let error = DocumentError::parsing(format!(
-            "[1:1] failed to parse field [{path}] of type [{}] in document with id '{}'. \
-             Preview of field's value: '{preview}'",
-            field.es_type, self.document_id
-        ));
-        match cause {
-            Some(cause) => error.caused_by("illegal_argument_exception", cause),
-            None => error,
-        }
+fn type_error(
+    document_id: &str,
+    path: &str,
+    field: &FieldMapping,
+    value: &Value,
+    cause: Option<String>,
+) -> DocumentError {
+    let preview: String = scalar_text(value).chars().take(20).collect();
+    let error = DocumentError::parsing(format!(
+        "[1:1] failed to parse field [{path}] of type [{}] in document with id '{document_id}'. \
+         Preview of field's value: '{preview}'",
+        field.es_type
+    ));
+    match cause {
+        Some(cause) => error.caused_by("illegal_argument_exception", cause),
+        None => error,
     }
 }
 
@@ -506,7 +552,7 @@ mod tests {
         assert_eq!(document.text_paths, ["message"]);
         assert!(
             document
-                .exact_values
+                .numeric_values
                 .contains(&("duration_ms".into(), OwnedValue::F64(12.0)))
         );
         assert!(
@@ -541,12 +587,12 @@ mod tests {
             .unwrap();
         let conversion = convert_document(&mapping, &object(json!({"n": "42"})), "1").unwrap();
         assert_eq!(
-            conversion.document.exact_values,
+            conversion.document.numeric_values,
             [("n".into(), OwnedValue::I64(42))]
         );
         let conversion = convert_document(&mapping, &object(json!({"n": 4.9})), "1").unwrap();
         assert_eq!(
-            conversion.document.exact_values,
+            conversion.document.numeric_values,
             [("n".into(), OwnedValue::I64(4))]
         );
         assert!(convert_document(&mapping, &object(json!({"n": true})), "1").is_err());
@@ -612,7 +658,7 @@ mod tests {
         mapping.dynamic = Dynamic::False;
         let conversion = convert_document(&mapping, &object(json!({"x": 1})), "1").unwrap();
         assert!(conversion.new_fields.is_empty());
-        assert!(conversion.document.exact_values.is_empty());
+        assert!(conversion.document.numeric_values.is_empty());
     }
 
     #[test]
@@ -654,5 +700,6 @@ mod tests {
         .unwrap();
         assert_eq!(conversion.document.exact_values.len(), 2);
         assert_eq!(conversion.new_fields.len(), 1);
+        assert!(conversion.document.numeric_values.is_empty());
     }
 }

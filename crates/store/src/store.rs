@@ -1140,6 +1140,12 @@ impl Inner {
                         &OwnedValue::Object(converted.exact_values),
                     );
                 }
+                if !converted.numeric_values.is_empty() {
+                    document.add_field_value(
+                        fields.numbers,
+                        &OwnedValue::Object(converted.numeric_values),
+                    );
+                }
                 if !converted.text_values.is_empty() {
                     document
                         .add_field_value(fields.text, &OwnedValue::Object(converted.text_values));
