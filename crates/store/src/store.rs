@@ -358,7 +358,7 @@ impl Store {
         let highest_known = targets
             .values()
             .flat_map(|target| {
-                let created = target.meta().created_seq;
+                let created = target.created_seq();
                 target
                     .partitions()
                     .iter()
@@ -1315,7 +1315,7 @@ impl Inner {
         replaying: bool,
     ) -> Result<WriteOutcome, ItemFailure> {
         let target = write.target;
-        let target_meta_created = target.meta().created_seq;
+        let target_meta_created = target.created_seq();
         if replaying && seq <= target_meta_created {
             return Ok(WriteOutcome {
                 index: target.name(),

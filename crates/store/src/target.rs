@@ -155,7 +155,12 @@ impl Target {
         self.lock_meta().kind
     }
 
-    /// A copy of the metadata.
+    /// The write-ahead log sequence number the target was created at.
+    pub fn created_seq(&self) -> u64 {
+        self.lock_meta().created_seq
+    }
+
+    /// A copy of the metadata (with the mapping: not for hot paths).
     pub fn meta(&self) -> TargetMeta {
         let mut meta = self.lock_meta().clone();
         meta.mapping = (*self.mapping()).clone();

@@ -84,8 +84,9 @@ impl ServerProcess {
         ))
     }
 
-    /// `(current RSS, peak RSS)` in bytes.
-    pub fn memory(&self) -> anyhow::Result<(u64, u64)> {
+    /// `(current RSS, peak RSS, current anonymous RSS)` in bytes. Anonymous memory is the
+    /// heap; the rest of the RSS is memory-mapped index files, i.e. page cache.
+    pub fn memory(&self) -> anyhow::Result<(u64, u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
         let read = |key: &str| -> u64 {
             status
@@ -95,7 +96,7 @@ impl ServerProcess {
                 .and_then(|kilobytes| kilobytes.parse::<u64>().ok())
                 .map_or(0, |kilobytes| kilobytes * 1024)
         };
-        Ok((read("VmRSS:"), read("VmHWM:")))
+        Ok((read("VmRSS:"), read("VmHWM:"), read("RssAnon:")))
     }
 
     /// Sends SIGTERM and waits for a clean exit.
