@@ -9,6 +9,7 @@
 //!
 //! Nothing here knows about HTTP; the API crate hands in parsed JSON and gets JSON back.
 
+mod aggs;
 mod ast;
 mod build;
 mod date_math;
@@ -19,6 +20,7 @@ mod search;
 mod source_filter;
 mod time_bounds;
 
+pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{QueryAst, RangeBound};
 pub use build::{BuildContext, build_query};
 pub use date_math::{parse_date_bound, parse_time_zone};

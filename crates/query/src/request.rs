@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::aggs::{AggregationsRequest, parse_aggregations};
 use crate::ast::QueryAst;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
@@ -42,6 +43,8 @@ pub struct SearchRequest {
     pub version: bool,
     /// Whether `_seq_no` and `_primary_term` are returned with hits.
     pub seq_no_primary_term: bool,
+    /// Aggregations.
+    pub aggregations: Option<AggregationsRequest>,
 }
 
 impl Default for SearchRequest {
@@ -55,6 +58,7 @@ impl Default for SearchRequest {
             terminate_after: None,
             version: false,
             seq_no_primary_term: false,
+            aggregations: None,
         }
     }
 }
@@ -136,6 +140,7 @@ impl SearchRequest {
         for (key, value) in object {
             match key.as_str() {
                 "query" => self.query = parse_query(value)?,
+                "aggs" | "aggregations" => self.aggregations = Some(parse_aggregations(value)?),
                 "from" => self.from = parse_count("from", value)?,
                 "size" => self.size = parse_count("size", value)?,
                 "_source" => self.source = SourceFilter::parse(value)?,
@@ -150,9 +155,9 @@ impl SearchRequest {
                 // Accepted with no effect on a single node.
                 "timeout" | "stats" | "explain" | "min_score" | "profile" | "indices_boost"
                 | "stored_fields" => {}
-                "aggs" | "aggregations" | "sort" | "search_after" | "highlight" | "fields"
-                | "docvalue_fields" | "collapse" | "pit" | "suggest" | "rescore"
-                | "script_fields" | "runtime_mappings" | "post_filter" | "knn" => {
+                "sort" | "search_after" | "highlight" | "fields" | "docvalue_fields"
+                | "collapse" | "pit" | "suggest" | "rescore" | "script_fields"
+                | "runtime_mappings" | "post_filter" | "knn" => {
                     return Err(QueryError::illegal(format!(
                         "[{key}] is not supported by this version of Logfleet"
                     )));

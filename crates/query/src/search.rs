@@ -8,14 +8,25 @@ use std::time::Instant;
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::{SearchShard, source_bytes};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+use logfleet_store::Mapping;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
+use tantivy::aggregation::{
+    AggContextParams, AggregationLimitsGuard, DistributedAggregationCollector,
+};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::tokenizer::TokenizerManager;
+
+use crate::aggs::AggregationsRequest;
 use tantivy::query::Query;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::ast::QueryAst;
 use crate::build::{BuildContext, build_query};
-use crate::error::QueryResult;
+use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, TrackTotalHits};
 use crate::time_bounds::timestamp_bounds;
 
@@ -98,27 +109,38 @@ pub fn search(
     let window = request.from + request.size;
     let mut total: u64 = 0;
     let mut hits = Vec::new();
+    let mut aggregations = request
+        .aggregations
+        .as_ref()
+        .map(|aggregations| AggregationRun::new(aggregations, context.now_millis));
     for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
         let Some(query) = query else { continue };
-        let searcher = &shard.searcher;
-        if window == 0 {
-            total += searcher.search(query.as_ref(), &Count)? as u64;
-            continue;
+        let top_docs = (window > 0).then(|| TopDocs::with_limit(window).order_by_score());
+        let aggregation_collector = match &mut aggregations {
+            Some(run) => Some(run.collector_for(shard)?),
+            None => None,
+        };
+        let (count, top, intermediate) = shard
+            .searcher
+            .search(query.as_ref(), &(Count, top_docs, aggregation_collector))
+            .map_err(engine_or_request_error)?;
+        if let (Some(run), Some(intermediate)) = (&mut aggregations, intermediate) {
+            run.merge(intermediate)?;
         }
-        let (count, top) = searcher.search(
-            query.as_ref(),
-            &(Count, TopDocs::with_limit(window).order_by_score()),
-        )?;
         let count = match request.terminate_after {
             Some(limit) => count.min(limit as usize),
             None => count,
         };
         total += count as u64;
-        hits.extend(top.into_iter().map(|(score, address)| ShardHit {
-            score,
-            shard: shard_index,
-            address,
-        }));
+        hits.extend(
+            top.unwrap_or_default()
+                .into_iter()
+                .map(|(score, address)| ShardHit {
+                    score,
+                    shard: shard_index,
+                    address,
+                }),
+        );
     }
     // Elasticsearch's order for equal scores: shard, then document.
     hits.sort_by(|left, right| {
@@ -169,6 +191,9 @@ pub fn search(
         shards_json(shards.len(), prepared.skipped),
     );
     response.insert("hits".into(), Value::Object(hits_object));
+    if let Some(run) = aggregations {
+        response.insert("aggregations".into(), run.finish()?);
+    }
     Ok(Value::Object(response))
 }
 
@@ -206,6 +231,95 @@ fn render_hit(
         }
     }
     Ok(Value::Object(rendered))
+}
+
+/// Elasticsearch's `search.max_buckets`.
+const MAX_BUCKETS: u32 = 65_536;
+/// Memory an aggregation may use before it is refused.
+const AGGREGATION_MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
+
+fn aggregation_limits() -> AggregationLimitsGuard {
+    AggregationLimitsGuard::new(Some(AGGREGATION_MEMORY_LIMIT), Some(MAX_BUCKETS))
+}
+
+/// Errors tantivy reports about the request (bucket limits, bad parameters) are the client's;
+/// the rest are ours.
+fn engine_or_request_error(error: tantivy::TantivyError) -> QueryError {
+    match error {
+        tantivy::TantivyError::AggregationError(error) => QueryError::illegal(error.to_string()),
+        tantivy::TantivyError::InvalidArgument(reason) => QueryError::illegal(reason),
+        other => QueryError::Engine(other),
+    }
+}
+
+/// Aggregations of one search: translated once per target mapping, collected per partition,
+/// merged as intermediate results and finalised once.
+struct AggregationRun<'r> {
+    request: &'r AggregationsRequest,
+    now_millis: i64,
+    translated: HashMap<String, Aggregations>,
+    first: Option<(Aggregations, Arc<Mapping>)>,
+    merged: Option<IntermediateAggregationResults>,
+}
+
+impl<'r> AggregationRun<'r> {
+    fn new(request: &'r AggregationsRequest, now_millis: i64) -> Self {
+        AggregationRun {
+            request,
+            now_millis,
+            translated: HashMap::new(),
+            first: None,
+            merged: None,
+        }
+    }
+
+    fn collector_for(
+        &mut self,
+        shard: &SearchShard,
+    ) -> QueryResult<DistributedAggregationCollector> {
+        if !self.translated.contains_key(&shard.target) {
+            let aggregations = self.request.to_tantivy(&shard.mapping, self.now_millis)?;
+            if self.first.is_none() {
+                self.first = Some((aggregations.clone(), shard.mapping.clone()));
+            }
+            self.translated.insert(shard.target.clone(), aggregations);
+        }
+        let aggregations = self.translated[&shard.target].clone();
+        Ok(DistributedAggregationCollector::from_aggs(
+            aggregations,
+            AggContextParams::new(aggregation_limits(), TokenizerManager::default()),
+        ))
+    }
+
+    fn merge(&mut self, intermediate: IntermediateAggregationResults) -> QueryResult<()> {
+        match &mut self.merged {
+            Some(merged) => merged
+                .merge_fruits(intermediate)
+                .map_err(engine_or_request_error),
+            None => {
+                self.merged = Some(intermediate);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> QueryResult<Value> {
+        let (aggregations, mapping) = match self.first {
+            Some(first) => first,
+            None => {
+                let mapping = Arc::new(Mapping::new(logfleet_store::DynamicStyle::Index));
+                (self.request.to_tantivy(&mapping, self.now_millis)?, mapping)
+            }
+        };
+        let results = self
+            .merged
+            .unwrap_or_default()
+            .into_final_result(aggregations, aggregation_limits())
+            .map_err(engine_or_request_error)?;
+        let value = serde_json::to_value(&results)
+            .map_err(|error| QueryError::illegal(format!("aggregation results: {error}")))?;
+        Ok(self.request.render(value, &mapping))
+    }
 }
 
 /// Runs a count and renders the `_count` response.

@@ -52,6 +52,23 @@ pub struct Fields {
     pub field_names: Field,
 }
 
+impl Fields {
+    /// The handles of a schema built by [`build_schema`], found by name (for code that is
+    /// handed a tantivy `Schema`, such as aggregation filters).
+    pub fn from_schema(schema: &Schema) -> Option<Fields> {
+        Some(Fields {
+            id: schema.get_field("_id").ok()?,
+            source: schema.get_field("_source").ok()?,
+            version: schema.get_field("_version").ok()?,
+            timestamp: schema.get_field("@timestamp").ok()?,
+            keyword: schema.get_field(KEYWORD_FIELD).ok()?,
+            text: schema.get_field(TEXT_FIELD).ok()?,
+            numbers: schema.get_field(NUMBER_FIELD).ok()?,
+            field_names: schema.get_field("_field_names").ok()?,
+        })
+    }
+}
+
 /// Builds the schema and its field handles.
 pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();

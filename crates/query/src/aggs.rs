@@ -1,0 +1,609 @@
+//! Aggregations: Elasticsearch requests, validated here, translated to tantivy's aggregation
+//! framework per target mapping (field names become column paths, `filter` queries become
+//! Logfleet queries), collected per partition as intermediate results, merged, finalised
+//! once, and rendered back in Elasticsearch's shapes (integer date keys with
+//! `key_as_string`, IP and boolean keys as Elasticsearch prints them).
+
+use logfleet_model::fields::TIMESTAMP;
+use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD};
+use logfleet_store::{FieldType, Fields, Mapping, decode_ip, format_epoch_millis};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::bucket::QueryBuilder;
+use tantivy::query::Query;
+use tantivy::schema::Schema;
+use tantivy::tokenizer::TokenizerManager;
+
+use crate::build::{BuildContext, build_query};
+use crate::date_math::parse_date_bound;
+use crate::dsl::{json_token, parse_query};
+use crate::error::{QueryError, QueryResult};
+
+const BUCKET_TYPES: &[&str] = &["terms", "date_histogram", "histogram", "range", "filter"];
+const METRIC_TYPES: &[&str] = &[
+    "avg",
+    "sum",
+    "min",
+    "max",
+    "stats",
+    "extended_stats",
+    "value_count",
+    "cardinality",
+    "percentiles",
+];
+/// Elasticsearch aggregation types Logfleet recognises but does not run yet.
+const NOT_YET: &[&str] = &[
+    "filters",
+    "date_range",
+    "missing",
+    "composite",
+    "top_hits",
+    "significant_terms",
+    "ip_range",
+    "auto_date_histogram",
+    "rare_terms",
+    "multi_terms",
+    "nested",
+    "reverse_nested",
+    "global",
+    "sampler",
+    "bucket_sort",
+    "bucket_script",
+    "bucket_selector",
+    "derivative",
+    "cumulative_sum",
+    "moving_fn",
+    "sum_bucket",
+    "avg_bucket",
+    "max_bucket",
+    "min_bucket",
+    "stats_bucket",
+    "percentile_ranks",
+    "median_absolute_deviation",
+    "weighted_avg",
+    "scripted_metric",
+    "boxplot",
+    "rate",
+    "top_metrics",
+    "string_stats",
+    "geo_bounds",
+    "geo_centroid",
+    "geohash_grid",
+    "geotile_grid",
+    "variable_width_histogram",
+    "adjacency_matrix",
+    "random_sampler",
+    "categorize_text",
+    "frequent_item_sets",
+    "time_series",
+    "ip_prefix",
+    "geo_distance",
+];
+
+/// A validated Elasticsearch `aggs` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregationsRequest {
+    root: Map<String, Value>,
+}
+
+/// Validates an `aggs` object: names, exactly one type per aggregation, known types, no
+/// sub-aggregations under metrics.
+pub fn parse_aggregations(value: &Value) -> QueryResult<AggregationsRequest> {
+    let Value::Object(root) = value else {
+        return Err(QueryError::parsing(format!(
+            "Expected [START_OBJECT] under [aggs], but got a [{}]",
+            json_token(value)
+        )));
+    };
+    validate_level(root)?;
+    Ok(AggregationsRequest { root: root.clone() })
+}
+
+fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
+    for (name, definition) in level {
+        if name.is_empty() || name.contains(['[', ']', '>']) {
+            return Err(QueryError::parsing(format!(
+                "Invalid aggregation name [{name}]. Aggregation names can contain any character except '[', ']', and '>'"
+            )));
+        }
+        let Value::Object(definition) = definition else {
+            return Err(QueryError::parsing(format!(
+                "Expected [START_OBJECT] under [{name}], but got a [{}] in [{name}]",
+                json_token(definition)
+            )));
+        };
+        let mut agg_type = None;
+        for (key, body) in definition {
+            match key.as_str() {
+                "aggs" | "aggregations" => {
+                    let Value::Object(sub) = body else {
+                        return Err(QueryError::parsing(format!(
+                            "[{key}] of [{name}] must be an object"
+                        )));
+                    };
+                    validate_level(sub)?;
+                }
+                "meta" => {}
+                other => {
+                    if let Some(first) = agg_type {
+                        return Err(QueryError::parsing(format!(
+                            "Found two aggregation type definitions in [{name}]: [{first}] and [{other}]"
+                        )));
+                    }
+                    agg_type = Some(other);
+                    if NOT_YET.contains(&other) {
+                        return Err(QueryError::illegal(format!(
+                            "[{other}] aggregations are not supported yet (aggregation [{name}])"
+                        )));
+                    }
+                    if !BUCKET_TYPES.contains(&other) && !METRIC_TYPES.contains(&other) {
+                        return Err(QueryError::parsing(format!(
+                            "Unknown aggregation type [{other}]"
+                        )));
+                    }
+                    if !body.is_object() {
+                        return Err(QueryError::parsing(format!(
+                            "Expected [START_OBJECT] under [{other}], but got a [{}] in [{name}]",
+                            json_token(body)
+                        )));
+                    }
+                    if other == "filter" {
+                        parse_query(body)?;
+                    }
+                }
+            }
+        }
+        let Some(agg_type) = agg_type else {
+            return Err(QueryError::parsing(format!(
+                "Missing definition for aggregation [{name}]"
+            )));
+        };
+        let has_children =
+            definition.contains_key("aggs") || definition.contains_key("aggregations");
+        if has_children && METRIC_TYPES.contains(&agg_type) {
+            return Err(QueryError::illegal(format!(
+                "Aggregator [{name}] of type [{agg_type}] cannot accept sub-aggregations"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A `filter` aggregation's query, rebuilt inside tantivy's aggregation framework with
+/// Logfleet's query builder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LogfleetFilter {
+    query: Value,
+    mapping: Mapping,
+    now_millis: i64,
+}
+
+const FILTER_BUILDER_TAG: &str = "logfleet_filter";
+
+#[typetag::serde(name = "logfleet_filter")]
+impl QueryBuilder for LogfleetFilter {
+    fn build_query(
+        &self,
+        schema: &Schema,
+        _tokenizers: &TokenizerManager,
+    ) -> tantivy::Result<Box<dyn Query>> {
+        let fields = Fields::from_schema(schema)
+            .ok_or_else(|| tantivy::TantivyError::SchemaError("not a Logfleet partition".into()))?;
+        let ast = parse_query(&self.query)
+            .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))?;
+        let context = BuildContext {
+            mapping: &self.mapping,
+            fields: &fields,
+            now_millis: self.now_millis,
+        };
+        build_query(&ast, &context)
+            .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))
+    }
+
+    fn box_clone(&self) -> Box<dyn QueryBuilder> {
+        Box::new(self.clone())
+    }
+}
+
+/// The column an aggregation reads for `field`, or an error for fields without columns.
+fn column_for(mapping: &Mapping, field: &str) -> QueryResult<(String, Option<FieldType>)> {
+    if field == TIMESTAMP {
+        return Ok((TIMESTAMP.to_owned(), Some(FieldType::Date)));
+    }
+    match mapping.resolve(field) {
+        Some(resolved) => match resolved.field_type {
+            FieldType::Text => Err(QueryError::illegal(format!(
+                "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead."
+            ))),
+            FieldType::Long | FieldType::Double | FieldType::Date => {
+                Ok((format!("{NUMBER_FIELD}.{field}"), Some(resolved.field_type)))
+            }
+            field_type => Ok((format!("{KEYWORD_FIELD}.{field}"), Some(field_type))),
+        },
+        // An unmapped field has no column: the aggregation is empty, as in Elasticsearch.
+        None => Ok((format!("{KEYWORD_FIELD}.{field}"), None)),
+    }
+}
+
+impl AggregationsRequest {
+    /// Translates the request for one target's mapping.
+    pub fn to_tantivy(&self, mapping: &Mapping, now_millis: i64) -> QueryResult<Aggregations> {
+        let translated = translate_level(&self.root, mapping, now_millis)?;
+        serde_json::from_value(Value::Object(translated))
+            .map_err(|error| QueryError::illegal(format!("invalid aggregation: {error}")))
+    }
+
+    /// Renders tantivy's final results in Elasticsearch's shapes.
+    pub fn render(&self, results: Value, mapping: &Mapping) -> Value {
+        let Value::Object(results) = results else {
+            return json!({});
+        };
+        render_level(&self.root, results, mapping)
+    }
+}
+
+fn translate_level(
+    level: &Map<String, Value>,
+    mapping: &Mapping,
+    now_millis: i64,
+) -> QueryResult<Map<String, Value>> {
+    let mut translated = Map::new();
+    for (name, definition) in level {
+        let Some(definition) = definition.as_object() else {
+            continue;
+        };
+        let mut out = Map::new();
+        for (key, body) in definition {
+            match key.as_str() {
+                "aggs" | "aggregations" => {
+                    let Some(sub) = body.as_object() else {
+                        continue;
+                    };
+                    out.insert(
+                        "aggs".into(),
+                        Value::Object(translate_level(sub, mapping, now_millis)?),
+                    );
+                }
+                "meta" => {}
+                agg_type => {
+                    let body = translate_body(name, agg_type, body, mapping, now_millis)?;
+                    out.insert(agg_type.to_owned(), body);
+                }
+            }
+        }
+        translated.insert(name.clone(), Value::Object(out));
+    }
+    Ok(translated)
+}
+
+fn translate_body(
+    name: &str,
+    agg_type: &str,
+    body: &Value,
+    mapping: &Mapping,
+    now_millis: i64,
+) -> QueryResult<Value> {
+    if agg_type == "filter" {
+        let filter = LogfleetFilter {
+            query: body.clone(),
+            mapping: mapping.clone(),
+            now_millis,
+        };
+        // tantivy tags query builders internally (`"type": …`), as typetag is configured there.
+        let mut tagged = serde_json::to_value(&filter)
+            .map_err(|error| QueryError::illegal(error.to_string()))?;
+        tagged["type"] = json!(FILTER_BUILDER_TAG);
+        return Ok(tagged);
+    }
+    let Some(parameters) = body.as_object() else {
+        return Err(QueryError::parsing(format!(
+            "[{agg_type}] of [{name}] must be an object"
+        )));
+    };
+    let mut out = Map::new();
+    let mut field_type = None;
+    for (key, value) in parameters {
+        match (agg_type, key.as_str()) {
+            (_, "field") => {
+                let field = value.as_str().ok_or_else(|| {
+                    QueryError::parsing(format!("[field] of [{name}] must be a string"))
+                })?;
+                let (column, resolved_type) = column_for(mapping, field)?;
+                field_type = resolved_type;
+                out.insert("field".into(), Value::String(column));
+            }
+            ("terms", "shard_size") => {
+                out.insert("segment_size".into(), value.clone());
+            }
+            ("terms", "execution_hint" | "collect_mode" | "value_type")
+            | ("cardinality", "precision_threshold")
+            | (_, "format" | "script") => {}
+            ("date_histogram", "calendar_interval" | "interval") => {
+                let interval = value.as_str().unwrap_or_default();
+                let (fixed, offset) = calendar_to_fixed(interval).ok_or_else(|| {
+                    QueryError::illegal(format!(
+                        "calendar_interval [{interval}] of [{name}] is not supported yet: use a fixed_interval, or one of minute, hour, day, week"
+                    ))
+                })?;
+                out.insert("fixed_interval".into(), Value::String(fixed.to_owned()));
+                if let Some(offset) = offset {
+                    out.insert("offset".into(), Value::String(offset.to_owned()));
+                }
+            }
+            ("date_histogram", "time_zone") => {
+                let zone = value.as_str().unwrap_or_default();
+                if !matches!(zone, "UTC" | "Z" | "GMT" | "+00:00" | "Etc/UTC") {
+                    return Err(QueryError::illegal(format!(
+                        "time_zone [{zone}] of [{name}] is not supported yet; date histograms use UTC"
+                    )));
+                }
+            }
+            ("date_histogram", "extended_bounds" | "hard_bounds") => {
+                let bounds = value.as_object().ok_or_else(|| {
+                    QueryError::parsing(format!("[{key}] of [{name}] must be an object"))
+                })?;
+                let mut converted = Map::new();
+                for (bound, bound_value) in bounds {
+                    let millis = match bound_value {
+                        Value::String(text) => parse_date_bound(
+                            text,
+                            now_millis,
+                            bound == "max",
+                            time::UtcOffset::UTC,
+                            None,
+                        )
+                        .map_err(QueryError::illegal)?,
+                        other => other.as_i64().ok_or_else(|| {
+                            QueryError::illegal(format!(
+                                "[{key}.{bound}] of [{name}] must be a date"
+                            ))
+                        })?,
+                    };
+                    converted.insert(bound.clone(), json!(millis));
+                }
+                out.insert(key.clone(), Value::Object(converted));
+            }
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let needs_numeric = matches!(
+        agg_type,
+        "avg"
+            | "sum"
+            | "min"
+            | "max"
+            | "stats"
+            | "extended_stats"
+            | "percentiles"
+            | "histogram"
+            | "range"
+    );
+    if needs_numeric
+        && matches!(
+            field_type,
+            Some(FieldType::Keyword | FieldType::Ip | FieldType::Boolean)
+        )
+    {
+        let field = parameters
+            .get("field")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Err(QueryError::illegal(format!(
+            "Field [{field}] of type [keyword] is not supported for aggregation [{agg_type}]"
+        )));
+    }
+    if agg_type == "date_histogram" && !out.contains_key("fixed_interval") {
+        return Err(QueryError::illegal(format!(
+            "Required one of fields [fixed_interval, calendar_interval] on [{name}]"
+        )));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Calendar intervals that are fixed durations in UTC, with the offset that aligns weeks on
+/// Mondays (the epoch was a Thursday).
+fn calendar_to_fixed(interval: &str) -> Option<(&'static str, Option<&'static str>)> {
+    Some(match interval {
+        "1s" | "second" => ("1s", None),
+        "1m" | "minute" => ("1m", None),
+        "1h" | "hour" => ("1h", None),
+        "1d" | "day" => ("1d", None),
+        "1w" | "week" => ("7d", Some("4d")),
+        _ => return None,
+    })
+}
+
+fn render_level(
+    request: &Map<String, Value>,
+    mut results: Map<String, Value>,
+    mapping: &Mapping,
+) -> Value {
+    let mut rendered = Map::new();
+    for (name, definition) in request {
+        let Some(definition) = definition.as_object() else {
+            continue;
+        };
+        let Some(mut result) = results.remove(name) else {
+            continue;
+        };
+        let agg_type = definition
+            .keys()
+            .find(|key| !matches!(key.as_str(), "aggs" | "aggregations" | "meta"))
+            .map(String::as_str)
+            .unwrap_or("");
+        let children = definition
+            .get("aggs")
+            .or_else(|| definition.get("aggregations"))
+            .and_then(Value::as_object);
+        let field_type = definition
+            .get(agg_type)
+            .and_then(|body| body.get("field"))
+            .and_then(Value::as_str)
+            .and_then(|field| {
+                if field == TIMESTAMP {
+                    Some(FieldType::Date)
+                } else {
+                    mapping.resolve(field).map(|resolved| resolved.field_type)
+                }
+            });
+        render_result(agg_type, field_type, &mut result, children, mapping);
+        if let Some(meta) = definition.get("meta") {
+            if let Value::Object(object) = &mut result {
+                object.insert("meta".into(), meta.clone());
+            }
+        }
+        rendered.insert(name.clone(), result);
+    }
+    Value::Object(rendered)
+}
+
+fn render_result(
+    agg_type: &str,
+    field_type: Option<FieldType>,
+    result: &mut Value,
+    children: Option<&Map<String, Value>>,
+    mapping: &Mapping,
+) {
+    match agg_type {
+        "terms" | "date_histogram" | "histogram" | "range" => {
+            let buckets = match result.get_mut("buckets") {
+                Some(Value::Array(buckets)) => buckets.iter_mut().collect::<Vec<_>>(),
+                Some(Value::Object(keyed)) => keyed.values_mut().collect(),
+                _ => Vec::new(),
+            };
+            for bucket in buckets {
+                render_bucket_key(agg_type, field_type, bucket);
+                render_children(bucket, children, mapping);
+            }
+        }
+        "filter" => render_children(result, children, mapping),
+        "min" | "max" if field_type == Some(FieldType::Date) => {
+            if let Some(millis) = result.get("value").and_then(Value::as_f64) {
+                result["value_as_string"] = json!(format_epoch_millis(millis as i64));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn render_children(bucket: &mut Value, children: Option<&Map<String, Value>>, mapping: &Mapping) {
+    let Some(children) = children else { return };
+    let Value::Object(object) = bucket else {
+        return;
+    };
+    let mut sub_results = Map::new();
+    for name in children.keys() {
+        if let Some(value) = object.remove(name) {
+            sub_results.insert(name.clone(), value);
+        }
+    }
+    if let Value::Object(rendered) = render_level(children, sub_results, mapping) {
+        object.extend(rendered);
+    }
+}
+
+fn render_bucket_key(agg_type: &str, field_type: Option<FieldType>, bucket: &mut Value) {
+    let Value::Object(object) = bucket else {
+        return;
+    };
+    match (agg_type, field_type) {
+        ("date_histogram", _) | ("terms", Some(FieldType::Date)) => {
+            if let Some(millis) = object.get("key").and_then(Value::as_f64) {
+                let millis = millis as i64;
+                object.insert("key".into(), json!(millis));
+                object.insert("key_as_string".into(), json!(format_epoch_millis(millis)));
+            }
+        }
+        ("terms", Some(FieldType::Ip)) => {
+            if let Some(ip) = object
+                .get("key")
+                .and_then(Value::as_str)
+                .and_then(decode_ip)
+            {
+                object.insert("key".into(), json!(ip.to_string()));
+            }
+        }
+        ("terms", Some(FieldType::Boolean)) => {
+            let flag = match object.get("key") {
+                Some(Value::Bool(flag)) => Some(*flag),
+                Some(Value::Number(number)) => Some(number.as_f64() != Some(0.0)),
+                Some(Value::String(text)) => Some(text == "true"),
+                _ => None,
+            };
+            if let Some(flag) = flag {
+                object.insert("key".into(), json!(u8::from(flag)));
+                object.insert("key_as_string".into(), json!(flag.to_string()));
+            }
+        }
+        ("terms", Some(FieldType::Long)) => {
+            if let Some(number) = object
+                .get("key")
+                .and_then(Value::as_f64)
+                .filter(|number| number.fract() == 0.0)
+            {
+                object.insert("key".into(), json!(number as i64));
+            }
+        }
+        _ => {}
+    }
+    // Elasticsearch puts `key` (and `key_as_string`) first.
+    let mut ordered = Map::new();
+    for key in [
+        "key",
+        "key_as_string",
+        "from",
+        "from_as_string",
+        "to",
+        "to_as_string",
+        "doc_count",
+    ] {
+        if let Some(value) = object.remove(key) {
+            ordered.insert(key.to_owned(), value);
+        }
+    }
+    ordered.extend(std::mem::take(object));
+    *object = ordered;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_errors() {
+        let unknown = parse_aggregations(&json!({"a": {"bogus": {}}})).unwrap_err();
+        assert!(matches!(unknown, QueryError::Parsing(_)));
+        assert_eq!(unknown.to_string(), "Unknown aggregation type [bogus]");
+        assert!(matches!(
+            parse_aggregations(&json!({"a": {"filters": {}}})),
+            Err(QueryError::IllegalArgument(_))
+        ));
+        assert!(
+            parse_aggregations(&json!({"a": {"avg": {"field": "x"}, "sum": {"field": "x"}}}))
+                .is_err()
+        );
+        assert!(
+            parse_aggregations(
+                &json!({"a": {"avg": {"field": "x"}, "aggs": {"b": {"max": {"field": "x"}}}}})
+            )
+            .is_err()
+        );
+        assert!(parse_aggregations(&json!({"a>b": {"avg": {"field": "x"}}})).is_err());
+        assert!(parse_aggregations(&json!({"a": {}})).is_err());
+        assert!(parse_aggregations(&json!({"a": {"filter": {"nope": {}}}})).is_err());
+        parse_aggregations(
+            &json!({"a": {"terms": {"field": "x"}, "aggs": {"b": {"avg": {"field": "y"}}}}}),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn calendar_intervals() {
+        assert_eq!(calendar_to_fixed("day"), Some(("1d", None)));
+        assert_eq!(calendar_to_fixed("1w"), Some(("7d", Some("4d"))));
+        assert_eq!(calendar_to_fixed("1M"), None);
+    }
+}
