@@ -783,3 +783,47 @@ def test_single_document_to_logs_lands_in_data_stream(es, seeded):
     finally:
         _delete_written(es, [{"index": {"status": 201, "_index": resp["_index"], "_id": resp["_id"]}}])
     assert es.count(index=stream("inter_service"))["count"] == BY_CATEGORY["inter_service"]
+
+
+# --------------------------------------------------------------------------- aggregations
+
+
+def test_aggregations_through_the_official_client(es, seeded):
+    """Terms with a sub-aggregation, a filter sub-aggregation and a metric, as a Kibana-style
+    dashboard sends them; expected numbers come from the generated events."""
+    resp = es.search(
+        index="logs-*",
+        size=0,
+        query={"term": {"log_category": "api_request"}},
+        aggs={
+            "avg_duration": {"avg": {"field": "duration_ms"}},
+            "by_service": {
+                "terms": {"field": "app_name", "size": 100},
+                "aggs": {
+                    "errors": {"filter": {"range": {"status_code": {"gte": 500}}}},
+                    "slowest": {"max": {"field": "duration_ms"}},
+                },
+            },
+        },
+    )
+    api = [e for e in EVENTS if e["log_category"] == "api_request"]
+    aggs = resp["aggregations"]
+    expected_avg = sum(e["duration_ms"] for e in api) / len(api)
+    assert abs(aggs["avg_duration"]["value"] - expected_avg) < 1e-6 * max(1.0, expected_avg)
+    by_service = {b["key"]: b for b in aggs["by_service"]["buckets"]}
+    services = {e["app_name"] for e in api}
+    assert set(by_service) == services
+    for service in services:
+        mine = [e for e in api if e["app_name"] == service]
+        bucket = by_service[service]
+        assert bucket["doc_count"] == len(mine)
+        assert bucket["errors"]["doc_count"] == sum(1 for e in mine if e["status_code"] >= 500)
+        assert abs(bucket["slowest"]["value"] - max(e["duration_ms"] for e in mine)) < 1e-6
+    counts = [b["doc_count"] for b in aggs["by_service"]["buckets"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_unknown_aggregation_is_a_bad_request(es, seeded):
+    with pytest.raises(BadRequestError) as info:
+        es.search(index="logs-*", size=0, aggs={"x": {"no_such_agg": {"field": "app_name"}}})
+    assert info.value.meta.status == 400

@@ -450,10 +450,10 @@ fn render_level(
                 }
             });
         render_result(agg_type, field_type, &mut result, children, mapping);
-        if let Some(meta) = definition.get("meta") {
-            if let Value::Object(object) = &mut result {
-                object.insert("meta".into(), meta.clone());
-            }
+        if let Some(meta) = definition.get("meta")
+            && let Value::Object(object) = &mut result
+        {
+            object.insert("meta".into(), meta.clone());
         }
         rendered.insert(name.clone(), result);
     }
@@ -478,10 +478,30 @@ fn render_result(
                 render_bucket_key(agg_type, field_type, bucket);
                 render_children(bucket, children, mapping);
             }
+            if let Value::Object(object) = result {
+                // Elasticsearch's order: the error bounds, then the buckets.
+                let mut ordered = Map::new();
+                for key in ["doc_count_error_upper_bound", "sum_other_doc_count"] {
+                    if let Some(value) = object.remove(key) {
+                        ordered.insert(key.to_owned(), value);
+                    }
+                }
+                ordered.extend(std::mem::take(object));
+                *object = ordered;
+            }
         }
         "filter" => render_children(result, children, mapping),
+        // Counts are integers in Elasticsearch's responses.
+        "value_count" | "cardinality" => {
+            if let Some(count) = result.get("value").and_then(Value::as_f64) {
+                result["value"] = json!(count as u64);
+            }
+        }
         "min" | "max" if field_type == Some(FieldType::Date) => {
-            if let Some(millis) = result.get("value").and_then(Value::as_f64) {
+            // tantivy reports date columns in nanoseconds; Elasticsearch in milliseconds.
+            if let Some(nanos) = result.get("value").and_then(Value::as_f64) {
+                let millis = (nanos / 1e6).round();
+                result["value"] = json!(millis);
                 result["value_as_string"] = json!(format_epoch_millis(millis as i64));
             }
         }

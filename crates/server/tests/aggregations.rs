@@ -1,0 +1,193 @@
+//! Aggregations beyond the seed queries: shapes, key rendering and errors.
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+fn server_with_events() -> Server {
+    let server = Server::start();
+    let mut body = String::new();
+    for (index, (hour, duration, ip, success)) in [
+        ("10", 10.0, "10.0.0.1", true),
+        ("10", 20.0, "10.0.0.1", true),
+        ("11", 30.0, "10.0.0.2", false),
+        ("12", 40.0, "192.168.1.1", true),
+    ]
+    .iter()
+    .enumerate()
+    {
+        body.push_str("{\"create\":{}}\n");
+        body.push_str(
+            &json!({
+                "@timestamp": format!("2026-11-20T{hour}:{index:02}:00.000Z"),
+                "log_category": "api_request",
+                "duration_ms": duration,
+                "status_code": 200 + index * 100,
+                "client_ip": ip,
+                "success": success,
+                "message": "hello world",
+            })
+            .to_string(),
+        );
+        body.push('\n');
+    }
+    let (_, response) = server.bulk("/logs/_bulk?refresh=true", &body);
+    assert_eq!(response["errors"], false, "{response}");
+    server
+}
+
+fn aggregate(server: &Server, aggs: Value) -> (u16, Value) {
+    server.post(
+        "/logs-*/_search",
+        &json!({"size": 0, "aggs": aggs}).to_string(),
+    )
+}
+
+#[test]
+fn metrics_and_histograms() {
+    let server = server_with_events();
+    let (status, result) = aggregate(
+        &server,
+        json!({
+            "stats": {"stats": {"field": "duration_ms"}},
+            "sum": {"sum": {"field": "duration_ms"}},
+            "count": {"value_count": {"field": "duration_ms"}},
+            "distinct_ips": {"cardinality": {"field": "client_ip"}},
+            "p": {"percentiles": {"field": "duration_ms", "percents": [50]}},
+            "latest": {"max": {"field": "@timestamp"}},
+            "empty": {"avg": {"field": "no_such_field"}},
+            "per_hour": {"date_histogram": {"field": "@timestamp", "calendar_interval": "hour"}},
+            "per_10ms": {"histogram": {"field": "duration_ms", "interval": 20}},
+            "slow": {"range": {"field": "duration_ms", "ranges": [{"to": 25}, {"from": 25}]}},
+        }),
+    );
+    assert_eq!(status, 200, "{result}");
+    let aggregations = &result["aggregations"];
+    assert_eq!(aggregations["stats"]["count"], 4);
+    assert_eq!(aggregations["stats"]["avg"], 25.0);
+    assert_eq!(aggregations["stats"]["min"], 10.0);
+    assert_eq!(aggregations["sum"]["value"], 100.0);
+    assert_eq!(aggregations["count"]["value"], 4);
+    assert_eq!(aggregations["distinct_ips"]["value"], 3);
+    assert!(
+        aggregations["p"]["values"]["50.0"].as_f64().is_some(),
+        "{}",
+        aggregations["p"]
+    );
+    assert_eq!(
+        aggregations["latest"]["value_as_string"],
+        "2026-11-20T12:03:00.000Z"
+    );
+    assert_eq!(
+        aggregations["empty"]["value"],
+        Value::Null,
+        "empty metrics are null"
+    );
+    let hours = aggregations["per_hour"]["buckets"].as_array().unwrap();
+    assert_eq!(hours.len(), 3);
+    assert_eq!(
+        hours[0]["key"], 1_795_168_800_000i64,
+        "integer epoch-millisecond keys"
+    );
+    assert_eq!(hours[0]["key_as_string"], "2026-11-20T10:00:00.000Z");
+    assert_eq!(hours[0]["doc_count"], 2);
+    let ranges = aggregations["slow"]["buckets"].as_array().unwrap();
+    assert_eq!(
+        (
+            ranges[0]["doc_count"].as_u64(),
+            ranges[1]["doc_count"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let histogram = aggregations["per_10ms"]["buckets"].as_array().unwrap();
+    assert_eq!(
+        histogram
+            .iter()
+            .map(|bucket| bucket["doc_count"].as_u64().unwrap())
+            .sum::<u64>(),
+        4
+    );
+}
+
+#[test]
+fn terms_keys_render_as_elasticsearch_does() {
+    let server = server_with_events();
+    let (status, result) = aggregate(
+        &server,
+        json!({
+            "ips": {"terms": {"field": "client_ip"}},
+            "outcome": {"terms": {"field": "success"}},
+            "codes": {"terms": {"field": "status_code", "order": {"_key": "asc"}, "size": 2}},
+            "per_ip": {"terms": {"field": "client_ip", "size": 1}, "aggs": {"avg": {"avg": {"field": "duration_ms"}}}},
+        }),
+    );
+    assert_eq!(status, 200, "{result}");
+    let aggregations = &result["aggregations"];
+    assert_eq!(
+        aggregations["ips"]["buckets"][0],
+        json!({"key": "10.0.0.1", "doc_count": 2})
+    );
+    assert_eq!(
+        aggregations["outcome"]["buckets"][0],
+        json!({"key": 1, "key_as_string": "true", "doc_count": 3})
+    );
+    assert_eq!(aggregations["codes"]["buckets"][0]["key"], 200);
+    assert_eq!(aggregations["codes"]["buckets"][1]["key"], 300);
+    assert_eq!(aggregations["codes"]["sum_other_doc_count"], 2);
+    assert_eq!(aggregations["per_ip"]["buckets"][0]["avg"]["value"], 15.0);
+    let keys: Vec<&str> = aggregations["ips"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "doc_count_error_upper_bound",
+            "sum_other_doc_count",
+            "buckets"
+        ]
+    );
+}
+
+#[test]
+fn aggregation_errors_are_400s_that_name_the_problem() {
+    let server = server_with_events();
+    let (status, result) = aggregate(&server, json!({"m": {"terms": {"field": "message"}}}));
+    assert_eq!(status, 400);
+    assert!(
+        result["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Fielddata is disabled on [message]"),
+        "{result}"
+    );
+    let (status, result) = aggregate(&server, json!({"m": {"magic": {"field": "x"}}}));
+    assert_eq!(
+        (status, result["error"]["type"].as_str()),
+        (400, Some("parsing_exception"))
+    );
+    assert_eq!(
+        result["error"]["reason"],
+        "Unknown aggregation type [magic]"
+    );
+    let (status, result) = aggregate(
+        &server,
+        json!({"m": {"avg": {"field": "duration_ms"}, "aggs": {"x": {"max": {"field": "duration_ms"}}}}}),
+    );
+    assert_eq!(status, 400, "{result}");
+    let (status, result) = aggregate(
+        &server,
+        json!({"m": {"date_histogram": {"field": "@timestamp"}}}),
+    );
+    assert_eq!(status, 400, "{result}");
+    let (status, result) = aggregate(&server, json!({"m": {"filter": {"no_such_query": {}}}}));
+    assert_eq!(
+        (status, result["error"]["type"].as_str()),
+        (400, Some("parsing_exception"))
+    );
+    let (status, _) = server.get("/logs-*/_search?size=0");
+    assert_eq!(status, 200, "the server is unaffected");
+}
