@@ -39,7 +39,7 @@ pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, e
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use ids::new_document_id;
 pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, ResolvedField};
-pub use partition::source_bytes;
+pub use partition::{directory_size, source_bytes};
 pub use schema::Fields;
 pub use store::{
     DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, ResolvedTarget,

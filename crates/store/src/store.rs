@@ -126,6 +126,21 @@ pub struct PreparedWrite {
     timestamp_millis: Option<i64>,
 }
 
+impl PreparedWrite {
+    fn delete_target(target: Arc<Target>) -> PreparedWrite {
+        PreparedWrite {
+            target,
+            only_partition: None,
+            op: WalOp::DeleteTarget,
+            id: String::new(),
+            auto_id: false,
+            source: Vec::new(),
+            document: None,
+            timestamp_millis: None,
+        }
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteResult {
@@ -449,16 +464,7 @@ impl Store {
             .inner
             .get_target(name)
             .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
-        let write = PreparedWrite {
-            target,
-            only_partition: None,
-            op: WalOp::DeleteTarget,
-            id: String::new(),
-            auto_id: false,
-            source: Vec::new(),
-            document: None,
-            timestamp_millis: None,
-        };
+        let write = PreparedWrite::delete_target(target);
         let mut outcomes = self.execute(vec![write]).await?;
         match outcomes.pop() {
             Some(Ok(_)) => Ok(()),
@@ -1477,18 +1483,9 @@ impl Inner {
 
     fn prepare_replayed(&self, record: WalRecord) -> StoreResult<Option<PreparedWrite>> {
         match record.op {
-            WalOp::DeleteTarget => {
-                Ok(self.get_target(&record.target).map(|target| PreparedWrite {
-                    target,
-                    only_partition: None,
-                    op: WalOp::DeleteTarget,
-                    id: String::new(),
-                    auto_id: false,
-                    source: Vec::new(),
-                    document: None,
-                    timestamp_millis: None,
-                }))
-            }
+            WalOp::DeleteTarget => Ok(self
+                .get_target(&record.target)
+                .map(PreparedWrite::delete_target)),
             WalOp::Delete => {
                 if self.get_target(&record.target).is_none()
                     && self.find_partition_owner(&record.target).is_none()

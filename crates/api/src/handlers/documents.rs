@@ -8,7 +8,7 @@ use logfleet_store::{DocumentOp, WriteRequest};
 use serde_json::{Map, Value, json};
 
 use super::write::{
-    apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document,
+    apply_refresh, execute_one, outcome_body, outcome_status, pipeline_param, prepare_document,
 };
 use crate::AppState;
 use crate::body::read_body;
@@ -127,18 +127,7 @@ async fn write_one(
         ));
     }
     let prepared = prepare_document(state, index, op, id, &body, pipeline_param(params))?;
-    let mut outcomes = state.store.execute(vec![prepared]).await?;
-    let outcome = match outcomes.pop() {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(failure)) => return Err(failure_to_error(failure)),
-        None => {
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "exception",
-                "missing outcome",
-            ));
-        }
-    };
+    let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let mut body = outcome_body(&outcome);
     if forced && refresh == params::Refresh::Immediate {
@@ -226,18 +215,7 @@ pub async fn delete_document(
     let prepared = state
         .store
         .prepare(WriteRequest::Delete { target: index, id })?;
-    let mut outcomes = state.store.execute(vec![prepared]).await?;
-    let outcome = match outcomes.pop() {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(failure)) => return Err(failure_to_error(failure)),
-        None => {
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "exception",
-                "missing outcome",
-            ));
-        }
-    };
+    let outcome = execute_one(&state, prepared).await?;
     apply_refresh(&state, refresh, Some(outcome.seq)).await?;
     Ok(json_response(
         outcome_status(&outcome),

@@ -100,6 +100,23 @@ pub fn failure_to_error(failure: ItemFailure) -> ApiError {
     }
 }
 
+/// Executes one prepared write and returns its outcome or its error.
+pub async fn execute_one(
+    state: &AppState,
+    prepared: PreparedWrite,
+) -> Result<WriteOutcome, ApiError> {
+    let mut outcomes = state.store.execute(vec![prepared]).await?;
+    match outcomes.pop() {
+        Some(Ok(outcome)) => Ok(outcome),
+        Some(Err(failure)) => Err(failure_to_error(failure)),
+        None => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "missing outcome",
+        )),
+    }
+}
+
 /// The HTTP status of a successful write.
 pub fn outcome_status(outcome: &WriteOutcome) -> StatusCode {
     match outcome.result {

@@ -183,10 +183,10 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
     let searchable_elapsed = started.elapsed();
     let cpu = server.cpu_time()? - cpu_before;
     let (_, peak_rss, _) = server.memory()?;
-    let disk_live = directory_size(data_dir);
+    let disk_live = logfleet_store::directory_size(data_dir);
     progress("stopping the server");
     server.stop()?;
-    let disk_after_stop = directory_size(data_dir);
+    let disk_after_stop = logfleet_store::directory_size(data_dir);
     Ok(Results {
         events: args.events,
         body_bytes,
@@ -199,20 +199,6 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         disk_live,
         disk_after_stop,
     })
-}
-
-fn directory_size(path: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.metadata() {
-            Ok(metadata) if metadata.is_dir() => directory_size(&entry.path()),
-            Ok(metadata) => metadata.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 fn report(args: &IngestArgs, results: &Results) {
