@@ -17,6 +17,7 @@ mod dsl;
 mod error;
 mod request;
 mod search;
+mod sort;
 mod source_filter;
 mod time_bounds;
 
@@ -30,5 +31,6 @@ pub use request::{
     MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
 };
 pub use search::{SearchContext, count, search};
+pub use sort::{SortKey, SortOrder, SortTarget, SortValue};
 pub use source_filter::SourceFilter;
 pub use time_bounds::timestamp_bounds;

@@ -6,6 +6,7 @@ use crate::aggs::{AggregationsRequest, parse_aggregations};
 use crate::ast::QueryAst;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
+use crate::sort::{SortKey, SortValue, parse_search_after, parse_sort, parse_sort_parameter};
 use crate::source_filter::SourceFilter;
 
 /// Elasticsearch's `index.max_result_window`.
@@ -45,6 +46,12 @@ pub struct SearchRequest {
     pub seq_no_primary_term: bool,
     /// Aggregations.
     pub aggregations: Option<AggregationsRequest>,
+    /// Sort keys (`None`: by score).
+    pub sort: Option<Vec<SortKey>>,
+    /// `search_after` values, matching `sort`.
+    pub search_after: Option<Vec<SortValue>>,
+    /// Compute scores even when sorting by fields.
+    pub track_scores: bool,
 }
 
 impl Default for SearchRequest {
@@ -59,6 +66,9 @@ impl Default for SearchRequest {
             version: false,
             seq_no_primary_term: false,
             aggregations: None,
+            sort: None,
+            search_after: None,
+            track_scores: false,
         }
     }
 }
@@ -84,6 +94,8 @@ pub struct SearchUrlParameters {
     pub q: Option<String>,
     /// `version`.
     pub version: Option<String>,
+    /// `sort` (`field:desc,other`).
+    pub sort: Option<String>,
 }
 
 impl SearchRequest {
@@ -125,6 +137,15 @@ impl SearchRequest {
                 &Value::String(terminate_after.clone()),
             )? as u64);
         }
+        if let Some(sort) = &parameters.sort {
+            request.sort = Some(parse_sort_parameter(sort)?);
+        }
+        if let Some(after) = body.and_then(|body| body.get("search_after")) {
+            let Some(keys) = &request.sort else {
+                return Err(QueryError::illegal("[search_after] requires a [sort]"));
+            };
+            request.search_after = Some(parse_search_after(after, keys)?);
+        }
         if let Some(version) = &parameters.version {
             request.version = version != "false";
         }
@@ -141,6 +162,9 @@ impl SearchRequest {
             match key.as_str() {
                 "query" => self.query = parse_query(value)?,
                 "aggs" | "aggregations" => self.aggregations = Some(parse_aggregations(value)?),
+                "sort" => self.sort = Some(parse_sort(value)?),
+                "track_scores" => self.track_scores = value.as_bool().unwrap_or(false),
+                "search_after" => {}
                 "from" => self.from = parse_count("from", value)?,
                 "size" => self.size = parse_count("size", value)?,
                 "_source" => self.source = SourceFilter::parse(value)?,
@@ -155,9 +179,8 @@ impl SearchRequest {
                 // Accepted with no effect on a single node.
                 "timeout" | "stats" | "explain" | "min_score" | "profile" | "indices_boost"
                 | "stored_fields" => {}
-                "sort" | "search_after" | "highlight" | "fields" | "docvalue_fields"
-                | "collapse" | "pit" | "suggest" | "rescore" | "script_fields"
-                | "runtime_mappings" | "post_filter" | "knn" => {
+                "highlight" | "fields" | "docvalue_fields" | "collapse" | "pit" | "suggest"
+                | "rescore" | "script_fields" | "runtime_mappings" | "post_filter" | "knn" => {
                     return Err(QueryError::illegal(format!(
                         "[{key}] is not supported by this version of Logfleet"
                     )));

@@ -20,6 +20,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::aggs::AggregationsRequest;
+use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, TantivyDocument};
@@ -43,6 +44,8 @@ struct ShardHit {
     score: f32,
     shard: usize,
     address: DocAddress,
+    /// Field sort values, when sorting by fields.
+    sort_values: Option<Vec<SortValue>>,
 }
 
 /// Builds one tantivy query per distinct mapping (targets differ, partitions of one target
@@ -107,6 +110,12 @@ pub fn search(
     request.validate_window()?;
     let prepared = prepare_shards(shards, &request.query, context)?;
     let window = request.from + request.size;
+    // Sorting by score alone is the default order.
+    let field_sort = request.sort.as_deref().filter(|keys| {
+        !(keys.len() == 1
+            && keys[0].target == SortTarget::Score
+            && keys[0].order == SortOrder::Desc)
+    });
     let mut total: u64 = 0;
     let mut hits = Vec::new();
     let mut aggregations = request
@@ -115,14 +124,27 @@ pub fn search(
         .map(|aggregations| AggregationRun::new(aggregations, context.now_millis));
     for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
         let Some(query) = query else { continue };
-        let top_docs = (window > 0).then(|| TopDocs::with_limit(window).order_by_score());
+        let top_docs = (window > 0 && field_sort.is_none())
+            .then(|| TopDocs::with_limit(window).order_by_score());
+        let sorted_docs = match field_sort {
+            Some(keys) if window > 0 => Some(SortCollector::new(
+                keys,
+                &shard.mapping,
+                window,
+                request.search_after.clone(),
+            )?),
+            _ => None,
+        };
         let aggregation_collector = match &mut aggregations {
             Some(run) => Some(run.collector_for(shard)?),
             None => None,
         };
-        let (count, top, intermediate) = shard
+        let (count, top, sorted, intermediate) = shard
             .searcher
-            .search(query.as_ref(), &(Count, top_docs, aggregation_collector))
+            .search(
+                query.as_ref(),
+                &(Count, top_docs, sorted_docs, aggregation_collector),
+            )
             .map_err(engine_or_request_error)?;
         if let (Some(run), Some(intermediate)) = (&mut aggregations, intermediate) {
             run.merge(intermediate)?;
@@ -139,20 +161,40 @@ pub fn search(
                     score,
                     shard: shard_index,
                     address,
+                    sort_values: None,
                 }),
         );
+        hits.extend(sorted.unwrap_or_default().into_iter().map(|hit| ShardHit {
+            score: hit.score,
+            shard: shard_index,
+            address: hit.address,
+            sort_values: Some(hit.values),
+        }));
     }
-    // Elasticsearch's order for equal scores: shard, then document.
+    // Elasticsearch's order for equal sort values: shard, then document.
     hits.sort_by(|left, right| {
-        right
-            .score
-            .partial_cmp(&left.score)
-            .unwrap_or(Ordering::Equal)
+        let by_keys = match (field_sort, &left.sort_values, &right.sort_values) {
+            (Some(keys), Some(left_values), Some(right_values)) => {
+                compare_keys(keys, left_values, right_values)
+            }
+            _ => right
+                .score
+                .partial_cmp(&left.score)
+                .unwrap_or(Ordering::Equal),
+        };
+        by_keys
             .then(left.shard.cmp(&right.shard))
             .then(left.address.cmp(&right.address))
     });
     let page: Vec<&ShardHit> = hits.iter().skip(request.from).take(request.size).collect();
-    let max_score = hits.first().map(|hit| hit.score);
+    let scores_reported = field_sort.is_none() || request.track_scores;
+    let max_score = if field_sort.is_none() {
+        hits.first().map(|hit| hit.score)
+    } else if request.track_scores {
+        hits.iter().map(|hit| hit.score).reduce(f32::max)
+    } else {
+        None
+    };
     let mut rendered_hits = Vec::with_capacity(page.len());
     for hit in page {
         rendered_hits.push(render_hit(
@@ -160,6 +202,7 @@ pub fn search(
             hit,
             request,
             context,
+            scores_reported,
         )?);
     }
     let mut hits_object = Map::new();
@@ -202,6 +245,7 @@ fn render_hit(
     hit: &ShardHit,
     request: &SearchRequest,
     context: &SearchContext<'_>,
+    scores_reported: bool,
 ) -> QueryResult<Value> {
     let document: TantivyDocument = shard.searcher.doc(hit.address)?;
     let id = document
@@ -222,13 +266,26 @@ fn render_hit(
             .unwrap_or(1);
         rendered.insert("_version".into(), json!(version));
     }
-    rendered.insert("_score".into(), json!(hit.score));
+    rendered.insert(
+        "_score".into(),
+        if scores_reported {
+            json!(hit.score)
+        } else {
+            Value::Null
+        },
+    );
     if !request.source.disabled {
         let bytes = source_bytes(&document, context.fields);
         let source: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
         if let Some(filtered) = request.source.apply(source) {
             rendered.insert("_source".into(), Value::Object(filtered));
         }
+    }
+    if let Some(values) = &hit.sort_values {
+        rendered.insert(
+            "sort".into(),
+            values.iter().map(SortValue::to_json).collect(),
+        );
     }
     Ok(Value::Object(rendered))
 }

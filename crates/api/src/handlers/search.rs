@@ -17,6 +17,7 @@ use crate::response::ok;
 const SEARCH_PARAMETERS: &[&str] = &[
     "from",
     "size",
+    "sort",
     "_source",
     "_source_includes",
     "_source_excludes",
@@ -106,6 +107,7 @@ async fn run_search(
         terminate_after: params.get("terminate_after").cloned(),
         q: params.get("q").cloned(),
         version: params.get("version").cloned(),
+        sort: params.get("sort").cloned(),
     };
     let mut request = SearchRequest::parse(body.as_ref(), &url)?;
     let total_as_int = params::flag(&params, "rest_total_hits_as_int")?;

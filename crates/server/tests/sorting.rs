@@ -1,0 +1,222 @@
+//! `sort` and `search_after` across partitions.
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+fn server_with_events() -> Server {
+    let server = Server::start();
+    let mut body = String::new();
+    // Two days, so two partitions of one data stream, plus a second stream.
+    let events = [
+        (
+            "logs-api_request-default",
+            "2026-11-19T10:00:00.000Z",
+            Some(30.0),
+            "b",
+            "10.0.0.9",
+        ),
+        (
+            "logs-api_request-default",
+            "2026-11-20T10:00:00.000Z",
+            Some(10.0),
+            "a",
+            "10.0.0.10",
+        ),
+        (
+            "logs-api_request-default",
+            "2026-11-20T11:00:00.000Z",
+            None,
+            "c",
+            "9.9.9.9",
+        ),
+        (
+            "logs-audit-default",
+            "2026-11-20T09:00:00.000Z",
+            Some(20.0),
+            "d",
+            "192.168.0.1",
+        ),
+        (
+            "logs-audit-default",
+            "2026-11-18T09:00:00.000Z",
+            Some(40.0),
+            "a",
+            "10.0.0.1",
+        ),
+    ];
+    for (index, timestamp, duration, name, ip) in events {
+        body.push_str(&format!("{{\"create\":{{\"_index\":\"{index}\"}}}}\n"));
+        let mut event =
+            json!({"@timestamp": timestamp, "user_name": name, "client_ip": ip, "message": "x"});
+        if let Some(duration) = duration {
+            event["duration_ms"] = json!(duration);
+        }
+        body.push_str(&event.to_string());
+        body.push('\n');
+    }
+    let (_, response) = server.bulk("/_bulk?refresh=true", &body);
+    assert_eq!(response["errors"], false, "{response}");
+    server
+}
+
+fn sort_values(result: &Value) -> Vec<Value> {
+    result["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["sort"].clone())
+        .collect()
+}
+
+#[test]
+fn sorts_by_timestamp_numbers_keywords_and_ips() {
+    let server = server_with_events();
+    let (status, result) = server.post("/logs-*/_search", r#"{"sort":[{"@timestamp":"desc"}]}"#);
+    assert_eq!(status, 200, "{result}");
+    let timestamps: Vec<&str> = result["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["_source"]["@timestamp"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        timestamps,
+        [
+            "2026-11-20T11:00:00.000Z",
+            "2026-11-20T10:00:00.000Z",
+            "2026-11-20T09:00:00.000Z",
+            "2026-11-19T10:00:00.000Z",
+            "2026-11-18T09:00:00.000Z"
+        ]
+    );
+    assert_eq!(
+        result["hits"]["hits"][0]["sort"],
+        json!([1_795_172_400_000i64]),
+        "dates sort as epoch milliseconds"
+    );
+    assert_eq!(result["hits"]["hits"][0]["_score"], Value::Null);
+    assert_eq!(result["hits"]["max_score"], Value::Null);
+
+    let (_, result) = server.post("/logs-*/_search", r#"{"sort":[{"duration_ms":"asc"}]}"#);
+    assert_eq!(
+        sort_values(&result),
+        [
+            json!([10.0]),
+            json!([20.0]),
+            json!([30.0]),
+            json!([40.0]),
+            json!([null])
+        ],
+        "missing last"
+    );
+    let (_, result) = server.post(
+        "/logs-*/_search",
+        r#"{"sort":[{"duration_ms":{"order":"desc","missing":"_first"}}]}"#,
+    );
+    assert_eq!(sort_values(&result)[0], json!([null]));
+    assert_eq!(sort_values(&result)[1], json!([40.0]));
+
+    let (_, result) = server.post(
+        "/logs-*/_search",
+        r#"{"sort":[{"user_name":"asc"},{"@timestamp":"desc"}]}"#,
+    );
+    assert_eq!(sort_values(&result)[0], json!(["a", 1_795_168_800_000i64]));
+    assert_eq!(sort_values(&result)[1], json!(["a", 1_794_992_400_000i64]));
+    let (_, result) = server.post("/logs-*/_search", r#"{"sort":["client_ip"]}"#);
+    let ips: Vec<Value> = sort_values(&result)
+        .into_iter()
+        .map(|values| values[0].clone())
+        .collect();
+    assert_eq!(
+        ips,
+        [
+            json!("9.9.9.9"),
+            json!("10.0.0.1"),
+            json!("10.0.0.9"),
+            json!("10.0.0.10"),
+            json!("192.168.0.1")
+        ],
+        "addresses sort numerically"
+    );
+
+    let (_, result) = server.get("/logs-*/_search?sort=duration_ms:desc&size=1");
+    assert_eq!(sort_values(&result), [json!([40.0])]);
+}
+
+#[test]
+fn search_after_pages_through_everything_once() {
+    let server = server_with_events();
+    let mut seen = Vec::new();
+    let mut after: Option<Value> = None;
+    loop {
+        let mut body = json!({"size": 2, "sort": [{"@timestamp": "asc"}]});
+        if let Some(after) = &after {
+            body["search_after"] = after.clone();
+        }
+        let (status, result) = server.post("/logs-*/_search", &body.to_string());
+        assert_eq!(status, 200, "{result}");
+        let hits = result["hits"]["hits"].as_array().unwrap().clone();
+        if hits.is_empty() {
+            break;
+        }
+        for hit in &hits {
+            seen.push(hit["_id"].as_str().unwrap().to_owned());
+        }
+        after = Some(hits.last().unwrap()["sort"].clone());
+    }
+    assert_eq!(seen.len(), 5);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "no hit twice");
+}
+
+#[test]
+fn search_after_on_addresses_compares_addresses() {
+    let server = server_with_events();
+    let (_, result) = server.post(
+        "/logs-*/_search",
+        r#"{"sort":["client_ip"],"search_after":["10.0.0.9"]}"#,
+    );
+    let ips: Vec<Value> = sort_values(&result)
+        .into_iter()
+        .map(|values| values[0].clone())
+        .collect();
+    assert_eq!(ips, [json!("10.0.0.10"), json!("192.168.0.1")]);
+}
+
+#[test]
+fn sort_errors() {
+    let server = server_with_events();
+    let (status, result) = server.post("/logs-*/_search", r#"{"sort":["message"]}"#);
+    assert_eq!(status, 400);
+    assert!(
+        result["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Fielddata is disabled"),
+        "{result}"
+    );
+    let (status, result) = server.post("/logs-*/_search", r#"{"sort":["nope"]}"#);
+    assert_eq!(status, 400);
+    assert!(
+        result["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("No mapping found for [nope]"),
+        "{result}"
+    );
+    let (status, _) = server.post(
+        "/logs-*/_search",
+        r#"{"sort":[{"nope":{"order":"asc","unmapped_type":"long"}}]}"#,
+    );
+    assert_eq!(status, 200);
+    let (status, _) = server.post(
+        "/logs-*/_search",
+        r#"{"sort":["@timestamp"],"search_after":[1,2]}"#,
+    );
+    assert_eq!(status, 400);
+    let (status, _) = server.post("/logs-*/_search", r#"{"search_after":[1]}"#);
+    assert_eq!(status, 400);
+}
