@@ -16,6 +16,23 @@ pub struct RangeBound {
     pub inclusive: bool,
 }
 
+/// How a `match` combines the analysed terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    /// Any (or all) of the terms, anywhere.
+    Terms,
+    /// The terms in order, at most `slop` positions apart.
+    Phrase {
+        /// Allowed distance.
+        slop: u32,
+    },
+    /// A phrase whose last term is a prefix.
+    PhrasePrefix {
+        /// How many terms the prefix may expand to.
+        max_expansions: u32,
+    },
+}
+
 /// A query, after parsing and before mapping-aware building.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryAst {
@@ -74,6 +91,37 @@ pub enum QueryAst {
         must_not: Vec<QueryAst>,
         /// How many `should` clauses must match.
         minimum_should_match: Option<usize>,
+    },
+    /// Full-text match on one field (`match`, `match_phrase`, `match_phrase_prefix`).
+    Match {
+        /// Field path.
+        field: String,
+        /// The text (or value, on exact-value fields).
+        query: Value,
+        /// Every term required (`operator: and`) rather than any.
+        operator_and: bool,
+        /// How many terms must match with `operator: or`.
+        minimum_should_match: Option<Value>,
+        /// Terms, phrase or phrase prefix.
+        kind: MatchKind,
+    },
+    /// The same match over several fields (`multi_match`); field names may use `*`.
+    MultiMatch {
+        /// Field paths or patterns.
+        fields: Vec<String>,
+        /// The text.
+        query: Value,
+        /// Every term required.
+        operator_and: bool,
+        /// Terms, phrase or phrase prefix.
+        kind: MatchKind,
+    },
+    /// Values starting with a prefix.
+    Prefix {
+        /// Field path.
+        field: String,
+        /// The prefix.
+        value: String,
     },
     /// A query with a score multiplier.
     Boost {

@@ -4,18 +4,21 @@
 use std::net::IpAddr;
 use std::ops::Bound;
 
+use logfleet_store::schema::TEXT_TOKENIZER;
 use logfleet_store::{FieldType, Fields, Mapping, encode_ip, parse_date_value};
 use serde_json::Value;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, Occur, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, Occur,
+    PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Term};
 use time::UtcOffset;
 
-use crate::ast::{QueryAst, RangeBound};
+use crate::ast::{MatchKind, QueryAst, RangeBound};
 use crate::date_math::{parse_date_bound, parse_time_zone};
+use crate::dsl::resolve_minimum_should_match;
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::schema::{
@@ -184,11 +187,197 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             }
             Box::new(BooleanQuery::new(clauses))
         }
+        QueryAst::Match {
+            field,
+            query,
+            operator_and,
+            minimum_should_match,
+            kind,
+        } => build_match(
+            context,
+            field,
+            query,
+            *operator_and,
+            minimum_should_match.as_ref(),
+            *kind,
+        )?,
+        QueryAst::MultiMatch {
+            fields,
+            query,
+            operator_and,
+            kind,
+        } => {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for field in expand_field_patterns(context, fields) {
+                clauses.push((
+                    Occur::Should,
+                    build_match(context, &field, query, *operator_and, None, *kind)?,
+                ));
+            }
+            if clauses.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(BooleanQuery::new(clauses))
+            }
+        }
+        QueryAst::Prefix { field, value } => build_prefix(context, field, value)?,
         QueryAst::Boost { query, boost } => {
             Box::new(BoostQuery::new(build_query(query, context)?, *boost))
         }
         QueryAst::ConstantScore { query, score } => {
             Box::new(ConstScoreQuery::new(build_query(query, context)?, *score))
+        }
+    })
+}
+
+/// Field names a `multi_match` covers: its names, with `*` patterns expanded over the mapping's
+/// text and keyword fields.
+fn expand_field_patterns(context: &BuildContext<'_>, patterns: &[String]) -> Vec<String> {
+    let mut fields = Vec::new();
+    for pattern in patterns {
+        if !pattern.contains('*') {
+            fields.push(pattern.clone());
+            continue;
+        }
+        for (path, mapping) in context.mapping.leaf_fields() {
+            let searchable = matches!(mapping.field_type, FieldType::Text | FieldType::Keyword);
+            if searchable
+                && logfleet_store::wildcard_match(pattern, &path)
+                && !fields.contains(&path)
+            {
+                fields.push(path);
+            }
+        }
+    }
+    fields
+}
+
+/// The terms Elasticsearch's `standard` analyzer would produce, as indexed in `_text`: the
+/// same tokenizer the schema registers, with positions.
+fn analyze(text: &str) -> Vec<(usize, String)> {
+    let mut analyzer = TokenizerManager::default()
+        .get(TEXT_TOKENIZER)
+        .unwrap_or_else(|| {
+            tantivy::tokenizer::TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default())
+        });
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while let Some(token) = stream.next() {
+        tokens.push((token.position, token.text.clone()));
+    }
+    tokens
+}
+
+fn build_match(
+    context: &BuildContext<'_>,
+    field: &str,
+    query: &Value,
+    operator_and: bool,
+    minimum_should_match: Option<&Value>,
+    kind: MatchKind,
+) -> QueryResult<Box<dyn Query>> {
+    let Located::Text { path } = locate(context, field) else {
+        // On exact-value fields a match is a term query on the whole value.
+        return build_term(context, field, query, false);
+    };
+    let tokens = analyze(&scalar_text(query));
+    let term_for = |text: &str| {
+        let mut term = Term::from_field_json_path(context.fields.text, &path, true);
+        term.append_type_and_str(text);
+        term
+    };
+    if tokens.is_empty() {
+        return Ok(Box::new(EmptyQuery));
+    }
+    Ok(match kind {
+        MatchKind::Terms => {
+            let occur = if operator_and {
+                Occur::Must
+            } else {
+                Occur::Should
+            };
+            let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+                .iter()
+                .map(|(_, text)| {
+                    (
+                        occur,
+                        Box::new(TermQuery::new(term_for(text), IndexRecordOption::WithFreqs))
+                            as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            match minimum_should_match {
+                Some(value) if !operator_and => {
+                    let required = resolve_minimum_should_match(value, clauses.len())?.max(1);
+                    if required > clauses.len() {
+                        return Ok(Box::new(EmptyQuery));
+                    }
+                    Box::new(BooleanQuery::with_minimum_required_clauses(
+                        clauses, required,
+                    ))
+                }
+                _ => Box::new(BooleanQuery::new(clauses)),
+            }
+        }
+        MatchKind::Phrase { .. } if tokens.len() == 1 => Box::new(TermQuery::new(
+            term_for(&tokens[0].1),
+            IndexRecordOption::WithFreqs,
+        )),
+        MatchKind::Phrase { slop } => {
+            let terms = tokens
+                .iter()
+                .map(|(position, text)| (*position, term_for(text)))
+                .collect();
+            Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop))
+        }
+        MatchKind::PhrasePrefix { max_expansions } => {
+            let terms = tokens
+                .iter()
+                .map(|(position, text)| (*position, term_for(text)))
+                .collect();
+            let mut query = PhrasePrefixQuery::new_with_offset(terms);
+            query.set_max_expansions(max_expansions);
+            Box::new(query)
+        }
+    })
+}
+
+fn build_prefix(
+    context: &BuildContext<'_>,
+    field: &str,
+    prefix: &str,
+) -> QueryResult<Box<dyn Query>> {
+    Ok(match locate(context, field) {
+        Located::Exact {
+            path,
+            field_type: FieldType::Keyword,
+        } => {
+            // Every string that starts with `prefix` sorts between it and it followed by the
+            // largest character, which makes a prefix a range over the column.
+            let mut lower = column_term(context, &path, FieldType::Keyword);
+            lower.append_type_and_str(prefix);
+            let mut upper = column_term(context, &path, FieldType::Keyword);
+            upper.append_type_and_str(&format!("{prefix}{}", char::MAX));
+            Box::new(ConstScoreQuery::new(
+                Box::new(RangeQuery::new(
+                    Bound::Included(lower),
+                    Bound::Included(upper),
+                )),
+                1.0,
+            ))
+        }
+        Located::Text { path } => {
+            let mut term = Term::from_field_json_path(context.fields.text, &path, true);
+            term.append_type_and_str(&prefix.to_lowercase());
+            let mut query = PhrasePrefixQuery::new(vec![term]);
+            query.set_max_expansions(u32::MAX);
+            Box::new(ConstScoreQuery::new(Box::new(query), 1.0))
+        }
+        Located::Unmapped | Located::Object { .. } => Box::new(EmptyQuery),
+        _ => {
+            return Err(QueryError::illegal(format!(
+                "[prefix] queries are only supported on keyword and text fields, not on [{field}]"
+            )));
         }
     })
 }

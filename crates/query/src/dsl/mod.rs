@@ -1,7 +1,10 @@
 //! Elasticsearch Query DSL → [`QueryAst`], one file per query type.
 
 mod bool_query;
+
+pub(crate) use bool_query::resolve_minimum_should_match;
 mod exists;
+mod full_text;
 mod ids;
 mod match_all;
 mod range;
@@ -45,6 +48,11 @@ pub fn parse_query(value: &Value) -> QueryResult<QueryAst> {
         "ids" => ids::parse_ids(body),
         "bool" => bool_query::parse_bool(body),
         "constant_score" => bool_query::parse_constant_score(body),
+        "match" | "match_phrase" | "match_phrase_prefix" => {
+            full_text::parse_match(query_type, body)
+        }
+        "multi_match" => full_text::parse_multi_match(body),
+        "prefix" => full_text::parse_prefix(body),
         other => Err(QueryError::parsing(format!("unknown query [{other}]"))),
     }
 }
