@@ -25,10 +25,11 @@ pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{QueryAst, RangeBound};
 pub use build::{BuildContext, build_query};
 pub use date_math::{parse_date_bound, parse_time_zone};
-pub use dsl::parse_query;
+pub use dsl::{QueryStringOptions, parse_lucene, parse_query};
 pub use error::{QueryError, QueryResult};
 pub use request::{
     MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
+    parse_uri_query,
 };
 pub use search::{SearchContext, count, search};
 pub use sort::{SortKey, SortOrder, SortTarget, SortValue};

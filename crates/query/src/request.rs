@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::aggs::{AggregationsRequest, parse_aggregations};
 use crate::ast::QueryAst;
-use crate::dsl::{json_token, parse_query};
+use crate::dsl::{QueryStringOptions, json_token, parse_lucene, parse_query};
 use crate::error::{QueryError, QueryResult};
 use crate::sort::{SortKey, SortValue, parse_search_after, parse_sort, parse_sort_parameter};
 use crate::source_filter::SourceFilter;
@@ -96,6 +96,32 @@ pub struct SearchUrlParameters {
     pub version: Option<String>,
     /// `sort` (`field:desc,other`).
     pub sort: Option<String>,
+    /// `df`: the default field of `q`.
+    pub default_field: Option<String>,
+    /// `default_operator` of `q`.
+    pub default_operator: Option<String>,
+}
+
+/// Parses a URI search's `q` (Lucene syntax) with its `df` and `default_operator`.
+pub fn parse_uri_query(
+    text: &str,
+    default_field: Option<&str>,
+    default_operator: Option<&str>,
+) -> QueryResult<QueryAst> {
+    let mut options = QueryStringOptions::default();
+    if let Some(field) = default_field {
+        options.default_fields = vec![field.to_owned()];
+    }
+    match default_operator.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("OR") => {}
+        Some("AND") => options.default_operator_and = true,
+        Some(other) => {
+            return Err(QueryError::illegal(format!(
+                "[default_operator] must be AND or OR, found [{other}]"
+            )));
+        }
+    }
+    parse_lucene(text, &options)
 }
 
 impl SearchRequest {
@@ -149,10 +175,12 @@ impl SearchRequest {
         if let Some(version) = &parameters.version {
             request.version = version != "false";
         }
-        if parameters.q.is_some() {
-            return Err(QueryError::illegal(
-                "the [q] parameter (Lucene query string syntax) is not supported; send a query body",
-            ));
+        if let Some(text) = &parameters.q {
+            request.query = parse_uri_query(
+                text,
+                parameters.default_field.as_deref(),
+                parameters.default_operator.as_deref(),
+            )?;
         }
         Ok(request)
     }

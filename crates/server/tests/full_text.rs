@@ -129,3 +129,43 @@ fn multi_match_and_prefix() {
         (400, Some("parsing_exception"))
     );
 }
+
+#[test]
+fn query_string_and_uri_search() {
+    let server = server_with_messages();
+    let query_string = |text: &str| total(&server, json!({"query_string": {"query": text}}));
+    assert_eq!(
+        query_string("disk"),
+        2,
+        "default fields: every text and keyword field"
+    );
+    assert_eq!(query_string("message:disk AND message:var"), 1);
+    assert_eq!(query_string("message:\"disk full\""), 1);
+    assert_eq!(query_string("message:(refused OR password)"), 2);
+    assert_eq!(query_string("disk -almost"), 1);
+    assert_eq!(query_string("path:\\/api\\/users*"), 2);
+    assert_eq!(query_string("_exists_:path AND NOT message:disk"), 2);
+    assert_eq!(
+        total(
+            &server,
+            json!({"query_string": {"query": "disk full", "default_field": "message", "default_operator": "AND"}})
+        ),
+        2
+    );
+    let (status, result) = server.get("/logs-*/_search?q=message:refused");
+    assert_eq!(
+        (status, result["hits"]["total"]["value"].as_u64()),
+        (200, Some(1)),
+        "{result}"
+    );
+    let (_, result) = server.get("/logs-*/_count?q=disk&df=message");
+    assert_eq!(result["count"], 2);
+    let (status, result) = server.post(
+        "/logs-*/_search",
+        r#"{"query":{"query_string":{"query":"message:(unclosed"}}}"#,
+    );
+    assert_eq!(
+        (status, result["error"]["type"].as_str()),
+        (400, Some("parsing_exception"))
+    );
+}

@@ -4,7 +4,9 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use logfleet_query::{SearchContext, SearchRequest, SearchUrlParameters, parse_count_body};
+use logfleet_query::{
+    SearchContext, SearchRequest, SearchUrlParameters, parse_count_body, parse_uri_query,
+};
 use logfleet_store::now_millis;
 use serde_json::{Value, json};
 
@@ -108,6 +110,8 @@ async fn run_search(
         q: params.get("q").cloned(),
         version: params.get("version").cloned(),
         sort: params.get("sort").cloned(),
+        default_field: params.get("df").cloned(),
+        default_operator: params.get("default_operator").cloned(),
     };
     let mut request = SearchRequest::parse(body.as_ref(), &url)?;
     let total_as_int = params::flag(&params, "rest_total_hits_as_int")?;
@@ -169,14 +173,16 @@ async fn run_count(
     body: Body,
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_count"), COUNT_PARAMETERS)?;
-    if params.contains_key("q") {
-        return Err(ApiError::illegal_argument(
-            "the [q] parameter (Lucene query string syntax) is not supported; send a query body",
-        ));
-    }
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body: Option<Value> = parse_json(&body, "parsing_exception")?;
-    let query = parse_count_body(body.as_ref())?;
+    let query = match params.get("q") {
+        Some(text) => parse_uri_query(
+            text,
+            params.get("df").map(String::as_str),
+            params.get("default_operator").map(String::as_str),
+        )?,
+        None => parse_count_body(body.as_ref())?,
+    };
     let shards = state
         .store
         .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;

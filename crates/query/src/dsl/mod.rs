@@ -3,10 +3,12 @@
 mod bool_query;
 
 pub(crate) use bool_query::resolve_minimum_should_match;
+pub use query_string::{QueryStringOptions, parse_lucene};
 mod exists;
 mod full_text;
 mod ids;
 mod match_all;
+mod query_string;
 mod range;
 mod term;
 
@@ -53,6 +55,9 @@ pub fn parse_query(value: &Value) -> QueryResult<QueryAst> {
         }
         "multi_match" => full_text::parse_multi_match(body),
         "prefix" => full_text::parse_prefix(body),
+        "query_string" | "simple_query_string" => {
+            query_string::parse_query_string_query(query_type, body)
+        }
         other => Err(QueryError::parsing(format!("unknown query [{other}]"))),
     }
 }
