@@ -91,6 +91,14 @@ pub fn router(state: AppState) -> Router {
             "/{index}/_search",
             get(search::search_index).post(search::search_index),
         )
+        .route(
+            "/_msearch",
+            get(search::msearch_all).post(search::msearch_all),
+        )
+        .route(
+            "/{index}/_msearch",
+            get(search::msearch_index).post(search::msearch_index),
+        )
         .route("/_count", get(search::count_all).post(search::count_all))
         .route(
             "/{index}/_count",
@@ -105,6 +113,15 @@ pub fn router(state: AppState) -> Router {
             post(indices::refresh_index).get(indices::refresh_index),
         )
         .route("/_mapping", get(indices::get_mapping_all))
+        .route(
+            "/_field_caps",
+            get(indices::field_caps_all).post(indices::field_caps_all),
+        )
+        .route(
+            "/{index}/_field_caps",
+            get(indices::field_caps_index).post(indices::field_caps_index),
+        )
+        .route("/_resolve/index/{name}", get(indices::resolve_index))
         .route(
             "/{index}/_mapping",
             get(indices::get_mapping)

@@ -20,7 +20,15 @@ use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
 
-const BUCKET_TYPES: &[&str] = &["terms", "date_histogram", "histogram", "range", "filter"];
+const BUCKET_TYPES: &[&str] = &[
+    "terms",
+    "date_histogram",
+    "histogram",
+    "range",
+    "filter",
+    "filters",
+    "missing",
+];
 const METRIC_TYPES: &[&str] = &[
     "avg",
     "sum",
@@ -34,9 +42,7 @@ const METRIC_TYPES: &[&str] = &[
 ];
 /// Elasticsearch aggregation types Logfleet recognises but does not run yet.
 const NOT_YET: &[&str] = &[
-    "filters",
     "date_range",
-    "missing",
     "composite",
     "top_hits",
     "significant_terms",
@@ -151,6 +157,11 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
                     if other == "filter" {
                         parse_query(body)?;
                     }
+                    if other == "filters" {
+                        for (_, query) in filters_of(name, body)?.named {
+                            parse_query(&query)?;
+                        }
+                    }
                 }
             }
         }
@@ -168,6 +179,59 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
         }
     }
     Ok(())
+}
+
+/// A `filters` aggregation's definition.
+struct FiltersSpec {
+    /// The filters by key (indexes for the anonymous, array form).
+    named: Vec<(String, Value)>,
+    /// Whether buckets are keyed (object form) or a list (array form).
+    keyed: bool,
+    /// The key of the `other` bucket, when one is asked for.
+    other: Option<String>,
+}
+
+fn filters_of(name: &str, body: &Value) -> QueryResult<FiltersSpec> {
+    let filters = body
+        .get("filters")
+        .ok_or_else(|| QueryError::parsing(format!("[filters] of [{name}] needs [filters]")))?;
+    let (named, keyed) = match filters {
+        Value::Object(named) => (
+            named
+                .iter()
+                .map(|(key, query)| (key.clone(), query.clone()))
+                .collect(),
+            true,
+        ),
+        Value::Array(anonymous) => (
+            anonymous
+                .iter()
+                .enumerate()
+                .map(|(index, query)| (index.to_string(), query.clone()))
+                .collect(),
+            false,
+        ),
+        other => {
+            return Err(QueryError::parsing(format!(
+                "[filters] of [{name}] must be an object or an array, found [{}]",
+                json_token(other)
+            )));
+        }
+    };
+    let other_key = body
+        .get("other_bucket_key")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let other_wanted = body
+        .get("other_bucket")
+        .and_then(Value::as_bool)
+        .unwrap_or(other_key.is_some());
+    let other = other_wanted.then(|| other_key.unwrap_or_else(|| "_other_".to_owned()));
+    Ok(FiltersSpec {
+        named,
+        keyed,
+        other,
+    })
 }
 
 /// A `filter` aggregation's query, rebuilt inside tantivy's aggregation framework with
@@ -266,13 +330,63 @@ fn translate_level(
                     );
                 }
                 "meta" => {}
+                "filters" => {
+                    // One tantivy filter aggregation per named filter, under names users cannot
+                    // write (`>` is not allowed in aggregation names); reassembled in `render`.
+                    let children = definition
+                        .get("aggs")
+                        .or_else(|| definition.get("aggregations"))
+                        .and_then(Value::as_object);
+                    let sub = match children {
+                        Some(children) => Some(Value::Object(translate_level(
+                            children, mapping, now_millis,
+                        )?)),
+                        None => None,
+                    };
+                    let FiltersSpec {
+                        named: filters,
+                        other,
+                        ..
+                    } = filters_of(name, body)?;
+                    let mut queries: Vec<(String, Value)> = filters.clone();
+                    if let Some(other_key) = other {
+                        let all: Vec<Value> =
+                            filters.iter().map(|(_, query)| query.clone()).collect();
+                        queries.push((other_key, json!({"bool": {"must_not": all}})));
+                    }
+                    for (key, query) in queries {
+                        let mut entry = Map::new();
+                        entry.insert(
+                            "filter".into(),
+                            translate_body(name, "filter", &query, mapping, now_millis)?,
+                        );
+                        if let Some(sub) = &sub {
+                            entry.insert("aggs".into(), sub.clone());
+                        }
+                        translated.insert(format!("{name}>{key}"), Value::Object(entry));
+                    }
+                    out.clear();
+                    break;
+                }
+                "missing" => {
+                    let field = body.get("field").and_then(Value::as_str).ok_or_else(|| {
+                        QueryError::parsing(format!("[missing] of [{name}] needs a [field]"))
+                    })?;
+                    let query = json!({"bool": {"must_not": {"exists": {"field": field}}}});
+                    out.insert(
+                        "filter".into(),
+                        translate_body(name, "filter", &query, mapping, now_millis)?,
+                    );
+                }
                 agg_type => {
                     let body = translate_body(name, agg_type, body, mapping, now_millis)?;
                     out.insert(agg_type.to_owned(), body);
                 }
             }
         }
-        translated.insert(name.clone(), Value::Object(out));
+        if !out.is_empty() {
+            translated.insert(name.clone(), Value::Object(out));
+        }
     }
     Ok(translated)
 }
@@ -426,6 +540,17 @@ fn render_level(
         let Some(definition) = definition.as_object() else {
             continue;
         };
+        if let Some(body) = definition.get("filters") {
+            let children = definition
+                .get("aggs")
+                .or_else(|| definition.get("aggregations"))
+                .and_then(Value::as_object);
+            rendered.insert(
+                name.clone(),
+                render_filters(name, body, &mut results, children, mapping),
+            );
+            continue;
+        }
         let Some(mut result) = results.remove(name) else {
             continue;
         };
@@ -490,7 +615,7 @@ fn render_result(
                 *object = ordered;
             }
         }
-        "filter" => render_children(result, children, mapping),
+        "filter" | "missing" => render_children(result, children, mapping),
         // Counts are integers in Elasticsearch's responses.
         "value_count" | "cardinality" => {
             if let Some(count) = result.get("value").and_then(Value::as_f64) {
@@ -506,6 +631,37 @@ fn render_result(
             }
         }
         _ => {}
+    }
+}
+
+fn render_filters(
+    name: &str,
+    body: &Value,
+    results: &mut Map<String, Value>,
+    children: Option<&Map<String, Value>>,
+    mapping: &Mapping,
+) -> Value {
+    let Ok(FiltersSpec {
+        named: filters,
+        keyed,
+        other,
+    }) = filters_of(name, body)
+    else {
+        return json!({"buckets": []});
+    };
+    let keys = filters.into_iter().map(|(key, _)| key).chain(other);
+    let mut buckets = Vec::new();
+    for key in keys {
+        let mut bucket = results
+            .remove(&format!("{name}>{key}"))
+            .unwrap_or_else(|| json!({"doc_count": 0}));
+        render_children(&mut bucket, children, mapping);
+        buckets.push((key, bucket));
+    }
+    if keyed {
+        json!({"buckets": buckets.into_iter().collect::<Map<String, Value>>()})
+    } else {
+        json!({"buckets": buckets.into_iter().map(|(_, bucket)| bucket).collect::<Vec<_>>()})
     }
 }
 
@@ -598,7 +754,7 @@ mod tests {
         assert!(matches!(unknown, QueryError::Parsing(_)));
         assert_eq!(unknown.to_string(), "Unknown aggregation type [bogus]");
         assert!(matches!(
-            parse_aggregations(&json!({"a": {"filters": {}}})),
+            parse_aggregations(&json!({"a": {"date_range": {}}})),
             Err(QueryError::IllegalArgument(_))
         ));
         assert!(

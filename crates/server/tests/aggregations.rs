@@ -191,3 +191,48 @@ fn aggregation_errors_are_400s_that_name_the_problem() {
     let (status, _) = server.get("/logs-*/_search?size=0");
     assert_eq!(status, 200, "the server is unaffected");
 }
+
+#[test]
+fn filters_and_missing() {
+    let server = server_with_events();
+    let (status, result) = aggregate(
+        &server,
+        json!({
+            "outcomes": {
+                "filters": {
+                    "filters": {"ok": {"term": {"success": true}}, "slow": {"range": {"duration_ms": {"gte": 30}}}},
+                    "other_bucket_key": "rest",
+                },
+                "aggs": {"avg": {"avg": {"field": "duration_ms"}}},
+            },
+            "listed": {"filters": {"filters": [{"term": {"client_ip": "10.0.0.1"}}, {"match_all": {}}]}},
+            "no_user": {"missing": {"field": "user_name"}, "aggs": {"max": {"max": {"field": "duration_ms"}}}},
+            "no_duration": {"missing": {"field": "duration_ms"}},
+        }),
+    );
+    assert_eq!(status, 200, "{result}");
+    let outcomes = &result["aggregations"]["outcomes"]["buckets"];
+    assert_eq!(outcomes["ok"]["doc_count"], 3);
+    assert_eq!(
+        outcomes["ok"]["avg"]["value"],
+        json!((10.0 + 20.0 + 40.0) / 3.0)
+    );
+    assert_eq!(outcomes["slow"]["doc_count"], 2);
+    assert_eq!(
+        outcomes["rest"]["doc_count"], 0,
+        "every event is ok or slow"
+    );
+    let listed = result["aggregations"]["listed"]["buckets"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        (
+            listed[0]["doc_count"].as_u64(),
+            listed[1]["doc_count"].as_u64()
+        ),
+        (Some(2), Some(4))
+    );
+    assert_eq!(result["aggregations"]["no_user"]["doc_count"], 4);
+    assert_eq!(result["aggregations"]["no_user"]["max"]["value"], 40.0);
+    assert_eq!(result["aggregations"]["no_duration"]["doc_count"], 0);
+}

@@ -466,3 +466,69 @@ fn config_errors_name_the_key() {
     let message = String::from_utf8(output.stderr).unwrap();
     assert!(message.contains("lisen"), "{message}");
 }
+
+#[test]
+fn msearch_field_caps_and_resolve() {
+    let server = Server::start();
+    server.bulk("/_bulk?refresh=true", &bulk_body("web", "w", 0..5));
+    server.bulk("/logs/_bulk?refresh=true", "{\"create\":{}}\n{\"log_category\":\"audit\",\"user_action\":\"LOGOUT\",\"message\":\"bye\"}\n");
+    let body = concat!(
+        "{\"index\":\"web\"}\n{\"query\":{\"term\":{\"status_code\":200}},\"size\":0}\n",
+        "{}\n{\"size\":0}\n",
+        "{\"index\":\"missing\"}\n{}\n",
+        "{\"index\":\"web\"}\n{\"query\":{\"nope\":{}}}\n",
+    );
+    let (status, result) = server.post("/_msearch", body);
+    assert_eq!(status, 200, "{result}");
+    let responses = result["responses"].as_array().unwrap();
+    assert_eq!(responses[0]["hits"]["total"]["value"], 2);
+    assert_eq!(responses[0]["status"], 200);
+    assert_eq!(
+        responses[1]["hits"]["total"]["value"], 6,
+        "no index: every index and data stream"
+    );
+    assert_eq!(
+        (
+            responses[2]["status"].as_u64(),
+            responses[2]["error"]["type"].as_str()
+        ),
+        (Some(404), Some("index_not_found_exception"))
+    );
+    assert_eq!(
+        (
+            responses[3]["status"].as_u64(),
+            responses[3]["error"]["type"].as_str()
+        ),
+        (Some(400), Some("parsing_exception"))
+    );
+
+    let (status, caps) = server.get("/logs-*/_field_caps?fields=*");
+    assert_eq!(status, 200, "{caps}");
+    assert_eq!(
+        caps["fields"]["user_action"]["keyword"]["aggregatable"],
+        true
+    );
+    assert_eq!(
+        caps["fields"]["message"]["match_only_text"]["aggregatable"],
+        false
+    );
+    assert_eq!(caps["fields"]["@timestamp"]["date"]["searchable"], true);
+    assert!(
+        caps["indices"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(".ds-logs-audit-default-")
+    );
+    let (status, _) = server.get("/_field_caps");
+    assert_eq!(status, 400, "fields are required");
+
+    let (_, resolved) = server.get("/_resolve/index/*");
+    assert_eq!(resolved["data_streams"][0]["name"], "logs-audit-default");
+    assert!(
+        resolved["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|index| index["name"] == "web")
+    );
+}

@@ -63,6 +63,11 @@ impl FieldType {
         })
     }
 
+    /// The type an Elasticsearch mapping type name is stored as (`integer` → `Long`…).
+    pub fn from_es_type_name(es_type: &str) -> Option<FieldType> {
+        FieldType::from_es_type(es_type)
+    }
+
     /// Whether values of this type live in the exact-value (`_kw`) column store.
     pub fn is_exact_value(self) -> bool {
         matches!(

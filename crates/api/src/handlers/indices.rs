@@ -237,3 +237,150 @@ async fn refresh(State(state): State<AppState>, index: &str) -> Result<Response,
         &json!({"_shards": {"total": shards, "successful": shards, "failed": 0}}),
     ))
 }
+
+/// `GET|POST /_field_caps`.
+pub async fn field_caps_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    field_caps(state, "_all".to_owned(), params)
+}
+
+/// `GET|POST /{index}/_field_caps`.
+pub async fn field_caps_index(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    field_caps(state, index, params)
+}
+
+/// The capabilities of fields across indexes, as Kibana and Grafana use them to learn what
+/// can be searched and aggregated.
+fn field_caps(
+    State(state): State<AppState>,
+    index: String,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        &format!("/{index}/_field_caps"),
+        &[
+            "fields",
+            "ignore_unavailable",
+            "allow_no_indices",
+            "expand_wildcards",
+            "include_unmapped",
+            "filters",
+            "types",
+            "include_empty_fields",
+        ],
+    )?;
+    let patterns: Vec<String> = params
+        .get("fields")
+        .map(|fields| {
+            fields
+                .split(',')
+                .map(|field| field.trim().to_owned())
+                .filter(|field| !field.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if patterns.is_empty() {
+        return Err(ApiError::illegal_argument(
+            "specified fields can't be null or empty",
+        ));
+    }
+    let targets = state
+        .store
+        .resolve_targets(&index, ignore_unavailable(&params)?)?;
+    // field → type → indices having it with that type
+    let mut capabilities: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, Vec<String>>,
+    > = std::collections::BTreeMap::new();
+    let mut all_indices = Vec::new();
+    for target in &targets {
+        let concrete = if target.kind == TargetKind::Index {
+            vec![target.name.clone()]
+        } else {
+            target.indices.clone()
+        };
+        all_indices.extend(concrete.iter().cloned());
+        let mut fields: Vec<(String, String)> = target
+            .mapping
+            .fields
+            .iter()
+            .map(|(path, mapping)| (path.clone(), mapping.es_type.clone()))
+            .collect();
+        for (path, mapping) in target.mapping.leaf_fields() {
+            if path.contains('.') && !target.mapping.fields.contains_key(&path) {
+                fields.push((path, mapping.es_type.clone()));
+            }
+        }
+        for (path, es_type) in fields {
+            if !patterns
+                .iter()
+                .any(|pattern| logfleet_store::wildcard_match(pattern, &path))
+            {
+                continue;
+            }
+            capabilities
+                .entry(path)
+                .or_default()
+                .entry(es_type)
+                .or_default()
+                .extend(concrete.iter().cloned());
+        }
+    }
+    let mut fields = Map::new();
+    for (path, types) in capabilities {
+        let several_types = types.len() > 1;
+        let mut by_type = Map::new();
+        for (es_type, indices) in types {
+            let field_type = logfleet_store::FieldType::from_es_type_name(&es_type);
+            let searchable = !matches!(
+                field_type,
+                Some(logfleet_store::FieldType::Object | logfleet_store::FieldType::GeoPoint)
+            );
+            let aggregatable =
+                searchable && !matches!(field_type, Some(logfleet_store::FieldType::Text));
+            let mut capability = Map::new();
+            capability.insert("type".into(), json!(es_type));
+            capability.insert("metadata_field".into(), json!(false));
+            capability.insert("searchable".into(), json!(searchable));
+            capability.insert("aggregatable".into(), json!(aggregatable));
+            if several_types {
+                capability.insert("indices".into(), json!(indices));
+            }
+            by_type.insert(es_type, Value::Object(capability));
+        }
+        fields.insert(path, Value::Object(by_type));
+    }
+    all_indices.sort();
+    Ok(ok(&json!({"indices": all_indices, "fields": fields})))
+}
+
+/// `GET /_resolve/index/{name}`.
+pub async fn resolve_index(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let targets = state.store.resolve_targets(&name, true)?;
+    let mut indices = Vec::new();
+    let mut data_streams = Vec::new();
+    for target in targets {
+        match target.kind {
+            TargetKind::Index => indices.push(json!({"name": target.name, "attributes": ["open"]})),
+            TargetKind::DataStream => {
+                for backing in &target.indices {
+                    indices.push(json!({"name": backing, "attributes": ["hidden", "open"], "data_stream": target.name}));
+                }
+                data_streams.push(json!({"name": target.name, "backing_indices": target.indices, "timestamp_field": "@timestamp"}));
+            }
+        }
+    }
+    Ok(ok(
+        &json!({"indices": indices, "aliases": [], "data_streams": data_streams}),
+    ))
+}
