@@ -497,6 +497,33 @@ mod tests {
         assert!(items[0].error.as_ref().unwrap().reason.contains("too long"));
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = parse_bulk(&body, Some("default"), None);
+            }
+
+            #[test]
+            fn well_formed_bodies_keep_every_item(sources in proptest::collection::vec("[a-z]{1,10}", 1..50)) {
+                let mut body = String::new();
+                for source in &sources {
+                    body.push_str("{\"create\":{\"_index\":\"logs\"}}\n");
+                    body.push_str(&format!("{{\"message\":\"{source}\"}}\n"));
+                }
+                let items = parse_bulk(body.as_bytes(), None, None).unwrap();
+                prop_assert_eq!(items.len(), sources.len());
+                for (item, source) in items.iter().zip(&sources) {
+                    let expected = format!("{{\"message\":\"{source}\"}}");
+                    prop_assert_eq!(item.source, Some(expected.as_bytes()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn invalid_utf8_in_an_action_line_rejects_the_request() {
         let error = parse_bulk(b"{\"index\":{\"_index\":\"\xff\"}}\n{}\n", None, None).unwrap_err();

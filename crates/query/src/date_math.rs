@@ -87,9 +87,11 @@ fn parse_anchor(
 }
 
 fn parse_with_zone_and_rounding(text: &str, offset: UtcOffset, round_up: bool) -> Option<i64> {
-    let has_zone = text.len() > 10
-        && (text.ends_with('Z') || text.ends_with('z') || text[10..].contains(['+', '-']));
+    // Parse first: only a well-formed (ASCII) date reaches the zone check, whose slicing
+    // would otherwise cut multi-byte characters.
     let nanos = parse_date_optional_time(text)?;
+    let time_and_zone = text.get(10..).unwrap_or("");
+    let has_zone = text.ends_with(['Z', 'z']) || time_and_zone.contains(['+', '-']);
     let mut millis = nanos.div_euclid(1_000_000);
     if !has_zone {
         millis -= i64::from(offset.whole_seconds()) * 1000;
@@ -273,6 +275,58 @@ mod tests {
         assert_eq!(zoned, utc);
         assert!(parse_time_zone("Mars/Olympus").is_err());
         assert_eq!(parse_time_zone("-0530").unwrap().whole_minutes(), -330);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const UNITS: &[(char, i64)] = &[
+            ('s', 1000),
+            ('m', 60_000),
+            ('h', 3_600_000),
+            ('d', 86_400_000),
+            ('w', 604_800_000),
+        ];
+
+        proptest! {
+            #[test]
+            fn fixed_units_subtract_exactly(now in 0i64..4_000_000_000_000, amount in 0i64..10_000, unit in 0usize..5) {
+                let (symbol, millis) = UNITS[unit];
+                let parsed = parse_date_bound(&format!("now-{amount}{symbol}"), now, false, UtcOffset::UTC, None).unwrap();
+                prop_assert_eq!(parsed, now - amount * millis);
+            }
+
+            #[test]
+            fn rounding_brackets_the_instant(now in 0i64..4_000_000_000_000, unit in 0usize..4) {
+                let (symbol, millis) = UNITS[unit];
+                let down = parse_date_bound(&format!("now/{symbol}"), now, false, UtcOffset::UTC, None).unwrap();
+                let up = parse_date_bound(&format!("now/{symbol}"), now, true, UtcOffset::UTC, None).unwrap();
+                prop_assert!(down <= now && now <= up);
+                prop_assert_eq!(up - down + 1, millis);
+                prop_assert_eq!(down % millis, 0);
+                let again = parse_date_bound(&format!("now/{symbol}"), down, false, UtcOffset::UTC, None).unwrap();
+                prop_assert_eq!(again, down, "rounding is idempotent");
+            }
+
+            #[test]
+            fn months_stay_in_calendar(now in 0i64..4_000_000_000_000, months in 0i64..240) {
+                let later = parse_date_bound(&format!("now+{months}M/M"), now, false, UtcOffset::UTC, None).unwrap();
+                let date = time::OffsetDateTime::from_unix_timestamp(later / 1000).unwrap();
+                prop_assert_eq!((date.day(), date.hour(), later % 1000), (1, 0, 0));
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,40}", now in 0i64..4_000_000_000_000) {
+                let _ = parse_date_bound(&text, now, false, UtcOffset::UTC, None);
+                let _ = parse_date_bound(&text, now, true, UtcOffset::UTC, Some("epoch_second||strict_date_optional_time"));
+            }
+        }
+    }
+
+    #[test]
+    fn regression_multibyte_text_in_a_date_bound_does_not_panic() {
+        assert!(parse_date_bound("2🃋ઐ敖𝒦-ਫ਼", NOW, true, UtcOffset::UTC, None).is_err());
     }
 
     #[test]

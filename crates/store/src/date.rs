@@ -259,6 +259,25 @@ mod tests {
         assert_eq!(parse_date_value(&serde_json::json!(true)), None);
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn formatting_and_parsing_round_trip(millis in -9_000_000_000_000i64..9_000_000_000_000) {
+                let text = format_epoch_millis(millis);
+                prop_assert_eq!(parse_date_optional_time(&text), Some(millis * NANOS_PER_MILLI));
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
+                let _ = parse_date_optional_time(&text);
+                let _ = looks_like_date(&text);
+            }
+        }
+    }
+
     #[test]
     fn formats_like_elasticsearch() {
         assert_eq!(

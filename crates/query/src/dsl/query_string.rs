@@ -780,6 +780,57 @@ mod tests {
         assert_eq!(must.len(), 2);
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Well-formed Lucene queries from a small grammar.
+        fn lucene() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                ("[a-z]{1,8}", "[a-z0-9]{1,8}")
+                    .prop_map(|(field, value)| format!("{field}:{value}")),
+                "[a-z]{1,8}".prop_map(|word| word),
+                ("[a-z]{1,8}", "[a-z ]{1,12}")
+                    .prop_map(|(field, phrase)| format!("{field}:\"{phrase}\"")),
+                ("[a-z]{1,8}", 0u32..100, 100u32..200)
+                    .prop_map(|(field, low, high)| format!("{field}:[{low} TO {high}]")),
+                ("[a-z]{1,8}", 0u32..100).prop_map(|(field, value)| format!("{field}:>={value}")),
+                "[a-z]{1,8}".prop_map(|field| format!("_exists_:{field}")),
+            ];
+            leaf.prop_recursive(4, 24, 3, |inner| {
+                prop_oneof![
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(left, right)| format!("{left} AND {right}")),
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(left, right)| format!("{left} OR {right}")),
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(left, right)| format!("{left} {right}")),
+                    inner.clone().prop_map(|query| format!("NOT ({query})")),
+                    inner.clone().prop_map(|query| format!("-({query})")),
+                    inner.prop_map(|query| format!("({query})")),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn well_formed_queries_parse(text in lucene()) {
+                prop_assert!(parse_lucene(&text, &QueryStringOptions::default()).is_ok(), "{}", text);
+            }
+
+            #[test]
+            fn parsing_is_deterministic(text in lucene()) {
+                let options = QueryStringOptions::default();
+                prop_assert_eq!(parse_lucene(&text, &options).unwrap(), parse_lucene(&text, &options).unwrap());
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,60}") {
+                let _ = parse_lucene(&text, &QueryStringOptions::default());
+            }
+        }
+    }
+
     #[test]
     fn malformed_queries_are_errors_not_panics() {
         for bad in [
