@@ -43,11 +43,12 @@ fn contains(actual: &Value, expected: &Value, path: &str, problems: &mut Vec<Str
                 );
             }
         }
-        (Value::Number(actual), Value::Number(expected)) => {
-            if actual.as_f64() != expected.as_f64() {
-                problems.push(format!("{path}: {actual}, expected {expected}"));
-            }
+        (Value::Number(actual), Value::Number(expected))
+            if actual.as_f64() != expected.as_f64() =>
+        {
+            problems.push(format!("{path}: {actual}, expected {expected}"));
         }
+        (Value::Number(_), Value::Number(_)) => {}
         (actual, expected) if actual != expected => {
             problems.push(format!("{path}: {actual}, expected {expected}"))
         }
