@@ -69,15 +69,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn progress(message: &str) {
-    #[expect(clippy::print_stderr, reason = "progress of a long-running command")]
-    {
-        eprintln!("bench: {message}");
-    }
-}
-
 async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Result<Results> {
-    progress(&format!(
+    super::progress(&format!(
         "generating {} events in bodies of {}",
         args.events, args.batch
     ));
@@ -109,7 +102,7 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle_rss, _, _) = server.memory()?;
     let cpu_before = server.cpu_time()?;
-    progress(&format!(
+    super::progress(&format!(
         "server idle at {:.1} MB RSS; sending over {} connections",
         idle_rss as f64 / 1e6,
         args.connections
@@ -162,7 +155,7 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         worker.await??;
     }
     let ack_elapsed = started.elapsed();
-    progress(&format!(
+    super::progress(&format!(
         "acknowledged in {:.2} s; waiting until searchable",
         ack_elapsed.as_secs_f64()
     ));
@@ -184,7 +177,7 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
     let cpu = server.cpu_time()? - cpu_before;
     let (_, peak_rss, _) = server.memory()?;
     let disk_live = logfleet_store::directory_size(data_dir);
-    progress("stopping the server");
+    super::progress("stopping the server");
     server.stop()?;
     let disk_after_stop = logfleet_store::directory_size(data_dir);
     Ok(Results {

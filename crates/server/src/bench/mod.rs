@@ -3,7 +3,9 @@
 
 mod generator;
 mod ingest;
+mod load;
 mod process;
+mod query;
 
 /// Benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -11,11 +13,24 @@ pub enum BenchCommand {
     /// Sustained durable ingest through `_bulk`: events/s acknowledged (fsync'd), time until
     /// searchable, CPU per event, bytes on disk per event, idle and peak RSS of the server.
     Ingest(ingest::IngestArgs),
+    /// Latency of the seed's four dashboard queries and a Discover-style query (time range,
+    /// query_string, top 100 by @timestamp, date histogram) over generated events: first run
+    /// after a fresh load, then p50/p95 warm.
+    Query(query::QueryArgs),
+}
+
+/// Progress of a long-running benchmark, on standard error.
+fn progress(message: &str) {
+    #[expect(clippy::print_stderr, reason = "progress of a long-running command")]
+    {
+        eprintln!("bench: {message}");
+    }
 }
 
 /// Runs a benchmark.
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Ingest(args) => ingest::run(args),
+        BenchCommand::Query(args) => query::run(args),
     }
 }
