@@ -122,6 +122,9 @@ pub fn search(
         .aggregations
         .as_ref()
         .map(|aggregations| AggregationRun::new(aggregations, context.now_millis));
+    // Collectors are built here, in order (aggregations are translated once per target);
+    // the partitions are then searched in parallel and their results merged in order.
+    let mut jobs = Vec::new();
     for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
         let Some(query) = query else { continue };
         let top_docs = (window > 0 && field_sort.is_none())
@@ -139,13 +142,18 @@ pub fn search(
             Some(run) => Some(run.collector_for(shard)?),
             None => None,
         };
-        let (count, top, sorted, intermediate) = shard
-            .searcher
-            .search(
-                query.as_ref(),
-                &(Count, top_docs, sorted_docs, aggregation_collector),
-            )
-            .map_err(engine_or_request_error)?;
+        jobs.push((
+            shard_index,
+            shard,
+            query.as_ref(),
+            (Count, top_docs, sorted_docs, aggregation_collector),
+        ));
+    }
+    let results = run_in_parallel(jobs, |(shard_index, shard, query, collectors)| {
+        (shard_index, shard.searcher.search(query, &collectors))
+    });
+    for (shard_index, result) in results {
+        let (count, top, sorted, intermediate) = result.map_err(engine_or_request_error)?;
         if let (Some(run), Some(intermediate)) = (&mut aggregations, intermediate) {
             run.merge(intermediate)?;
         }
@@ -290,6 +298,51 @@ fn render_hit(
     Ok(Value::Object(rendered))
 }
 
+/// Runs `work` over `jobs` on up to as many threads as the machine has cores, returning the
+/// results in the order of the jobs.
+fn run_in_parallel<Job, Output>(jobs: Vec<Job>, work: impl Fn(Job) -> Output + Sync) -> Vec<Output>
+where
+    Job: Send,
+    Output: Send,
+{
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len());
+    if threads <= 1 {
+        return jobs.into_iter().map(work).collect();
+    }
+    let mut queues: Vec<Vec<(usize, Job)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (position, job) in jobs.into_iter().enumerate() {
+        queues[position % threads].push((position, job));
+    }
+    let work = &work;
+    let mut outputs: Vec<(usize, Output)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = queues
+            .into_iter()
+            .map(|queue| {
+                scope.spawn(move || {
+                    queue
+                        .into_iter()
+                        .map(|(position, job)| (position, work(job)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a partition's search is a bug: let it surface rather than return
+            // results without that partition.
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    outputs.sort_by_key(|(position, _)| *position);
+    outputs.into_iter().map(|(_, output)| output).collect()
+}
+
 /// Elasticsearch's `search.max_buckets`.
 const MAX_BUCKETS: u32 = 65_536;
 /// Memory an aggregation may use before it is refused.
@@ -386,11 +439,15 @@ pub fn count(
     context: &SearchContext<'_>,
 ) -> QueryResult<Value> {
     let prepared = prepare_shards(shards, query, context)?;
+    let jobs: Vec<_> = prepared
+        .shards
+        .iter()
+        .zip(&prepared.queries)
+        .filter_map(|(shard, query)| query.as_ref().map(|query| (shard, query.as_ref())))
+        .collect();
     let mut total = 0u64;
-    for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {
-        if let Some(query) = query {
-            total += shard.searcher.search(query.as_ref(), &Count)? as u64;
-        }
+    for count in run_in_parallel(jobs, |(shard, query)| shard.searcher.search(query, &Count)) {
+        total += count? as u64;
     }
     Ok(json!({"count": total, "_shards": shards_json(shards.len(), prepared.skipped)}))
 }
