@@ -25,6 +25,7 @@ const BUCKET_TYPES: &[&str] = &[
     "date_histogram",
     "histogram",
     "range",
+    "date_range",
     "filter",
     "filters",
     "missing",
@@ -42,7 +43,6 @@ const METRIC_TYPES: &[&str] = &[
 ];
 /// Elasticsearch aggregation types Logfleet recognises but does not run yet.
 const NOT_YET: &[&str] = &[
-    "date_range",
     "composite",
     "top_hits",
     "significant_terms",
@@ -181,6 +181,90 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
     Ok(())
 }
 
+/// The `[from, to)` bounds of a `date_range` aggregation in epoch milliseconds, date math
+/// resolved.
+fn date_ranges_millis(
+    name: &str,
+    body: &Value,
+    now_millis: i64,
+) -> QueryResult<Vec<(Option<i64>, Option<i64>)>> {
+    let ranges = body
+        .get("ranges")
+        .and_then(Value::as_array)
+        .ok_or_else(|| QueryError::parsing(format!("[date_range] of [{name}] needs [ranges]")))?;
+    let bound = |value: Option<&Value>| -> QueryResult<Option<i64>> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => {
+                parse_date_bound(text, now_millis, false, time::UtcOffset::UTC, None)
+                    .map(Some)
+                    .map_err(QueryError::illegal)
+            }
+            Some(other) => other.as_i64().map(Some).ok_or_else(|| {
+                QueryError::illegal(format!(
+                    "[date_range] bound [{other}] of [{name}] is not a date"
+                ))
+            }),
+        }
+    };
+    ranges
+        .iter()
+        .map(|range| Ok((bound(range.get("from"))?, bound(range.get("to"))?)))
+        .collect()
+}
+
+/// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that
+/// the buckets tantivy adds to fill the gaps between them can be left out, as Elasticsearch
+/// returns only the requested ones.
+fn requested_ranges(
+    agg_type: &str,
+    body: &Value,
+    now_millis: i64,
+) -> Vec<(Option<f64>, Option<f64>)> {
+    if agg_type == "date_range" {
+        return date_ranges_millis("", body, now_millis)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(from, to)| (from.map(|from| from as f64), to.map(|to| to as f64)))
+            .collect();
+    }
+    body.get("ranges")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|range| {
+            (
+                range.get("from").and_then(Value::as_f64),
+                range.get("to").and_then(Value::as_f64),
+            )
+        })
+        .collect()
+}
+
+fn same_bound(left: Option<f64>, right: Option<f64>) -> bool {
+    match (left, right) {
+        (None, None) => true,
+        (Some(left), Some(right)) => (left - right).abs() <= 1e-9 * left.abs().max(1.0),
+        _ => false,
+    }
+}
+
+/// A double as Java's `Double.toString` prints the common cases (`250.0`, `0.5`).
+fn java_double(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e7 {
+        format!("{value:.1}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// What rendering needs besides the results.
+struct RenderContext<'a> {
+    mapping: &'a Mapping,
+    /// The same "now" the request was translated with, to resolve relative date bounds.
+    now_millis: i64,
+}
+
 /// A `filters` aggregation's definition.
 struct FiltersSpec {
     /// The filters by key (indexes for the anonymous, array form).
@@ -299,11 +383,18 @@ impl AggregationsRequest {
     }
 
     /// Renders tantivy's final results in Elasticsearch's shapes.
-    pub fn render(&self, results: Value, mapping: &Mapping) -> Value {
+    pub fn render(&self, results: Value, mapping: &Mapping, now_millis: i64) -> Value {
         let Value::Object(results) = results else {
             return json!({});
         };
-        render_level(&self.root, results, mapping)
+        render_level(
+            &self.root,
+            results,
+            &RenderContext {
+                mapping,
+                now_millis,
+            },
+        )
     }
 }
 
@@ -377,6 +468,37 @@ fn translate_level(
                         "filter".into(),
                         translate_body(name, "filter", &query, mapping, now_millis)?,
                     );
+                }
+                "date_range" => {
+                    let mut range = translate_body(name, "date_range", body, mapping, now_millis)?;
+                    let ranges = date_ranges_millis(name, body, now_millis)?
+                        .into_iter()
+                        .zip(
+                            body.get("ranges")
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten(),
+                        )
+                        .map(|((from, to), original)| {
+                            // tantivy's date columns count nanoseconds.
+                            let mut converted = Map::new();
+                            if let Some(from) = from {
+                                converted.insert("from".into(), json!(from as f64 * 1e6));
+                            }
+                            if let Some(to) = to {
+                                converted.insert("to".into(), json!(to as f64 * 1e6));
+                            }
+                            if let Some(key) = original.get("key") {
+                                converted.insert("key".into(), key.clone());
+                            }
+                            Value::Object(converted)
+                        })
+                        .collect::<Vec<_>>();
+                    range["ranges"] = Value::Array(ranges);
+                    if let Value::Object(object) = &mut range {
+                        object.remove("time_zone");
+                    }
+                    out.insert("range".into(), range);
                 }
                 agg_type => {
                     let body = translate_body(name, agg_type, body, mapping, now_millis)?;
@@ -533,7 +655,7 @@ fn calendar_to_fixed(interval: &str) -> Option<(&'static str, Option<&'static st
 fn render_level(
     request: &Map<String, Value>,
     mut results: Map<String, Value>,
-    mapping: &Mapping,
+    context: &RenderContext<'_>,
 ) -> Value {
     let mut rendered = Map::new();
     for (name, definition) in request {
@@ -547,7 +669,7 @@ fn render_level(
                 .and_then(Value::as_object);
             rendered.insert(
                 name.clone(),
-                render_filters(name, body, &mut results, children, mapping),
+                render_filters(name, body, &mut results, children, context),
             );
             continue;
         }
@@ -571,10 +693,14 @@ fn render_level(
                 if field == TIMESTAMP {
                     Some(FieldType::Date)
                 } else {
-                    mapping.resolve(field).map(|resolved| resolved.field_type)
+                    context
+                        .mapping
+                        .resolve(field)
+                        .map(|resolved| resolved.field_type)
                 }
             });
-        render_result(agg_type, field_type, &mut result, children, mapping);
+        let body = definition.get(agg_type).cloned().unwrap_or(Value::Null);
+        render_result(agg_type, field_type, &mut result, children, context, &body);
         if let Some(meta) = definition.get("meta")
             && let Value::Object(object) = &mut result
         {
@@ -590,10 +716,14 @@ fn render_result(
     field_type: Option<FieldType>,
     result: &mut Value,
     children: Option<&Map<String, Value>>,
-    mapping: &Mapping,
+    context: &RenderContext<'_>,
+    body: &Value,
 ) {
+    if matches!(agg_type, "range" | "date_range") {
+        render_ranges(agg_type, result, body, context.now_millis);
+    }
     match agg_type {
-        "terms" | "date_histogram" | "histogram" | "range" => {
+        "terms" | "date_histogram" | "histogram" | "range" | "date_range" => {
             let buckets = match result.get_mut("buckets") {
                 Some(Value::Array(buckets)) => buckets.iter_mut().collect::<Vec<_>>(),
                 Some(Value::Object(keyed)) => keyed.values_mut().collect(),
@@ -601,7 +731,7 @@ fn render_result(
             };
             for bucket in buckets {
                 render_bucket_key(agg_type, field_type, bucket);
-                render_children(bucket, children, mapping);
+                render_children(bucket, children, context);
             }
             if let Value::Object(object) = result {
                 // Elasticsearch's order: the error bounds, then the buckets.
@@ -615,7 +745,7 @@ fn render_result(
                 *object = ordered;
             }
         }
-        "filter" | "missing" => render_children(result, children, mapping),
+        "filter" | "missing" => render_children(result, children, context),
         // Counts are integers in Elasticsearch's responses.
         "value_count" | "cardinality" => {
             if let Some(count) = result.get("value").and_then(Value::as_f64) {
@@ -639,7 +769,7 @@ fn render_filters(
     body: &Value,
     results: &mut Map<String, Value>,
     children: Option<&Map<String, Value>>,
-    mapping: &Mapping,
+    context: &RenderContext<'_>,
 ) -> Value {
     let Ok(FiltersSpec {
         named: filters,
@@ -655,7 +785,7 @@ fn render_filters(
         let mut bucket = results
             .remove(&format!("{name}>{key}"))
             .unwrap_or_else(|| json!({"doc_count": 0}));
-        render_children(&mut bucket, children, mapping);
+        render_children(&mut bucket, children, context);
         buckets.push((key, bucket));
     }
     if keyed {
@@ -665,7 +795,66 @@ fn render_filters(
     }
 }
 
-fn render_children(bucket: &mut Value, children: Option<&Map<String, Value>>, mapping: &Mapping) {
+/// Converts `date_range` bounds to milliseconds with their strings, and drops the gap buckets
+/// tantivy adds between requested ranges.
+fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i64) {
+    let requested = requested_ranges(agg_type, body, now_millis);
+    let is_date = agg_type == "date_range";
+    let keep = |bucket: &mut Value| -> bool {
+        let Value::Object(object) = bucket else {
+            return false;
+        };
+        if is_date {
+            for (bound, text) in [("from", "from_as_string"), ("to", "to_as_string")] {
+                if let Some(nanos) = object.get(bound).and_then(Value::as_f64) {
+                    let millis = (nanos / 1e6).round();
+                    object.insert(bound.into(), json!(millis));
+                    object.insert(text.into(), json!(format_epoch_millis(millis as i64)));
+                }
+            }
+            if !body
+                .get("ranges")
+                .and_then(Value::as_array)
+                .is_some_and(|ranges| ranges.iter().any(|range| range.get("key").is_some()))
+            {
+                let side = |text: &str| {
+                    object
+                        .get(text)
+                        .and_then(Value::as_str)
+                        .unwrap_or("*")
+                        .to_owned()
+                };
+                let key = format!("{}-{}", side("from_as_string"), side("to_as_string"));
+                object.insert("key".into(), json!(key));
+            }
+        }
+        let from = object.get("from").and_then(Value::as_f64);
+        let to = object.get("to").and_then(Value::as_f64);
+        let custom_keys = body
+            .get("ranges")
+            .and_then(Value::as_array)
+            .is_some_and(|ranges| ranges.iter().any(|range| range.get("key").is_some()));
+        if !is_date && !custom_keys {
+            // Elasticsearch prints bounds as Java doubles: `*-250.0`.
+            let side = |bound: Option<f64>| bound.map_or_else(|| "*".to_owned(), java_double);
+            object.insert("key".into(), json!(format!("{}-{}", side(from), side(to))));
+        }
+        requested.iter().any(|(wanted_from, wanted_to)| {
+            same_bound(from, *wanted_from) && same_bound(to, *wanted_to)
+        })
+    };
+    match result.get_mut("buckets") {
+        Some(Value::Array(buckets)) => buckets.retain_mut(keep),
+        Some(Value::Object(keyed)) => keyed.retain(|_, bucket| keep(bucket)),
+        _ => {}
+    }
+}
+
+fn render_children(
+    bucket: &mut Value,
+    children: Option<&Map<String, Value>>,
+    context: &RenderContext<'_>,
+) {
     let Some(children) = children else { return };
     let Value::Object(object) = bucket else {
         return;
@@ -676,7 +865,7 @@ fn render_children(bucket: &mut Value, children: Option<&Map<String, Value>>, ma
             sub_results.insert(name.clone(), value);
         }
     }
-    if let Value::Object(rendered) = render_level(children, sub_results, mapping) {
+    if let Value::Object(rendered) = render_level(children, sub_results, context) {
         object.extend(rendered);
     }
 }
@@ -754,7 +943,7 @@ mod tests {
         assert!(matches!(unknown, QueryError::Parsing(_)));
         assert_eq!(unknown.to_string(), "Unknown aggregation type [bogus]");
         assert!(matches!(
-            parse_aggregations(&json!({"a": {"date_range": {}}})),
+            parse_aggregations(&json!({"a": {"composite": {}}})),
             Err(QueryError::IllegalArgument(_))
         ));
         assert!(

@@ -428,7 +428,7 @@ impl<'r> AggregationRun<'r> {
             .map_err(engine_or_request_error)?;
         let value = serde_json::to_value(&results)
             .map_err(|error| QueryError::illegal(format!("aggregation results: {error}")))?;
-        Ok(self.request.render(value, &mapping))
+        Ok(self.request.render(value, &mapping, self.now_millis))
     }
 }
 
