@@ -827,3 +827,10 @@ def test_unknown_aggregation_is_a_bad_request(es, seeded):
     with pytest.raises(BadRequestError) as info:
         es.search(index="logs-*", size=0, aggs={"x": {"no_such_agg": {"field": "app_name"}}})
     assert info.value.meta.status == 400
+
+
+def test_helpers_scan_reads_every_event(es, seeded):
+    """helpers.scan drives the scroll API: every seeded event comes back exactly once."""
+    ids = [hit["_id"] for hit in helpers.scan(es, index="logs-*", query={"query": {"match_all": {}}}, size=300)]
+    assert len(ids) == SEED_COUNT
+    assert len(set(ids)) == SEED_COUNT

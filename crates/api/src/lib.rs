@@ -63,6 +63,8 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     /// Settings.
     pub config: Arc<ApiConfig>,
+    /// Open scrolls.
+    pub scrolls: Arc<handlers::search::Scrolls>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             store,
             pipeline: Arc::new(Pipeline::data_stream_default()),
             config: Arc::new(config),
+            scrolls: Arc::default(),
         }
     }
 }
@@ -90,6 +93,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{index}/_search",
             get(search::search_index).post(search::search_index),
+        )
+        .route(
+            "/_search/scroll",
+            get(search::scroll_next)
+                .post(search::scroll_next)
+                .delete(search::clear_scroll),
+        )
+        .route(
+            "/_search/scroll/{scroll_id}",
+            get(search::scroll_next_by_path)
+                .post(search::scroll_next_by_path)
+                .delete(search::clear_scroll_by_path),
         )
         .route(
             "/_msearch",

@@ -16,6 +16,7 @@ mod date_math;
 mod dsl;
 mod error;
 mod request;
+mod scroll;
 mod search;
 mod sort;
 mod source_filter;
@@ -31,6 +32,7 @@ pub use request::{
     MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
     parse_uri_query,
 };
+pub use scroll::Scroll;
 pub use search::{SearchContext, count, search};
 pub use sort::{SortKey, SortOrder, SortTarget, SortValue};
 pub use source_filter::SourceFilter;

@@ -40,23 +40,23 @@ pub struct SearchContext<'a> {
     pub now_millis: i64,
 }
 
-struct ShardHit {
-    score: f32,
-    shard: usize,
-    address: DocAddress,
+pub(crate) struct ShardHit {
+    pub(crate) score: f32,
+    pub(crate) shard: usize,
+    pub(crate) address: DocAddress,
     /// Field sort values, when sorting by fields.
-    sort_values: Option<Vec<SortValue>>,
+    pub(crate) sort_values: Option<Vec<SortValue>>,
 }
 
 /// Builds one tantivy query per distinct mapping (targets differ, partitions of one target
 /// share theirs) and reports which shards a time filter lets us skip.
-struct PreparedShards<'a> {
-    shards: &'a [SearchShard],
-    queries: Vec<Option<Box<dyn Query>>>,
-    skipped: usize,
+pub(crate) struct PreparedShards<'a> {
+    pub(crate) shards: &'a [SearchShard],
+    pub(crate) queries: Vec<Option<Box<dyn Query>>>,
+    pub(crate) skipped: usize,
 }
 
-fn prepare_shards<'a>(
+pub(crate) fn prepare_shards<'a>(
     shards: &'a [SearchShard],
     query: &QueryAst,
     context: &SearchContext<'_>,
@@ -96,7 +96,7 @@ fn prepare_shards<'a>(
     })
 }
 
-fn shards_json(total: usize, skipped: usize) -> Value {
+pub(crate) fn shards_json(total: usize, skipped: usize) -> Value {
     json!({"total": total, "successful": total, "skipped": skipped, "failed": 0})
 }
 
@@ -248,7 +248,7 @@ pub fn search(
     Ok(Value::Object(response))
 }
 
-fn render_hit(
+pub(crate) fn render_hit(
     shard: &SearchShard,
     hit: &ShardHit,
     request: &SearchRequest,

@@ -1,7 +1,5 @@
 //! `logfleet serve`: open the store, serve the API, shut down cleanly on Ctrl-C or SIGTERM.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use logfleet_api::{ApiConfig, AppState, router};
 use logfleet_store::Store;
@@ -49,11 +47,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         cluster_uuid: cluster_uuid(&data_dir)?,
         max_content_length: config.max_content_length_bytes()?,
     };
-    let state = AppState {
-        store: store.clone(),
-        pipeline: Arc::new(logfleet_pipeline::Pipeline::data_stream_default()),
-        config: Arc::new(api_config),
-    };
+    let state = AppState::new(store.clone(), api_config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

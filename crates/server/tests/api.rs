@@ -532,3 +532,56 @@ fn msearch_field_caps_and_resolve() {
             .any(|index| index["name"] == "web")
     );
 }
+
+#[test]
+fn scroll_reads_everything_once_from_a_point_in_time() {
+    let server = Server::start();
+    server.bulk("/_bulk?refresh=true", &bulk_body("scrolled", "s", 0..25));
+    let (status, first) = server.post(
+        "/scrolled/_search?scroll=1m",
+        r#"{"size":10,"sort":["_doc"]}"#,
+    );
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["hits"]["total"]["value"], 25);
+    let mut seen: Vec<String> = first["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["_id"].as_str().unwrap().to_owned())
+        .collect();
+    let id = first["_scroll_id"].as_str().unwrap().to_owned();
+    // Written after the scroll started: not part of it.
+    server.bulk("/_bulk?refresh=true", &bulk_body("scrolled", "late", 0..5));
+    loop {
+        let (status, page) = server.post(
+            "/_search/scroll",
+            &json!({"scroll": "1m", "scroll_id": id}).to_string(),
+        );
+        assert_eq!(status, 200, "{page}");
+        let hits = page["hits"]["hits"].as_array().unwrap();
+        if hits.is_empty() {
+            break;
+        }
+        seen.extend(
+            hits.iter()
+                .map(|hit| hit["_id"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(seen.len(), 25);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 25, "no document twice");
+    let (status, cleared) = server.request(
+        "DELETE",
+        "/_search/scroll",
+        Some(&json!({"scroll_id": id}).to_string()),
+    );
+    assert_eq!((status, cleared["num_freed"].as_u64()), (200, Some(1)));
+    let (status, missing) = server.post("/_search/scroll", &json!({"scroll_id": id}).to_string());
+    assert_eq!(
+        (status, missing["error"]["type"].as_str()),
+        (404, Some("search_context_missing_exception"))
+    );
+    let (status, _) = server.post("/scrolled/_search?scroll=1m", r#"{"sort":["@timestamp"]}"#);
+    assert_eq!(status, 400, "scrolls run in index order only");
+}

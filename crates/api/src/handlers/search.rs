@@ -1,22 +1,26 @@
 //! `_search` and `_count`.
 
+use std::time::{Duration, Instant};
+
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+
 use logfleet_query::{
-    SearchContext, SearchRequest, SearchUrlParameters, parse_count_body, parse_uri_query,
+    Scroll, SearchContext, SearchRequest, SearchUrlParameters, parse_count_body, parse_uri_query,
 };
 use logfleet_store::now_millis;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use crate::params::{self, Params};
-use crate::response::ok;
+use crate::response::{json_response, ok};
 
 const SEARCH_PARAMETERS: &[&str] = &[
+    "scroll",
     "from",
     "size",
     "sort",
@@ -99,18 +103,232 @@ async fn run_search(
     params::check(&params, &format!("/{index}/_search"), SEARCH_PARAMETERS)?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body = parse_json(&body, "parsing_exception")?;
+    if let Some(keep_alive) = params.get("scroll") {
+        let response = start_scroll(&state, &index, body.as_ref(), &params, keep_alive).await?;
+        return Ok(ok(&response));
+    }
     let response = execute_search(&state, &index, body.as_ref(), &params).await?;
     Ok(ok(&response))
 }
 
-/// Runs one search: the body (if any) with URL-style parameters over an index expression.
-async fn execute_search(
+/// Elasticsearch's default `search.max_open_scroll_context`.
+const MAX_OPEN_SCROLLS: usize = 500;
+
+/// Open scrolls by id, each with its expiry.
+#[derive(Debug, Default)]
+pub struct Scrolls {
+    open: std::sync::Mutex<std::collections::HashMap<String, (Scroll, Instant)>>,
+}
+
+impl Scrolls {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Scroll, Instant)>> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        open.retain(|_, (_, expires)| *expires > now);
+        open
+    }
+}
+
+fn keep_alive_duration(text: &str) -> Result<Duration, ApiError> {
+    logfleet_store::parse_time_value(text).map_err(ApiError::illegal_argument)
+}
+
+fn search_context_missing(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "search_context_missing_exception",
+        format!("No search context found for id [{id}]"),
+    )
+}
+
+async fn start_scroll(
     state: &AppState,
     index: &str,
     body: Option<&Value>,
     params: &Params,
+    keep_alive: &str,
 ) -> Result<Value, ApiError> {
-    let url = SearchUrlParameters {
+    let keep_alive = keep_alive_duration(keep_alive)?;
+    if state.scrolls.lock().len() >= MAX_OPEN_SCROLLS {
+        return Err(ApiError::illegal_argument(format!(
+            "Trying to create too many scroll contexts. Must be less than or equal to: [{MAX_OPEN_SCROLLS}]."
+        )));
+    }
+    let request = SearchRequest::parse(body, &url_parameters(params))?;
+    let shards = state
+        .store
+        .resolve(index, params::flag(params, "ignore_unavailable")?)?;
+    let store = state.store.clone();
+    let (scroll, page) = tokio::task::spawn_blocking(move || {
+        let context = SearchContext {
+            fields: store.fields(),
+            now_millis: now_millis(),
+        };
+        let mut scroll = Scroll::start(shards, request, &context)?;
+        let page = scroll.next_page(context.now_millis)?;
+        Ok::<_, logfleet_query::QueryError>((scroll, page))
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "search was interrupted",
+        )
+    })??;
+    let id = logfleet_store::new_document_id();
+    state
+        .scrolls
+        .lock()
+        .insert(id.clone(), (scroll, Instant::now() + keep_alive));
+    Ok(with_scroll_id(page, &id))
+}
+
+fn with_scroll_id(page: Value, id: &str) -> Value {
+    let mut object = Map::new();
+    object.insert("_scroll_id".into(), json!(id));
+    if let Value::Object(page) = page {
+        object.extend(page);
+    }
+    Value::Object(object)
+}
+
+/// `GET|POST /_search/scroll` with `{"scroll": "1m", "scroll_id": "…"}`.
+pub async fn scroll_next(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        "/_search/scroll",
+        &["scroll", "scroll_id", "rest_total_hits_as_int"],
+    )?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
+    let id = body
+        .get("scroll_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| params.get("scroll_id").cloned())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "action_request_validation_exception",
+                "Validation Failed: 1: scrollId is missing;",
+            )
+        })?;
+    let keep_alive = body
+        .get("scroll")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| params.get("scroll").cloned());
+    continue_scroll(&state, &id, keep_alive.as_deref()).await
+}
+
+/// `GET|POST /_search/scroll/{scroll_id}`.
+pub async fn scroll_next_by_path(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        "/_search/scroll",
+        &["scroll", "rest_total_hits_as_int"],
+    )?;
+    continue_scroll(&state, &id, params.get("scroll").map(String::as_str)).await
+}
+
+async fn continue_scroll(
+    state: &AppState,
+    id: &str,
+    keep_alive: Option<&str>,
+) -> Result<Response, ApiError> {
+    let keep_alive = keep_alive.map(keep_alive_duration).transpose()?;
+    // The scroll leaves the registry while its page is read, so concurrent calls with the
+    // same id cannot interleave its position.
+    let (mut scroll, expires) = state
+        .scrolls
+        .lock()
+        .remove(id)
+        .ok_or_else(|| search_context_missing(id))?;
+    let (scroll, page) = tokio::task::spawn_blocking(move || {
+        let page = scroll.next_page(now_millis());
+        (scroll, page)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "scroll was interrupted",
+        )
+    })?;
+    let expires = keep_alive.map_or(expires, |keep_alive| Instant::now() + keep_alive);
+    state
+        .scrolls
+        .lock()
+        .insert(id.to_owned(), (scroll, expires));
+    Ok(ok(&with_scroll_id(page?, id)))
+}
+
+/// `DELETE /_search/scroll` with `{"scroll_id": "…" or ["…"]}`.
+pub async fn clear_scroll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
+    let ids: Vec<String> = match body.get("scroll_id") {
+        Some(Value::String(id)) => vec![id.clone()],
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(clear(&state, &ids))
+}
+
+/// `DELETE /_search/scroll/{scroll_id}` (a comma list, or `_all`).
+pub async fn clear_scroll_by_path(
+    State(state): State<AppState>,
+    Path(ids): Path<String>,
+) -> Result<Response, ApiError> {
+    let ids: Vec<String> = ids.split(',').map(str::to_owned).collect();
+    Ok(clear(&state, &ids))
+}
+
+fn clear(state: &AppState, ids: &[String]) -> Response {
+    let mut open = state.scrolls.lock();
+    let freed = if ids.iter().any(|id| id == "_all") {
+        let count = open.len();
+        open.clear();
+        count
+    } else {
+        ids.iter()
+            .filter(|id| open.remove(id.as_str()).is_some())
+            .count()
+    };
+    let status = if freed == 0 && !ids.is_empty() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, &json!({"succeeded": true, "num_freed": freed}))
+}
+
+fn url_parameters(params: &Params) -> SearchUrlParameters {
+    SearchUrlParameters {
         from: params.get("from").cloned(),
         size: params.get("size").cloned(),
         source: params.get("_source").cloned(),
@@ -123,8 +341,17 @@ async fn execute_search(
         sort: params.get("sort").cloned(),
         default_field: params.get("df").cloned(),
         default_operator: params.get("default_operator").cloned(),
-    };
-    let mut request = SearchRequest::parse(body, &url)?;
+    }
+}
+
+/// Runs one search: the body (if any) with URL-style parameters over an index expression.
+async fn execute_search(
+    state: &AppState,
+    index: &str,
+    body: Option<&Value>,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    let mut request = SearchRequest::parse(body, &url_parameters(params))?;
     let total_as_int = params::flag(params, "rest_total_hits_as_int")?;
     if total_as_int {
         request.track_total_hits = logfleet_query::TrackTotalHits::Exact;
