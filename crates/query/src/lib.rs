@@ -15,6 +15,7 @@ mod build;
 mod date_math;
 mod dsl;
 mod error;
+mod hit_fields;
 mod request;
 mod scroll;
 mod search;

@@ -6,6 +6,7 @@ use crate::aggs::{AggregationsRequest, parse_aggregations};
 use crate::ast::QueryAst;
 use crate::dsl::{QueryStringOptions, json_token, parse_lucene, parse_query};
 use crate::error::{QueryError, QueryResult};
+use crate::hit_fields::{HighlightRequest, parse_field_patterns, parse_highlight};
 use crate::sort::{SortKey, SortValue, parse_search_after, parse_sort, parse_sort_parameter};
 use crate::source_filter::SourceFilter;
 
@@ -52,6 +53,10 @@ pub struct SearchRequest {
     pub search_after: Option<Vec<SortValue>>,
     /// Compute scores even when sorting by fields.
     pub track_scores: bool,
+    /// `fields` and `docvalue_fields` patterns.
+    pub fields: Vec<String>,
+    /// `highlight`.
+    pub highlight: Option<HighlightRequest>,
 }
 
 impl Default for SearchRequest {
@@ -69,6 +74,8 @@ impl Default for SearchRequest {
             sort: None,
             search_after: None,
             track_scores: false,
+            fields: Vec::new(),
+            highlight: None,
         }
     }
 }
@@ -207,8 +214,12 @@ impl SearchRequest {
                 // Accepted with no effect on a single node.
                 "timeout" | "stats" | "explain" | "min_score" | "profile" | "indices_boost"
                 | "stored_fields" => {}
-                "highlight" | "fields" | "docvalue_fields" | "collapse" | "pit" | "suggest"
-                | "rescore" | "script_fields" | "runtime_mappings" | "post_filter" | "knn" => {
+                "fields" | "docvalue_fields" => {
+                    self.fields.extend(parse_field_patterns(key, value)?);
+                }
+                "highlight" => self.highlight = Some(parse_highlight(value)?),
+                "collapse" | "pit" | "suggest" | "rescore" | "script_fields"
+                | "runtime_mappings" | "post_filter" | "knn" => {
                     return Err(QueryError::illegal(format!(
                         "[{key}] is not supported by this version of Logfleet"
                     )));

@@ -20,6 +20,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::aggs::AggregationsRequest;
+use crate::hit_fields::{extract_fields, highlight, query_terms};
 use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
 use tantivy::schema::Value as _;
@@ -282,9 +283,24 @@ pub(crate) fn render_hit(
             Value::Null
         },
     );
-    if !request.source.disabled {
+    let needs_source =
+        !request.source.disabled || !request.fields.is_empty() || request.highlight.is_some();
+    if needs_source {
         let bytes = source_bytes(&document, context.fields);
         let source: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
+        if !request.fields.is_empty() {
+            let fields = extract_fields(&source, &request.fields, &shard.mapping);
+            if !fields.is_empty() {
+                rendered.insert("fields".into(), Value::Object(fields));
+            }
+        }
+        if let Some(highlight_request) = &request.highlight {
+            let terms = query_terms(&request.query, &shard.mapping);
+            let highlighted = highlight(&source, highlight_request, &terms);
+            if !highlighted.is_empty() {
+                rendered.insert("highlight".into(), Value::Object(highlighted));
+            }
+        }
         if let Some(filtered) = request.source.apply(source) {
             rendered.insert("_source".into(), Value::Object(filtered));
         }
