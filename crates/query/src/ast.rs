@@ -116,6 +116,15 @@ pub enum QueryAst {
         /// Terms, phrase or phrase prefix.
         kind: MatchKind,
     },
+    /// Values (terms, for text) matching a regular expression (`wildcard` and `regexp`).
+    Regex {
+        /// Field path.
+        field: String,
+        /// The whole value must match this regular expression.
+        regex: String,
+        /// Ignore letter case.
+        case_insensitive: bool,
+    },
     /// Values starting with a prefix.
     Prefix {
         /// Field path.

@@ -9,7 +9,7 @@ use logfleet_store::{FieldType, Fields, Mapping, encode_ip, parse_date_value};
 use serde_json::Value;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, Occur,
-    PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+    PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenizerManager;
@@ -18,7 +18,7 @@ use time::UtcOffset;
 
 use crate::ast::{MatchKind, QueryAst, RangeBound};
 use crate::date_math::{parse_date_bound, parse_time_zone};
-use crate::dsl::resolve_minimum_should_match;
+use crate::dsl::{escape_regex, resolve_minimum_should_match};
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::schema::{
@@ -221,6 +221,11 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             }
         }
         QueryAst::Prefix { field, value } => build_prefix(context, field, value)?,
+        QueryAst::Regex {
+            field,
+            regex,
+            case_insensitive,
+        } => build_regex(context, field, regex, *case_insensitive)?,
         QueryAst::Boost { query, boost } => {
             Box::new(BoostQuery::new(build_query(query, context)?, *boost))
         }
@@ -340,6 +345,52 @@ fn build_match(
             Box::new(query)
         }
     })
+}
+
+/// A regular expression over the term dictionary: terms of JSON fields start with their path,
+/// so the expression is anchored behind it (`path \0 s value`).
+fn build_regex(
+    context: &BuildContext<'_>,
+    field: &str,
+    regex: &str,
+    case_insensitive: bool,
+) -> QueryResult<Box<dyn Query>> {
+    let (json_field, path, value_regex) = match locate(context, field) {
+        Located::Exact {
+            path,
+            field_type: FieldType::Keyword,
+        } => (context.fields.keyword, path, regex.to_owned()),
+        // Text is indexed lowercased.
+        Located::Text { path } => (
+            context.fields.text,
+            path,
+            if case_insensitive {
+                regex.to_owned()
+            } else {
+                regex.to_lowercase()
+            },
+        ),
+        Located::Unmapped | Located::Object { .. } => return Ok(Box::new(EmptyQuery)),
+        _ => {
+            return Err(QueryError::illegal(format!(
+                "Can only use wildcard and regexp queries on keyword and text fields - not on [{field}]"
+            )));
+        }
+    };
+    let escaped_path: Vec<String> = path.split('.').map(escape_regex).collect();
+    let flags = if case_insensitive { "(?i)" } else { "" };
+    let pattern = format!(
+        "{}\\x00s{flags}(?:{value_regex})",
+        escaped_path.join("\\x01")
+    );
+    // tantivy refuses expressions whose automaton grows too large (10 MB), as Elasticsearch
+    // refuses those over `max_determinized_states`.
+    let query = RegexQuery::from_pattern(&pattern, json_field).map_err(|error| {
+        QueryError::illegal(format!(
+            "failed to compile the expression [{regex}] of field [{field}]: {error}"
+        ))
+    })?;
+    Ok(Box::new(ConstScoreQuery::new(Box::new(query), 1.0)))
 }
 
 fn build_prefix(

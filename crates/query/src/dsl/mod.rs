@@ -4,6 +4,7 @@ mod bool_query;
 
 pub(crate) use bool_query::resolve_minimum_should_match;
 pub use query_string::{QueryStringOptions, parse_lucene};
+pub(crate) use wildcard::{escape_regex, wildcard_to_regex};
 mod exists;
 mod full_text;
 mod ids;
@@ -11,6 +12,7 @@ mod match_all;
 mod query_string;
 mod range;
 mod term;
+mod wildcard;
 
 use serde_json::{Map, Value};
 
@@ -55,6 +57,8 @@ pub fn parse_query(value: &Value) -> QueryResult<QueryAst> {
         }
         "multi_match" => full_text::parse_multi_match(body),
         "prefix" => full_text::parse_prefix(body),
+        "wildcard" => wildcard::parse_wildcard(body),
+        "regexp" => wildcard::parse_regexp(body),
         "query_string" | "simple_query_string" => {
             query_string::parse_query_string_query(query_type, body)
         }

@@ -3,11 +3,12 @@
 //! Supported: `term`, `field:term`, `"a phrase"`, `field:"a phrase"~2`, `field:(a OR b)`,
 //! grouping with `( )`, `AND`/`OR`/`NOT` and `&&`/`||`/`!`, `+required` and `-excluded`,
 //! ranges `[a TO b]`, `{a TO b}` (mixed brackets, `*` open ends), `field:>=10` and friends,
-//! trailing-`*` prefixes, `_exists_:field`, `*` / `*:*`, and `\` escapes. `AND` binds tighter
+//! `*`/`?` wildcards, `_exists_:field`, `*` / `*:*`, and `\` escapes. `AND` binds tighter
 //! than `OR`; juxtaposed clauses use `default_operator` (`OR` unless set).
 
 use serde_json::{Map, Value, json};
 
+use super::wildcard_to_regex;
 use crate::ast::{MatchKind, QueryAst, RangeBound};
 use crate::error::{QueryError, QueryResult};
 
@@ -593,6 +594,19 @@ impl Parser<'_> {
                 .map(|field| QueryAst::Prefix {
                     field: field.clone(),
                     value: prefix.to_owned(),
+                })
+                .collect();
+            return any_of(clauses);
+        }
+        let concrete: Vec<&String> = fields.iter().filter(|field| !field.contains('*')).collect();
+        if text.contains(['*', '?']) && concrete.len() == fields.len() {
+            let regex = wildcard_to_regex(&text);
+            let clauses = concrete
+                .into_iter()
+                .map(|field| QueryAst::Regex {
+                    field: field.clone(),
+                    regex: regex.clone(),
+                    case_insensitive: false,
                 })
                 .collect();
             return any_of(clauses);
