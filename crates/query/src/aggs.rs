@@ -29,6 +29,7 @@ const BUCKET_TYPES: &[&str] = &[
     "filter",
     "filters",
     "missing",
+    "composite",
 ];
 const METRIC_TYPES: &[&str] = &[
     "avg",
@@ -43,7 +44,6 @@ const METRIC_TYPES: &[&str] = &[
 ];
 /// Elasticsearch aggregation types Logfleet recognises but does not run yet.
 const NOT_YET: &[&str] = &[
-    "composite",
     "top_hits",
     "significant_terms",
     "ip_range",
@@ -179,6 +179,78 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
         }
     }
     Ok(())
+}
+
+/// A `composite` aggregation: each source's field becomes its column; calendar intervals
+/// become tantivy's calendar units or fixed durations.
+fn translate_composite(name: &str, body: &Value, mapping: &Mapping) -> QueryResult<Value> {
+    let mut translated = body.clone();
+    if translated.get("size").is_none() {
+        translated["size"] = json!(10);
+    }
+    if let Some(after) = body.get("after").and_then(Value::as_object) {
+        translated["after"] =
+            Value::Object(composite_after_to_tantivy(name, after, body, mapping)?);
+    }
+    let Some(sources) = translated.get_mut("sources").and_then(Value::as_array_mut) else {
+        return Err(QueryError::parsing(format!(
+            "[composite] of [{name}] needs [sources]"
+        )));
+    };
+    for source in sources {
+        let Some(object) = source.as_object_mut() else {
+            return Err(QueryError::parsing(format!(
+                "[composite] sources of [{name}] must be objects"
+            )));
+        };
+        for (_, kinds) in object.iter_mut() {
+            let Some(kinds) = kinds.as_object_mut() else {
+                continue;
+            };
+            for (kind, definition) in kinds.iter_mut() {
+                let Some(definition) = definition.as_object_mut() else {
+                    continue;
+                };
+                if let Some(field) = definition
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                {
+                    let (column, _) = column_for(mapping, &field)?;
+                    definition.insert("field".into(), json!(column));
+                }
+                if kind == "date_histogram" {
+                    if let Some(interval) = definition.remove("calendar_interval") {
+                        let interval = interval.as_str().unwrap_or_default().to_owned();
+                        match interval.as_str() {
+                            "1M" | "month" => {
+                                definition.insert("calendar_interval".into(), json!("month"))
+                            }
+                            "1y" | "year" => {
+                                definition.insert("calendar_interval".into(), json!("year"))
+                            }
+                            "1w" | "week" => {
+                                definition.insert("calendar_interval".into(), json!("week"))
+                            }
+                            other => match calendar_to_fixed(other) {
+                                Some((fixed, None)) => {
+                                    definition.insert("fixed_interval".into(), json!(fixed))
+                                }
+                                _ => {
+                                    return Err(QueryError::illegal(format!(
+                                        "calendar_interval [{other}] is not supported in composite [{name}]"
+                                    )));
+                                }
+                            },
+                        };
+                    }
+                    definition.remove("time_zone");
+                    definition.remove("format");
+                }
+            }
+        }
+    }
+    Ok(translated)
 }
 
 /// The `[from, to)` bounds of a `date_range` aggregation in epoch milliseconds, date math
@@ -469,6 +541,12 @@ fn translate_level(
                         translate_body(name, "filter", &query, mapping, now_millis)?,
                     );
                 }
+                "composite" => {
+                    out.insert(
+                        "composite".into(),
+                        translate_composite(name, body, mapping)?,
+                    );
+                }
                 "date_range" => {
                     let mut range = translate_body(name, "date_range", body, mapping, now_millis)?;
                     let ranges = date_ranges_millis(name, body, now_millis)?
@@ -746,6 +824,15 @@ fn render_result(
             }
         }
         "filter" | "missing" => render_children(result, children, context),
+        "composite" => {
+            if let Some(Value::Array(buckets)) = result.get_mut("buckets") {
+                for bucket in buckets {
+                    render_composite_key(bucket.get_mut("key"), body, context.mapping);
+                    render_children(bucket, children, context);
+                }
+            }
+            render_composite_key(result.get_mut("after_key"), body, context.mapping);
+        }
         // Counts are integers in Elasticsearch's responses.
         "value_count" | "cardinality" => {
             if let Some(count) = result.get("value").and_then(Value::as_f64) {
@@ -850,6 +937,152 @@ fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i
     }
 }
 
+/// The sources of a composite request: name, kind (`terms`…), field type.
+fn composite_sources<'a>(
+    body: &'a Value,
+    mapping: &Mapping,
+) -> Vec<(&'a str, &'a str, Option<FieldType>)> {
+    body.get("sources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|source| {
+            let (name, kinds) = source.as_object()?.iter().next()?;
+            let (kind, definition) = kinds.as_object()?.iter().next()?;
+            let field = definition
+                .get("field")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let field_type = if field == TIMESTAMP {
+                Some(FieldType::Date)
+            } else {
+                mapping.resolve(field).map(|resolved| resolved.field_type)
+            };
+            Some((name.as_str(), kind.as_str(), field_type))
+        })
+        .collect()
+}
+
+/// Elasticsearch's `after` (plain values) in tantivy's tagged form (`str:…`, `dt:<nanos>`).
+fn composite_after_to_tantivy(
+    name: &str,
+    after: &Map<String, Value>,
+    body: &Value,
+    mapping: &Mapping,
+) -> QueryResult<Map<String, Value>> {
+    let mut tagged = Map::new();
+    for (source, kind, field_type) in composite_sources(body, mapping) {
+        let Some(value) = after.get(source) else {
+            continue;
+        };
+        let text = match (value, kind, field_type) {
+            (Value::Null, _, _) => "null:".to_owned(),
+            (value, "date_histogram", _) => {
+                let millis = value.as_i64().ok_or_else(|| {
+                    QueryError::illegal(format!(
+                        "[after] of [{name}].{source} must be epoch milliseconds"
+                    ))
+                })?;
+                format!("dt:{}", i128::from(millis) * 1_000_000)
+            }
+            (value, "histogram", _) | (value, "terms", Some(FieldType::Double)) => {
+                format!("f64:{}", value.as_f64().unwrap_or(0.0))
+            }
+            (value, "terms", Some(FieldType::Long | FieldType::Date)) => {
+                format!("i64:{}", value.as_i64().unwrap_or(0))
+            }
+            (value, "terms", Some(FieldType::Boolean)) => format!(
+                "bool:{}",
+                value.as_bool().unwrap_or(value.as_i64() == Some(1))
+            ),
+            (Value::String(text), "terms", Some(FieldType::Ip)) => {
+                let ip: std::net::IpAddr = text.parse().map_err(|_| {
+                    QueryError::illegal(format!("'{text}' is not an IP string literal."))
+                })?;
+                format!("str:{}", logfleet_store::encode_ip(ip))
+            }
+            (Value::String(text), _, _) => format!("str:{text}"),
+            (other, _, _) => format!("str:{other}"),
+        };
+        tagged.insert(source.to_owned(), json!(text));
+    }
+    Ok(tagged)
+}
+
+/// Composite keys: dates as epoch milliseconds, IPs and booleans as Elasticsearch prints
+/// them, per source.
+fn render_composite_key(key: Option<&mut Value>, body: &Value, mapping: &Mapping) {
+    let Some(Value::Object(key)) = key else {
+        return;
+    };
+    for source in body
+        .get("sources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some((name, kinds)) = source.as_object().and_then(|object| object.iter().next()) else {
+            continue;
+        };
+        let Some((kind, definition)) = kinds.as_object().and_then(|object| object.iter().next())
+        else {
+            continue;
+        };
+        let field = definition
+            .get("field")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let field_type = if field == TIMESTAMP {
+            Some(FieldType::Date)
+        } else {
+            mapping.resolve(field).map(|resolved| resolved.field_type)
+        };
+        let Some(value) = key.get_mut(name) else {
+            continue;
+        };
+        // `after_key` comes back in tantivy's tagged form.
+        let tagged = value
+            .as_str()
+            .and_then(|text| text.split_once(':'))
+            .map(|(tag, text)| (tag.to_owned(), text.to_owned()));
+        if let Some((tag, text)) = tagged {
+            *value = match tag.as_str() {
+                "str" => json!(text),
+                "i64" | "u64" => text
+                    .parse::<i64>()
+                    .map_or(json!(text), |number| json!(number)),
+                "f64" => text
+                    .parse::<f64>()
+                    .map_or(json!(text), |number| json!(number)),
+                "bool" => json!(text == "true"),
+                "dt" => text
+                    .parse::<i128>()
+                    .map_or(json!(text), |nanos| json!((nanos / 1_000_000) as i64)),
+                "null" => Value::Null,
+                _ => value.clone(),
+            };
+        }
+        match (kind.as_str(), field_type) {
+            ("date_histogram", _) => {
+                if let Some(millis) = value.as_f64() {
+                    *value = json!(millis as i64);
+                }
+            }
+            ("terms", Some(FieldType::Ip)) => {
+                if let Some(ip) = value.as_str().and_then(decode_ip) {
+                    *value = json!(ip.to_string());
+                }
+            }
+            ("terms", Some(FieldType::Long)) => {
+                if let Some(number) = value.as_f64().filter(|number| number.fract() == 0.0) {
+                    *value = json!(number as i64);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn render_children(
     bucket: &mut Value,
     children: Option<&Map<String, Value>>,
@@ -943,7 +1176,7 @@ mod tests {
         assert!(matches!(unknown, QueryError::Parsing(_)));
         assert_eq!(unknown.to_string(), "Unknown aggregation type [bogus]");
         assert!(matches!(
-            parse_aggregations(&json!({"a": {"composite": {}}})),
+            parse_aggregations(&json!({"a": {"top_hits": {}}})),
             Err(QueryError::IllegalArgument(_))
         ));
         assert!(
