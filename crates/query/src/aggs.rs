@@ -547,6 +547,31 @@ fn translate_level(
                         translate_composite(name, body, mapping)?,
                     );
                 }
+                "date_histogram" if calendar_unit(body).is_some() => {
+                    // Months and years are not fixed durations: a one-source composite
+                    // buckets them by the calendar, and `render` reshapes its buckets.
+                    let unit = calendar_unit(body).unwrap_or("month");
+                    let field = body
+                        .get("field")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let zone = body.get("time_zone").and_then(Value::as_str);
+                    if zone.is_some_and(|zone| {
+                        !matches!(zone, "UTC" | "Z" | "GMT" | "+00:00" | "Etc/UTC")
+                    }) {
+                        return Err(QueryError::illegal(format!(
+                            "time_zone of [{name}] is not supported yet; date histograms use UTC"
+                        )));
+                    }
+                    let composite = json!({
+                        "size": 65_536,
+                        "sources": [{ CALENDAR_SOURCE: {"date_histogram": {"field": field, "calendar_interval": unit}} }],
+                    });
+                    out.insert(
+                        "composite".into(),
+                        translate_composite(name, &composite, mapping)?,
+                    );
+                }
                 "date_range" => {
                     let mut range = translate_body(name, "date_range", body, mapping, now_millis)?;
                     let ranges = date_ranges_millis(name, body, now_millis)?
@@ -717,6 +742,90 @@ fn translate_body(
     Ok(Value::Object(out))
 }
 
+/// Name of the single source of the composite behind a month or year `date_histogram`.
+const CALENDAR_SOURCE: &str = "calendar";
+
+/// `month` or `year` for a `date_histogram` whose calendar interval is not a fixed duration.
+fn calendar_unit(body: &Value) -> Option<&'static str> {
+    match body
+        .get("calendar_interval")
+        .or_else(|| body.get("interval"))
+        .and_then(Value::as_str)?
+    {
+        "1M" | "month" => Some("month"),
+        "1y" | "year" => Some("year"),
+        _ => None,
+    }
+}
+
+/// Reshapes the composite behind a month or year `date_histogram` into histogram buckets,
+/// filling the empty months or years between the first and the last (when there are no
+/// sub-aggregations), as `min_doc_count: 0` does.
+fn calendar_histogram_buckets(result: &mut Value, body: &Value, has_children: bool) {
+    let Some(Value::Array(buckets)) = result.get_mut("buckets") else {
+        return;
+    };
+    let mut reshaped: Vec<Value> = Vec::with_capacity(buckets.len());
+    for bucket in buckets.drain(..) {
+        let Value::Object(mut object) = bucket else {
+            continue;
+        };
+        let key = object
+            .remove("key")
+            .and_then(|key| key.get(CALENDAR_SOURCE).cloned())
+            .unwrap_or(Value::Null);
+        let millis = match &key {
+            Value::String(tagged) => tagged
+                .strip_prefix("dt:")
+                .and_then(|nanos| nanos.parse::<i128>().ok())
+                .map(|nanos| (nanos / 1_000_000) as i64),
+            other => other.as_f64().map(|millis| millis as i64),
+        };
+        let Some(millis) = millis else { continue };
+        let mut bucket = Map::new();
+        bucket.insert("key".into(), json!(millis));
+        bucket.extend(object);
+        reshaped.push(Value::Object(bucket));
+    }
+    let min_doc_count = body
+        .get("min_doc_count")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if min_doc_count == 0 && !has_children && reshaped.len() > 1 {
+        let step = if calendar_unit(body) == Some("year") {
+            "+1y"
+        } else {
+            "+1M"
+        };
+        let first = reshaped[0]["key"].as_i64().unwrap_or(0);
+        let last = reshaped[reshaped.len() - 1]["key"].as_i64().unwrap_or(0);
+        let mut filled = Vec::new();
+        let mut existing = reshaped.into_iter().peekable();
+        let mut current = first;
+        while current <= last {
+            match existing.peek() {
+                Some(bucket) if bucket["key"].as_i64() == Some(current) => {
+                    filled.extend(existing.next())
+                }
+                _ => filled.push(json!({"key": current, "doc_count": 0})),
+            }
+            match parse_date_bound(
+                &format!("{}||{step}", format_epoch_millis(current)),
+                0,
+                false,
+                time::UtcOffset::UTC,
+                None,
+            ) {
+                Ok(next) if next > current => current = next,
+                _ => break,
+            }
+        }
+        reshaped = filled;
+    }
+    reshaped.retain(|bucket| bucket["doc_count"].as_u64().unwrap_or(0) >= min_doc_count);
+    *result = json!({"buckets": reshaped});
+}
+
 /// Calendar intervals that are fixed durations in UTC, with the offset that aligns weeks on
 /// Mondays (the epoch was a Thursday).
 fn calendar_to_fixed(interval: &str) -> Option<(&'static str, Option<&'static str>)> {
@@ -778,6 +887,9 @@ fn render_level(
                 }
             });
         let body = definition.get(agg_type).cloned().unwrap_or(Value::Null);
+        if agg_type == "date_histogram" && calendar_unit(&body).is_some() {
+            calendar_histogram_buckets(&mut result, &body, children.is_some());
+        }
         render_result(agg_type, field_type, &mut result, children, context, &body);
         if let Some(meta) = definition.get("meta")
             && let Value::Object(object) = &mut result
@@ -1196,6 +1308,27 @@ mod tests {
             &json!({"a": {"terms": {"field": "x"}, "aggs": {"b": {"avg": {"field": "y"}}}}}),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn calendar_months_fill_their_gaps() {
+        // 2026-01-01 and 2026-03-01 in epoch milliseconds.
+        let (january, march) = (1_767_225_600_000i64, 1_772_323_200_000i64);
+        let mut result = json!({"buckets": [
+            {"key": {"calendar": january}, "doc_count": 2},
+            {"key": {"calendar": march}, "doc_count": 1},
+        ], "after_key": {"calendar": march}});
+        let body = json!({"field": "@timestamp", "calendar_interval": "1M"});
+        calendar_histogram_buckets(&mut result, &body, false);
+        let keys: Vec<i64> = result["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|bucket| bucket["key"].as_i64().unwrap())
+            .collect();
+        assert_eq!(keys, [january, 1_769_904_000_000, march]);
+        assert_eq!(result["buckets"][1]["doc_count"], 0);
+        assert!(result.get("after_key").is_none());
     }
 
     #[test]
