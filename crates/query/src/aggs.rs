@@ -876,16 +876,7 @@ fn render_level(
             .get(agg_type)
             .and_then(|body| body.get("field"))
             .and_then(Value::as_str)
-            .and_then(|field| {
-                if field == TIMESTAMP {
-                    Some(FieldType::Date)
-                } else {
-                    context
-                        .mapping
-                        .resolve(field)
-                        .map(|resolved| resolved.field_type)
-                }
-            });
+            .and_then(|field| field_type_of(context.mapping, field));
         let body = definition.get(agg_type).cloned().unwrap_or(Value::Null);
         if agg_type == "date_histogram" && calendar_unit(&body).is_some() {
             calendar_histogram_buckets(&mut result, &body, children.is_some());
@@ -1049,6 +1040,15 @@ fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i
     }
 }
 
+/// The type of a field an aggregation names (`@timestamp` is always a date).
+fn field_type_of(mapping: &Mapping, field: &str) -> Option<FieldType> {
+    if field == TIMESTAMP {
+        Some(FieldType::Date)
+    } else {
+        mapping.resolve(field).map(|resolved| resolved.field_type)
+    }
+}
+
 /// The sources of a composite request: name, kind (`terms`…), field type.
 fn composite_sources<'a>(
     body: &'a Value,
@@ -1065,12 +1065,7 @@ fn composite_sources<'a>(
                 .get("field")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let field_type = if field == TIMESTAMP {
-                Some(FieldType::Date)
-            } else {
-                mapping.resolve(field).map(|resolved| resolved.field_type)
-            };
-            Some((name.as_str(), kind.as_str(), field_type))
+            Some((name.as_str(), kind.as_str(), field_type_of(mapping, field)))
         })
         .collect()
 }
@@ -1127,28 +1122,7 @@ fn render_composite_key(key: Option<&mut Value>, body: &Value, mapping: &Mapping
     let Some(Value::Object(key)) = key else {
         return;
     };
-    for source in body
-        .get("sources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some((name, kinds)) = source.as_object().and_then(|object| object.iter().next()) else {
-            continue;
-        };
-        let Some((kind, definition)) = kinds.as_object().and_then(|object| object.iter().next())
-        else {
-            continue;
-        };
-        let field = definition
-            .get("field")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let field_type = if field == TIMESTAMP {
-            Some(FieldType::Date)
-        } else {
-            mapping.resolve(field).map(|resolved| resolved.field_type)
-        };
+    for (name, kind, field_type) in composite_sources(body, mapping) {
         let Some(value) = key.get_mut(name) else {
             continue;
         };
@@ -1174,7 +1148,7 @@ fn render_composite_key(key: Option<&mut Value>, body: &Value, mapping: &Mapping
                 _ => value.clone(),
             };
         }
-        match (kind.as_str(), field_type) {
+        match (kind, field_type) {
             ("date_histogram", _) => {
                 if let Some(millis) = value.as_f64() {
                     *value = json!(millis as i64);
