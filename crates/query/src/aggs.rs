@@ -16,7 +16,7 @@ use tantivy::schema::Schema;
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::build::{BuildContext, build_query};
-use crate::date_math::parse_date_bound;
+use crate::date_math::{is_utc, parse_date_bound};
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
 
@@ -556,9 +556,7 @@ fn translate_level(
                         .and_then(Value::as_str)
                         .unwrap_or_default();
                     let zone = body.get("time_zone").and_then(Value::as_str);
-                    if zone.is_some_and(|zone| {
-                        !matches!(zone, "UTC" | "Z" | "GMT" | "+00:00" | "Etc/UTC")
-                    }) {
+                    if zone.is_some_and(|zone| !is_utc(zone)) {
                         return Err(QueryError::illegal(format!(
                             "time_zone of [{name}] is not supported yet; date histograms use UTC"
                         )));
@@ -672,7 +670,7 @@ fn translate_body(
             }
             ("date_histogram", "time_zone") => {
                 let zone = value.as_str().unwrap_or_default();
-                if !matches!(zone, "UTC" | "Z" | "GMT" | "+00:00" | "Etc/UTC") {
+                if !is_utc(zone) {
                     return Err(QueryError::illegal(format!(
                         "time_zone [{zone}] of [{name}] is not supported yet; date histograms use UTC"
                     )));

@@ -27,12 +27,20 @@ pub fn parse_date_bound(
         .ok_or_else(|| format!("failed to parse date field [{expression}]: invalid date math"))
 }
 
+/// Whether a time zone name means UTC (`UTC`, `utc` as Grafana sends it, `Z`, `+00:00`…).
+pub fn is_utc(zone: &str) -> bool {
+    matches!(
+        zone.to_ascii_uppercase().as_str(),
+        "Z" | "UTC" | "GMT" | "UCT" | "ETC/UTC" | "ETC/GMT" | "+00:00" | "-00:00" | "+0000" | "+00"
+    )
+}
+
 /// Parses a time zone: `Z`, `UTC`, `GMT` or a fixed offset (`+01:00`, `-0530`, `+01`).
 pub fn parse_time_zone(text: &str) -> Result<UtcOffset, String> {
     let unsupported =
         || format!("time_zone [{text}] is not supported: use UTC or an offset like +01:00");
     match text {
-        "Z" | "UTC" | "GMT" | "Etc/UTC" | "Etc/GMT" | "UCT" => return Ok(UtcOffset::UTC),
+        zone if is_utc(zone) => return Ok(UtcOffset::UTC),
         _ => {}
     }
     let (sign, rest) = match text.as_bytes().first() {
@@ -274,6 +282,11 @@ mod tests {
         let zoned = parse_date_bound("2026-11-26T00:00:00Z", NOW, false, offset, None).unwrap();
         assert_eq!(zoned, utc);
         assert!(parse_time_zone("Mars/Olympus").is_err());
+        assert_eq!(
+            parse_time_zone("utc").unwrap(),
+            UtcOffset::UTC,
+            "as Grafana sends it"
+        );
         assert_eq!(parse_time_zone("-0530").unwrap().whole_minutes(), -330);
     }
 
