@@ -215,7 +215,7 @@ impl Walker<'_> {
                 )));
             }
             if !existing_is_object && is_object {
-                return Err(self.type_error(path, existing, value, None));
+                return Err(type_error(self.document_id, path, existing, value, None));
             }
             let below = match existing.parameters.get("dynamic") {
                 Some(Value::Bool(false)) => Dynamic::False,
@@ -300,16 +300,6 @@ impl Walker<'_> {
         }
         Ok(())
     }
-
-    fn type_error(
-        &self,
-        path: &str,
-        field: &FieldMapping,
-        value: &Value,
-        cause: Option<String>,
-    ) -> DocumentError {
-        type_error(self.document_id, path, field, value, cause)
-    }
 }
 
 /// Where typed values go.
@@ -319,16 +309,6 @@ struct Output<'a> {
 }
 
 impl Output<'_> {
-    fn type_error(
-        &self,
-        path: &str,
-        field: &FieldMapping,
-        value: &Value,
-        cause: Option<String>,
-    ) -> DocumentError {
-        type_error(self.document_id, path, field, value, cause)
-    }
-
     fn push_typed(
         self,
         path: &str,
@@ -366,11 +346,19 @@ impl Output<'_> {
             }
             FieldType::Long => match to_long(value) {
                 Ok(number) => OwnedValue::I64(number),
-                Err(cause) => return Err(self.type_error(path, field, value, Some(cause))),
+                Err(cause) => {
+                    return Err(type_error(
+                        self.document_id,
+                        path,
+                        field,
+                        value,
+                        Some(cause),
+                    ));
+                }
             },
             FieldType::Double => match to_double(value) {
                 Some(number) => OwnedValue::F64(number),
-                None => return Err(self.type_error(path, field, value, None)),
+                None => return Err(type_error(self.document_id, path, field, value, None)),
             },
             FieldType::Date => match parse_date_value(value) {
                 Some(nanos) => {
@@ -382,14 +370,26 @@ impl Output<'_> {
                 }
                 None => {
                     let cause = format!("failed to parse date field [{}]", scalar_text(value));
-                    return Err(self.type_error(path, field, value, Some(cause)));
+                    return Err(type_error(
+                        self.document_id,
+                        path,
+                        field,
+                        value,
+                        Some(cause),
+                    ));
                 }
             },
             FieldType::Ip => match value.as_str().and_then(|text| text.parse::<IpAddr>().ok()) {
                 Some(ip) => OwnedValue::Str(encode_ip(ip)),
                 None => {
                     let cause = format!("'{}' is not an IP string literal.", scalar_text(value));
-                    return Err(self.type_error(path, field, value, Some(cause)));
+                    return Err(type_error(
+                        self.document_id,
+                        path,
+                        field,
+                        value,
+                        Some(cause),
+                    ));
                 }
             },
             FieldType::Boolean => match value {
@@ -403,7 +403,13 @@ impl Output<'_> {
                         "Failed to parse value [{}] as only [true] or [false] are allowed.",
                         scalar_text(value)
                     );
-                    return Err(self.type_error(path, field, value, Some(cause)));
+                    return Err(type_error(
+                        self.document_id,
+                        path,
+                        field,
+                        value,
+                        Some(cause),
+                    ));
                 }
             },
             FieldType::GeoPoint | FieldType::Object => return Ok(()),
