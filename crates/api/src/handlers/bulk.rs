@@ -84,7 +84,7 @@ async fn run_bulk(
     // Decoding and mapping are CPU work proportional to the body: keep them off the
     // threads that serve connections.
     let prepare_state = state.clone();
-    let (slots, prepared) = tokio::task::spawn_blocking(move || {
+    let (slots, prepared) = super::run_blocking("bulk preparation", move || {
         prepare_items(
             &prepare_state,
             &body,
@@ -92,14 +92,7 @@ async fn run_bulk(
             pipeline.as_deref(),
         )
     })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "bulk preparation was interrupted",
-        )
-    })??;
+    .await??;
     let outcomes = state.store.execute(prepared).await?;
     let max_seq = outcomes
         .iter()

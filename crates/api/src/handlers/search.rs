@@ -164,7 +164,7 @@ async fn start_scroll(
         .store
         .resolve(index, params::flag(params, "ignore_unavailable")?)?;
     let store = state.store.clone();
-    let (scroll, page) = tokio::task::spawn_blocking(move || {
+    let (scroll, page) = super::run_blocking("search", move || {
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
@@ -173,14 +173,7 @@ async fn start_scroll(
         let page = scroll.next_page(context.now_millis)?;
         Ok::<_, logfleet_query::QueryError>((scroll, page))
     })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "search was interrupted",
-        )
-    })??;
+    .await??;
     let id = logfleet_store::new_document_id();
     state
         .scrolls
@@ -259,18 +252,11 @@ async fn continue_scroll(
         .lock()
         .remove(id)
         .ok_or_else(|| search_context_missing(id))?;
-    let (scroll, page) = tokio::task::spawn_blocking(move || {
+    let (scroll, page) = super::run_blocking("scroll", move || {
         let page = scroll.next_page(now_millis());
         (scroll, page)
     })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "scroll was interrupted",
-        )
-    })?;
+    .await?;
     let expires = keep_alive.map_or(expires, |keep_alive| Instant::now() + keep_alive);
     state
         .scrolls
@@ -360,21 +346,14 @@ async fn execute_search(
         .store
         .resolve(index, params::flag(params, "ignore_unavailable")?)?;
     let store = state.store.clone();
-    let mut response = tokio::task::spawn_blocking(move || {
+    let mut response = super::run_blocking("search", move || {
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
         };
         logfleet_query::search(&shards, &request, &context)
     })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "search was interrupted",
-        )
-    })??;
+    .await??;
     if total_as_int && let Some(total) = response.pointer_mut("/hits/total") {
         let value = total.get("value").cloned().unwrap_or(json!(0));
         *total = value;
@@ -571,20 +550,13 @@ async fn run_count(
         .store
         .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
     let store = state.store.clone();
-    let response = tokio::task::spawn_blocking(move || {
+    let response = super::run_blocking("count", move || {
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
         };
         logfleet_query::count(&shards, &query, &context)
     })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "count was interrupted",
-        )
-    })??;
+    .await??;
     Ok(ok(&response))
 }
