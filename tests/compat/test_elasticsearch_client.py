@@ -823,6 +823,72 @@ def test_aggregations_through_the_official_client(es, seeded):
     assert counts == sorted(counts, reverse=True)
 
 
+def test_date_histogram_in_a_time_zone_with_top_hits(es, seeded):
+    """Kibana's shape: a daily histogram in the browser's zone, and the latest event per
+    service with its `_source`; expectations come from the generated events."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    resp = es.search(
+        index="logs-*",
+        size=0,
+        aggs={
+            "per_day": {
+                "date_histogram": {
+                    "field": "@timestamp",
+                    "calendar_interval": "day",
+                    "time_zone": "Europe/Paris",
+                    "min_doc_count": 1,
+                }
+            },
+            "by_service": {
+                "terms": {"field": "app_name", "size": 100},
+                "aggs": {
+                    "latest": {
+                        "top_hits": {
+                            "size": 1,
+                            "sort": [{"@timestamp": {"order": "desc"}}],
+                            "_source": {"includes": ["@timestamp", "app_name"]},
+                        }
+                    }
+                },
+            },
+        },
+    )
+    aggs = resp["aggregations"]
+
+    def parse(ts):
+        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+    expected_days = {}
+    for event in EVENTS:
+        local_day = parse(event["@timestamp"]).astimezone(paris).date()
+        expected_days[local_day] = expected_days.get(local_day, 0) + 1
+    buckets = aggs["per_day"]["buckets"]
+    got_days = {}
+    for bucket in buckets:
+        start = datetime.fromtimestamp(bucket["key"] / 1000, paris)
+        assert (start.hour, start.minute) == (0, 0), bucket
+        assert bucket["key_as_string"] == start.isoformat(timespec="milliseconds")
+        got_days[start.date()] = bucket["doc_count"]
+    assert got_days == expected_days
+
+    latest = {}
+    for event in EVENTS:
+        service = event["app_name"]
+        if service not in latest or event["@timestamp"] > latest[service]:
+            latest[service] = event["@timestamp"]
+    for bucket in aggs["by_service"]["buckets"]:
+        hits = bucket["latest"]["hits"]
+        assert hits["total"]["value"] == bucket["doc_count"]
+        [hit] = hits["hits"]
+        assert set(hit["_source"]) == {"@timestamp", "app_name"}
+        assert hit["_source"]["app_name"] == bucket["key"]
+        assert hit["_source"]["@timestamp"] == latest[bucket["key"]]
+        assert hit["sort"] == [round(parse(latest[bucket["key"]]).timestamp() * 1000)]
+
+
 def test_unknown_aggregation_is_a_bad_request(es, seeded):
     with pytest.raises(BadRequestError) as info:
         es.search(index="logs-*", size=0, aggs={"x": {"no_such_agg": {"field": "app_name"}}})

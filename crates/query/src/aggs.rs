@@ -8,6 +8,9 @@ use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD};
 use logfleet_store::{FieldType, Fields, Mapping, decode_ip, format_epoch_millis};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::bucket::QueryBuilder;
@@ -16,9 +19,12 @@ use tantivy::schema::Schema;
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::build::{BuildContext, build_query};
-use crate::date_math::{is_utc, parse_date_bound};
+use crate::calendar::{CalendarUnit, format_date, is_utc, parse_time_zone};
+use crate::date_histogram::DateHistogram;
+use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
+use crate::top_hits::parse_top_hits;
 
 const BUCKET_TYPES: &[&str] = &[
     "terms",
@@ -41,10 +47,10 @@ const METRIC_TYPES: &[&str] = &[
     "value_count",
     "cardinality",
     "percentiles",
+    "top_hits",
 ];
 /// Elasticsearch aggregation types Logfleet recognises but does not run yet.
 const NOT_YET: &[&str] = &[
-    "top_hits",
     "significant_terms",
     "ip_range",
     "auto_date_histogram",
@@ -157,6 +163,9 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
                     if other == "filter" {
                         parse_query(body)?;
                     }
+                    if other == "top_hits" {
+                        parse_top_hits(name, body)?;
+                    }
                     if other == "filters" {
                         for (_, query) in filters_of(name, body)?.named {
                             parse_query(&query)?;
@@ -220,37 +229,51 @@ fn translate_composite(name: &str, body: &Value, mapping: &Mapping) -> QueryResu
                     definition.insert("field".into(), json!(column));
                 }
                 if kind == "date_histogram" {
-                    if let Some(interval) = definition.remove("calendar_interval") {
-                        let interval = interval.as_str().unwrap_or_default().to_owned();
-                        match interval.as_str() {
-                            "1M" | "month" => {
-                                definition.insert("calendar_interval".into(), json!("month"))
-                            }
-                            "1y" | "year" => {
-                                definition.insert("calendar_interval".into(), json!("year"))
-                            }
-                            "1w" | "week" => {
-                                definition.insert("calendar_interval".into(), json!("week"))
-                            }
-                            other => match calendar_to_fixed(other) {
-                                Some((fixed, None)) => {
-                                    definition.insert("fixed_interval".into(), json!(fixed))
-                                }
-                                _ => {
-                                    return Err(QueryError::illegal(format!(
-                                        "calendar_interval [{other}] is not supported in composite [{name}]"
-                                    )));
-                                }
-                            },
-                        };
-                    }
-                    definition.remove("time_zone");
-                    definition.remove("format");
+                    translate_composite_date_source(name, definition)?;
                 }
             }
         }
     }
     Ok(translated)
+}
+
+/// A composite `date_histogram` source in tantivy's terms: weeks, months and years are its
+/// calendar units, smaller units fixed durations. Its buckets are UTC ones.
+fn translate_composite_date_source(
+    name: &str,
+    definition: &mut Map<String, Value>,
+) -> QueryResult<()> {
+    if let Some(zone) = definition.remove("time_zone") {
+        let zone = zone.as_str().unwrap_or_default();
+        if !is_utc(zone) {
+            return Err(QueryError::illegal(format!(
+                "time_zone [{zone}] of a date_histogram source of composite [{name}] is not supported: composite sources bucket in UTC"
+            )));
+        }
+    }
+    definition.remove("format");
+    let Some(interval) = definition.remove("calendar_interval") else {
+        return Ok(());
+    };
+    let interval = interval.as_str().unwrap_or_default();
+    let unsupported = || {
+        QueryError::illegal(format!(
+            "calendar_interval [{interval}] is not supported in composite [{name}]"
+        ))
+    };
+    let unit = CalendarUnit::from_interval(interval).ok_or_else(unsupported)?;
+    let translated = match unit {
+        CalendarUnit::Week => ("calendar_interval", json!("week")),
+        CalendarUnit::Month => ("calendar_interval", json!("month")),
+        CalendarUnit::Year => ("calendar_interval", json!("year")),
+        CalendarUnit::Quarter => return Err(unsupported()),
+        fixed => (
+            "fixed_interval",
+            json!(format!("{}ms", fixed.fixed_millis().unwrap_or(1000))),
+        ),
+    };
+    definition.insert(translated.0.into(), translated.1);
+    Ok(())
 }
 
 /// The `[from, to)` bounds of a `date_range` aggregation in epoch milliseconds, date math
@@ -264,14 +287,14 @@ fn date_ranges_millis(
         .get("ranges")
         .and_then(Value::as_array)
         .ok_or_else(|| QueryError::parsing(format!("[date_range] of [{name}] needs [ranges]")))?;
+    let zone = range_zone(body)?;
+    let format = body.get("format").and_then(Value::as_str);
     let bound = |value: Option<&Value>| -> QueryResult<Option<i64>> {
         match value {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => {
-                parse_date_bound(text, now_millis, false, time::UtcOffset::UTC, None)
-                    .map(Some)
-                    .map_err(QueryError::illegal)
-            }
+            Some(Value::String(text)) => parse_date_bound(text, now_millis, false, &zone, format)
+                .map(Some)
+                .map_err(QueryError::illegal),
             Some(other) => other.as_i64().map(Some).ok_or_else(|| {
                 QueryError::illegal(format!(
                     "[date_range] bound [{other}] of [{name}] is not a date"
@@ -283,6 +306,14 @@ fn date_ranges_millis(
         .iter()
         .map(|range| Ok((bound(range.get("from"))?, bound(range.get("to"))?)))
         .collect()
+}
+
+/// The `time_zone` of a `date_range`, UTC when absent.
+fn range_zone(body: &Value) -> QueryResult<TimeZone> {
+    match body.get("time_zone").and_then(Value::as_str) {
+        Some(zone) => parse_time_zone(zone).map_err(QueryError::illegal),
+        None => Ok(TimeZone::UTC),
+    }
 }
 
 /// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that
@@ -338,16 +369,33 @@ struct RenderContext<'a> {
 }
 
 /// A `filters` aggregation's definition.
-struct FiltersSpec {
+pub(crate) struct FiltersSpec {
     /// The filters by key (indexes for the anonymous, array form).
-    named: Vec<(String, Value)>,
+    pub(crate) named: Vec<(String, Value)>,
     /// Whether buckets are keyed (object form) or a list (array form).
-    keyed: bool,
+    pub(crate) keyed: bool,
     /// The key of the `other` bucket, when one is asked for.
-    other: Option<String>,
+    pub(crate) other: Option<String>,
 }
 
-fn filters_of(name: &str, body: &Value) -> QueryResult<FiltersSpec> {
+/// The type of a validated aggregation definition (`terms`…): its one key that is not
+/// `aggs` or `meta`.
+pub(crate) fn aggregation_type(definition: &Map<String, Value>) -> &str {
+    definition
+        .keys()
+        .find(|key| !matches!(key.as_str(), "aggs" | "aggregations" | "meta"))
+        .map_or("", String::as_str)
+}
+
+/// The sub-aggregations of a definition.
+pub(crate) fn children_of(definition: &Map<String, Value>) -> Option<&Map<String, Value>> {
+    definition
+        .get("aggs")
+        .or_else(|| definition.get("aggregations"))
+        .and_then(Value::as_object)
+}
+
+pub(crate) fn filters_of(name: &str, body: &Value) -> QueryResult<FiltersSpec> {
     let filters = body
         .get("filters")
         .ok_or_else(|| QueryError::parsing(format!("[filters] of [{name}] needs [filters]")))?;
@@ -446,10 +494,73 @@ fn column_for(mapping: &Mapping, field: &str) -> QueryResult<(String, Option<Fie
     }
 }
 
+/// The first and last matching date of each field a `date_histogram` needs them for, in
+/// epoch milliseconds (see [`crate::date_histogram`]).
+pub(crate) type DataBounds = HashMap<String, (i64, i64)>;
+
+/// What translating a request needs besides the request.
+struct Translation<'a> {
+    mapping: &'a Mapping,
+    now_millis: i64,
+    data_bounds: &'a DataBounds,
+}
+
 impl AggregationsRequest {
+    /// The validated `aggs` object.
+    pub(crate) fn root(&self) -> &Map<String, Value> {
+        &self.root
+    }
+
+    /// The date fields whose first and last matching dates must be known before the request
+    /// can be translated, because a `date_histogram` over them has calendar-length buckets.
+    pub(crate) fn fields_needing_data_bounds(&self, now_millis: i64) -> Vec<String> {
+        fn walk(level: &Map<String, Value>, now_millis: i64, fields: &mut Vec<String>) {
+            for (name, definition) in level {
+                let Some(definition) = definition.as_object() else {
+                    continue;
+                };
+                if let Some(body) = definition.get("date_histogram")
+                    && let Ok(histogram) = DateHistogram::parse(name, body, now_millis)
+                    && histogram.needs_data_bounds()
+                    && !fields.contains(&histogram.field)
+                {
+                    fields.push(histogram.field);
+                }
+                for children in ["aggs", "aggregations"] {
+                    if let Some(children) = definition.get(children).and_then(Value::as_object) {
+                        walk(children, now_millis, fields);
+                    }
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        walk(&self.root, now_millis, &mut fields);
+        fields
+    }
+
+    /// A request for the `min` (`min0`, `min1`…) and `max` of each field.
+    pub(crate) fn min_and_max(fields: &[String]) -> AggregationsRequest {
+        let mut root = Map::new();
+        for (index, field) in fields.iter().enumerate() {
+            root.insert(format!("min{index}"), json!({"min": {"field": field}}));
+            root.insert(format!("max{index}"), json!({"max": {"field": field}}));
+        }
+        AggregationsRequest { root }
+    }
+
     /// Translates the request for one target's mapping.
-    pub fn to_tantivy(&self, mapping: &Mapping, now_millis: i64) -> QueryResult<Aggregations> {
-        let translated = translate_level(&self.root, mapping, now_millis)?;
+    pub(crate) fn to_tantivy(
+        &self,
+        mapping: &Mapping,
+        now_millis: i64,
+        data_bounds: &DataBounds,
+    ) -> QueryResult<Aggregations> {
+        let translation = Translation {
+            mapping,
+            now_millis,
+            data_bounds,
+        };
+        let translated = translate_level(&self.root, &translation)?;
         serde_json::from_value(Value::Object(translated))
             .map_err(|error| QueryError::illegal(format!("invalid aggregation: {error}")))
     }
@@ -472,9 +583,13 @@ impl AggregationsRequest {
 
 fn translate_level(
     level: &Map<String, Value>,
-    mapping: &Mapping,
-    now_millis: i64,
+    translation: &Translation<'_>,
 ) -> QueryResult<Map<String, Value>> {
+    let Translation {
+        mapping,
+        now_millis,
+        data_bounds,
+    } = *translation;
     let mut translated = Map::new();
     for (name, definition) in level {
         let Some(definition) = definition.as_object() else {
@@ -489,10 +604,15 @@ fn translate_level(
                     };
                     out.insert(
                         "aggs".into(),
-                        Value::Object(translate_level(sub, mapping, now_millis)?),
+                        Value::Object(translate_level(sub, translation)?),
                     );
                 }
                 "meta" => {}
+                // Run per bucket once the buckets are known (see `top_hits.rs`).
+                "top_hits" => {
+                    out.clear();
+                    break;
+                }
                 "filters" => {
                     // One tantivy filter aggregation per named filter, under names users cannot
                     // write (`>` is not allowed in aggregation names); reassembled in `render`.
@@ -501,9 +621,9 @@ fn translate_level(
                         .or_else(|| definition.get("aggregations"))
                         .and_then(Value::as_object);
                     let sub = match children {
-                        Some(children) => Some(Value::Object(translate_level(
-                            children, mapping, now_millis,
-                        )?)),
+                        Some(children) => {
+                            Some(Value::Object(translate_level(children, translation)?))
+                        }
                         None => None,
                     };
                     let FiltersSpec {
@@ -547,28 +667,17 @@ fn translate_level(
                         translate_composite(name, body, mapping)?,
                     );
                 }
-                "date_histogram" if calendar_unit(body).is_some() => {
-                    // Months and years are not fixed durations: a one-source composite
-                    // buckets them by the calendar, and `render` reshapes its buckets.
-                    let unit = calendar_unit(body).unwrap_or("month");
-                    let field = body
-                        .get("field")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let zone = body.get("time_zone").and_then(Value::as_str);
-                    if zone.is_some_and(|zone| !is_utc(zone)) {
-                        return Err(QueryError::illegal(format!(
-                            "time_zone of [{name}] is not supported yet; date histograms use UTC"
-                        )));
+                "date_histogram" => {
+                    let histogram = DateHistogram::parse(name, body, now_millis)?;
+                    let (column, _) = column_for(mapping, &histogram.field)?;
+                    let bounds = data_bounds.get(&histogram.field).copied();
+                    if let Some((agg_type, planned)) = histogram.plan(name, &column, bounds)? {
+                        out.insert(agg_type.into(), planned);
+                    } else {
+                        // No bucket can exist: nothing to collect, `render` answers empty.
+                        out.clear();
+                        break;
                     }
-                    let composite = json!({
-                        "size": 65_536,
-                        "sources": [{ CALENDAR_SOURCE: {"date_histogram": {"field": field, "calendar_interval": unit}} }],
-                    });
-                    out.insert(
-                        "composite".into(),
-                        translate_composite(name, &composite, mapping)?,
-                    );
                 }
                 "date_range" => {
                     let mut range = translate_body(name, "date_range", body, mapping, now_millis)?;
@@ -656,51 +765,6 @@ fn translate_body(
             ("terms", "execution_hint" | "collect_mode" | "value_type")
             | ("cardinality", "precision_threshold")
             | (_, "format" | "script") => {}
-            ("date_histogram", "calendar_interval" | "interval") => {
-                let interval = value.as_str().unwrap_or_default();
-                let (fixed, offset) = calendar_to_fixed(interval).ok_or_else(|| {
-                    QueryError::illegal(format!(
-                        "calendar_interval [{interval}] of [{name}] is not supported yet: use a fixed_interval, or one of minute, hour, day, week"
-                    ))
-                })?;
-                out.insert("fixed_interval".into(), Value::String(fixed.to_owned()));
-                if let Some(offset) = offset {
-                    out.insert("offset".into(), Value::String(offset.to_owned()));
-                }
-            }
-            ("date_histogram", "time_zone") => {
-                let zone = value.as_str().unwrap_or_default();
-                if !is_utc(zone) {
-                    return Err(QueryError::illegal(format!(
-                        "time_zone [{zone}] of [{name}] is not supported yet; date histograms use UTC"
-                    )));
-                }
-            }
-            ("date_histogram", "extended_bounds" | "hard_bounds") => {
-                let bounds = value.as_object().ok_or_else(|| {
-                    QueryError::parsing(format!("[{key}] of [{name}] must be an object"))
-                })?;
-                let mut converted = Map::new();
-                for (bound, bound_value) in bounds {
-                    let millis = match bound_value {
-                        Value::String(text) => parse_date_bound(
-                            text,
-                            now_millis,
-                            bound == "max",
-                            time::UtcOffset::UTC,
-                            None,
-                        )
-                        .map_err(QueryError::illegal)?,
-                        other => other.as_i64().ok_or_else(|| {
-                            QueryError::illegal(format!(
-                                "[{key}.{bound}] of [{name}] must be a date"
-                            ))
-                        })?,
-                    };
-                    converted.insert(bound.clone(), json!(millis));
-                }
-                out.insert(key.clone(), Value::Object(converted));
-            }
             _ => {
                 out.insert(key.clone(), value.clone());
             }
@@ -732,109 +796,7 @@ fn translate_body(
             "Field [{field}] of type [keyword] is not supported for aggregation [{agg_type}]"
         )));
     }
-    if agg_type == "date_histogram" && !out.contains_key("fixed_interval") {
-        return Err(QueryError::illegal(format!(
-            "Required one of fields [fixed_interval, calendar_interval] on [{name}]"
-        )));
-    }
     Ok(Value::Object(out))
-}
-
-/// Name of the single source of the composite behind a month or year `date_histogram`.
-const CALENDAR_SOURCE: &str = "calendar";
-
-/// `month` or `year` for a `date_histogram` whose calendar interval is not a fixed duration.
-fn calendar_unit(body: &Value) -> Option<&'static str> {
-    match body
-        .get("calendar_interval")
-        .or_else(|| body.get("interval"))
-        .and_then(Value::as_str)?
-    {
-        "1M" | "month" => Some("month"),
-        "1y" | "year" => Some("year"),
-        _ => None,
-    }
-}
-
-/// Reshapes the composite behind a month or year `date_histogram` into histogram buckets,
-/// filling the empty months or years between the first and the last (when there are no
-/// sub-aggregations), as `min_doc_count: 0` does.
-fn calendar_histogram_buckets(result: &mut Value, body: &Value, has_children: bool) {
-    let Some(Value::Array(buckets)) = result.get_mut("buckets") else {
-        return;
-    };
-    let mut reshaped: Vec<Value> = Vec::with_capacity(buckets.len());
-    for bucket in buckets.drain(..) {
-        let Value::Object(mut object) = bucket else {
-            continue;
-        };
-        let key = object
-            .remove("key")
-            .and_then(|key| key.get(CALENDAR_SOURCE).cloned())
-            .unwrap_or(Value::Null);
-        let millis = match &key {
-            Value::String(tagged) => tagged
-                .strip_prefix("dt:")
-                .and_then(|nanos| nanos.parse::<i128>().ok())
-                .map(|nanos| (nanos / 1_000_000) as i64),
-            other => other.as_f64().map(|millis| millis as i64),
-        };
-        let Some(millis) = millis else { continue };
-        let mut bucket = Map::new();
-        bucket.insert("key".into(), json!(millis));
-        bucket.extend(object);
-        reshaped.push(Value::Object(bucket));
-    }
-    let min_doc_count = body
-        .get("min_doc_count")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if min_doc_count == 0 && !has_children && reshaped.len() > 1 {
-        let step = if calendar_unit(body) == Some("year") {
-            "+1y"
-        } else {
-            "+1M"
-        };
-        let first = reshaped[0]["key"].as_i64().unwrap_or(0);
-        let last = reshaped[reshaped.len() - 1]["key"].as_i64().unwrap_or(0);
-        let mut filled = Vec::new();
-        let mut existing = reshaped.into_iter().peekable();
-        let mut current = first;
-        while current <= last {
-            match existing.peek() {
-                Some(bucket) if bucket["key"].as_i64() == Some(current) => {
-                    filled.extend(existing.next())
-                }
-                _ => filled.push(json!({"key": current, "doc_count": 0})),
-            }
-            match parse_date_bound(
-                &format!("{}||{step}", format_epoch_millis(current)),
-                0,
-                false,
-                time::UtcOffset::UTC,
-                None,
-            ) {
-                Ok(next) if next > current => current = next,
-                _ => break,
-            }
-        }
-        reshaped = filled;
-    }
-    reshaped.retain(|bucket| bucket["doc_count"].as_u64().unwrap_or(0) >= min_doc_count);
-    *result = json!({"buckets": reshaped});
-}
-
-/// Calendar intervals that are fixed durations in UTC, with the offset that aligns weeks on
-/// Mondays (the epoch was a Thursday).
-fn calendar_to_fixed(interval: &str) -> Option<(&'static str, Option<&'static str>)> {
-    Some(match interval {
-        "1s" | "second" => ("1s", None),
-        "1m" | "minute" => ("1m", None),
-        "1h" | "hour" => ("1h", None),
-        "1d" | "day" => ("1d", None),
-        "1w" | "week" => ("7d", Some("4d")),
-        _ => return None,
-    })
 }
 
 fn render_level(
@@ -858,28 +820,36 @@ fn render_level(
             );
             continue;
         }
-        let Some(mut result) = results.remove(name) else {
+        let agg_type = aggregation_type(definition);
+        let result = match results.remove(name) {
+            Some(result) => Some(result),
+            // A histogram with no possible bucket was not sent to tantivy.
+            None if agg_type == "date_histogram" => Some(json!({"buckets": []})),
+            // Filled in by `top_hits.rs` once every bucket is rendered.
+            None if agg_type == "top_hits" => Some(
+                json!({"hits": {"total": {"value": 0, "relation": "eq"}, "max_score": null, "hits": []}}),
+            ),
+            None => None,
+        };
+        let Some(mut result) = result else {
             continue;
         };
-        let agg_type = definition
-            .keys()
-            .find(|key| !matches!(key.as_str(), "aggs" | "aggregations" | "meta"))
-            .map(String::as_str)
-            .unwrap_or("");
-        let children = definition
-            .get("aggs")
-            .or_else(|| definition.get("aggregations"))
-            .and_then(Value::as_object);
+        let children = children_of(definition);
         let field_type = definition
             .get(agg_type)
             .and_then(|body| body.get("field"))
             .and_then(Value::as_str)
             .and_then(|field| field_type_of(context.mapping, field));
         let body = definition.get(agg_type).cloned().unwrap_or(Value::Null);
-        if agg_type == "date_histogram" && calendar_unit(&body).is_some() {
-            calendar_histogram_buckets(&mut result, &body, children.is_some());
+        if agg_type == "date_histogram"
+            && let Ok(histogram) = DateHistogram::parse(name, &body, context.now_millis)
+        {
+            histogram.render(&mut result, |bucket| {
+                render_children(bucket, children, context)
+            });
+        } else {
+            render_result(agg_type, field_type, &mut result, children, context, &body);
         }
-        render_result(agg_type, field_type, &mut result, children, context, &body);
         if let Some(meta) = definition.get("meta")
             && let Value::Object(object) = &mut result
         {
@@ -902,7 +872,7 @@ fn render_result(
         render_ranges(agg_type, result, body, context.now_millis);
     }
     match agg_type {
-        "terms" | "date_histogram" | "histogram" | "range" | "date_range" => {
+        "terms" | "histogram" | "range" | "date_range" => {
             let buckets = match result.get_mut("buckets") {
                 Some(Value::Array(buckets)) => buckets.iter_mut().collect::<Vec<_>>(),
                 Some(Value::Object(keyed)) => keyed.values_mut().collect(),
@@ -988,6 +958,8 @@ fn render_filters(
 fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i64) {
     let requested = requested_ranges(agg_type, body, now_millis);
     let is_date = agg_type == "date_range";
+    let zone = range_zone(body).unwrap_or(TimeZone::UTC);
+    let format = body.get("format").and_then(Value::as_str);
     let keep = |bucket: &mut Value| -> bool {
         let Value::Object(object) = bucket else {
             return false;
@@ -997,7 +969,10 @@ fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i
                 if let Some(nanos) = object.get(bound).and_then(Value::as_f64) {
                     let millis = (nanos / 1e6).round();
                     object.insert(bound.into(), json!(millis));
-                    object.insert(text.into(), json!(format_epoch_millis(millis as i64)));
+                    object.insert(
+                        text.into(),
+                        json!(format_date(millis as i64, &zone, format)),
+                    );
                 }
             }
             if !body
@@ -1192,7 +1167,7 @@ fn render_bucket_key(agg_type: &str, field_type: Option<FieldType>, bucket: &mut
         return;
     };
     match (agg_type, field_type) {
-        ("date_histogram", _) | ("terms", Some(FieldType::Date)) => {
+        ("terms", Some(FieldType::Date)) => {
             if let Some(millis) = object.get("key").and_then(Value::as_f64) {
                 let millis = millis as i64;
                 object.insert("key".into(), json!(millis));
@@ -1260,7 +1235,7 @@ mod tests {
         assert!(matches!(unknown, QueryError::Parsing(_)));
         assert_eq!(unknown.to_string(), "Unknown aggregation type [bogus]");
         assert!(matches!(
-            parse_aggregations(&json!({"a": {"top_hits": {}}})),
+            parse_aggregations(&json!({"a": {"significant_terms": {}}})),
             Err(QueryError::IllegalArgument(_))
         ));
         assert!(
@@ -1280,33 +1255,5 @@ mod tests {
             &json!({"a": {"terms": {"field": "x"}, "aggs": {"b": {"avg": {"field": "y"}}}}}),
         )
         .unwrap();
-    }
-
-    #[test]
-    fn calendar_months_fill_their_gaps() {
-        // 2026-01-01 and 2026-03-01 in epoch milliseconds.
-        let (january, march) = (1_767_225_600_000i64, 1_772_323_200_000i64);
-        let mut result = json!({"buckets": [
-            {"key": {"calendar": january}, "doc_count": 2},
-            {"key": {"calendar": march}, "doc_count": 1},
-        ], "after_key": {"calendar": march}});
-        let body = json!({"field": "@timestamp", "calendar_interval": "1M"});
-        calendar_histogram_buckets(&mut result, &body, false);
-        let keys: Vec<i64> = result["buckets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|bucket| bucket["key"].as_i64().unwrap())
-            .collect();
-        assert_eq!(keys, [january, 1_769_904_000_000, march]);
-        assert_eq!(result["buckets"][1]["doc_count"], 0);
-        assert!(result.get("after_key").is_none());
-    }
-
-    #[test]
-    fn calendar_intervals() {
-        assert_eq!(calendar_to_fixed("day"), Some(("1d", None)));
-        assert_eq!(calendar_to_fixed("1w"), Some(("7d", Some("4d"))));
-        assert_eq!(calendar_to_fixed("1M"), None);
     }
 }

@@ -14,10 +14,12 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Term};
-use time::UtcOffset;
 
 use crate::ast::{MatchKind, QueryAst, RangeBound};
-use crate::date_math::{parse_date_bound, parse_time_zone};
+use jiff::tz::TimeZone;
+
+use crate::calendar::parse_time_zone;
+use crate::date_math::parse_date_bound;
 use crate::dsl::{escape_regex, resolve_minimum_should_match};
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
@@ -625,11 +627,12 @@ fn date_value(
     value: &Value,
     round_up: bool,
     format: Option<&str>,
-    offset: Option<UtcOffset>,
+    zone: Option<&TimeZone>,
 ) -> QueryResult<i64> {
-    let offset = offset.unwrap_or(UtcOffset::UTC);
+    let utc = TimeZone::UTC;
+    let zone = zone.unwrap_or(&utc);
     match value {
-        Value::String(text) => parse_date_bound(text, context.now_millis, round_up, offset, format)
+        Value::String(text) => parse_date_bound(text, context.now_millis, round_up, zone, format)
             .map_err(|reason| QueryError::illegal(format!("{reason} on field [{field}]"))),
         Value::Number(_) if format == Some("epoch_second") => Ok(value
             .as_f64()
@@ -656,7 +659,7 @@ fn build_range(
     if lower.is_none() && upper.is_none() {
         return Ok(build_exists(context, field));
     }
-    let offset = time_zone
+    let zone = time_zone
         .map(parse_time_zone)
         .transpose()
         .map_err(QueryError::illegal)?;
@@ -670,7 +673,14 @@ fn build_range(
         let round_up = is_lower != bound.inclusive;
         let term = match &located {
             Located::Timestamp => {
-                let millis = date_value(context, field, &bound.value, round_up, format, offset)?;
+                let millis = date_value(
+                    context,
+                    field,
+                    &bound.value,
+                    round_up,
+                    format,
+                    zone.as_ref(),
+                )?;
                 Term::from_field_date(
                     context.fields.timestamp,
                     DateTime::from_timestamp_millis(millis),
@@ -697,8 +707,14 @@ fn build_range(
                         term.append_type_and_fast_value(numeric(field, &bound.value)?)
                     }
                     FieldType::Date => {
-                        let millis =
-                            date_value(context, field, &bound.value, round_up, format, offset)?;
+                        let millis = date_value(
+                            context,
+                            field,
+                            &bound.value,
+                            round_up,
+                            format,
+                            zone.as_ref(),
+                        )?;
                         term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
                     }
                     FieldType::Keyword => term.append_type_and_str(&scalar_text(&bound.value)),

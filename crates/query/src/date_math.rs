@@ -1,71 +1,38 @@
 //! Elasticsearch date math: `now-1h`, `now/d`, `2026-11-26||+1M/d`, with the rounding rules
 //! that make `lte: now/d` include the whole day and `gt: now/d` exclude it.
 
+use jiff::tz::TimeZone;
 use logfleet_store::parse_date_optional_time;
-use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset};
+
+use crate::calendar::{CalendarUnit, local_to_utc, utc_to_local};
 
 /// Parses a date bound to epoch milliseconds.
 ///
 /// `round_up` is true for `gt` and `lte` bounds: rounding (`/d`) then goes to the last
-/// millisecond of the unit, and a date without a time part means its end.
+/// millisecond of the unit, and a date without a time part means its end. `zone` places
+/// dates written without an offset and decides where days, weeks, months and years begin.
 pub fn parse_date_bound(
     expression: &str,
     now_millis: i64,
     round_up: bool,
-    offset: UtcOffset,
+    zone: &TimeZone,
     format: Option<&str>,
 ) -> Result<i64, String> {
     let expression = expression.trim();
     let (anchor_millis, math) = if let Some(math) = expression.strip_prefix("now") {
         (now_millis, math)
     } else if let Some((date, math)) = expression.split_once("||") {
-        (parse_anchor(date, offset, format, false)?, math)
+        (parse_anchor(date, zone, format, false)?, math)
     } else {
-        return parse_anchor(expression, offset, format, round_up);
+        return parse_anchor(expression, zone, format, round_up);
     };
-    apply_math(anchor_millis, math, round_up, offset)
+    apply_math(anchor_millis, math, round_up, zone)
         .ok_or_else(|| format!("failed to parse date field [{expression}]: invalid date math"))
-}
-
-/// Whether a time zone name means UTC (`UTC`, `utc` as Grafana sends it, `Z`, `+00:00`…).
-pub fn is_utc(zone: &str) -> bool {
-    matches!(
-        zone.to_ascii_uppercase().as_str(),
-        "Z" | "UTC" | "GMT" | "UCT" | "ETC/UTC" | "ETC/GMT" | "+00:00" | "-00:00" | "+0000" | "+00"
-    )
-}
-
-/// Parses a time zone: `Z`, `UTC`, `GMT` or a fixed offset (`+01:00`, `-0530`, `+01`).
-pub fn parse_time_zone(text: &str) -> Result<UtcOffset, String> {
-    let unsupported =
-        || format!("time_zone [{text}] is not supported: use UTC or an offset like +01:00");
-    match text {
-        zone if is_utc(zone) => return Ok(UtcOffset::UTC),
-        _ => {}
-    }
-    let (sign, rest) = match text.as_bytes().first() {
-        Some(b'+') => (1, &text[1..]),
-        Some(b'-') => (-1, &text[1..]),
-        _ => return Err(unsupported()),
-    };
-    let digits: String = rest.chars().filter(|character| *character != ':').collect();
-    if !digits.bytes().all(|byte| byte.is_ascii_digit())
-        || !(digits.len() == 2 || digits.len() == 4)
-    {
-        return Err(unsupported());
-    }
-    let hours: i8 = digits[..2].parse().map_err(|_| unsupported())?;
-    let minutes: i8 = if digits.len() == 4 {
-        digits[2..].parse().map_err(|_| unsupported())?
-    } else {
-        0
-    };
-    UtcOffset::from_hms(sign * hours, sign * minutes, 0).map_err(|_| unsupported())
 }
 
 fn parse_anchor(
     text: &str,
-    offset: UtcOffset,
+    zone: &TimeZone,
     format: Option<&str>,
     round_up: bool,
 ) -> Result<i64, String> {
@@ -85,7 +52,7 @@ fn parse_anchor(
                 .parse::<f64>()
                 .ok()
                 .map(|seconds| (seconds * 1000.0) as i64),
-            _ => parse_with_zone_and_rounding(text, offset, round_up),
+            _ => parse_with_zone_and_rounding(text, zone, round_up),
         };
         if let Some(millis) = parsed {
             return Ok(millis);
@@ -94,34 +61,40 @@ fn parse_anchor(
     Err(failed())
 }
 
-fn parse_with_zone_and_rounding(text: &str, offset: UtcOffset, round_up: bool) -> Option<i64> {
+fn parse_with_zone_and_rounding(text: &str, zone: &TimeZone, round_up: bool) -> Option<i64> {
     // Parse first: only a well-formed (ASCII) date reaches the zone check, whose slicing
     // would otherwise cut multi-byte characters.
     let nanos = parse_date_optional_time(text)?;
     let time_and_zone = text.get(10..).unwrap_or("");
     let has_zone = text.ends_with(['Z', 'z']) || time_and_zone.contains(['+', '-']);
-    let mut millis = nanos.div_euclid(1_000_000);
-    if !has_zone {
-        millis -= i64::from(offset.whole_seconds()) * 1000;
+    // Without an offset the text is a wall-clock reading in `zone`.
+    let reading = nanos.div_euclid(1_000_000);
+    let to_instant = |reading: i64| {
+        if has_zone {
+            Some(reading)
+        } else {
+            local_to_utc(reading, zone)
+        }
+    };
+    if !round_up {
+        return to_instant(reading);
     }
-    if round_up {
-        // A partial date stands for its whole extent; `lte` must include all of it.
-        let date_part = text.split(['T', 't', ' ']).next().unwrap_or(text);
-        let time_part = text.get(date_part.len() + 1..).unwrap_or("");
-        let extent_end = match (date_part.len(), time_part.len()) {
-            (4, 0) => add_months(millis, 12, offset).map(|end| end - 1),
-            (7, 0) => add_months(millis, 1, offset).map(|end| end - 1),
-            (10, 0) => Some(millis + 86_400_000 - 1),
-            (_, 5) => Some(millis + 59_999),
-            (_, 8) => Some(millis + 999),
-            _ => Some(millis),
-        };
-        return extent_end;
-    }
-    Some(millis)
+    // A partial date stands for its whole extent; `lte` must include all of it.
+    let date_part = text.split(['T', 't', ' ']).next().unwrap_or(text);
+    let time_part = text.get(date_part.len() + 1..).unwrap_or("");
+    let (unit, length) = match (date_part.len(), time_part.len()) {
+        (4, 0) => (CalendarUnit::Year, 1),
+        (7, 0) => (CalendarUnit::Month, 1),
+        (10, 0) => (CalendarUnit::Day, 1),
+        (_, 5) => (CalendarUnit::Minute, 1),
+        (_, 8) => (CalendarUnit::Second, 1),
+        _ => return to_instant(reading),
+    };
+    let extent_end = unit.advance(reading, length)?;
+    to_instant(extent_end).map(|end| end - 1)
 }
 
-fn apply_math(mut millis: i64, math: &str, round_up: bool, offset: UtcOffset) -> Option<i64> {
+fn apply_math(mut millis: i64, math: &str, round_up: bool, zone: &TimeZone) -> Option<i64> {
     let bytes = math.as_bytes();
     let mut position = 0;
     while position < bytes.len() {
@@ -139,23 +112,21 @@ fn apply_math(mut millis: i64, math: &str, round_up: bool, offset: UtcOffset) ->
                     math[start..position].parse().ok()?
                 };
                 let amount = if operator == b'-' { -amount } else { amount };
-                let unit = *bytes.get(position)?;
+                let unit = CalendarUnit::from_date_math(*bytes.get(position)?)?;
                 position += 1;
                 millis = match unit {
-                    b'y' => add_months(millis, amount.checked_mul(12)?, offset)?,
-                    b'M' => add_months(millis, amount, offset)?,
-                    b'w' => millis.checked_add(amount.checked_mul(7 * 86_400_000)?)?,
-                    b'd' => millis.checked_add(amount.checked_mul(86_400_000)?)?,
-                    b'h' | b'H' => millis.checked_add(amount.checked_mul(3_600_000)?)?,
-                    b'm' => millis.checked_add(amount.checked_mul(60_000)?)?,
-                    b's' => millis.checked_add(amount.checked_mul(1000)?)?,
-                    _ => return None,
+                    // Hours and smaller are durations; days and larger move the calendar,
+                    // so `+1d` across a daylight-saving change keeps the wall-clock time.
+                    CalendarUnit::Hour | CalendarUnit::Minute | CalendarUnit::Second => {
+                        unit.advance(millis, amount)?
+                    }
+                    _ => local_to_utc(unit.advance(utc_to_local(millis, zone)?, amount)?, zone)?,
                 };
             }
             b'/' => {
-                let unit = *bytes.get(position)?;
+                let unit = CalendarUnit::from_date_math(*bytes.get(position)?)?;
                 position += 1;
-                millis = round(millis, unit, round_up, offset)?;
+                millis = round(millis, unit, round_up, zone)?;
             }
             _ => return None,
         }
@@ -163,72 +134,26 @@ fn apply_math(mut millis: i64, math: &str, round_up: bool, offset: UtcOffset) ->
     Some(millis)
 }
 
-fn to_local(millis: i64, offset: UtcOffset) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .map(|moment| moment.to_offset(offset))
-}
-
-fn to_millis(moment: OffsetDateTime) -> i64 {
-    (moment.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn add_months(millis: i64, months: i64, offset: UtcOffset) -> Option<i64> {
-    let local = to_local(millis, offset)?;
-    let total = i64::from(local.year()) * 12 + i64::from(u8::from(local.month())) - 1 + months;
-    let year = i32::try_from(total.div_euclid(12)).ok()?;
-    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
-    let last_day = time::util::days_in_month(month, year);
-    let day = local.day().min(last_day);
-    let date = Date::from_calendar_date(year, month, day).ok()?;
-    Some(to_millis(local.replace_date(date)))
-}
-
-fn round(millis: i64, unit: u8, round_up: bool, offset: UtcOffset) -> Option<i64> {
-    let local = to_local(millis, offset)?;
-    let start = match unit {
-        b'y' => local
-            .replace_date(Date::from_calendar_date(local.year(), Month::January, 1).ok()?)
-            .replace_time(Time::MIDNIGHT),
-        b'M' => local.replace_day(1).ok()?.replace_time(Time::MIDNIGHT),
-        b'w' => {
-            let days_from_monday = i64::from(local.weekday().number_days_from_monday());
-            (local - Duration::days(days_from_monday)).replace_time(Time::MIDNIGHT)
-        }
-        b'd' => local.replace_time(Time::MIDNIGHT),
-        b'h' | b'H' => local.replace_time(Time::from_hms(local.hour(), 0, 0).ok()?),
-        b'm' => local.replace_time(Time::from_hms(local.hour(), local.minute(), 0).ok()?),
-        b's' => {
-            local.replace_time(Time::from_hms(local.hour(), local.minute(), local.second()).ok()?)
-        }
-        _ => return None,
-    };
-    let start_millis = to_millis(start);
-    if !round_up {
-        return Some(start_millis);
+fn round(millis: i64, unit: CalendarUnit, round_up: bool, zone: &TimeZone) -> Option<i64> {
+    let start = unit.truncate(utc_to_local(millis, zone)?)?;
+    if round_up {
+        local_to_utc(unit.advance(start, 1)?, zone).map(|next| next - 1)
+    } else {
+        local_to_utc(start, zone)
     }
-    let next_start = match unit {
-        b'y' => add_months(start_millis, 12, offset)?,
-        b'M' => add_months(start_millis, 1, offset)?,
-        b'w' => start_millis + 7 * 86_400_000,
-        b'd' => start_millis + 86_400_000,
-        b'h' | b'H' => start_millis + 3_600_000,
-        b'm' => start_millis + 60_000,
-        _ => start_millis + 1000,
-    };
-    Some(next_start - 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::parse_time_zone;
 
     // 2026-11-26T16:17:18.123Z
     const NOW: i64 = 1_795_709_838_123;
     const DAY: i64 = 86_400_000;
 
     fn bound(expression: &str, round_up: bool) -> i64 {
-        parse_date_bound(expression, NOW, round_up, UtcOffset::UTC, None).unwrap()
+        parse_date_bound(expression, NOW, round_up, &TimeZone::UTC, None).unwrap()
     }
 
     #[test]
@@ -277,17 +202,30 @@ mod tests {
     fn time_zones_shift_dates_without_zone() {
         let offset = parse_time_zone("+01:00").unwrap();
         let utc = parse_date_optional_time("2026-11-26T00:00:00Z").unwrap() / 1_000_000;
-        let local = parse_date_bound("2026-11-26T00:00:00", NOW, false, offset, None).unwrap();
+        let local = parse_date_bound("2026-11-26T00:00:00", NOW, false, &offset, None).unwrap();
         assert_eq!(local, utc - 3_600_000);
-        let zoned = parse_date_bound("2026-11-26T00:00:00Z", NOW, false, offset, None).unwrap();
+        let zoned = parse_date_bound("2026-11-26T00:00:00Z", NOW, false, &offset, None).unwrap();
         assert_eq!(zoned, utc);
-        assert!(parse_time_zone("Mars/Olympus").is_err());
-        assert_eq!(
-            parse_time_zone("utc").unwrap(),
-            UtcOffset::UTC,
-            "as Grafana sends it"
-        );
-        assert_eq!(parse_time_zone("-0530").unwrap().whole_minutes(), -330);
+    }
+
+    #[test]
+    fn named_zones_round_to_their_local_days() {
+        let paris = parse_time_zone("Europe/Paris").unwrap();
+        let at = |text: &str| parse_date_optional_time(text).unwrap() / 1_000_000;
+        // 2026-03-29 has 23 hours in Paris: clocks go from 02:00 to 03:00.
+        let moment = at("2026-03-29T12:00:00Z");
+        let day_start = parse_date_bound("now/d", moment, false, &paris, None).unwrap();
+        assert_eq!(day_start, at("2026-03-28T23:00:00Z"));
+        let day_end = parse_date_bound("now/d", moment, true, &paris, None).unwrap();
+        assert_eq!(day_end, at("2026-03-29T22:00:00Z") - 1);
+        // A day earlier is the same wall-clock time, 23 hours before.
+        let day_before = parse_date_bound("now-1d", moment, false, &paris, None).unwrap();
+        assert_eq!(moment - day_before, 23 * 3_600_000);
+        let before_change = at("2026-03-28T12:00:00Z");
+        let after_change = parse_date_bound("now+1d", before_change, false, &paris, None).unwrap();
+        assert_eq!(after_change - before_change, 23 * 3_600_000);
+        let partial_day = parse_date_bound("2026-03-29", NOW, true, &paris, None).unwrap();
+        assert_eq!(partial_day, at("2026-03-29T22:00:00Z") - 1);
     }
 
     mod properties {
@@ -306,40 +244,40 @@ mod tests {
             #[test]
             fn fixed_units_subtract_exactly(now in 0i64..4_000_000_000_000, amount in 0i64..10_000, unit in 0usize..5) {
                 let (symbol, millis) = UNITS[unit];
-                let parsed = parse_date_bound(&format!("now-{amount}{symbol}"), now, false, UtcOffset::UTC, None).unwrap();
+                let parsed = parse_date_bound(&format!("now-{amount}{symbol}"), now, false, &TimeZone::UTC, None).unwrap();
                 prop_assert_eq!(parsed, now - amount * millis);
             }
 
             #[test]
             fn rounding_brackets_the_instant(now in 0i64..4_000_000_000_000, unit in 0usize..4) {
                 let (symbol, millis) = UNITS[unit];
-                let down = parse_date_bound(&format!("now/{symbol}"), now, false, UtcOffset::UTC, None).unwrap();
-                let up = parse_date_bound(&format!("now/{symbol}"), now, true, UtcOffset::UTC, None).unwrap();
+                let down = parse_date_bound(&format!("now/{symbol}"), now, false, &TimeZone::UTC, None).unwrap();
+                let up = parse_date_bound(&format!("now/{symbol}"), now, true, &TimeZone::UTC, None).unwrap();
                 prop_assert!(down <= now && now <= up);
                 prop_assert_eq!(up - down + 1, millis);
                 prop_assert_eq!(down % millis, 0);
-                let again = parse_date_bound(&format!("now/{symbol}"), down, false, UtcOffset::UTC, None).unwrap();
+                let again = parse_date_bound(&format!("now/{symbol}"), down, false, &TimeZone::UTC, None).unwrap();
                 prop_assert_eq!(again, down, "rounding is idempotent");
             }
 
             #[test]
             fn months_stay_in_calendar(now in 0i64..4_000_000_000_000, months in 0i64..240) {
-                let later = parse_date_bound(&format!("now+{months}M/M"), now, false, UtcOffset::UTC, None).unwrap();
+                let later = parse_date_bound(&format!("now+{months}M/M"), now, false, &TimeZone::UTC, None).unwrap();
                 let date = time::OffsetDateTime::from_unix_timestamp(later / 1000).unwrap();
                 prop_assert_eq!((date.day(), date.hour(), later % 1000), (1, 0, 0));
             }
 
             #[test]
             fn arbitrary_text_never_panics(text in "\\PC{0,40}", now in 0i64..4_000_000_000_000) {
-                let _ = parse_date_bound(&text, now, false, UtcOffset::UTC, None);
-                let _ = parse_date_bound(&text, now, true, UtcOffset::UTC, Some("epoch_second||strict_date_optional_time"));
+                let _ = parse_date_bound(&text, now, false, &TimeZone::UTC, None);
+                let _ = parse_date_bound(&text, now, true, &TimeZone::UTC, Some("epoch_second||strict_date_optional_time"));
             }
         }
     }
 
     #[test]
     fn regression_multibyte_text_in_a_date_bound_does_not_panic() {
-        assert!(parse_date_bound("2🃋ઐ敖𝒦-ਫ਼", NOW, true, UtcOffset::UTC, None).is_err());
+        assert!(parse_date_bound("2🃋ઐ敖𝒦-ਫ਼", NOW, true, &TimeZone::UTC, None).is_err());
     }
 
     #[test]
@@ -350,11 +288,11 @@ mod tests {
             "a missing amount means 1"
         );
         assert_eq!(
-            parse_date_bound("1500", NOW, false, UtcOffset::UTC, None).unwrap(),
+            parse_date_bound("1500", NOW, false, &TimeZone::UTC, None).unwrap(),
             1500
         );
         assert_eq!(
-            parse_date_bound("2", NOW, false, UtcOffset::UTC, Some("epoch_second")).unwrap(),
+            parse_date_bound("2", NOW, false, &TimeZone::UTC, Some("epoch_second")).unwrap(),
             2000
         );
         for bad in [
@@ -366,7 +304,7 @@ mod tests {
             "now+1d+",
         ] {
             assert!(
-                parse_date_bound(bad, NOW, false, UtcOffset::UTC, None).is_err(),
+                parse_date_bound(bad, NOW, false, &TimeZone::UTC, None).is_err(),
                 "{bad}"
             );
         }

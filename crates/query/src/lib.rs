@@ -12,6 +12,8 @@
 mod aggs;
 mod ast;
 mod build;
+mod calendar;
+mod date_histogram;
 mod date_math;
 mod dsl;
 mod error;
@@ -22,11 +24,13 @@ mod search;
 mod sort;
 mod source_filter;
 mod time_bounds;
+mod top_hits;
 
 pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{QueryAst, RangeBound};
 pub use build::{BuildContext, build_query};
-pub use date_math::{parse_date_bound, parse_time_zone};
+pub use calendar::parse_time_zone;
+pub use date_math::parse_date_bound;
 pub use dsl::{QueryStringOptions, parse_lucene, parse_query};
 pub use error::{QueryError, QueryResult};
 pub use request::{

@@ -19,7 +19,7 @@ use tantivy::aggregation::{
 use tantivy::collector::{Count, TopDocs};
 use tantivy::tokenizer::TokenizerManager;
 
-use crate::aggs::AggregationsRequest;
+use crate::aggs::{AggregationsRequest, DataBounds};
 use crate::hit_fields::{extract_fields, highlight, query_terms};
 use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
@@ -31,6 +31,7 @@ use crate::build::{BuildContext, build_query};
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, TrackTotalHits};
 use crate::time_bounds::timestamp_bounds;
+use crate::top_hits::{fill_top_hits, requests_top_hits};
 
 /// What every search needs besides the request.
 #[derive(Debug, Clone, Copy)]
@@ -119,10 +120,17 @@ pub fn search(
     });
     let mut total: u64 = 0;
     let mut hits = Vec::new();
-    let mut aggregations = request
-        .aggregations
-        .as_ref()
-        .map(|aggregations| AggregationRun::new(aggregations, context.now_millis));
+    let mut aggregations = match &request.aggregations {
+        Some(aggregations) => {
+            let data_bounds = data_bounds(aggregations, &prepared, context.now_millis)?;
+            Some(AggregationRun::new(
+                aggregations,
+                context.now_millis,
+                data_bounds,
+            ))
+        }
+        None => None,
+    };
     // Collectors are built here, in order (aggregations are translated once per target);
     // the partitions are then searched in parallel and their results merged in order.
     let mut jobs = Vec::new();
@@ -244,7 +252,23 @@ pub fn search(
     );
     response.insert("hits".into(), Value::Object(hits_object));
     if let Some(run) = aggregations {
-        response.insert("aggregations".into(), run.finish()?);
+        let mut rendered = run.finish()?;
+        if let Some(aggregations) = &request.aggregations
+            && requests_top_hits(aggregations)
+        {
+            let mut run_top_hits = |inner: SearchRequest, doc_count: u64| {
+                top_hits_object(search(shards, &inner, context)?, doc_count)
+            };
+            fill_top_hits(
+                aggregations,
+                &mut rendered,
+                &request.query,
+                total,
+                context.now_millis,
+                &mut run_top_hits,
+            )?;
+        }
+        response.insert("aggregations".into(), rendered);
     }
     Ok(Value::Object(response))
 }
@@ -378,21 +402,71 @@ fn engine_or_request_error(error: tantivy::TantivyError) -> QueryError {
     }
 }
 
+/// A `top_hits` result from the response of its search: Elasticsearch counts the bucket's
+/// documents as its total.
+fn top_hits_object(mut response: Value, doc_count: u64) -> QueryResult<Value> {
+    let hits = response["hits"].take();
+    Ok(json!({"hits": {
+        "total": {"value": doc_count, "relation": "eq"},
+        "max_score": hits.get("max_score").cloned().unwrap_or(Value::Null),
+        "hits": hits.get("hits").cloned().unwrap_or_else(|| json!([])),
+    }}))
+}
+
+/// The first and last matching date of the fields whose `date_histogram` buckets are laid out
+/// on the calendar before collecting (see `date_histogram.rs`): one `min`/`max` pass over the
+/// same partitions and query, on columns, so it costs a fraction of the main pass.
+fn data_bounds(
+    request: &AggregationsRequest,
+    prepared: &PreparedShards<'_>,
+    now_millis: i64,
+) -> QueryResult<DataBounds> {
+    let fields = request.fields_needing_data_bounds(now_millis);
+    if fields.is_empty() {
+        return Ok(DataBounds::new());
+    }
+    let bounds_request = AggregationsRequest::min_and_max(&fields);
+    let mut run = AggregationRun::new(&bounds_request, now_millis, DataBounds::new());
+    let mut jobs = Vec::new();
+    for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {
+        let Some(query) = query else { continue };
+        jobs.push((shard, query.as_ref(), run.collector_for(shard)?));
+    }
+    let results = run_in_parallel(jobs, |(shard, query, collector)| {
+        shard.searcher.search(query, &collector)
+    });
+    for intermediate in results {
+        run.merge(intermediate.map_err(engine_or_request_error)?)?;
+    }
+    let rendered = run.finish()?;
+    Ok(fields
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, field)| {
+            let min = rendered[format!("min{index}")]["value"].as_f64()?;
+            let max = rendered[format!("max{index}")]["value"].as_f64()?;
+            Some((field, (min as i64, max as i64)))
+        })
+        .collect())
+}
+
 /// Aggregations of one search: translated once per target mapping, collected per partition,
 /// merged as intermediate results and finalised once.
 struct AggregationRun<'r> {
     request: &'r AggregationsRequest,
     now_millis: i64,
+    data_bounds: DataBounds,
     translated: HashMap<String, Aggregations>,
     first: Option<(Aggregations, Arc<Mapping>)>,
     merged: Option<IntermediateAggregationResults>,
 }
 
 impl<'r> AggregationRun<'r> {
-    fn new(request: &'r AggregationsRequest, now_millis: i64) -> Self {
+    fn new(request: &'r AggregationsRequest, now_millis: i64, data_bounds: DataBounds) -> Self {
         AggregationRun {
             request,
             now_millis,
+            data_bounds,
             translated: HashMap::new(),
             first: None,
             merged: None,
@@ -404,7 +478,9 @@ impl<'r> AggregationRun<'r> {
         shard: &SearchShard,
     ) -> QueryResult<DistributedAggregationCollector> {
         if !self.translated.contains_key(&shard.target) {
-            let aggregations = self.request.to_tantivy(&shard.mapping, self.now_millis)?;
+            let aggregations =
+                self.request
+                    .to_tantivy(&shard.mapping, self.now_millis, &self.data_bounds)?;
             if self.first.is_none() {
                 self.first = Some((aggregations.clone(), shard.mapping.clone()));
             }
@@ -434,7 +510,10 @@ impl<'r> AggregationRun<'r> {
             Some(first) => first,
             None => {
                 let mapping = Arc::new(Mapping::new(logfleet_store::DynamicStyle::Index));
-                (self.request.to_tantivy(&mapping, self.now_millis)?, mapping)
+                let aggregations =
+                    self.request
+                        .to_tantivy(&mapping, self.now_millis, &self.data_bounds)?;
+                (aggregations, mapping)
             }
         };
         let results = self

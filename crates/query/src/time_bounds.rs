@@ -4,10 +4,11 @@
 //! (recursively), never `should` or `must_not`. The result may be wider than the query (that
 //! only costs a partition searched for nothing), never narrower.
 
-use time::UtcOffset;
-
 use crate::ast::QueryAst;
-use crate::date_math::{parse_date_bound, parse_time_zone};
+use jiff::tz::TimeZone;
+
+use crate::calendar::parse_time_zone;
+use crate::date_math::parse_date_bound;
 
 /// `[low, high]` in epoch milliseconds (inclusive), or `None` when the query does not
 /// restrict `@timestamp`.
@@ -22,13 +23,14 @@ pub fn timestamp_bounds(query: &QueryAst, now_millis: i64) -> Option<(i64, i64)>
         } if crate::search::is_timestamp(field) => {
             let offset = time_zone
                 .as_deref()
-                .map_or(Ok(UtcOffset::UTC), parse_time_zone)
+                .map_or(Ok(TimeZone::UTC), parse_time_zone)
                 .ok()?;
             let bound = |bound: &crate::ast::RangeBound, is_lower: bool| {
                 let round_up = is_lower != bound.inclusive;
                 match &bound.value {
                     serde_json::Value::String(text) => {
-                        parse_date_bound(text, now_millis, round_up, offset, format.as_deref()).ok()
+                        parse_date_bound(text, now_millis, round_up, &offset, format.as_deref())
+                            .ok()
                     }
                     other => other.as_i64(),
                 }
