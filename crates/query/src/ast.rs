@@ -33,6 +33,42 @@ pub enum MatchKind {
     },
 }
 
+/// How many edits a fuzzy term may be from the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fuzziness {
+    /// Exactly this many (0, 1 or 2).
+    Edits(u8),
+    /// By length: none below `low` characters, one below `high`, two from `high` on.
+    Auto {
+        /// Shortest term allowed one edit.
+        low: usize,
+        /// Shortest term allowed two edits.
+        high: usize,
+    },
+}
+
+impl Fuzziness {
+    /// Elasticsearch's `AUTO`, which is `AUTO:3,6`.
+    pub const AUTO: Fuzziness = Fuzziness::Auto { low: 3, high: 6 };
+
+    /// The edits allowed for `term`.
+    pub fn edits_for(self, term: &str) -> u8 {
+        match self {
+            Fuzziness::Edits(edits) => edits,
+            Fuzziness::Auto { low, high } => {
+                let length = term.chars().count();
+                if length < low {
+                    0
+                } else if length < high {
+                    1
+                } else {
+                    2
+                }
+            }
+        }
+    }
+}
+
 /// A query, after parsing and before mapping-aware building.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryAst {
@@ -124,6 +160,24 @@ pub enum QueryAst {
         regex: String,
         /// Ignore letter case.
         case_insensitive: bool,
+    },
+    /// Values within a number of single-character edits (`fuzzy`, `match` with
+    /// `fuzziness`, Lucene's `term~`).
+    Fuzzy {
+        /// Field path.
+        field: String,
+        /// The value; analysed into terms on text fields when `analyzed`.
+        value: String,
+        /// How many edits.
+        fuzziness: Fuzziness,
+        /// Leading characters that must match exactly.
+        prefix_length: usize,
+        /// A swap of two adjacent characters counts as one edit.
+        transpositions: bool,
+        /// Analyse `value` (as `match` does) rather than take it as one term (as `fuzzy`).
+        analyzed: bool,
+        /// With `analyzed`: every term required rather than any.
+        operator_and: bool,
     },
     /// Values starting with a prefix.
     Prefix {

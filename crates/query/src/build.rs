@@ -8,14 +8,14 @@ use logfleet_store::schema::TEXT_TOKENIZER;
 use logfleet_store::{FieldType, Fields, Mapping, encode_ip, parse_date_value};
 use serde_json::Value;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, Occur,
-    PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, FuzzyTermQuery,
+    Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Term};
 
-use crate::ast::{MatchKind, QueryAst, RangeBound};
+use crate::ast::{Fuzziness, MatchKind, QueryAst, RangeBound};
 use jiff::tz::TimeZone;
 
 use crate::calendar::parse_time_zone;
@@ -223,6 +223,22 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             }
         }
         QueryAst::Prefix { field, value } => build_prefix(context, field, value)?,
+        QueryAst::Fuzzy {
+            field,
+            value,
+            fuzziness,
+            prefix_length,
+            transpositions,
+            analyzed,
+            operator_and,
+        } => {
+            let fuzzy = FuzzySpec {
+                fuzziness: *fuzziness,
+                prefix_length: *prefix_length,
+                transpositions: *transpositions,
+            };
+            build_fuzzy(context, field, value, fuzzy, *analyzed, *operator_and)?
+        }
         QueryAst::Regex {
             field,
             regex,
@@ -393,6 +409,74 @@ fn build_regex(
         ))
     })?;
     Ok(Box::new(ConstScoreQuery::new(Box::new(query), 1.0)))
+}
+
+/// The edit settings of a fuzzy query.
+#[derive(Clone, Copy)]
+struct FuzzySpec {
+    fuzziness: Fuzziness,
+    prefix_length: usize,
+    transpositions: bool,
+}
+
+fn build_fuzzy(
+    context: &BuildContext<'_>,
+    field: &str,
+    value: &str,
+    fuzzy: FuzzySpec,
+    analyzed: bool,
+    operator_and: bool,
+) -> QueryResult<Box<dyn Query>> {
+    let (json_field, path, terms) = match locate(context, field) {
+        Located::Exact {
+            path,
+            field_type: FieldType::Keyword,
+        } => (context.fields.keyword, path, vec![value.to_owned()]),
+        // Text is indexed lowercased, one term per token.
+        Located::Text { path } => {
+            let terms = if analyzed {
+                analyze(value).into_iter().map(|(_, token)| token).collect()
+            } else {
+                vec![value.to_lowercase()]
+            };
+            (context.fields.text, path, terms)
+        }
+        Located::Unmapped | Located::Object { .. } => return Ok(Box::new(EmptyQuery)),
+        _ => {
+            return Err(QueryError::illegal(format!(
+                "Can only use fuzzy queries on keyword and text fields - not on [{field}]"
+            )));
+        }
+    };
+    let occur = if operator_and {
+        Occur::Must
+    } else {
+        Occur::Should
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len());
+    for text in terms {
+        let mut term = Term::from_field_json_path(json_field, &path, true);
+        term.append_type_and_str(&text);
+        let edits = fuzzy.fuzziness.edits_for(&text);
+        let mut query: Box<dyn Query> =
+            Box::new(FuzzyTermQuery::new(term, edits, fuzzy.transpositions));
+        if fuzzy.prefix_length > 0 {
+            // Sharing the first characters exactly leaves the edits to the rest, which is
+            // what `prefix_length` means.
+            let prefix: String = text.chars().take(fuzzy.prefix_length).collect();
+            let prefix_query = build_prefix(context, field, &prefix)?;
+            query = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, prefix_query),
+            ]));
+        }
+        clauses.push((occur, query));
+    }
+    Ok(match clauses.len() {
+        0 => Box::new(EmptyQuery),
+        1 => clauses.remove(0).1,
+        _ => Box::new(BooleanQuery::new(clauses)),
+    })
 }
 
 fn build_prefix(

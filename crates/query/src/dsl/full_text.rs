@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{json_token, parse_boost, single_field};
 use crate::ast::{MatchKind, QueryAst};
+use crate::dsl::FuzzyOptions;
 use crate::error::{QueryError, QueryResult};
 
 fn default_kind(query_type: &str) -> MatchKind {
@@ -42,12 +43,18 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
     let mut kind = default_kind(query_type);
     let mut operator_and = false;
     let mut minimum_should_match = None;
+    let mut fuzzy = FuzzyOptions::default();
+    let mut fuzzy_requested = false;
     let query = match value {
         Value::Object(parameters) => {
             let mut query = None;
             for (key, parameter) in parameters {
                 match key.as_str() {
                     "query" => query = Some(parameter.clone()),
+                    "fuzziness" | "prefix_length" | "fuzzy_transpositions" => {
+                        fuzzy.apply(key, parameter)?;
+                        fuzzy_requested |= key == "fuzziness";
+                    }
                     "operator" => operator_and = parse_operator(query_type, parameter)?,
                     "minimum_should_match" => minimum_should_match = Some(parameter.clone()),
                     "boost" => boost = Some(parse_boost(query_type, parameter)?),
@@ -62,9 +69,6 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
                         }
                     }
                     "analyzer"
-                    | "fuzziness"
-                    | "prefix_length"
-                    | "fuzzy_transpositions"
                     | "lenient"
                     | "zero_terms_query"
                     | "auto_generate_synonyms_phrase_query"
@@ -92,6 +96,14 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
         }
         scalar => scalar.clone(),
     };
+    // Fuzziness applies to the terms of a `match`; phrases ignore it, as in Elasticsearch.
+    if fuzzy_requested && kind == MatchKind::Terms {
+        let text = match &query {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        return Ok(fuzzy.query(field, text, true, operator_and).boosted(boost));
+    }
     Ok(QueryAst::Match {
         field: field.to_owned(),
         query,

@@ -3,10 +3,12 @@
 mod bool_query;
 
 pub(crate) use bool_query::resolve_minimum_should_match;
+pub(crate) use fuzzy::FuzzyOptions;
 pub use query_string::{QueryStringOptions, parse_lucene};
 pub(crate) use wildcard::{escape_regex, wildcard_to_regex};
 mod exists;
 mod full_text;
+mod fuzzy;
 mod ids;
 mod match_all;
 mod query_string;
@@ -57,6 +59,7 @@ pub fn parse_query(value: &Value) -> QueryResult<QueryAst> {
         }
         "multi_match" => full_text::parse_multi_match(body),
         "prefix" => full_text::parse_prefix(body),
+        "fuzzy" => fuzzy::parse_fuzzy(body),
         "wildcard" => wildcard::parse_wildcard(body),
         "regexp" => wildcard::parse_regexp(body),
         "query_string" | "simple_query_string" => {

@@ -3,13 +3,13 @@
 //! Supported: `term`, `field:term`, `"a phrase"`, `field:"a phrase"~2`, `field:(a OR b)`,
 //! grouping with `( )`, `AND`/`OR`/`NOT` and `&&`/`||`/`!`, `+required` and `-excluded`,
 //! ranges `[a TO b]`, `{a TO b}` (mixed brackets, `*` open ends), `field:>=10` and friends,
-//! `*`/`?` wildcards, `_exists_:field`, `*` / `*:*`, and `\` escapes. `AND` binds tighter
+//! `*`/`?` wildcards, `term~` and `term~1` fuzzy terms, `_exists_:field`, `*` / `*:*`, and `\` escapes. `AND` binds tighter
 //! than `OR`; juxtaposed clauses use `default_operator` (`OR` unless set).
 
 use serde_json::{Map, Value, json};
 
-use super::wildcard_to_regex;
-use crate::ast::{MatchKind, QueryAst, RangeBound};
+use super::{FuzzyOptions, wildcard_to_regex};
+use crate::ast::{Fuzziness, MatchKind, QueryAst, RangeBound};
 use crate::error::{QueryError, QueryResult};
 
 /// Parameters of a `query_string` query.
@@ -599,6 +599,24 @@ impl Parser<'_> {
             return any_of(clauses);
         }
         let concrete: Vec<&String> = fields.iter().filter(|field| !field.contains('*')).collect();
+        // `quikc~` and `quikc~1`: a fuzzy term, within the default or the given edits.
+        if let Some((term, edits)) = text.rsplit_once('~')
+            && !term.is_empty()
+            && edits.bytes().all(|byte| byte.is_ascii_digit())
+            && concrete.len() == fields.len()
+        {
+            let mut options = FuzzyOptions::default();
+            if !edits.is_empty() {
+                // Lucene caps the distance at 2.
+                let edits = edits.parse::<u8>().unwrap_or(2).min(2);
+                options.fuzziness = Fuzziness::Edits(edits);
+            }
+            let clauses = concrete
+                .into_iter()
+                .map(|field| options.query(field, term.to_owned(), true, false))
+                .collect();
+            return any_of(clauses);
+        }
         if text.contains(['*', '?']) && concrete.len() == fields.len() {
             let regex = wildcard_to_regex(&text);
             let clauses = concrete
