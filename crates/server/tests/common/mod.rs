@@ -35,12 +35,23 @@ impl Server {
     }
 
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Server {
-        let port = free_port();
+        Server::start_command("serve", data_dir, extra)
+    }
+
+    /// Starts `logfleet <subcommand>` (`serve`, `quickstart`) with `--data-dir` and
+    /// `--listen` and waits until the API answers.
+    pub fn start_command(subcommand: &str, data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_on_port(subcommand, data_dir, free_port(), extra)
+    }
+
+    /// As [`Server::start_command`], on a given port (to restart a server where its clients
+    /// expect it).
+    pub fn start_on_port(subcommand: &str, data_dir: &Path, port: u16, extra: &[&str]) -> Server {
         let log_path = data_dir.with_extension(format!("{port}.log"));
         std::fs::create_dir_all(data_dir.parent().unwrap()).unwrap();
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_logfleet"))
-            .arg("serve")
+            .arg(subcommand)
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--listen")
