@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod demo;
 mod serve;
 
 use std::net::SocketAddr;
@@ -32,6 +33,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// See the whole system working: the server, the seed's three demo services
+    /// (access_postgresql, user_service, auth) and a traffic generator, until Ctrl-C.
+    ///
+    /// Takes the same flags as `serve`. The services ship their events to this server over
+    /// its `_bulk` API, exactly as they would to Elasticsearch.
+    Quickstart(demo::QuickstartArgs),
+    /// Run the demo services or the traffic generator on their own.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
     /// Run the server: the Elasticsearch-compatible API on one port (127.0.0.1:9200 by
     /// default), storing data under --data-dir.
     ///
@@ -93,6 +103,8 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Bench(command) => bench::run(command),
+        Command::Quickstart(args) => demo::run_quickstart(args),
+        Command::Demo(command) => demo::run_demo(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

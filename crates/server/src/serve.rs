@@ -31,10 +31,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .thread_name("logfleet-http")
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, None, shutdown_signal()))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Serves until `shutdown` completes, then commits and closes the store. `ready` learns the
+/// bound address once requests are accepted.
+pub async fn serve(
+    config: Config,
+    ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store_config = config.store_config()?;
     let data_dir = store_config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(store_config))
@@ -56,8 +62,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if !address.ip().is_loopback() {
         tracing::warn!(%address, "listening beyond loopback: the API has no authentication");
     }
+    if let Some(ready) = ready {
+        let _ = ready.send(address);
+    }
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
     info!("shutting down: committing and closing the store");
@@ -77,7 +86,8 @@ fn cluster_uuid(data_dir: &std::path::Path) -> anyhow::Result<String> {
     Ok(uuid)
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
