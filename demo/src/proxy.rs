@@ -8,8 +8,11 @@
 use axum::body::Bytes;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use std::convert::Infallible;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::handler::Handler;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -103,15 +106,19 @@ impl Proxy {
             }
         }
         // As any proxy does: the chain so far, then whoever connected to us.
-        let forwarded_for = match hop
+        let chain = hop
             .headers
             .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-        {
-            Some(chain) => format!("{chain}, {}", hop.peer.ip()),
-            None => hop.peer.ip().to_string(),
+            .and_then(|value| value.to_str().ok());
+        let forwarded_for = match (chain, hop.peer) {
+            (Some(chain), Some(peer)) => Some(format!("{chain}, {}", peer.ip())),
+            (Some(chain), None) => Some(chain.to_owned()),
+            (None, Some(peer)) => Some(peer.ip().to_string()),
+            (None, None) => None,
         };
-        request = request.header("x-forwarded-for", forwarded_for);
+        if let Some(forwarded_for) = forwarded_for {
+            request = request.header("x-forwarded-for", forwarded_for);
+        }
         match logfleet_sdk::log_proxy_request(&upstream.name, request).await {
             Ok(answer) => {
                 let status = StatusCode::from_u16(answer.status().as_u16())
@@ -145,11 +152,27 @@ impl Proxy {
     }
 }
 
-/// What a proxy passes on about the request it received.
+/// What a proxy passes on about the request it received: its method, its headers and who
+/// sent it (for `X-Forwarded-For`).
 struct Hop {
     method: Method,
     headers: HeaderMap,
-    peer: SocketAddr,
+    peer: Option<SocketAddr>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Hop {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Hop, Infallible> {
+        Ok(Hop {
+            method: parts.method.clone(),
+            headers: parts.headers.clone(),
+            peer: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| *peer),
+        })
+    }
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -169,12 +192,7 @@ fn rejected(message: String) -> Response {
     response
 }
 
-async fn signup(
-    State(proxy): State<Proxy>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn signup(State(proxy): State<Proxy>, hop: Hop, body: Bytes) -> Response {
     let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let field = |name: &str| {
         parsed
@@ -187,11 +205,6 @@ async fn signup(
     {
         return rejected(reason);
     }
-    let hop = Hop {
-        method: Method::POST,
-        headers,
-        peer,
-    };
     proxy
         .forward(&proxy.data_manager, hop, "/api/signup/", body)
         .await
@@ -199,44 +212,26 @@ async fn signup(
 
 async fn profile(
     State(proxy): State<Proxy>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
+    hop: Hop,
     Path(user_id): Path<i64>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = format!("/api/profile/{user_id}/");
-    let hop = Hop {
-        method,
-        headers,
-        peer,
-    };
     proxy.forward(&proxy.data_manager, hop, &path, body).await
 }
 
 async fn recommendations(
     State(proxy): State<Proxy>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    hop: Hop,
     Path(user_id): Path<i64>,
-    headers: HeaderMap,
 ) -> Response {
     let path = format!("/api/recommendations/{user_id}/");
-    let hop = Hop {
-        method: Method::GET,
-        headers,
-        peer,
-    };
     proxy
         .forward(&proxy.recommendations, hop, &path, Bytes::new())
         .await
 }
 
-async fn login(
-    State(proxy): State<Proxy>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn login(State(proxy): State<Proxy>, hop: Hop, body: Bytes) -> Response {
     let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if parsed
         .get("username")
@@ -245,27 +240,12 @@ async fn login(
     {
         return rejected("username is required".into());
     }
-    let hop = Hop {
-        method: Method::POST,
-        headers,
-        peer,
-    };
     proxy
         .forward(&proxy.data_manager, hop, "/api/login/", body)
         .await
 }
 
-async fn logout(
-    State(proxy): State<Proxy>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let hop = Hop {
-        method: Method::POST,
-        headers,
-        peer,
-    };
+async fn logout(State(proxy): State<Proxy>, hop: Hop, body: Bytes) -> Response {
     proxy
         .forward(&proxy.data_manager, hop, "/api/logout/", body)
         .await
