@@ -65,6 +65,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Open scrolls.
     pub scrolls: Arc<handlers::search::Scrolls>,
+    /// Per-partition results of `size: 0` aggregation searches.
+    pub request_cache: Arc<logfleet_query::RequestCache>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             pipeline: Arc::new(Pipeline::data_stream_default()),
             config: Arc::new(config),
             scrolls: Arc::default(),
+            request_cache: Arc::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod dsl;
 mod error;
 mod hit_fields;
 mod request;
+mod request_cache;
 mod scroll;
 mod search;
 mod sort;
@@ -37,6 +38,7 @@ pub use request::{
     MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
     parse_uri_query,
 };
+pub use request_cache::RequestCache;
 pub use scroll::Scroll;
 pub use search::{SearchContext, count, search};
 pub use sort::{SortKey, SortOrder, SortTarget, SortValue};

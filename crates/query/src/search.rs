@@ -21,6 +21,7 @@ use tantivy::tokenizer::TokenizerManager;
 
 use crate::aggs::{AggregationsRequest, DataBounds};
 use crate::hit_fields::{extract_fields, highlight, query_terms};
+use crate::request_cache::{RequestCache, ShardResult, contents_key};
 use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
 use tantivy::schema::Value as _;
@@ -40,6 +41,8 @@ pub struct SearchContext<'a> {
     pub fields: &'a logfleet_store::Fields,
     /// "now" for date math, epoch milliseconds.
     pub now_millis: i64,
+    /// Where `size: 0` aggregation results are kept per partition; `None` bypasses it.
+    pub request_cache: Option<&'a RequestCache>,
 }
 
 pub(crate) struct ShardHit {
@@ -131,11 +134,33 @@ pub fn search(
         }
         None => None,
     };
+    let cache = match (&aggregations, context.request_cache) {
+        (Some(run), Some(cache)) => run.cache_key(request).map(|key| (cache, key)),
+        _ => None,
+    };
     // Collectors are built here, in order (aggregations are translated once per target);
     // the partitions are then searched in parallel and their results merged in order.
     let mut jobs = Vec::new();
+    let mut cached_contents = Vec::new();
     for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
         let Some(query) = query else { continue };
+        let mut aggregations_cached = false;
+        if let Some((cache, key)) = &cache {
+            let contents = contents_key(&shard.searcher);
+            if let (Some(hit), Some(run)) = (cache.get(contents, key), &mut aggregations) {
+                // Translating is still needed: finalising uses the first target's request.
+                run.collector_for(shard)?;
+                run.merge(hit.aggregations)?;
+                if window == 0 {
+                    total += hit.count;
+                    continue;
+                }
+                // Hits are still searched for; only the aggregations come from the cache.
+                aggregations_cached = true;
+            } else {
+                cached_contents.push((shard_index, contents));
+            }
+        }
         let top_docs = (window > 0 && field_sort.is_none())
             .then(|| TopDocs::with_limit(window).order_by_score());
         let sorted_docs = match field_sort {
@@ -144,12 +169,13 @@ pub fn search(
                 &shard.mapping,
                 window,
                 request.search_after.clone(),
+                shard_index,
             )?),
             _ => None,
         };
         let aggregation_collector = match &mut aggregations {
-            Some(run) => Some(run.collector_for(shard)?),
-            None => None,
+            Some(run) if !aggregations_cached => Some(run.collector_for(shard)?),
+            _ => None,
         };
         jobs.push((
             shard_index,
@@ -163,6 +189,17 @@ pub fn search(
     });
     for (shard_index, result) in results {
         let (count, top, sorted, intermediate) = result.map_err(engine_or_request_error)?;
+        if let (Some((cache, key)), Some(intermediate)) = (&cache, &intermediate)
+            && let Some((_, contents)) = cached_contents
+                .iter()
+                .find(|(index, _)| *index == shard_index)
+        {
+            let result = ShardResult {
+                count: count as u64,
+                aggregations: intermediate.clone(),
+            };
+            cache.insert(*contents, key, result);
+        }
         if let (Some(run), Some(intermediate)) = (&mut aggregations, intermediate) {
             run.merge(intermediate)?;
         }
@@ -471,6 +508,25 @@ impl<'r> AggregationRun<'r> {
             first: None,
             merged: None,
         }
+    }
+
+    /// The request cache's key for `request`'s aggregations, when they may be cached: no
+    /// `terminate_after`, and nothing that depends on `now` (conservatively: the word appears
+    /// nowhere in the query or the aggregations). Unlike Elasticsearch, which caches whole
+    /// `size: 0` responses only, the aggregations of requests that also ask for hits are
+    /// cached too (the seed's dashboard queries do): the hits are searched for every time.
+    fn cache_key(&self, request: &SearchRequest) -> Option<String> {
+        if request.terminate_after.is_some() {
+            return None;
+        }
+        let mut bounds: Vec<_> = self.data_bounds.iter().collect();
+        bounds.sort();
+        let key = format!(
+            "{:?}\n{}\n{bounds:?}",
+            request.query,
+            Value::Object(self.request.root().clone())
+        );
+        (!key.contains("now")).then_some(key)
     }
 
     fn collector_for(

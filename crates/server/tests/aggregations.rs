@@ -236,3 +236,52 @@ fn filters_and_missing() {
     assert_eq!(result["aggregations"]["no_user"]["max"]["value"], 40.0);
     assert_eq!(result["aggregations"]["no_duration"]["doc_count"], 0);
 }
+
+#[test]
+fn cached_aggregations_follow_new_data() {
+    let server = server_with_events();
+    let body = json!({"size": 0, "aggs": {"total": {"sum": {"field": "duration_ms"}}}}).to_string();
+    let sum = |path: &str| {
+        let (status, response) = server.post(path, &body);
+        assert_eq!(status, 200, "{response}");
+        (
+            response["aggregations"]["total"]["value"].as_f64().unwrap(),
+            response["hits"]["total"]["value"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(sum("/logs-*/_search"), (100.0, 4));
+    assert_eq!(
+        sum("/logs-*/_search"),
+        (100.0, 4),
+        "served again, same answer"
+    );
+
+    // A new document makes a new segment: the cached result is not used for it.
+    let (_, response) = server.bulk(
+        "/logs/_bulk?refresh=true",
+        "{\"create\":{}}\n{\"@timestamp\":\"2026-11-20T13:00:00.000Z\",\"log_category\":\"api_request\",\"duration_ms\":5.0}\n",
+    );
+    assert_eq!(response["errors"], false, "{response}");
+    assert_eq!(sum("/logs-*/_search"), (105.0, 5));
+    assert_eq!(sum("/logs-*/_search?request_cache=false"), (105.0, 5));
+    let (status, response) = server.post("/logs-*/_search?request_cache=maybe", &body);
+    assert_eq!(status, 400, "{response}");
+
+    // With hits asked for, the aggregations may come from the cache; the hits never do.
+    let with_hits =
+        json!({"size": 2, "sort": [{"duration_ms": "asc"}], "aggs": {"total": {"sum": {"field": "duration_ms"}}}})
+            .to_string();
+    for _ in 0..2 {
+        let (status, response) = server.post("/logs-*/_search", &with_hits);
+        assert_eq!(status, 200, "{response}");
+        assert_eq!(response["aggregations"]["total"]["value"], 105.0);
+        assert_eq!(response["hits"]["total"]["value"], 5);
+        let durations: Vec<f64> = response["hits"]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["_source"]["duration_ms"].as_f64().unwrap())
+            .collect();
+        assert_eq!(durations, [5.0, 10.0]);
+    }
+}

@@ -168,6 +168,7 @@ async fn start_scroll(
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
+            request_cache: None,
         };
         let mut scroll = Scroll::start(shards, request, &context)?;
         let page = scroll.next_page(context.now_millis)?;
@@ -346,10 +347,17 @@ async fn execute_search(
         .store
         .resolve(index, params::flag(params, "ignore_unavailable")?)?;
     let store = state.store.clone();
+    // On unless `?request_cache=false`, as Elasticsearch's default for `size: 0` requests.
+    let request_cache = match params.get("request_cache").map(String::as_str) {
+        Some("false") => None,
+        _ => Some(state.request_cache.clone()),
+    };
+    params::flag(params, "request_cache")?;
     let mut response = super::run_blocking("search", move || {
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
+            request_cache: request_cache.as_deref(),
         };
         logfleet_query::search(&shards, &request, &context)
     })
@@ -554,6 +562,7 @@ async fn run_count(
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
+            request_cache: None,
         };
         logfleet_query::count(&shards, &query, &context)
     })

@@ -74,6 +74,36 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
     runtime.block_on(measure(&args, &data_dir))
 }
 
+/// Sends `body` to `url` `runs` times, one after the other; the wall time of each.
+async fn time_runs(
+    client: &reqwest::Client,
+    url: &str,
+    name: &str,
+    body: &Value,
+    runs: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut timings = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let response = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        timings.push(started.elapsed());
+        if !status.is_success() {
+            bail!(
+                "{name} failed with {status}: {}",
+                &text[..text.len().min(400)]
+            );
+        }
+    }
+    Ok(timings)
+}
+
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
@@ -119,32 +149,20 @@ async fn measure(args: &QueryArgs, data_dir: &std::path::Path) -> anyhow::Result
     let mut rows = Vec::new();
     for (name, body) in queries() {
         let url = format!("{base}/logs-*/_search");
-        let mut timings = Vec::with_capacity(args.runs + 1);
-        for _ in 0..=args.runs {
-            let started = Instant::now();
-            let response = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await?;
-            let status = response.status();
-            let text = response.text().await?;
-            timings.push(started.elapsed());
-            if !status.is_success() {
-                bail!(
-                    "{name} failed with {status}: {}",
-                    &text[..text.len().min(400)]
-                );
-            }
-        }
+        let mut timings = time_runs(&client, &url, name, &body, args.runs + 1).await?;
         let first = timings.remove(0);
         timings.sort();
+        // The same query with the request cache bypassed: what a partition that changed
+        // since the last run costs.
+        let uncached_url = format!("{url}?request_cache=false");
+        let mut uncached = time_runs(&client, &uncached_url, name, &body, args.runs).await?;
+        uncached.sort();
         rows.push((
             name,
             first,
             percentile(&timings, 0.5),
             percentile(&timings, 0.95),
+            percentile(&uncached, 0.5),
         ));
     }
     server.stop()?;
@@ -152,7 +170,7 @@ async fn measure(args: &QueryArgs, data_dir: &std::path::Path) -> anyhow::Result
     if args.json {
         let results: Vec<Value> = rows
             .iter()
-            .map(|(name, first, p50, p95)| json!({"query": name, "first_ms": milliseconds(*first), "p50_ms": milliseconds(*p50), "p95_ms": milliseconds(*p95)}))
+            .map(|(name, first, p50, p95, uncached)| json!({"query": name, "first_ms": milliseconds(*first), "p50_ms": milliseconds(*p50), "p95_ms": milliseconds(*p95), "uncached_p50_ms": milliseconds(*uncached)}))
             .collect();
         print_out(&json!({"events": total, "runs": args.runs, "queries": results}).to_string());
         return Ok(());
@@ -163,16 +181,17 @@ async fn measure(args: &QueryArgs, data_dir: &std::path::Path) -> anyhow::Result
             args.runs
         ),
         format!(
-            "{:<18}{:>12}{:>12}{:>12}",
-            "query", "first ms", "p50 ms", "p95 ms"
+            "{:<18}{:>12}{:>12}{:>12}{:>16}",
+            "query", "first ms", "p50 ms", "p95 ms", "uncached p50"
         ),
     ];
-    for (name, first, p50, p95) in rows {
+    for (name, first, p50, p95, uncached) in rows {
         lines.push(format!(
-            "{name:<18}{:>12.1}{:>12.1}{:>12.1}",
+            "{name:<18}{:>12.1}{:>12.1}{:>12.1}{:>16.1}",
             milliseconds(first),
             milliseconds(p50),
-            milliseconds(p95)
+            milliseconds(p95),
+            milliseconds(uncached)
         ));
     }
     print_out(&lines.join("\n"));
