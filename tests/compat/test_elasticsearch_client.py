@@ -895,6 +895,25 @@ def test_unknown_aggregation_is_a_bad_request(es, seeded):
     assert info.value.meta.status == 400
 
 
+def test_sorted_scroll_as_elastalert_runs_it(es, seeded):
+    """ElastAlert scrolls through a time range sorted by @timestamp."""
+    resp = es.search(
+        index="logs-*",
+        scroll="1m",
+        size=50,
+        sort=[{"@timestamp": {"order": "asc"}}],
+        query={"term": {"log_category": "audit"}},
+    )
+    scroll_id = resp["_scroll_id"]
+    stamps = []
+    while resp["hits"]["hits"]:
+        stamps.extend(hit["_source"]["@timestamp"] for hit in resp["hits"]["hits"])
+        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="1m")
+    es.clear_scroll(scroll_id=scroll_id)
+    expected = sorted(e["@timestamp"] for e in EVENTS if e["log_category"] == "audit")
+    assert stamps == expected
+
+
 def test_helpers_scan_reads_every_event(es, seeded):
     """helpers.scan drives the scroll API: every seeded event comes back exactly once."""
     ids = [hit["_id"] for hit in helpers.scan(es, index="logs-*", query={"query": {"match_all": {}}}, size=300)]

@@ -1,5 +1,9 @@
 //! Scrolling: a search whose hits are read page by page from a point-in-time view of the
-//! partitions, in index order (`sort: _doc`), as `helpers.scan` and reindexing tools do.
+//! partitions. In index order (`sort: _doc`, as `helpers.scan` and reindexing tools ask)
+//! pages are read straight off each partition after the last document returned; with a
+//! sort (as ElastAlert asks for `@timestamp`), each page is a sorted search over the same
+//! searchers continuing after the last hit's sort values, with `_doc` (unique across the
+//! scroll's partitions) appended so that equal values never straddle a page unseen.
 
 use std::time::Instant;
 
@@ -10,9 +14,9 @@ use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::{QueryError, QueryResult};
-use crate::request::SearchRequest;
-use crate::search::{SearchContext, ShardHit, prepare_shards, render_hit, shards_json};
-use crate::sort::SortTarget;
+use crate::request::{SearchRequest, TrackTotalHits};
+use crate::search::{SearchContext, ShardHit, prepare_shards, render_hit, search, shards_json};
+use crate::sort::{SortKey, SortOrder, SortTarget, SortValue, parse_search_after};
 
 /// A scroll in progress: the partitions as they were when it started, the built queries,
 /// and where the next page begins.
@@ -26,6 +30,8 @@ pub struct Scroll {
     total: u64,
     /// The partition the next page starts in, and the last document returned from it.
     position: (usize, Option<DocAddress>),
+    /// For a sorted scroll: the sort with its `_doc` tiebreaker, and the last hit's values.
+    sorted: Option<(Vec<SortKey>, Option<Vec<SortValue>>)>,
 }
 
 impl Scroll {
@@ -39,11 +45,19 @@ impl Scroll {
             .sort
             .as_ref()
             .is_none_or(|keys| keys.iter().all(|key| key.target == SortTarget::Doc));
-        if !by_doc {
-            return Err(QueryError::illegal(
-                "scroll is supported in index order only: sort by [_doc] or not at all",
-            ));
-        }
+        let sorted = match &request.sort {
+            Some(keys) if !by_doc => {
+                let mut keys = keys.clone();
+                keys.push(SortKey {
+                    target: SortTarget::Doc,
+                    order: SortOrder::Asc,
+                    missing_first: false,
+                    unmapped_ok: true,
+                });
+                Some((keys, None))
+            }
+            _ => None,
+        };
         if request.aggregations.is_some() {
             return Err(QueryError::illegal(
                 "aggregations are not supported in a scroll; run them in a plain search",
@@ -70,11 +84,15 @@ impl Scroll {
             fields: context.fields.clone(),
             total,
             position: (0, None),
+            sorted,
         })
     }
 
     /// The next page, rendered as a `_search` response (without `_scroll_id`).
     pub fn next_page(&mut self, now_millis: i64) -> QueryResult<Value> {
+        if self.sorted.is_some() {
+            return self.next_sorted_page(now_millis);
+        }
         let started = Instant::now();
         let size = self.request.size;
         let mut page: Vec<ShardHit> = Vec::with_capacity(size);
@@ -109,6 +127,7 @@ impl Scroll {
         let context = SearchContext {
             fields: &self.fields,
             now_millis,
+            request_cache: None,
         };
         let mut hits = Vec::with_capacity(page.len());
         for hit in &page {
@@ -132,6 +151,51 @@ impl Scroll {
             "_shards": shards_json(self.shards.len(), self.skipped),
             "hits": Value::Object(hits_object),
         }))
+    }
+}
+
+impl Scroll {
+    fn next_sorted_page(&mut self, now_millis: i64) -> QueryResult<Value> {
+        let Some((keys, after)) = &mut self.sorted else {
+            return Err(QueryError::illegal("not a sorted scroll"));
+        };
+        let mut page_request = self.request.clone();
+        page_request.sort = Some(keys.clone());
+        page_request.search_after = after.clone();
+        page_request.track_total_hits = TrackTotalHits::Disabled;
+        let context = SearchContext {
+            fields: &self.fields,
+            now_millis,
+            request_cache: None,
+        };
+        let mut response = search(&self.shards, &page_request, &context)?;
+        let hits = response
+            .pointer_mut("/hits/hits")
+            .and_then(Value::as_array_mut);
+        if let Some(hits) = hits {
+            if let Some(last) = hits.last() {
+                *after = Some(parse_search_after(&last["sort"], keys)?);
+            }
+            // The tiebreaker is the scroll's own; clients see the sort they asked for.
+            for hit in hits.iter_mut() {
+                if let Some(values) = hit.get_mut("sort").and_then(Value::as_array_mut) {
+                    values.pop();
+                }
+            }
+        }
+        if let Some(hits) = response.get_mut("hits").and_then(Value::as_object_mut) {
+            let mut with_total = Map::new();
+            with_total.insert(
+                "total".into(),
+                json!({"value": self.total, "relation": "eq"}),
+            );
+            with_total.extend(std::mem::take(hits));
+            *hits = with_total;
+        }
+        if let Some(shards) = response.get_mut("_shards") {
+            *shards = shards_json(self.shards.len(), self.skipped);
+        }
+        Ok(response)
     }
 }
 

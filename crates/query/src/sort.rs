@@ -328,15 +328,19 @@ pub struct SortCollector {
     sources: Vec<Source>,
     limit: usize,
     after: Option<Vec<SortValue>>,
+    shard: usize,
 }
 
 impl SortCollector {
-    /// A collector for one target's partitions.
+    /// A collector for the partition at position `shard` of a search, over its target's
+    /// `mapping`. The position makes `_doc` values unique across the search's partitions, so
+    /// `_doc` breaks ties for `search_after` and sorted scrolls.
     pub fn new(
         keys: &[SortKey],
         mapping: &Mapping,
         limit: usize,
         after: Option<Vec<SortValue>>,
+        shard: usize,
     ) -> QueryResult<SortCollector> {
         let sources = resolve(keys, mapping)?;
         // `search_after` carries addresses as clients saw them; compare them as addresses.
@@ -357,13 +361,15 @@ impl SortCollector {
             sources,
             limit,
             after,
+            shard,
         })
     }
 }
 
 enum SegmentColumn {
     Score,
-    Doc(SegmentOrdinal),
+    /// The partition's position in the search, and the segment.
+    Doc(usize, SegmentOrdinal),
     Date(Column<tantivy::DateTime>),
     Dynamic(Vec<DynamicColumn>),
     Strings(Option<StrColumn>, bool),
@@ -403,7 +409,7 @@ impl Collector for SortCollector {
         for source in &self.sources {
             columns.push(match source {
                 Source::Score => SegmentColumn::Score,
-                Source::Doc => SegmentColumn::Doc(segment_local_id),
+                Source::Doc => SegmentColumn::Doc(self.shard, segment_local_id),
                 Source::Timestamp => SegmentColumn::Date(fast_fields.date(TIMESTAMP)?),
                 Source::Number(name) | Source::Boolean(name) => {
                     let mut opened = Vec::new();
@@ -453,9 +459,11 @@ impl SortSegmentCollector {
     fn value(&mut self, index: usize, doc: DocId, score: Score) -> SortValue {
         match &self.columns[index] {
             SegmentColumn::Score => SortValue::Float(f64::from(score)),
-            SegmentColumn::Doc(segment) => {
-                SortValue::Integer((i64::from(*segment) << 32) | i64::from(doc))
-            }
+            // Partition in the high bits, then segment, then document: index order across
+            // the whole search.
+            SegmentColumn::Doc(shard, segment) => SortValue::Integer(
+                ((*shard as i64) << 48) | (i64::from(*segment) << 32) | i64::from(doc),
+            ),
             SegmentColumn::Date(column) => column.first(doc).map_or(SortValue::Missing, |date| {
                 SortValue::Integer(date.into_timestamp_millis())
             }),

@@ -582,6 +582,9 @@ fn scroll_reads_everything_once_from_a_point_in_time() {
         (status, missing["error"]["type"].as_str()),
         (404, Some("search_context_missing_exception"))
     );
-    let (status, _) = server.post("/scrolled/_search?scroll=1m", r#"{"sort":["@timestamp"]}"#);
-    assert_eq!(status, 400, "scrolls run in index order only");
+    let (status, _) = server.post(
+        "/scrolled/_search?scroll=1m",
+        r#"{"aggs": {"n": {"value_count": {"field": "n"}}}}"#,
+    );
+    assert_eq!(status, 400, "aggregations belong in a plain search");
 }

@@ -220,3 +220,61 @@ fn sort_errors() {
     let (status, _) = server.post("/logs-*/_search", r#"{"search_after":[1]}"#);
     assert_eq!(status, 400);
 }
+
+#[test]
+fn sorted_scroll_reads_every_document_once_in_order() {
+    let server = Server::start();
+    let mut body = String::new();
+    // Three days (three partitions), and many equal timestamps straddling pages.
+    for index in 0..30 {
+        let day = 18 + index % 3;
+        let minute = index / 6;
+        body.push_str("{\"create\":{\"_index\":\"logs-app-default\"}}\n");
+        body.push_str(
+            &json!({
+                "@timestamp": format!("2026-11-{day}T10:{minute:02}:00.000Z"),
+                "n": index,
+            })
+            .to_string(),
+        );
+        body.push('\n');
+    }
+    let (_, response) = server.bulk("/_bulk?refresh=true", &body);
+    assert_eq!(response["errors"], false, "{response}");
+
+    let (status, mut page) = server.post(
+        "/logs-app-default/_search?scroll=1m",
+        r#"{"size": 4, "sort": [{"@timestamp": "desc"}], "query": {"range": {"n": {"gte": 2}}}}"#,
+    );
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["hits"]["total"]["value"], 28);
+    let mut seen: Vec<(i64, i64)> = Vec::new();
+    loop {
+        let hits = page["hits"]["hits"].as_array().unwrap().clone();
+        if hits.is_empty() {
+            break;
+        }
+        for hit in &hits {
+            let sort = hit["sort"].as_array().unwrap();
+            assert_eq!(sort.len(), 1, "only the requested sort: {hit}");
+            seen.push((
+                sort[0].as_i64().unwrap(),
+                hit["_source"]["n"].as_i64().unwrap(),
+            ));
+        }
+        let id = page["_scroll_id"].as_str().unwrap().to_owned();
+        let (status, next) = server.post(
+            "/_search/scroll",
+            &json!({"scroll": "1m", "scroll_id": id}).to_string(),
+        );
+        assert_eq!(status, 200, "{next}");
+        page = next;
+    }
+    let mut numbers: Vec<i64> = seen.iter().map(|(_, n)| *n).collect();
+    numbers.sort();
+    assert_eq!(numbers, (2..30).collect::<Vec<_>>(), "each document once");
+    assert!(
+        seen.windows(2).all(|pair| pair[0].0 >= pair[1].0),
+        "descending by @timestamp: {seen:?}"
+    );
+}
