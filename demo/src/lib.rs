@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 pub use data_manager::DataManager;
-pub use db::Database;
+pub use db::{Database, DbError, Session, User};
 pub use faults::{FAULT_HEADER, Faults, SLOW_QUERY_HEADER};
 pub use proxy::{Proxy, Upstream};
 

@@ -100,6 +100,24 @@ pub struct ServiceArgs {
     allow_fault_injection: bool,
     #[arg(long, default_value_t = 60)]
     performance_interval: u64,
+    /// Stop when standard input closes: the parent that started the service holds its other
+    /// end, so the service never outlives it, however it ends.
+    #[arg(long)]
+    exit_with_parent: bool,
+}
+
+/// Completes when standard input reaches its end (or fails).
+async fn stdin_closed() {
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut sink = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while let Ok(read) = std::io::Read::read(&mut stdin, &mut sink) {
+            if read == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Runs `logfleet demo …`.
@@ -123,7 +141,18 @@ pub fn run_demo(command: DemoCommand) -> anyhow::Result<()> {
                 faults: args.allow_fault_injection,
                 performance_interval: Duration::from_secs(args.performance_interval.max(1)),
             };
-            runtime.block_on(logfleet_demo::serve_service(options, shutdown_signal()))
+            let exit_with_parent = args.exit_with_parent;
+            let shutdown = async move {
+                if exit_with_parent {
+                    tokio::select! {
+                        () = shutdown_signal() => {},
+                        () = stdin_closed() => {},
+                    }
+                } else {
+                    shutdown_signal().await;
+                }
+            };
+            runtime.block_on(logfleet_demo::serve_service(options, shutdown))
         }
         DemoCommand::Services(args) => runtime.block_on(async {
             let services = Services::start(&ServicesPlan {
@@ -317,7 +346,9 @@ impl Services {
                 .arg(UNREACHABLE_URL)
                 .arg("--performance-interval")
                 .arg(plan.performance_interval.to_string())
-                .stdin(Stdio::null())
+                .arg("--exit-with-parent")
+                // Held open by `Child` until this process ends, however it ends.
+                .stdin(Stdio::piped())
                 .stdout(Stdio::null());
             if !data_manager_url.is_empty() {
                 command.arg("--data-manager-url").arg(&data_manager_url);
