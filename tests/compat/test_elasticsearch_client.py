@@ -914,6 +914,31 @@ def test_sorted_scroll_as_elastalert_runs_it(es, seeded):
     assert stamps == expected
 
 
+def test_point_in_time_with_search_after(es, seeded):
+    """The clients' recommended deep paging: a point in time and search_after."""
+    pit = es.open_point_in_time(index="logs-*", keep_alive="1m")
+    seen = []
+    after = None
+    try:
+        while True:
+            resp = es.search(
+                pit={"id": pit["id"], "keep_alive": "1m"},
+                size=250,
+                sort=[{"@timestamp": "asc"}],
+                search_after=after,
+            )
+            hits = resp["hits"]["hits"]
+            if not hits:
+                break
+            seen.extend(hit["_id"] for hit in hits)
+            after = hits[-1]["sort"]
+    finally:
+        closed = es.close_point_in_time(id=pit["id"])
+    assert closed["succeeded"] and closed["num_freed"] == 1
+    assert len(seen) == SEED_COUNT
+    assert len(set(seen)) == SEED_COUNT
+
+
 def test_helpers_scan_reads_every_event(es, seeded):
     """helpers.scan drives the scroll API: every seeded event comes back exactly once."""
     ids = [hit["_id"] for hit in helpers.scan(es, index="logs-*", query={"query": {"match_all": {}}}, size=300)]

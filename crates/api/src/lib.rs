@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use logfleet_pipeline::Pipeline;
 use logfleet_store::Store;
 use serde_json::json;
@@ -65,8 +65,10 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Open scrolls.
     pub scrolls: Arc<handlers::search::Scrolls>,
-    /// Per-partition results of `size: 0` aggregation searches.
+    /// Per-partition aggregation results.
     pub request_cache: Arc<logfleet_query::RequestCache>,
+    /// Open points in time.
+    pub points_in_time: Arc<handlers::pit::PointsInTime>,
 }
 
 impl AppState {
@@ -78,13 +80,16 @@ impl AppState {
             config: Arc::new(config),
             scrolls: Arc::default(),
             request_cache: Arc::default(),
+            points_in_time: Arc::default(),
         }
     }
 }
 
 /// The router for the whole API.
 pub fn router(state: AppState) -> Router {
-    use handlers::{bulk, cat, cluster, data_streams, documents, indices, root, search, templates};
+    use handlers::{
+        bulk, cat, cluster, data_streams, documents, indices, pit, root, search, templates,
+    };
     Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
@@ -97,6 +102,8 @@ pub fn router(state: AppState) -> Router {
             "/{index}/_search",
             get(search::search_index).post(search::search_index),
         )
+        .route("/{index}/_pit", post(pit::open))
+        .route("/_pit", delete(pit::close))
         .route(
             "/_search/scroll",
             get(search::scroll_next)

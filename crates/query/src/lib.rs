@@ -35,8 +35,8 @@ pub use date_math::parse_date_bound;
 pub use dsl::{QueryStringOptions, parse_lucene, parse_query};
 pub use error::{QueryError, QueryResult};
 pub use request::{
-    MAX_RESULT_WINDOW, SearchRequest, SearchUrlParameters, TrackTotalHits, parse_count_body,
-    parse_uri_query,
+    MAX_RESULT_WINDOW, PointInTime, SearchRequest, SearchUrlParameters, TrackTotalHits,
+    parse_count_body, parse_uri_query,
 };
 pub use request_cache::RequestCache;
 pub use scroll::Scroll;

@@ -7,7 +7,10 @@ use crate::ast::QueryAst;
 use crate::dsl::{QueryStringOptions, json_token, parse_lucene, parse_query};
 use crate::error::{QueryError, QueryResult};
 use crate::hit_fields::{HighlightRequest, parse_field_patterns, parse_highlight};
-use crate::sort::{SortKey, SortValue, parse_search_after, parse_sort, parse_sort_parameter};
+use crate::sort::{
+    SortKey, SortTarget, SortValue, parse_search_after, parse_sort, parse_sort_parameter,
+    shard_doc_key,
+};
 use crate::source_filter::SourceFilter;
 
 /// Elasticsearch's `index.max_result_window`.
@@ -57,6 +60,17 @@ pub struct SearchRequest {
     pub fields: Vec<String>,
     /// `highlight`.
     pub highlight: Option<HighlightRequest>,
+    /// `pit`: search a point in time opened with `_pit` instead of an index.
+    pub pit: Option<PointInTime>,
+}
+
+/// The `pit` of a search body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointInTime {
+    /// The id `_pit` returned.
+    pub id: String,
+    /// How much longer to keep it (`1m`), when given.
+    pub keep_alive: Option<String>,
 }
 
 impl Default for SearchRequest {
@@ -76,6 +90,7 @@ impl Default for SearchRequest {
             track_scores: false,
             fields: Vec::new(),
             highlight: None,
+            pit: None,
         }
     }
 }
@@ -173,6 +188,18 @@ impl SearchRequest {
         if let Some(sort) = &parameters.sort {
             request.sort = Some(parse_sort_parameter(sort)?);
         }
+        // A point-in-time search breaks ties by `_shard_doc`, which clients then send back
+        // in `search_after`, as Elasticsearch does.
+        if request.pit.is_some() {
+            let mut keys = request
+                .sort
+                .take()
+                .unwrap_or_else(|| vec![default_score_key()]);
+            if keys.last().is_none_or(|key| key.target != SortTarget::Doc) {
+                keys.push(shard_doc_key());
+            }
+            request.sort = Some(keys);
+        }
         if let Some(after) = body.and_then(|body| body.get("search_after")) {
             let Some(keys) = &request.sort else {
                 return Err(QueryError::illegal("[search_after] requires a [sort]"));
@@ -218,8 +245,9 @@ impl SearchRequest {
                     self.fields.extend(parse_field_patterns(key, value)?);
                 }
                 "highlight" => self.highlight = Some(parse_highlight(value)?),
-                "collapse" | "pit" | "suggest" | "rescore" | "script_fields"
-                | "runtime_mappings" | "post_filter" | "knn" => {
+                "pit" => self.pit = Some(parse_point_in_time(value)?),
+                "collapse" | "suggest" | "rescore" | "script_fields" | "runtime_mappings"
+                | "post_filter" | "knn" => {
                     return Err(QueryError::illegal(format!(
                         "[{key}] is not supported by this version of Logfleet"
                     )));
@@ -305,6 +333,37 @@ fn parse_track_total_hits(value: &Value) -> QueryResult<TrackTotalHits> {
                 "[track_total_hits] must be a boolean or a non-negative integer, found [{other}]"
             ))),
         },
+    }
+}
+
+/// `{"id": "…", "keep_alive": "1m"}`.
+fn parse_point_in_time(value: &Value) -> QueryResult<PointInTime> {
+    let id = value
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| QueryError::parsing("[pit] needs an [id]"))?;
+    let keep_alive = match value.get("keep_alive") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(other) => {
+            return Err(QueryError::parsing(format!(
+                "[pit.keep_alive] must be a time value such as 1m, found [{other}]"
+            )));
+        }
+    };
+    Ok(PointInTime {
+        id: id.to_owned(),
+        keep_alive,
+    })
+}
+
+fn default_score_key() -> SortKey {
+    SortKey {
+        target: SortTarget::Score,
+        order: crate::sort::SortOrder::Desc,
+        missing_first: false,
+        unmapped_ok: false,
     }
 }
 

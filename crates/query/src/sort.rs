@@ -178,10 +178,18 @@ pub fn parse_sort_parameter(text: &str) -> QueryResult<Vec<SortKey>> {
         .collect()
 }
 
+/// The tiebreaker a point-in-time search appends to its sort, as Elasticsearch's implicit
+/// `_shard_doc`.
+pub(crate) fn shard_doc_key() -> SortKey {
+    default_key("_shard_doc")
+}
+
 fn default_key(field: &str) -> SortKey {
     let target = match field {
         "_score" => SortTarget::Score,
-        "_doc" => SortTarget::Doc,
+        // `_shard_doc` is index order across a point in time's shards; `_doc` values carry
+        // the partition, so they are that here.
+        "_doc" | "_shard_doc" => SortTarget::Doc,
         other => SortTarget::Field(other.to_owned()),
     };
     let order = if target == SortTarget::Score {

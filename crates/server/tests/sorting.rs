@@ -278,3 +278,74 @@ fn sorted_scroll_reads_every_document_once_in_order() {
         "descending by @timestamp: {seen:?}"
     );
 }
+
+#[test]
+fn point_in_time_pages_with_search_after_over_a_frozen_view() {
+    let server = Server::start();
+    let mut body = String::new();
+    for index in 0..12 {
+        body.push_str("{\"create\":{\"_index\":\"logs-app-default\"}}\n");
+        body.push_str(
+            &json!({"@timestamp": format!("2026-11-{}T10:00:00.000Z", 18 + index % 2), "n": index})
+                .to_string(),
+        );
+        body.push('\n');
+    }
+    let (_, response) = server.bulk("/_bulk?refresh=true", &body);
+    assert_eq!(response["errors"], false, "{response}");
+
+    let (status, missing) = server.post("/logs-app-default/_pit", "");
+    assert_eq!(status, 400, "keep_alive is required: {missing}");
+    let (status, opened) = server.post("/logs-app-default/_pit?keep_alive=1m", "");
+    assert_eq!(status, 200, "{opened}");
+    let id = opened["id"].as_str().unwrap().to_owned();
+
+    // Written after the point in time: not seen through it.
+    let (_, response) = server.bulk(
+        "/_bulk?refresh=true",
+        "{\"create\":{\"_index\":\"logs-app-default\"}}\n{\"@timestamp\":\"2026-11-18T11:00:00.000Z\",\"n\":99}\n",
+    );
+    assert_eq!(response["errors"], false, "{response}");
+
+    let mut seen = Vec::new();
+    let mut after: Option<Value> = None;
+    loop {
+        let mut request = json!({
+            "size": 5,
+            "sort": [{"@timestamp": "asc"}],
+            "pit": {"id": id, "keep_alive": "1m"},
+        });
+        if let Some(after) = &after {
+            request["search_after"] = after.clone();
+        }
+        let (status, page) = server.post("/_search", &request.to_string());
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["pit_id"], json!(id));
+        let hits = page["hits"]["hits"].as_array().unwrap();
+        if hits.is_empty() {
+            break;
+        }
+        for hit in hits {
+            assert_eq!(
+                hit["sort"].as_array().unwrap().len(),
+                2,
+                "the sort and the implicit _shard_doc tiebreaker: {hit}"
+            );
+            seen.push(hit["_source"]["n"].as_i64().unwrap());
+        }
+        after = Some(hits.last().unwrap()["sort"].clone());
+    }
+    seen.sort();
+    assert_eq!(seen, (0..12).collect::<Vec<_>>());
+
+    let (status, error) = server.post(
+        "/logs-app-default/_search",
+        &json!({"pit": {"id": id}}).to_string(),
+    );
+    assert_eq!(status, 400, "no index with a point in time: {error}");
+    let (status, closed) = server.request("DELETE", "/_pit", Some(&json!({"id": id}).to_string()));
+    assert_eq!((status, closed["num_freed"].as_u64()), (200, Some(1)));
+    let (status, gone) = server.post("/_search", &json!({"pit": {"id": id}}).to_string());
+    assert_eq!(status, 404, "{gone}");
+    assert_eq!(gone["error"]["type"], "search_context_missing_exception");
+}

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod data_streams;
 pub mod documents;
 pub mod indices;
+pub mod pit;
 pub mod root;
 pub mod search;
 pub mod templates;

@@ -343,9 +343,22 @@ async fn execute_search(
     if total_as_int {
         request.track_total_hits = logfleet_query::TrackTotalHits::Exact;
     }
-    let shards = state
-        .store
-        .resolve(index, params::flag(params, "ignore_unavailable")?)?;
+    let pit_id = request.pit.as_ref().map(|pit| pit.id.clone());
+    let shards = match &request.pit {
+        Some(_) if index != "_all" => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "action_request_validation_exception",
+                "Validation Failed: 1: [indices] cannot be used with point in time. Do not specify any index with point in time.;",
+            ));
+        }
+        Some(pit) => state
+            .points_in_time
+            .shards(&pit.id, pit.keep_alive.as_deref())?,
+        None => state
+            .store
+            .resolve(index, params::flag(params, "ignore_unavailable")?)?,
+    };
     let store = state.store.clone();
     // On unless `?request_cache=false`, as Elasticsearch's default for `size: 0` requests.
     let request_cache = match params.get("request_cache").map(String::as_str) {
@@ -362,6 +375,13 @@ async fn execute_search(
         logfleet_query::search(&shards, &request, &context)
     })
     .await??;
+    if let (Some(id), Value::Object(object)) = (pit_id, &mut response) {
+        // Elasticsearch answers with the id first.
+        let mut with_id = Map::new();
+        with_id.insert("pit_id".into(), json!(id));
+        with_id.extend(std::mem::take(object));
+        *object = with_id;
+    }
     if total_as_int && let Some(total) = response.pointer_mut("/hits/total") {
         let value = total.get("value").cloned().unwrap_or(json!(0));
         *total = value;
