@@ -33,6 +33,17 @@ pub enum MatchKind {
     },
 }
 
+/// The edit settings of a fuzzy match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FuzzySettings {
+    /// How many edits.
+    pub fuzziness: Fuzziness,
+    /// Leading characters that must match exactly.
+    pub prefix_length: usize,
+    /// A swap of two adjacent characters counts as one edit.
+    pub transpositions: bool,
+}
+
 /// How many edits a fuzzy term may be from the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fuzziness {
@@ -151,6 +162,8 @@ pub enum QueryAst {
         operator_and: bool,
         /// Terms, phrase or phrase prefix.
         kind: MatchKind,
+        /// Fuzzy terms (`fuzziness`), for the terms kind.
+        fuzzy: Option<FuzzySettings>,
     },
     /// Values (terms, for text) matching a regular expression (`wildcard` and `regexp`).
     Regex {

@@ -15,7 +15,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Term};
 
-use crate::ast::{Fuzziness, MatchKind, QueryAst, RangeBound};
+use crate::ast::{FuzzySettings, MatchKind, QueryAst, RangeBound};
 use jiff::tz::TimeZone;
 
 use crate::calendar::parse_time_zone;
@@ -208,13 +208,22 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             query,
             operator_and,
             kind,
+            fuzzy,
         } => {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for field in expand_field_patterns(context, fields) {
-                clauses.push((
-                    Occur::Should,
-                    build_match(context, &field, query, *operator_and, None, *kind)?,
-                ));
+                let clause = match fuzzy {
+                    Some(settings) => build_fuzzy(
+                        context,
+                        &field,
+                        &scalar_text(query),
+                        *settings,
+                        true,
+                        *operator_and,
+                    )?,
+                    None => build_match(context, &field, query, *operator_and, None, *kind)?,
+                };
+                clauses.push((Occur::Should, clause));
             }
             if clauses.is_empty() {
                 Box::new(EmptyQuery)
@@ -232,7 +241,7 @@ pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Bo
             analyzed,
             operator_and,
         } => {
-            let fuzzy = FuzzySpec {
+            let fuzzy = FuzzySettings {
                 fuzziness: *fuzziness,
                 prefix_length: *prefix_length,
                 transpositions: *transpositions,
@@ -411,19 +420,11 @@ fn build_regex(
     Ok(Box::new(ConstScoreQuery::new(Box::new(query), 1.0)))
 }
 
-/// The edit settings of a fuzzy query.
-#[derive(Clone, Copy)]
-struct FuzzySpec {
-    fuzziness: Fuzziness,
-    prefix_length: usize,
-    transpositions: bool,
-}
-
 fn build_fuzzy(
     context: &BuildContext<'_>,
     field: &str,
     value: &str,
-    fuzzy: FuzzySpec,
+    fuzzy: FuzzySettings,
     analyzed: bool,
     operator_and: bool,
 ) -> QueryResult<Box<dyn Query>> {

@@ -28,7 +28,7 @@ mod time_bounds;
 mod top_hits;
 
 pub use aggs::{AggregationsRequest, parse_aggregations};
-pub use ast::{Fuzziness, QueryAst, RangeBound};
+pub use ast::{Fuzziness, FuzzySettings, QueryAst, RangeBound};
 pub use build::{BuildContext, build_query};
 pub use calendar::parse_time_zone;
 pub use date_math::parse_date_bound;

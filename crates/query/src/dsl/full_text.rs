@@ -123,9 +123,15 @@ pub(crate) fn parse_multi_match(body: &Map<String, Value>) -> QueryResult<QueryA
     let mut operator_and = false;
     let mut boost = None;
     let mut slop = 0;
+    let mut fuzzy = FuzzyOptions::default();
+    let mut fuzzy_requested = false;
     for (key, value) in body {
         match key.as_str() {
             "query" => query = Some(value.clone()),
+            "fuzziness" | "prefix_length" | "fuzzy_transpositions" => {
+                fuzzy.apply(key, value)?;
+                fuzzy_requested |= key == "fuzziness";
+            }
             "fields" => {
                 fields = match value {
                     Value::String(field) => vec![field.clone()],
@@ -159,8 +165,6 @@ pub(crate) fn parse_multi_match(body: &Map<String, Value>) -> QueryResult<QueryA
             "boost" => boost = Some(parse_boost("multi_match", value)?),
             "slop" => slop = parse_u32("multi_match", key, value)?,
             "analyzer"
-            | "fuzziness"
-            | "prefix_length"
             | "lenient"
             | "tie_breaker"
             | "minimum_should_match"
@@ -182,11 +186,14 @@ pub(crate) fn parse_multi_match(body: &Map<String, Value>) -> QueryResult<QueryA
     if fields.is_empty() {
         fields.push("*".to_owned());
     }
+    // As in `match`, fuzziness applies to terms, not phrases.
+    let fuzzy = (fuzzy_requested && kind == MatchKind::Terms).then(|| fuzzy.settings());
     Ok(QueryAst::MultiMatch {
         fields,
         query,
         operator_and,
         kind,
+        fuzzy,
     }
     .boosted(boost))
 }

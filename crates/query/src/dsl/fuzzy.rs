@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ast::{Fuzziness, QueryAst};
+use crate::ast::{Fuzziness, FuzzySettings, QueryAst};
 use crate::dsl::{json_token, parse_boost, single_field};
 use crate::error::{QueryError, QueryResult};
 
@@ -94,6 +94,15 @@ impl FuzzyOptions {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The settings, for queries that apply them to several fields.
+    pub(crate) fn settings(self) -> FuzzySettings {
+        FuzzySettings {
+            fuzziness: self.fuzziness,
+            prefix_length: self.prefix_length,
+            transpositions: self.transpositions,
+        }
     }
 
     /// The query for `text` on `field`.

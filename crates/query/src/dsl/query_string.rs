@@ -643,6 +643,7 @@ impl Parser<'_> {
             query: json!(text),
             operator_and: false,
             kind: MatchKind::Terms,
+            fuzzy: None,
         }
     }
 
@@ -663,6 +664,7 @@ impl Parser<'_> {
             query: json!(phrase),
             operator_and: false,
             kind,
+            fuzzy: None,
         }
     }
 }
