@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod cat;
 pub mod cluster;
+mod contexts;
 pub mod data_streams;
 pub mod documents;
 pub mod indices;

@@ -2,9 +2,7 @@
 //! `_search` with `"pit": {"id": …}` searches them (sorted with the implicit `_shard_doc`
 //! tiebreaker, so `search_after` pages are stable), and `DELETE /_pit` releases them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,33 +11,17 @@ use axum::response::Response;
 use logfleet_store::SearchShard;
 use serde_json::json;
 
+use super::contexts::{Contexts, MAX_OPEN_CONTEXTS, keep_alive_duration, search_context_missing};
 use crate::AppState;
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::{json_response, ok};
 
-/// Open points in time at most, like Elasticsearch's `search.max_open_scroll_context`.
-const MAX_OPEN: usize = 500;
-
-/// Open points in time by id: the pinned partitions, the expression they came from and when
-/// they expire.
-#[derive(Debug, Default)]
-pub struct PointsInTime {
-    open: Mutex<HashMap<String, (Vec<SearchShard>, Instant)>>,
-}
+/// Open points in time by id: the pinned partitions.
+pub type PointsInTime = Contexts<Vec<SearchShard>>;
 
 impl PointsInTime {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<SearchShard>, Instant)>> {
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        open.retain(|_, (_, expires)| *expires > now);
-        open
-    }
-
     /// The partitions of point in time `id`, its life extended by `keep_alive` when given.
     pub(crate) fn shards(
         &self,
@@ -48,13 +30,7 @@ impl PointsInTime {
     ) -> Result<Vec<SearchShard>, ApiError> {
         let keep_alive = keep_alive.map(keep_alive_duration).transpose()?;
         let mut open = self.lock();
-        let (shards, expires) = open.get_mut(id).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "search_context_missing_exception",
-                format!("No search context found for id [{id}]"),
-            )
-        })?;
+        let (shards, expires) = open.get_mut(id).ok_or_else(|| search_context_missing(id))?;
         if let Some(keep_alive) = keep_alive {
             *expires = Instant::now() + keep_alive;
         }
@@ -69,10 +45,6 @@ fn validation_failed(reason: &str) -> ApiError {
         "action_request_validation_exception",
         format!("Validation Failed: 1: {reason};"),
     )
-}
-
-fn keep_alive_duration(text: &str) -> Result<Duration, ApiError> {
-    logfleet_store::parse_time_value(text).map_err(ApiError::illegal_argument)
 }
 
 /// `POST /{index}/_pit?keep_alive=1m`.
@@ -102,9 +74,9 @@ pub async fn open(
         .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
     let total = shards.len();
     let mut open = state.points_in_time.lock();
-    if open.len() >= MAX_OPEN {
+    if open.len() >= MAX_OPEN_CONTEXTS {
         return Err(ApiError::illegal_argument(format!(
-            "Trying to create too many point in time contexts. Must be less than or equal to: [{MAX_OPEN}]."
+            "Trying to create too many point in time contexts. Must be less than or equal to: [{MAX_OPEN_CONTEXTS}]."
         )));
     }
     let id = logfleet_store::new_document_id();

@@ -1,6 +1,6 @@
 //! `_search` and `_count`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,6 +13,7 @@ use logfleet_query::{
 use logfleet_store::now_millis;
 use serde_json::{Map, Value, json};
 
+use super::contexts::{Contexts, MAX_OPEN_CONTEXTS, keep_alive_duration, search_context_missing};
 use crate::AppState;
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
@@ -111,40 +112,8 @@ async fn run_search(
     Ok(ok(&response))
 }
 
-/// Elasticsearch's default `search.max_open_scroll_context`.
-const MAX_OPEN_SCROLLS: usize = 500;
-
-/// Open scrolls by id, each with its expiry.
-#[derive(Debug, Default)]
-pub struct Scrolls {
-    open: std::sync::Mutex<std::collections::HashMap<String, (Scroll, Instant)>>,
-}
-
-impl Scrolls {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Scroll, Instant)>> {
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        open.retain(|_, (_, expires)| *expires > now);
-        open
-    }
-}
-
-fn keep_alive_duration(text: &str) -> Result<Duration, ApiError> {
-    logfleet_store::parse_time_value(text).map_err(ApiError::illegal_argument)
-}
-
-fn search_context_missing(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "search_context_missing_exception",
-        format!("No search context found for id [{id}]"),
-    )
-}
+/// Open scrolls by id.
+pub type Scrolls = Contexts<Scroll>;
 
 async fn start_scroll(
     state: &AppState,
@@ -154,9 +123,9 @@ async fn start_scroll(
     keep_alive: &str,
 ) -> Result<Value, ApiError> {
     let keep_alive = keep_alive_duration(keep_alive)?;
-    if state.scrolls.lock().len() >= MAX_OPEN_SCROLLS {
+    if state.scrolls.lock().len() >= MAX_OPEN_CONTEXTS {
         return Err(ApiError::illegal_argument(format!(
-            "Trying to create too many scroll contexts. Must be less than or equal to: [{MAX_OPEN_SCROLLS}]."
+            "Trying to create too many scroll contexts. Must be less than or equal to: [{MAX_OPEN_CONTEXTS}]."
         )));
     }
     let request = SearchRequest::parse(body, &url_parameters(params))?;
