@@ -6,12 +6,12 @@
 //!   sessions, profile read, update and delete, argon2 password hashes, authorization checks,
 //!   an audit event for every data change.
 //! - `user_service` and `auth` (`proxy_service`): validate, then forward to the data manager
-//!   over HTTP through the SDK's client middleware.
+//!   over HTTP through the SDK's `log_proxy_request`.
 //! - [`traffic`]: virtual users from many countries, wrong passwords, brute-force bursts,
 //!   slow queries and injected faults.
 //!
 //! Every log event comes from the SDK: the `tower` layer for API requests, the database
-//! guard for queries, the audit helpers, the client middleware for inter-service calls and
+//! guard for queries, the audit helpers, `log_proxy_request` for inter-service calls and
 //! the performance sampler. Each service runs in its own process (`logfleet demo service
 //! …`), so each has its own `app_name` and the calls between them are real HTTP.
 

@@ -329,12 +329,10 @@ async fn execute_search(
             .resolve(index, params::flag(params, "ignore_unavailable")?)?,
     };
     let store = state.store.clone();
-    // On unless `?request_cache=false`, as Elasticsearch's default for `size: 0` requests.
-    let request_cache = match params.get("request_cache").map(String::as_str) {
-        Some("false") => None,
-        _ => Some(state.request_cache.clone()),
-    };
-    params::flag(params, "request_cache")?;
+    // On unless `?request_cache=false`.
+    let bypass_cache =
+        params.contains_key("request_cache") && !params::flag(params, "request_cache")?;
+    let request_cache = (!bypass_cache).then(|| state.request_cache.clone());
     let mut response = super::run_blocking("search", move || {
         let context = SearchContext {
             fields: store.fields(),
