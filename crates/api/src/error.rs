@@ -184,7 +184,8 @@ impl From<StoreError> for ApiError {
             ),
             internal @ (StoreError::Engine(_)
             | StoreError::Io { .. }
-            | StoreError::Corrupt { .. }) => {
+            | StoreError::Corrupt { .. }
+            | StoreError::IncompatibleFormat { .. }) => {
                 // Details stay in the server log; clients get a stable, non-revealing message.
                 tracing::error!(error = %internal, "internal store error");
                 ApiError::new(

@@ -130,3 +130,113 @@ async fn pretty_printing_and_unknown_parameters() {
         "request [/_bulk] contains unrecognized parameter: [refesh]"
     );
 }
+
+#[tokio::test]
+async fn generated_ids_behave_like_client_ids() {
+    let harness = harness(1 << 20);
+    let (status, created, _) = call(
+        &harness,
+        "POST",
+        "/t/_doc?refresh=true",
+        r#"{"level":"info","n":1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["_id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 20, "{id}");
+    let (status, bulk, _) = call(
+        &harness,
+        "POST",
+        "/_bulk?refresh=true",
+        "{\"create\":{\"_index\":\"t\"}}\n{\"n\":2}\n{\"index\":{\"_index\":\"t\",\"_id\":\"mine\"}}\n{\"n\":3}\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let second = bulk["items"][0]["create"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        second > id,
+        "generated ids sort in write order: {id} {second}"
+    );
+
+    let (status, got, _) = call(&harness, "GET", &format!("/t/_doc/{id}"), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (got["_id"].as_str(), got["_version"].as_u64()),
+        (Some(id.as_str()), Some(1))
+    );
+    assert_eq!(got["_source"]["n"], 1);
+
+    for query in [
+        json!({"ids": {"values": [id, "mine"]}}),
+        json!({"terms": {"_id": [id, "mine"]}}),
+        json!({"bool": {"should": [{"term": {"_id": id}}, {"match": {"_id": "mine"}}]}}),
+    ] {
+        let (status, found, _) = call(
+            &harness,
+            "POST",
+            "/t/_search",
+            &json!({"query": query, "sort": [{"n": "asc"}]}).to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let ids: Vec<&str> = found["hits"]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [id.as_str(), "mine"], "{query}");
+    }
+
+    // A client may send a generated id back: the document is replaced, not duplicated.
+    let (status, replaced, _) = call(
+        &harness,
+        "PUT",
+        &format!("/t/_doc/{id}?refresh=true"),
+        r#"{"n":10}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(replaced["result"], "updated");
+    assert_eq!(replaced["_version"], 2);
+    let (_, found, _) = call(
+        &harness,
+        "POST",
+        "/t/_search",
+        &json!({"query": {"ids": {"values": [id]}}}).to_string(),
+    )
+    .await;
+    assert_eq!(found["hits"]["total"]["value"], 1, "{found}");
+    assert_eq!(found["hits"]["hits"][0]["_source"]["n"], 10);
+    let (status, conflict, _) = call(
+        &harness,
+        "PUT",
+        &format!("/t/_create/{second}"),
+        r#"{"n":20}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+
+    let (status, deleted, _) = call(
+        &harness,
+        "DELETE",
+        &format!("/t/_doc/{second}?refresh=true"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, deleted["result"].as_str()),
+        (StatusCode::OK, Some("deleted"))
+    );
+    let (status, _, _) = call(&harness, "GET", &format!("/t/_doc/{second}"), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, count, _) = call(&harness, "GET", "/t/_count", "").await;
+    assert_eq!(count["count"], 2);
+
+    // An id of the same shape that this store did not generate finds nothing.
+    let (status, _, _) = call(&harness, "GET", "/t/_doc/AAAAAAAAAAEAAAAAAAAA", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -6,7 +6,7 @@
 
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD};
-use logfleet_store::{FieldType, Fields, Mapping, decode_ip, format_epoch_millis};
+use logfleet_store::{FieldType, Fields, IdCodec, Mapping, decode_ip, format_epoch_millis};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -444,6 +444,7 @@ pub(crate) fn filters_of(name: &str, body: &Value) -> QueryResult<FiltersSpec> {
 struct LogfleetFilter {
     query: Value,
     mapping: Mapping,
+    ids: IdCodec,
     now_millis: i64,
 }
 
@@ -463,6 +464,7 @@ impl QueryBuilder for LogfleetFilter {
         let context = BuildContext {
             mapping: &self.mapping,
             fields: &fields,
+            ids: self.ids,
             now_millis: self.now_millis,
         };
         build_query(&ast, &context)
@@ -501,6 +503,7 @@ pub(crate) type DataBounds = HashMap<String, (i64, i64)>;
 /// What translating a request needs besides the request.
 struct Translation<'a> {
     mapping: &'a Mapping,
+    ids: IdCodec,
     now_millis: i64,
     data_bounds: &'a DataBounds,
 }
@@ -552,11 +555,13 @@ impl AggregationsRequest {
     pub(crate) fn to_tantivy(
         &self,
         mapping: &Mapping,
+        ids: IdCodec,
         now_millis: i64,
         data_bounds: &DataBounds,
     ) -> QueryResult<Aggregations> {
         let translation = Translation {
             mapping,
+            ids,
             now_millis,
             data_bounds,
         };
@@ -589,6 +594,7 @@ fn translate_level(
         mapping,
         now_millis,
         data_bounds,
+        ..
     } = *translation;
     let mut translated = Map::new();
     for (name, definition) in level {
@@ -641,7 +647,7 @@ fn translate_level(
                         let mut entry = Map::new();
                         entry.insert(
                             "filter".into(),
-                            translate_body(name, "filter", &query, mapping, now_millis)?,
+                            translate_body(name, "filter", &query, translation)?,
                         );
                         if let Some(sub) = &sub {
                             entry.insert("aggs".into(), sub.clone());
@@ -658,7 +664,7 @@ fn translate_level(
                     let query = json!({"bool": {"must_not": {"exists": {"field": field}}}});
                     out.insert(
                         "filter".into(),
-                        translate_body(name, "filter", &query, mapping, now_millis)?,
+                        translate_body(name, "filter", &query, translation)?,
                     );
                 }
                 "composite" => {
@@ -680,7 +686,7 @@ fn translate_level(
                     }
                 }
                 "date_range" => {
-                    let mut range = translate_body(name, "date_range", body, mapping, now_millis)?;
+                    let mut range = translate_body(name, "date_range", body, translation)?;
                     let ranges = date_ranges_millis(name, body, now_millis)?
                         .into_iter()
                         .zip(
@@ -711,7 +717,7 @@ fn translate_level(
                     out.insert("range".into(), range);
                 }
                 agg_type => {
-                    let body = translate_body(name, agg_type, body, mapping, now_millis)?;
+                    let body = translate_body(name, agg_type, body, translation)?;
                     out.insert(agg_type.to_owned(), body);
                 }
             }
@@ -727,13 +733,19 @@ fn translate_body(
     name: &str,
     agg_type: &str,
     body: &Value,
-    mapping: &Mapping,
-    now_millis: i64,
+    translation: &Translation<'_>,
 ) -> QueryResult<Value> {
+    let Translation {
+        mapping,
+        ids,
+        now_millis,
+        ..
+    } = *translation;
     if agg_type == "filter" {
         let filter = LogfleetFilter {
             query: body.clone(),
             mapping: mapping.clone(),
+            ids,
             now_millis,
         };
         // tantivy tags query builders internally (`"type": …`), as typetag is configured there.

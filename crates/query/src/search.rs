@@ -24,7 +24,6 @@ use crate::hit_fields::{extract_fields, highlight, query_terms};
 use crate::request_cache::{RequestCache, ShardResult, contents_key};
 use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
-use tantivy::schema::Value as _;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::ast::QueryAst;
@@ -84,6 +83,7 @@ pub(crate) fn prepare_shards<'a>(
             let build_context = BuildContext {
                 mapping: &shard.mapping,
                 fields: context.fields,
+                ids: shard.ids,
                 now_millis: context.now_millis,
             };
             by_target.insert(&shard.target, Some(build_query(query, &build_context)?));
@@ -318,10 +318,7 @@ pub(crate) fn render_hit(
     scores_reported: bool,
 ) -> QueryResult<Value> {
     let document: TantivyDocument = shard.searcher.doc(hit.address)?;
-    let id = document
-        .get_first(context.fields.id)
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let id = shard.document_id(hit.address, &document, context.fields);
     let mut rendered = Map::new();
     rendered.insert("_index".into(), Value::String(shard.index.clone()));
     rendered.insert("_id".into(), Value::String(id));
@@ -534,9 +531,12 @@ impl<'r> AggregationRun<'r> {
         shard: &SearchShard,
     ) -> QueryResult<DistributedAggregationCollector> {
         if !self.translated.contains_key(&shard.target) {
-            let aggregations =
-                self.request
-                    .to_tantivy(&shard.mapping, self.now_millis, &self.data_bounds)?;
+            let aggregations = self.request.to_tantivy(
+                &shard.mapping,
+                shard.ids,
+                self.now_millis,
+                &self.data_bounds,
+            )?;
             if self.first.is_none() {
                 self.first = Some((aggregations.clone(), shard.mapping.clone()));
             }
@@ -566,9 +566,12 @@ impl<'r> AggregationRun<'r> {
             Some(first) => first,
             None => {
                 let mapping = Arc::new(Mapping::new(logfleet_store::DynamicStyle::Index));
-                let aggregations =
-                    self.request
-                        .to_tantivy(&mapping, self.now_millis, &self.data_bounds)?;
+                let aggregations = self.request.to_tantivy(
+                    &mapping,
+                    logfleet_store::IdCodec::random(),
+                    self.now_millis,
+                    &self.data_bounds,
+                )?;
                 (aggregations, mapping)
             }
         };

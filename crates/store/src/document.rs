@@ -80,7 +80,8 @@ pub fn decode_ip(encoded: &str) -> Option<IpAddr> {
     })
 }
 
-/// Converts `source` under `mapping`. `document_id` is used in messages only.
+/// Converts `source` under `mapping`. `document_id` is used in messages only (empty for a
+/// document whose id is generated).
 pub fn convert_document(
     mapping: &Mapping,
     source: &Map<String, Value>,
@@ -436,8 +437,14 @@ fn type_error(
     cause: Option<String>,
 ) -> DocumentError {
     let preview: String = scalar_text(value).chars().take(20).collect();
+    // A document without a client id gets its id only when it is written, which it is not.
+    let document = if document_id.is_empty() {
+        "document".to_owned()
+    } else {
+        format!("document with id '{document_id}'")
+    };
     let error = DocumentError::parsing(format!(
-        "[1:1] failed to parse field [{path}] of type [{}] in document with id '{document_id}'. \
+        "[1:1] failed to parse field [{path}] of type [{}] in {document}. \
          Preview of field's value: '{preview}'",
         field.es_type
     ));

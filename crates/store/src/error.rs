@@ -98,6 +98,20 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// Persisted metadata could not be read.
+    #[error(
+        "the data directory {data_dir} holds data in on-disk format {found}, and this version of \
+         Logfleet reads format {expected} only; start it on a new data directory and send the \
+         data again"
+    )]
+    IncompatibleFormat {
+        /// The data directory.
+        data_dir: String,
+        /// The format found.
+        found: u32,
+        /// The format this build reads.
+        expected: u32,
+    },
+
     #[error("corrupt metadata in {path}: {reason}")]
     Corrupt {
         /// The file.

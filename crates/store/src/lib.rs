@@ -26,6 +26,7 @@ mod mapping;
 mod partition;
 mod persist;
 pub mod schema;
+mod seq_query;
 mod store;
 mod target;
 mod template;
@@ -37,10 +38,11 @@ pub use date::{
 };
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
-pub use ids::new_document_id;
+pub use ids::{IdCodec, new_document_id};
 pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, ResolvedField};
 pub use partition::{directory_size, source_bytes};
 pub use schema::Fields;
+pub use seq_query::GeneratedIdQuery;
 pub use store::{
     DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, ResolvedTarget,
     RetentionRule, SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome,

@@ -23,6 +23,7 @@ use tantivy::{TantivyDocument, Term};
 use crate::error::{StoreError, StoreResult};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
+use crate::seq_query::GeneratedIdQuery;
 
 const META_FILE: &str = "partition.json";
 
@@ -57,6 +58,17 @@ struct PendingState {
     pending_deletes: HashSet<String>,
     /// When the last write was applied.
     last_write: Option<Instant>,
+}
+
+/// How a document is found by id: the `_id` term of a client-chosen id, or the `_seq` column
+/// value of a generated one (see [`crate::IdCodec`]). An id this store could have generated
+/// is looked up both ways, since a client may also have chosen it.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentKey<'a> {
+    /// The id as the client sees it.
+    pub id: &'a str,
+    /// The sequence number `id` encodes, if this store's codec generated it.
+    pub generated_seq: Option<u64>,
 }
 
 /// A tantivy index and its writer.
@@ -218,19 +230,19 @@ impl Partition {
         action(writer)
     }
 
-    /// The version of the live document with `id`, looking at uncommitted writes first.
-    pub fn lookup_version(&self, id: &str) -> StoreResult<Option<u64>> {
+    /// The version of the live document `key`, looking at uncommitted writes first.
+    pub fn lookup_version(&self, key: &DocumentKey<'_>) -> StoreResult<Option<u64>> {
         {
             let state = self.lock_state();
-            if let Some(version) = state.pending_ids.get(id) {
+            if let Some(version) = state.pending_ids.get(key.id) {
                 return Ok(Some(*version));
             }
-            if state.pending_deletes.contains(id) {
+            if state.pending_deletes.contains(key.id) {
                 return Ok(None);
             }
         }
         let searcher = self.searcher();
-        let Some(address) = self.find_committed(&searcher, id)? else {
+        let Some(address) = self.find_committed(&searcher, key)? else {
             return Ok(None);
         };
         let segment = searcher.segment_reader(address.segment_ord);
@@ -243,19 +255,33 @@ impl Partition {
         Ok(Some(version))
     }
 
-    fn find_committed(&self, searcher: &Searcher, id: &str) -> StoreResult<Option<DocAddress>> {
+    fn find_committed(
+        &self,
+        searcher: &Searcher,
+        key: &DocumentKey<'_>,
+    ) -> StoreResult<Option<DocAddress>> {
         let query = TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
+            Term::from_field_text(self.fields.id, key.id),
             IndexRecordOption::Basic,
         );
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        if let Some((_, address)) = top.first() {
+            return Ok(Some(*address));
+        }
+        let Some(seq) = key.generated_seq else {
+            return Ok(None);
+        };
+        let top = searcher.search(
+            &GeneratedIdQuery::new([seq]),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
         Ok(top.first().map(|(_, address)| *address))
     }
 
-    /// Reads the committed source of `id`, with its version.
-    pub fn get_committed(&self, id: &str) -> StoreResult<Option<(u64, Vec<u8>)>> {
+    /// Reads the committed source of the document `key`, with its version.
+    pub fn get_committed(&self, key: &DocumentKey<'_>) -> StoreResult<Option<(u64, Vec<u8>)>> {
         let searcher = self.searcher();
-        let Some(address) = self.find_committed(&searcher, id)? else {
+        let Some(address) = self.find_committed(&searcher, key)? else {
             return Ok(None);
         };
         let document: TantivyDocument = searcher.doc(address)?;
@@ -270,44 +296,52 @@ impl Partition {
         Ok(Some((version, source)))
     }
 
-    /// Adds a document written at `seq`. `replaces` deletes an earlier document with the
-    /// same id first; `tracked_id` is set for client-chosen ids.
+    /// Adds a document written at `seq`. `client_id` is set for client-chosen ids, with the
+    /// document's version and whether it replaces an earlier document with the same id,
+    /// which is deleted first.
     pub fn add(
         &self,
         document: TantivyDocument,
         seq: u64,
-        replaces: bool,
-        tracked_id: Option<(&str, u64)>,
+        client_id: Option<(&DocumentKey<'_>, u64, bool)>,
     ) -> StoreResult<()> {
         self.with_writer(|writer| {
-            if replaces && let Some((id, _)) = tracked_id {
-                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            if let Some((key, _, true)) = client_id {
+                self.delete_with(writer, key)?;
             }
             writer.add_document(document)?;
             let mut state = self.lock_state();
             state.last_applied_seq = seq;
             state.dirty = true;
             state.last_write = Some(Instant::now());
-            if let Some((id, version)) = tracked_id {
-                state.pending_deletes.remove(id);
-                state.pending_ids.insert(id.to_owned(), version);
+            if let Some((key, version, _)) = client_id {
+                state.pending_deletes.remove(key.id);
+                state.pending_ids.insert(key.id.to_owned(), version);
             }
             Ok(())
         })
     }
 
-    /// Deletes the document `id` at `seq`.
-    pub fn delete(&self, id: &str, seq: u64) -> StoreResult<()> {
+    /// Deletes the document `key` at `seq`.
+    pub fn delete(&self, key: &DocumentKey<'_>, seq: u64) -> StoreResult<()> {
         self.with_writer(|writer| {
-            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            self.delete_with(writer, key)?;
             let mut state = self.lock_state();
             state.last_applied_seq = seq;
             state.dirty = true;
             state.last_write = Some(Instant::now());
-            state.pending_ids.remove(id);
-            state.pending_deletes.insert(id.to_owned());
+            state.pending_ids.remove(key.id);
+            state.pending_deletes.insert(key.id.to_owned());
             Ok(())
         })
+    }
+
+    fn delete_with(&self, writer: &IndexWriter, key: &DocumentKey<'_>) -> StoreResult<()> {
+        writer.delete_term(Term::from_field_text(self.fields.id, key.id));
+        if let Some(seq) = key.generated_seq {
+            writer.delete_query(Box::new(GeneratedIdQuery::new([seq])))?;
+        }
+        Ok(())
     }
 
     /// Makes every applied write durable in tantivy and visible to searches. Returns whether

@@ -27,14 +27,20 @@ pub const KEYWORD_FIELD: &str = "_kw";
 pub const TEXT_FIELD: &str = "_text";
 /// Name of the JSON field holding numbers and dates.
 pub const NUMBER_FIELD: &str = "_num";
+/// Name of the column holding the sequence number of auto-id documents.
+pub const SEQ_FIELD: &str = "_seq";
 /// The tokenizer of `_text`: lowercased words, like Elasticsearch's `standard` analyzer.
 pub const TEXT_TOKENIZER: &str = "default";
 
 /// Handles to the fields of the shared schema.
 #[derive(Debug, Clone)]
 pub struct Fields {
-    /// `_id`: indexed raw and stored.
+    /// `_id` of documents whose id the client chose: indexed raw and stored. Generated ids
+    /// are not kept here but derived from `seq`.
     pub id: Field,
+    /// `_seq`: for documents with a generated id, the write-ahead log sequence number that
+    /// wrote them (columnar only; see [`crate::IdCodec`]).
+    pub seq: Field,
     /// `_source`: the original document, in the compressed doc store.
     pub source: Field,
     /// `_version`: columnar, read when a document is replaced.
@@ -58,6 +64,7 @@ impl Fields {
     pub fn from_schema(schema: &Schema) -> Option<Fields> {
         Some(Fields {
             id: schema.get_field("_id").ok()?,
+            seq: schema.get_field(SEQ_FIELD).ok()?,
             source: schema.get_field("_source").ok()?,
             version: schema.get_field("_version").ok()?,
             timestamp: schema.get_field("@timestamp").ok()?,
@@ -83,6 +90,7 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_indexing_options(raw_without_norms.clone())
             .set_stored(),
     );
+    let seq = builder.add_u64_field(SEQ_FIELD, tantivy::schema::FAST);
     let source = builder.add_bytes_field("_source", BytesOptions::default().set_stored());
     let version = builder.add_u64_field("_version", tantivy::schema::FAST);
     let timestamp = builder.add_date_field(
@@ -120,6 +128,7 @@ pub fn build_schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id,
+        seq,
         source,
         version,
         timestamp,

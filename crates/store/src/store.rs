@@ -13,17 +13,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tantivy::schema::{OwnedValue, Schema};
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{IndexSettings, Searcher, TantivyDocument};
+use tantivy::{DocAddress, IndexSettings, Searcher, TantivyDocument};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::document::convert_document;
 use crate::error::{StoreError, StoreResult};
-use crate::ids::new_document_id;
+use crate::ids::IdCodec;
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::partition::PartitionSettings;
+use crate::partition::{DocumentKey, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
-use crate::schema::{Fields, build_schema};
+use crate::schema::{Fields, SEQ_FIELD, build_schema};
 use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
 use crate::template::{IndexTemplate, total_fields_limit_setting, wildcard_match};
 use crate::time_value::parse_time_value;
@@ -214,6 +214,33 @@ pub struct SearchShard {
     pub mapping: Arc<Mapping>,
     /// Time bucket `[start, end)` in epoch milliseconds, for data stream partitions.
     pub time_bounds: Option<(i64, i64)>,
+    /// The store's generated ids, for `_id` of auto-id documents and queries on `_id`.
+    pub ids: IdCodec,
+}
+
+impl SearchShard {
+    /// The `_id` of the document at `address`, given its stored fields: the client's id, or
+    /// the id generated from its sequence number.
+    pub fn document_id(
+        &self,
+        address: DocAddress,
+        stored: &TantivyDocument,
+        fields: &Fields,
+    ) -> String {
+        use tantivy::schema::Value as _;
+        if let Some(id) = stored.get_first(fields.id).and_then(|value| value.as_str()) {
+            return id.to_owned();
+        }
+        self.searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .column_opt::<u64>(SEQ_FIELD)
+            .ok()
+            .flatten()
+            .and_then(|column| column.first(address.doc_id))
+            .map(|seq| self.ids.encode(seq))
+            .unwrap_or_default()
+    }
 }
 
 /// A document read by id.
@@ -263,9 +290,23 @@ pub struct DataStreamInfo {
     pub retention: Option<(String, &'static str)>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The on-disk format this build writes and reads. Format 1 (no `format` in `state.json`)
+/// indexed generated ids and used FST term dictionaries; format 2 derives generated ids from
+/// `_seq` and uses block-compressed sorted-string term dictionaries.
+const FORMAT: u32 = 2;
+
+#[derive(Debug, Serialize, Deserialize)]
 struct StoreState {
     last_seq: u64,
+    #[serde(default = "first_format")]
+    format: u32,
+    /// Generates and recognises this store's document ids; drawn when the store is created.
+    #[serde(default)]
+    id_salt: Option<IdCodec>,
+}
+
+fn first_format() -> u32 {
+    1
 }
 
 /// Where the writer thread sends each batch's outcomes.
@@ -312,6 +353,8 @@ struct Inner {
     /// Every record up to this sequence number is visible to searches.
     searchable_seq: watch::Sender<u64>,
     refresh_lock: Mutex<()>,
+    /// This store's generated ids.
+    ids: IdCodec,
 }
 
 /// The embedded store. Cheap to clone.
@@ -359,14 +402,28 @@ impl Store {
                 BTreeMap::new()
             }
         };
-        let state: StoreState = {
+        let state: Option<StoreState> = {
             let path = data_dir.join("state.json");
             if path.exists() {
-                read_json(&path)?
+                Some(read_json(&path)?)
             } else {
-                StoreState::default()
+                None
             }
         };
+        let ids = match &state {
+            Some(state) if state.format != FORMAT && !targets.is_empty() => {
+                return Err(StoreError::IncompatibleFormat {
+                    data_dir: data_dir.display().to_string(),
+                    found: state.format,
+                    expected: FORMAT,
+                });
+            }
+            Some(StoreState {
+                id_salt: Some(ids), ..
+            }) => *ids,
+            _ => IdCodec::random(),
+        };
+        let state_last_seq = state.map_or(0, |state| state.last_seq);
         let (mut wal, records) = Wal::open(&data_dir.join("wal"), config.wal_segment_bytes)
             .map_err(|error| StoreError::io("opening the write-ahead log", error))?;
 
@@ -382,7 +439,7 @@ impl Store {
                     .collect::<Vec<_>>()
             })
             .chain(records.iter().map(|record| record.seq))
-            .chain(std::iter::once(state.last_seq))
+            .chain(std::iter::once(state_last_seq))
             .max()
             .unwrap_or(0);
 
@@ -397,6 +454,7 @@ impl Store {
             applied_seq: AtomicU64::new(highest_known),
             searchable_seq,
             refresh_lock: Mutex::new(()),
+            ids,
         });
 
         let replayed = inner.replay(records)?;
@@ -767,6 +825,7 @@ impl Store {
                     searcher: partition.searcher(),
                     mapping: mapping.clone(),
                     time_bounds: meta.bucket_start_ms.zip(meta.bucket_end_ms),
+                    ids: self.inner.ids,
                 });
             }
         }
@@ -968,7 +1027,11 @@ impl Inner {
     fn persist_state(&self, last_seq: u64) -> StoreResult<()> {
         write_json_atomically(
             &self.config.data_dir.join("state.json"),
-            &StoreState { last_seq },
+            &StoreState {
+                last_seq,
+                format: FORMAT,
+                id_salt: Some(self.ids),
+            },
         )
     }
 
@@ -1124,11 +1187,14 @@ impl Inner {
                     ));
                 }
                 let auto_id = id.is_none();
-                let id = id.unwrap_or_else(new_document_id);
+                // A generated id is only known once the log assigns the sequence number.
+                let id = id.unwrap_or_default();
                 let conversion = self.convert_with_mapping_update(&target, &parsed, &id)?;
                 let fields = &self.partition_settings.fields;
                 let mut document = TantivyDocument::new();
-                document.add_text(fields.id, &id);
+                if !auto_id {
+                    document.add_text(fields.id, &id);
+                }
                 document.add_bytes(fields.source, &source);
                 let converted = conversion.document;
                 let timestamp_millis = converted
@@ -1365,13 +1431,11 @@ impl Inner {
                     if replaying && seq <= partition.committed_seq() {
                         continue;
                     }
-                    if let Some(version) = partition
-                        .lookup_version(&write.id)
-                        .map_err(ItemFailure::Store)?
+                    let key = self.document_key(&write.id);
+                    if let Some(version) =
+                        partition.lookup_version(&key).map_err(ItemFailure::Store)?
                     {
-                        partition
-                            .delete(&write.id, seq)
-                            .map_err(ItemFailure::Store)?;
+                        partition.delete(&key, seq).map_err(ItemFailure::Store)?;
                         outcome = WriteOutcome {
                             index: partition.meta().name.clone(),
                             id: write.id.clone(),
@@ -1400,13 +1464,24 @@ impl Inner {
                 let Some(mut document) = write.document else {
                     return Err(ItemFailure::Store(StoreError::Closed));
                 };
-                let (version, result, replaces) = if write.auto_id {
-                    (1, WriteResult::Created, false)
-                } else {
-                    match partition
-                        .lookup_version(&write.id)
-                        .map_err(ItemFailure::Store)?
-                    {
+                let fields = &self.partition_settings.fields;
+                if write.auto_id {
+                    document.add_u64(fields.version, 1);
+                    document.add_u64(fields.seq, seq);
+                    partition
+                        .add(document, seq, None)
+                        .map_err(ItemFailure::Store)?;
+                    return Ok(WriteOutcome {
+                        index,
+                        id: self.ids.encode(seq),
+                        version: 1,
+                        seq,
+                        result: WriteResult::Created,
+                    });
+                }
+                let key = self.document_key(&write.id);
+                let (version, result, replaces) =
+                    match partition.lookup_version(&key).map_err(ItemFailure::Store)? {
                         Some(current_version) if write.op == WalOp::Create => {
                             return Err(ItemFailure::Conflict(VersionConflict {
                                 index,
@@ -1416,12 +1491,10 @@ impl Inner {
                         }
                         Some(current_version) => (current_version + 1, WriteResult::Updated, true),
                         None => (1, WriteResult::Created, false),
-                    }
-                };
-                document.add_u64(self.partition_settings.fields.version, version);
-                let tracked = (!write.auto_id).then_some((write.id.as_str(), version));
+                    };
+                document.add_u64(fields.version, version);
                 partition
-                    .add(document, seq, replaces, tracked)
+                    .add(document, seq, Some((&key, version, replaces)))
                     .map_err(ItemFailure::Store)?;
                 Ok(WriteOutcome {
                     index,
@@ -1431,6 +1504,15 @@ impl Inner {
                     result,
                 })
             }
+        }
+    }
+
+    /// How a partition finds the document `id`: by its `_id` term, and by its sequence number
+    /// if this store could have generated it.
+    fn document_key<'a>(&self, id: &'a str) -> DocumentKey<'a> {
+        DocumentKey {
+            id,
+            generated_seq: self.ids.decode(id),
         }
     }
 
@@ -1515,18 +1597,17 @@ impl Inner {
                     DocumentOp::Create
                 };
                 let auto_id = record.flags & FLAG_AUTO_ID != 0;
-                let mut write = self.prepare(
+                self.prepare(
                     WriteRequest::Document {
                         target: record.target,
                         op,
-                        id: Some(record.id),
+                        id: (!auto_id).then_some(record.id),
                         source: record.source,
                         parsed,
                     },
                     true,
-                )?;
-                write.auto_id = auto_id;
-                Ok(Some(write))
+                )
+                .map(Some)
             }
         }
     }
@@ -1604,7 +1685,7 @@ impl Inner {
             if partition.is_dirty() {
                 partition.commit()?;
             }
-            if let Some((version, source)) = partition.get_committed(id)? {
+            if let Some((version, source)) = partition.get_committed(&self.document_key(id))? {
                 return Ok(Some(StoredDocument {
                     index: partition.meta().name.clone(),
                     version,
