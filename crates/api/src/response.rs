@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use serde::Serialize;
 use serde_json::Value;
 
 /// Marks a response as coming from Elasticsearch; the official clients refuse servers
@@ -13,7 +14,7 @@ use serde_json::Value;
 pub const PRODUCT_HEADER: &str = "x-elastic-product";
 
 /// A compact JSON response.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     (
         status,
@@ -27,7 +28,7 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 /// A 200 JSON response.
-pub fn ok(body: &Value) -> Response {
+pub fn ok(body: &impl Serialize) -> Response {
     json_response(StatusCode::OK, body)
 }
 

@@ -7,11 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use logfleet_ingest::{BulkAction, parse_bulk};
-use logfleet_store::{DocumentOp, PreparedWrite, WriteRequest};
-use serde_json::{Map, Value, json};
+use logfleet_store::{DocumentOp, PreparedWrite, WriteOutcome, WriteRequest};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use super::write::{
-    apply_refresh, failure_to_error, outcome_body, outcome_status, pipeline_param, prepare_document,
+    WriteResponse, apply_refresh, failure_to_error, outcome_status, pipeline_param,
+    prepare_document,
 };
 use crate::AppState;
 use crate::body::read_body;
@@ -99,36 +102,29 @@ async fn run_bulk(
         .filter_map(|outcome| outcome.as_ref().ok())
         .map(|outcome| outcome.seq)
         .max();
-    let forced_refresh = apply_refresh(&state, refresh, max_seq).await?;
+    let forced_refresh =
+        apply_refresh(&state, refresh, max_seq).await? && refresh == params::Refresh::Immediate;
     let mut outcomes: Vec<Option<_>> = outcomes.into_iter().map(Some).collect();
-    let mut errors = false;
     let mut items = Vec::with_capacity(slots.len());
     for slot in slots {
-        let (action, item) = match slot {
+        let item = match slot {
             Slot::Failed {
                 action,
                 index,
                 id,
                 error,
-            } => {
-                errors = true;
-                (action, failed_item(&index, id.as_deref(), &error))
-            }
+            } => BulkItem::failed(action, index, id, &error),
             Slot::Prepared {
                 action,
                 id,
                 position,
             } => match outcomes.get_mut(position).and_then(Option::take) {
-                Some(Ok(outcome)) => {
-                    let mut body = outcome_body(&outcome);
-                    if forced_refresh && refresh == params::Refresh::Immediate {
-                        body.insert("forced_refresh".into(), json!(true));
-                    }
-                    body.insert("status".into(), json!(outcome_status(&outcome).as_u16()));
-                    (action, Value::Object(body))
-                }
+                Some(Ok(outcome)) => BulkItem::Written {
+                    action,
+                    outcome,
+                    forced_refresh,
+                },
                 Some(Err(failure)) => {
-                    errors = true;
                     let error = failure_to_error(failure);
                     let index = error
                         .extra
@@ -136,37 +132,91 @@ async fn run_bulk(
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_owned();
-                    (action, failed_item(&index, id.as_deref(), &error))
+                    BulkItem::failed(action, index, id, &error)
                 }
                 None => {
-                    errors = true;
                     let error = ApiError::new(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "exception",
                         "missing outcome",
                     );
-                    (action, failed_item("", None, &error))
+                    BulkItem::failed(action, String::new(), None, &error)
                 }
             },
         };
-        let mut wrapper = Map::new();
-        wrapper.insert(action.as_str().to_owned(), item);
-        items.push(Value::Object(wrapper));
+        items.push(item);
     }
-    Ok(ok(&json!({
-        "took": started.elapsed().as_millis() as u64,
-        "errors": errors,
-        "items": items,
-    })))
+    Ok(ok(&BulkResponse {
+        took: started.elapsed().as_millis() as u64,
+        errors: items
+            .iter()
+            .any(|item| matches!(item, BulkItem::Failed { .. })),
+        items,
+    }))
 }
 
-fn failed_item(index: &str, id: Option<&str>, error: &ApiError) -> Value {
-    json!({
-        "_index": index,
-        "_id": id,
-        "status": error.status.as_u16(),
-        "error": error.to_item_error(),
-    })
+/// The `_bulk` response, serialised straight into the body: it has one item per action, and
+/// building a `serde_json::Value` tree for thousands of them cost more than writing them.
+#[derive(Serialize)]
+struct BulkResponse {
+    took: u64,
+    errors: bool,
+    items: Vec<BulkItem>,
+}
+
+/// One action's answer, `{"<action>": {…}}`.
+enum BulkItem {
+    Written {
+        action: BulkAction,
+        outcome: WriteOutcome,
+        forced_refresh: bool,
+    },
+    Failed {
+        action: BulkAction,
+        body: FailedItem,
+    },
+}
+
+#[derive(Serialize)]
+struct FailedItem {
+    #[serde(rename = "_index")]
+    index: String,
+    #[serde(rename = "_id")]
+    id: Option<String>,
+    status: u16,
+    error: Value,
+}
+
+impl BulkItem {
+    fn failed(action: BulkAction, index: String, id: Option<String>, error: &ApiError) -> Self {
+        BulkItem::Failed {
+            action,
+            body: FailedItem {
+                index,
+                id,
+                status: error.status.as_u16(),
+                error: error.to_item_error(),
+            },
+        }
+    }
+}
+
+impl Serialize for BulkItem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            BulkItem::Written {
+                action,
+                outcome,
+                forced_refresh,
+            } => map.serialize_entry(
+                action.as_str(),
+                &WriteResponse::new(outcome, *forced_refresh).with_status(outcome_status(outcome)),
+            )?,
+            BulkItem::Failed { action, body } => map.serialize_entry(action.as_str(), body)?,
+        }
+        map.end()
+    }
 }
 
 fn prepare_items(

@@ -8,7 +8,7 @@ use logfleet_store::{DocumentOp, WriteRequest};
 use serde_json::{Map, Value, json};
 
 use super::write::{
-    apply_refresh, execute_one, outcome_body, outcome_status, pipeline_param, prepare_document,
+    WriteResponse, apply_refresh, execute_one, outcome_status, pipeline_param, prepare_document,
 };
 use crate::AppState;
 use crate::body::read_body;
@@ -129,13 +129,10 @@ async fn write_one(
     let prepared = prepare_document(state, index, op, id, &body, pipeline_param(params))?;
     let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
-    let mut body = outcome_body(&outcome);
-    if forced && refresh == params::Refresh::Immediate {
-        body.insert("forced_refresh".into(), json!(true));
-    }
+    let forced = forced && refresh == params::Refresh::Immediate;
     Ok(json_response(
         outcome_status(&outcome),
-        &Value::Object(body),
+        &WriteResponse::new(&outcome, forced),
     ))
 }
 
@@ -219,6 +216,6 @@ pub async fn delete_document(
     apply_refresh(&state, refresh, Some(outcome.seq)).await?;
     Ok(json_response(
         outcome_status(&outcome),
-        &Value::Object(outcome_body(&outcome)),
+        &WriteResponse::new(&outcome, false),
     ))
 }

@@ -7,7 +7,8 @@ use logfleet_pipeline::{IngestDocument, is_data_stream_write_target};
 use logfleet_store::{
     DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -126,20 +127,61 @@ pub fn outcome_status(outcome: &WriteOutcome) -> StatusCode {
     }
 }
 
-/// The response body of a successful write (also a bulk item without `status`).
-pub fn outcome_body(outcome: &WriteOutcome) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("_index".into(), json!(outcome.index));
-    body.insert("_id".into(), json!(outcome.id));
-    body.insert("_version".into(), json!(outcome.version));
-    body.insert("result".into(), json!(outcome.result.as_str()));
-    body.insert(
-        "_shards".into(),
-        json!({"total": 1, "successful": 1, "failed": 0}),
-    );
-    body.insert("_seq_no".into(), json!(outcome.seq));
-    body.insert("_primary_term".into(), json!(1));
-    body
+/// The response body of a successful write, and of a bulk item (with `status`).
+#[derive(Debug, Serialize)]
+pub struct WriteResponse<'a> {
+    #[serde(rename = "_index")]
+    index: &'a str,
+    #[serde(rename = "_id")]
+    id: &'a str,
+    #[serde(rename = "_version")]
+    version: u64,
+    result: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    forced_refresh: bool,
+    #[serde(rename = "_shards")]
+    shards: Shards,
+    #[serde(rename = "_seq_no")]
+    seq_no: u64,
+    #[serde(rename = "_primary_term")]
+    primary_term: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+}
+
+/// `_shards` of a write: one copy, written.
+#[derive(Debug, Serialize)]
+struct Shards {
+    total: u32,
+    successful: u32,
+    failed: u32,
+}
+
+impl WriteResponse<'_> {
+    /// The body for `outcome`; `forced_refresh` when `?refresh=true` made it visible.
+    pub fn new(outcome: &WriteOutcome, forced_refresh: bool) -> WriteResponse<'_> {
+        WriteResponse {
+            index: &outcome.index,
+            id: &outcome.id,
+            version: outcome.version,
+            result: outcome.result.as_str(),
+            forced_refresh,
+            shards: Shards {
+                total: 1,
+                successful: 1,
+                failed: 0,
+            },
+            seq_no: outcome.seq,
+            primary_term: 1,
+            status: None,
+        }
+    }
+
+    /// The same body as a bulk item, which carries its HTTP status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status.as_u16());
+        self
+    }
 }
 
 /// Applies `?refresh` after writes up to `max_seq`.
