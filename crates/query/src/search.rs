@@ -344,7 +344,7 @@ pub(crate) fn render_hit(
     let needs_source =
         !request.source.disabled || !request.fields.is_empty() || request.highlight.is_some();
     if needs_source {
-        let bytes = source_bytes(&document, context.fields);
+        let bytes = source_bytes(&shard.searcher, hit.address, &document, context.fields);
         let source: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
         if !request.fields.is_empty() {
             let fields = extract_fields(&source, &request.fields, &shard.mapping);

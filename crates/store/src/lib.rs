@@ -27,6 +27,7 @@ mod partition;
 mod persist;
 pub mod schema;
 mod seq_query;
+pub mod skeleton;
 mod store;
 mod target;
 mod template;

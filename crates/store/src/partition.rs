@@ -24,6 +24,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
 use crate::seq_query::GeneratedIdQuery;
+use crate::skeleton::{SourceReader, is_skeleton};
 
 const META_FILE: &str = "partition.json";
 
@@ -285,7 +286,7 @@ impl Partition {
             return Ok(None);
         };
         let document: TantivyDocument = searcher.doc(address)?;
-        let source = source_bytes(&document, &self.fields);
+        let source = source_bytes(&searcher, address, &document, &self.fields);
         let version = searcher
             .segment_reader(address.segment_ord)
             .fast_fields()
@@ -410,12 +411,24 @@ impl Partition {
 }
 
 /// The `_source` bytes of a stored document.
-pub fn source_bytes(document: &TantivyDocument, fields: &Fields) -> Vec<u8> {
+///
+/// `document` is the stored document at `address`; a source kept as a skeleton is rebuilt
+/// from the segment's columns (see [`crate::skeleton`]).
+pub fn source_bytes(
+    searcher: &Searcher,
+    address: DocAddress,
+    document: &TantivyDocument,
+    fields: &Fields,
+) -> Vec<u8> {
     use tantivy::schema::Value;
-    document
+    let stored = document
         .get_first(fields.source)
-        .and_then(|value| value.as_bytes().map(<[u8]>::to_vec))
-        .unwrap_or_default()
+        .and_then(|value| value.as_bytes())
+        .unwrap_or_default();
+    if !is_skeleton(stored) {
+        return stored.to_vec();
+    }
+    SourceReader::new(searcher.segment_reader(address.segment_ord)).source(address.doc_id, stored)
 }
 
 /// Total size of the files under `dir`.

@@ -24,6 +24,7 @@ use crate::mapping::{DynamicStyle, Mapping};
 use crate::partition::{DocumentKey, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
+use crate::skeleton;
 use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
 use crate::template::{IndexTemplate, total_fields_limit_setting, wildcard_match};
 use crate::time_value::parse_time_value;
@@ -291,8 +292,9 @@ pub struct DataStreamInfo {
 }
 
 /// The on-disk format this build writes and reads. Format 1 (no `format` in `state.json`)
-/// indexed generated ids and used FST term dictionaries; format 2 derives generated ids from
-/// `_seq` and uses block-compressed sorted-string term dictionaries.
+/// indexed generated ids, used FST term dictionaries and stored whole sources; format 2
+/// derives generated ids from `_seq`, uses block-compressed sorted-string term dictionaries
+/// and stores source skeletons (see [`crate::skeleton`]).
 const FORMAT: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -1195,8 +1197,11 @@ impl Inner {
                 if !auto_id {
                     document.add_text(fields.id, &id);
                 }
-                document.add_bytes(fields.source, &source);
                 let converted = conversion.document;
+                // The log keeps the source as sent; the doc store keeps what the columns
+                // cannot give back.
+                let skeleton = skeleton::build(&source, &converted);
+                document.add_bytes(fields.source, skeleton.as_deref().unwrap_or(&source));
                 let timestamp_millis = converted
                     .timestamp_nanos
                     .map(|nanos| nanos.div_euclid(1_000_000));

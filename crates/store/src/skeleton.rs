@@ -1,0 +1,498 @@
+//! `_source` stored as a skeleton: the document's own bytes, with every value that a column
+//! already holds replaced by a two-byte placeholder, and rebuilt from the columns when read.
+//!
+//! Log events repeat most of their values in columns (every keyword and number is columnar
+//! for aggregations), so storing them a second time in the doc store is where most of the
+//! bytes per event went. Elasticsearch's `logsdb` mode makes the same trade with its
+//! synthetic `_source`; unlike it, the source read back here is byte for byte the source that
+//! was sent — key order, whitespace, escapes and number spelling included — because a value
+//! is only replaced when writing the column's value back yields exactly its original bytes:
+//!
+//! * a string, without escapes, of a `keyword` field, which is its only value in the document;
+//! * a number of a `long` or `double` field spelled as serde_json spells the stored number.
+//!
+//! Values in arrays, under keys with escapes, of other types, or in any doubt stay inline.
+//! A skeleton starts with a 0 byte (a JSON text never does); a placeholder is a 1 byte and
+//! the kind of column. Neither byte can appear unescaped in a JSON text, so nothing a client
+//! sends can be mistaken for either.
+
+use std::collections::HashMap;
+
+use tantivy::columnar::StrColumn;
+use tantivy::schema::OwnedValue;
+use tantivy::{DocId, SegmentReader};
+
+use crate::document::ConvertedDocument;
+use crate::schema::{KEYWORD_FIELD, NUMBER_FIELD};
+
+/// First byte of a stored skeleton.
+const SKELETON: u8 = 0;
+/// First byte of a placeholder; the second is its [`Kind`].
+const PLACEHOLDER: u8 = 1;
+
+/// The column a placeholder's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    /// `_kw.<path>`, a string.
+    Keyword = b's',
+    /// `_num.<path>`, a signed integer.
+    Long = b'i',
+    /// `_num.<path>`, a double.
+    Double = b'f',
+}
+
+impl Kind {
+    fn from_byte(byte: u8) -> Option<Kind> {
+        match byte {
+            b's' => Some(Kind::Keyword),
+            b'i' => Some(Kind::Long),
+            b'f' => Some(Kind::Double),
+            _ => None,
+        }
+    }
+}
+
+/// The skeleton of `source`, given the values its conversion put in columns; `None` when
+/// nothing can be replaced (the source is then stored as it is).
+pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
+    if source.first().is_none_or(|first| *first <= PLACEHOLDER) {
+        return None;
+    }
+    // What each path's column will hold for this document, when it holds exactly one value.
+    let mut columns: HashMap<&str, Option<Column<'_>>> =
+        HashMap::with_capacity(converted.exact_values.len() + converted.numeric_values.len());
+    let values = converted
+        .exact_values
+        .iter()
+        .chain(&converted.numeric_values);
+    for (path, value) in values {
+        let column = match value {
+            OwnedValue::Str(text) => Some(Column::Keyword(text)),
+            OwnedValue::I64(number) => Some(Column::Long(*number)),
+            OwnedValue::F64(number) => Some(Column::Double(*number)),
+            _ => None,
+        };
+        columns
+            .entry(path.as_str())
+            .and_modify(|seen| *seen = None)
+            .or_insert(column);
+    }
+    let mut out = Vec::with_capacity(source.len());
+    out.push(SKELETON);
+    let mut replaced = 0usize;
+    let mut spelled = Vec::new();
+    transform(source, &mut out, &mut |path, raw, out| {
+        let Some(Some(column)) = columns.get(path) else {
+            return false;
+        };
+        let kind = match column {
+            Column::Keyword(text) => {
+                // The column holds the unescaped text; it reads back as `"text"`, which is
+                // the original only if the original had nothing to escape.
+                let plain = !text.is_empty()
+                    && raw.len() == text.len() + 2
+                    && raw[1..raw.len() - 1] == *text.as_bytes()
+                    && !raw[1..raw.len() - 1]
+                        .iter()
+                        .any(|byte| *byte == b'\\' || *byte == b'"' || *byte < 0x20);
+                if !plain {
+                    return false;
+                }
+                Kind::Keyword
+            }
+            Column::Long(number) => {
+                spelled.clear();
+                spell_long(*number, &mut spelled);
+                if spelled != raw {
+                    return false;
+                }
+                Kind::Long
+            }
+            Column::Double(number) => {
+                spelled.clear();
+                if !spell_double(*number, &mut spelled) || spelled != raw {
+                    return false;
+                }
+                Kind::Double
+            }
+        };
+        out.push(PLACEHOLDER);
+        out.push(kind as u8);
+        replaced += 1;
+        true
+    })?;
+    (replaced > 0).then_some(out)
+}
+
+/// The value a column will hold for one path of one document.
+enum Column<'a> {
+    Keyword(&'a str),
+    Long(i64),
+    Double(f64),
+}
+
+fn spell_long(number: i64, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let _ = write!(out, "{number}");
+}
+
+fn spell_double(number: f64, out: &mut Vec<u8>) -> bool {
+    number.is_finite() && serde_json::to_writer(out, &number).is_ok()
+}
+
+/// Whether stored `_source` bytes are a skeleton that [`SourceReader`] must fill in.
+pub fn is_skeleton(stored: &[u8]) -> bool {
+    stored.first() == Some(&SKELETON)
+}
+
+/// Rebuilds sources of one segment, keeping the columns it opens.
+pub struct SourceReader<'a> {
+    segment: &'a SegmentReader,
+    keywords: HashMap<String, Option<StrColumn>>,
+    longs: HashMap<String, Option<tantivy::columnar::Column<i64>>>,
+    doubles: HashMap<String, Option<tantivy::columnar::Column<f64>>>,
+}
+
+impl std::fmt::Debug for SourceReader<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SourceReader")
+            .field("segment", &self.segment.segment_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> SourceReader<'a> {
+    /// A reader for documents of `segment`.
+    pub fn new(segment: &'a SegmentReader) -> SourceReader<'a> {
+        SourceReader {
+            segment,
+            keywords: HashMap::new(),
+            longs: HashMap::new(),
+            doubles: HashMap::new(),
+        }
+    }
+
+    /// The source of document `doc`, given its stored bytes.
+    pub fn source(&mut self, doc: DocId, stored: &[u8]) -> Vec<u8> {
+        if !is_skeleton(stored) {
+            return stored.to_vec();
+        }
+        let mut out = Vec::with_capacity(stored.len() * 2);
+        let mut text = String::new();
+        let rebuilt = transform(&stored[1..], &mut out, &mut |path, raw, out| {
+            let [PLACEHOLDER, kind] = raw else {
+                return false;
+            };
+            let written = match Kind::from_byte(*kind) {
+                Some(Kind::Keyword) => self.keyword(path, doc, &mut text).is_some_and(|()| {
+                    out.push(b'"');
+                    out.extend_from_slice(text.as_bytes());
+                    out.push(b'"');
+                    true
+                }),
+                Some(Kind::Long) => self.long(path, doc).is_some_and(|number| {
+                    spell_long(number, out);
+                    true
+                }),
+                Some(Kind::Double) => self
+                    .double(path, doc)
+                    .is_some_and(|number| spell_double(number, out)),
+                None => false,
+            };
+            if !written {
+                // Only a damaged index can get here; say so rather than invent a value.
+                tracing::error!(path, doc, "a column value of a stored source is missing");
+                out.extend_from_slice(b"null");
+            }
+            true
+        });
+        if rebuilt.is_none() {
+            tracing::error!(doc, "a stored source skeleton is malformed");
+        }
+        out
+    }
+
+    fn keyword(&mut self, path: &str, doc: DocId, text: &mut String) -> Option<()> {
+        let segment = self.segment;
+        let column = self
+            .keywords
+            .entry(path.to_owned())
+            .or_insert_with(|| {
+                segment
+                    .fast_fields()
+                    .str(&format!("{KEYWORD_FIELD}.{path}"))
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()?;
+        let ord = column.term_ords(doc).next()?;
+        text.clear();
+        column.ord_to_str(ord, text).ok()?.then_some(())
+    }
+
+    fn long(&mut self, path: &str, doc: DocId) -> Option<i64> {
+        let segment = self.segment;
+        self.longs
+            .entry(path.to_owned())
+            .or_insert_with(|| {
+                segment
+                    .fast_fields()
+                    .column_opt::<i64>(&format!("{NUMBER_FIELD}.{path}"))
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()?
+            .first(doc)
+    }
+
+    fn double(&mut self, path: &str, doc: DocId) -> Option<f64> {
+        let segment = self.segment;
+        self.doubles
+            .entry(path.to_owned())
+            .or_insert_with(|| {
+                segment
+                    .fast_fields()
+                    .column_opt::<f64>(&format!("{NUMBER_FIELD}.{path}"))
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()?
+            .first(doc)
+    }
+}
+
+/// Called by [`transform`] with a member's path, its raw value and the output; returns
+/// whether it wrote a replacement.
+type OnValue<'a> = dyn FnMut(&str, &[u8], &mut Vec<u8>) -> bool + 'a;
+
+/// One open object or array.
+struct Frame {
+    array: bool,
+    /// Length of the path of the member holding this object.
+    base: usize,
+    /// Under a key with escapes or inside an array: no value here is replaced.
+    opaque: bool,
+}
+
+/// Copies `input` to `out`, calling `on_value` with the dotted path and raw bytes of every
+/// scalar member value outside arrays; `on_value` returns whether it wrote a replacement
+/// (otherwise the raw bytes are copied). `None` when `input` is not shaped like a JSON object.
+/// Writing and reading skeletons go through this one function, so they agree on paths.
+fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Option<()> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut path = String::new();
+    let mut expecting_key = false;
+    let mut key_opaque = false;
+    let mut position = 0;
+    while position < input.len() {
+        let byte = input[position];
+        match byte {
+            b' ' | b'\t' | b'\r' | b'\n' | b':' => {
+                out.push(byte);
+                position += 1;
+            }
+            b',' => {
+                out.push(byte);
+                position += 1;
+                expecting_key = stack.last().is_some_and(|frame| !frame.array);
+            }
+            b'{' | b'[' => {
+                let parent_opaque = stack.last().is_some_and(|frame| frame.opaque);
+                let in_array = stack.last().is_some_and(|frame| frame.array);
+                stack.push(Frame {
+                    array: byte == b'[',
+                    base: path.len(),
+                    opaque: parent_opaque || key_opaque || in_array || byte == b'[',
+                });
+                out.push(byte);
+                position += 1;
+                expecting_key = byte == b'{';
+            }
+            b'}' | b']' => {
+                let frame = stack.pop()?;
+                if frame.array != (byte == b']') {
+                    return None;
+                }
+                path.truncate(frame.base);
+                out.push(byte);
+                position += 1;
+                expecting_key = false;
+            }
+            _ => {
+                let end = if byte == b'"' {
+                    string_end(input, position)?
+                } else {
+                    token_end(input, position)
+                };
+                let raw = &input[position..end];
+                let frame = stack.last()?;
+                if expecting_key {
+                    if byte != b'"' {
+                        return None;
+                    }
+                    let key = &raw[1..raw.len() - 1];
+                    key_opaque = key.is_empty() || key.contains(&b'\\');
+                    path.truncate(frame.base);
+                    if frame.base > 0 {
+                        path.push('.');
+                    }
+                    path.push_str(std::str::from_utf8(key).ok()?);
+                    out.extend_from_slice(raw);
+                    expecting_key = false;
+                } else if frame.array || frame.opaque || key_opaque || !on_value(&path, raw, out) {
+                    out.extend_from_slice(raw);
+                }
+                position = end;
+            }
+        }
+    }
+    stack.is_empty().then_some(())
+}
+
+/// The position after the string starting at `start` (a quote).
+fn string_end(input: &[u8], start: usize) -> Option<usize> {
+    let mut position = start + 1;
+    while position < input.len() {
+        match input[position] {
+            b'\\' => position += 2,
+            b'"' => return Some(position + 1),
+            _ => position += 1,
+        }
+    }
+    None
+}
+
+/// The position after the bare token (number, literal or placeholder) starting at `start`.
+fn token_end(input: &[u8], start: usize) -> usize {
+    input[start..]
+        .iter()
+        .position(|byte| matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(input.len(), |offset| start + offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn converted(
+        exact: &[(&str, OwnedValue)],
+        numeric: &[(&str, OwnedValue)],
+    ) -> ConvertedDocument {
+        ConvertedDocument {
+            exact_values: exact
+                .iter()
+                .map(|(p, v)| ((*p).to_owned(), v.clone()))
+                .collect(),
+            numeric_values: numeric
+                .iter()
+                .map(|(p, v)| ((*p).to_owned(), v.clone()))
+                .collect(),
+            ..ConvertedDocument::default()
+        }
+    }
+
+    /// Rebuilds a skeleton from in-memory "columns" through the same walk the reader uses.
+    fn rebuild(skeleton: &[u8], columns: &ConvertedDocument) -> Vec<u8> {
+        assert!(is_skeleton(skeleton));
+        let mut out = Vec::new();
+        transform(&skeleton[1..], &mut out, &mut |path, raw, out| {
+            let [PLACEHOLDER, _] = raw else { return false };
+            let value = columns
+                .exact_values
+                .iter()
+                .chain(&columns.numeric_values)
+                .find(|(p, _)| p == path)
+                .map(|(_, v)| v.clone())
+                .unwrap();
+            match value {
+                OwnedValue::Str(text) => out.extend_from_slice(format!("\"{text}\"").as_bytes()),
+                OwnedValue::I64(number) => spell_long(number, out),
+                OwnedValue::F64(number) => assert!(spell_double(number, out)),
+                other => panic!("{other:?}"),
+            }
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn replaces_only_values_that_read_back_identically() {
+        let source = br#"{ "level":"info", "n": 3, "d":1.5, "e": 2.50, "big":7,
+            "esc":"a\"b", "arr":["x"], "o":{"k":"v","l":[1]}, "t":true, "dup":"x", "dup":"y" }"#;
+        let columns = converted(
+            &[
+                ("level", OwnedValue::Str("info".into())),
+                ("esc", OwnedValue::Str("a\"b".into())),
+                ("arr", OwnedValue::Str("x".into())),
+                ("o.k", OwnedValue::Str("v".into())),
+                ("dup", OwnedValue::Str("x".into())),
+                ("dup", OwnedValue::Str("y".into())),
+            ],
+            &[
+                ("n", OwnedValue::I64(3)),
+                ("d", OwnedValue::F64(1.5)),
+                ("e", OwnedValue::F64(2.5)),
+                ("big", OwnedValue::F64(7.0)),
+                ("o.l", OwnedValue::I64(1)),
+            ],
+        );
+        let skeleton = build(source, &columns).unwrap();
+        let text = String::from_utf8_lossy(&skeleton);
+        for kept in [
+            r#""a\"b""#,
+            r#"["x"]"#,
+            "2.50",
+            "\"big\":7",
+            "[1]",
+            "true",
+            r#""x""#,
+            r#""y""#,
+        ] {
+            assert!(text.contains(kept), "{kept} stays inline in {text:?}");
+        }
+        for gone in ["\"info\"", ": 3", "1.5", "\"v\""] {
+            assert!(!text.contains(gone), "{gone} is replaced in {text:?}");
+        }
+        assert_eq!(rebuild(&skeleton, &columns), source);
+    }
+
+    #[test]
+    fn leaves_sources_without_column_values_alone() {
+        assert_eq!(
+            build(br#"{"message":"hello"}"#, &ConvertedDocument::default()),
+            None
+        );
+        let columns = converted(&[("a", OwnedValue::Str("b".into()))], &[]);
+        assert_eq!(build(b"\x00{}", &columns), None);
+        assert_eq!(build(br#"{"a":"b""#, &columns), None, "truncated");
+        assert_eq!(build(br#"["a","b"]"#, &columns), None, "not an object");
+        assert_eq!(build(b"", &columns), None);
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes() {
+        let columns = converted(
+            &[("a", OwnedValue::Str("b".into()))],
+            &[("n", OwnedValue::I64(1))],
+        );
+        let mut reader_out = Vec::new();
+        for input in [
+            &b"{\"a\":\"b\",\"n\":1}"[..],
+            b"{{{{",
+            b"}}}",
+            b"{\"a\"",
+            b"{\"a\":\"\\",
+            b"{\"\":\"b\"}",
+            b"{\"a\":\x01s}",
+            b"{\"a\":\x01",
+            b"\xff\xfe",
+        ] {
+            let _ = build(input, &columns);
+            reader_out.clear();
+            let _ = transform(input, &mut reader_out, &mut |_, _, _| false);
+        }
+    }
+}
