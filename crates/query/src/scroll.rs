@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use logfleet_store::SearchShard;
+use logfleet_store::skeleton::SourceCache;
 use serde_json::{Map, Value, json};
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::query::Query;
@@ -130,9 +131,16 @@ impl Scroll {
             request_cache: None,
         };
         let mut hits = Vec::with_capacity(page.len());
+        let mut sources = SourceCache::default();
         for hit in &page {
-            let mut rendered =
-                render_hit(&self.shards[hit.shard], hit, &self.request, &context, false)?;
+            let mut rendered = render_hit(
+                &self.shards[hit.shard],
+                hit,
+                &self.request,
+                &context,
+                false,
+                &mut sources,
+            )?;
             if let Value::Object(object) = &mut rendered {
                 object.insert("sort".into(), json!([hit.address.doc_id]));
             }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use logfleet_model::fields::TIMESTAMP;
-use logfleet_store::{SearchShard, source_bytes};
+use logfleet_store::SearchShard;
+use logfleet_store::skeleton::SourceCache;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -250,6 +251,7 @@ pub fn search(
         None
     };
     let mut rendered_hits = Vec::with_capacity(page.len());
+    let mut sources = SourceCache::default();
     for hit in page {
         rendered_hits.push(render_hit(
             &prepared.shards[hit.shard],
@@ -257,6 +259,7 @@ pub fn search(
             request,
             context,
             scores_reported,
+            &mut sources,
         )?);
     }
     let mut hits_object = Map::new();
@@ -310,12 +313,13 @@ pub fn search(
     Ok(Value::Object(response))
 }
 
-pub(crate) fn render_hit(
-    shard: &SearchShard,
+pub(crate) fn render_hit<'a>(
+    shard: &'a SearchShard,
     hit: &ShardHit,
     request: &SearchRequest,
     context: &SearchContext<'_>,
     scores_reported: bool,
+    sources: &mut SourceCache<'a>,
 ) -> QueryResult<Value> {
     let document: TantivyDocument = shard.searcher.doc(hit.address)?;
     let id = shard.document_id(hit.address, &document, context.fields);
@@ -344,7 +348,13 @@ pub(crate) fn render_hit(
     let needs_source =
         !request.source.disabled || !request.fields.is_empty() || request.highlight.is_some();
     if needs_source {
-        let bytes = source_bytes(&shard.searcher, hit.address, &document, context.fields);
+        let bytes = sources.source(
+            hit.shard,
+            &shard.searcher,
+            hit.address,
+            &document,
+            context.fields,
+        );
         let source: Map<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
         if !request.fields.is_empty() {
             let fields = extract_fields(&source, &request.fields, &shard.mapping);

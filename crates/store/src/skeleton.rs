@@ -146,10 +146,15 @@ pub fn is_skeleton(stored: &[u8]) -> bool {
     stored.first() == Some(&SKELETON)
 }
 
+/// A keyword column and the strings read from its dictionary so far, by ordinal.
+type KeywordColumn = (StrColumn, HashMap<u64, String>);
+
 /// Rebuilds sources of one segment, keeping the columns it opens.
 pub struct SourceReader<'a> {
     segment: &'a SegmentReader,
-    keywords: HashMap<String, Option<StrColumn>>,
+    /// Each keyword column, with the strings already read from its dictionary (a read
+    /// decompresses a dictionary block, and hits share most of their values).
+    keywords: HashMap<String, Option<KeywordColumn>>,
     longs: HashMap<String, Option<tantivy::columnar::Column<i64>>>,
     doubles: HashMap<String, Option<tantivy::columnar::Column<f64>>>,
 }
@@ -216,7 +221,7 @@ impl<'a> SourceReader<'a> {
 
     fn keyword(&mut self, path: &str, doc: DocId, text: &mut String) -> Option<()> {
         let segment = self.segment;
-        let column = self
+        let (column, known) = self
             .keywords
             .entry(path.to_owned())
             .or_insert_with(|| {
@@ -225,11 +230,18 @@ impl<'a> SourceReader<'a> {
                     .str(&format!("{KEYWORD_FIELD}.{path}"))
                     .ok()
                     .flatten()
+                    .map(|column| (column, HashMap::new()))
             })
-            .as_ref()?;
+            .as_mut()?;
         let ord = column.term_ords(doc).next()?;
         text.clear();
-        column.ord_to_str(ord, text).ok()?.then_some(())
+        if let Some(known) = known.get(&ord) {
+            text.push_str(known);
+            return Some(());
+        }
+        column.ord_to_str(ord, text).ok()?.then_some(())?;
+        known.insert(ord, text.clone());
+        Some(())
     }
 
     fn long(&mut self, path: &str, doc: DocId) -> Option<i64> {
@@ -266,6 +278,39 @@ impl<'a> SourceReader<'a> {
 /// Called by [`transform`] with a member's path, its raw value and the output; returns
 /// whether it wrote a replacement.
 type OnValue<'a> = dyn FnMut(&str, &[u8], &mut Vec<u8>) -> bool + 'a;
+
+/// Source readers for the segments one request reads from, so that hits of one segment share
+/// opened columns and dictionary reads.
+#[derive(Debug, Default)]
+pub struct SourceCache<'a> {
+    readers: HashMap<(usize, u32), SourceReader<'a>>,
+}
+
+impl<'a> SourceCache<'a> {
+    /// The source of the document at `address` of `searcher`, the request's `shard`-th
+    /// searcher, given its stored fields.
+    pub fn source(
+        &mut self,
+        shard: usize,
+        searcher: &'a tantivy::Searcher,
+        address: tantivy::DocAddress,
+        document: &tantivy::TantivyDocument,
+        fields: &crate::Fields,
+    ) -> Vec<u8> {
+        use tantivy::schema::Value as _;
+        let stored = document
+            .get_first(fields.source)
+            .and_then(|value| value.as_bytes())
+            .unwrap_or_default();
+        if !is_skeleton(stored) {
+            return stored.to_vec();
+        }
+        self.readers
+            .entry((shard, address.segment_ord))
+            .or_insert_with(|| SourceReader::new(searcher.segment_reader(address.segment_ord)))
+            .source(address.doc_id, stored)
+    }
+}
 
 /// One open object or array.
 struct Frame {
