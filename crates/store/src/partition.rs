@@ -24,7 +24,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
 use crate::seq_query::GeneratedIdQuery;
-use crate::skeleton::{SourceReader, is_skeleton};
+use crate::skeleton::SourceCache;
 
 const META_FILE: &str = "partition.json";
 
@@ -420,15 +420,7 @@ pub fn source_bytes(
     document: &TantivyDocument,
     fields: &Fields,
 ) -> Vec<u8> {
-    use tantivy::schema::Value;
-    let stored = document
-        .get_first(fields.source)
-        .and_then(|value| value.as_bytes())
-        .unwrap_or_default();
-    if !is_skeleton(stored) {
-        return stored.to_vec();
-    }
-    SourceReader::new(searcher.segment_reader(address.segment_ord)).source(address.doc_id, stored)
+    SourceCache::default().source(0, searcher, address, document, fields)
 }
 
 /// Total size of the files under `dir`.
