@@ -132,7 +132,12 @@ impl Config {
         }
         let environment = Env::prefixed("LOGFLEET_")
             .split("__")
-            .filter(|key| ENV_KEYS.contains(&key.as_str()));
+            // The filter sees the name as written (`WRITER_MEMORY`); figment lowercases later.
+            .filter(|key| {
+                ENV_KEYS
+                    .iter()
+                    .any(|known| key.as_str().eq_ignore_ascii_case(known))
+            });
         figment = figment
             .merge(environment)
             .merge(Serialized::defaults(overrides));

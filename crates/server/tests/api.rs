@@ -468,6 +468,30 @@ fn config_errors_name_the_key() {
 }
 
 #[test]
+fn environment_variables_override_the_defaults() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_logfleet"))
+        .arg("config")
+        .env("LOGFLEET_WRITER_MEMORY", "64mb")
+        .env("LOGFLEET_RETENTION__CHECK_INTERVAL", "5m")
+        .env("LOGFLEET_SDK_ONLY_SETTING", "left alone")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("writer_memory = \"64mb\""), "{printed}");
+    assert!(printed.contains("check_interval = \"5m\""), "{printed}");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_logfleet"))
+        .arg("config")
+        .env("LOGFLEET_WRITER_MEMORY", "1mb")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8(output.stderr).unwrap();
+    assert!(message.contains("writer_memory"), "{message}");
+}
+
+#[test]
 fn msearch_field_caps_and_resolve() {
     let server = Server::start();
     server.bulk("/_bulk?refresh=true", &bulk_body("web", "w", 0..5));
