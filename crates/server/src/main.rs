@@ -1,5 +1,6 @@
 //! The `logfleet` binary: every part of Logfleet wired together behind one command line.
 
+mod allocator;
 mod bench;
 mod config;
 mod demo;
@@ -13,11 +14,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
 
-/// Ingest allocates and frees many small objects on several threads at once (parsed JSON,
-/// typed values, tantivy's per-document buffers); mimalloc's thread-local free lists cut both
-/// that CPU cost and the fragmentation that inflates the resident set under glibc's allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Self-hosted structured logging for microservices, compatible with the Elasticsearch API.
 ///
@@ -94,6 +90,7 @@ impl ServeArgs {
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => args.load().and_then(serve::run),

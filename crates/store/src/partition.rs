@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Schema};
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::{DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher};
 use tantivy::{TantivyDocument, Term};
 
@@ -222,9 +223,14 @@ impl Partition {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() {
-            let writer: IndexWriter = self
-                .index
-                .writer_with_num_threads(1, self.writer_memory_bytes)?;
+            // One indexing thread and one merge thread per partition: a store has many
+            // partitions, and each concurrent merge holds its own buffers.
+            let options = IndexWriterOptions::builder()
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .memory_budget_per_thread(self.writer_memory_bytes)
+                .build();
+            let writer: IndexWriter = self.index.writer_with_options(options)?;
             *guard = Some(writer);
         }
         let writer = guard.as_ref().ok_or(StoreError::Closed)?;
