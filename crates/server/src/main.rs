@@ -14,7 +14,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
 
-
 /// Self-hosted structured logging for microservices, compatible with the Elasticsearch API.
 ///
 /// Logfleet stores log events on local disk, durably, and answers the Elasticsearch ingest

@@ -152,7 +152,7 @@ impl Walker<'_> {
             )));
         }
         for (key, value) in object {
-            if key.is_empty() || key.split('.').any(str::is_empty) {
+            if !is_valid_key(key) {
                 return Err(DocumentError::parsing(format!(
                     "[1:1] field name cannot be an empty string or contain empty segments: [{key}]"
                 )));
@@ -319,9 +319,10 @@ impl Output<'_> {
         let typed = match field.field_type {
             FieldType::Keyword => {
                 let text = scalar_text(value);
-                let too_long = field
-                    .ignore_above
-                    .is_some_and(|limit| text.chars().count() > limit as usize);
+                // A string has at least as many bytes as characters: count only long ones.
+                let too_long = field.ignore_above.is_some_and(|limit| {
+                    text.len() > limit as usize && text.chars().count() > limit as usize
+                });
                 if too_long {
                     return Ok(());
                 }
@@ -427,6 +428,15 @@ impl Output<'_> {
         destination.push((path.to_owned(), typed));
         Ok(())
     }
+}
+
+/// A field name is not empty and has no empty dotted segment (`a..b`, `.a`, `a.`).
+fn is_valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    !bytes.is_empty()
+        && bytes[0] != b'.'
+        && bytes[bytes.len() - 1] != b'.'
+        && !bytes.windows(2).any(|pair| pair == b"..")
 }
 
 fn type_error(

@@ -18,6 +18,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use tantivy::columnar::StrColumn;
 use tantivy::schema::OwnedValue;
 use tantivy::{DocId, SegmentReader};
@@ -60,8 +62,10 @@ pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
         return None;
     }
     // What each path's column will hold for this document, when it holds exactly one value.
-    let mut columns: HashMap<&str, Option<Column<'_>>> =
-        HashMap::with_capacity(converted.exact_values.len() + converted.numeric_values.len());
+    let mut columns: FxHashMap<&str, Option<Column<'_>>> = FxHashMap::with_capacity_and_hasher(
+        converted.exact_values.len() + converted.numeric_values.len(),
+        Default::default(),
+    );
     let values = converted
         .exact_values
         .iter()
@@ -81,7 +85,8 @@ pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(source.len());
     out.push(SKELETON);
     let mut replaced = 0usize;
-    let mut spelled = Vec::new();
+    let mut integers = itoa::Buffer::new();
+    let mut floats = ryu::Buffer::new();
     transform(source, &mut out, &mut |path, raw, out| {
         let Some(Some(column)) = columns.get(path) else {
             return false;
@@ -102,16 +107,13 @@ pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
                 Kind::Keyword
             }
             Column::Long(number) => {
-                spelled.clear();
-                spell_long(*number, &mut spelled);
-                if spelled != raw {
+                if integers.format(*number).as_bytes() != raw {
                     return false;
                 }
                 Kind::Long
             }
             Column::Double(number) => {
-                spelled.clear();
-                if !spell_double(*number, &mut spelled) || spelled != raw {
+                if !number.is_finite() || floats.format_finite(*number).as_bytes() != raw {
                     return false;
                 }
                 Kind::Double
@@ -132,13 +134,19 @@ enum Column<'a> {
     Double(f64),
 }
 
+/// Writes `number` as serde_json does.
 fn spell_long(number: i64, out: &mut Vec<u8>) {
-    use std::io::Write as _;
-    let _ = write!(out, "{number}");
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
 }
 
+/// Writes `number` as serde_json does (shortest round-trip form, `1.0` for integral values);
+/// `false` for a non-finite number, which JSON cannot spell.
 fn spell_double(number: f64, out: &mut Vec<u8>) -> bool {
-    number.is_finite() && serde_json::to_writer(out, &number).is_ok()
+    if !number.is_finite() {
+        return false;
+    }
+    out.extend_from_slice(ryu::Buffer::new().format_finite(number).as_bytes());
+    true
 }
 
 /// Whether stored `_source` bytes are a skeleton that [`SourceReader`] must fill in.
@@ -326,20 +334,18 @@ struct Frame {
 /// (otherwise the raw bytes are copied). `None` when `input` is not shaped like a JSON object.
 /// Writing and reading skeletons go through this one function, so they agree on paths.
 fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Option<()> {
-    let mut stack: Vec<Frame> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut path = String::new();
     let mut expecting_key = false;
     let mut key_opaque = false;
     let mut position = 0;
+    // Input before `copied` is in `out`; the rest is copied in spans, up to each replacement.
+    let mut copied = 0;
     while position < input.len() {
         let byte = input[position];
         match byte {
-            b' ' | b'\t' | b'\r' | b'\n' | b':' => {
-                out.push(byte);
-                position += 1;
-            }
+            b' ' | b'\t' | b'\r' | b'\n' | b':' => position += 1,
             b',' => {
-                out.push(byte);
                 position += 1;
                 expecting_key = stack.last().is_some_and(|frame| !frame.array);
             }
@@ -351,7 +357,6 @@ fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Opt
                     base: path.len(),
                     opaque: parent_opaque || key_opaque || in_array || byte == b'[',
                 });
-                out.push(byte);
                 position += 1;
                 expecting_key = byte == b'{';
             }
@@ -361,7 +366,6 @@ fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Opt
                     return None;
                 }
                 path.truncate(frame.base);
-                out.push(byte);
                 position += 1;
                 expecting_key = false;
             }
@@ -384,29 +388,37 @@ fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Opt
                         path.push('.');
                     }
                     path.push_str(std::str::from_utf8(key).ok()?);
-                    out.extend_from_slice(raw);
                     expecting_key = false;
-                } else if frame.array || frame.opaque || key_opaque || !on_value(&path, raw, out) {
-                    out.extend_from_slice(raw);
+                } else if !(frame.array || frame.opaque || key_opaque) {
+                    let mark = out.len();
+                    out.extend_from_slice(&input[copied..position]);
+                    if on_value(&path, raw, out) {
+                        copied = end;
+                    } else {
+                        out.truncate(mark);
+                    }
                 }
                 position = end;
             }
         }
     }
+    out.extend_from_slice(&input[copied..]);
     stack.is_empty().then_some(())
 }
 
 /// The position after the string starting at `start` (a quote).
 fn string_end(input: &[u8], start: usize) -> Option<usize> {
     let mut position = start + 1;
-    while position < input.len() {
-        match input[position] {
-            b'\\' => position += 2,
-            b'"' => return Some(position + 1),
-            _ => position += 1,
+    loop {
+        position += memchr::memchr2(b'"', b'\\', &input[position..])?;
+        if input[position] == b'"' {
+            return Some(position + 1);
+        }
+        position += 2;
+        if position > input.len() {
+            return None;
         }
     }
-    None
 }
 
 /// The position after the bare token (number, literal or placeholder) starting at `start`.

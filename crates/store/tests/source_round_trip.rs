@@ -51,13 +51,13 @@ fn document() -> impl Strategy<Value = String> {
         Just("x\\ty".to_owned())
     ];
     let space = prop_oneof![Just(""), Just(" "), Just("\n  ")];
-    prop::collection::vec((key, value(), space), 1..8).prop_map(|members| {
+    prop::collection::vec((key, value(), space.clone(), space), 1..8).prop_map(|members| {
         let mut text = String::from("{");
-        for (index, (key, value, space)) in members.into_iter().enumerate() {
+        for (index, (key, value, space, after)) in members.into_iter().enumerate() {
             if index > 0 {
                 text.push(',');
             }
-            let _ = write!(text, "{space}\"{key}\"{space}:{space}{value}");
+            let _ = write!(text, "{space}\"{key}\"{space}:{space}{value}{after}");
         }
         text.push('}');
         text
