@@ -189,6 +189,20 @@ impl Walker<'_> {
                 self.walk_object(path, object, depth + 1, object_dynamic)
             }
             scalar => {
+                // The steady state of a stream: the field is mapped, as a leaf. Nothing to
+                // check or add; convert with the mapping found.
+                let mapping: &Mapping = self.mapping;
+                if let Some(field) = mapping.fields.get(path)
+                    && field.field_type != FieldType::Object
+                {
+                    return push_field(
+                        &mut self.conversion.document,
+                        self.document_id,
+                        path,
+                        field,
+                        scalar,
+                    );
+                }
                 if self.ensure_mapped(path, scalar, dynamic)?.is_none() {
                     return Ok(());
                 }
@@ -287,20 +301,37 @@ impl Walker<'_> {
         let Some(field) = mapping.fields.get(path).or_else(|| self.pending.get(path)) else {
             return Ok(());
         };
-        let output = Output {
-            document: &mut self.conversion.document,
-            document_id: self.document_id,
-        };
-        output.push_typed(path, field, value)?;
-        for (sub_name, sub_field) in &field.fields {
-            let output = Output {
-                document: &mut self.conversion.document,
-                document_id: self.document_id,
-            };
-            output.push_typed(&format!("{path}.{sub_name}"), sub_field, value)?;
-        }
-        Ok(())
+        push_field(
+            &mut self.conversion.document,
+            self.document_id,
+            path,
+            field,
+            value,
+        )
     }
+}
+
+/// Converts a leaf value of the mapped field at `path`, and of its multi-fields.
+fn push_field(
+    document: &mut ConvertedDocument,
+    document_id: &str,
+    path: &str,
+    field: &FieldMapping,
+    value: &Value,
+) -> Result<(), DocumentError> {
+    Output {
+        document: &mut *document,
+        document_id,
+    }
+    .push_typed(path, field, value)?;
+    for (sub_name, sub_field) in &field.fields {
+        Output {
+            document: &mut *document,
+            document_id,
+        }
+        .push_typed(&format!("{path}.{sub_name}"), sub_field, value)?;
+    }
+    Ok(())
 }
 
 /// Where typed values go.
