@@ -113,7 +113,7 @@ pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
                 Kind::Long
             }
             Column::Double(number) => {
-                if !number.is_finite() || floats.format_finite(*number).as_bytes() != raw {
+                if double_spelling(&mut floats, *number).is_none_or(|text| text.as_bytes() != raw) {
                     return false;
                 }
                 Kind::Double
@@ -139,13 +139,19 @@ fn spell_long(number: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
 }
 
-/// Writes `number` as serde_json does (shortest round-trip form, `1.0` for integral values);
-/// `false` for a non-finite number, which JSON cannot spell.
+/// How serde_json spells `number` (shortest round-trip form, `1.0` for integral values);
+/// `None` for a non-finite number, which JSON cannot spell.
+fn double_spelling(buffer: &mut ryu::Buffer, number: f64) -> Option<&str> {
+    number.is_finite().then(|| buffer.format_finite(number))
+}
+
+/// Writes `number` as serde_json does; `false` when JSON cannot spell it.
 fn spell_double(number: f64, out: &mut Vec<u8>) -> bool {
-    if !number.is_finite() {
+    let mut buffer = ryu::Buffer::new();
+    let Some(text) = double_spelling(&mut buffer, number) else {
         return false;
-    }
-    out.extend_from_slice(ryu::Buffer::new().format_finite(number).as_bytes());
+    };
+    out.extend_from_slice(text.as_bytes());
     true
 }
 
@@ -283,8 +289,8 @@ impl<'a> SourceReader<'a> {
     }
 }
 
-/// Called by [`transform`] with a member's path, its raw value and the output; returns
-/// whether it wrote a replacement.
+/// Called by [`transform`] with a member's path, its raw value and an empty buffer; returns
+/// whether it wrote a replacement there.
 type OnValue<'a> = dyn FnMut(&str, &[u8], &mut Vec<u8>) -> bool + 'a;
 
 /// Source readers for the segments one request reads from, so that hits of one segment share
@@ -339,8 +345,10 @@ fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Opt
     let mut expecting_key = false;
     let mut key_opaque = false;
     let mut position = 0;
-    // Input before `copied` is in `out`; the rest is copied in spans, up to each replacement.
+    // Input before `copied` is in `out`; the rest is copied in spans, up to each replacement,
+    // which `on_value` writes to `replacement` first.
     let mut copied = 0;
+    let mut replacement = Vec::new();
     while position < input.len() {
         let byte = input[position];
         match byte {
@@ -390,12 +398,11 @@ fn transform(input: &[u8], out: &mut Vec<u8>, on_value: &mut OnValue<'_>) -> Opt
                     path.push_str(std::str::from_utf8(key).ok()?);
                     expecting_key = false;
                 } else if !(frame.array || frame.opaque || key_opaque) {
-                    let mark = out.len();
-                    out.extend_from_slice(&input[copied..position]);
-                    if on_value(&path, raw, out) {
+                    replacement.clear();
+                    if on_value(&path, raw, &mut replacement) {
+                        out.extend_from_slice(&input[copied..position]);
+                        out.extend_from_slice(&replacement);
                         copied = end;
-                    } else {
-                        out.truncate(mark);
                     }
                 }
                 position = end;
@@ -477,7 +484,8 @@ mod tests {
 
     #[test]
     fn replaces_only_values_that_read_back_identically() {
-        let source = br#"{ "level":"info", "n": 3, "d":1.5, "e": 2.50, "big":7,
+        let source = br#"{ "level":"info", "n": 3 , "d":1.5
+            , "e": 2.50, "big":7,
             "esc":"a\"b", "arr":["x"], "o":{"k":"v","l":[1]}, "t":true, "dup":"x", "dup":"y" }"#;
         let columns = converted(
             &[
