@@ -39,6 +39,8 @@ pub struct ApiConfig {
     pub node_name: String,
     /// `cluster_uuid` in `GET /`.
     pub cluster_uuid: String,
+    /// When the data directory was initialised, epoch milliseconds (the license's issue date).
+    pub cluster_created_ms: i64,
     /// Largest accepted request body, after decompression.
     pub max_content_length: usize,
 }
@@ -49,6 +51,7 @@ impl Default for ApiConfig {
             cluster_name: "logfleet".to_owned(),
             node_name: "logfleet".to_owned(),
             cluster_uuid: "_na_".to_owned(),
+            cluster_created_ms: 0,
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
         }
     }
@@ -88,7 +91,8 @@ impl AppState {
 /// The router for the whole API.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        bulk, cat, cluster, data_streams, documents, indices, pit, root, search, templates,
+        bulk, cat, cluster, data_streams, documents, ilm, indices, pit, root, search, templates,
+        xpack,
     };
     Router::new()
         .route("/", get(root::info).head(root::head))
@@ -170,6 +174,14 @@ pub fn router(state: AppState) -> Router {
         .route("/_cat/indices", get(cat::indices_all))
         .route("/_cat/indices/{index}", get(cat::indices))
         .route("/_cat/health", get(cat::health))
+        .route("/_license", get(xpack::license))
+        .route("/_xpack", get(xpack::info))
+        .route("/_ilm/status", get(ilm::status))
+        .route("/_ilm/policy", get(ilm::get_all))
+        .route(
+            "/_ilm/policy/{name}",
+            put(ilm::put).get(ilm::get).delete(ilm::delete),
+        )
         .route("/_cluster/health", get(cluster::health))
         .route("/_cluster/health/{index}", get(cluster::health_index))
         .route("/_index_template", get(templates::get_all))

@@ -47,10 +47,12 @@ pub async fn serve(
         .await?
         .with_context(|| format!("opening the data directory {}", data_dir.display()))?;
     store.spawn_background_tasks();
+    let (cluster_uuid, cluster_created_ms) = cluster_uuid(&data_dir)?;
     let api_config = ApiConfig {
         cluster_name: config.cluster_name.clone(),
         node_name: config.node_name.clone(),
-        cluster_uuid: cluster_uuid(&data_dir)?,
+        cluster_uuid,
+        cluster_created_ms,
         max_content_length: config.max_content_length_bytes()?,
     };
     let state = AppState::new(store.clone(), api_config);
@@ -75,15 +77,24 @@ pub async fn serve(
     Ok(())
 }
 
-/// A stable id for the data directory, shown as `cluster_uuid`.
-fn cluster_uuid(data_dir: &std::path::Path) -> anyhow::Result<String> {
+/// A stable id for the data directory, shown as `cluster_uuid`, and when it was created
+/// (epoch milliseconds).
+fn cluster_uuid(data_dir: &std::path::Path) -> anyhow::Result<(String, i64)> {
     let path = data_dir.join("cluster_uuid");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(existing.trim().to_owned());
-    }
-    let uuid = logfleet_store::new_document_id();
-    std::fs::write(&path, &uuid).with_context(|| format!("writing {}", path.display()))?;
-    Ok(uuid)
+    let uuid = match std::fs::read_to_string(&path) {
+        Ok(existing) => existing.trim().to_owned(),
+        Err(_) => {
+            let uuid = logfleet_store::new_document_id();
+            std::fs::write(&path, &uuid).with_context(|| format!("writing {}", path.display()))?;
+            uuid
+        }
+    };
+    let created_ms = std::fs::metadata(&path)
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .and_then(|modified| modified.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_millis() as i64);
+    Ok((uuid, created_ms))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -22,6 +22,7 @@ mod date;
 mod document;
 mod error;
 mod ids;
+mod lifecycle;
 mod mapping;
 mod partition;
 mod persist;
@@ -40,14 +41,15 @@ pub use date::{
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use ids::{IdCodec, new_document_id};
+pub use lifecycle::LifecyclePolicy;
 pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, ResolvedField};
 pub use partition::{directory_size, source_bytes};
 pub use schema::Fields;
 pub use seq_query::GeneratedIdQuery;
 pub use store::{
-    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PreparedWrite, ResolvedTarget,
-    RetentionRule, SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome,
-    WriteRequest, WriteResult, format_duration,
+    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PolicyUsage, PreparedWrite,
+    ResolvedTarget, RetentionRule, SearchShard, Store, StoreConfig, StoredDocument,
+    VersionConflict, WriteOutcome, WriteRequest, WriteResult, format_duration,
 };
 pub use target::{TargetKind, now_millis};
 pub use template::{IndexTemplate, wildcard_match};

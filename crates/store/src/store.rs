@@ -20,6 +20,7 @@ use tracing::{debug, error, info, warn};
 use crate::document::convert_document;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::IdCodec;
+use crate::lifecycle::LifecyclePolicy;
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::partition::{DocumentKey, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
@@ -289,6 +290,22 @@ pub struct DataStreamInfo {
     pub template: Option<String>,
     /// Effective retention and where it comes from.
     pub retention: Option<(String, &'static str)>,
+    /// The lifecycle policy its template names, if any.
+    pub ilm_policy: Option<String>,
+}
+
+/// Where lifecycle policies are kept, in the data directory.
+const LIFECYCLE_POLICIES_FILE: &str = "ilm_policies.json";
+
+/// What follows a lifecycle policy, as `GET /_ilm/policy` shows in `in_use_by`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyUsage {
+    /// Backing indexes of the data streams below.
+    pub indices: Vec<String>,
+    /// Data streams created from a template that names the policy.
+    pub data_streams: Vec<String>,
+    /// Templates whose settings name the policy.
+    pub composable_templates: Vec<String>,
 }
 
 /// The on-disk format this build writes and reads. Format 1 (no `format` in `state.json`)
@@ -346,6 +363,7 @@ struct Inner {
     partition_settings: PartitionSettings,
     targets: RwLock<BTreeMap<String, Arc<Target>>>,
     templates: RwLock<BTreeMap<String, IndexTemplate>>,
+    lifecycle_policies: RwLock<BTreeMap<String, LifecyclePolicy>>,
     /// Serialises target creation and deletion, and mapping updates.
     catalog_lock: Mutex<()>,
     /// The last sequence number assigned by the writer thread.
@@ -404,6 +422,14 @@ impl Store {
                 BTreeMap::new()
             }
         };
+        let lifecycle_policies: BTreeMap<String, LifecyclePolicy> = {
+            let path = data_dir.join(LIFECYCLE_POLICIES_FILE);
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                BTreeMap::new()
+            }
+        };
         let state: Option<StoreState> = {
             let path = data_dir.join("state.json");
             if path.exists() {
@@ -451,6 +477,7 @@ impl Store {
             partition_settings,
             targets: RwLock::new(targets),
             templates: RwLock::new(templates),
+            lifecycle_policies: RwLock::new(lifecycle_policies),
             catalog_lock: Mutex::new(()),
             last_seq: AtomicU64::new(highest_known),
             applied_seq: AtomicU64::new(highest_known),
@@ -727,6 +754,106 @@ impl Store {
         Ok(removed)
     }
 
+    /// Stores a lifecycle policy (`PUT /_ilm/policy/{name}`), replacing one of that name and
+    /// incrementing its version.
+    pub fn put_lifecycle_policy(&self, name: &str, body: &Value) -> StoreResult<()> {
+        let mut policy = LifecyclePolicy::parse(name, body)?;
+        policy.modified_date_ms = now_millis();
+        let mut policies = self
+            .inner
+            .lifecycle_policies
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(previous) = policies.get(name) {
+            policy.version = previous.version + 1;
+        }
+        let mut updated = policies.clone();
+        updated.insert(name.to_owned(), policy);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
+            &updated,
+        )?;
+        *policies = updated;
+        Ok(())
+    }
+
+    /// Lifecycle policies whose names match `pattern` (`*` for all), by name.
+    pub fn lifecycle_policies(&self, pattern: &str) -> Vec<LifecyclePolicy> {
+        let policies = self
+            .inner
+            .lifecycle_policies
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        policies
+            .values()
+            .filter(|policy| wildcard_match(pattern, &policy.name))
+            .cloned()
+            .collect()
+    }
+
+    /// What refers to a lifecycle policy: backing indexes, data streams and templates.
+    pub fn lifecycle_policy_usage(&self, name: &str) -> PolicyUsage {
+        let templates: Vec<String> = self
+            .inner
+            .templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .filter(|template| template.lifecycle_name().as_deref() == Some(name))
+            .map(|template| template.name.clone())
+            .collect();
+        let mut usage = PolicyUsage {
+            composable_templates: templates,
+            ..PolicyUsage::default()
+        };
+        for target in self.inner.read_targets().values() {
+            let meta = target.meta();
+            if self.inner.lifecycle_name(&meta).as_deref() != Some(name) {
+                continue;
+            }
+            usage.data_streams.push(meta.name.clone());
+            usage.indices.extend(
+                target
+                    .partitions()
+                    .iter()
+                    .map(|partition| partition.meta().name.clone()),
+            );
+        }
+        usage
+    }
+
+    /// Deletes a lifecycle policy; `Ok(false)` if there is none of that name. A policy that
+    /// data streams still follow cannot be deleted, as in Elasticsearch.
+    pub fn delete_lifecycle_policy(&self, name: &str) -> StoreResult<bool> {
+        let usage = self.lifecycle_policy_usage(name);
+        if !usage.indices.is_empty() || !usage.data_streams.is_empty() {
+            let mut users = usage.indices;
+            if users.is_empty() {
+                users = usage.data_streams;
+            }
+            return Err(StoreError::IllegalArgument(format!(
+                "Cannot delete policy [{name}]. It is in use by one or more indices: [{}]",
+                users.join(", ")
+            )));
+        }
+        let mut policies = self
+            .inner
+            .lifecycle_policies
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !policies.contains_key(name) {
+            return Ok(false);
+        }
+        let mut updated = policies.clone();
+        updated.remove(name);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
+            &updated,
+        )?;
+        *policies = updated;
+        Ok(true)
+    }
+
     /// Whether `name` is an existing plain index (writes to it skip data stream routing).
     pub fn is_plain_index(&self, name: &str) -> bool {
         self.inner
@@ -931,6 +1058,7 @@ impl Store {
                     generation: meta.next_generation.saturating_sub(1),
                     template: meta.template.clone(),
                     retention: self.inner.effective_retention(&meta),
+                    ilm_policy: self.inner.lifecycle_name(&meta),
                 }
             })
             .collect()
@@ -1701,9 +1829,34 @@ impl Inner {
         Ok(None)
     }
 
+    /// The lifecycle policy a data stream's template names in `index.lifecycle.name`.
+    fn lifecycle_name(&self, meta: &TargetMeta) -> Option<String> {
+        if meta.kind != TargetKind::DataStream {
+            return None;
+        }
+        let template_name = meta.template.as_ref()?;
+        self.templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(template_name)?
+            .lifecycle_name()
+    }
+
     fn effective_retention(&self, meta: &TargetMeta) -> Option<(String, &'static str)> {
         if let Some(retention) = &meta.retention {
             return Some((retention.clone(), "data_stream_configuration"));
+        }
+        if let Some(policy_name) = self.lifecycle_name(meta) {
+            let policies = self
+                .lifecycle_policies
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(policy) = policies.get(&policy_name) {
+                return policy
+                    .delete_after
+                    .clone()
+                    .map(|min_age| (min_age, "index_lifecycle_policy"));
+            }
         }
         self.config
             .retention_rules

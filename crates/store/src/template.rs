@@ -129,6 +129,15 @@ impl IndexTemplate {
             .map(str::to_owned)
     }
 
+    /// The lifecycle policy named by `index.lifecycle.name` in the template's settings.
+    pub fn lifecycle_name(&self) -> Option<String> {
+        let settings = self.template_section()?.get("settings")?;
+        flatten_settings(settings)
+            .into_iter()
+            .find(|(key, _)| key == "index.lifecycle.name" || key == "lifecycle.name")
+            .and_then(|(_, value)| value.as_str().map(str::to_owned))
+    }
+
     fn total_fields_limit(&self) -> StoreResult<Option<usize>> {
         match self
             .template_section()
@@ -243,6 +252,14 @@ mod tests {
         assert_eq!(mapping.total_fields_limit, 50);
         assert!(mapping.resolve("latency").is_some());
         assert_eq!(template.retention().as_deref(), Some("7d"));
+        assert_eq!(template.lifecycle_name(), None);
+        let with_policy = json!({
+            "index_patterns": ["filebeat-8.17.0"],
+            "data_stream": {},
+            "template": {"settings": {"index": {"lifecycle": {"name": "filebeat"}}}}
+        });
+        let template = IndexTemplate::parse("filebeat-8.17.0", &with_policy).unwrap();
+        assert_eq!(template.lifecycle_name().as_deref(), Some("filebeat"));
     }
 
     #[test]

@@ -14,31 +14,60 @@ use crate::error::ApiError;
 use crate::response::ok;
 
 fn render(stream: &DataStreamInfo) -> Value {
+    // A stream whose template names a lifecycle policy, and that has no data stream lifecycle
+    // of its own, is shown as Elasticsearch shows one managed by ILM.
+    let by_policy = stream
+        .retention
+        .as_ref()
+        .is_none_or(|(_, source)| *source == "index_lifecycle_policy");
+    let ilm_policy = stream.ilm_policy.as_ref().filter(|_| by_policy);
+    let managed_by = if ilm_policy.is_some() {
+        "Index Lifecycle Management"
+    } else {
+        "Data stream lifecycle"
+    };
     let indices: Vec<Value> = stream
         .indices
         .iter()
-        .map(|(name, uuid)| json!({"index_name": name, "index_uuid": uuid, "prefer_ilm": false, "managed_by": "Data stream lifecycle"}))
+        .map(|(name, uuid)| {
+            let mut index = json!({
+                "index_name": name,
+                "index_uuid": uuid,
+                "prefer_ilm": ilm_policy.is_some(),
+                "managed_by": managed_by,
+            });
+            if let Some(policy) = ilm_policy {
+                index["ilm_policy"] = json!(policy);
+            }
+            index
+        })
         .collect();
-    let mut lifecycle = json!({"enabled": true});
-    if let Some((retention, _)) = &stream.retention {
-        lifecycle["data_retention"] = json!(retention);
-    }
-    json!({
+    let mut rendered = json!({
         "name": stream.name,
         "timestamp_field": {"name": "@timestamp"},
         "indices": indices,
         "generation": stream.generation,
         "status": "GREEN",
         "template": stream.template.clone().unwrap_or_else(|| "logs".to_owned()),
-        "lifecycle": lifecycle,
-        "next_generation_managed_by": "Data stream lifecycle",
-        "prefer_ilm": false,
+        "next_generation_managed_by": managed_by,
+        "prefer_ilm": ilm_policy.is_some(),
         "hidden": false,
         "system": false,
         "allow_custom_routing": false,
         "replicated": false,
         "rollover_on_write": false,
-    })
+    });
+    match ilm_policy {
+        Some(policy) => rendered["ilm_policy"] = json!(policy),
+        None => {
+            let mut lifecycle = json!({"enabled": true});
+            if let Some((retention, _)) = &stream.retention {
+                lifecycle["data_retention"] = json!(retention);
+            }
+            rendered["lifecycle"] = lifecycle;
+        }
+    }
+    rendered
 }
 
 fn find(state: &AppState, pattern: &str) -> Result<Vec<DataStreamInfo>, ApiError> {
@@ -128,6 +157,15 @@ pub async fn get_lifecycle(
     let streams: Vec<Value> = find(&state, &name)?
         .iter()
         .map(|stream| {
+            if stream.ilm_policy.is_some()
+                && stream
+                    .retention
+                    .as_ref()
+                    .is_none_or(|(_, source)| *source == "index_lifecycle_policy")
+            {
+                // Managed by its lifecycle policy: no data stream lifecycle to show.
+                return json!({"name": stream.name});
+            }
             let mut lifecycle = json!({"enabled": true});
             if let Some((retention, source)) = &stream.retention {
                 lifecycle["data_retention"] = json!(retention);

@@ -6,12 +6,14 @@ pub mod cluster;
 mod contexts;
 pub mod data_streams;
 pub mod documents;
+pub mod ilm;
 pub mod indices;
 pub mod pit;
 pub mod root;
 pub mod search;
 pub mod templates;
 mod write;
+pub mod xpack;
 
 use axum::http::StatusCode;
 

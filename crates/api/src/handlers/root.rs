@@ -8,6 +8,9 @@ use serde_json::json;
 use crate::response::ok;
 use crate::{AppState, ELASTICSEARCH_VERSION};
 
+/// The build date reported in `GET /` and `GET /_xpack`.
+pub const BUILD_DATE: &str = "2026-11-26T00:00:00.000Z";
+
 /// `GET /`.
 pub async fn info(State(state): State<AppState>) -> Response {
     let config = &state.config;
@@ -20,7 +23,7 @@ pub async fn info(State(state): State<AppState>) -> Response {
             "build_flavor": "default",
             "build_type": "logfleet",
             "build_hash": env!("CARGO_PKG_VERSION"),
-            "build_date": "2026-11-26T00:00:00.000Z",
+            "build_date": BUILD_DATE,
             "build_snapshot": false,
             "lucene_version": "9.12.0",
             "minimum_wire_compatibility_version": "7.17.0",
