@@ -486,10 +486,15 @@ fn column_for(mapping: &Mapping, field: &str) -> QueryResult<(String, Option<Fie
             FieldType::Text => Err(QueryError::illegal(format!(
                 "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead."
             ))),
-            FieldType::Long | FieldType::Double | FieldType::Date => {
-                Ok((format!("{NUMBER_FIELD}.{field}"), Some(resolved.field_type)))
-            }
-            field_type => Ok((format!("{KEYWORD_FIELD}.{field}"), Some(field_type))),
+            // The resolved path: an alias reads the column of the field it names.
+            FieldType::Long | FieldType::Double | FieldType::Date => Ok((
+                format!("{NUMBER_FIELD}.{}", resolved.path),
+                Some(resolved.field_type),
+            )),
+            field_type => Ok((
+                format!("{KEYWORD_FIELD}.{}", resolved.path),
+                Some(field_type),
+            )),
         },
         // An unmapped field has no column: the aggregation is empty, as in Elasticsearch.
         None => Ok((format!("{KEYWORD_FIELD}.{field}"), None)),

@@ -64,7 +64,9 @@ fn locate(context: &BuildContext<'_>, name: &str) -> Located {
         Some(field) if field.field_type == FieldType::Object => {
             Located::Object { path: field.path }
         }
-        Some(field) if field.field_type == FieldType::GeoPoint => Located::Unmapped,
+        Some(field) if matches!(field.field_type, FieldType::GeoPoint | FieldType::Unindexed) => {
+            Located::Unmapped
+        }
         Some(field) => Located::Exact {
             path: field.path,
             field_type: field.field_type,
@@ -659,7 +661,14 @@ fn build_term(
                     }
                 }
             }
-            FieldType::Text | FieldType::Object | FieldType::GeoPoint => Box::new(EmptyQuery),
+            // `resolve` answers for aliases with their target and for flattened fields as
+            // keywords; what is left is not indexed.
+            FieldType::Text
+            | FieldType::Object
+            | FieldType::GeoPoint
+            | FieldType::Alias
+            | FieldType::Flattened
+            | FieldType::Unindexed => Box::new(EmptyQuery),
         },
     })
 }
@@ -824,7 +833,12 @@ fn build_range(
                             "range queries are not supported on boolean field [{field}]"
                         )));
                     }
-                    FieldType::Text | FieldType::Object | FieldType::GeoPoint => {
+                    FieldType::Text
+                    | FieldType::Object
+                    | FieldType::GeoPoint
+                    | FieldType::Alias
+                    | FieldType::Flattened
+                    | FieldType::Unindexed => {
                         return Err(range_unsupported(field));
                     }
                 }

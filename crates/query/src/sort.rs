@@ -303,15 +303,18 @@ fn resolve(keys: &[SortKey], mapping: &Mapping) -> QueryResult<Vec<Source>> {
             if field == TIMESTAMP {
                 return Ok(Source::Timestamp);
             }
-            match mapping.resolve(field).map(|resolved| resolved.field_type) {
-                Some(FieldType::Long | FieldType::Double | FieldType::Date) => Ok(Source::Number(format!("{NUMBER_FIELD}.{field}"))),
-                Some(FieldType::Keyword) => Ok(Source::Keyword(format!("{KEYWORD_FIELD}.{field}"))),
-                Some(FieldType::Ip) => Ok(Source::Ip(format!("{KEYWORD_FIELD}.{field}"))),
-                Some(FieldType::Boolean) => Ok(Source::Boolean(format!("{KEYWORD_FIELD}.{field}"))),
+            // An alias sorts by the column of the field it names.
+            let resolved = mapping.resolve(field);
+            let column = resolved.as_ref().map_or(field.as_str(), |resolved| resolved.path.as_str());
+            match resolved.as_ref().map(|resolved| resolved.field_type) {
+                Some(FieldType::Long | FieldType::Double | FieldType::Date) => Ok(Source::Number(format!("{NUMBER_FIELD}.{column}"))),
+                Some(FieldType::Keyword) => Ok(Source::Keyword(format!("{KEYWORD_FIELD}.{column}"))),
+                Some(FieldType::Ip) => Ok(Source::Ip(format!("{KEYWORD_FIELD}.{column}"))),
+                Some(FieldType::Boolean) => Ok(Source::Boolean(format!("{KEYWORD_FIELD}.{column}"))),
                 Some(FieldType::Text) => Err(QueryError::illegal(format!(
                     "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting. Please use a keyword field instead."
                 ))),
-                Some(FieldType::Object | FieldType::GeoPoint) => Err(QueryError::illegal(format!("can't sort on field [{field}]"))),
+                Some(FieldType::Object | FieldType::GeoPoint | FieldType::Alias | FieldType::Flattened | FieldType::Unindexed) => Err(QueryError::illegal(format!("can't sort on field [{field}]"))),
                 None if key.unmapped_ok => Ok(Source::Missing),
                 None => Err(QueryError::illegal(format!("No mapping found for [{field}] in order to sort on"))),
             }

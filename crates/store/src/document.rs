@@ -5,6 +5,7 @@
 //! mappings for fields it has not seen (dynamic mapping), and it collects the typed leaves for
 //! the `_kw` and `_text` JSON fields. Objects are flattened to dotted paths.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -158,9 +159,9 @@ impl Walker<'_> {
                 )));
             }
             let path = if prefix.is_empty() {
-                key.clone()
+                Cow::Borrowed(key.as_str())
             } else {
-                format!("{prefix}.{key}")
+                Cow::Owned(format!("{prefix}.{key}"))
             };
             self.walk_value(&path, value, depth, dynamic)?;
         }
@@ -183,9 +184,23 @@ impl Walker<'_> {
                 Ok(())
             }
             Value::Object(object) => {
+                match self.lookup(path).map(|field| field.field_type) {
+                    Some(FieldType::GeoPoint | FieldType::Unindexed) => return Ok(()),
+                    Some(FieldType::Alias) => return Err(alias_write_error(path)),
+                    Some(FieldType::Flattened) => return self.push_flattened(path, value),
+                    _ => {}
+                }
                 let Some(object_dynamic) = self.ensure_mapped(path, value, dynamic)? else {
                     return Ok(());
                 };
+                // Dynamic mapping may have made it a value type written as an object (a
+                // `geo_point` given as `{"lat": …, "lon": …}`).
+                if self
+                    .lookup(path)
+                    .is_some_and(|field| field.field_type != FieldType::Object)
+                {
+                    return Ok(());
+                }
                 self.walk_object(path, object, depth + 1, object_dynamic)
             }
             scalar => {
@@ -294,6 +309,36 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// Indexes every leaf of a `flattened` field's object as a keyword, at its own dotted
+    /// path and at the field's root, without mapping any of its keys.
+    fn push_flattened(&mut self, root: &str, value: &Value) -> Result<(), DocumentError> {
+        let mapping: &Mapping = self.mapping;
+        let Some(field) = mapping.fields.get(root) else {
+            return Ok(());
+        };
+        let depth_limit = field
+            .parameters
+            .get("depth_limit")
+            .and_then(Value::as_u64)
+            .map_or(FLATTENED_DEPTH_LIMIT, |limit| limit as usize);
+        let mut leaves = Vec::new();
+        collect_flattened(root, root, value, 0, depth_limit, &mut leaves)?;
+        let keyword = FieldMapping {
+            ignore_above: field.ignore_above,
+            ..FieldMapping::new(FieldType::Keyword, "keyword")
+        };
+        for (path, leaf) in leaves {
+            for target in [path.as_str(), root] {
+                Output {
+                    document: &mut self.conversion.document,
+                    document_id: self.document_id,
+                }
+                .push_typed(target, &keyword, leaf)?;
+            }
+        }
+        Ok(())
+    }
+
     fn convert_leaf(&mut self, path: &str, value: &Value) -> Result<(), DocumentError> {
         // Borrow the mapping and the output separately: no per-leaf clone of the field's
         // mapping on the ingest hot path.
@@ -308,6 +353,53 @@ impl Walker<'_> {
             field,
             value,
         )
+    }
+}
+
+/// Elasticsearch's default `depth_limit` of `flattened` fields.
+const FLATTENED_DEPTH_LIMIT: usize = 20;
+
+fn alias_write_error(path: &str) -> DocumentError {
+    DocumentError::parsing(format!("[1:1] Cannot write to a field alias [{path}]."))
+}
+
+/// The scalar leaves under a `flattened` field, with their dotted paths.
+fn collect_flattened<'v>(
+    root: &str,
+    path: &str,
+    value: &'v Value,
+    depth: usize,
+    depth_limit: usize,
+    leaves: &mut Vec<(String, &'v Value)>,
+) -> Result<(), DocumentError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| collect_flattened(root, path, item, depth, depth_limit, leaves)),
+        Value::Object(object) => {
+            if depth >= depth_limit {
+                return Err(DocumentError::parsing(format!(
+                    "[1:1] The provided [flattened] field [{root}] exceeds the maximum depth \
+                     limit of [{depth_limit}]."
+                )));
+            }
+            for (key, child) in object {
+                collect_flattened(
+                    root,
+                    &format!("{path}.{key}"),
+                    child,
+                    depth + 1,
+                    depth_limit,
+                    leaves,
+                )?;
+            }
+            Ok(())
+        }
+        scalar => {
+            leaves.push((path.to_owned(), scalar));
+            Ok(())
+        }
     }
 }
 
@@ -348,7 +440,7 @@ impl Output<'_> {
         value: &Value,
     ) -> Result<(), DocumentError> {
         let typed = match field.field_type {
-            FieldType::Keyword => {
+            FieldType::Keyword | FieldType::Flattened => {
                 let text = scalar_text(value);
                 // A string has at least as many bytes as characters: count only long ones.
                 let too_long = field.ignore_above.is_some_and(|limit| {
@@ -445,7 +537,8 @@ impl Output<'_> {
                     ));
                 }
             },
-            FieldType::GeoPoint | FieldType::Object => return Ok(()),
+            FieldType::GeoPoint | FieldType::Object | FieldType::Unindexed => return Ok(()),
+            FieldType::Alias => return Err(alias_write_error(path)),
         };
         let numeric = matches!(
             field.field_type,
@@ -614,6 +707,101 @@ mod tests {
                 .exact_values
                 .contains(&("geo.country_iso_code".into(), OwnedValue::Str("DE".into())))
         );
+    }
+
+    fn shipper_mapping() -> Mapping {
+        let mut mapping = Mapping::new(DynamicStyle::Index);
+        mapping
+            .merge_explicit(&json!({"properties": {
+                "source": {"properties": {"address": {"type": "keyword"}}},
+                "client": {"properties": {"address": {"type": "alias", "path": "source.address"}}},
+                "labels": {"type": "flattened", "ignore_above": 8},
+                "shallow": {"type": "flattened", "depth_limit": 1},
+                "location": {"type": "geo_point"},
+                "area": {"type": "geo_shape"},
+                "embedding": {"type": "dense_vector", "dims": 3}
+            }}))
+            .unwrap();
+        mapping
+    }
+
+    #[test]
+    fn flattened_leaves_become_keywords_without_mappings() {
+        let mapping = shipper_mapping();
+        let source = object(json!({
+            "labels": {"app": "web", "tier": {"name": "front"}, "port": 8080, "long": "far too long", "none": null}
+        }));
+        let conversion = convert_document(&mapping, &source, "1").unwrap();
+        assert!(conversion.new_fields.is_empty());
+        let exact = &conversion.document.exact_values;
+        for (path, value) in [
+            ("labels.app", "web"),
+            ("labels.tier.name", "front"),
+            ("labels.port", "8080"),
+            ("labels", "web"),
+            ("labels", "front"),
+        ] {
+            assert!(
+                exact.contains(&(path.into(), OwnedValue::Str(value.into()))),
+                "{path} = {value} in {exact:?}"
+            );
+        }
+        assert!(!exact.iter().any(|(path, _)| path == "labels.long"));
+        assert_eq!(
+            mapping.resolve("labels.tier.name").unwrap().field_type,
+            FieldType::Keyword
+        );
+        let too_deep = object(json!({"shallow": {"a": {"b": "c"}}}));
+        let error = convert_document(&mapping, &too_deep, "2").unwrap_err();
+        assert!(
+            error.reason.contains("maximum depth limit of [1]"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn aliases_are_read_only_and_resolve_to_their_target() {
+        let mapping = shipper_mapping();
+        let resolved = mapping.resolve("client.address").unwrap();
+        assert_eq!(resolved.path, "source.address");
+        assert_eq!(resolved.field_type, FieldType::Keyword);
+        let source = object(json!({"client": {"address": "10.0.0.1"}}));
+        let error = convert_document(&mapping, &source, "1").unwrap_err();
+        assert_eq!(error.kind, "document_parsing_exception");
+        assert!(
+            error
+                .reason
+                .contains("Cannot write to a field alias [client.address]")
+        );
+    }
+
+    #[test]
+    fn value_types_written_as_objects_stay_in_source() {
+        let mut mapping = shipper_mapping();
+        let source = object(json!({
+            "location": {"lat": 52.5, "lon": 13.4},
+            "area": {"type": "Point", "coordinates": [13.4, 52.5]},
+            "embedding": [0.1, 0.2, 0.3]
+        }));
+        let conversion = convert_document(&mapping, &source, "1").unwrap();
+        assert!(
+            conversion.new_fields.is_empty(),
+            "{:?}",
+            conversion.new_fields
+        );
+        assert!(conversion.document.exact_values.is_empty());
+        assert!(conversion.document.numeric_values.is_empty());
+        // A data stream maps the canonical `geo.location` as a point even when it arrives as
+        // an object.
+        mapping = stream_mapping();
+        let source = object(json!({"geo": {"location": {"lat": 52.5, "lon": 13.4}}}));
+        let conversion = convert_document(&mapping, &source, "1").unwrap();
+        apply(&mut mapping, &conversion);
+        assert_eq!(
+            mapping.fields["geo.location"].field_type,
+            FieldType::GeoPoint
+        );
+        assert!(!mapping.fields.contains_key("geo.location.lat"));
     }
 
     #[test]

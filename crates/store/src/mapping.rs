@@ -45,13 +45,23 @@ pub enum FieldType {
     GeoPoint,
     /// An object: a namespace for its sub-fields.
     Object,
+    /// Another name for the field at its `path` parameter; holds no values of its own.
+    Alias,
+    /// A whole object indexed as keywords: `labels.app` matches the leaf `app` of `labels`,
+    /// `labels` matches any of its leaves, and the object's keys never become mappings.
+    Flattened,
+    /// A type Logfleet keeps in `_source` without indexing (`binary`, `geo_shape`, ranges,
+    /// vectors, `histogram`…), so that templates written for Elasticsearch still apply.
+    Unindexed,
 }
 
 impl FieldType {
     fn from_es_type(es_type: &str) -> Option<FieldType> {
         Some(match es_type {
-            "keyword" | "constant_keyword" | "wildcard" | "version" => FieldType::Keyword,
-            "text" | "match_only_text" => FieldType::Text,
+            "keyword" | "constant_keyword" | "wildcard" | "version" | "counted_keyword" => {
+                FieldType::Keyword
+            }
+            "text" | "match_only_text" | "search_as_you_type" | "annotated_text" => FieldType::Text,
             "long" | "integer" | "short" | "byte" | "unsigned_long" => FieldType::Long,
             "double" | "float" | "half_float" | "scaled_float" => FieldType::Double,
             "date" | "date_nanos" => FieldType::Date,
@@ -59,6 +69,30 @@ impl FieldType {
             "boolean" => FieldType::Boolean,
             "geo_point" => FieldType::GeoPoint,
             "object" | "nested" => FieldType::Object,
+            "alias" => FieldType::Alias,
+            "flattened" => FieldType::Flattened,
+            "binary"
+            | "geo_shape"
+            | "shape"
+            | "point"
+            | "histogram"
+            | "integer_range"
+            | "long_range"
+            | "float_range"
+            | "double_range"
+            | "date_range"
+            | "ip_range"
+            | "dense_vector"
+            | "sparse_vector"
+            | "rank_feature"
+            | "rank_features"
+            | "aggregate_metric_double"
+            | "completion"
+            | "join"
+            | "percolator"
+            | "token_count"
+            | "murmur3"
+            | "semantic_text" => FieldType::Unindexed,
             _ => return None,
         })
     }
@@ -122,6 +156,11 @@ impl FieldMapping {
             ignore_above,
             ..FieldMapping::new(FieldType::Keyword, "keyword")
         }
+    }
+
+    /// The field an alias names.
+    pub fn alias_path(&self) -> Option<&str> {
+        self.parameters.get("path").and_then(Value::as_str)
     }
 
     /// Fields this mapping counts against the total fields limit: itself and its multi-fields.
@@ -211,20 +250,52 @@ impl Mapping {
     }
 
     /// Finds the field a query names, including multi-fields (`title.keyword`).
+    /// An alias resolves to the field it names; a flattened field and its keys resolve as
+    /// keywords.
     pub fn resolve(&self, path: &str) -> Option<ResolvedField> {
         if let Some(mapping) = self.fields.get(path) {
-            return Some(ResolvedField {
-                path: path.to_owned(),
-                field_type: mapping.field_type,
-                ignore_above: mapping.ignore_above,
-            });
+            return match mapping.field_type {
+                FieldType::Alias => self
+                    .resolve(mapping.alias_path()?)
+                    .filter(|target| target.field_type != FieldType::Alias),
+                FieldType::Flattened => Some(ResolvedField {
+                    path: path.to_owned(),
+                    field_type: FieldType::Keyword,
+                    ignore_above: mapping.ignore_above,
+                }),
+                field_type => Some(ResolvedField {
+                    path: path.to_owned(),
+                    field_type,
+                    ignore_above: mapping.ignore_above,
+                }),
+            };
         }
         let (parent, sub_field) = path.rsplit_once('.')?;
-        let sub_mapping = self.fields.get(parent)?.fields.get(sub_field)?;
+        if let Some(sub_mapping) = self
+            .fields
+            .get(parent)
+            .and_then(|parent| parent.fields.get(sub_field))
+        {
+            return Some(ResolvedField {
+                path: path.to_owned(),
+                field_type: sub_mapping.field_type,
+                ignore_above: sub_mapping.ignore_above,
+            });
+        }
+        let flattened = self.flattened_ancestor(path)?;
         Some(ResolvedField {
             path: path.to_owned(),
-            field_type: sub_mapping.field_type,
-            ignore_above: sub_mapping.ignore_above,
+            field_type: FieldType::Keyword,
+            ignore_above: flattened.ignore_above,
+        })
+    }
+
+    /// The flattened field `path` is a key of (`labels` for `labels.app`), if any.
+    pub fn flattened_ancestor(&self, path: &str) -> Option<&FieldMapping> {
+        path.match_indices('.').find_map(|(end, _)| {
+            self.fields
+                .get(&path[..end])
+                .filter(|mapping| mapping.field_type == FieldType::Flattened)
         })
     }
 
@@ -232,7 +303,7 @@ impl Mapping {
     pub fn leaf_fields(&self) -> Vec<(String, &FieldMapping)> {
         let mut leaves = Vec::new();
         for (path, mapping) in &self.fields {
-            if mapping.field_type == FieldType::Object {
+            if matches!(mapping.field_type, FieldType::Object | FieldType::Alias) {
                 continue;
             }
             leaves.push((path.clone(), mapping));
@@ -246,13 +317,14 @@ impl Mapping {
     /// The mapping dynamic rules give a new field at `path` holding `value` (a scalar or an
     /// object; arrays are resolved by their first non-null element by the caller).
     pub fn dynamic_mapping_for(&self, path: &str, value: &Value) -> Option<FieldMapping> {
-        if let Value::Object(_) = value {
-            return Some(FieldMapping::object());
-        }
         if self.style == DynamicStyle::DataStream
             && let Some(kind) = logfleet_model::canonical_kind(path)
+            && (!value.is_object() || kind == logfleet_model::FieldKind::GeoPoint)
         {
             return Some(canonical_mapping(kind));
+        }
+        if let Value::Object(_) = value {
+            return Some(FieldMapping::object());
         }
         match value {
             Value::Null | Value::Object(_) | Value::Array(_) => None,
@@ -316,6 +388,7 @@ impl Mapping {
                 }
             }
         }
+        merged.check_aliases()?;
         let count = merged.field_count();
         if count > merged.total_fields_limit {
             return Err(MappingError::illegal(format!(
@@ -324,6 +397,41 @@ impl Mapping {
             )));
         }
         *self = merged;
+        Ok(())
+    }
+
+    /// Every alias must name an existing field that is neither an object nor an alias.
+    fn check_aliases(&self) -> Result<(), MappingError> {
+        for (path, mapping) in &self.fields {
+            if mapping.field_type != FieldType::Alias {
+                continue;
+            }
+            let target_path = mapping.alias_path().unwrap_or_default();
+            let invalid = |why: &str| {
+                MappingError::parse(format!(
+                    "Invalid [path] value [{target_path}] for field alias [{path}]: {why}"
+                ))
+            };
+            if target_path == path {
+                return Err(invalid("an alias cannot refer to itself."));
+            }
+            match self.fields.get(target_path) {
+                None => {
+                    return Err(invalid(
+                        "an alias must refer to an existing field in the mappings.",
+                    ));
+                }
+                Some(target) if target.field_type == FieldType::Alias => {
+                    return Err(invalid("an alias cannot refer to another alias."));
+                }
+                Some(target) if target.field_type == FieldType::Object => {
+                    return Err(invalid(
+                        "an alias must refer to a concrete field, not an object.",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 
@@ -528,7 +636,6 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
                 "type of field [{path}] must be a string, found [{other}]"
             )));
         }
-        None if definition.contains_key("properties") => "object",
         None => "object",
     };
     let field_type = FieldType::from_es_type(es_type).ok_or_else(|| {
@@ -539,7 +646,28 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
     let mut mapping = FieldMapping::new(field_type, es_type);
     for (key, value) in definition {
         match key.as_str() {
-            "type" | "properties" => {}
+            "type" => {}
+            "properties" if field_type == FieldType::Object => {}
+            "path" if field_type == FieldType::Alias => {
+                if !value.is_string() {
+                    return Err(MappingError::parse(format!(
+                        "[path] on field alias [{path}] must be a string"
+                    )));
+                }
+                mapping.parameters.insert(key.clone(), value.clone());
+            }
+            "depth_limit" if field_type == FieldType::Flattened => {
+                if value.as_u64().is_none_or(|limit| limit == 0) {
+                    return Err(MappingError::parse(format!(
+                        "[depth_limit] on field [{path}] must be a positive integer"
+                    )));
+                }
+                mapping.parameters.insert(key.clone(), value.clone());
+            }
+            // Not indexed here: every parameter of these types is kept and echoed back.
+            _ if field_type == FieldType::Unindexed => {
+                mapping.parameters.insert(key.clone(), value.clone());
+            }
             "ignore_above" => {
                 let limit = value.as_u64().and_then(|limit| u32::try_from(limit).ok());
                 mapping.ignore_above = Some(limit.ok_or_else(|| {
@@ -603,7 +731,8 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
             | "split_queries_on_whitespace"
             | "include_in_parent"
             | "include_in_root"
-            | "ignore_z_value" => {
+            | "ignore_z_value"
+            | "time_series_dimensions" => {
                 mapping.parameters.insert(key.clone(), value.clone());
             }
             other => {
@@ -612,6 +741,11 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
                 )));
             }
         }
+    }
+    if field_type == FieldType::Alias && mapping.alias_path().is_none() {
+        return Err(MappingError::parse(format!(
+            "The [path] property must be specified for field [{path}]."
+        )));
     }
     Ok(mapping)
 }
@@ -630,6 +764,81 @@ fn json_kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipper_template_types_are_accepted() {
+        let mut mapping = Mapping::new(DynamicStyle::DataStream);
+        mapping
+            .merge_explicit(&json!({"properties": {
+                // The alias comes before its target, as in generated templates.
+                "remote_ip_list": {"type": "alias", "path": "source.address"},
+                "source": {"properties": {"address": {"type": "keyword"}}},
+                "labels": {"type": "flattened"},
+                "body": {"type": "binary", "doc_values": false},
+                "vector": {"type": "dense_vector", "dims": 3, "similarity": "cosine"},
+                "title": {"type": "search_as_you_type"},
+                "hits": {"type": "counted_keyword"}
+            }}))
+            .unwrap();
+        assert_eq!(mapping.fields["body"].field_type, FieldType::Unindexed);
+        assert_eq!(
+            mapping.resolve("title").unwrap().field_type,
+            FieldType::Text
+        );
+        assert_eq!(
+            mapping.resolve("labels").unwrap().field_type,
+            FieldType::Keyword
+        );
+        let rendered = mapping.to_es_json();
+        assert_eq!(
+            rendered["properties"]["remote_ip_list"],
+            json!({"type": "alias", "path": "source.address"})
+        );
+        assert_eq!(rendered["properties"]["vector"]["dims"], 3);
+        // Aliases are not leaves of documents.
+        assert!(
+            !mapping
+                .leaf_fields()
+                .iter()
+                .any(|(path, _)| path == "remote_ip_list")
+        );
+    }
+
+    #[test]
+    fn aliases_must_name_a_concrete_field() {
+        for (properties, reason) in [
+            (
+                json!({"a": {"type": "alias", "path": "missing"}}),
+                "must refer to an existing field",
+            ),
+            (
+                json!({"a": {"type": "alias"}}),
+                "The [path] property must be specified",
+            ),
+            (
+                json!({"o": {"properties": {"x": {"type": "long"}}}, "a": {"type": "alias", "path": "o"}}),
+                "not an object",
+            ),
+            (
+                json!({"x": {"type": "long"}, "b": {"type": "alias", "path": "x"}, "a": {"type": "alias", "path": "b"}}),
+                "another alias",
+            ),
+            (
+                json!({"k": {"type": "keyword", "properties": {}}}),
+                "unknown parameter [properties]",
+            ),
+        ] {
+            let mut mapping = Mapping::new(DynamicStyle::Index);
+            let error = mapping
+                .merge_explicit(&json!({"properties": properties}))
+                .unwrap_err();
+            assert!(
+                error.to_string().contains(reason),
+                "{error} for {properties}"
+            );
+            assert!(mapping.fields.is_empty());
+        }
+    }
 
     #[test]
     fn explicit_mapping_round_trips_through_elasticsearch_shape() {

@@ -311,7 +311,14 @@ fn field_caps(
             .mapping
             .fields
             .iter()
-            .map(|(path, mapping)| (path.clone(), mapping.es_type.clone()))
+            .map(|(path, mapping)| {
+                // Elasticsearch reports an alias with the type of the field it names.
+                let es_type = mapping
+                    .alias_path()
+                    .and_then(|target_path| target.mapping.fields.get(target_path))
+                    .map_or(&mapping.es_type, |target_field| &target_field.es_type);
+                (path.clone(), es_type.clone())
+            })
             .collect();
         for (path, mapping) in target.mapping.leaf_fields() {
             if path.contains('.') && !target.mapping.fields.contains_key(&path) {
@@ -341,7 +348,11 @@ fn field_caps(
             let field_type = logfleet_store::FieldType::from_es_type_name(&es_type);
             let searchable = !matches!(
                 field_type,
-                Some(logfleet_store::FieldType::Object | logfleet_store::FieldType::GeoPoint)
+                Some(
+                    logfleet_store::FieldType::Object
+                        | logfleet_store::FieldType::GeoPoint
+                        | logfleet_store::FieldType::Unindexed
+                )
             );
             let aggregatable =
                 searchable && !matches!(field_type, Some(logfleet_store::FieldType::Text));
