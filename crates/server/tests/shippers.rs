@@ -140,7 +140,8 @@ fn filebeat_setup_and_shipping() {
                 "source": {"address": address, "geo": {"location": {"lat": 52.5, "lon": 13.4}}},
                 "labels": {"app": app, "team": {"name": "edge"}},
                 "file": {"elf": {"header": {"data": "AAEC"}}},
-                "host": {"cpu": {"usage": 0.25}}
+                "host": {"cpu": {"usage": 0.25}},
+                "agent": {"name": "filebeat-1"}
             })
             .to_string(),
         );
@@ -191,6 +192,11 @@ fn filebeat_setup_and_shipping() {
     assert_eq!(
         properties["nginx"]["properties"]["access"]["properties"]["remote_ip_list"],
         json!({"type": "alias", "path": "source.address"})
+    );
+    assert_eq!(
+        properties["agent"]["properties"]["name"],
+        json!({"type": "keyword", "ignore_above": 1024}),
+        "the template's dynamic template maps new strings"
     );
     assert!(
         properties["labels"].get("properties").is_none(),

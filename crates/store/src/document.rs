@@ -194,12 +194,12 @@ impl Walker<'_> {
                     return Ok(());
                 };
                 // Dynamic mapping may have made it a value type written as an object (a
-                // `geo_point` given as `{"lat": …, "lon": …}`).
-                if self
-                    .lookup(path)
-                    .is_some_and(|field| field.field_type != FieldType::Object)
-                {
-                    return Ok(());
+                // `geo_point` given as `{"lat": …, "lon": …}`, or a dynamic template's
+                // `flattened`).
+                match self.lookup(path).map(|field| field.field_type) {
+                    Some(FieldType::Flattened) => return self.push_flattened(path, value),
+                    Some(FieldType::Object) | None => {}
+                    Some(_) => return Ok(()),
                 }
                 self.walk_object(path, object, depth + 1, object_dynamic)
             }
@@ -247,16 +247,7 @@ impl Walker<'_> {
             if !existing_is_object && is_object {
                 return Err(type_error(self.document_id, path, existing, value, None));
             }
-            let below = match existing.parameters.get("dynamic") {
-                Some(Value::Bool(false)) => Dynamic::False,
-                Some(Value::String(text)) if text == "false" => Dynamic::False,
-                Some(Value::String(text)) if text == "strict" => Dynamic::Strict,
-                Some(Value::String(text)) if text == "runtime" => Dynamic::Runtime,
-                Some(Value::Bool(true)) => Dynamic::True,
-                Some(Value::String(text)) if text == "true" => Dynamic::True,
-                _ => dynamic,
-            };
-            return Ok(Some(below));
+            return Ok(Some(dynamic_below(existing, dynamic)));
         }
         match dynamic {
             Dynamic::False | Dynamic::Runtime => return Ok(None),
@@ -277,11 +268,12 @@ impl Walker<'_> {
         let Some(new_mapping) = self.mapping.dynamic_mapping_for(path, value) else {
             return Ok(None);
         };
+        let below = dynamic_below(&new_mapping, dynamic);
         self.pending.insert(path.to_owned(), new_mapping.clone());
         self.conversion
             .new_fields
             .push((path.to_owned(), new_mapping));
-        Ok(Some(dynamic))
+        Ok(Some(below))
     }
 
     /// Dotted keys (`{"geo.city": …}`) imply their parent objects.
@@ -312,8 +304,7 @@ impl Walker<'_> {
     /// Indexes every leaf of a `flattened` field's object as a keyword, at its own dotted
     /// path and at the field's root, without mapping any of its keys.
     fn push_flattened(&mut self, root: &str, value: &Value) -> Result<(), DocumentError> {
-        let mapping: &Mapping = self.mapping;
-        let Some(field) = mapping.fields.get(root) else {
+        let Some(field) = self.lookup(root) else {
             return Ok(());
         };
         let depth_limit = field
@@ -321,12 +312,12 @@ impl Walker<'_> {
             .get("depth_limit")
             .and_then(Value::as_u64)
             .map_or(FLATTENED_DEPTH_LIMIT, |limit| limit as usize);
-        let mut leaves = Vec::new();
-        collect_flattened(root, root, value, 0, depth_limit, &mut leaves)?;
         let keyword = FieldMapping {
             ignore_above: field.ignore_above,
             ..FieldMapping::new(FieldType::Keyword, "keyword")
         };
+        let mut leaves = Vec::new();
+        collect_flattened(root, root, value, 0, depth_limit, &mut leaves)?;
         for (path, leaf) in leaves {
             for target in [path.as_str(), root] {
                 Output {
@@ -358,6 +349,19 @@ impl Walker<'_> {
 
 /// Elasticsearch's default `depth_limit` of `flattened` fields.
 const FLATTENED_DEPTH_LIMIT: usize = 20;
+
+/// The `dynamic` setting below an object: its own, or the one it inherits.
+fn dynamic_below(object: &FieldMapping, inherited: Dynamic) -> Dynamic {
+    match object.parameters.get("dynamic") {
+        Some(Value::Bool(false)) => Dynamic::False,
+        Some(Value::String(text)) if text == "false" => Dynamic::False,
+        Some(Value::String(text)) if text == "strict" => Dynamic::Strict,
+        Some(Value::String(text)) if text == "runtime" => Dynamic::Runtime,
+        Some(Value::Bool(true)) => Dynamic::True,
+        Some(Value::String(text)) if text == "true" => Dynamic::True,
+        _ => inherited,
+    }
+}
 
 fn alias_write_error(path: &str) -> DocumentError {
     DocumentError::parsing(format!("[1:1] Cannot write to a field alias [{path}]."))
@@ -802,6 +806,65 @@ mod tests {
             FieldType::GeoPoint
         );
         assert!(!mapping.fields.contains_key("geo.location.lat"));
+    }
+
+    #[test]
+    fn dynamic_templates_choose_new_fields_mappings() {
+        let mut mapping = Mapping::new(DynamicStyle::Index);
+        mapping
+            .merge_explicit(&json!({"dynamic_templates": [
+                {"labels": {"path_match": "labels.*", "mapping": {"type": "keyword"}}},
+                {"attributes": {"match": "attributes", "match_mapping_type": "object", "mapping": {"type": "flattened"}}},
+                {"quiet": {"match": "quiet", "mapping": {"type": "object", "dynamic": false}}},
+                {"scratch": {"path_match": "scratch.*", "runtime": {}}},
+                {"strings_as_keyword": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 4}}}
+            ]}))
+            .unwrap();
+        let source = object(json!({
+            "user": "alice",
+            "labels": {"build": 42},
+            "attributes": {"region": "eu", "zone": {"id": "a"}},
+            "quiet": {"ignored": "value"},
+            "scratch": {"note": "x"},
+            "count": 3
+        }));
+        let conversion = convert_document(&mapping, &source, "1").unwrap();
+        apply(&mut mapping, &conversion);
+        let type_of = |path: &str| mapping.fields.get(path).map(|field| field.es_type.as_str());
+        assert_eq!(type_of("user"), Some("keyword"));
+        assert_eq!(mapping.fields["user"].ignore_above, Some(4));
+        assert_eq!(type_of("labels.build"), Some("keyword"));
+        assert_eq!(type_of("attributes"), Some("flattened"));
+        assert_eq!(type_of("attributes.region"), None);
+        assert_eq!(type_of("quiet"), Some("object"));
+        assert_eq!(type_of("quiet.ignored"), None, "dynamic: false below it");
+        assert_eq!(
+            type_of("scratch.note"),
+            None,
+            "runtime templates index nothing"
+        );
+        assert_eq!(
+            type_of("count"),
+            Some("long"),
+            "no template matched: the defaults"
+        );
+        let exact = &conversion.document.exact_values;
+        assert!(exact.contains(&("labels.build".into(), OwnedValue::Str("42".into()))));
+        assert!(exact.contains(&("attributes.zone.id".into(), OwnedValue::Str("a".into()))));
+        let rendered = mapping.to_es_json();
+        assert_eq!(rendered["dynamic_templates"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            rendered["dynamic_templates"][0]["labels"]["path_match"],
+            "labels.*"
+        );
+        // A broken template is refused with the mapping, not at the first document.
+        let error = Mapping::new(DynamicStyle::Index)
+            .merge_explicit(&json!({"dynamic_templates": [{"bad": {"mapping": {"type": "nope"}}}]}))
+            .unwrap_err();
+        assert!(
+            error.reason.contains("No handler for type [nope]"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 mod date;
 mod document;
+mod dynamic_template;
 mod error;
 mod ids;
 mod lifecycle;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::dynamic_template::{DynamicTemplate, TemplateMapping};
 use crate::error::MappingError;
 
 /// Elasticsearch's default `index.mapping.total_fields.limit`.
@@ -228,6 +229,9 @@ pub struct Mapping {
     /// `_meta` of an explicit mapping, echoed back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
+    /// `dynamic_templates`, tried in order before the default dynamic rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dynamic_templates: Vec<DynamicTemplate>,
 }
 
 impl Mapping {
@@ -241,6 +245,7 @@ impl Mapping {
             total_fields_limit: DEFAULT_TOTAL_FIELDS_LIMIT,
             depth_limit: DEFAULT_DEPTH_LIMIT,
             meta: None,
+            dynamic_templates: Vec::new(),
         }
     }
 
@@ -317,6 +322,9 @@ impl Mapping {
     /// The mapping dynamic rules give a new field at `path` holding `value` (a scalar or an
     /// object; arrays are resolved by their first non-null element by the caller).
     pub fn dynamic_mapping_for(&self, path: &str, value: &Value) -> Option<FieldMapping> {
+        if let Some(from_template) = self.template_mapping_for(path, value) {
+            return from_template;
+        }
         if self.style == DynamicStyle::DataStream
             && let Some(kind) = logfleet_model::canonical_kind(path)
             && (!value.is_object() || kind == logfleet_model::FieldKind::GeoPoint)
@@ -355,6 +363,73 @@ impl Mapping {
         }
     }
 
+    /// The mapping the first matching dynamic template gives a new field: `Some(None)` for a
+    /// `runtime` template (kept in `_source` only), `None` when no template applies.
+    fn template_mapping_for(&self, path: &str, value: &Value) -> Option<Option<FieldMapping>> {
+        if self.dynamic_templates.is_empty() {
+            return None;
+        }
+        let detected = match value {
+            Value::Object(_) => "object",
+            Value::Bool(_) => "boolean",
+            Value::Number(number) if number.is_f64() => "double",
+            Value::Number(_) => "long",
+            Value::String(text) if self.date_detection && crate::date::looks_like_date(text) => {
+                "date"
+            }
+            Value::String(_) => "string",
+            Value::Null | Value::Array(_) => return None,
+        };
+        for template in &self.dynamic_templates {
+            if !template.matches(path, detected) {
+                continue;
+            }
+            let mapping = match template.mapping_for(path, detected)? {
+                TemplateMapping::Runtime => return Some(None),
+                TemplateMapping::Mapping(definition) => match parse_field(path, &definition) {
+                    Ok(mapping) => mapping,
+                    Err(_) => continue,
+                },
+            };
+            // An object can only become a type that takes objects.
+            let takes_objects = matches!(
+                mapping.field_type,
+                FieldType::Object
+                    | FieldType::Flattened
+                    | FieldType::GeoPoint
+                    | FieldType::Unindexed
+            );
+            if value.is_object() && !takes_objects {
+                continue;
+            }
+            return Some(Some(mapping));
+        }
+        None
+    }
+
+    fn merge_dynamic_templates(&mut self, templates: &Value) -> Result<(), MappingError> {
+        let Value::Array(entries) = templates else {
+            return Err(MappingError::parse(
+                "Dynamic template syntax error. An array of named objects is expected.",
+            ));
+        };
+        for entry in entries {
+            let template = DynamicTemplate::parse(entry, |path, definition| {
+                parse_field(path, definition).map(|_| ())
+            })?;
+            // As in Elasticsearch, a template replaces the one of the same name.
+            match self
+                .dynamic_templates
+                .iter_mut()
+                .find(|existing| existing.name == template.name)
+            {
+                Some(existing) => *existing = template,
+                None => self.dynamic_templates.push(template),
+            }
+        }
+        Ok(())
+    }
+
     /// Parses an explicit mapping (`{"properties": {…}, "dynamic": …}`) into `self`, which
     /// must not change the type of a field already mapped.
     pub fn merge_explicit(&mut self, explicit: &Value) -> Result<(), MappingError> {
@@ -372,10 +447,10 @@ impl Mapping {
                         .ok_or_else(|| MappingError::parse("[date_detection] must be a boolean"))?;
                 }
                 "_meta" => merged.meta = Some(value.clone()),
+                "dynamic_templates" => merged.merge_dynamic_templates(value)?,
                 // Accepted for compatibility with index templates written for Elasticsearch;
                 // they have no effect here.
                 "_source"
-                | "dynamic_templates"
                 | "numeric_detection"
                 | "dynamic_date_formats"
                 | "_routing"
@@ -534,6 +609,14 @@ impl Mapping {
         }
         if let Some(meta) = &self.meta {
             root.insert("_meta".to_owned(), meta.clone());
+        }
+        if !self.dynamic_templates.is_empty() {
+            let templates = self
+                .dynamic_templates
+                .iter()
+                .map(|template| template.definition.clone())
+                .collect();
+            root.insert("dynamic_templates".to_owned(), Value::Array(templates));
         }
         let properties = self.properties_under("");
         if !properties.is_empty() {
