@@ -944,3 +944,71 @@ def test_helpers_scan_reads_every_event(es, seeded):
     ids = [hit["_id"] for hit in helpers.scan(es, index="logs-*", query={"query": {"match_all": {}}}, size=300)]
     assert len(ids) == SEED_COUNT
     assert len(set(ids)) == SEED_COUNT
+
+
+def test_license_xpack_and_lifecycle_policies(es):
+    """What Elastic's shippers check and install before they ship, through the client."""
+    lic = es.license.get()
+    assert lic["license"]["status"] == "active"
+    assert lic["license"]["type"] == "basic"
+    info = es.xpack.info()
+    assert info["features"]["ilm"] == {"available": True, "enabled": True}
+    assert info["license"]["status"] == "active"
+
+    name = f"compat-policy-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(NotFoundError) as missing:
+        es.ilm.get_lifecycle(name=name)
+    assert missing.value.error == "resource_not_found_exception"
+    policy = {"phases": {"delete": {"min_age": "30d", "actions": {"delete": {}}}}}
+    assert es.ilm.put_lifecycle(name=name, policy=policy)["acknowledged"] is True
+    got = es.ilm.get_lifecycle(name=name)
+    assert got[name]["version"] == 1
+    assert got[name]["policy"]["phases"]["delete"]["min_age"] == "30d"
+    assert got[name]["in_use_by"] == {"indices": [], "data_streams": [], "composable_templates": []}
+    with pytest.raises(BadRequestError):
+        es.ilm.put_lifecycle(name=name, policy={"phases": {"lukewarm": {}}})
+    assert es.ilm.get_status()["operation_mode"] == "RUNNING"
+    assert es.ilm.delete_lifecycle(name=name)["acknowledged"] is True
+    with pytest.raises(NotFoundError):
+        es.ilm.delete_lifecycle(name=name)
+
+
+def test_template_with_aliases_and_dynamic_templates(es):
+    """A template in the style shippers generate: aliases, flattened, dynamic templates."""
+    index = unique_index("shipper")
+    es.indices.put_index_template(
+        name=index,
+        index_patterns=[index],
+        priority=500,
+        template={
+            "mappings": {
+                "dynamic_templates": [
+                    {"strings_as_keyword": {"match_mapping_type": "string", "mapping": {"type": "keyword"}}}
+                ],
+                "properties": {
+                    "source": {"properties": {"ip": {"type": "ip"}}},
+                    "client_address": {"type": "alias", "path": "source.ip"},
+                    "labels": {"type": "flattened"},
+                    "payload": {"type": "binary"},
+                },
+            }
+        },
+    )
+    try:
+        es.index(
+            index=index,
+            id="1",
+            document={"source": {"ip": "10.1.2.3"}, "labels": {"app": "web"}, "user": "alice", "payload": "AAEC"},
+            refresh=True,
+        )
+        mapping = es.indices.get_mapping(index=index)[index]["mappings"]
+        assert mapping["properties"]["user"] == {"type": "keyword"}
+        assert mapping["properties"]["client_address"] == {"type": "alias", "path": "source.ip"}
+        assert es.search(index=index, query={"term": {"client_address": "10.0.0.0/8"}})["hits"]["total"]["value"] == 1
+        assert es.search(index=index, query={"term": {"labels.app": "web"}})["hits"]["total"]["value"] == 1
+        with pytest.raises(BadRequestError) as refused:
+            es.index(index=index, document={"client_address": "10.9.9.9"})
+        assert refused.value.error in PARSING_ERRORS
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
+        es.indices.delete_index_template(name=index)
