@@ -759,22 +759,37 @@ impl Store {
     pub fn put_lifecycle_policy(&self, name: &str, body: &Value) -> StoreResult<()> {
         let mut policy = LifecyclePolicy::parse(name, body)?;
         policy.modified_date_ms = now_millis();
+        self.update_lifecycle_policies(|policies| {
+            if let Some(previous) = policies.get(name) {
+                policy.version = previous.version + 1;
+            }
+            policies.insert(name.to_owned(), policy);
+            true
+        })?;
+        Ok(())
+    }
+
+    /// Applies `change` to the lifecycle policies and, if it says it changed something,
+    /// persists them before they take effect. Returns what `change` returned.
+    fn update_lifecycle_policies(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, LifecyclePolicy>) -> bool,
+    ) -> StoreResult<bool> {
         let mut policies = self
             .inner
             .lifecycle_policies
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(previous) = policies.get(name) {
-            policy.version = previous.version + 1;
-        }
         let mut updated = policies.clone();
-        updated.insert(name.to_owned(), policy);
+        if !change(&mut updated) {
+            return Ok(false);
+        }
         write_json_atomically(
             &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
             &updated,
         )?;
         *policies = updated;
-        Ok(())
+        Ok(true)
     }
 
     /// Lifecycle policies whose names match `pattern` (`*` for all), by name.
@@ -836,22 +851,7 @@ impl Store {
                 users.join(", ")
             )));
         }
-        let mut policies = self
-            .inner
-            .lifecycle_policies
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !policies.contains_key(name) {
-            return Ok(false);
-        }
-        let mut updated = policies.clone();
-        updated.remove(name);
-        write_json_atomically(
-            &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
-            &updated,
-        )?;
-        *policies = updated;
-        Ok(true)
+        self.update_lifecycle_policies(|policies| policies.remove(name).is_some())
     }
 
     /// Whether `name` is an existing plain index (writes to it skip data stream routing).
