@@ -55,6 +55,13 @@ pub async fn elasticsearch_headers(request: Request, next: Next) -> Response {
             .any(|pair| pair == "pretty" || pair == "pretty=true" || pair == "pretty=")
     });
     let mut response = next.run(request).await;
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|content_type| content_type.as_bytes().starts_with(b"text/plain"));
+    if response.status().is_client_error() && plain_text {
+        response = rejection_as_error(response).await;
+    }
     response
         .headers_mut()
         .insert(PRODUCT_HEADER, HeaderValue::from_static("Elasticsearch"));
@@ -76,6 +83,25 @@ pub async fn elasticsearch_headers(request: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+/// The router's own rejections (a path segment that is not UTF-8, a query string that does
+/// not decode) are plain text; clients expect Elasticsearch's error body.
+async fn rejection_as_error(response: Response) -> Response {
+    let status = response.status();
+    let text = match response.into_body().collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(_) => String::new(),
+    };
+    let reason = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_owned()
+    } else {
+        text
+    };
+    crate::error::ApiError::new(status, "illegal_argument_exception", reason).into_response()
 }
 
 async fn prettify(response: Response) -> Response {

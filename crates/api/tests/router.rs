@@ -240,3 +240,26 @@ async fn generated_ids_behave_like_client_ids() {
     let (status, _, _) = call(&harness, "GET", "/t/_doc/AAAAAAAAAAEAAAAAAAAA", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn undecodable_paths_get_elasticsearch_errors() {
+    let harness = harness(1 << 20);
+    for uri in [
+        "/%ff/_doc/1",
+        "/%ff",
+        "/_index_template/%ff",
+        "/_ilm/policy/%ff",
+    ] {
+        let (status, body, _) = call(&harness, "GET", uri, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(
+            body["error"]["type"], "illegal_argument_exception",
+            "{uri}: {body}"
+        );
+        assert_eq!(body["status"], 400, "{uri}");
+        assert!(
+            body["error"]["root_cause"][0]["reason"].is_string(),
+            "{uri}: {body}"
+        );
+    }
+}
