@@ -1012,3 +1012,98 @@ def test_template_with_aliases_and_dynamic_templates(es):
     finally:
         es.indices.delete(index=index, ignore_unavailable=True)
         es.indices.delete_index_template(name=index)
+
+
+def test_aliases_through_the_client(es):
+    """put/get/exists/update/delete alias, a filtered alias and writes through a write alias."""
+    first, second = unique_index("alias-a"), unique_index("alias-b")
+    alias, errors_alias = unique_index("alias"), unique_index("alias-errors")
+    for name in (first, second):
+        es.indices.create(index=name)
+    try:
+        es.index(index=first, id="1", document={"level": "error"}, refresh=True)
+        es.index(index=second, id="2", document={"level": "info"}, refresh=True)
+        assert es.indices.put_alias(index=first, name=alias)["acknowledged"] is True
+        response = es.indices.update_aliases(
+            actions=[
+                {"add": {"index": second, "alias": alias, "is_write_index": True}},
+                {"add": {"indices": [first, second], "alias": errors_alias, "filter": {"term": {"level": "error"}}}},
+            ]
+        )
+        assert response["acknowledged"] is True and response["errors"] is False
+        assert es.indices.exists_alias(name=alias)
+        assert not es.indices.exists_alias(name=unique_index("nope"))
+        got = es.indices.get_alias(name=alias)
+        assert got[second]["aliases"][alias] == {"is_write_index": True}
+        assert got[first]["aliases"][alias] == {}
+        assert es.count(index=alias)["count"] == 2
+        assert es.count(index=errors_alias)["count"] == 1
+
+        written = es.index(index=alias, document={"level": "warn"}, refresh=True)
+        assert written["_index"] == second
+        cat = es.cat.aliases(name=alias, format="json")
+        assert sorted(row["index"] for row in cat) == sorted([first, second])
+
+        with pytest.raises(NotFoundError) as missing:
+            es.indices.get_alias(name=unique_index("nope"))
+        assert missing.value.meta.status == 404
+        with pytest.raises(NotFoundError) as not_there:
+            es.indices.delete_alias(index=first, name=unique_index("nope"))
+        assert not_there.value.error == "aliases_not_found_exception"
+        assert es.indices.delete_alias(index=first, name=alias)["acknowledged"] is True
+        assert list(es.indices.get_alias(name=alias)) == [second]
+    finally:
+        es.indices.delete(index=[first, second], ignore_unavailable=True)
+    assert not es.indices.exists_alias(name=alias)
+
+
+def test_rollover_of_a_date_math_series(es):
+    """Logstash's ILM bootstrap: a date math index with a write alias, rolled over by conditions."""
+    prefix = unique_index("series")
+    created = es.indices.create(index=f"<{prefix}-{{now/d}}-000001>", aliases={prefix: {"is_write_index": True}})
+    first = created["index"]
+    assert re.fullmatch(rf"{re.escape(prefix)}-\d{{4}}\.\d{{2}}\.\d{{2}}-000001", first)
+    try:
+        es.index(index=prefix, document={"message": "one"}, refresh=True)
+        not_yet = es.indices.rollover(alias=prefix, conditions={"max_docs": 2})
+        assert not_yet["rolled_over"] is False
+        assert not_yet["conditions"] == {"[max_docs: 2]": False}
+        dry = es.indices.rollover(alias=prefix, conditions={"max_docs": 1}, dry_run=True)
+        assert dry["rolled_over"] is False and dry["dry_run"] is True
+        rolled = es.indices.rollover(alias=prefix, conditions={"max_docs": 1})
+        assert rolled["rolled_over"] is True and rolled["old_index"] == first
+        assert rolled["new_index"] == first.replace("-000001", "-000002")
+        assert es.index(index=prefix, document={"message": "two"}, refresh=True)["_index"] == rolled["new_index"]
+        assert es.count(index=prefix)["count"] == 2
+    finally:
+        for name in list(es.indices.get(index=f"{prefix}-*")):
+            es.indices.delete(index=name)
+
+
+def test_legacy_templates_and_cat_endpoints(es):
+    """The legacy template API older shippers use, and the _cat views of it."""
+    name = unique_index("legacy")
+    es.indices.put_template(
+        name=name,
+        index_patterns=[f"{name}-*"],
+        order=3,
+        mappings={"properties": {"pid": {"type": "long"}}},
+        aliases={f"{name}-all": {}},
+    )
+    try:
+        assert es.indices.exists_template(name=name)
+        got = es.indices.get_template(name=name)[name]
+        assert got["order"] == 3 and got["index_patterns"] == [f"{name}-*"]
+        es.index(index=f"{name}-1", document={"pid": 7}, refresh=True)
+        mapping = es.indices.get_mapping(index=f"{name}-1")[f"{name}-1"]["mappings"]
+        assert mapping["properties"]["pid"] == {"type": "long"}
+        assert es.count(index=f"{name}-all")["count"] == 1
+        cat = es.cat.templates(name=name, format="json")
+        assert cat[0]["name"] == name and cat[0]["order"] == "3"
+        assert es.cat.count(index=f"{name}-1", format="json")[0]["count"] == "1"
+        assert es.nodes.info()["_nodes"]["total"] == 1
+        assert es.cluster.get_settings() == {"persistent": {}, "transient": {}}
+    finally:
+        es.indices.delete(index=f"{name}-1", ignore_unavailable=True)
+        es.indices.delete_template(name=name)
+    assert not es.indices.exists_template(name=name)

@@ -172,7 +172,27 @@ impl From<StoreError> for ApiError {
             )
             .with("index", json!(name))
             .with("index_uuid", json!("_na_")),
+            StoreError::InvalidAliasName { name, reason } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_alias_name_exception",
+                format!("Invalid alias name [{name}]: {reason}"),
+            ),
+            StoreError::AliasesNotFound(names) => {
+                let reason = format!("aliases [{}] missing", names.join(", "));
+                let id = match names.as_slice() {
+                    [one] => json!(one),
+                    _ => json!(names),
+                };
+                ApiError::new(StatusCode::NOT_FOUND, "aliases_not_found_exception", reason)
+                    .with("resource.type", json!("aliases"))
+                    .with("resource.id", id)
+            }
             StoreError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
+            StoreError::IllegalState(reason) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "illegal_state_exception",
+                reason,
+            ),
             StoreError::Mapping(error) => {
                 ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason)
             }

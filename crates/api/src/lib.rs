@@ -7,6 +7,7 @@
 //! `X-Elastic-Product: Elasticsearch` to every response.
 
 mod body;
+mod date_math;
 mod error;
 mod handlers;
 mod params;
@@ -43,6 +44,8 @@ pub struct ApiConfig {
     pub cluster_created_ms: i64,
     /// Largest accepted request body, after decompression.
     pub max_content_length: usize,
+    /// The address clients reach the API at, which `GET /_nodes` publishes for sniffing.
+    pub publish_address: Option<std::net::SocketAddr>,
 }
 
 impl Default for ApiConfig {
@@ -53,6 +56,7 @@ impl Default for ApiConfig {
             cluster_uuid: "_na_".to_owned(),
             cluster_created_ms: 0,
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
+            publish_address: None,
         }
     }
 }
@@ -77,6 +81,9 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with the default data stream pipeline.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
+        store.set_date_math_resolver(|name| {
+            logfleet_query::resolve_index_date_math(name, logfleet_store::now_millis())
+        });
         AppState {
             store,
             pipeline: Arc::new(Pipeline::data_stream_default()),
@@ -91,10 +98,10 @@ impl AppState {
 /// The router for the whole API.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        bulk, cat, cluster, data_streams, documents, ilm, indices, pit, root, search, templates,
-        xpack,
+        aliases, bulk, cat, cluster, data_streams, documents, ilm, indices, pit, root, search,
+        templates, xpack,
     };
-    Router::new()
+    let routes = Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
         .route(
@@ -174,6 +181,38 @@ pub fn router(state: AppState) -> Router {
         .route("/_cat/indices", get(cat::indices_all))
         .route("/_cat/indices/{index}", get(cat::indices))
         .route("/_cat/health", get(cat::health))
+        .route("/_cat/aliases", get(cat::aliases_all))
+        .route("/_cat/count", get(cat::count_all).post(cat::count_all))
+        .route("/_cat/count/{index}", get(cat::count).post(cat::count))
+        .route("/_cat/templates", get(cat::templates_all))
+        .route("/_cat/templates/{name}", get(cat::templates))
+        .route("/_cat/aliases/{name}", get(cat::aliases))
+        .route("/_aliases", post(aliases::update).get(aliases::get_all))
+        .route("/_alias", get(aliases::get_all))
+        .route("/{index}/_rollover", post(aliases::rollover))
+        .route("/{index}/_rollover/{new_index}", post(aliases::rollover_to))
+        .route(
+            "/_alias/{name}",
+            get(aliases::get_named).head(aliases::exists),
+        )
+        .route("/{index}/_alias", get(aliases::get_for_index))
+        .route("/{index}/_aliases", get(aliases::get_for_index))
+        .route(
+            "/{index}/_alias/{name}",
+            put(aliases::put)
+                .post(aliases::put)
+                .get(aliases::get_named_for_index)
+                .head(aliases::exists_for_index)
+                .delete(aliases::delete),
+        )
+        .route(
+            "/{index}/_aliases/{name}",
+            put(aliases::put)
+                .post(aliases::put)
+                .get(aliases::get_named_for_index)
+                .head(aliases::exists_for_index)
+                .delete(aliases::delete),
+        )
         .route("/_license", get(xpack::license))
         .route("/_xpack", get(xpack::info))
         .route("/_ilm/status", get(ilm::status))
@@ -183,6 +222,25 @@ pub fn router(state: AppState) -> Router {
             put(ilm::put).get(ilm::get).delete(ilm::delete),
         )
         .route("/_cluster/health", get(cluster::health))
+        .route(
+            "/_cluster/settings",
+            get(cluster::get_settings).put(cluster::put_settings),
+        )
+        .route("/_nodes", get(cluster::nodes))
+        .route("/_nodes/{filter}", get(cluster::nodes_filtered))
+        .route(
+            "/_nodes/{nodes}/{metrics}",
+            get(cluster::nodes_filtered_twice),
+        )
+        .route("/_template", get(templates::get_all_legacy))
+        .route(
+            "/_template/{name}",
+            put(templates::put_legacy)
+                .post(templates::put_legacy)
+                .get(templates::get_legacy)
+                .head(templates::head_legacy)
+                .delete(templates::delete_legacy),
+        )
         .route("/_cluster/health/{index}", get(cluster::health_index))
         .route("/_index_template", get(templates::get_all))
         .route(
@@ -215,8 +273,16 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(no_handler)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    // Date math in the path's index expression is resolved before routing, so it wraps the
+    // routes; Elasticsearch's headers go on everything, date math errors included.
+    let resolving = tower::Layer::layer(
+        &axum::middleware::from_fn(date_math::resolve_in_path),
+        routes,
+    );
+    Router::new()
+        .fallback_service(resolving)
         .layer(axum::middleware::from_fn(response::elasticsearch_headers))
-        .with_state(state)
 }
 
 async fn no_handler(method: Method, uri: Uri) -> Response {

@@ -1,54 +1,11 @@
 //! Handler tests in process: the router called with `oneshot`, over a real store in a
 //! temporary directory.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use logfleet_api::{ApiConfig, AppState, router};
-use logfleet_store::{Store, StoreConfig};
+mod common;
+
+use axum::http::StatusCode;
+use common::{call, harness};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct Harness {
-    router: axum::Router,
-    _directory: tempfile::TempDir,
-}
-
-fn harness(max_content_length: usize) -> Harness {
-    let directory = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(directory.path());
-    config.refresh_interval = None;
-    let store = Store::open(config).unwrap();
-    let api = ApiConfig {
-        max_content_length,
-        ..ApiConfig::default()
-    };
-    Harness {
-        router: router(AppState::new(store, api)),
-        _directory: directory,
-    }
-}
-
-async fn call(
-    harness: &Harness,
-    method: &str,
-    uri: &str,
-    body: &str,
-) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    let response = harness.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, value, headers)
-}
 
 #[tokio::test]
 async fn every_response_names_the_product() {
@@ -262,4 +219,144 @@ async fn undecodable_paths_get_elasticsearch_errors() {
             "{uri}: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn legacy_templates_apply_where_no_composable_template_does() {
+    let harness = harness(1 << 20);
+    let put = |name: &'static str, body: Value| {
+        let harness = &harness;
+        async move {
+            let (status, response, _) = call(
+                harness,
+                "PUT",
+                &format!("/_template/{name}"),
+                &body.to_string(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{response}");
+        }
+    };
+    put(
+        "base",
+        json!({"index_patterns": ["fluentd-*"], "order": 0,
+               "mappings": {"properties": {"host": {"type": "keyword"}, "pid": {"type": "keyword"}}}}),
+    )
+    .await;
+    put(
+        "web",
+        json!({"index_patterns": ["fluentd-web-*"], "order": 1, "version": 3,
+               "settings": {"index": {"mapping.total_fields.limit": 77}},
+               "mappings": {"properties": {"pid": {"type": "long"}}},
+               "aliases": {"fluentd": {}}}),
+    )
+    .await;
+    let (status, body, _) = call(&harness, "GET", "/_template/web", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"web": {"order": 1, "version": 3, "index_patterns": ["fluentd-web-*"],
+                       "settings": {"index": {"mapping": {"total_fields": {"limit": "77"}}}},
+                       "mappings": {"properties": {"pid": {"type": "long"}}},
+                       "aliases": {"fluentd": {}}}})
+    );
+    let (status, body, _) = call(&harness, "GET", "/_template/nope", "").await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({})));
+    let (status, _, _) = call(&harness, "HEAD", "/_template/base", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error, _) = call(
+        &harness,
+        "PUT",
+        "/_template/base?create=true",
+        r#"{"index_patterns": ["x"]}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+
+    let (status, _, _) = call(
+        &harness,
+        "POST",
+        "/fluentd-web-1/_doc?refresh=true",
+        r#"{"host": "a", "pid": 12}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, index, _) = call(&harness, "GET", "/fluentd-web-1", "").await;
+    let index = &index["fluentd-web-1"];
+    assert_eq!(index["mappings"]["properties"]["host"]["type"], "keyword");
+    assert_eq!(index["mappings"]["properties"]["pid"]["type"], "long");
+    assert_eq!(
+        index["settings"]["index"]["mapping"]["total_fields"]["limit"],
+        "77"
+    );
+    assert_eq!(index["aliases"], json!({"fluentd": {}}));
+    // A composable template outranks every legacy one.
+    let (status, _, _) = call(
+        &harness,
+        "PUT",
+        "/_index_template/composable",
+        r#"{"index_patterns": ["fluentd-web-2*"]}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    call(&harness, "POST", "/fluentd-web-2/_doc", r#"{"pid": "x"}"#).await;
+    let (_, index, _) = call(&harness, "GET", "/fluentd-web-2", "").await;
+    assert_eq!(index["fluentd-web-2"]["aliases"], json!({}));
+
+    let (_, cat, _) = call(
+        &harness,
+        "GET",
+        "/_cat/templates?h=name,order,version&s=name",
+        "",
+    )
+    .await;
+    let rows: Vec<Vec<&str>> = cat
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["base", "0"],
+            vec!["composable", "0"],
+            vec!["web", "1", "3"]
+        ]
+    );
+    let (_, count, _) = call(&harness, "GET", "/_cat/count/fluentd-*?format=json", "").await;
+    assert_eq!(count[0]["count"], "1");
+    let (status, _, _) = call(&harness, "DELETE", "/_template/base", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error, _) = call(&harness, "DELETE", "/_template/base", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["error"]["type"], "index_template_missing_exception");
+}
+
+#[tokio::test]
+async fn nodes_and_cluster_settings_describe_one_node() {
+    let harness = harness(1 << 20);
+    let (status, nodes, _) = call(&harness, "GET", "/_nodes/http", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(nodes["_nodes"]["total"], 1);
+    let node = nodes["nodes"].as_object().unwrap().values().next().unwrap();
+    assert!(node["http"]["publish_address"].is_string());
+    assert_eq!(node["version"], logfleet_api::ELASTICSEARCH_VERSION);
+    let (status, settings, _) = call(&harness, "GET", "/_cluster/settings", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(settings, json!({"persistent": {}, "transient": {}}));
+    let (status, error, _) = call(
+        &harness,
+        "PUT",
+        "/_cluster/settings",
+        r#"{"persistent": {"action": {"auto_create_index": "false"}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("persistent setting [action.auto_create_index], not recognized")
+    );
 }

@@ -162,7 +162,9 @@ fn item_error(
     id: Option<&str>,
     source: Option<&[u8]>,
 ) -> Option<ItemError> {
-    if let Err(problem) = validate_index_name(index) {
+    // A date math name (`<logs-{now/d}>`) is resolved, then validated, where the clock is.
+    let date_math = index.starts_with('<') && index.ends_with('>');
+    if !date_math && let Err(problem) = validate_index_name(index) {
         return Some(ItemError {
             kind: "invalid_index_name_exception",
             reason: format!("Invalid index name [{index}], {problem}"),

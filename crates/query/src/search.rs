@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Instant;
 
 use logfleet_model::fields::TIMESTAMP;
@@ -29,6 +30,7 @@ use tantivy::{DocAddress, TantivyDocument};
 
 use crate::ast::QueryAst;
 use crate::build::{BuildContext, build_query};
+use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, TrackTotalHits};
 use crate::time_bounds::timestamp_bounds;
@@ -61,13 +63,42 @@ pub(crate) struct PreparedShards<'a> {
     pub(crate) skipped: usize,
 }
 
+/// The query for one shard: the request's, limited by the shard's alias filter if any.
+fn build_shard_query(
+    shard: &SearchShard,
+    query: &QueryAst,
+    context: &SearchContext<'_>,
+) -> QueryResult<Box<dyn Query>> {
+    let build_context = BuildContext {
+        mapping: &shard.mapping,
+        fields: context.fields,
+        ids: shard.ids,
+        now_millis: context.now_millis,
+    };
+    match &shard.filter {
+        Some(filter) => {
+            let filtered = QueryAst::Bool {
+                must: vec![query.clone()],
+                filter: vec![parse_query(filter)?],
+                should: Vec::new(),
+                must_not: Vec::new(),
+                minimum_should_match: None,
+            };
+            build_query(&filtered, &build_context)
+        }
+        None => build_query(query, &build_context),
+    }
+}
+
 pub(crate) fn prepare_shards<'a>(
     shards: &'a [SearchShard],
     query: &QueryAst,
     context: &SearchContext<'_>,
 ) -> QueryResult<PreparedShards<'a>> {
     let bounds = timestamp_bounds(query, context.now_millis);
-    let mut by_target: HashMap<&str, Option<Box<dyn Query>>> = HashMap::new();
+    // Partitions of one target share a mapping, and so a query, unless they were reached
+    // through aliases with different filters.
+    let mut by_target: HashMap<(&str, Option<&Value>), Box<dyn Query>> = HashMap::new();
     let mut queries = Vec::with_capacity(shards.len());
     let mut skipped = 0;
     for shard in shards {
@@ -80,20 +111,13 @@ pub(crate) fn prepare_shards<'a>(
             queries.push(None);
             continue;
         }
-        if !by_target.contains_key(shard.target.as_str()) {
-            let build_context = BuildContext {
-                mapping: &shard.mapping,
-                fields: context.fields,
-                ids: shard.ids,
-                now_millis: context.now_millis,
-            };
-            by_target.insert(&shard.target, Some(build_query(query, &build_context)?));
-        }
-        queries.push(
-            by_target
-                .get(shard.target.as_str())
-                .and_then(|query| query.as_ref().map(|query| query.box_clone())),
-        );
+        let built = match by_target.entry((shard.target.as_str(), shard.filter.as_deref())) {
+            Entry::Occupied(entry) => entry.get().box_clone(),
+            Entry::Vacant(entry) => entry
+                .insert(build_shard_query(shard, query, context)?)
+                .box_clone(),
+        };
+        queries.push(Some(built));
     }
     Ok(PreparedShards {
         shards,
@@ -146,7 +170,9 @@ pub fn search(
     for (shard_index, (shard, query)) in prepared.shards.iter().zip(&prepared.queries).enumerate() {
         let Some(query) = query else { continue };
         let mut aggregations_cached = false;
-        if let Some((cache, key)) = &cache {
+        // Cached results are per partition contents and request; an alias filter would
+        // make them depend on the route taken too.
+        if let Some((cache, key)) = cache.as_ref().filter(|_| shard.filter.is_none()) {
             let contents = contents_key(&shard.searcher);
             if let (Some(hit), Some(run)) = (cache.get(contents, key), &mut aggregations) {
                 // Translating is still needed: finalising uses the first target's request.

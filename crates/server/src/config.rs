@@ -232,22 +232,9 @@ fn parse_duration(text: &str) -> anyhow::Result<Duration> {
 
 /// Parses `100mb`, `512kb`, `1gb`, `4096b` or a plain number of bytes.
 pub fn parse_byte_size(text: &str) -> anyhow::Result<usize> {
-    let trimmed = text.trim().to_ascii_lowercase();
-    let split = trimmed
-        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let amount: f64 = number
-        .parse()
-        .with_context(|| format!("{text:?} is not a size such as 100mb"))?;
-    let multiplier = match unit.trim() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1024.0,
-        "mb" | "m" => 1024.0 * 1024.0,
-        "gb" | "g" => 1024.0 * 1024.0 * 1024.0,
-        other => bail!("unknown size unit {other:?} in {text:?}; use b, kb, mb or gb"),
-    };
-    Ok((amount * multiplier) as usize)
+    let bytes =
+        logfleet_store::parse_byte_size_value(text).map_err(|reason| anyhow::anyhow!(reason))?;
+    usize::try_from(bytes).with_context(|| format!("{text:?} is too large a size"))
 }
 
 #[cfg(test)]
@@ -338,6 +325,7 @@ mod tests {
         assert_eq!(parse_byte_size("1.5kb").unwrap(), 1536);
         assert_eq!(parse_byte_size("42").unwrap(), 42);
         assert!(parse_byte_size("lots").is_err());
-        assert!(parse_byte_size("5pb").is_err());
+        assert!(parse_byte_size("5zb").is_err());
+        assert_eq!(parse_byte_size("1tb").unwrap(), 1 << 40);
     }
 }

@@ -48,18 +48,19 @@ pub async fn serve(
         .with_context(|| format!("opening the data directory {}", data_dir.display()))?;
     store.spawn_background_tasks();
     let (cluster_uuid, cluster_created_ms) = cluster_uuid(&data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
     let api_config = ApiConfig {
         cluster_name: config.cluster_name.clone(),
         node_name: config.node_name.clone(),
         cluster_uuid,
         cluster_created_ms,
         max_content_length: config.max_content_length_bytes()?,
+        publish_address: Some(address),
     };
     let state = AppState::new(store.clone(), api_config);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let address = listener.local_addr()?;
     info!(address = %format!("http://{address}"), data_dir = %data_dir.display(), "logfleet is ready");
     if !address.ip().is_loopback() {
         tracing::warn!(%address, "listening beyond loopback: the API has no authentication");

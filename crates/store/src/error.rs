@@ -74,9 +74,23 @@ pub enum StoreError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The name breaks the naming rules for aliases, or is taken by an index.
+    #[error("Invalid alias name [{name}]: {reason}")]
+    InvalidAliasName {
+        /// The name.
+        name: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// Aliases named by a request do not exist.
+    #[error("aliases [{}] missing", .0.join(", "))]
+    AliasesNotFound(Vec<String>),
     /// A request parameter or body value is not acceptable.
     #[error("{0}")]
     IllegalArgument(String),
+    /// The request would leave the catalog in a state Elasticsearch forbids.
+    #[error("{0}")]
+    IllegalState(String),
     /// A mapping problem.
     #[error(transparent)]
     Mapping(#[from] MappingError),

@@ -18,15 +18,18 @@
 //! All partitions share one schema (see [`schema`]): dynamic fields live in two JSON fields
 //! typed by the mapping, so a new field never forces a new index.
 
+mod alias;
 mod date;
 mod document;
 mod dynamic_template;
 mod error;
 mod ids;
+mod legacy_template;
 mod lifecycle;
 mod mapping;
 mod partition;
 mod persist;
+mod rollover;
 pub mod schema;
 mod seq_query;
 pub mod skeleton;
@@ -36,22 +39,25 @@ mod template;
 mod time_value;
 pub mod wal;
 
+pub use alias::{AliasAction, AliasProperties, AliasTable};
 pub use date::{
     EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value,
 };
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use ids::{IdCodec, new_document_id};
+pub use legacy_template::LegacyTemplate;
 pub use lifecycle::LifecyclePolicy;
 pub use mapping::{Dynamic, DynamicStyle, FieldMapping, FieldType, Mapping, ResolvedField};
 pub use partition::{directory_size, source_bytes};
+pub use rollover::{IndexMeasures, RolloverConditions, next_index_name};
 pub use schema::Fields;
 pub use seq_query::GeneratedIdQuery;
 pub use store::{
-    DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PolicyUsage, PreparedWrite,
-    ResolvedTarget, RetentionRule, SearchShard, Store, StoreConfig, StoredDocument,
-    VersionConflict, WriteOutcome, WriteRequest, WriteResult, format_duration,
+    AliasResult, DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PolicyUsage, PreparedWrite,
+    ResolvedTarget, RetentionRule, RolloverOutcome, SearchShard, Store, StoreConfig,
+    StoredDocument, VersionConflict, WriteOutcome, WriteRequest, WriteResult, format_duration,
 };
 pub use target::{TargetKind, now_millis};
-pub use template::{IndexTemplate, wildcard_match};
-pub use time_value::parse_time_value;
+pub use template::{IndexTemplate, flatten_settings, parse_aliases, wildcard_match};
+pub use time_value::{parse_byte_size_value, parse_time_value};

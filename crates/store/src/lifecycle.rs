@@ -3,9 +3,14 @@
 //! Filebeat, Logstash and Elastic Agent create a policy and name it in their index template's
 //! `index.lifecycle.name` setting. A data stream created from such a template keeps its data
 //! for the policy's `delete` phase `min_age`: Logfleet's time partitions play the part of
-//! rollover, so retention drops a partition once everything in it is older than that. The
-//! other phases and actions (`rollover`, `forcemerge`, `shrink`, tiers…) describe Lucene and
-//! cluster housekeeping that has no counterpart here; they are validated and echoed back.
+//! rollover, so retention drops a partition once everything in it is older than that.
+//!
+//! Plain indexes written through a rollover alias (`index.lifecycle.rollover_alias`, as
+//! Logstash bootstraps `logstash-000001`) follow the policy as in Elasticsearch: the hot
+//! phase's `rollover` action rolls the alias over when its conditions are met, and the
+//! `delete` phase deletes an index once its `min_age` has passed since it was rolled over.
+//! The other actions (`forcemerge`, `shrink`, tiers…) describe Lucene and cluster
+//! housekeeping that has no counterpart here; they are validated and echoed back.
 
 use std::time::Duration;
 
@@ -13,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{StoreError, StoreResult};
+use crate::rollover::RolloverConditions;
 use crate::time_value::parse_time_value;
 
 /// The phases of Elasticsearch's time-series lifecycle, in order.
@@ -32,6 +38,9 @@ pub struct LifecyclePolicy {
     /// The `delete` phase's `min_age`, if the policy deletes data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_after: Option<String>,
+    /// The hot phase's `rollover` conditions, if the policy rolls indexes over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<Value>,
 }
 
 impl LifecyclePolicy {
@@ -55,6 +64,7 @@ impl LifecyclePolicy {
         };
         let mut normalised = Map::new();
         let mut delete_after = None;
+        let mut rollover = None;
         for (key, value) in policy {
             match key.as_str() {
                 "phases" => {
@@ -68,6 +78,12 @@ impl LifecyclePolicy {
                         let (definition, min_age) = parse_phase(phase, definition)?;
                         if phase == "delete" && has_delete_action(&definition) {
                             delete_after = Some(min_age);
+                        }
+                        if phase == "hot"
+                            && let Some(conditions) = definition.pointer("/actions/rollover")
+                        {
+                            RolloverConditions::parse(conditions)?;
+                            rollover = Some(conditions.clone());
                         }
                         parsed.insert(phase.clone(), definition);
                     }
@@ -100,6 +116,7 @@ impl LifecyclePolicy {
             version: 1,
             modified_date_ms: 0,
             delete_after,
+            rollover,
         })
     }
 
@@ -209,6 +226,10 @@ mod tests {
             policy.policy["phases"]["hot"]["actions"]["rollover"]["max_age"],
             "30d"
         );
+        assert_eq!(
+            policy.rollover,
+            Some(json!({"max_age": "30d", "max_primary_shard_size": "50gb"}))
+        );
     }
 
     #[test]
@@ -237,6 +258,10 @@ mod tests {
                 json!({"policy": {"phases": {"delete": {"min_age": "ten days"}}}}),
             ),
             ("p", json!({"policy": {"phases": {"hot": {"actions": []}}}})),
+            (
+                "p",
+                json!({"policy": {"phases": {"hot": {"actions": {"rollover": {"max_age": "soon"}}}}}}),
+            ),
             ("p", json!({"policy": {"stages": {}}})),
             ("p", json!({"policy": {}, "extra": 1})),
             ("_p", json!({"policy": {}})),

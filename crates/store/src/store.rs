@@ -17,17 +17,22 @@ use tantivy::{DocAddress, IndexSettings, Searcher, TantivyDocument};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
+use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
 use crate::document::convert_document;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::IdCodec;
+use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
 use crate::lifecycle::LifecyclePolicy;
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::partition::{DocumentKey, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
+use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
 use crate::skeleton;
 use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
-use crate::template::{IndexTemplate, total_fields_limit_setting, wildcard_match};
+use crate::template::{
+    IndexTemplate, parse_aliases, string_setting, total_fields_limit_setting, wildcard_match,
+};
 use crate::time_value::parse_time_value;
 use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord, encode_record};
 
@@ -218,6 +223,9 @@ pub struct SearchShard {
     pub time_bounds: Option<(i64, i64)>,
     /// The store's generated ids, for `_id` of auto-id documents and queries on `_id`.
     pub ids: IdCodec,
+    /// The query of the alias the partition was reached through, which every search of it
+    /// must also match.
+    pub filter: Option<Arc<Value>>,
 }
 
 impl SearchShard {
@@ -294,13 +302,47 @@ pub struct DataStreamInfo {
     pub ilm_policy: Option<String>,
 }
 
+/// Resolves date math index names; see [`Store::set_date_math_resolver`].
+struct DateMathResolver(Box<ResolveName>);
+
+type ResolveName = dyn Fn(&str) -> Result<String, String> + Send + Sync;
+
+impl std::fmt::Debug for DateMathResolver {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("DateMathResolver")
+    }
+}
+
+/// What an index lifecycle policy asks for now.
+enum LifecycleStep {
+    Rollover { alias: String, conditions: Value },
+    Delete { index: String, policy: String },
+}
+
+/// What a rollover did, or (not `rolled_over`) would do when its conditions are met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloverOutcome {
+    /// The write index before.
+    pub old_index: String,
+    /// The write index after (or the one a rollover would create).
+    pub new_index: String,
+    /// Whether the new index was created and took the alias's writes.
+    pub rolled_over: bool,
+    /// Each condition by its Elasticsearch name, with whether it was met.
+    pub conditions: Map<String, Value>,
+}
+
+/// What one alias action did: the targets it resolved to, and whether it failed.
+pub type AliasResult = (Vec<String>, Result<(), StoreError>);
+
 /// Where lifecycle policies are kept, in the data directory.
 const LIFECYCLE_POLICIES_FILE: &str = "ilm_policies.json";
 
 /// What follows a lifecycle policy, as `GET /_ilm/policy` shows in `in_use_by`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyUsage {
-    /// Backing indexes of the data streams below.
+    /// Plain indexes whose settings name the policy, and backing indexes of the data streams
+    /// below.
     pub indices: Vec<String>,
     /// Data streams created from a template that names the policy.
     pub data_streams: Vec<String>,
@@ -363,7 +405,10 @@ struct Inner {
     partition_settings: PartitionSettings,
     targets: RwLock<BTreeMap<String, Arc<Target>>>,
     templates: RwLock<BTreeMap<String, IndexTemplate>>,
+    legacy_templates: RwLock<BTreeMap<String, LegacyTemplate>>,
     lifecycle_policies: RwLock<BTreeMap<String, LifecyclePolicy>>,
+    aliases: RwLock<AliasTable>,
+    date_math: std::sync::OnceLock<DateMathResolver>,
     /// Serialises target creation and deletion, and mapping updates.
     catalog_lock: Mutex<()>,
     /// The last sequence number assigned by the writer thread.
@@ -422,6 +467,14 @@ impl Store {
                 BTreeMap::new()
             }
         };
+        let legacy_templates: BTreeMap<String, LegacyTemplate> = {
+            let path = data_dir.join(LEGACY_TEMPLATES_FILE);
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                BTreeMap::new()
+            }
+        };
         let lifecycle_policies: BTreeMap<String, LifecyclePolicy> = {
             let path = data_dir.join(LIFECYCLE_POLICIES_FILE);
             if path.exists() {
@@ -430,6 +483,28 @@ impl Store {
                 BTreeMap::new()
             }
         };
+        let mut aliases: AliasTable = {
+            let path = data_dir.join(ALIASES_FILE);
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                AliasTable::default()
+            }
+        };
+        // A crash between deleting a target and updating the table leaves members that no
+        // longer exist; they are dropped here.
+        let vanished: Vec<String> = aliases
+            .iter()
+            .flat_map(|(_, members)| members.keys())
+            .filter(|member| !targets.contains_key(*member))
+            .cloned()
+            .collect();
+        if !vanished.is_empty() {
+            for member in &vanished {
+                aliases.remove_target(member);
+            }
+            write_json_atomically(&data_dir.join(ALIASES_FILE), &aliases)?;
+        }
         let state: Option<StoreState> = {
             let path = data_dir.join("state.json");
             if path.exists() {
@@ -477,7 +552,10 @@ impl Store {
             partition_settings,
             targets: RwLock::new(targets),
             templates: RwLock::new(templates),
+            legacy_templates: RwLock::new(legacy_templates),
             lifecycle_policies: RwLock::new(lifecycle_policies),
+            aliases: RwLock::new(aliases),
+            date_math: std::sync::OnceLock::new(),
             catalog_lock: Mutex::new(()),
             last_seq: AtomicU64::new(highest_known),
             applied_seq: AtomicU64::new(highest_known),
@@ -616,6 +694,9 @@ impl Store {
                     Ok(Err(error)) => error!(%error, "retention failed"),
                     Err(_) => break,
                 }
+                if let Err(error) = store.run_index_lifecycles(now_millis()).await {
+                    error!(%error, "index lifecycle failed");
+                }
             }
         });
     }
@@ -648,9 +729,150 @@ impl Store {
         self.inner.enforce_retention(now_ms)
     }
 
-    /// Creates a plain index, or fails if the name is taken.
-    pub fn create_index(&self, name: &str, body: &Value) -> StoreResult<()> {
-        self.inner.create_index(name, body)
+    /// Creates a plain index, or fails if the name is taken. `provided_name` is the name as
+    /// the request gave it, when that was date math.
+    pub fn create_index(
+        &self,
+        name: &str,
+        body: &Value,
+        provided_name: Option<&str>,
+    ) -> StoreResult<()> {
+        self.inner.create_index(name, body, provided_name)
+    }
+
+    /// Rolls the alias `alias` over to a new write index (`POST /{alias}/_rollover`) if the
+    /// request's conditions are met: `new_index`, or the next name of the series, created
+    /// from the templates and the request's `settings`, `mappings` and `aliases`.
+    pub fn rollover(
+        &self,
+        alias: &str,
+        new_index: Option<&str>,
+        body: &Value,
+        dry_run: bool,
+    ) -> StoreResult<RolloverOutcome> {
+        let conditions = match body.get("conditions") {
+            Some(conditions) => RolloverConditions::parse(conditions)?,
+            None => RolloverConditions::default(),
+        };
+        if let Value::Object(object) = body
+            && let Some(key) = object.keys().find(|key| {
+                !matches!(
+                    key.as_str(),
+                    "conditions" | "settings" | "mappings" | "aliases"
+                )
+            })
+        {
+            return Err(StoreError::IllegalArgument(format!(
+                "[rollover] unknown field [{key}]"
+            )));
+        }
+        let inner = &self.inner;
+        let _guard = inner.lock_catalog();
+        if let Some(target) = inner.get_target(alias) {
+            return Err(match target.kind() {
+                TargetKind::DataStream => data_stream_rollover(alias),
+                TargetKind::Index => StoreError::IllegalArgument(
+                    "rollover target is a [concrete index] but one of [alias,data_stream] was expected".into(),
+                ),
+            });
+        }
+        let (write_name, properties) = {
+            let aliases = inner.read_aliases();
+            let Some(members) = aliases.members(alias) else {
+                return Err(StoreError::IllegalArgument(format!(
+                    "rollover target [{alias}] does not exist"
+                )));
+            };
+            let write_name = match aliases.write_member(alias) {
+                Ok(Some(name)) => name.to_owned(),
+                _ => {
+                    return Err(StoreError::IllegalArgument(format!(
+                        "rollover target [{alias}] does not point to a write index"
+                    )));
+                }
+            };
+            let properties = members.get(&write_name).cloned().unwrap_or_default();
+            (write_name, properties)
+        };
+        let old = inner
+            .get_target(&write_name)
+            .ok_or_else(|| StoreError::IndexNotFound(write_name.clone()))?;
+        if old.kind() == TargetKind::DataStream {
+            return Err(data_stream_rollover(alias));
+        }
+        let meta = old.meta();
+        let (new_name, new_provided) = match new_index {
+            Some(name) => (name.to_owned(), None),
+            None => {
+                let next = next_index_name(meta.provided_name.as_deref().unwrap_or(&meta.name))?;
+                let resolved = inner.resolve_date_math(&next)?;
+                let provided = (resolved != next).then_some(next);
+                (resolved, provided)
+            }
+        };
+        let now = now_millis();
+        let partitions = old.partitions();
+        let measures = IndexMeasures {
+            age_ms: u64::try_from(now - meta.creation_date_ms).unwrap_or(0),
+            docs: partitions
+                .iter()
+                .map(|partition| partition.doc_count())
+                .sum(),
+            size_bytes: partitions
+                .iter()
+                .map(|partition| partition.size_on_disk())
+                .sum(),
+        };
+        let (condition_results, met) = conditions.evaluate(measures);
+        let outcome = RolloverOutcome {
+            old_index: write_name.clone(),
+            new_index: new_name.clone(),
+            rolled_over: false,
+            conditions: condition_results,
+        };
+        if dry_run || !met {
+            return Ok(outcome);
+        }
+        if inner.get_target(&new_name).is_some() {
+            return Err(StoreError::AlreadyExists(new_name));
+        }
+        let template = inner.template_for(&new_name);
+        if template
+            .as_ref()
+            .is_some_and(|template| template.data_stream)
+        {
+            return Err(StoreError::IllegalArgument(format!(
+                "cannot roll over to [{new_name}]: it matches a template that creates data streams"
+            )));
+        }
+        let mut explicit = body.clone();
+        if let Value::Object(object) = &mut explicit {
+            object.remove("conditions");
+        }
+        inner.create_target_locked(
+            &new_name,
+            TargetKind::Index,
+            template.as_ref(),
+            Some(&explicit),
+            new_provided.as_deref(),
+        )?;
+        inner.update_aliases_locked(|table| {
+            if properties.is_write_index == Some(true) {
+                let mut retired = properties.clone();
+                retired.is_write_index = Some(false);
+                table.add(alias, &write_name, retired);
+            } else {
+                table.remove(alias, &write_name);
+            }
+            table.add(alias, &new_name, properties.clone());
+            Ok(true)
+        })?;
+        old.set_rolled_over(now)?;
+        info!(alias, old_index = %write_name, new_index = %new_name, "rolled over");
+        Ok(RolloverOutcome {
+            rolled_over: true,
+            ..outcome
+        })
     }
 
     /// Creates an empty data stream (`PUT /_data_stream/{name}`).
@@ -666,12 +888,13 @@ impl Store {
                     TargetKind::DataStream,
                     Some(&template),
                     None,
+                    None,
                 )?;
                 Ok(())
             }
             _ if is_builtin_data_stream(name) => {
                 self.inner
-                    .create_target_locked(name, TargetKind::DataStream, None, None)?;
+                    .create_target_locked(name, TargetKind::DataStream, None, None, None)?;
                 Ok(())
             }
             _ => Err(StoreError::IllegalArgument(format!(
@@ -754,6 +977,68 @@ impl Store {
         Ok(removed)
     }
 
+    /// Stores a legacy template (`PUT /_template/{name}`); with `create`, fails if one of
+    /// that name exists.
+    pub fn put_legacy_template(&self, name: &str, body: &Value, create: bool) -> StoreResult<()> {
+        let template = LegacyTemplate::parse(name, body)?;
+        let mut templates = self
+            .inner
+            .legacy_templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if create && templates.contains_key(name) {
+            return Err(StoreError::IllegalArgument(format!(
+                "index_template [{name}] already exists"
+            )));
+        }
+        let mut updated = templates.clone();
+        updated.insert(name.to_owned(), template);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
+            &updated,
+        )?;
+        *templates = updated;
+        Ok(())
+    }
+
+    /// Legacy templates whose names match any of the comma-separated `patterns`.
+    pub fn legacy_templates(&self, patterns: &str) -> Vec<LegacyTemplate> {
+        let templates = self
+            .inner
+            .legacy_templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        templates
+            .values()
+            .filter(|template| {
+                patterns
+                    .split(',')
+                    .any(|pattern| wildcard_match(pattern.trim(), &template.name))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Deletes a legacy template; whether there was one.
+    pub fn delete_legacy_template(&self, name: &str) -> StoreResult<bool> {
+        let mut templates = self
+            .inner
+            .legacy_templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !templates.contains_key(name) {
+            return Ok(false);
+        }
+        let mut updated = templates.clone();
+        updated.remove(name);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
+            &updated,
+        )?;
+        *templates = updated;
+        Ok(true)
+    }
+
     /// Stores a lifecycle policy (`PUT /_ilm/policy/{name}`), replacing one of that name and
     /// incrementing its version.
     pub fn put_lifecycle_policy(&self, name: &str, body: &Value) -> StoreResult<()> {
@@ -823,6 +1108,12 @@ impl Store {
         };
         for target in self.inner.read_targets().values() {
             let meta = target.meta();
+            if meta.kind == TargetKind::Index {
+                if meta.lifecycle_policy.as_deref() == Some(name) {
+                    usage.indices.push(meta.name.clone());
+                }
+                continue;
+            }
             if self.inner.lifecycle_name(&meta).as_deref() != Some(name) {
                 continue;
             }
@@ -854,11 +1145,81 @@ impl Store {
         self.update_lifecycle_policies(|policies| policies.remove(name).is_some())
     }
 
-    /// Whether `name` is an existing plain index (writes to it skip data stream routing).
+    /// Whether writes to `name` go to an existing plain index, directly or through an alias
+    /// (they skip data stream routing).
     pub fn is_plain_index(&self, name: &str) -> bool {
-        self.inner
-            .get_target(name)
-            .is_some_and(|target| target.kind() == TargetKind::Index)
+        let target = self.inner.get_target(name).or_else(|| {
+            let member = self
+                .inner
+                .read_aliases()
+                .write_member(name)
+                .ok()??
+                .to_owned();
+            self.inner.get_target(&member)
+        });
+        target.is_some_and(|target| target.kind() == TargetKind::Index)
+    }
+
+    /// Installs what resolves date math index names (`<logs-{now/d}-000001>`) for the
+    /// rollovers the store runs by itself; the API, which owns date math, provides it.
+    pub fn set_date_math_resolver(
+        &self,
+        resolver: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    ) {
+        let _ = self
+            .inner
+            .date_math
+            .set(DateMathResolver(Box::new(resolver)));
+    }
+
+    /// Runs the lifecycle policies of plain indexes: rolls a rollover alias over when its
+    /// write index meets the hot phase's conditions, and deletes indexes whose delete
+    /// phase is due. Returns the names of the indexes created and deleted.
+    pub async fn run_index_lifecycles(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        let mut changed = Vec::new();
+        for step in self.inner.lifecycle_steps(now_ms) {
+            match step {
+                LifecycleStep::Rollover { alias, conditions } => {
+                    let body = serde_json::json!({ "conditions": conditions });
+                    match self.rollover(&alias, None, &body, false) {
+                        Ok(outcome) if outcome.rolled_over => changed.push(outcome.new_index),
+                        Ok(_) => {}
+                        Err(error) => warn!(alias, %error, "lifecycle rollover failed"),
+                    }
+                }
+                LifecycleStep::Delete { index, policy } => {
+                    info!(index, policy, "lifecycle policy deletes the index");
+                    self.delete_target(&index).await?;
+                    changed.push(index);
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// A copy of the alias table.
+    pub fn aliases(&self) -> AliasTable {
+        self.inner.read_aliases().clone()
+    }
+
+    /// Whether an alias of this name exists.
+    pub fn is_alias(&self, name: &str) -> bool {
+        self.inner.read_aliases().contains(name)
+    }
+
+    /// Applies `POST /_aliases` actions, all of them or none: one result per action, with
+    /// the targets it resolved to. An action that removes nothing fails alone, unless every
+    /// action fails, in which case the request does (as in Elasticsearch); `remove_index`
+    /// deletes its indexes once the alias changes are durable.
+    pub async fn update_aliases(&self, actions: &[AliasAction]) -> StoreResult<Vec<AliasResult>> {
+        let (results, doomed) = self.inner.apply_alias_actions(actions)?;
+        for name in doomed {
+            match self.delete_target(&name).await {
+                Ok(()) | Err(StoreError::IndexNotFound(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(results)
     }
 
     /// Resolves an index expression (comma list, `*` wildcards, `-` exclusions, `_all`) to
@@ -870,7 +1231,17 @@ impl Store {
         ignore_unavailable: bool,
     ) -> StoreResult<Vec<SearchShard>> {
         let targets = self.inner.read_targets().clone();
-        let mut selected: Vec<(Arc<Target>, Option<String>)> = Vec::new();
+        let aliases = self.inner.read_aliases().clone();
+        // What each part of the expression selects: a target, perhaps one of its partitions
+        // only, and the filter of the alias it was reached through.
+        let mut selected: Vec<(Arc<Target>, Option<String>, Option<Value>)> = Vec::new();
+        let select_alias = |selected: &mut Vec<_>, alias: &str| {
+            for (member, properties) in aliases.members(alias).into_iter().flatten() {
+                if let Some(target) = targets.get(member) {
+                    selected.push((target.clone(), None, properties.filter.clone()));
+                }
+            }
+        };
         let parts: Vec<&str> = expression
             .split(',')
             .map(str::trim)
@@ -882,12 +1253,12 @@ impl Store {
                 targets
                     .values()
                     .filter(|target| !target.name().starts_with('.'))
-                    .map(|target| (target.clone(), None)),
+                    .map(|target| (target.clone(), None, None)),
             );
         } else {
             for part in parts {
                 if let Some(excluded) = part.strip_prefix('-') {
-                    selected.retain(|(target, partition)| {
+                    selected.retain(|(target, partition, _)| {
                         let name = partition.clone().unwrap_or_else(|| target.name());
                         !wildcard_match(excluded, &name)
                     });
@@ -899,7 +1270,7 @@ impl Store {
                         let name = target.name();
                         if (include_hidden || !name.starts_with('.')) && wildcard_match(part, &name)
                         {
-                            selected.push((target.clone(), None));
+                            selected.push((target.clone(), None, None));
                         }
                         if include_hidden {
                             for partition in target.partitions() {
@@ -907,15 +1278,34 @@ impl Store {
                                     selected.push((
                                         target.clone(),
                                         Some(partition.meta().name.clone()),
+                                        None,
                                     ));
                                 }
                             }
                         }
                     }
+                    let matching_aliases: Vec<&String> = aliases
+                        .iter()
+                        .filter(|(alias, members)| {
+                            let hidden = alias.starts_with('.')
+                                || members
+                                    .values()
+                                    .any(|properties| properties.is_hidden == Some(true));
+                            (include_hidden || !hidden) && wildcard_match(part, alias)
+                        })
+                        .map(|(alias, _)| alias)
+                        .collect();
+                    for alias in matching_aliases {
+                        select_alias(&mut selected, alias);
+                    }
                     continue;
                 }
                 if let Some(target) = targets.get(part) {
-                    selected.push((target.clone(), None));
+                    selected.push((target.clone(), None, None));
+                    continue;
+                }
+                if aliases.contains(part) {
+                    select_alias(&mut selected, part);
                     continue;
                 }
                 let backing = targets.values().find_map(|target| {
@@ -923,7 +1313,9 @@ impl Store {
                         .partitions()
                         .iter()
                         .find(|partition| partition.meta().name == part)
-                        .map(|partition| (target.clone(), Some(partition.meta().name.clone())))
+                        .map(|partition| {
+                            (target.clone(), Some(partition.meta().name.clone()), None)
+                        })
                 });
                 match backing {
                     Some(found) => selected.push(found),
@@ -932,9 +1324,12 @@ impl Store {
                 }
             }
         }
-        let mut shards = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (target, only_partition) in selected {
+        // A partition reached several ways is searched once: unfiltered if any way was, else
+        // through any of its aliases' filters.
+        let mut shards: Vec<(SearchShard, Option<Vec<Value>>)> = Vec::new();
+        let mut position_of: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        for (target, only_partition, filter) in selected {
             let mapping = target.mapping();
             let target_name = target.name();
             for partition in target.partitions() {
@@ -945,20 +1340,45 @@ impl Store {
                 {
                     continue;
                 }
-                if !seen.insert(meta.uuid.clone()) {
+                if let Some(&position) = position_of.get(&meta.uuid) {
+                    let filters = &mut shards[position].1;
+                    match (filters.as_mut(), &filter) {
+                        (Some(filters), Some(filter)) => {
+                            if !filters.contains(filter) {
+                                filters.push(filter.clone());
+                            }
+                        }
+                        (_, None) => *filters = None,
+                        (None, Some(_)) => {}
+                    }
                     continue;
                 }
-                shards.push(SearchShard {
+                position_of.insert(meta.uuid.clone(), shards.len());
+                let shard = SearchShard {
                     index: meta.name.clone(),
                     target: target_name.clone(),
                     searcher: partition.searcher(),
                     mapping: mapping.clone(),
                     time_bounds: meta.bucket_start_ms.zip(meta.bucket_end_ms),
                     ids: self.inner.ids,
-                });
+                    filter: None,
+                };
+                shards.push((shard, filter.clone().map(|filter| vec![filter])));
             }
         }
-        Ok(shards)
+        Ok(shards
+            .into_iter()
+            .map(|(mut shard, filters)| {
+                shard.filter = filters.map(|mut filters| {
+                    Arc::new(if filters.len() == 1 {
+                        filters.remove(0)
+                    } else {
+                        serde_json::json!({"bool": {"should": filters, "minimum_should_match": 1}})
+                    })
+                });
+                shard
+            })
+            .collect())
     }
 
     /// Names of targets matching an expression, for `GET /{index}` style APIs: each with its
@@ -987,17 +1407,38 @@ impl Store {
                 .push(shard.index);
         }
         // Empty data streams have no partitions yet but still exist.
-        for part in expression.split(',') {
-            if let Some(target) = self.inner.get_target(part.trim()) {
-                by_target
-                    .entry(target.name())
-                    .or_insert_with(|| ResolvedTarget {
-                        name: target.name(),
-                        kind: target.kind(),
-                        mapping: target.mapping(),
-                        indices: Vec::new(),
-                    });
+        let parts: Vec<&str> = expression.split(',').map(str::trim).collect();
+        let everything = parts.iter().all(|part| matches!(*part, "" | "_all" | "*"));
+        let mut named: Vec<Arc<Target>> = Vec::new();
+        if everything {
+            named.extend(
+                self.inner
+                    .read_targets()
+                    .values()
+                    .filter(|target| !target.name().starts_with('.'))
+                    .cloned(),
+            );
+        }
+        for part in parts {
+            if let Some(target) = self.inner.get_target(part) {
+                named.push(target);
+            } else if let Some(members) = self.inner.read_aliases().members(part) {
+                named.extend(
+                    members
+                        .keys()
+                        .filter_map(|name| self.inner.get_target(name)),
+                );
             }
+        }
+        for target in named {
+            by_target
+                .entry(target.name())
+                .or_insert_with(|| ResolvedTarget {
+                    name: target.name(),
+                    kind: target.kind(),
+                    mapping: target.mapping(),
+                    indices: Vec::new(),
+                });
         }
         Ok(by_target.into_values().collect())
     }
@@ -1070,6 +1511,13 @@ impl Store {
     }
 }
 
+fn data_stream_rollover(name: &str) -> StoreError {
+    StoreError::IllegalArgument(format!(
+        "[{name}] is a data stream, which Logfleet rolls over by itself: every day of data gets \
+         its own backing index, and mapping changes apply to the stream at once"
+    ))
+}
+
 fn is_builtin_data_stream(name: &str) -> bool {
     name == "logs" || name.starts_with("logs-")
 }
@@ -1132,6 +1580,254 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn read_aliases(&self) -> std::sync::RwLockReadGuard<'_, AliasTable> {
+        self.aliases
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies `change` to a copy of the alias table and, if it says it changed something,
+    /// validates and persists the copy before it takes effect. Call with the catalog lock.
+    fn update_aliases_locked(
+        &self,
+        change: impl FnOnce(&mut AliasTable) -> StoreResult<bool>,
+    ) -> StoreResult<()> {
+        let mut aliases = self
+            .aliases
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut updated = aliases.clone();
+        if !change(&mut updated)? {
+            return Ok(());
+        }
+        let targets = self.read_targets();
+        updated.validate(|name| targets.get(name).map(|target| target.kind()))?;
+        drop(targets);
+        write_json_atomically(&self.config.data_dir.join(ALIASES_FILE), &updated)?;
+        *aliases = updated;
+        Ok(())
+    }
+
+    /// The concrete targets an alias action's `index` expressions name. Aliases are not
+    /// expanded: an alias points at indexes and data streams, never at other aliases.
+    fn alias_action_targets(
+        &self,
+        action: &AliasAction,
+        targets: &BTreeMap<String, Arc<Target>>,
+    ) -> StoreResult<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        for expression in action.indices() {
+            if expression == "_all" || expression.contains('*') {
+                let include_hidden = expression.starts_with('.');
+                let before = names.len();
+                names.extend(
+                    targets
+                        .keys()
+                        .filter(|name| include_hidden || !name.starts_with('.'))
+                        .filter(|name| expression == "_all" || wildcard_match(expression, name))
+                        .filter(|name| !names.contains(name))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                if names.len() == before {
+                    return Err(StoreError::IndexNotFound(expression.clone()));
+                }
+                continue;
+            }
+            if targets.contains_key(expression) {
+                if !names.contains(expression) {
+                    names.push(expression.clone());
+                }
+                continue;
+            }
+            if self.read_aliases().contains(expression) {
+                return Err(StoreError::IllegalArgument(format!(
+                    "The provided expression [{expression}] matches an alias, specify the corresponding concrete indices instead."
+                )));
+            }
+            if let Some(owner) = self.find_partition_owner(expression) {
+                return Err(StoreError::IllegalArgument(format!(
+                    "The provided expression [{expression}] is a backing index of data stream [{}]; {} the data stream instead.",
+                    owner.name(),
+                    if action.kind() == "remove_index" {
+                        "delete"
+                    } else {
+                        "alias"
+                    }
+                )));
+            }
+            return Err(StoreError::IndexNotFound(expression.clone()));
+        }
+        Ok(names)
+    }
+
+    /// Validates and applies alias actions as one change; returns each action's result and
+    /// the indexes `remove_index` actions delete.
+    fn apply_alias_actions(
+        &self,
+        actions: &[AliasAction],
+    ) -> StoreResult<(Vec<AliasResult>, Vec<String>)> {
+        let _guard = self.lock_catalog();
+        let targets = self.read_targets().clone();
+        let mut resolved = Vec::with_capacity(actions.len());
+        for action in actions {
+            resolved.push((action, self.alias_action_targets(action, &targets)?));
+        }
+        let mut results = Vec::with_capacity(actions.len());
+        let mut doomed = Vec::new();
+        self.update_aliases_locked(|table| {
+            for (action, names) in resolved {
+                match action {
+                    AliasAction::Add {
+                        aliases,
+                        properties,
+                        ..
+                    } => {
+                        for alias in aliases {
+                            if targets.contains_key(alias) {
+                                return Err(StoreError::InvalidAliasName {
+                                    name: alias.clone(),
+                                    reason:
+                                        "an index or data stream exists with the same name as the alias"
+                                            .into(),
+                                });
+                            }
+                            for name in &names {
+                                table.add(alias, name, properties.clone());
+                            }
+                        }
+                        results.push((names, Ok(())));
+                    }
+                    AliasAction::Remove {
+                        aliases,
+                        must_exist,
+                        ..
+                    } => {
+                        let mut removed = 0;
+                        let mut missing = Vec::new();
+                        for pattern in aliases {
+                            let mut matched = false;
+                            for name in &names {
+                                let matching: Vec<String> = table
+                                    .of_target(name)
+                                    .into_keys()
+                                    .filter(|alias| {
+                                        pattern == "_all" || wildcard_match(pattern, alias)
+                                    })
+                                    .collect();
+                                for alias in matching {
+                                    removed += usize::from(table.remove(&alias, name));
+                                    matched = true;
+                                }
+                            }
+                            if !matched {
+                                missing.push(pattern.clone());
+                            }
+                        }
+                        if *must_exist == Some(true) && !missing.is_empty() {
+                            return Err(StoreError::AliasesNotFound(missing));
+                        }
+                        let result = if removed == 0 && *must_exist != Some(false) {
+                            Err(StoreError::AliasesNotFound(aliases.clone()))
+                        } else {
+                            Ok(())
+                        };
+                        results.push((names, result));
+                    }
+                    AliasAction::RemoveIndex { .. } => {
+                        for name in &names {
+                            if targets
+                                .get(name)
+                                .is_some_and(|target| target.kind() == TargetKind::DataStream)
+                            {
+                                return Err(StoreError::IllegalArgument(format!(
+                                    "The provided expression [{name}] matches a data stream, specify the corresponding concrete indices instead."
+                                )));
+                            }
+                            table.remove_target(name);
+                            doomed.push(name.clone());
+                        }
+                        results.push((names, Ok(())));
+                    }
+                }
+            }
+            if results.iter().all(|(_, result)| result.is_err())
+                && let Some((_, Err(error))) = results.drain(..).next()
+            {
+                return Err(error);
+            }
+            Ok(true)
+        })?;
+        Ok((results, doomed))
+    }
+
+    /// Resolves a date math name with the installed resolver; other names pass unchanged.
+    fn resolve_date_math(&self, name: &str) -> StoreResult<String> {
+        if !(name.starts_with('<') && name.ends_with('>')) {
+            return Ok(name.to_owned());
+        }
+        match self.date_math.get() {
+            Some(DateMathResolver(resolve)) => resolve(name).map_err(StoreError::IllegalArgument),
+            None => Err(StoreError::IllegalArgument(format!(
+                "cannot resolve the date math index name [{name}] here"
+            ))),
+        }
+    }
+
+    /// What the lifecycle policies of plain indexes ask for at `now_ms`.
+    fn lifecycle_steps(&self, now_ms: i64) -> Vec<LifecycleStep> {
+        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
+        let aliases = self.read_aliases().clone();
+        let policies = self
+            .lifecycle_policies
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let mut steps = Vec::new();
+        for target in targets {
+            if target.kind() != TargetKind::Index {
+                continue;
+            }
+            let meta = target.meta();
+            let Some(policy) = meta
+                .lifecycle_policy
+                .as_ref()
+                .and_then(|name| policies.get(name))
+            else {
+                continue;
+            };
+            let is_write_index = meta.rollover_alias.as_ref().is_some_and(|alias| {
+                aliases.write_member(alias).ok().flatten() == Some(meta.name.as_str())
+            });
+            if let (Some(alias), Some(conditions)) = (&meta.rollover_alias, &policy.rollover)
+                && is_write_index
+                && meta.rolled_over_ms.is_none()
+            {
+                steps.push(LifecycleStep::Rollover {
+                    alias: alias.clone(),
+                    conditions: conditions.clone(),
+                });
+                continue;
+            }
+            // An index still waiting for its rollover is in the hot phase, and the alias's
+            // write index is never deleted.
+            let Some(retention) = policy.retention() else {
+                continue;
+            };
+            if is_write_index || (policy.rollover.is_some() && meta.rolled_over_ms.is_none()) {
+                continue;
+            }
+            let since = meta.rolled_over_ms.unwrap_or(meta.creation_date_ms);
+            if now_ms.saturating_sub(since) >= retention.as_millis() as i64 {
+                steps.push(LifecycleStep::Delete {
+                    index: meta.name.clone(),
+                    policy: policy.name.clone(),
+                });
+            }
+        }
+        steps
+    }
+
     fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
         self.catalog_lock
             .lock()
@@ -1142,16 +1838,29 @@ impl Inner {
         self.read_targets().get(name).cloned()
     }
 
+    /// The template a new target named `name` is created from: the composable template of
+    /// highest priority, else the legacy templates that match, merged. Names that become
+    /// built-in data streams never take legacy templates, as Elasticsearch's built-in `logs`
+    /// template outranks them.
     fn template_for(&self, name: &str) -> Option<IndexTemplate> {
         let templates = self
             .templates
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        templates
+        let composable = templates
             .values()
             .filter(|template| template.matches(name))
             .max_by_key(|template| template.priority)
-            .cloned()
+            .cloned();
+        if composable.is_some() || is_builtin_data_stream(name) {
+            return composable;
+        }
+        drop(templates);
+        let legacy = self
+            .legacy_templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        merge_matching(legacy.values(), name)
     }
 
     fn persist_state(&self, last_seq: u64) -> StoreResult<()> {
@@ -1171,14 +1880,51 @@ impl Inner {
         kind: TargetKind,
         template: Option<&IndexTemplate>,
         explicit: Option<&Value>,
+        provided_name: Option<&str>,
     ) -> StoreResult<Arc<Target>> {
         let style = match kind {
             TargetKind::Index => DynamicStyle::Index,
             TargetKind::DataStream => DynamicStyle::DataStream,
         };
+        if self.read_aliases().contains(name) {
+            return Err(StoreError::InvalidIndexName {
+                name: name.to_owned(),
+                reason: "already exists as alias".into(),
+            });
+        }
         let mut mapping = match template {
             Some(template) => template.mapping(style)?,
             None => Mapping::new(style),
+        };
+        // The template's aliases, then the request's, which win for the same name.
+        let mut aliases = match template {
+            Some(template) => template.aliases(name)?,
+            None => Vec::new(),
+        };
+        if let Some(requested) = explicit.and_then(|body| body.get("aliases")) {
+            aliases.extend(parse_aliases(requested, name)?);
+        }
+        {
+            let targets = self.read_targets();
+            if let Some((alias, _)) = aliases
+                .iter()
+                .find(|(alias, _)| alias == name || targets.contains_key(alias))
+            {
+                return Err(StoreError::InvalidAliasName {
+                    name: alias.clone(),
+                    reason: "an index or data stream exists with the same name as the alias".into(),
+                });
+            }
+        }
+        // Lifecycle settings of a plain index: the request's, else the template's.
+        let index_setting = |key: &str| {
+            if kind != TargetKind::Index {
+                return None;
+            }
+            explicit
+                .and_then(|body| body.get("settings"))
+                .and_then(|settings| string_setting(settings, key))
+                .or_else(|| template.and_then(|template| template.string_setting(key)))
         };
         if let Some(body) = explicit {
             if let Some(settings) = body.get("settings")
@@ -1200,6 +1946,10 @@ impl Inner {
             retention: template.and_then(IndexTemplate::retention),
             template: template.map(|template| template.name.clone()),
             next_generation: 1,
+            provided_name: provided_name.map(str::to_owned),
+            rolled_over_ms: None,
+            lifecycle_policy: index_setting("lifecycle.name"),
+            rollover_alias: index_setting("lifecycle.rollover_alias"),
         };
         let dir = self
             .config
@@ -1214,11 +1964,33 @@ impl Inner {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(name.to_owned(), target.clone());
+        if !aliases.is_empty() {
+            let added = self.update_aliases_locked(|table| {
+                for (alias, properties) in aliases {
+                    table.add(&alias, name, properties);
+                }
+                Ok(true)
+            });
+            if let Err(error) = added {
+                // The request fails as a whole: the target it created goes again.
+                self.targets
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .remove(name);
+                let _ = remove_dir(target.dir());
+                return Err(error);
+            }
+        }
         info!(name, kind = ?kind, "created");
         Ok(target)
     }
 
-    fn create_index(&self, name: &str, body: &Value) -> StoreResult<()> {
+    fn create_index(
+        &self,
+        name: &str,
+        body: &Value,
+        provided_name: Option<&str>,
+    ) -> StoreResult<()> {
         if let Value::Object(object) = body {
             for key in object.keys() {
                 if !matches!(key.as_str(), "settings" | "mappings" | "aliases") {
@@ -1244,13 +2016,33 @@ impl Inner {
                 "cannot create index with name [{name}], because it matches with template [{template_name}] that creates data streams only, use create data stream api instead"
             )));
         }
-        self.create_target_locked(name, TargetKind::Index, template.as_ref(), Some(body))?;
+        self.create_target_locked(
+            name,
+            TargetKind::Index,
+            template.as_ref(),
+            Some(body),
+            provided_name,
+        )?;
         Ok(())
+    }
+
+    /// The target writes through the alias `name` go to; `Ok(None)` if it is no alias.
+    fn alias_write_target(&self, name: &str) -> StoreResult<Option<Arc<Target>>> {
+        let member = match self.read_aliases().write_member(name)? {
+            Some(member) => member.to_owned(),
+            None => return Ok(None),
+        };
+        self.get_target(&member)
+            .map(Some)
+            .ok_or(StoreError::IndexNotFound(member))
     }
 
     /// The target a write goes to, auto-created like Elasticsearch's `action.auto_create_index`.
     fn write_target(&self, name: &str) -> StoreResult<Arc<Target>> {
         if let Some(target) = self.get_target(name) {
+            return Ok(target);
+        }
+        if let Some(target) = self.alias_write_target(name)? {
             return Ok(target);
         }
         if name.starts_with(".ds-") {
@@ -1269,7 +2061,7 @@ impl Inner {
             None if is_builtin_data_stream(name) => TargetKind::DataStream,
             None => TargetKind::Index,
         };
-        self.create_target_locked(name, kind, template.as_ref(), None)
+        self.create_target_locked(name, kind, template.as_ref(), None, None)
     }
 
     fn prepare(&self, request: WriteRequest, replaying: bool) -> StoreResult<PreparedWrite> {
@@ -1284,7 +2076,15 @@ impl Inner {
                     Some(target) => (target, None),
                     None => match self.find_partition_owner(&name) {
                         Some(target) => (target, Some(name)),
-                        None => return Err(StoreError::IndexNotFound(name)),
+                        None => match self.alias_write_target(&name)? {
+                            Some(target) if target.kind() == TargetKind::Index => (target, None),
+                            Some(_) => {
+                                return Err(StoreError::IllegalArgument(
+                                    "only write ops with an op_type of create are allowed in data streams; delete through the backing index".into(),
+                                ));
+                            }
+                            None => return Err(StoreError::IndexNotFound(name)),
+                        },
                     },
                 };
                 Ok(PreparedWrite {
@@ -1664,6 +2464,18 @@ impl Inner {
         }
         targets.remove(&name);
         drop(targets);
+        // Kept in memory even if persisting fails: start-up drops members that are gone.
+        let mut aliases = self
+            .aliases
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if aliases.remove_target(&name)
+            && let Err(error) =
+                write_json_atomically(&self.config.data_dir.join(ALIASES_FILE), &*aliases)
+        {
+            warn!(%error, name, "persisting the aliases of a deleted target failed");
+        }
+        drop(aliases);
         for partition in target.partitions() {
             let _ = partition.close_writer_if_clean();
         }
@@ -1800,12 +2612,30 @@ impl Inner {
             .cloned()
     }
 
+    /// The one target an alias names, for single-document reads.
+    fn single_alias_member(&self, name: &str) -> StoreResult<Arc<Target>> {
+        let aliases = self.read_aliases();
+        let Some(members) = aliases.members(name) else {
+            return Err(StoreError::IndexNotFound(name.to_owned()));
+        };
+        let names: Vec<&str> = members.keys().map(String::as_str).collect();
+        match names.as_slice() {
+            [only] => self
+                .get_target(only)
+                .ok_or_else(|| StoreError::IndexNotFound((*only).to_owned())),
+            _ => Err(StoreError::IllegalArgument(format!(
+                "alias [{name}] has more than one index associated with it [{}], can't execute a single index op",
+                names.join(", ")
+            ))),
+        }
+    }
+
     fn get_document(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
         let (target, only) = match self.get_target(name) {
             Some(target) => (target, None),
             None => match self.find_partition_owner(name) {
                 Some(target) => (target, Some(name.to_owned())),
-                None => return Err(StoreError::IndexNotFound(name.to_owned())),
+                None => (self.single_alias_member(name)?, None),
             },
         };
         for partition in target.partitions() {

@@ -52,6 +52,19 @@ pub struct TargetMeta {
     pub template: Option<String>,
     /// Generation number of the next data stream backing index.
     pub next_generation: u32,
+    /// The name as the creating request gave it, when that was date math
+    /// (`<logs-{now/d}-000001>`): rollover derives the next name from it.
+    #[serde(default)]
+    pub provided_name: Option<String>,
+    /// When a rollover moved the alias's writes to a newer index, epoch milliseconds.
+    #[serde(default)]
+    pub rolled_over_ms: Option<i64>,
+    /// A plain index's `index.lifecycle.name` setting: the policy it follows.
+    #[serde(default)]
+    pub lifecycle_policy: Option<String>,
+    /// A plain index's `index.lifecycle.rollover_alias` setting.
+    #[serde(default)]
+    pub rollover_alias: Option<String>,
 }
 
 /// An index or data stream, with its partitions.
@@ -191,6 +204,14 @@ impl Target {
     pub fn set_retention(&self, retention: Option<String>) -> StoreResult<()> {
         let mut meta = self.lock_meta();
         meta.retention = retention;
+        meta.mapping = (*self.mapping()).clone();
+        write_json_atomically(&self.dir.join(META_FILE), &*meta)
+    }
+
+    /// Records that a rollover moved writes away from this index, persisting it.
+    pub fn set_rolled_over(&self, at_ms: i64) -> StoreResult<()> {
+        let mut meta = self.lock_meta();
+        meta.rolled_over_ms = Some(at_ms);
         meta.mapping = (*self.mapping()).clone();
         write_json_atomically(&self.dir.join(META_FILE), &*meta)
     }

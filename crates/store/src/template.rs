@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::alias::AliasProperties;
 use crate::error::{StoreError, StoreResult};
 use crate::mapping::{DynamicStyle, Mapping};
 
@@ -91,6 +92,7 @@ impl IndexTemplate {
         // every later write that matches it.
         template.mapping(DynamicStyle::Index)?;
         template.total_fields_limit()?;
+        template.aliases("index")?;
         Ok(template)
     }
 
@@ -120,6 +122,18 @@ impl IndexTemplate {
         Ok(mapping)
     }
 
+    /// `template.aliases` for a new target named `target`: alias names with their
+    /// definitions, `{index}` in a name standing for the target's name.
+    pub fn aliases(&self, target: &str) -> StoreResult<Vec<(String, AliasProperties)>> {
+        match self
+            .template_section()
+            .and_then(|section| section.get("aliases"))
+        {
+            Some(aliases) => parse_aliases(aliases, target),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// `template.lifecycle.data_retention`.
     pub fn retention(&self) -> Option<String> {
         self.template_section()?
@@ -131,11 +145,13 @@ impl IndexTemplate {
 
     /// The lifecycle policy named by `index.lifecycle.name` in the template's settings.
     pub fn lifecycle_name(&self) -> Option<String> {
-        let settings = self.template_section()?.get("settings")?;
-        flatten_settings(settings)
-            .into_iter()
-            .find(|(key, _)| key == "index.lifecycle.name" || key == "lifecycle.name")
-            .and_then(|(_, value)| value.as_str().map(str::to_owned))
+        self.string_setting("lifecycle.name")
+    }
+
+    /// A string index setting of the template (`lifecycle.rollover_alias`), written with or
+    /// without the `index.` prefix, flat or nested.
+    pub fn string_setting(&self, key: &str) -> Option<String> {
+        string_setting(self.template_section()?.get("settings")?, key)
     }
 
     fn total_fields_limit(&self) -> StoreResult<Option<usize>> {
@@ -175,6 +191,15 @@ pub fn total_fields_limit_setting(settings: &Value) -> StoreResult<Option<usize>
     }
 }
 
+/// A string index setting (`lifecycle.name`), written with or without the `index.` prefix,
+/// flat or nested.
+pub fn string_setting(settings: &Value, key: &str) -> Option<String> {
+    flatten_settings(settings)
+        .into_iter()
+        .find(|(name, _)| name.strip_prefix("index.").unwrap_or(name) == key)
+        .and_then(|(_, value)| value.as_str().map(str::to_owned))
+}
+
 /// Flattens nested settings objects to dotted keys.
 pub fn flatten_settings(settings: &Value) -> Vec<(String, Value)> {
     fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
@@ -195,6 +220,23 @@ pub fn flatten_settings(settings: &Value) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     walk("", settings, &mut out);
     out
+}
+
+/// Parses an `aliases` object (of `PUT /{index}` or a template) for a target named `target`.
+pub fn parse_aliases(aliases: &Value, target: &str) -> StoreResult<Vec<(String, AliasProperties)>> {
+    let Value::Object(aliases) = aliases else {
+        return Err(StoreError::IllegalArgument(
+            "[aliases] must be an object".into(),
+        ));
+    };
+    aliases
+        .iter()
+        .map(|(name, body)| {
+            let name = name.replace("{index}", target);
+            let properties = AliasProperties::parse(&name, body)?;
+            Ok((name, properties))
+        })
+        .collect()
 }
 
 /// Elasticsearch's simple wildcard match: `*` matches any run of characters.

@@ -29,6 +29,37 @@ pub fn parse_time_value(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// Parses an Elasticsearch byte size: `100mb`, `512kb`, `50gb`, `4096b` or a plain number
+/// of bytes.
+pub fn parse_byte_size_value(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim().to_ascii_lowercase();
+    let split = trimmed
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let amount: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 100mb"))?;
+    let multiplier = match unit.trim() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1024.0,
+        "mb" | "m" => 1024.0 * 1024.0,
+        "gb" | "g" => 1024.0 * 1024.0 * 1024.0,
+        "tb" | "t" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "pb" | "p" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {text:?}; use b, kb, mb, gb, tb or pb"
+            ));
+        }
+    };
+    let bytes = amount * multiplier;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!("{text:?} is too large a size"));
+    }
+    Ok(bytes as u64)
+}
+
 fn invalid(text: &str) -> String {
     format!(
         "failed to parse setting [{text}] with value [{text}] as a time value: unit is missing or unrecognized"

@@ -10,7 +10,7 @@ async fn refuses_an_older_format_and_keeps_its_id_salt() {
     let state_path = directory.path().join("state.json");
     {
         let store = Store::open(StoreConfig::new(directory.path())).unwrap();
-        store.create_index("plain", &json!({})).unwrap();
+        store.create_index("plain", &json!({}), None).unwrap();
         store.shutdown().await.unwrap();
     }
     let state: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();

@@ -263,13 +263,15 @@ fn prepare_items(
             }
             BulkAction::Delete => {
                 let id = item.id.clone().unwrap_or_default();
-                state
-                    .store
-                    .prepare(WriteRequest::Delete {
-                        target: item.index.clone(),
-                        id,
-                    })
-                    .map_err(ApiError::from)
+                crate::date_math::resolve_name(&item.index).and_then(|target| {
+                    state
+                        .store
+                        .prepare(WriteRequest::Delete {
+                            target: target.into_owned(),
+                            id,
+                        })
+                        .map_err(ApiError::from)
+                })
             }
             BulkAction::Update => Err(ApiError::illegal_argument(
                 "the [update] bulk action is not supported; send the whole document with [index]",

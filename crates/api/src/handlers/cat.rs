@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::{IndexStats, format_epoch_millis};
+use logfleet_store::{IndexStats, format_epoch_millis, wildcard_match};
 use serde_json::{Map, Value};
 
 use crate::AppState;
@@ -144,6 +144,212 @@ pub async fn health(
         ("active_shards_percent".into(), "100.0%".into()),
     ];
     render(vec![row], HEALTH_COLUMNS, HEALTH_COLUMNS.len(), &params)
+}
+
+const ALIAS_COLUMNS: &[&str] = &[
+    "alias",
+    "index",
+    "filter",
+    "routing.index",
+    "routing.search",
+    "is_write_index",
+];
+
+/// `GET /_cat/aliases`.
+pub async fn aliases_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_aliases(state, None, params)
+}
+
+/// `GET /_cat/aliases/{name}`: names and `*` patterns, comma-separated.
+pub async fn aliases(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_aliases(state, Some(name), params)
+}
+
+fn cat_aliases(
+    State(state): State<AppState>,
+    names: Option<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_cat/aliases", PARAMETERS)?;
+    let dash = |value: Option<&String>| value.cloned().unwrap_or_else(|| "-".to_owned());
+    let mut rows = Vec::new();
+    for (alias, members) in state.store.aliases().iter() {
+        let wanted = names.as_deref().is_none_or(|names| {
+            names
+                .split(',')
+                .any(|pattern| pattern == "_all" || wildcard_match(pattern.trim(), alias))
+        });
+        if !wanted {
+            continue;
+        }
+        for (index, properties) in members {
+            rows.push(vec![
+                ("alias".into(), alias.clone()),
+                ("index".into(), index.clone()),
+                (
+                    "filter".into(),
+                    if properties.filter.is_some() {
+                        "*"
+                    } else {
+                        "-"
+                    }
+                    .into(),
+                ),
+                (
+                    "routing.index".into(),
+                    dash(properties.index_routing.as_ref()),
+                ),
+                (
+                    "routing.search".into(),
+                    dash(properties.search_routing.as_ref()),
+                ),
+                (
+                    "is_write_index".into(),
+                    properties
+                        .is_write_index
+                        .map_or_else(|| "-".to_owned(), |write| write.to_string()),
+                ),
+            ]);
+        }
+    }
+    render(rows, ALIAS_COLUMNS, ALIAS_COLUMNS.len(), &params)
+}
+
+const COUNT_COLUMNS: &[&str] = &["epoch", "timestamp", "count"];
+
+/// `GET /_cat/count`.
+pub async fn count_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_count(state, "_all".to_owned(), params).await
+}
+
+/// `GET /_cat/count/{index}`.
+pub async fn count(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_count(state, index, params).await
+}
+
+async fn cat_count(
+    State(state): State<AppState>,
+    index: String,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_cat/count", PARAMETERS)?;
+    let shards = state.store.resolve(&index, false)?;
+    let store = state.store.clone();
+    let now = logfleet_store::now_millis();
+    // Through the query engine, so that alias filters count as they do in `_count`.
+    let counted = super::run_blocking("count", move || {
+        let context = logfleet_query::SearchContext {
+            fields: store.fields(),
+            now_millis: now,
+            request_cache: None,
+        };
+        logfleet_query::count(&shards, &logfleet_query::QueryAst::MatchAll, &context)
+    })
+    .await??;
+    let row = vec![
+        ("epoch".into(), (now / 1000).to_string()),
+        (
+            "timestamp".into(),
+            format_epoch_millis(now)[11..19].to_owned(),
+        ),
+        ("count".into(), counted["count"].to_string()),
+    ];
+    render(vec![row], COUNT_COLUMNS, COUNT_COLUMNS.len(), &params)
+}
+
+const TEMPLATE_COLUMNS: &[&str] = &["name", "index_patterns", "order", "version", "composed_of"];
+
+/// `GET /_cat/templates`.
+pub async fn templates_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_templates(state, "*".to_owned(), params)
+}
+
+/// `GET /_cat/templates/{name}`.
+pub async fn templates(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    cat_templates(state, name, params)
+}
+
+fn cat_templates(
+    State(state): State<AppState>,
+    pattern: String,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_cat/templates", PARAMETERS)?;
+    let list = |values: Option<&Value>| {
+        let names: Vec<String> = values
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|value| value.as_str().map(str::to_owned))
+            .collect();
+        format!("[{}]", names.join(", "))
+    };
+    let legacy = state
+        .store
+        .legacy_templates(&pattern)
+        .into_iter()
+        .map(|template| {
+            vec![
+                ("name".into(), template.name.clone()),
+                (
+                    "index_patterns".into(),
+                    format!("[{}]", template.index_patterns.join(", ")),
+                ),
+                ("order".into(), template.order.to_string()),
+                (
+                    "version".into(),
+                    template
+                        .version
+                        .map(|version| version.to_string())
+                        .unwrap_or_default(),
+                ),
+                ("composed_of".into(), String::new()),
+            ]
+        });
+    let rows = state
+        .store
+        .templates(&pattern)
+        .into_iter()
+        .map(|template| {
+            let version = template
+                .body
+                .get("version")
+                .map_or_else(String::new, Value::to_string);
+            vec![
+                ("name".into(), template.name.clone()),
+                (
+                    "index_patterns".into(),
+                    format!("[{}]", template.index_patterns.join(", ")),
+                ),
+                ("order".into(), template.priority.to_string()),
+                ("version".into(), version),
+                ("composed_of".into(), list(template.body.get("composed_of"))),
+            ]
+        })
+        .chain(legacy)
+        .collect();
+    render(rows, TEMPLATE_COLUMNS, TEMPLATE_COLUMNS.len(), &params)
 }
 
 /// Elasticsearch's human-readable sizes (`5.2kb`), or a fixed unit from `?bytes=`.

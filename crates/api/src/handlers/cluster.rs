@@ -1,12 +1,17 @@
-//! `_cluster/health`.
+//! `_cluster/health`, `_cluster/settings` and `_nodes`: one node, always green.
 
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{Value, json};
+use logfleet_store::flatten_settings;
+use serde_json::{Map, Value, json};
 
-use crate::AppState;
+use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
+use crate::params::{self, Params};
 use crate::response::ok;
+use crate::{AppState, ELASTICSEARCH_VERSION};
 
 /// The health of a single node whose indexes have no replicas: always green while it runs.
 pub fn health_body(state: &AppState, shards: usize) -> Value {
@@ -43,4 +48,119 @@ pub async fn health_index(
 ) -> Result<Response, ApiError> {
     let shards = state.store.resolve(&index, false)?.len();
     Ok(ok(&health_body(&state, shards)))
+}
+
+/// `GET /_cluster/settings`: Logfleet has no dynamic cluster settings, so nothing is set.
+pub async fn get_settings(Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        "/_cluster/settings",
+        &[
+            "flat_settings",
+            "include_defaults",
+            "master_timeout",
+            "timeout",
+            "local",
+        ],
+    )?;
+    let mut body = json!({"persistent": {}, "transient": {}});
+    if params::flag(&params, "include_defaults")? {
+        body["defaults"] = json!({
+            "action": {"auto_create_index": "true", "destructive_requires_name": "true"},
+            "http": {"max_content_length": "100mb"},
+        });
+    }
+    Ok(ok(&body))
+}
+
+/// `PUT /_cluster/settings`: every setting is refused as Elasticsearch refuses unknown
+/// ones, since none can be changed at run time (the configuration file sets them).
+pub async fn put_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
+    for scope in ["persistent", "transient"] {
+        if let Some((key, _)) = body
+            .get(scope)
+            .and_then(Value::as_object)
+            .and_then(|settings| {
+                flatten_settings(&Value::Object(settings.clone()))
+                    .into_iter()
+                    .next()
+            })
+        {
+            return Err(ApiError::illegal_argument(format!(
+                "{scope} setting [{key}], not recognized: Logfleet has no dynamic cluster settings; set it in the configuration file"
+            )));
+        }
+    }
+    Ok(ok(
+        &json!({"acknowledged": true, "persistent": {}, "transient": {}}),
+    ))
+}
+
+/// `GET /_nodes`.
+pub async fn nodes(State(state): State<AppState>) -> Response {
+    ok(&nodes_body(&state))
+}
+
+/// `GET /_nodes/{node_id or metrics}` (`_local`, `http`, …): there is one node, and it has
+/// every section it reports.
+pub async fn nodes_filtered(
+    State(state): State<AppState>,
+    Path(_filter): Path<String>,
+) -> Response {
+    ok(&nodes_body(&state))
+}
+
+/// `GET /_nodes/{node_id}/{metrics}`.
+pub async fn nodes_filtered_twice(
+    State(state): State<AppState>,
+    Path(_filters): Path<(String, String)>,
+) -> Response {
+    ok(&nodes_body(&state))
+}
+
+fn nodes_body(state: &AppState) -> Value {
+    let config = &state.config;
+    let address = config.publish_address.map_or_else(
+        || "127.0.0.1:9200".to_owned(),
+        |address| address.to_string(),
+    );
+    let host = config.publish_address.map_or_else(
+        || "127.0.0.1".to_owned(),
+        |address| address.ip().to_string(),
+    );
+    let node = json!({
+        "name": config.node_name,
+        "transport_address": address,
+        "host": host,
+        "ip": host,
+        "version": ELASTICSEARCH_VERSION,
+        "build_flavor": "default",
+        "build_type": "logfleet",
+        "build_hash": env!("CARGO_PKG_VERSION"),
+        "roles": ["data", "ingest", "master"],
+        "attributes": {},
+        "http": {
+            "bound_address": [address],
+            "publish_address": address,
+            "max_content_length_in_bytes": config.max_content_length,
+        },
+    });
+    let mut nodes = Map::new();
+    nodes.insert(node_id(config), node);
+    json!({
+        "_nodes": {"total": 1, "successful": 1, "failed": 0},
+        "cluster_name": config.cluster_name,
+        "nodes": nodes,
+    })
+}
+
+/// The node's id: stable for a data directory, derived from the cluster's uuid.
+fn node_id(config: &crate::ApiConfig) -> String {
+    config.cluster_uuid.chars().rev().collect()
 }

@@ -1,15 +1,19 @@
 //! Index management: create, get, exists, delete, mappings, refresh.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use logfleet_store::TargetKind;
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
+use super::aliases::check_aliases_object;
 use super::write::check_index_name;
 use crate::AppState;
 use crate::body::{parse_json, read_body};
+use crate::date_math::ProvidedName;
 use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::ok;
@@ -33,6 +37,7 @@ pub async fn create(
     State(state): State<AppState>,
     Path(index): Path<String>,
     Query(params): Query<Params>,
+    provided: Option<Extension<ProvidedName>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -47,7 +52,13 @@ pub async fn create(
     if !body.is_object() {
         return Err(ApiError::parsing("request body must be an object"));
     }
-    state.store.create_index(&index, &body)?;
+    if let Some(aliases) = body.get("aliases") {
+        check_aliases_object(aliases)?;
+    }
+    let provided = provided.map(|Extension(ProvidedName(name))| name);
+    state
+        .store
+        .create_index(&index, &body, provided.as_deref())?;
     Ok(ok(
         &json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
     ))
@@ -73,6 +84,11 @@ pub async fn delete(
         return Err(ApiError::illegal_argument(
             "Wildcard expressions or all indices are not allowed",
         ));
+    }
+    if let Some(alias) = names.iter().find(|name| state.store.is_alias(name)) {
+        return Err(ApiError::illegal_argument(format!(
+            "The provided expression [{alias}] matches an alias, specify the corresponding concrete indices instead."
+        )));
     }
     let ignore = ignore_unavailable(&params)?;
     for name in &names {
@@ -109,8 +125,14 @@ pub async fn get(
         .store
         .resolve_targets(&index, ignore_unavailable(&params)?)?;
     let stats = state.store.index_stats();
+    let aliases = state.store.aliases();
     let mut body = Map::new();
     for target in targets {
+        let target_aliases: Map<String, Value> = aliases
+            .of_target(&target.name)
+            .into_iter()
+            .map(|(alias, properties)| (alias, properties.to_json()))
+            .collect();
         let (name, kind, mapping) = (target.name, target.kind, target.mapping);
         let concrete = if kind == TargetKind::Index {
             vec![name.clone()]
@@ -128,7 +150,13 @@ pub async fn get(
                 .find(|row| row.index == concrete_name)
                 .map_or(0, |row| row.creation_date_ms);
             let mut entry = Map::new();
-            entry.insert("aliases".into(), json!({}));
+            // A data stream's aliases are the stream's, not its backing indexes'.
+            let entry_aliases = if kind == TargetKind::Index {
+                target_aliases.clone()
+            } else {
+                Map::new()
+            };
+            entry.insert("aliases".into(), Value::Object(entry_aliases));
             entry.insert("mappings".into(), mapping.to_es_json());
             entry.insert(
                 "settings".into(),
@@ -378,20 +406,50 @@ pub async fn resolve_index(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let targets = state.store.resolve_targets(&name, true)?;
+    let table = state.store.aliases();
     let mut indices = Vec::new();
     let mut data_streams = Vec::new();
+    let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for target in targets {
+        let target_aliases: Vec<String> = table.of_target(&target.name).into_keys().collect();
+        for alias in &target_aliases {
+            aliases
+                .entry(alias.clone())
+                .or_default()
+                .push(target.name.clone());
+        }
         match target.kind {
-            TargetKind::Index => indices.push(json!({"name": target.name, "attributes": ["open"]})),
+            TargetKind::Index => {
+                let mut entry = json!({"name": target.name, "attributes": ["open"]});
+                if !target_aliases.is_empty() {
+                    entry["aliases"] = json!(target_aliases);
+                }
+                indices.push(entry);
+            }
             TargetKind::DataStream => {
                 for backing in &target.indices {
                     indices.push(json!({"name": backing, "attributes": ["hidden", "open"], "data_stream": target.name}));
                 }
-                data_streams.push(json!({"name": target.name, "backing_indices": target.indices, "timestamp_field": "@timestamp"}));
+                let mut entry = json!({"name": target.name, "backing_indices": target.indices, "timestamp_field": "@timestamp"});
+                if !target_aliases.is_empty() {
+                    entry["aliases"] = json!(target_aliases);
+                }
+                data_streams.push(entry);
             }
         }
     }
+    // Only aliases the expression named, or matched by a wildcard, are listed themselves.
+    let parts: Vec<&str> = name.split(',').map(str::trim).collect();
+    let aliases: Vec<Value> = aliases
+        .into_iter()
+        .filter(|(alias, _)| {
+            parts
+                .iter()
+                .any(|part| *part == "_all" || logfleet_store::wildcard_match(part, alias))
+        })
+        .map(|(alias, members)| json!({"name": alias, "indices": members}))
+        .collect();
     Ok(ok(
-        &json!({"indices": indices, "aliases": [], "data_streams": data_streams}),
+        &json!({"indices": indices, "aliases": aliases, "data_streams": data_streams}),
     ))
 }

@@ -1,5 +1,6 @@
 //! One module per group of Elasticsearch endpoints.
 
+pub mod aliases;
 pub mod bulk;
 pub mod cat;
 pub mod cluster;

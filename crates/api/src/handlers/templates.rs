@@ -1,7 +1,7 @@
-//! `_index_template`.
+//! `_index_template` (composable templates) and `_template` (legacy ones).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
-use crate::response::ok;
+use crate::params::{self, Params};
+use crate::response::{json_response, ok};
 
 /// `PUT /_index_template/{name}`.
 pub async fn put(
@@ -26,6 +27,9 @@ pub async fn put(
             "Validation Failed: 1: index template is missing;",
         )
     })?;
+    if let Some(aliases) = body.pointer("/template/aliases") {
+        super::aliases::check_aliases_object(aliases)?;
+    }
     state.store.put_template(&name, &body)?;
     Ok(ok(&json!({"acknowledged": true})))
 }
@@ -84,6 +88,96 @@ pub async fn delete(
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "resource_not_found_exception",
+            format!("index_template [{name}] missing"),
+        ))
+    }
+}
+
+/// `PUT /_template/{name}` (legacy templates; `?create=true` refuses to replace one).
+pub async fn put_legacy(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        &format!("/_template/{name}"),
+        &["create", "order", "master_timeout", "timeout", "cause"],
+    )?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let mut body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: index patterns are missing;",
+        )
+    })?;
+    if let Some(order) = params.get("order") {
+        let order: i64 = order.parse().map_err(|_| {
+            ApiError::illegal_argument(format!("[order] must be an integer, got [{order}]"))
+        })?;
+        if let Value::Object(object) = &mut body {
+            object.insert("order".into(), json!(order));
+        }
+    }
+    if let Some(aliases) = body.get("aliases") {
+        super::aliases::check_aliases_object(aliases)?;
+    }
+    let create = params::flag(&params, "create")?;
+    state.store.put_legacy_template(&name, &body, create)?;
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+fn render_legacy(state: &AppState, names: &str) -> Value {
+    let templates: serde_json::Map<String, Value> = state
+        .store
+        .legacy_templates(names)
+        .into_iter()
+        .map(|template| (template.name.clone(), template.to_json()))
+        .collect();
+    Value::Object(templates)
+}
+
+/// `GET /_template`.
+pub async fn get_all_legacy(State(state): State<AppState>) -> Response {
+    ok(&render_legacy(&state, "*"))
+}
+
+/// `GET /_template/{name}`: names and patterns, comma-separated; `404 {}` when a name
+/// without wildcards matches nothing, as in Elasticsearch.
+pub async fn get_legacy(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    let body = render_legacy(&state, &name);
+    let missing = body.as_object().is_some_and(serde_json::Map::is_empty) && !name.contains('*');
+    let status = if missing {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, &body)
+}
+
+/// `HEAD /_template/{name}`.
+pub async fn head_legacy(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if state.store.legacy_templates(&name).is_empty() {
+        StatusCode::NOT_FOUND.into_response()
+    } else {
+        StatusCode::OK.into_response()
+    }
+}
+
+/// `DELETE /_template/{name}`.
+pub async fn delete_legacy(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if state.store.delete_legacy_template(&name)? {
+        Ok(ok(&json!({"acknowledged": true})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "index_template_missing_exception",
             format!("index_template [{name}] missing"),
         ))
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::date_math::resolve_name;
 use crate::error::ApiError;
 use crate::params::{Params, Refresh};
 
@@ -33,6 +34,8 @@ pub fn prepare_document(
     source: &[u8],
     pipeline: Option<&str>,
 ) -> Result<PreparedWrite, ApiError> {
+    let index = resolve_name(index)?;
+    let index = index.as_ref();
     check_index_name(index)?;
     if let Some(name) = pipeline.filter(|name| *name != "_none") {
         return Err(ApiError::illegal_argument(format!(
