@@ -271,3 +271,82 @@ fn lifecycle_policies_survive_a_restart() {
     let (_, status_body) = server.get("/_ilm/status");
     assert_eq!(status_body["operation_mode"], "RUNNING");
 }
+
+/// Logstash's ILM mode (`ecs_compatibility => disabled`, default index): policy, template
+/// with a rollover alias, a date math bootstrap index, then writes through the alias, which
+/// the lifecycle policy rolls over and whose retired index it deletes.
+#[test]
+fn logstash_ilm_rollover_alias() {
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().join("data");
+    let config = temporary.path().join("logfleet.toml");
+    std::fs::write(&config, "[retention]\ncheck_interval = \"200ms\"\n").unwrap();
+    let server = Server::start_in(&data_dir, &["--config", config.to_str().unwrap()]);
+
+    let (status, _) = server.get("/_ilm/policy/logstash-policy");
+    assert_eq!(status, 404);
+    let policy = json!({"policy": {"phases": {
+        "hot": {"actions": {"rollover": {"max_docs": 3, "max_age": "30d"}}},
+        "delete": {"min_age": "1s", "actions": {"delete": {}}}
+    }}});
+    let (status, body) = server.put("/_ilm/policy/logstash-policy", &policy.to_string());
+    assert_eq!(status, 200, "{body}");
+    let template = json!({
+        "index_patterns": "logstash-*",
+        "priority": 200,
+        "template": {
+            "settings": {"index.refresh_interval": "5s", "number_of_shards": 1,
+                         "index.lifecycle.name": "logstash-policy",
+                         "index.lifecycle.rollover_alias": "logstash"},
+            "mappings": {"dynamic_templates": [{"message_field": {
+                "path_match": "message", "match_mapping_type": "string",
+                "mapping": {"type": "text", "norms": false}}}]}
+        }
+    });
+    let (status, body) = server.put("/_index_template/logstash", &template.to_string());
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = server.request("HEAD", "/logstash", None);
+    assert_eq!(status, 404);
+    let (status, created) = server.put(
+        "/%3Clogstash-%7Bnow%2Fd%7D-000001%3E",
+        r#"{"aliases": {"logstash": {"is_write_index": true}}}"#,
+    );
+    assert_eq!(status, 200, "{created}");
+    let first = created["index"].as_str().unwrap().to_owned();
+    // A second Logstash starting finds the alias and leaves it.
+    let (status, _) = server.request("HEAD", "/logstash", None);
+    assert_eq!(status, 200);
+    let (status, again) = server.put(
+        "/%3Clogstash-%7Bnow%2Fd%7D-000001%3E",
+        r#"{"aliases": {"logstash": {"is_write_index": true}}}"#,
+    );
+    assert_eq!(status, 400, "{again}");
+
+    let mut body = String::new();
+    for number in 0..4 {
+        body.push_str("{\"index\":{\"_index\":\"logstash\"}}\n");
+        body.push_str(&json!({"message": format!("event {number}"), "@version": "1"}).to_string());
+        body.push('\n');
+    }
+    let (status, response) = server.bulk("/_bulk?refresh=true", &body);
+    assert_eq!((status, &response["errors"]), (200, &json!(false)), "{response}");
+    assert_eq!(response["items"][0]["index"]["_index"], first);
+
+    // The policy rolls the alias over, then deletes the retired index after `min_age`.
+    let second = first.replace("-000001", "-000002");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, aliases) = server.get("/_alias/logstash");
+        if aliases == json!({second.clone(): {"aliases": {"logstash": {"is_write_index": true}}}}) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{aliases}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, _) = server.request("HEAD", &format!("/{first}"), None);
+    assert_eq!(status, 404);
+    let (status, response) = server.bulk("/_bulk?refresh=true", &body);
+    assert_eq!(status, 200);
+    assert_eq!(response["items"][0]["index"]["_index"], second);
+    assert_eq!(server.count("logstash"), 4);
+}
