@@ -1107,3 +1107,26 @@ def test_legacy_templates_and_cat_endpoints(es):
         es.indices.delete(index=f"{name}-1", ignore_unavailable=True)
         es.indices.delete_template(name=name)
     assert not es.indices.exists_template(name=name)
+
+
+def test_component_templates_through_the_client(es):
+    """cluster.put_component_template, composed_of, and what a new index gets from them."""
+    name = unique_index("component")
+    es.cluster.put_component_template(
+        name=name, template={"mappings": {"properties": {"latency": {"type": "long"}}}}
+    )
+    es.indices.put_index_template(name=name, index_patterns=[f"{name}-*"], composed_of=[name])
+    try:
+        assert es.cluster.exists_component_template(name=name)
+        got = es.cluster.get_component_template(name=name)["component_templates"][0]
+        assert got["name"] == name
+        es.index(index=f"{name}-1", document={"latency": 12}, refresh=True)
+        mapping = es.indices.get_mapping(index=f"{name}-1")[f"{name}-1"]["mappings"]
+        assert mapping["properties"]["latency"] == {"type": "long"}
+        with pytest.raises(BadRequestError):
+            es.cluster.delete_component_template(name=name)
+    finally:
+        es.indices.delete(index=f"{name}-1", ignore_unavailable=True)
+        es.indices.delete_index_template(name=name)
+        es.cluster.delete_component_template(name=name)
+    assert not es.cluster.exists_component_template(name=name)

@@ -177,6 +177,11 @@ impl From<StoreError> for ApiError {
                 "invalid_alias_name_exception",
                 format!("Invalid alias name [{name}]: {reason}"),
             ),
+            invalid @ StoreError::InvalidIndexTemplate { .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_index_template_exception",
+                invalid.to_string(),
+            ),
             StoreError::AliasesNotFound(names) => {
                 let reason = format!("aliases [{}] missing", names.join(", "));
                 let id = match names.as_slice() {

@@ -232,6 +232,15 @@ pub fn router(state: AppState) -> Router {
             "/_nodes/{nodes}/{metrics}",
             get(cluster::nodes_filtered_twice),
         )
+        .route("/_component_template", get(templates::get_all_components))
+        .route(
+            "/_component_template/{name}",
+            put(templates::put_component)
+                .post(templates::put_component)
+                .get(templates::get_component)
+                .head(templates::head_component)
+                .delete(templates::delete_component),
+        )
         .route("/_template", get(templates::get_all_legacy))
         .route(
             "/_template/{name}",

@@ -360,3 +360,88 @@ async fn nodes_and_cluster_settings_describe_one_node() {
             .starts_with("persistent setting [action.auto_create_index], not recognized")
     );
 }
+
+#[tokio::test]
+async fn component_templates_compose_into_index_templates() {
+    let harness = harness(1 << 20);
+    for (name, body) in [
+        (
+            "base",
+            json!({"template": {"mappings": {"properties": {
+                "host": {"type": "keyword"}, "pid": {"type": "keyword"}}},
+                "aliases": {"everything": {}}}}),
+        ),
+        (
+            "numbers",
+            json!({"template": {"mappings": {"properties": {"pid": {"type": "long"}}},
+                                "settings": {"index.mapping.total_fields.limit": 123}},
+                   "version": 2}),
+        ),
+    ] {
+        let uri = format!("/_component_template/{name}");
+        let (status, body, _) = call(&harness, "PUT", &uri, &body.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, error, _) = call(
+        &harness,
+        "PUT",
+        "/_index_template/broken",
+        r#"{"index_patterns": ["b-*"], "composed_of": ["base", "gone"]}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["type"], "invalid_index_template_exception");
+    assert_eq!(
+        error["error"]["reason"],
+        "index_template [broken] invalid, cause [index template [broken] specifies component templates [gone] that do not exist]"
+    );
+    let (status, body, _) = call(
+        &harness,
+        "PUT",
+        "/_index_template/apps",
+        r#"{"index_patterns": ["apps-*"], "composed_of": ["base", "numbers"],
+            "template": {"mappings": {"properties": {"address": {"type": "ip"}}}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    call(
+        &harness,
+        "POST",
+        "/apps-1/_doc?refresh=true",
+        r#"{"host": "a", "pid": 7, "address": "10.0.0.1"}"#,
+    )
+    .await;
+    let (_, index, _) = call(&harness, "GET", "/apps-1", "").await;
+    let index = &index["apps-1"];
+    let properties = &index["mappings"]["properties"];
+    assert_eq!(properties["host"]["type"], "keyword");
+    assert_eq!(properties["pid"]["type"], "long");
+    assert_eq!(properties["address"]["type"], "ip");
+    assert_eq!(
+        index["settings"]["index"]["mapping"]["total_fields"]["limit"],
+        "123"
+    );
+    assert_eq!(index["aliases"], json!({"everything": {}}));
+
+    let (_, listed, _) = call(&harness, "GET", "/_component_template/num*", "").await;
+    assert_eq!(listed["component_templates"][0]["name"], "numbers");
+    assert_eq!(
+        listed["component_templates"][0]["component_template"]["version"],
+        2
+    );
+    let (status, error, _) = call(&harness, "DELETE", "/_component_template/base", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error"]["reason"],
+        "component templates [base] cannot be removed as they are still in use by index templates [apps]"
+    );
+    call(&harness, "DELETE", "/_index_template/apps", "").await;
+    let (status, _, _) = call(&harness, "DELETE", "/_component_template/base", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&harness, "HEAD", "/_component_template/base", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, error, _) = call(&harness, "GET", "/_component_template/base", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["error"]["type"], "resource_not_found_exception");
+}

@@ -329,7 +329,11 @@ fn logstash_ilm_rollover_alias() {
         body.push('\n');
     }
     let (status, response) = server.bulk("/_bulk?refresh=true", &body);
-    assert_eq!((status, &response["errors"]), (200, &json!(false)), "{response}");
+    assert_eq!(
+        (status, &response["errors"]),
+        (200, &json!(false)),
+        "{response}"
+    );
     assert_eq!(response["items"][0]["index"]["_index"], first);
 
     // The policy rolls the alias over, then deletes the retired index after `min_age`.

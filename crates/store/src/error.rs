@@ -82,6 +82,14 @@ pub enum StoreError {
         /// Why it is invalid.
         reason: String,
     },
+    /// An index template cannot be used as given.
+    #[error("index_template [{name}] invalid, cause [{cause}]")]
+    InvalidIndexTemplate {
+        /// The template.
+        name: String,
+        /// What is wrong.
+        cause: String,
+    },
     /// Aliases named by a request do not exist.
     #[error("aliases [{}] missing", .0.join(", "))]
     AliasesNotFound(Vec<String>),

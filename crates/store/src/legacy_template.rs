@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{StoreError, StoreResult};
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::template::{IndexTemplate, flatten_settings, parse_aliases, wildcard_match};
+use crate::template::{
+    IndexTemplate, flatten_settings, merge_template_section, parse_aliases, wildcard_match,
+};
 
 /// Where legacy templates are kept, in the data directory.
 pub(crate) const LEGACY_TEMPLATES_FILE: &str = "legacy_templates.json";
@@ -164,23 +166,6 @@ fn insert_dotted(object: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-/// Merges `overlay` into `base`: objects key by key, anything else replaced.
-fn deep_merge(base: &mut Value, overlay: &Value) {
-    match (base, overlay) {
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                match base.get_mut(key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        base.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (base, overlay) => *base = overlay.clone(),
-    }
-}
-
 /// The templates matching `name`, merged into one composable-shaped template (named after
 /// the highest-order one); `None` if none matches.
 pub fn merge_matching<'a>(
@@ -192,25 +177,15 @@ pub fn merge_matching<'a>(
         .collect();
     matching.sort_by_key(|template| template.order);
     let last = matching.last()?;
-    let mut settings = json!({});
-    let mut mappings = json!({});
-    let mut aliases = json!({});
+    let mut section = json!({});
     for template in &matching {
-        // Settings merge by their flattened keys, so `{"index": {"a": 1}}` and
-        // `{"index.a": 2}` are the same setting.
-        let mut flat = Map::new();
-        for (key, value) in flatten_settings(&template.settings) {
-            let key = key.strip_prefix("index.").unwrap_or(&key).to_owned();
-            flat.insert(key, value);
-        }
-        deep_merge(&mut settings, &Value::Object(flat));
-        deep_merge(&mut mappings, &template.mappings);
-        deep_merge(&mut aliases, &template.aliases);
+        merge_template_section(
+            &mut section,
+            &json!({"settings": template.settings, "mappings": template.mappings,
+                    "aliases": template.aliases}),
+        );
     }
-    let body = json!({
-        "index_patterns": last.index_patterns,
-        "template": {"settings": settings, "mappings": mappings, "aliases": aliases},
-    });
+    let body = json!({"index_patterns": last.index_patterns, "template": section});
     Some(IndexTemplate {
         name: last.name.clone(),
         index_patterns: last.index_patterns.clone(),

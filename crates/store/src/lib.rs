@@ -19,6 +19,7 @@
 //! typed by the mapping, so a new field never forces a new index.
 
 mod alias;
+mod component_template;
 mod date;
 mod document;
 mod dynamic_template;
@@ -40,6 +41,7 @@ mod time_value;
 pub mod wal;
 
 pub use alias::{AliasAction, AliasProperties, AliasTable};
+pub use component_template::ComponentTemplate;
 pub use date::{
     EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value,
 };

@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
+use crate::component_template::{
+    COMPONENT_TEMPLATES_FILE, ComponentTemplate, check_components, compose,
+};
 use crate::document::convert_document;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::IdCodec;
@@ -406,6 +409,7 @@ struct Inner {
     targets: RwLock<BTreeMap<String, Arc<Target>>>,
     templates: RwLock<BTreeMap<String, IndexTemplate>>,
     legacy_templates: RwLock<BTreeMap<String, LegacyTemplate>>,
+    component_templates: RwLock<BTreeMap<String, ComponentTemplate>>,
     lifecycle_policies: RwLock<BTreeMap<String, LifecyclePolicy>>,
     aliases: RwLock<AliasTable>,
     date_math: std::sync::OnceLock<DateMathResolver>,
@@ -469,6 +473,14 @@ impl Store {
         };
         let legacy_templates: BTreeMap<String, LegacyTemplate> = {
             let path = data_dir.join(LEGACY_TEMPLATES_FILE);
+            if path.exists() {
+                read_json(&path)?
+            } else {
+                BTreeMap::new()
+            }
+        };
+        let component_templates: BTreeMap<String, ComponentTemplate> = {
+            let path = data_dir.join(COMPONENT_TEMPLATES_FILE);
             if path.exists() {
                 read_json(&path)?
             } else {
@@ -553,6 +565,7 @@ impl Store {
             targets: RwLock::new(targets),
             templates: RwLock::new(templates),
             legacy_templates: RwLock::new(legacy_templates),
+            component_templates: RwLock::new(component_templates),
             lifecycle_policies: RwLock::new(lifecycle_policies),
             aliases: RwLock::new(aliases),
             date_math: std::sync::OnceLock::new(),
@@ -931,9 +944,17 @@ impl Store {
         target.set_retention(retention)
     }
 
-    /// Stores an index template.
+    /// Stores an index template, checking that its components exist and that it composes
+    /// with them into something usable.
     pub fn put_template(&self, name: &str, body: &Value) -> StoreResult<()> {
         let template = IndexTemplate::parse(name, body)?;
+        {
+            let components = self.inner.read_components();
+            check_components(&template, &components)?;
+            let composed = compose(&template, &components);
+            composed.mapping(DynamicStyle::Index)?;
+            composed.aliases("index")?;
+        }
         let mut templates = self
             .inner
             .templates
@@ -975,6 +996,85 @@ impl Store {
             )?;
         }
         Ok(removed)
+    }
+
+    /// Stores a component template (`PUT /_component_template/{name}`); with `create`, fails
+    /// if one of that name exists.
+    pub fn put_component_template(
+        &self,
+        name: &str,
+        body: &Value,
+        create: bool,
+    ) -> StoreResult<()> {
+        let component = ComponentTemplate::parse(name, body)?;
+        let mut components = self
+            .inner
+            .component_templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if create && components.contains_key(name) {
+            return Err(StoreError::IllegalArgument(format!(
+                "component template [{name}] already exists"
+            )));
+        }
+        let mut updated = components.clone();
+        updated.insert(name.to_owned(), component);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
+            &updated,
+        )?;
+        *components = updated;
+        Ok(())
+    }
+
+    /// Component templates whose names match any of the comma-separated `patterns`.
+    pub fn component_templates(&self, patterns: &str) -> Vec<ComponentTemplate> {
+        self.inner
+            .read_components()
+            .values()
+            .filter(|component| {
+                patterns
+                    .split(',')
+                    .any(|pattern| wildcard_match(pattern.trim(), &component.name))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Deletes a component template; whether there was one. One that index templates are
+    /// composed of cannot be deleted, as in Elasticsearch.
+    pub fn delete_component_template(&self, name: &str) -> StoreResult<bool> {
+        let users: Vec<String> = self
+            .inner
+            .templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .filter(|template| template.composed_of().iter().any(|used| used == name))
+            .map(|template| template.name.clone())
+            .collect();
+        if !users.is_empty() {
+            return Err(StoreError::IllegalArgument(format!(
+                "component templates [{name}] cannot be removed as they are still in use by index templates [{}]",
+                users.join(", ")
+            )));
+        }
+        let mut components = self
+            .inner
+            .component_templates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !components.contains_key(name) {
+            return Ok(false);
+        }
+        let mut updated = components.clone();
+        updated.remove(name);
+        write_json_atomically(
+            &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
+            &updated,
+        )?;
+        *components = updated;
+        Ok(true)
     }
 
     /// Stores a legacy template (`PUT /_template/{name}`); with `create`, fails if one of
@@ -1099,7 +1199,12 @@ impl Store {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .values()
-            .filter(|template| template.lifecycle_name().as_deref() == Some(name))
+            .filter(|template| {
+                compose(template, &self.inner.read_components())
+                    .lifecycle_name()
+                    .as_deref()
+                    == Some(name)
+            })
             .map(|template| template.name.clone())
             .collect();
         let mut usage = PolicyUsage {
@@ -1580,6 +1685,14 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn read_components(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, ComponentTemplate>> {
+        self.component_templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn read_aliases(&self) -> std::sync::RwLockReadGuard<'_, AliasTable> {
         self.aliases
             .read()
@@ -1851,7 +1964,7 @@ impl Inner {
             .values()
             .filter(|template| template.matches(name))
             .max_by_key(|template| template.priority)
-            .cloned();
+            .map(|template| compose(template, &self.read_components()));
         if composable.is_some() || is_builtin_data_stream(name) {
             return composable;
         }
@@ -2665,11 +2778,11 @@ impl Inner {
             return None;
         }
         let template_name = meta.template.as_ref()?;
-        self.templates
+        let templates = self
+            .templates
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(template_name)?
-            .lifecycle_name()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        compose(templates.get(template_name)?, &self.read_components()).lifecycle_name()
     }
 
     fn effective_retention(&self, meta: &TargetMeta) -> Option<(String, &'static str)> {

@@ -62,12 +62,21 @@ impl IndexTemplate {
                     })?;
                 }
                 "data_stream" => data_stream = value.is_object(),
+                "composed_of" | "ignore_missing_component_templates"
+                    if !value
+                        .as_array()
+                        .is_some_and(|names| names.iter().all(Value::is_string)) =>
+                {
+                    return Err(StoreError::IllegalArgument(format!(
+                        "[{key}] must be an array of strings"
+                    )));
+                }
                 "template"
                 | "composed_of"
+                | "ignore_missing_component_templates"
                 | "version"
                 | "_meta"
                 | "allow_auto_create"
-                | "ignore_missing_component_templates"
                 | "deprecated" => {}
                 other => {
                     return Err(StoreError::IllegalArgument(format!(
@@ -94,6 +103,16 @@ impl IndexTemplate {
         template.total_fields_limit()?;
         template.aliases("index")?;
         Ok(template)
+    }
+
+    /// The component templates it is composed of, in order.
+    pub fn composed_of(&self) -> Vec<String> {
+        string_array(self.body.get("composed_of"))
+    }
+
+    /// Components that may be missing (`ignore_missing_component_templates`).
+    pub fn ignore_missing_component_templates(&self) -> Vec<String> {
+        string_array(self.body.get("ignore_missing_component_templates"))
     }
 
     /// Whether `name` matches one of the patterns.
@@ -188,6 +207,63 @@ pub fn total_fields_limit_setting(settings: &Value) -> StoreResult<Option<usize>
         Some(other) => Err(StoreError::IllegalArgument(format!(
             "Failed to parse value [{other}] for setting [index.mapping.total_fields.limit]"
         ))),
+    }
+}
+
+fn string_array(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Merges one template section (`{"settings", "mappings", "aliases", "lifecycle"}`) over
+/// another, as Elasticsearch composes component templates and merges legacy ones: mappings,
+/// aliases and lifecycle key by key, recursively; settings by their flattened name, so that
+/// `{"index": {"a": 1}}` and `{"index.a": 2}` are the same setting.
+pub fn merge_template_section(base: &mut Value, overlay: &Value) {
+    let Value::Object(overlay) = overlay else {
+        return;
+    };
+    if !base.is_object() {
+        *base = Value::Object(Map::new());
+    }
+    for (key, value) in overlay {
+        if key == "settings" {
+            let mut flat = Map::new();
+            for (name, setting) in flatten_settings(value) {
+                let name = name.strip_prefix("index.").unwrap_or(&name).to_owned();
+                flat.insert(name, setting);
+            }
+            let slot = &mut base["settings"];
+            let mut merged = match slot.take() {
+                Value::Object(existing) => existing,
+                _ => Map::new(),
+            };
+            merged.extend(flat);
+            *slot = Value::Object(merged);
+        } else {
+            deep_merge(&mut base[key.as_str()], value);
+        }
+    }
+}
+
+/// Merges `overlay` into `base`: objects key by key, anything else replaced.
+fn deep_merge(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay.clone(),
     }
 }
 

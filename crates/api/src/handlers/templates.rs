@@ -1,4 +1,5 @@
-//! `_index_template` (composable templates) and `_template` (legacy ones).
+//! `_index_template` (composable templates), `_component_template` (their parts) and
+//! `_template` (legacy ones).
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -179,6 +180,90 @@ pub async fn delete_legacy(
             StatusCode::NOT_FOUND,
             "index_template_missing_exception",
             format!("index_template [{name}] missing"),
+        ))
+    }
+}
+
+/// `PUT /_component_template/{name}` (`?create=true` refuses to replace one).
+pub async fn put_component(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        &format!("/_component_template/{name}"),
+        &["create", "master_timeout", "cause"],
+    )?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: a component template is required;",
+        )
+    })?;
+    if let Some(aliases) = body.pointer("/template/aliases") {
+        super::aliases::check_aliases_object(aliases)?;
+    }
+    let create = params::flag(&params, "create")?;
+    state.store.put_component_template(&name, &body, create)?;
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+fn render_components(state: &AppState, names: &str) -> Vec<Value> {
+    state
+        .store
+        .component_templates(names)
+        .into_iter()
+        .map(|component| json!({"name": component.name, "component_template": component.body}))
+        .collect()
+}
+
+/// `GET /_component_template`.
+pub async fn get_all_components(State(state): State<AppState>) -> Response {
+    ok(&json!({"component_templates": render_components(&state, "*")}))
+}
+
+/// `GET /_component_template/{name}`: names and patterns, comma-separated.
+pub async fn get_component(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let components = render_components(&state, &name);
+    if components.is_empty() && !name.contains('*') {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_found_exception",
+            format!("component template matching [{name}] not found"),
+        ));
+    }
+    Ok(ok(&json!({"component_templates": components})))
+}
+
+/// `HEAD /_component_template/{name}`.
+pub async fn head_component(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if state.store.component_templates(&name).is_empty() {
+        StatusCode::NOT_FOUND.into_response()
+    } else {
+        StatusCode::OK.into_response()
+    }
+}
+
+/// `DELETE /_component_template/{name}`.
+pub async fn delete_component(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if state.store.delete_component_template(&name)? {
+        Ok(ok(&json!({"acknowledged": true})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_found_exception",
+            name,
         ))
     }
 }
