@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use crate::error::{StoreError, StoreResult};
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::template::{
-    IndexTemplate, flatten_settings, merge_template_section, parse_aliases, wildcard_match,
+    IndexTemplate, flatten_settings, merge_template_section, parse_aliases, parse_index_patterns,
+    wildcard_match,
 };
 
 /// Where legacy templates are kept, in the data directory.
@@ -54,24 +55,7 @@ impl LegacyTemplate {
         for (key, value) in object {
             match key.as_str() {
                 "index_patterns" | "template" => {
-                    template.index_patterns = match value {
-                        Value::String(pattern) => vec![pattern.clone()],
-                        Value::Array(patterns) => patterns
-                            .iter()
-                            .map(|pattern| {
-                                pattern.as_str().map(str::to_owned).ok_or_else(|| {
-                                    StoreError::IllegalArgument(
-                                        "[index_patterns] must contain strings".into(),
-                                    )
-                                })
-                            })
-                            .collect::<StoreResult<_>>()?,
-                        _ => {
-                            return Err(StoreError::IllegalArgument(
-                                "[index_patterns] must be a string or an array of strings".into(),
-                            ));
-                        }
-                    };
+                    template.index_patterns = parse_index_patterns(value)?;
                 }
                 "order" => template.order = integer(key, value)?,
                 "version" => template.version = Some(integer(key, value)?),

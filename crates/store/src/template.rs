@@ -37,24 +37,7 @@ impl IndexTemplate {
         for (key, value) in object {
             match key.as_str() {
                 "index_patterns" => {
-                    index_patterns = match value {
-                        Value::String(pattern) => vec![pattern.clone()],
-                        Value::Array(patterns) => patterns
-                            .iter()
-                            .map(|pattern| {
-                                pattern.as_str().map(str::to_owned).ok_or_else(|| {
-                                    StoreError::IllegalArgument(
-                                        "[index_patterns] must contain strings".into(),
-                                    )
-                                })
-                            })
-                            .collect::<StoreResult<_>>()?,
-                        _ => {
-                            return Err(StoreError::IllegalArgument(
-                                "[index_patterns] must be a string or an array of strings".into(),
-                            ));
-                        }
-                    };
+                    index_patterns = parse_index_patterns(value)?;
                 }
                 "priority" => {
                     priority = value.as_i64().ok_or_else(|| {
@@ -207,6 +190,24 @@ pub fn total_fields_limit_setting(settings: &Value) -> StoreResult<Option<usize>
         Some(other) => Err(StoreError::IllegalArgument(format!(
             "Failed to parse value [{other}] for setting [index.mapping.total_fields.limit]"
         ))),
+    }
+}
+
+/// Parses `index_patterns`: one pattern or an array of them.
+pub(crate) fn parse_index_patterns(value: &Value) -> StoreResult<Vec<String>> {
+    match value {
+        Value::String(pattern) => Ok(vec![pattern.clone()]),
+        Value::Array(patterns) => patterns
+            .iter()
+            .map(|pattern| {
+                pattern.as_str().map(str::to_owned).ok_or_else(|| {
+                    StoreError::IllegalArgument("[index_patterns] must contain strings".into())
+                })
+            })
+            .collect(),
+        _ => Err(StoreError::IllegalArgument(
+            "[index_patterns] must be a string or an array of strings".into(),
+        )),
     }
 }
 

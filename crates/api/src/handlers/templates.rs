@@ -13,6 +13,47 @@ use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::{json_response, ok};
 
+/// Reads a template body (which is required), checking the names and filters of its
+/// aliases at `aliases_pointer`.
+async fn template_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    missing: &str,
+    aliases_pointer: &str,
+) -> Result<Value, ApiError> {
+    let body = read_body(headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            format!("Validation Failed: 1: {missing};"),
+        )
+    })?;
+    if let Some(aliases) = body.pointer(aliases_pointer) {
+        super::aliases::check_aliases_object(aliases)?;
+    }
+    Ok(body)
+}
+
+/// The answer of a `DELETE` request: acknowledged, or 404 with Elasticsearch's error.
+fn deleted(removed: bool, kind: &str, reason: String) -> Result<Response, ApiError> {
+    if removed {
+        Ok(ok(&json!({"acknowledged": true})))
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, kind, reason))
+    }
+}
+
+/// The answer of a `HEAD` request.
+fn exists(found: bool) -> Response {
+    if found {
+        StatusCode::OK.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
 /// `PUT /_index_template/{name}`.
 pub async fn put(
     State(state): State<AppState>,
@@ -20,17 +61,14 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let body = read_body(&headers, body, state.config.max_content_length).await?;
-    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "action_request_validation_exception",
-            "Validation Failed: 1: index template is missing;",
-        )
-    })?;
-    if let Some(aliases) = body.pointer("/template/aliases") {
-        super::aliases::check_aliases_object(aliases)?;
-    }
+    let body = template_body(
+        &state,
+        &headers,
+        body,
+        "index template is missing",
+        "/template/aliases",
+    )
+    .await?;
     state.store.put_template(&name, &body)?;
     Ok(ok(&json!({"acknowledged": true})))
 }
@@ -71,11 +109,7 @@ pub async fn get(
 
 /// `HEAD /_index_template/{name}`.
 pub async fn head(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if state.store.templates(&name).is_empty() {
-        StatusCode::NOT_FOUND.into_response()
-    } else {
-        StatusCode::OK.into_response()
-    }
+    exists(!state.store.templates(&name).is_empty())
 }
 
 /// `DELETE /_index_template/{name}`.
@@ -83,15 +117,12 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_template(&name)? {
-        Ok(ok(&json!({"acknowledged": true})))
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "resource_not_found_exception",
-            format!("index_template [{name}] missing"),
-        ))
-    }
+    let removed = state.store.delete_template(&name)?;
+    deleted(
+        removed,
+        "resource_not_found_exception",
+        format!("index_template [{name}] missing"),
+    )
 }
 
 /// `PUT /_template/{name}` (legacy templates; `?create=true` refuses to replace one).
@@ -107,14 +138,14 @@ pub async fn put_legacy(
         &format!("/_template/{name}"),
         &["create", "order", "master_timeout", "timeout", "cause"],
     )?;
-    let body = read_body(&headers, body, state.config.max_content_length).await?;
-    let mut body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "action_request_validation_exception",
-            "Validation Failed: 1: index patterns are missing;",
-        )
-    })?;
+    let mut body = template_body(
+        &state,
+        &headers,
+        body,
+        "index patterns are missing",
+        "/aliases",
+    )
+    .await?;
     if let Some(order) = params.get("order") {
         let order: i64 = order.parse().map_err(|_| {
             ApiError::illegal_argument(format!("[order] must be an integer, got [{order}]"))
@@ -122,9 +153,6 @@ pub async fn put_legacy(
         if let Value::Object(object) = &mut body {
             object.insert("order".into(), json!(order));
         }
-    }
-    if let Some(aliases) = body.get("aliases") {
-        super::aliases::check_aliases_object(aliases)?;
     }
     let create = params::flag(&params, "create")?;
     state.store.put_legacy_template(&name, &body, create)?;
@@ -161,11 +189,7 @@ pub async fn get_legacy(State(state): State<AppState>, Path(name): Path<String>)
 
 /// `HEAD /_template/{name}`.
 pub async fn head_legacy(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if state.store.legacy_templates(&name).is_empty() {
-        StatusCode::NOT_FOUND.into_response()
-    } else {
-        StatusCode::OK.into_response()
-    }
+    exists(!state.store.legacy_templates(&name).is_empty())
 }
 
 /// `DELETE /_template/{name}`.
@@ -173,15 +197,12 @@ pub async fn delete_legacy(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_legacy_template(&name)? {
-        Ok(ok(&json!({"acknowledged": true})))
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "index_template_missing_exception",
-            format!("index_template [{name}] missing"),
-        ))
-    }
+    let removed = state.store.delete_legacy_template(&name)?;
+    deleted(
+        removed,
+        "index_template_missing_exception",
+        format!("index_template [{name}] missing"),
+    )
 }
 
 /// `PUT /_component_template/{name}` (`?create=true` refuses to replace one).
@@ -197,17 +218,14 @@ pub async fn put_component(
         &format!("/_component_template/{name}"),
         &["create", "master_timeout", "cause"],
     )?;
-    let body = read_body(&headers, body, state.config.max_content_length).await?;
-    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "action_request_validation_exception",
-            "Validation Failed: 1: a component template is required;",
-        )
-    })?;
-    if let Some(aliases) = body.pointer("/template/aliases") {
-        super::aliases::check_aliases_object(aliases)?;
-    }
+    let body = template_body(
+        &state,
+        &headers,
+        body,
+        "a component template is required",
+        "/template/aliases",
+    )
+    .await?;
     let create = params::flag(&params, "create")?;
     state.store.put_component_template(&name, &body, create)?;
     Ok(ok(&json!({"acknowledged": true})))
@@ -245,11 +263,7 @@ pub async fn get_component(
 
 /// `HEAD /_component_template/{name}`.
 pub async fn head_component(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if state.store.component_templates(&name).is_empty() {
-        StatusCode::NOT_FOUND.into_response()
-    } else {
-        StatusCode::OK.into_response()
-    }
+    exists(!state.store.component_templates(&name).is_empty())
 }
 
 /// `DELETE /_component_template/{name}`.
@@ -257,13 +271,6 @@ pub async fn delete_component(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_component_template(&name)? {
-        Ok(ok(&json!({"acknowledged": true})))
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "resource_not_found_exception",
-            name,
-        ))
-    }
+    let removed = state.store.delete_component_template(&name)?;
+    deleted(removed, "resource_not_found_exception", name.clone())
 }
