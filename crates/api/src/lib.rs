@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_license", get(xpack::license))
         .route("/_xpack", get(xpack::info))
         .route("/_ilm/status", get(ilm::status))
+        .route("/{index}/_ilm/explain", get(ilm::explain))
         .route("/_ilm/policy", get(ilm::get_all))
         .route(
             "/_ilm/policy/{name}",

@@ -554,9 +554,54 @@ async fn lifecycle_policies_roll_over_and_delete_alias_indexes() {
         .unwrap()
         .to_owned();
     assert!(first.ends_with("-000001"), "{first}");
+    let explained = ok(&harness, "GET", "/logstash/_ilm/explain", json!({})).await;
+    let state = &explained["indices"][first.as_str()];
+    assert_eq!(
+        (
+            &state["managed"],
+            &state["policy"],
+            &state["phase"],
+            &state["action"],
+            &state["step"]
+        ),
+        (
+            &json!(true),
+            &json!("logstash-policy"),
+            &json!("hot"),
+            &json!("rollover"),
+            &json!("check-rollover-ready")
+        ),
+        "{explained}"
+    );
     let rolled = harness.store.run_index_lifecycles(now).await.unwrap();
     let second = first.replace("-000001", "-000002");
     assert_eq!(rolled, std::slice::from_ref(&second));
+    let explained = ok(
+        &harness,
+        "GET",
+        &format!("/{first}/_ilm/explain"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        explained["indices"][first.as_str()]["phase"],
+        "delete",
+        "{explained}"
+    );
+    ok(&harness, "PUT", "/unmanaged", json!({})).await;
+    let explained = ok(&harness, "GET", "/unmanaged/_ilm/explain", json!({})).await;
+    assert_eq!(
+        explained,
+        json!({"indices": {"unmanaged": {"index": "unmanaged", "managed": false}}})
+    );
+    let explained = ok(
+        &harness,
+        "GET",
+        "/unmanaged/_ilm/explain?only_managed",
+        json!({}),
+    )
+    .await;
+    assert_eq!(explained, json!({"indices": {}}));
     // The retired index's delete phase is due at once; the write index is kept.
     let deleted = harness
         .store

@@ -56,9 +56,10 @@ pub use rollover::{IndexMeasures, RolloverConditions, next_index_name};
 pub use schema::Fields;
 pub use seq_query::GeneratedIdQuery;
 pub use store::{
-    AliasResult, DataStreamInfo, DocumentOp, IndexStats, ItemFailure, PolicyUsage, PreparedWrite,
-    ResolvedTarget, RetentionRule, RolloverOutcome, SearchShard, Store, StoreConfig,
-    StoredDocument, VersionConflict, WriteOutcome, WriteRequest, WriteResult, format_duration,
+    AliasResult, DataStreamInfo, DocumentOp, IndexLifecycle, IndexStats, ItemFailure,
+    ManagedLifecycle, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule, RolloverOutcome,
+    SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest,
+    WriteResult, format_duration,
 };
 pub use target::{TargetKind, now_millis};
 pub use template::{IndexTemplate, flatten_settings, parse_aliases, wildcard_match};

@@ -305,6 +305,30 @@ pub struct DataStreamInfo {
     pub ilm_policy: Option<String>,
 }
 
+/// A concrete index and its lifecycle, as `GET /{index}/_ilm/explain` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexLifecycle {
+    /// The concrete index.
+    pub index: String,
+    /// When it was created, epoch milliseconds.
+    pub creation_date_ms: i64,
+    /// The policy it follows, if any.
+    pub managed: Option<ManagedLifecycle>,
+}
+
+/// How a managed index follows its policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedLifecycle {
+    /// The policy its settings name.
+    pub policy_name: String,
+    /// The policy, unless it does not exist.
+    pub policy: Option<LifecyclePolicy>,
+    /// What its phases' `min_age` count from: its rollover, or its creation.
+    pub lifecycle_date_ms: i64,
+    /// Whether the hot phase still waits for the rollover conditions.
+    pub waiting_for_rollover: bool,
+}
+
 /// Resolves date math index names; see [`Store::set_date_math_resolver`].
 struct DateMathResolver(Box<ResolveName>);
 
@@ -1248,6 +1272,76 @@ impl Store {
             )));
         }
         self.update_lifecycle_policies(|policies| policies.remove(name).is_some())
+    }
+
+    /// Where each concrete index an expression names stands in its lifecycle policy, for
+    /// `GET /{index}/_ilm/explain`.
+    pub fn index_lifecycles(
+        &self,
+        expression: &str,
+        ignore_unavailable: bool,
+    ) -> StoreResult<Vec<IndexLifecycle>> {
+        let policies = self
+            .inner
+            .lifecycle_policies
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let mut explained = Vec::new();
+        for resolved in self.resolve_targets(expression, ignore_unavailable)? {
+            let Some(target) = self.inner.get_target(&resolved.name) else {
+                continue;
+            };
+            let meta = target.meta();
+            match meta.kind {
+                TargetKind::Index => {
+                    let managed = meta.lifecycle_policy.clone().map(|name| {
+                        let policy = policies.get(&name).cloned();
+                        let waiting_for_rollover = meta.rollover_alias.is_some()
+                            && meta.rolled_over_ms.is_none()
+                            && policy
+                                .as_ref()
+                                .is_some_and(|policy| policy.rollover.is_some());
+                        ManagedLifecycle {
+                            policy_name: name,
+                            policy,
+                            lifecycle_date_ms: meta.rolled_over_ms.unwrap_or(meta.creation_date_ms),
+                            waiting_for_rollover,
+                        }
+                    });
+                    explained.push(IndexLifecycle {
+                        index: meta.name.clone(),
+                        creation_date_ms: meta.creation_date_ms,
+                        managed,
+                    });
+                }
+                TargetKind::DataStream => {
+                    let policy_name = self.inner.lifecycle_name(&meta);
+                    for partition in target.partitions() {
+                        let partition_meta = partition.meta();
+                        if !resolved.indices.contains(&partition_meta.name) {
+                            continue;
+                        }
+                        // A backing index ages from the end of its day, when it stops
+                        // taking new data, as an Elasticsearch one does from its rollover.
+                        let managed = policy_name.clone().map(|name| ManagedLifecycle {
+                            policy: policies.get(&name).cloned(),
+                            policy_name: name,
+                            lifecycle_date_ms: partition_meta
+                                .bucket_end_ms
+                                .unwrap_or(partition_meta.creation_date_ms),
+                            waiting_for_rollover: false,
+                        });
+                        explained.push(IndexLifecycle {
+                            index: partition_meta.name.clone(),
+                            creation_date_ms: partition_meta.creation_date_ms,
+                            managed,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(explained)
     }
 
     /// Whether writes to `name` go to an existing plain index, directly or through an alias
