@@ -254,6 +254,10 @@ pub fn router(state: AppState) -> Router {
         .route("/_cluster/health/{index}", get(cluster::health_index))
         .route("/_index_template", get(templates::get_all))
         .route(
+            "/_index_template/_simulate_index/{name}",
+            post(templates::simulate_index).get(templates::simulate_index),
+        )
+        .route(
             "/_index_template/{name}",
             put(templates::put)
                 .post(templates::put)

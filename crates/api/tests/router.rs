@@ -424,6 +424,23 @@ async fn component_templates_compose_into_index_templates() {
     );
     assert_eq!(index["aliases"], json!({"everything": {}}));
 
+    let (status, simulated, _) = call(
+        &harness,
+        "POST",
+        "/_index_template/_simulate_index/apps-2",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{simulated}");
+    let template = &simulated["template"];
+    assert_eq!(template["mappings"]["properties"]["pid"]["type"], "long");
+    assert_eq!(template["mappings"]["properties"]["address"]["type"], "ip");
+    assert_eq!(
+        template["settings"]["index"]["mapping"]["total_fields"]["limit"],
+        "123"
+    );
+    assert_eq!(template["aliases"], json!({"everything": {}}));
+    assert_eq!(simulated["overlapping"], json!([]));
     let (_, listed, _) = call(&harness, "GET", "/_component_template/num*", "").await;
     assert_eq!(listed["component_templates"][0]["name"], "numbers");
     assert_eq!(

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{StoreError, StoreResult};
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::template::{
-    IndexTemplate, flatten_settings, merge_template_section, parse_aliases, parse_index_patterns,
+    IndexTemplate, merge_template_section, parse_aliases, parse_index_patterns, render_settings,
     wildcard_match,
 };
 
@@ -96,29 +96,16 @@ impl LegacyTemplate {
             .any(|pattern| wildcard_match(pattern, name))
     }
 
-    /// The template as `GET /_template` renders it: settings nested under `index`, with
-    /// string values, as Elasticsearch normalises them.
+    /// The template as `GET /_template` renders it (settings as [`render_settings`] gives
+    /// them).
     pub fn to_json(&self) -> Value {
-        let mut settings = Map::new();
-        for (key, value) in flatten_settings(&self.settings) {
-            let key = if key.starts_with("index.") {
-                key
-            } else {
-                format!("index.{key}")
-            };
-            let text = match value {
-                Value::String(text) => text,
-                other => other.to_string(),
-            };
-            insert_dotted(&mut settings, &key, Value::String(text));
-        }
         let mut object = Map::new();
         object.insert("order".into(), json!(self.order));
         if let Some(version) = self.version {
             object.insert("version".into(), json!(version));
         }
         object.insert("index_patterns".into(), json!(self.index_patterns));
-        object.insert("settings".into(), Value::Object(settings));
+        object.insert("settings".into(), render_settings(&self.settings));
         object.insert("mappings".into(), self.mappings.clone());
         object.insert("aliases".into(), self.aliases.clone());
         Value::Object(object)
@@ -129,25 +116,6 @@ fn integer(key: &str, value: &Value) -> StoreResult<i64> {
     value
         .as_i64()
         .ok_or_else(|| StoreError::IllegalArgument(format!("[{key}] must be an integer")))
-}
-
-fn insert_dotted(object: &mut Map<String, Value>, key: &str, value: Value) {
-    match key.split_once('.') {
-        Some((head, rest)) => {
-            let child = object
-                .entry(head.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !child.is_object() {
-                *child = Value::Object(Map::new());
-            }
-            if let Value::Object(child) = child {
-                insert_dotted(child, rest, value);
-            }
-        }
-        None => {
-            object.insert(key.to_owned(), value);
-        }
-    }
 }
 
 /// The templates matching `name`, merged into one composable-shaped template (named after

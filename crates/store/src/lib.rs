@@ -62,5 +62,7 @@ pub use store::{
     WriteResult, format_duration,
 };
 pub use target::{TargetKind, now_millis};
-pub use template::{IndexTemplate, flatten_settings, parse_aliases, wildcard_match};
+pub use template::{
+    IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,
+};
 pub use time_value::{parse_byte_size_value, parse_time_value};

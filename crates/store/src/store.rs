@@ -1051,6 +1051,29 @@ impl Store {
         Ok(())
     }
 
+    /// What a new target named `name` would be created from
+    /// (`POST /_index_template/_simulate_index/{name}`): the template, composed with its
+    /// components or merged from legacy ones, and the other composable templates that match
+    /// with a lower priority.
+    pub fn simulate_template(&self, name: &str) -> (Option<IndexTemplate>, Vec<IndexTemplate>) {
+        let chosen = self.inner.template_for(name);
+        let overlapping = self
+            .inner
+            .templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .filter(|template| template.matches(name))
+            .filter(|template| {
+                chosen
+                    .as_ref()
+                    .is_none_or(|chosen| chosen.name != template.name)
+            })
+            .cloned()
+            .collect();
+        (chosen, overlapping)
+    }
+
     /// Component templates whose names match any of the comma-separated `patterns`.
     pub fn component_templates(&self, patterns: &str) -> Vec<ComponentTemplate> {
         self.inner

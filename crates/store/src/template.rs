@@ -268,6 +268,43 @@ fn deep_merge(base: &mut Value, overlay: &Value) {
     }
 }
 
+/// Index settings as Elasticsearch renders them: nested under `index`, with string values.
+pub fn render_settings(settings: &Value) -> Value {
+    let mut rendered = Map::new();
+    for (key, value) in flatten_settings(settings) {
+        let key = if key.starts_with("index.") {
+            key
+        } else {
+            format!("index.{key}")
+        };
+        let text = match value {
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        insert_dotted(&mut rendered, &key, Value::String(text));
+    }
+    Value::Object(rendered)
+}
+
+fn insert_dotted(object: &mut Map<String, Value>, key: &str, value: Value) {
+    match key.split_once('.') {
+        Some((head, rest)) => {
+            let child = object
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !child.is_object() {
+                *child = Value::Object(Map::new());
+            }
+            if let Value::Object(child) = child {
+                insert_dotted(child, rest, value);
+            }
+        }
+        None => {
+            object.insert(key.to_owned(), value);
+        }
+    }
+}
+
 /// A string index setting (`lifecycle.name`), written with or without the `index.` prefix,
 /// flat or nested.
 pub fn string_setting(settings: &Value, key: &str) -> Option<String> {

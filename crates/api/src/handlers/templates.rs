@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use logfleet_store::{DynamicStyle, render_settings};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -273,4 +274,41 @@ pub async fn delete_component(
 ) -> Result<Response, ApiError> {
     let removed = state.store.delete_component_template(&name)?;
     deleted(removed, "resource_not_found_exception", name.clone())
+}
+
+/// `POST|GET /_index_template/_simulate_index/{name}`: what an index or data stream of that
+/// name would be created with, and which other templates match it.
+pub async fn simulate_index(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = crate::date_math::resolve_name(&name)?.into_owned();
+    let (chosen, overlapping) = state.store.simulate_template(&name);
+    let template = match chosen {
+        Some(template) => {
+            let style = if template.data_stream {
+                DynamicStyle::DataStream
+            } else {
+                DynamicStyle::Index
+            };
+            let aliases: serde_json::Map<String, Value> = template
+                .aliases(&name)?
+                .into_iter()
+                .map(|(alias, properties)| (alias, properties.to_json()))
+                .collect();
+            json!({
+                "settings": render_settings(&template.body["template"]["settings"]),
+                "mappings": template.mapping(style)?.to_es_json(),
+                "aliases": aliases,
+            })
+        }
+        None => json!({"settings": {}, "mappings": {}, "aliases": {}}),
+    };
+    let overlapping: Vec<Value> = overlapping
+        .into_iter()
+        .map(|template| json!({"name": template.name, "index_patterns": template.index_patterns}))
+        .collect();
+    Ok(ok(
+        &json!({"template": template, "overlapping": overlapping}),
+    ))
 }
