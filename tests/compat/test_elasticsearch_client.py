@@ -1130,3 +1130,22 @@ def test_component_templates_through_the_client(es):
         es.indices.delete_index_template(name=name)
         es.cluster.delete_component_template(name=name)
     assert not es.cluster.exists_component_template(name=name)
+
+
+def test_delete_by_query_through_the_client(es):
+    """delete_by_query with a query and refresh: what matched is gone, the rest stays."""
+    index = unique_index("dbq")
+    helpers.bulk(
+        es,
+        ({"_index": index, "_id": str(n), "level": "error" if n % 4 == 0 else "info"} for n in range(20)),
+        refresh=True,
+    )
+    try:
+        response = es.delete_by_query(index=index, query={"term": {"level.keyword": "error"}}, refresh=True)
+        assert response["deleted"] == 5 and response["total"] == 5
+        assert response["failures"] == []
+        assert es.count(index=index)["count"] == 15
+        with pytest.raises(NotFoundError):
+            es.get(index=index, id="0")
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)

@@ -98,8 +98,8 @@ impl AppState {
 /// The router for the whole API.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        aliases, bulk, cat, cluster, data_streams, documents, ilm, indices, pit, root, search,
-        templates, xpack,
+        aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, pit, root,
+        search, templates, xpack,
     };
     let routes = Router::new()
         .route("/", get(root::info).head(root::head))
@@ -190,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_aliases", post(aliases::update).get(aliases::get_all))
         .route("/_alias", get(aliases::get_all))
         .route("/{index}/_rollover", post(aliases::rollover))
+        .route("/{index}/_delete_by_query", post(by_query::delete_by_query))
         .route("/{index}/_rollover/{new_index}", post(aliases::rollover_to))
         .route(
             "/_alias/{name}",

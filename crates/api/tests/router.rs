@@ -462,3 +462,107 @@ async fn component_templates_compose_into_index_templates() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error["error"]["type"], "resource_not_found_exception");
 }
+
+#[tokio::test]
+async fn delete_by_query_deletes_what_matches_and_nothing_else() {
+    let harness = harness(1 << 20);
+    let mut body = String::new();
+    for number in 0..25 {
+        let level = if number % 5 == 0 { "error" } else { "info" };
+        if number % 2 == 0 {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"app\",\"_id\":\"{number}\"}}}}\n"
+            ));
+        } else {
+            body.push_str("{\"index\":{\"_index\":\"app\"}}\n");
+        }
+        body.push_str(&format!("{{\"level\":\"{level}\",\"n\":{number}}}\n"));
+    }
+    body.push_str("{\"create\":{\"_index\":\"logs-app-default\"}}\n");
+    body.push_str("{\"@timestamp\":\"2026-12-01T00:00:00Z\",\"level\":\"error\"}\n");
+    let (status, response, _) = call(&harness, "POST", "/_bulk?refresh=true", &body).await;
+    assert_eq!(
+        (status, &response["errors"]),
+        (StatusCode::OK, &json!(false))
+    );
+
+    let (status, response, _) = call(
+        &harness,
+        "POST",
+        "/app,logs-app-default/_delete_by_query?refresh=true&scroll_size=2",
+        r#"{"query": {"term": {"level.keyword": "error"}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(response["total"], 5, "{response}");
+    assert_eq!(response["deleted"], 5);
+    assert_eq!(response["batches"], 3);
+    assert_eq!(response["version_conflicts"], 0);
+    assert_eq!(response["failures"], json!([]));
+    let (_, count, _) = call(&harness, "GET", "/app/_count", "").await;
+    assert_eq!(count["count"], 20);
+    // The data stream's `level` is a keyword, not `level.keyword`: untouched.
+    let (_, count, _) = call(&harness, "GET", "/logs-app-default/_count", "").await;
+    assert_eq!(count["count"], 1);
+
+    let (status, response, _) = call(
+        &harness,
+        "POST",
+        "/logs-app-default/_delete_by_query?q=level:error&refresh=true",
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, &response["deleted"]),
+        (StatusCode::OK, &json!(1)),
+        "{response}"
+    );
+    let (status, response, _) = call(
+        &harness,
+        "POST",
+        "/app/_delete_by_query?refresh=true",
+        r#"{"query": {"range": {"n": {"gte": 20}}}, "max_docs": 3}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &response["deleted"]),
+        (StatusCode::OK, &json!(3)),
+        "{response}"
+    );
+    let (_, count, _) = call(&harness, "GET", "/app/_count", "").await;
+    assert_eq!(count["count"], 17);
+
+    for (uri, body, kind) in [
+        (
+            "/app/_delete_by_query",
+            "",
+            "action_request_validation_exception",
+        ),
+        (
+            "/app/_delete_by_query?conflicts=maybe",
+            r#"{"query": {"match_all": {}}}"#,
+            "illegal_argument_exception",
+        ),
+        (
+            "/app/_delete_by_query?wait_for_completion=false",
+            r#"{"query": {"match_all": {}}}"#,
+            "illegal_argument_exception",
+        ),
+        (
+            "/app/_delete_by_query",
+            r#"{"query": {"nope": {}}}"#,
+            "parsing_exception",
+        ),
+        (
+            "/missing/_delete_by_query",
+            r#"{"query": {"match_all": {}}}"#,
+            "index_not_found_exception",
+        ),
+    ] {
+        let (status, error, _) = call(&harness, "POST", uri, body).await;
+        assert!(status.is_client_error(), "{uri}: {status} {error}");
+        assert_eq!(error["error"]["type"], kind, "{uri}: {error}");
+    }
+    let (_, count, _) = call(&harness, "GET", "/app/_count", "").await;
+    assert_eq!(count["count"], 17, "refused requests delete nothing");
+}

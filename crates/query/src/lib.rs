@@ -42,7 +42,7 @@ pub use request::{
 };
 pub use request_cache::RequestCache;
 pub use scroll::Scroll;
-pub use search::{SearchContext, count, search};
+pub use search::{SearchContext, count, matching_documents, search};
 pub use sort::{SortKey, SortOrder, SortTarget, SortValue};
 pub use source_filter::SourceFilter;
 pub use time_bounds::timestamp_bounds;

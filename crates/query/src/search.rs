@@ -18,7 +18,7 @@ use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResult
 use tantivy::aggregation::{
     AggContextParams, AggregationLimitsGuard, DistributedAggregationCollector,
 };
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::aggs::{AggregationsRequest, DataBounds};
@@ -640,6 +640,39 @@ pub fn count(
         total += count? as u64;
     }
     Ok(json!({"count": total, "_shards": shards_json(shards.len(), prepared.skipped)}))
+}
+
+/// Every document `query` matches, as its concrete index and `_id`, in index then document
+/// order, at most `limit` of them: what `_delete_by_query` deletes.
+pub fn matching_documents(
+    shards: &[SearchShard],
+    query: &QueryAst,
+    context: &SearchContext<'_>,
+    limit: Option<usize>,
+) -> QueryResult<Vec<(String, String)>> {
+    let prepared = prepare_shards(shards, query, context)?;
+    let mut matches = Vec::new();
+    for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {
+        let Some(query) = query else { continue };
+        let mut addresses: Vec<DocAddress> = shard
+            .searcher
+            .search(query.as_ref(), &DocSetCollector)
+            .map_err(engine_or_request_error)?
+            .into_iter()
+            .collect();
+        addresses.sort();
+        for address in addresses {
+            if limit.is_some_and(|limit| matches.len() >= limit) {
+                return Ok(matches);
+            }
+            let stored: TantivyDocument = shard.searcher.doc(address)?;
+            matches.push((
+                shard.index.clone(),
+                shard.document_id(address, &stored, context.fields),
+            ));
+        }
+    }
+    Ok(matches)
 }
 
 /// Whether a field name is the timestamp used for partition pruning.

@@ -2,6 +2,7 @@
 
 pub mod aliases;
 pub mod bulk;
+pub mod by_query;
 pub mod cat;
 pub mod cluster;
 mod contexts;
