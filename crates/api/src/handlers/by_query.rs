@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use logfleet_query::{SearchContext, parse_count_body, parse_uri_query};
+use logfleet_query::SearchContext;
 use logfleet_store::{ItemFailure, WriteRequest, WriteResult, now_millis};
 use serde_json::{Value, json};
 
@@ -103,14 +103,7 @@ pub async fn delete_by_query(
             "Validation Failed: 1: query is missing;",
         ));
     }
-    let query = match params.get("q") {
-        Some(text) => parse_uri_query(
-            text,
-            params.get("df").map(String::as_str),
-            params.get("default_operator").map(String::as_str),
-        )?,
-        None => parse_count_body(body.as_ref())?,
-    };
+    let query = super::search::query_of(&params, body.as_ref())?;
     let shards = state
         .store
         .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use logfleet_query::{
-    Scroll, SearchContext, SearchRequest, SearchUrlParameters, parse_count_body, parse_uri_query,
+    QueryAst, Scroll, SearchContext, SearchRequest, SearchUrlParameters, parse_count_body,
+    parse_uri_query,
 };
 use logfleet_store::now_millis;
 use serde_json::{Map, Value, json};
@@ -523,6 +524,19 @@ pub async fn count_index(
     run_count(state, index, params, headers, body).await
 }
 
+/// The query of `_count` and `_delete_by_query`: `?q=` in Lucene syntax, else the body's
+/// `query` (all documents without one).
+pub(crate) fn query_of(params: &Params, body: Option<&Value>) -> Result<QueryAst, ApiError> {
+    Ok(match params.get("q") {
+        Some(text) => parse_uri_query(
+            text,
+            params.get("df").map(String::as_str),
+            params.get("default_operator").map(String::as_str),
+        )?,
+        None => parse_count_body(body)?,
+    })
+}
+
 async fn run_count(
     State(state): State<AppState>,
     index: String,
@@ -533,14 +547,7 @@ async fn run_count(
     params::check(&params, &format!("/{index}/_count"), COUNT_PARAMETERS)?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body: Option<Value> = parse_json(&body, "parsing_exception")?;
-    let query = match params.get("q") {
-        Some(text) => parse_uri_query(
-            text,
-            params.get("df").map(String::as_str),
-            params.get("default_operator").map(String::as_str),
-        )?,
-        None => parse_count_body(body.as_ref())?,
-    };
+    let query = query_of(&params, body.as_ref())?;
     let shards = state
         .store
         .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
