@@ -50,7 +50,10 @@ impl DataManager {
     /// The routes, each named by its `action_type`.
     pub fn router(self) -> Router {
         Router::new()
-            .route("/api/health/", get(health))
+            .route(
+                "/api/health/",
+                get(health.layer(logfleet_sdk::action_type("HEALTH_CHECK"))),
+            )
             .route(
                 "/api/signup/",
                 post(signup.layer(logfleet_sdk::action_type("USER_SIGNUP"))),

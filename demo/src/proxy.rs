@@ -63,7 +63,10 @@ impl Proxy {
     /// `user_service`'s routes.
     pub fn user_service(self) -> Router {
         Router::new()
-            .route("/api/health/", get(health))
+            .route(
+                "/api/health/",
+                get(health.layer(logfleet_sdk::action_type("HEALTH_CHECK"))),
+            )
             .route(
                 "/api/signup/",
                 post(signup.layer(logfleet_sdk::action_type("USER_SIGNUP"))),
@@ -84,7 +87,10 @@ impl Proxy {
     /// `auth`'s routes.
     pub fn auth(self) -> Router {
         Router::new()
-            .route("/api/health/", get(health))
+            .route(
+                "/api/health/",
+                get(health.layer(logfleet_sdk::action_type("HEALTH_CHECK"))),
+            )
             .route(
                 "/api/login/",
                 post(login.layer(logfleet_sdk::action_type("USER_LOGIN"))),

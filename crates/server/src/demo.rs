@@ -369,7 +369,14 @@ impl Services {
     }
 
     async fn wait_healthy(&mut self, kind: ServiceKind, listen: SocketAddr) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
+        // Named like any real probe, so that its requests' events say who made them.
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "logfleet-quickstart/",
+                env!("CARGO_PKG_VERSION"),
+                " (readiness probe)"
+            ))
+            .build()?;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let health = client
