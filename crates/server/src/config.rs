@@ -21,6 +21,7 @@ const ENV_KEYS: &[&str] = &[
     "node_name",
     "max_content_length",
     "refresh_interval",
+    "search_idle_after",
     "writer_memory",
     "wal_segment_size",
     "docstore_compression_level",
@@ -45,6 +46,10 @@ pub struct Config {
     pub max_content_length: String,
     /// How often writes become searchable (`1s`, or `-1` to refresh only on request).
     pub refresh_interval: String,
+    /// Elasticsearch's `index.search.idle.after` (`30s`): periodic refreshes pass over
+    /// partitions no search has reached for this long, and the next search refreshes them
+    /// first. `-1` refreshes every partition at every interval.
+    pub search_idle_after: String,
     /// Memory budget of each partition writer (`48mb`).
     pub writer_memory: String,
     /// Size at which a write-ahead log segment is rolled (`64mb`).
@@ -88,6 +93,7 @@ impl Default for Config {
             node_name: "logfleet".to_owned(),
             max_content_length: "100mb".to_owned(),
             refresh_interval: "1s".to_owned(),
+            search_idle_after: "30s".to_owned(),
             writer_memory: "48mb".to_owned(),
             wal_segment_size: "64mb".to_owned(),
             docstore_compression_level: 3,
@@ -116,6 +122,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_idle_after: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
 }
@@ -171,6 +179,10 @@ impl Config {
         store.refresh_interval = match self.refresh_interval.trim() {
             "-1" => None,
             interval => Some(parse_duration(interval).context("invalid refresh_interval")?),
+        };
+        store.search_idle_after = match self.search_idle_after.trim() {
+            "-1" => None,
+            after => Some(parse_duration(after).context("invalid search_idle_after")?),
         };
         store.writer_memory_bytes =
             parse_byte_size(&self.writer_memory).context("invalid writer_memory")?;
@@ -264,6 +276,36 @@ mod tests {
             config.store_config().unwrap().refresh_interval,
             Some(Duration::from_secs(1))
         );
+        assert_eq!(
+            config.store_config().unwrap().search_idle_after,
+            Some(Duration::from_secs(30)),
+            "Elasticsearch's index.search.idle.after"
+        );
+    }
+
+    #[test]
+    fn search_idle_after_is_a_duration_or_off() {
+        let file = write_config("search_idle_after = \"2m\"\n");
+        let store = Config::load(Some(file.path()), &Overrides::default())
+            .unwrap()
+            .store_config()
+            .unwrap();
+        assert_eq!(store.search_idle_after, Some(Duration::from_secs(120)));
+        let overrides = Overrides {
+            search_idle_after: Some("-1".to_owned()),
+            ..Overrides::default()
+        };
+        let store = Config::load(Some(file.path()), &overrides)
+            .unwrap()
+            .store_config()
+            .unwrap();
+        assert_eq!(store.search_idle_after, None);
+        let file = write_config("search_idle_after = \"later\"\n");
+        let error = format!(
+            "{:#}",
+            Config::load(Some(file.path()), &Overrides::default()).unwrap_err()
+        );
+        assert!(error.contains("search_idle_after"), "{error}");
     }
 
     #[test]

@@ -70,6 +70,11 @@ pub struct ServeArgs {
     /// refresh [default: 1s].
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     refresh_interval: Option<String>,
+    /// Pass over partitions no search has reached for this long in periodic refreshes; the
+    /// next search refreshes them first and waits, as on a search-idle Elasticsearch shard.
+    /// -1 refreshes everything at every interval [default: 30s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    search_idle_after: Option<String>,
     /// Log verbosity: error, warn, info, debug, trace, or a filter such as
     /// "info,logfleet_store=debug" [default: info].
     #[arg(long, value_name = "LEVEL")]
@@ -82,6 +87,7 @@ impl ServeArgs {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
             refresh_interval: self.refresh_interval.clone(),
+            search_idle_after: self.search_idle_after.clone(),
             log_level: self.log_level.clone(),
         };
         Config::load(self.config.as_deref(), &overrides)

@@ -3,11 +3,17 @@
 //!
 //! Writes arrive from the store's single writer thread (so they are already ordered by the
 //! write-ahead log); commits come from the refresh task. The `IndexWriter` sits behind a
-//! read-write lock: adding a document only needs `&IndexWriter`, committing needs it
-//! exclusively, so a commit waits for in-flight adds and the commit payload — the last
-//! write-ahead log sequence number applied — is exact. Replay skips records at or below it.
+//! read-write lock: adding a document only needs `&IndexWriter`, preparing a commit needs it
+//! exclusively, so the commit payload — the last write-ahead log sequence number applied — is
+//! exact. Replay skips records at or below it.
+//!
+//! A commit has two halves. Preparing it drains the indexing thread and writes its segment;
+//! that needs the writer to itself. Publishing it (deletes, `meta.json`, fsyncs) runs on
+//! tantivy's segment updater and does not: the lock is released in between, so the writer
+//! thread goes on adding documents while a commit is published. Writes applied meanwhile
+//! stay pending for the next commit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -18,7 +24,10 @@ use tantivy::collector::TopDocs;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Schema};
-use tantivy::{DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher};
+use tantivy::{
+    DocAddress, FutureResult, Index, IndexReader, IndexSettings, IndexWriter, Opstamp,
+    ReloadPolicy, Searcher,
+};
 use tantivy::{TantivyDocument, Term};
 
 use crate::error::{StoreError, StoreResult};
@@ -53,13 +62,30 @@ struct PendingState {
     committed_seq: u64,
     /// Whether there are writes since the last commit.
     dirty: bool,
-    /// Client-chosen ids written since the last commit, with their versions: the committed
-    /// searcher cannot see them yet, and `create` must still detect a duplicate.
-    pending_ids: HashMap<String, u64>,
-    /// Ids deleted since the last commit, which the committed searcher still shows.
-    pending_deletes: HashSet<String>,
+    /// Client-chosen ids written since the last commit, with their versions and the sequence
+    /// numbers that wrote them: the committed searcher cannot see them yet, and `create` must
+    /// still detect a duplicate.
+    pending_ids: HashMap<String, PendingWrite>,
+    /// Ids deleted since the last commit (with the deleting sequence number), which the
+    /// committed searcher still shows.
+    pending_deletes: HashMap<String, u64>,
     /// When the last write was applied.
     last_write: Option<Instant>,
+    /// Writes (documents and deletes) applied since the partition was opened.
+    writes_applied: u64,
+    /// How many of them the last commit contains.
+    writes_committed: u64,
+    /// Since when the partition has held writes no commit contains.
+    dirty_since: Option<Instant>,
+    /// When a search last reached the partition (see [`Partition::is_search_idle`]).
+    last_searched: Option<Instant>,
+}
+
+/// A client-chosen id written since the last commit.
+#[derive(Debug, Clone, Copy)]
+struct PendingWrite {
+    version: u64,
+    seq: u64,
 }
 
 /// How a document is found by id: the `_id` term of a client-chosen id, or the `_seq` column
@@ -192,6 +218,45 @@ impl Partition {
             .map_or(Duration::ZERO, |last| last.elapsed())
     }
 
+    /// Whether no search has reached the partition for `after` (or ever since it was
+    /// opened). Scheduled refreshes pass over such a partition, as Elasticsearch passes over
+    /// a search-idle shard, unless [`Partition::needs_commit_while_idle`] says otherwise.
+    pub fn is_search_idle(&self, after: Duration) -> bool {
+        self.lock_state()
+            .last_searched
+            .is_none_or(|last| last.elapsed() >= after)
+    }
+
+    /// Records that a search is about to read the partition. Returns whether it was search
+    /// idle with writes its searcher cannot see yet: the search must then commit it first.
+    pub fn mark_searched(&self, idle_after: Duration) -> bool {
+        let mut state = self.lock_state();
+        let was_idle = state
+            .last_searched
+            .is_none_or(|last| last.elapsed() >= idle_after);
+        state.last_searched = Some(Instant::now());
+        was_idle && state.dirty
+    }
+
+    /// Whether a search-idle partition must be committed all the same: its writes have
+    /// stopped for `quiet` (so that its writer can close), or it has held back
+    /// `max_writes` writes or writes for `max_age` (which bounds the write-ahead log kept
+    /// for it, and the replay after a crash).
+    pub fn needs_commit_while_idle(
+        &self,
+        quiet: Duration,
+        max_writes: u64,
+        max_age: Duration,
+    ) -> bool {
+        let state = self.lock_state();
+        state.dirty
+            && (state.last_write.is_none_or(|last| last.elapsed() >= quiet)
+                || state.writes_applied - state.writes_committed >= max_writes
+                || state
+                    .dirty_since
+                    .is_some_and(|since| since.elapsed() >= max_age))
+    }
+
     /// A point-in-time view of the committed documents.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
@@ -241,10 +306,10 @@ impl Partition {
     pub fn lookup_version(&self, key: &DocumentKey<'_>) -> StoreResult<Option<u64>> {
         {
             let state = self.lock_state();
-            if let Some(version) = state.pending_ids.get(key.id) {
-                return Ok(Some(*version));
+            if let Some(pending) = state.pending_ids.get(key.id) {
+                return Ok(Some(pending.version));
             }
-            if state.pending_deletes.contains(key.id) {
+            if state.pending_deletes.contains_key(key.id) {
                 return Ok(None);
             }
         }
@@ -320,10 +385,14 @@ impl Partition {
             let mut state = self.lock_state();
             state.last_applied_seq = seq;
             state.dirty = true;
+            state.dirty_since.get_or_insert_with(Instant::now);
+            state.writes_applied += 1;
             state.last_write = Some(Instant::now());
             if let Some((key, version, _)) = client_id {
                 state.pending_deletes.remove(key.id);
-                state.pending_ids.insert(key.id.to_owned(), version);
+                state
+                    .pending_ids
+                    .insert(key.id.to_owned(), PendingWrite { version, seq });
             }
             Ok(())
         })
@@ -336,9 +405,11 @@ impl Partition {
             let mut state = self.lock_state();
             state.last_applied_seq = seq;
             state.dirty = true;
+            state.dirty_since.get_or_insert_with(Instant::now);
+            state.writes_applied += 1;
             state.last_write = Some(Instant::now());
             state.pending_ids.remove(key.id);
-            state.pending_deletes.insert(key.id.to_owned());
+            state.pending_deletes.insert(key.id.to_owned(), seq);
             Ok(())
         })
     }
@@ -354,32 +425,41 @@ impl Partition {
     /// Makes every applied write durable in tantivy and visible to searches. Returns whether
     /// there was anything to commit.
     pub fn commit(&self) -> StoreResult<bool> {
+        match self.begin_commit()? {
+            Some(commit) => commit.finish().map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// The first half of a commit: drains the indexing thread, writes its segment and hands
+    /// the commit to tantivy's segment updater. The writer is free again when this returns;
+    /// [`PendingCommit::finish`] waits for the commit to be published. `None` when there was
+    /// nothing to commit.
+    pub fn begin_commit(&self) -> StoreResult<Option<PendingCommit<'_>>> {
         let mut guard = self
             .writer
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(writer) = guard.as_mut() else {
-            return Ok(false);
+            return Ok(None);
         };
-        let seq = {
+        let (seq, writes) = {
             let state = self.lock_state();
             if !state.dirty {
-                return Ok(false);
+                return Ok(None);
             }
-            state.last_applied_seq
+            (state.last_applied_seq, state.writes_applied)
         };
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&seq.to_string());
-        prepared.commit()?;
-        self.reader.reload()?;
-        let mut state = self.lock_state();
-        state.committed_seq = seq;
-        state.dirty = false;
-        state.pending_ids.clear();
-        state.pending_deletes.clear();
-        Ok(true)
+        let published = prepared.commit_future();
+        Ok(Some(PendingCommit {
+            partition: self,
+            seq,
+            writes,
+            published,
+        }))
     }
-
     /// Drops the writer (its threads and memory) when nothing is pending; it is re-created
     /// on the next write. Returns whether it was closed.
     pub fn close_writer_if_clean(&self) -> StoreResult<bool> {
@@ -416,6 +496,60 @@ impl Partition {
     }
 }
 
+/// A commit whose segment is written and whose publication is under way (see
+/// [`Partition::begin_commit`]).
+#[must_use = "a commit is only searchable once finished"]
+pub struct PendingCommit<'a> {
+    partition: &'a Partition,
+    /// The last sequence number the commit contains.
+    seq: u64,
+    /// How many of the partition's writes it contains.
+    writes: u64,
+    published: FutureResult<Opstamp>,
+}
+
+impl std::fmt::Debug for PendingCommit<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PendingCommit")
+            .field("partition", &self.partition.meta.name)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingCommit<'_> {
+    /// Waits until the commit is durable, then makes it visible to searches. Writes applied
+    /// after the commit was prepared stay pending.
+    pub fn finish(self) -> StoreResult<()> {
+        let PendingCommit {
+            partition,
+            seq,
+            writes,
+            published,
+        } = self;
+        published.wait()?;
+        partition.reader.reload()?;
+        let mut state = partition.lock_state();
+        state.writes_committed = state.writes_committed.max(writes);
+        // Commits of one partition are published in the order they were prepared, but
+        // their callers may finish them in any order.
+        state.committed_seq = state.committed_seq.max(seq);
+        let committed = state.committed_seq;
+        state.dirty = state.last_applied_seq > committed;
+        // Writes that arrived while the commit was published are the oldest pending now;
+        // they are at most as old as the commit.
+        state.dirty_since = state.dirty.then(Instant::now);
+        state
+            .pending_ids
+            .retain(|_, pending| pending.seq > committed);
+        state
+            .pending_deletes
+            .retain(|_, deleted| *deleted > committed);
+        Ok(())
+    }
+}
+
 /// The `_source` bytes of a stored document.
 ///
 /// `document` is the stored document at `address`; a source kept as a skeleton is rebuilt
@@ -442,4 +576,106 @@ pub fn directory_size(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::build_schema;
+
+    fn partition(dir: &Path) -> Partition {
+        let (schema, fields) = build_schema();
+        let settings = PartitionSettings {
+            schema,
+            fields,
+            index_settings: IndexSettings::default(),
+            writer_memory_bytes: 15_000_000,
+        };
+        let meta = PartitionMeta {
+            name: "test".to_owned(),
+            uuid: "uuid".to_owned(),
+            bucket_start_ms: None,
+            bucket_end_ms: None,
+            creation_date_ms: 0,
+        };
+        Partition::create(dir, meta, &settings).unwrap()
+    }
+
+    fn add(partition: &Partition, seq: u64) {
+        let mut document = TantivyDocument::new();
+        document.add_u64(partition.fields.seq, seq);
+        partition.add(document, seq, None).unwrap();
+    }
+
+    #[test]
+    fn search_activity_decides_what_a_search_must_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = partition(dir.path());
+        let idle_after = Duration::from_millis(50);
+        assert!(partition.is_search_idle(idle_after), "never searched");
+        assert!(
+            !partition.mark_searched(idle_after),
+            "nothing pending, nothing to commit"
+        );
+        assert!(!partition.is_search_idle(idle_after));
+        add(&partition, 1);
+        assert!(
+            !partition.mark_searched(idle_after),
+            "an active partition is left to the periodic refresh"
+        );
+        std::thread::sleep(idle_after * 2);
+        assert!(partition.is_search_idle(idle_after));
+        assert!(
+            partition.mark_searched(idle_after),
+            "idle with a pending write"
+        );
+        assert!(partition.commit().unwrap());
+        assert_eq!(partition.doc_count(), 1);
+    }
+
+    #[test]
+    fn an_idle_partition_is_committed_when_writes_stop_pile_up_or_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = partition(dir.path());
+        let (long, short) = (Duration::from_secs(3600), Duration::from_millis(30));
+        assert!(
+            !partition.needs_commit_while_idle(short, 1, short),
+            "nothing pending"
+        );
+        add(&partition, 1);
+        assert!(!partition.needs_commit_while_idle(long, 2, long));
+        add(&partition, 2);
+        assert!(
+            partition.needs_commit_while_idle(long, 2, long),
+            "two writes"
+        );
+        std::thread::sleep(short * 2);
+        assert!(partition.needs_commit_while_idle(short, 100, long), "quiet");
+        assert!(partition.needs_commit_while_idle(long, 100, short), "old");
+        assert!(!partition.needs_commit_while_idle(long, 100, long));
+        assert!(partition.commit().unwrap());
+        assert!(!partition.needs_commit_while_idle(short, 1, short));
+        assert_eq!(partition.committed_seq(), 2);
+    }
+
+    #[test]
+    fn writes_applied_while_a_commit_is_published_stay_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = partition(dir.path());
+        add(&partition, 1);
+        let commit = partition.begin_commit().unwrap().unwrap();
+        // The writer is free again: the next write does not wait for publication.
+        add(&partition, 2);
+        commit.finish().unwrap();
+        assert_eq!(partition.committed_seq(), 1);
+        assert_eq!(partition.doc_count(), 1);
+        assert!(
+            partition.is_dirty(),
+            "the second write is not committed yet"
+        );
+        assert!(partition.commit().unwrap());
+        assert_eq!(partition.committed_seq(), 2);
+        assert_eq!(partition.doc_count(), 2);
+        assert!(!partition.is_dirty());
+    }
 }

@@ -27,7 +27,7 @@ use crate::ids::IdCodec;
 use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
 use crate::lifecycle::LifecyclePolicy;
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::partition::{DocumentKey, PartitionSettings};
+use crate::partition::{DocumentKey, Partition, PartitionSettings, PendingCommit};
 use crate::persist::{read_json, write_json_atomically};
 use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
@@ -41,6 +41,12 @@ use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord, encode_record};
 
 /// Writers close after this long without writes, returning their memory.
 const IDLE_WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// A search-idle partition is committed all the same once it holds this many uncommitted
+/// writes (about as much log as Elasticsearch's 512 MB translog flush threshold at the size
+/// of a typical event)…
+const IDLE_COMMIT_WRITES: u64 = 500_000;
+/// …or has held uncommitted writes this long.
+const IDLE_COMMIT_AGE: Duration = Duration::from_secs(300);
 /// How many write batches may queue for the writer thread before callers wait.
 const WRITE_QUEUE_DEPTH: usize = 256;
 
@@ -61,6 +67,10 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     /// How often writes become searchable; `None` disables periodic refresh.
     pub refresh_interval: Option<Duration>,
+    /// Elasticsearch's `index.search.idle.after`: a partition no search has reached for this
+    /// long is search idle, and periodic refreshes pass over it; the next search commits it
+    /// first and waits. `None` refreshes every partition at every interval.
+    pub search_idle_after: Option<Duration>,
     /// Memory budget of each partition's indexing thread.
     pub writer_memory_bytes: usize,
     /// Size at which a write-ahead log segment is closed and a new one begun.
@@ -79,6 +89,7 @@ impl StoreConfig {
         StoreConfig {
             data_dir: data_dir.into(),
             refresh_interval: Some(Duration::from_secs(1)),
+            search_idle_after: Some(Duration::from_secs(30)),
             writer_memory_bytes: 48 << 20,
             wal_segment_bytes: 64 << 20,
             retention_rules: Vec::new(),
@@ -602,7 +613,7 @@ impl Store {
         });
 
         let replayed = inner.replay(records)?;
-        inner.refresh_all()?;
+        inner.refresh_all(RefreshKind::Forced)?;
         wal.remove_through(highest_known, highest_known)
             .map_err(|error| StoreError::io("trimming the write-ahead log", error))?;
         inner.persist_state(highest_known)?;
@@ -677,16 +688,62 @@ impl Store {
 
     /// Makes everything written so far searchable, for all targets.
     pub async fn refresh(&self) -> StoreResult<()> {
+        self.run_refresh(RefreshKind::Forced).await
+    }
+
+    /// The periodic refresh: like [`Store::refresh`], but passing over search-idle
+    /// partitions (see [`StoreConfig::search_idle_after`]).
+    async fn scheduled_refresh(&self) -> StoreResult<()> {
+        self.run_refresh(RefreshKind::Scheduled).await
+    }
+
+    async fn run_refresh(&self, kind: RefreshKind) -> StoreResult<()> {
         let inner = self.inner.clone();
-        let applied = tokio::task::spawn_blocking(move || inner.refresh_all())
+        let covered = tokio::task::spawn_blocking(move || inner.refresh_all(kind))
             .await
             .map_err(|_| StoreError::Closed)??;
-        // Everything up to `applied` is now in tantivy commits: the log behind it can go. A
+        // Everything up to `covered` is now in tantivy commits: the log behind it can go. A
         // full queue only delays trimming to the next refresh.
         let _ = self
             .sender
-            .try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: applied }));
+            .try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: covered }));
         Ok(())
+    }
+
+    /// Resolves an index expression for a search, as [`Store::resolve`] does, after waking
+    /// the partitions it reaches: a partition that was search idle, with writes its
+    /// searcher cannot see yet, is committed first, so that the search sees every write
+    /// acknowledged before it — as the first search on a search-idle Elasticsearch shard
+    /// waits for its refresh.
+    pub async fn search_shards(
+        &self,
+        expression: &str,
+        ignore_unavailable: bool,
+    ) -> StoreResult<Vec<SearchShard>> {
+        let shards = self.resolve(expression, ignore_unavailable)?;
+        let (Some(idle_after), Some(_)) = (
+            self.inner.config.search_idle_after,
+            self.inner.config.refresh_interval,
+        ) else {
+            return Ok(shards);
+        };
+        let waking: Vec<Arc<Partition>> = shards
+            .iter()
+            .filter_map(|shard| self.inner.shard_partition(shard))
+            .filter(|partition| partition.mark_searched(idle_after))
+            .collect();
+        if waking.is_empty() {
+            return Ok(shards);
+        }
+        drop(shards);
+        debug!(
+            partitions = waking.len(),
+            "committing search-idle partitions for a search"
+        );
+        tokio::task::spawn_blocking(move || commit_all(&waking))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        self.resolve(expression, ignore_unavailable)
     }
 
     /// Waits until the write with sequence number `seq` is searchable.
@@ -707,7 +764,7 @@ impl Store {
                     if store.sender.is_closed() {
                         break;
                     }
-                    if let Err(error) = store.refresh().await {
+                    if let Err(error) = store.scheduled_refresh().await {
                         error!(%error, "periodic refresh failed");
                     }
                     let inner = store.inner.clone();
@@ -1730,6 +1787,62 @@ impl Store {
     /// Bytes under the data directory.
     pub fn disk_usage(&self) -> u64 {
         crate::partition::directory_size(&self.inner.config.data_dir)
+    }
+}
+
+/// Whether a refresh may pass over search-idle partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshKind {
+    /// `_refresh`, `?refresh=true`, shutdown: every partition.
+    Forced,
+    /// The periodic refresh.
+    Scheduled,
+}
+
+/// Commits `partitions` together; returns how many had something to commit.
+///
+/// Preparing a commit drains a partition's indexing thread and writes its segment while the
+/// store's writer thread cannot add to that partition. The partitions are prepared at the
+/// same time, one thread each, so that the writer thread waits for the slowest of them rather
+/// than for all of them in turn; the commits are then published, and only waited for, once
+/// every writer is free again.
+fn commit_all(partitions: &[Arc<Partition>]) -> StoreResult<usize> {
+    if let [partition] = partitions {
+        return partition.commit().map(usize::from);
+    }
+    let prepared: Vec<StoreResult<Option<PendingCommit<'_>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = partitions
+            .iter()
+            .map(|partition| scope.spawn(|| partition.begin_commit()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(StoreError::IllegalState(
+                        "preparing a commit panicked".to_owned(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut committed = 0;
+    let mut first_error = None;
+    for commit in prepared {
+        let finished = commit.and_then(|commit| match commit {
+            Some(commit) => commit.finish().map(|()| 1),
+            None => Ok(0),
+        });
+        match finished {
+            Ok(count) => committed += count,
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(committed),
     }
 }
 
@@ -2787,33 +2900,68 @@ impl Inner {
         }
     }
 
-    /// Commits every dirty partition; returns the sequence number now covered by commits.
-    fn refresh_all(&self) -> StoreResult<u64> {
+    /// Commits dirty partitions — all of them, or for a scheduled refresh those that are not
+    /// search idle — and returns the sequence number now covered by commits: every write up
+    /// to it is in a commit, and searchable.
+    fn refresh_all(&self, kind: RefreshKind) -> StoreResult<u64> {
         let _guard = self
             .refresh_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let applied = self.applied_seq.load(Ordering::SeqCst);
-        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
-        let mut committed = 0;
-        for target in targets {
-            for partition in target.partitions() {
-                if partition.commit()? {
-                    committed += 1;
-                }
+        let dirty: Vec<Arc<Partition>> = self
+            .read_targets()
+            .values()
+            .flat_map(|target| target.partitions())
+            .filter(|partition| partition.is_dirty())
+            .collect();
+        // A `refresh=wait_for` request is waiting: refresh everything, as Elasticsearch does
+        // not let a search-idle shard skip a refresh that a listener waits for.
+        let waited_for = self.searchable_seq.receiver_count() > 0;
+        let (due, passed_over): (Vec<_>, Vec<_>) = match (kind, self.config.search_idle_after) {
+            (RefreshKind::Scheduled, Some(idle_after)) if !waited_for => {
+                dirty.into_iter().partition(|partition| {
+                    !partition.is_search_idle(idle_after)
+                        || partition.needs_commit_while_idle(
+                            IDLE_WRITER_TIMEOUT,
+                            IDLE_COMMIT_WRITES,
+                            IDLE_COMMIT_AGE,
+                        )
+                })
             }
-        }
+            _ => (dirty, Vec::new()),
+        };
+        let committed = commit_all(&due)?;
+        // The log behind a partition passed over is still needed from its last commit on.
+        let covered = passed_over
+            .iter()
+            .map(|partition| partition.committed_seq())
+            .fold(applied, u64::min);
         self.searchable_seq.send_if_modified(|searchable| {
-            let advanced = applied > *searchable;
+            let advanced = covered > *searchable;
             if advanced {
-                *searchable = applied;
+                *searchable = covered;
             }
             advanced
         });
-        if committed > 0 {
-            debug!(committed, applied, "refreshed");
+        if committed > 0 || !passed_over.is_empty() {
+            debug!(
+                committed,
+                search_idle = passed_over.len(),
+                applied,
+                covered,
+                "refreshed"
+            );
         }
-        Ok(applied)
+        Ok(covered)
+    }
+
+    /// The partition a search shard reads.
+    fn shard_partition(&self, shard: &SearchShard) -> Option<Arc<Partition>> {
+        self.get_target(&shard.target)?
+            .partitions()
+            .into_iter()
+            .find(|partition| partition.meta().name == shard.index)
     }
 
     fn close_idle_writers(&self) {

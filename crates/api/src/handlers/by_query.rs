@@ -106,7 +106,8 @@ pub async fn delete_by_query(
     let query = super::search::query_of(&params, body.as_ref())?;
     let shards = state
         .store
-        .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
+        .search_shards(&index, params::flag(&params, "ignore_unavailable")?)
+        .await?;
     let store = state.store.clone();
     let matches = super::run_blocking("delete_by_query", move || {
         let context = SearchContext {

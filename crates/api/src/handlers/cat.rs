@@ -247,7 +247,7 @@ async fn cat_count(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     params::check(&params, "/_cat/count", PARAMETERS)?;
-    let shards = state.store.resolve(&index, false)?;
+    let shards = state.store.search_shards(&index, false).await?;
     let store = state.store.clone();
     let now = logfleet_store::now_millis();
     // Through the query engine, so that alias filters count as they do in `_count`.

@@ -71,7 +71,8 @@ pub async fn open(
     let keep_alive = keep_alive_duration(keep_alive)?;
     let shards = state
         .store
-        .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
+        .search_shards(&index, params::flag(&params, "ignore_unavailable")?)
+        .await?;
     let total = shards.len();
     let mut open = state.points_in_time.lock();
     if open.len() >= MAX_OPEN_CONTEXTS {

@@ -132,7 +132,8 @@ async fn start_scroll(
     let request = SearchRequest::parse(body, &url_parameters(params))?;
     let shards = state
         .store
-        .resolve(index, params::flag(params, "ignore_unavailable")?)?;
+        .search_shards(index, params::flag(params, "ignore_unavailable")?)
+        .await?;
     let store = state.store.clone();
     let (scroll, page) = super::run_blocking("search", move || {
         let context = SearchContext {
@@ -325,9 +326,12 @@ async fn execute_search(
         Some(pit) => state
             .points_in_time
             .shards(&pit.id, pit.keep_alive.as_deref())?,
-        None => state
-            .store
-            .resolve(index, params::flag(params, "ignore_unavailable")?)?,
+        None => {
+            state
+                .store
+                .search_shards(index, params::flag(params, "ignore_unavailable")?)
+                .await?
+        }
     };
     let store = state.store.clone();
     // On unless `?request_cache=false`.
@@ -550,7 +554,8 @@ async fn run_count(
     let query = query_of(&params, body.as_ref())?;
     let shards = state
         .store
-        .resolve(&index, params::flag(&params, "ignore_unavailable")?)?;
+        .search_shards(&index, params::flag(&params, "ignore_unavailable")?)
+        .await?;
     let store = state.store.clone();
     let response = super::run_blocking("count", move || {
         let context = SearchContext {

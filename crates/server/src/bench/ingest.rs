@@ -28,6 +28,14 @@ pub struct IngestArgs {
     /// Refresh interval of the server under test.
     #[arg(long, default_value = "1s")]
     refresh_interval: String,
+    /// `search_idle_after` of the server under test: periodic refreshes pass over
+    /// partitions no search has reached for this long (-1: refresh everything always).
+    #[arg(long, default_value = "30s", allow_hyphen_values = true)]
+    search_idle_after: String,
+    /// While sending, also count `logs-*` at this interval, as an open dashboard would;
+    /// this keeps every partition search-active, so each refresh commits them all.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    search_every: Option<Duration>,
     /// Data directory of the server under test [default: a temporary directory, removed
     /// afterwards].
     #[arg(long, value_name = "DIR")]
@@ -35,6 +43,25 @@ pub struct IngestArgs {
     /// Print the results as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = logfleet_store::parse_time_value(text)?;
+    if interval.is_zero() {
+        return Err("the interval must be positive".to_owned());
+    }
+    Ok(interval)
+}
+
+/// What the dashboard-like searches during the run saw.
+#[derive(Debug, Default)]
+struct Searches {
+    /// How many ran.
+    count: usize,
+    /// Their latencies.
+    latencies: Vec<Duration>,
+    /// The most events acknowledged before a search started that it did not count.
+    max_unseen: u64,
 }
 
 struct Results {
@@ -48,6 +75,7 @@ struct Results {
     peak_anonymous: u64,
     disk_live: u64,
     disk_after_stop: u64,
+    searches: Option<Searches>,
 }
 
 /// Runs the benchmark.
@@ -97,7 +125,15 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
         .build()?;
-    let mut server = ServerProcess::start(data_dir, &args.refresh_interval)?;
+    let mut server = ServerProcess::start(
+        data_dir,
+        &[
+            "--refresh-interval",
+            &args.refresh_interval,
+            "--search-idle-after",
+            &args.search_idle_after,
+        ],
+    )?;
     server.wait_ready(&client).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle_rss, _, _) = server.memory()?;
@@ -110,12 +146,24 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
 
     let base = format!("http://{}", server.address);
     let next = Arc::new(AtomicUsize::new(0));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let searcher = args.search_every.map(|interval| {
+        tokio::spawn(search_while_sending(
+            client.clone(),
+            format!("{base}/logs-*/_count"),
+            interval,
+            acknowledged.clone(),
+            args.events,
+        ))
+    });
     let mut workers = Vec::new();
     for _ in 0..args.connections {
         let client = client.clone();
         let bodies = bodies.clone();
         let next = next.clone();
+        let acknowledged = acknowledged.clone();
+        let (batch, events) = (args.batch, args.events);
         let url = format!("{base}/logs/_bulk");
         workers.push(tokio::spawn(async move {
             loop {
@@ -139,6 +187,8 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
                         &text[..text.len().min(500)]
                     );
                 }
+                let items = batch.min(events - index * batch);
+                acknowledged.fetch_add(items, Ordering::Relaxed);
             }
         }));
     }
@@ -155,6 +205,10 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         worker.await??;
     }
     let ack_elapsed = started.elapsed();
+    let searches = match searcher {
+        Some(searcher) => Some(searcher.await??),
+        None => None,
+    };
     super::progress(&format!(
         "acknowledged in {:.2} s; waiting until searchable",
         ack_elapsed.as_secs_f64()
@@ -191,7 +245,41 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         peak_anonymous,
         disk_live,
         disk_after_stop,
+        searches,
     })
+}
+
+/// Counts `url` every `interval` until `total` events are acknowledged, noting how many
+/// acknowledged events each count missed.
+async fn search_while_sending(
+    client: reqwest::Client,
+    url: String,
+    interval: Duration,
+    acknowledged: Arc<AtomicUsize>,
+    total: usize,
+) -> anyhow::Result<Searches> {
+    let mut searches = Searches::default();
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let before = acknowledged.load(Ordering::Relaxed);
+        if before >= total {
+            return Ok(searches);
+        }
+        let sent = Instant::now();
+        let text = client.get(&url).send().await?.text().await?;
+        searches.latencies.push(sent.elapsed());
+        searches.count += 1;
+        let response: serde_json::Value =
+            serde_json::from_str(&text).context("parsing a _count response")?;
+        let counted = response["count"]
+            .as_u64()
+            .with_context(|| format!("a _count response without a count: {response}"))?;
+        searches.max_unseen = searches
+            .max_unseen
+            .max((before as u64).saturating_sub(counted));
+    }
 }
 
 fn report(args: &IngestArgs, results: &Results) {
@@ -203,8 +291,16 @@ fn report(args: &IngestArgs, results: &Results) {
     let bytes_per_event_live = results.disk_live as f64 / events;
     let bytes_per_event = results.disk_after_stop as f64 / events;
     let average_event_bytes = results.body_bytes as f64 / events - 14.0;
+    let searches = results.searches.as_ref().map(|searches| {
+        let mut latencies = searches.latencies.clone();
+        latencies.sort();
+        let median = latencies
+            .get(latencies.len() / 2)
+            .map_or(0.0, |latency| latency.as_secs_f64() * 1e3);
+        (searches.count, median, searches.max_unseen)
+    });
     if args.json {
-        let json = serde_json::json!({
+        let mut json = serde_json::json!({
             "events": results.events,
             "batch": args.batch,
             "connections": args.connections,
@@ -219,11 +315,20 @@ fn report(args: &IngestArgs, results: &Results) {
             "idle_rss_mb": (results.idle_rss as f64 / 1e5).round() / 10.0,
             "peak_rss_mb": (results.peak_rss as f64 / 1e5).round() / 10.0,
             "peak_anonymous_rss_mb": (results.peak_anonymous as f64 / 1e5).round() / 10.0,
+            "refresh_interval": args.refresh_interval,
+            "search_idle_after": args.search_idle_after,
         });
+        if let Some((count, median_ms, max_unseen)) = searches {
+            json["searches_while_sending"] = serde_json::json!({
+                "count": count,
+                "median_ms": (median_ms * 10.0).round() / 10.0,
+                "max_unseen_events": max_unseen,
+            });
+        }
         print_out(&json.to_string());
         return;
     }
-    let lines = [
+    let mut lines = vec![
         format!("events                      {}", results.events),
         format!("average event               {average_event_bytes:.0} bytes of JSON"),
         format!(
@@ -247,6 +352,15 @@ fn report(args: &IngestArgs, results: &Results) {
             results.peak_rss as f64 / 1e6,
             results.peak_anonymous as f64 / 1e6
         ),
+        format!(
+            "refresh                     every {}, search idle after {}",
+            args.refresh_interval, args.search_idle_after
+        ),
     ];
+    if let Some((count, median_ms, max_unseen)) = searches {
+        lines.push(format!(
+            "searches while sending      {count}, {median_ms:.1} ms median; at most {max_unseen} acknowledged events not yet counted"
+        ));
+    }
     print_out(&lines.join("\n"));
 }

@@ -17,8 +17,9 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `logfleet serve` on a free loopback port over `data_dir`.
-    pub fn start(data_dir: &Path, refresh_interval: &str) -> anyhow::Result<ServerProcess> {
+    /// Starts `logfleet serve` on a free loopback port over `data_dir`, with extra
+    /// `serve` flags such as `["--refresh-interval", "5s"]`.
+    pub fn start(data_dir: &Path, flags: &[&str]) -> anyhow::Result<ServerProcess> {
         let address = {
             let probe = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
             probe.local_addr()?
@@ -30,8 +31,7 @@ impl ServerProcess {
             .arg(data_dir)
             .arg("--listen")
             .arg(address.to_string())
-            .arg("--refresh-interval")
-            .arg(refresh_interval)
+            .args(flags)
             .arg("--log-level")
             .arg("warn")
             .stdin(Stdio::null())

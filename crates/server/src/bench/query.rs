@@ -111,7 +111,7 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 
 async fn measure(args: &QueryArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().build()?;
-    let mut server = ServerProcess::start(data_dir, "1s")?;
+    let mut server = ServerProcess::start(data_dir, &["--refresh-interval", "1s"])?;
     server.wait_ready(&client).await?;
     let base = format!("http://{}", server.address);
     if !args.no_load {
