@@ -463,11 +463,25 @@ impl Partition {
     /// Drops the writer (its threads and memory) when nothing is pending; it is re-created
     /// on the next write. Returns whether it was closed.
     pub fn close_writer_if_clean(&self) -> StoreResult<bool> {
+        self.close_writer_when(|state| !state.dirty)
+    }
+
+    /// Drops the writer after letting its running merges finish, so that no half-written
+    /// merge is left on disk (for a graceful shutdown, after the last commit). Writes not
+    /// committed yet stay in the write-ahead log. Returns whether there was a writer.
+    pub fn close_writer(&self) -> StoreResult<bool> {
+        self.close_writer_when(|_| true)
+    }
+
+    fn close_writer_when(
+        &self,
+        condition: impl FnOnce(&PendingState) -> bool,
+    ) -> StoreResult<bool> {
         let mut guard = self
             .writer
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if guard.is_none() || self.lock_state().dirty {
+        if guard.is_none() || !condition(&self.lock_state()) {
             return Ok(false);
         }
         if let Some(writer) = guard.take() {

@@ -815,7 +815,12 @@ impl Store {
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
-        Ok(())
+        // A merge cut short would leave its half-written segment on disk until the next
+        // commit; let running merges finish instead.
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.close_writers())
+            .await
+            .map_err(|_| StoreError::Closed)?
     }
 
     /// Drops expired data stream partitions now; returns their names.
@@ -2954,6 +2959,30 @@ impl Inner {
             );
         }
         Ok(covered)
+    }
+
+    /// Closes every partition writer, waiting for running merges.
+    fn close_writers(&self) -> StoreResult<()> {
+        let partitions: Vec<Arc<Partition>> = self
+            .read_targets()
+            .values()
+            .flat_map(|target| target.partitions())
+            .collect();
+        let started = std::time::Instant::now();
+        let mut closed = 0;
+        for partition in partitions {
+            if partition.close_writer()? {
+                closed += 1;
+            }
+        }
+        if closed > 0 {
+            debug!(
+                closed,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "partition writers closed"
+            );
+        }
+        Ok(())
     }
 
     /// The partition a search shard reads.

@@ -69,19 +69,7 @@ impl ServerProcess {
 
     /// User plus system CPU time consumed so far.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
-        // Fields after the command name (which may contain spaces) start after the last ')'.
-        let after_name = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest)
-            .unwrap_or_default();
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let user: u64 = fields.get(11).context("malformed /proc stat")?.parse()?;
-        let system: u64 = fields.get(12).context("malformed /proc stat")?.parse()?;
-        let ticks_per_second = 100.0;
-        Ok(Duration::from_secs_f64(
-            (user + system) as f64 / ticks_per_second,
-        ))
+        stat_cpu_time(&format!("/proc/{}/stat", self.pid()), 11)
     }
 
     /// `(current RSS, peak RSS, current anonymous RSS)` in bytes. Anonymous memory is the
@@ -100,7 +88,9 @@ impl ServerProcess {
     }
 
     /// Sends SIGTERM and waits for a clean exit.
-    pub fn stop(mut self) -> anyhow::Result<()> {
+    /// Returns the CPU time the server used over its whole life, shutdown included (the
+    /// final commit and the merges it lets finish), when it was this process's only child.
+    pub fn stop(mut self) -> anyhow::Result<Duration> {
         terminate(self.child.id());
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -108,13 +98,36 @@ impl ServerProcess {
                 if !status.success() {
                     bail!("the server exited with {status}");
                 }
-                return Ok(());
+                // The CPU time of waited-for children, in this process's own stat.
+                return stat_cpu_time("/proc/self/stat", 13);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         bail!("the server did not stop within 60 s of SIGTERM")
     }
+}
+
+/// User plus system time from a `/proc/…/stat` file, reading the two fields from `first`
+/// on (counted after the command name): 11 for the process itself, 13 for its waited-for
+/// children.
+fn stat_cpu_time(path: &str, first: usize) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(path)?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let user: u64 = fields.get(first).context("malformed /proc stat")?.parse()?;
+    let system: u64 = fields
+        .get(first + 1)
+        .context("malformed /proc stat")?
+        .parse()?;
+    let ticks_per_second = 100.0;
+    Ok(Duration::from_secs_f64(
+        (user + system) as f64 / ticks_per_second,
+    ))
 }
 
 impl Drop for ServerProcess {
