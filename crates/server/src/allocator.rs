@@ -4,17 +4,19 @@
 //! typed values, tantivy's per-document buffers); mimalloc's thread-local free lists cut both
 //! that CPU cost and the fragmentation that inflates the resident set under glibc's allocator.
 //!
-//! Its defaults are tuned for throughput, not footprint: freed pages go back to the OS only
-//! after a second. Every refresh flushes a segment per partition and every merge builds large
-//! transient buffers, so under sustained ingest that delay kept well over 100 MB of freed
-//! memory resident (peak RSS about 500 MB instead of about 360 MB for a million events, at
-//! the same CPU cost within the noise; see `BENCHMARKS.md`).
+//! Two of its defaults are changed, both measured with `logfleet bench ingest`
+//! (`BENCHMARKS.md`):
 //!
-//! Nor should that memory come back as transparent huge pages. mimalloc asks for them on its
-//! arenas (`madvise(MADV_HUGEPAGE)`), so every page fault zeroed 2 MiB and every purge split
-//! a huge page again: page faults and `madvise` took about a tenth of the server's CPU under
-//! ingest. The process opts out of transparent huge pages at start-up, which lowered both the
-//! CPU per event and the peak resident set (`BENCHMARKS.md`).
+//! * **No transparent huge pages.** mimalloc asks for them on its arenas
+//!   (`madvise(MADV_HUGEPAGE)`), so every page fault zeroed 2 MiB and every purge split a huge
+//!   page again: page faults and `madvise` took about a tenth of the server's CPU under
+//!   ingest, and freed memory lingered in half-used huge pages. The process opts out at
+//!   start-up.
+//! * **Freed memory goes back to the OS after 250 ms**, not after a second. Indexing builds a
+//!   segment's buffers (tens of megabytes per partition) and frees them at each flush, and
+//!   merges do the same; a second's delay kept about 30 MB more resident for no measurable
+//!   gain, while a 10 ms delay returned those pages only to fault them in again for the
+//!   next segment (5–7 % more CPU per event).
 
 use std::os::raw::c_int;
 
@@ -31,9 +33,9 @@ const ALLOW_THP: c_int = 44;
 // different list fails the build here rather than setting the wrong option.
 const _: () = assert!(libmimalloc_sys::_mi_option_last == 47);
 
-/// Returns freed memory to the OS after 10 ms (mimalloc v2's default), and keeps the process
-/// on ordinary pages. `MIMALLOC_PURGE_DELAY` and `MIMALLOC_ALLOW_THP` in the environment
-/// still take precedence for mimalloc's own options.
+/// Returns freed memory to the OS after 250 ms, and keeps the process on ordinary pages.
+/// `MIMALLOC_PURGE_DELAY` and `MIMALLOC_ALLOW_THP` in the environment still take precedence
+/// for mimalloc's own options.
 ///
 /// Must be called at the start of `main`, before any other thread exists.
 #[allow(unsafe_code)]
@@ -41,7 +43,7 @@ pub fn tune() {
     // SAFETY: `mi_option_set_default` writes a plain global that mimalloc reads without
     // synchronisation; no other thread exists yet, and both options accept these values.
     unsafe {
-        libmimalloc_sys::mi_option_set_default(PURGE_DELAY, 10);
+        libmimalloc_sys::mi_option_set_default(PURGE_DELAY, 250);
         libmimalloc_sys::mi_option_set_default(ALLOW_THP, 0);
     }
     // The first arena was reserved (and advised) before `main`; the per-process flag covers
