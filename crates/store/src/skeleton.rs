@@ -21,10 +21,9 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use tantivy::columnar::StrColumn;
-use tantivy::schema::OwnedValue;
 use tantivy::{DocId, SegmentReader};
 
-use crate::document::ConvertedDocument;
+use crate::document::{ConvertedDocument, Leaf};
 use crate::schema::{KEYWORD_FIELD, NUMBER_FIELD};
 
 /// First byte of a stored skeleton.
@@ -57,7 +56,7 @@ impl Kind {
 
 /// The skeleton of `source`, given the values its conversion put in columns; `None` when
 /// nothing can be replaced (the source is then stored as it is).
-pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
+pub fn build(source: &[u8], converted: &ConvertedDocument<'_>) -> Option<Vec<u8>> {
     if source.first().is_none_or(|first| *first <= PLACEHOLDER) {
         return None;
     }
@@ -72,13 +71,13 @@ pub fn build(source: &[u8], converted: &ConvertedDocument) -> Option<Vec<u8>> {
         .chain(&converted.numeric_values);
     for (path, value) in values {
         let column = match value {
-            OwnedValue::Str(text) => Some(Column::Keyword(text)),
-            OwnedValue::I64(number) => Some(Column::Long(*number)),
-            OwnedValue::F64(number) => Some(Column::Double(*number)),
+            Leaf::Str(text) => Some(Column::Keyword(text)),
+            Leaf::I64(number) => Some(Column::Long(*number)),
+            Leaf::F64(number) => Some(Column::Double(*number)),
             _ => None,
         };
         columns
-            .entry(path.as_str())
+            .entry(path.as_ref())
             .and_modify(|seen| *seen = None)
             .or_insert(column);
     }
@@ -441,24 +440,24 @@ mod tests {
     use super::*;
 
     fn converted(
-        exact: &[(&str, OwnedValue)],
-        numeric: &[(&str, OwnedValue)],
-    ) -> ConvertedDocument {
+        exact: &[(&'static str, Leaf<'static>)],
+        numeric: &[(&'static str, Leaf<'static>)],
+    ) -> ConvertedDocument<'static> {
         ConvertedDocument {
             exact_values: exact
                 .iter()
-                .map(|(p, v)| ((*p).to_owned(), v.clone()))
+                .map(|(p, v)| ((*p).into(), v.clone()))
                 .collect(),
             numeric_values: numeric
                 .iter()
-                .map(|(p, v)| ((*p).to_owned(), v.clone()))
+                .map(|(p, v)| ((*p).into(), v.clone()))
                 .collect(),
             ..ConvertedDocument::default()
         }
     }
 
     /// Rebuilds a skeleton from in-memory "columns" through the same walk the reader uses.
-    fn rebuild(skeleton: &[u8], columns: &ConvertedDocument) -> Vec<u8> {
+    fn rebuild(skeleton: &[u8], columns: &ConvertedDocument<'_>) -> Vec<u8> {
         assert!(is_skeleton(skeleton));
         let mut out = Vec::new();
         transform(&skeleton[1..], &mut out, &mut |path, raw, out| {
@@ -471,9 +470,9 @@ mod tests {
                 .map(|(_, v)| v.clone())
                 .unwrap();
             match value {
-                OwnedValue::Str(text) => out.extend_from_slice(format!("\"{text}\"").as_bytes()),
-                OwnedValue::I64(number) => spell_long(number, out),
-                OwnedValue::F64(number) => assert!(spell_double(number, out)),
+                Leaf::Str(text) => out.extend_from_slice(format!("\"{text}\"").as_bytes()),
+                Leaf::I64(number) => spell_long(number, out),
+                Leaf::F64(number) => assert!(spell_double(number, out)),
                 other => panic!("{other:?}"),
             }
             true
@@ -489,19 +488,19 @@ mod tests {
             "esc":"a\"b", "arr":["x"], "o":{"k":"v","l":[1]}, "t":true, "dup":"x", "dup":"y" }"#;
         let columns = converted(
             &[
-                ("level", OwnedValue::Str("info".into())),
-                ("esc", OwnedValue::Str("a\"b".into())),
-                ("arr", OwnedValue::Str("x".into())),
-                ("o.k", OwnedValue::Str("v".into())),
-                ("dup", OwnedValue::Str("x".into())),
-                ("dup", OwnedValue::Str("y".into())),
+                ("level", Leaf::Str("info".into())),
+                ("esc", Leaf::Str("a\"b".into())),
+                ("arr", Leaf::Str("x".into())),
+                ("o.k", Leaf::Str("v".into())),
+                ("dup", Leaf::Str("x".into())),
+                ("dup", Leaf::Str("y".into())),
             ],
             &[
-                ("n", OwnedValue::I64(3)),
-                ("d", OwnedValue::F64(1.5)),
-                ("e", OwnedValue::F64(2.5)),
-                ("big", OwnedValue::F64(7.0)),
-                ("o.l", OwnedValue::I64(1)),
+                ("n", Leaf::I64(3)),
+                ("d", Leaf::F64(1.5)),
+                ("e", Leaf::F64(2.5)),
+                ("big", Leaf::F64(7.0)),
+                ("o.l", Leaf::I64(1)),
             ],
         );
         let skeleton = build(source, &columns).unwrap();
@@ -530,7 +529,7 @@ mod tests {
             build(br#"{"message":"hello"}"#, &ConvertedDocument::default()),
             None
         );
-        let columns = converted(&[("a", OwnedValue::Str("b".into()))], &[]);
+        let columns = converted(&[("a", Leaf::Str("b".into()))], &[]);
         assert_eq!(build(b"\x00{}", &columns), None);
         assert_eq!(build(br#"{"a":"b""#, &columns), None, "truncated");
         assert_eq!(build(br#"["a","b"]"#, &columns), None, "not an object");
@@ -539,10 +538,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_arbitrary_bytes() {
-        let columns = converted(
-            &[("a", OwnedValue::Str("b".into()))],
-            &[("n", OwnedValue::I64(1))],
-        );
+        let columns = converted(&[("a", Leaf::Str("b".into()))], &[("n", Leaf::I64(1))]);
         let mut reader_out = Vec::new();
         for input in [
             &b"{\"a\":\"b\",\"n\":1}"[..],

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tantivy::schema::{OwnedValue, Schema};
+use tantivy::schema::Schema;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocAddress, IndexSettings, Searcher, TantivyDocument};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -21,7 +21,7 @@ use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
 use crate::component_template::{
     COMPONENT_TEMPLATES_FILE, ComponentTemplate, check_components, compose,
 };
-use crate::document::convert_document;
+use crate::document::{LeafValue, convert_document};
 use crate::error::{StoreError, StoreResult};
 use crate::ids::IdCodec;
 use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
@@ -2487,23 +2487,24 @@ impl Inner {
                         tantivy::DateTime::from_timestamp_nanos(nanos),
                     );
                 }
+                // Each leaf is copied once, from the decoded source into tantivy's document.
                 if !converted.exact_values.is_empty() {
                     document.add_field_value(
                         fields.keyword,
-                        &OwnedValue::Object(converted.exact_values),
+                        LeafValue::Object(&converted.exact_values),
                     );
                 }
                 if !converted.numeric_values.is_empty() {
                     document.add_field_value(
                         fields.numbers,
-                        &OwnedValue::Object(converted.numeric_values),
+                        LeafValue::Object(&converted.numeric_values),
                     );
                 }
                 if !converted.text_values.is_empty() {
                     document
-                        .add_field_value(fields.text, &OwnedValue::Object(converted.text_values));
+                        .add_field_value(fields.text, LeafValue::Object(&converted.text_values));
                 }
-                for path in converted.text_paths {
+                for path in &converted.text_paths {
                     document.add_text(fields.field_names, path);
                 }
                 let op = match op {
@@ -2524,12 +2525,12 @@ impl Inner {
         }
     }
 
-    fn convert_with_mapping_update(
+    fn convert_with_mapping_update<'s>(
         &self,
         target: &Target,
-        parsed: &Map<String, Value>,
+        parsed: &'s Map<String, Value>,
         id: &str,
-    ) -> StoreResult<crate::document::Conversion> {
+    ) -> StoreResult<crate::document::Conversion<'s>> {
         let conversion = convert_document(&target.mapping(), parsed, id)?;
         if conversion.new_fields.is_empty() {
             return Ok(conversion);
