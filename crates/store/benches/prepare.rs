@@ -33,7 +33,7 @@ fn request(source: &str) -> WriteRequest {
         target: "logs-bench-default".to_owned(),
         op: DocumentOp::Create,
         id: None,
-        source: source.as_bytes().to_vec(),
+        source: bytes::Bytes::copy_from_slice(source.as_bytes()),
         parsed,
     }
 }

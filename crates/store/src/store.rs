@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tantivy::schema::Schema;
@@ -119,8 +120,9 @@ pub enum WriteRequest {
         op: DocumentOp,
         /// The client's id, if any.
         id: Option<String>,
-        /// The source as it will be stored.
-        source: Vec<u8>,
+        /// The source as it will be stored (usually a slice of the request body, shared
+        /// rather than copied).
+        source: Bytes,
         /// The same source, parsed.
         parsed: Map<String, Value>,
     },
@@ -142,7 +144,7 @@ pub struct PreparedWrite {
     op: WalOp,
     id: String,
     auto_id: bool,
-    source: Vec<u8>,
+    source: Bytes,
     document: Option<TantivyDocument>,
     timestamp_millis: Option<i64>,
 }
@@ -155,7 +157,7 @@ impl PreparedWrite {
             op: WalOp::DeleteTarget,
             id: String::new(),
             auto_id: false,
-            source: Vec::new(),
+            source: Bytes::new(),
             document: None,
             timestamp_millis: None,
         }
@@ -2441,7 +2443,7 @@ impl Inner {
                     op: WalOp::Delete,
                     id,
                     auto_id: false,
-                    source: Vec::new(),
+                    source: Bytes::new(),
                     document: None,
                     timestamp_millis: None,
                 })
@@ -2469,8 +2471,12 @@ impl Inner {
                 let id = id.unwrap_or_default();
                 let conversion = self.convert_with_mapping_update(&target, &parsed, &id)?;
                 let fields = &self.partition_settings.fields;
-                let mut document = TantivyDocument::new();
-                if !auto_id {
+                // Sized for the skeleton and the values, so that it is not regrown here, and
+                // given what it can before the log, so that the writer thread only adds `_seq`.
+                let mut document = TantivyDocument::with_capacity(2 * source.len() + 128);
+                if auto_id {
+                    document.add_u64(fields.version, 1);
+                } else {
                     document.add_text(fields.id, &id);
                 }
                 let converted = conversion.document;
@@ -2748,7 +2754,7 @@ impl Inner {
                 };
                 let fields = &self.partition_settings.fields;
                 if write.auto_id {
-                    document.add_u64(fields.version, 1);
+                    // `_version` (always 1) was added when the write was prepared.
                     document.add_u64(fields.seq, seq);
                     partition
                         .add(document, seq, None)
@@ -2896,7 +2902,7 @@ impl Inner {
                         target: record.target,
                         op,
                         id: (!auto_id).then_some(record.id),
-                        source: record.source,
+                        source: record.source.into(),
                         parsed,
                     },
                     true,

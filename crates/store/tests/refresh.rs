@@ -37,7 +37,7 @@ async fn write(store: &Store, count: usize) -> u64 {
                     target: "logs-audit-default".into(),
                     op: DocumentOp::Create,
                     id: None,
-                    source: serde_json::to_vec(&source).unwrap(),
+                    source: serde_json::to_vec(&source).unwrap().into(),
                     parsed,
                 })
                 .unwrap(),

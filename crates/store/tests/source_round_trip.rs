@@ -96,7 +96,7 @@ fn sources_read_back_byte_for_byte() {
                     target: target.into(),
                     op,
                     id: Some(id.clone()),
-                    source: text.clone().into_bytes(),
+                    source: text.clone().into_bytes().into(),
                     parsed,
                 };
                 // Type clashes with earlier documents are rejected, as they should be.

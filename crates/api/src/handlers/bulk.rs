@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use logfleet_ingest::{BulkAction, parse_bulk};
 use logfleet_store::{DocumentOp, PreparedWrite, WriteOutcome, WriteRequest};
 use serde::Serialize;
@@ -221,7 +222,7 @@ impl Serialize for BulkItem {
 
 fn prepare_items(
     state: &AppState,
-    body: &[u8],
+    body: &Bytes,
     default_index: Option<&str>,
     pipeline: Option<&str>,
 ) -> Result<(Vec<Slot>, Vec<PreparedWrite>), ApiError> {
@@ -251,7 +252,9 @@ fn prepare_items(
                 } else {
                     DocumentOp::Index
                 };
-                let source = item.source.unwrap_or_default();
+                let source = item
+                    .source
+                    .map_or_else(Bytes::new, |source| share(body, source));
                 prepare_document(
                     state,
                     &item.index,
@@ -295,4 +298,33 @@ fn prepare_items(
         }
     }
     Ok((slots, prepared))
+}
+
+/// `part` of `body` as a `Bytes` sharing `body`'s buffer, so that a document's source reaches
+/// the write-ahead log without a copy of its own (a copy if `part` lies elsewhere).
+fn share(body: &Bytes, part: &[u8]) -> Bytes {
+    let start = (part.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if start <= body.len() && end <= body.len() => body.slice(start..end),
+        _ => Bytes::copy_from_slice(part),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_inside_the_body_shares_its_buffer() {
+        let body = Bytes::from_static(b"{\"create\":{}}\n{\"a\":1}\n");
+        let source = &body[14..21];
+        let shared = share(&body, source);
+        assert_eq!(&shared[..], b"{\"a\":1}");
+        assert_eq!(shared.as_ptr(), source.as_ptr(), "no copy");
+        let elsewhere = b"{\"b\":2}".to_vec();
+        let copied = share(&body, &elsewhere);
+        assert_eq!(&copied[..], b"{\"b\":2}");
+        assert_ne!(copied.as_ptr(), elsewhere.as_ptr());
+        assert!(share(&body, &body[22..]).is_empty());
+    }
 }

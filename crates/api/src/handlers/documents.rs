@@ -126,7 +126,7 @@ async fn write_one(
             "Validation Failed: 1: source is missing;",
         ));
     }
-    let prepared = prepare_document(state, index, op, id, &body, pipeline_param(params))?;
+    let prepared = prepare_document(state, index, op, id, body, pipeline_param(params))?;
     let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let forced = forced && refresh == params::Refresh::Immediate;

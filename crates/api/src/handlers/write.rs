@@ -2,6 +2,7 @@
 //! the pipeline, preparing the store write, and rendering an outcome.
 
 use axum::http::StatusCode;
+use bytes::Bytes;
 use logfleet_ingest::validate_index_name;
 use logfleet_pipeline::{IngestDocument, is_data_stream_write_target};
 use logfleet_store::{
@@ -31,7 +32,7 @@ pub fn prepare_document(
     index: &str,
     op: DocumentOp,
     id: Option<String>,
-    source: &[u8],
+    source: Bytes,
     pipeline: Option<&str>,
 ) -> Result<PreparedWrite, ApiError> {
     let index = resolve_name(index)?;
@@ -42,7 +43,7 @@ pub fn prepare_document(
             "pipeline with id [{name}] does not exist"
         )));
     }
-    let parsed: Value = serde_json::from_slice(source).map_err(|error| {
+    let parsed: Value = serde_json::from_slice(&source).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "document_parsing_exception",
@@ -68,13 +69,13 @@ pub fn prepare_document(
             .run(&mut document)
             .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason))?;
         let source = if document.source_modified {
-            serde_json::to_vec(&document.source).unwrap_or_else(|_| source.to_vec())
+            serde_json::to_vec(&document.source).map_or(source, Bytes::from)
         } else {
-            source.to_vec()
+            source
         };
         (document.target, document.source, source)
     } else {
-        (index.to_owned(), parsed, source.to_vec())
+        (index.to_owned(), parsed, source)
     };
     let request = WriteRequest::Document {
         target,
