@@ -192,6 +192,12 @@ struct Walker<'m, 's> {
     conversion: Conversion<'s>,
 }
 
+// Paths are passed as `&Cow`: one borrowed from the source is cloned for free into the
+// output, which a `&str` would not allow.
+#[expect(
+    clippy::ptr_arg,
+    reason = "a borrowed path is cloned for free into the output; a `&str` would lose that"
+)]
 impl<'s> Walker<'_, 's> {
     fn lookup(&self, path: &str) -> Option<&FieldMapping> {
         self.mapping
@@ -232,10 +238,6 @@ impl<'s> Walker<'_, 's> {
         Ok(())
     }
 
-    #[expect(
-        clippy::ptr_arg,
-        reason = "a borrowed path is cloned for free into the output; a `&str` would lose that"
-    )]
     fn walk_value(
         &mut self,
         path: &Cow<'s, str>,
@@ -371,10 +373,6 @@ impl<'s> Walker<'_, 's> {
 
     /// Indexes every leaf of a `flattened` field's object as a keyword, at its own dotted
     /// path and at the field's root, without mapping any of its keys.
-    #[expect(
-        clippy::ptr_arg,
-        reason = "a borrowed path is cloned for free into the output; a `&str` would lose that"
-    )]
     fn push_flattened(
         &mut self,
         root: &Cow<'s, str>,
@@ -406,10 +404,6 @@ impl<'s> Walker<'_, 's> {
         Ok(())
     }
 
-    #[expect(
-        clippy::ptr_arg,
-        reason = "a borrowed path is cloned for free into the output; a `&str` would lose that"
-    )]
     fn convert_leaf(&mut self, path: &Cow<'s, str>, value: &'s Value) -> Result<(), DocumentError> {
         // Borrow the mapping and the output separately: no per-leaf clone of the field's
         // mapping on the ingest hot path.

@@ -257,6 +257,12 @@ impl Partition {
                     .is_some_and(|since| since.elapsed() >= max_age))
     }
 
+    /// Writes applied since the last commit.
+    pub fn uncommitted_writes(&self) -> u64 {
+        let state = self.lock_state();
+        state.writes_applied - state.writes_committed
+    }
+
     /// A point-in-time view of the committed documents.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()

@@ -48,6 +48,7 @@ const IDLE_WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 const IDLE_COMMIT_WRITES: u64 = 500_000;
 /// …or has held uncommitted writes this long.
 const IDLE_COMMIT_AGE: Duration = Duration::from_secs(300);
+
 /// How many write batches may queue for the writer thread before callers wait.
 const WRITE_QUEUE_DEPTH: usize = 256;
 
@@ -72,6 +73,13 @@ pub struct StoreConfig {
     /// long is search idle, and periodic refreshes pass over it; the next search commits it
     /// first and waits. `None` refreshes every partition at every interval.
     pub search_idle_after: Option<Duration>,
+    /// Search-idle partitions together hold at most about this many uncommitted writes:
+    /// beyond it, the periodic refresh commits the one holding most, which empties its
+    /// indexing buffer. Each writer's own budget (`writer_memory_bytes`) bounds one
+    /// partition; this bounds them all, as Elasticsearch's `indices.memory.index_buffer_size`
+    /// does (200,000 writes: roughly 100 MB of indexing buffers for events of the usual
+    /// size).
+    pub idle_buffered_writes: u64,
     /// Memory budget of each partition's indexing thread.
     pub writer_memory_bytes: usize,
     /// Size at which a write-ahead log segment is closed and a new one begun.
@@ -91,6 +99,7 @@ impl StoreConfig {
             data_dir: data_dir.into(),
             refresh_interval: Some(Duration::from_secs(1)),
             search_idle_after: Some(Duration::from_secs(30)),
+            idle_buffered_writes: 200_000,
             writer_memory_bytes: 48 << 20,
             wal_segment_bytes: 64 << 20,
             retention_rules: Vec::new(),
@@ -2930,19 +2939,31 @@ impl Inner {
         // A `refresh=wait_for` request is waiting: refresh everything, as Elasticsearch does
         // not let a search-idle shard skip a refresh that a listener waits for.
         let waited_for = self.searchable_seq.receiver_count() > 0;
-        let (due, passed_over): (Vec<_>, Vec<_>) = match (kind, self.config.search_idle_after) {
-            (RefreshKind::Scheduled, Some(idle_after)) if !waited_for => {
-                dirty.into_iter().partition(|partition| {
-                    !partition.is_search_idle(idle_after)
-                        || partition.needs_commit_while_idle(
-                            IDLE_WRITER_TIMEOUT,
-                            IDLE_COMMIT_WRITES,
-                            IDLE_COMMIT_AGE,
-                        )
-                })
-            }
-            _ => (dirty, Vec::new()),
-        };
+        let (mut due, mut passed_over): (Vec<_>, Vec<_>) =
+            match (kind, self.config.search_idle_after) {
+                (RefreshKind::Scheduled, Some(idle_after)) if !waited_for => {
+                    dirty.into_iter().partition(|partition| {
+                        !partition.is_search_idle(idle_after)
+                            || partition.needs_commit_while_idle(
+                                IDLE_WRITER_TIMEOUT,
+                                IDLE_COMMIT_WRITES,
+                                IDLE_COMMIT_AGE,
+                            )
+                    })
+                }
+                _ => (dirty, Vec::new()),
+            };
+        let mut buffered: Vec<u64> = passed_over
+            .iter()
+            .map(|partition| partition.uncommitted_writes())
+            .collect();
+        while buffered.iter().sum::<u64>() > self.config.idle_buffered_writes {
+            let Some(fullest) = (0..buffered.len()).max_by_key(|&index| buffered[index]) else {
+                break;
+            };
+            buffered.swap_remove(fullest);
+            due.push(passed_over.swap_remove(fullest));
+        }
         let committed = commit_all(&due)?;
         // The log behind a partition passed over is still needed from its last commit on.
         let covered = passed_over

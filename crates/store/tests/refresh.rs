@@ -12,15 +12,24 @@ const REFRESH: Duration = Duration::from_millis(40);
 
 fn open(directory: &std::path::Path, search_idle_after: Option<Duration>) -> Store {
     let mut config = StoreConfig::new(directory);
-    config.refresh_interval = Some(REFRESH);
     config.search_idle_after = search_idle_after;
+    open_with(config)
+}
+
+fn open_with(mut config: StoreConfig) -> Store {
+    config.refresh_interval = Some(REFRESH);
     let store = Store::open(config).unwrap();
     store.spawn_background_tasks();
     store
 }
 
-/// Writes `count` audit events to `logs`; returns the last sequence number.
+/// Writes `count` audit events; returns the last sequence number.
 async fn write(store: &Store, count: usize) -> u64 {
+    write_to(store, "logs-audit-default", count).await
+}
+
+/// Writes `count` events to the data stream `target`; returns the last sequence number.
+async fn write_to(store: &Store, target: &str, count: usize) -> u64 {
     let mut prepared = Vec::new();
     for index in 0..count {
         let source = json!({
@@ -34,7 +43,7 @@ async fn write(store: &Store, count: usize) -> u64 {
         prepared.push(
             store
                 .prepare(WriteRequest::Document {
-                    target: "logs-audit-default".into(),
+                    target: target.into(),
                     op: DocumentOp::Create,
                     id: None,
                     source: serde_json::to_vec(&source).unwrap().into(),
@@ -53,8 +62,12 @@ async fn write(store: &Store, count: usize) -> u64 {
 
 /// What the partitions show without waking them (as `_cat/indices` reads them).
 fn visible(store: &Store) -> u64 {
+    visible_in(store, "logs-*")
+}
+
+fn visible_in(store: &Store, expression: &str) -> u64 {
     store
-        .resolve("logs-*", true)
+        .resolve(expression, true)
         .unwrap()
         .iter()
         .map(|shard| shard.searcher.num_docs())
@@ -168,5 +181,22 @@ async fn writes_during_commits_are_neither_lost_nor_hidden() {
     store.shutdown().await.unwrap();
     let store = open(directory.path(), None);
     assert_eq!(visible(&store), total);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_idle_partitions_share_one_buffer_budget() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(directory.path());
+    config.search_idle_after = Some(Duration::from_secs(3600));
+    config.idle_buffered_writes = 10;
+    let store = open_with(config);
+    write_to(&store, "logs-api_request-default", 20).await;
+    write_to(&store, "logs-audit-default", 8).await;
+    some_refreshes().await;
+    // 28 uncommitted writes exceed the budget of 10: the partition holding most is
+    // committed, and what is left fits.
+    assert_eq!(visible_in(&store, "logs-api_request-default"), 20);
+    assert_eq!(visible_in(&store, "logs-audit-default"), 0);
     store.shutdown().await.unwrap();
 }
