@@ -3003,10 +3003,17 @@ impl Inner {
                 closed += 1;
             }
         }
-        if closed > 0 {
+        let elapsed = started.elapsed();
+        if elapsed >= Duration::from_secs(1) {
+            info!(
+                closed,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "waited for running merges before stopping"
+            );
+        } else if closed > 0 {
             debug!(
                 closed,
-                elapsed_ms = started.elapsed().as_millis() as u64,
+                elapsed_ms = elapsed.as_millis() as u64,
                 "partition writers closed"
             );
         }
