@@ -30,7 +30,12 @@ pub struct IngestArgs {
     refresh_interval: String,
     /// `search_idle_after` of the server under test: periodic refreshes pass over
     /// partitions no search has reached for this long (-1: refresh everything always).
-    #[arg(long, default_value = "30s", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        allow_hyphen_values = true
+    )]
     search_idle_after: String,
     /// While sending, also count `logs-*` at this interval, as an open dashboard would;
     /// this keeps every partition search-active, so each refresh commits them all.
