@@ -80,6 +80,11 @@ pub struct StoreConfig {
     /// does (200,000 writes: roughly 100 MB of indexing buffers for events of the usual
     /// size).
     pub idle_buffered_writes: u64,
+    /// A search-idle partition whose last commit lies more than this many log records back
+    /// is committed, since the log (shared by all partitions) is kept from there on: this
+    /// bounds the log on disk and the replay after a crash (500,000 records: about 300 MB of
+    /// events of the usual size).
+    pub idle_log_records: u64,
     /// Memory budget of each partition's indexing thread.
     pub writer_memory_bytes: usize,
     /// Size at which a write-ahead log segment is closed and a new one begun.
@@ -100,6 +105,7 @@ impl StoreConfig {
             refresh_interval: Some(Duration::from_secs(1)),
             search_idle_after: Some(Duration::from_secs(30)),
             idle_buffered_writes: 200_000,
+            idle_log_records: 500_000,
             writer_memory_bytes: 48 << 20,
             wal_segment_bytes: 64 << 20,
             retention_rules: Vec::new(),
@@ -2964,6 +2970,14 @@ impl Inner {
             buffered.swap_remove(fullest);
             due.push(passed_over.swap_remove(fullest));
         }
+        // The log is shared: a partition passed over keeps every record after its last
+        // commit, whichever partition it belongs to. One that holds back too much of it is
+        // committed, which bounds the log on disk and the replay after a crash.
+        let (behind, kept): (Vec<_>, Vec<_>) = passed_over.into_iter().partition(|partition| {
+            applied.saturating_sub(partition.committed_seq()) > self.config.idle_log_records
+        });
+        due.extend(behind);
+        let passed_over = kept;
         let committed = commit_all(&due)?;
         // The log behind a partition passed over is still needed from its last commit on.
         let covered = passed_over

@@ -200,3 +200,21 @@ async fn search_idle_partitions_share_one_buffer_budget() {
     assert_eq!(visible_in(&store, "logs-audit-default"), 0);
     store.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_idle_partition_does_not_hold_back_the_shared_log_for_long() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(directory.path());
+    config.search_idle_after = Some(Duration::from_secs(3600));
+    config.idle_log_records = 30;
+    let store = open_with(config);
+    write_to(&store, "logs-audit-default", 5).await;
+    some_refreshes().await;
+    assert_eq!(visible(&store), 0, "5 records behind: passed over");
+    // Another stream's writes move the log on; the audit partition's last commit falls
+    // more than 30 records behind, so it is committed although nobody searched it.
+    write_to(&store, "logs-database-default", 40).await;
+    some_refreshes().await;
+    assert_eq!(visible_in(&store, "logs-audit-default"), 5);
+    store.shutdown().await.unwrap();
+}
