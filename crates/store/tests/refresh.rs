@@ -16,6 +16,14 @@ fn open(directory: &std::path::Path, search_idle_after: Option<Duration>) -> Sto
     open_with(config)
 }
 
+/// A store whose partitions stay search idle for the whole test, with `adjust` applied.
+fn open_idle(directory: &std::path::Path, adjust: impl FnOnce(&mut StoreConfig)) -> Store {
+    let mut config = StoreConfig::new(directory);
+    config.search_idle_after = Some(Duration::from_secs(3600));
+    adjust(&mut config);
+    open_with(config)
+}
+
 fn open_with(mut config: StoreConfig) -> Store {
     config.refresh_interval = Some(REFRESH);
     let store = Store::open(config).unwrap();
@@ -187,10 +195,7 @@ async fn writes_during_commits_are_neither_lost_nor_hidden() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_idle_partitions_share_one_buffer_budget() {
     let directory = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(directory.path());
-    config.search_idle_after = Some(Duration::from_secs(3600));
-    config.idle_buffered_writes = 10;
-    let store = open_with(config);
+    let store = open_idle(directory.path(), |config| config.idle_buffered_writes = 10);
     write_to(&store, "logs-api_request-default", 20).await;
     write_to(&store, "logs-audit-default", 8).await;
     some_refreshes().await;
@@ -204,10 +209,7 @@ async fn search_idle_partitions_share_one_buffer_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_idle_partition_does_not_hold_back_the_shared_log_for_long() {
     let directory = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(directory.path());
-    config.search_idle_after = Some(Duration::from_secs(3600));
-    config.idle_log_records = 30;
-    let store = open_with(config);
+    let store = open_idle(directory.path(), |config| config.idle_log_records = 30);
     write_to(&store, "logs-audit-default", 5).await;
     some_refreshes().await;
     assert_eq!(visible(&store), 0, "5 records behind: passed over");
