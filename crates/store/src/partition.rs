@@ -81,6 +81,18 @@ struct PendingState {
     last_searched: Option<Instant>,
 }
 
+impl PendingState {
+    /// Whether no search has reached the partition for `after`, or ever.
+    fn search_idle(&self, after: Duration) -> bool {
+        self.last_searched
+            .is_none_or(|last| last.elapsed() >= after)
+    }
+
+    fn uncommitted_writes(&self) -> u64 {
+        self.writes_applied - self.writes_committed
+    }
+}
+
 /// A client-chosen id written since the last commit.
 #[derive(Debug, Clone, Copy)]
 struct PendingWrite {
@@ -222,18 +234,14 @@ impl Partition {
     /// opened). Scheduled refreshes pass over such a partition, as Elasticsearch passes over
     /// a search-idle shard, unless [`Partition::needs_commit_while_idle`] says otherwise.
     pub fn is_search_idle(&self, after: Duration) -> bool {
-        self.lock_state()
-            .last_searched
-            .is_none_or(|last| last.elapsed() >= after)
+        self.lock_state().search_idle(after)
     }
 
     /// Records that a search is about to read the partition. Returns whether it was search
     /// idle with writes its searcher cannot see yet: the search must then commit it first.
     pub fn mark_searched(&self, idle_after: Duration) -> bool {
         let mut state = self.lock_state();
-        let was_idle = state
-            .last_searched
-            .is_none_or(|last| last.elapsed() >= idle_after);
+        let was_idle = state.search_idle(idle_after);
         state.last_searched = Some(Instant::now());
         was_idle && state.dirty
     }
@@ -251,7 +259,7 @@ impl Partition {
         let state = self.lock_state();
         state.dirty
             && (state.last_write.is_none_or(|last| last.elapsed() >= quiet)
-                || state.writes_applied - state.writes_committed >= max_writes
+                || state.uncommitted_writes() >= max_writes
                 || state
                     .dirty_since
                     .is_some_and(|since| since.elapsed() >= max_age))
@@ -259,8 +267,7 @@ impl Partition {
 
     /// Writes applied since the last commit.
     pub fn uncommitted_writes(&self) -> u64 {
-        let state = self.lock_state();
-        state.writes_applied - state.writes_committed
+        self.lock_state().uncommitted_writes()
     }
 
     /// A point-in-time view of the committed documents.

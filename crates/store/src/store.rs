@@ -257,6 +257,8 @@ pub struct SearchShard {
     /// The query of the alias the partition was reached through, which every search of it
     /// must also match.
     pub filter: Option<Arc<Value>>,
+    /// The partition itself, for waking it when it is search idle.
+    partition: Arc<Partition>,
 }
 
 impl SearchShard {
@@ -737,30 +739,34 @@ impl Store {
         expression: &str,
         ignore_unavailable: bool,
     ) -> StoreResult<Vec<SearchShard>> {
-        let shards = self.resolve(expression, ignore_unavailable)?;
+        let mut shards = self.resolve(expression, ignore_unavailable)?;
         let (Some(idle_after), Some(_)) = (
             self.inner.config.search_idle_after,
             self.inner.config.refresh_interval,
         ) else {
             return Ok(shards);
         };
-        let waking: Vec<Arc<Partition>> = shards
-            .iter()
-            .filter_map(|shard| self.inner.shard_partition(shard))
-            .filter(|partition| partition.mark_searched(idle_after))
+        let waking: Vec<usize> = (0..shards.len())
+            .filter(|&index| shards[index].partition.mark_searched(idle_after))
             .collect();
         if waking.is_empty() {
             return Ok(shards);
         }
-        drop(shards);
         debug!(
             partitions = waking.len(),
             "committing search-idle partitions for a search"
         );
-        tokio::task::spawn_blocking(move || commit_all(&waking))
+        let partitions: Vec<Arc<Partition>> = waking
+            .iter()
+            .map(|&index| shards[index].partition.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || commit_all(&partitions))
             .await
             .map_err(|_| StoreError::Closed)??;
-        self.resolve(expression, ignore_unavailable)
+        for index in waking {
+            shards[index].searcher = shards[index].partition.searcher();
+        }
+        Ok(shards)
     }
 
     /// Waits until the write with sequence number `seq` is searchable.
@@ -1663,6 +1669,7 @@ impl Store {
                     time_bounds: meta.bucket_start_ms.zip(meta.bucket_end_ms),
                     ids: self.inner.ids,
                     filter: None,
+                    partition: partition.clone(),
                 };
                 shards.push((shard, filter.clone().map(|filter| vec![filter])));
             }
@@ -2937,9 +2944,8 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let applied = self.applied_seq.load(Ordering::SeqCst);
         let dirty: Vec<Arc<Partition>> = self
-            .read_targets()
-            .values()
-            .flat_map(|target| target.partitions())
+            .all_partitions()
+            .into_iter()
             .filter(|partition| partition.is_dirty())
             .collect();
         // A `refresh=wait_for` request is waiting: refresh everything, as Elasticsearch does
@@ -3005,14 +3011,9 @@ impl Inner {
 
     /// Closes every partition writer, waiting for running merges.
     fn close_writers(&self) -> StoreResult<()> {
-        let partitions: Vec<Arc<Partition>> = self
-            .read_targets()
-            .values()
-            .flat_map(|target| target.partitions())
-            .collect();
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let mut closed = 0;
-        for partition in partitions {
+        for partition in self.all_partitions() {
             if partition.close_writer()? {
                 closed += 1;
             }
@@ -3034,23 +3035,20 @@ impl Inner {
         Ok(())
     }
 
-    /// The partition a search shard reads.
-    fn shard_partition(&self, shard: &SearchShard) -> Option<Arc<Partition>> {
-        self.get_target(&shard.target)?
-            .partitions()
-            .into_iter()
-            .find(|partition| partition.meta().name == shard.index)
+    /// Every partition of every target.
+    fn all_partitions(&self) -> Vec<Arc<Partition>> {
+        self.read_targets()
+            .values()
+            .flat_map(|target| target.partitions())
+            .collect()
     }
 
     fn close_idle_writers(&self) {
-        let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
-        for target in targets {
-            for partition in target.partitions() {
-                if partition.idle_for() > IDLE_WRITER_TIMEOUT
-                    && let Err(error) = partition.close_writer_if_clean()
-                {
-                    warn!(%error, index = %partition.meta().name, "closing an idle writer failed");
-                }
+        for partition in self.all_partitions() {
+            if partition.idle_for() > IDLE_WRITER_TIMEOUT
+                && let Err(error) = partition.close_writer_if_clean()
+            {
+                warn!(%error, index = %partition.meta().name, "closing an idle writer failed");
             }
         }
     }
