@@ -13,12 +13,15 @@
 //!   term dictionary — measured at about a third of its size and of indexing CPU.
 //! * `_text` holds `text` fields, tokenised with positions for phrase queries.
 //!
+//! `@timestamp` has a field of its own, columnar only for the same reason as `_num`.
+//! Partitions written before it lost its postings still have them; queries never read them.
+//!
 //! Because every partition has the same schema, a document is converted once, before the
 //! write-ahead log, and the [`Fields`] handles are valid in every partition.
 
 use tantivy::schema::{
-    BytesOptions, DateOptions, DateTimePrecision, Field, INDEXED, IndexRecordOption,
-    JsonObjectOptions, Schema, TextFieldIndexing, TextOptions,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, Schema,
+    TextFieldIndexing, TextOptions,
 };
 
 /// Name of the JSON field holding exact-value fields.
@@ -41,11 +44,12 @@ pub struct Fields {
     /// `_seq`: for documents with a generated id, the write-ahead log sequence number that
     /// wrote them (columnar only; see [`crate::IdCodec`]).
     pub seq: Field,
-    /// `_source`: the original document, in the compressed doc store.
+    /// `_source`: the original document or its [skeleton](crate::skeleton), as text in the
+    /// compressed doc store.
     pub source: Field,
     /// `_version`: columnar, read when a document is replaced.
     pub version: Field,
-    /// `@timestamp`: indexed and columnar, used for partition choice and sorting.
+    /// `@timestamp`: columnar only, like `_num`; used for partition choice, ranges and sorting.
     pub timestamp: Field,
     /// `_kw`: exact-value fields.
     pub keyword: Field,
@@ -91,11 +95,13 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_stored(),
     );
     let seq = builder.add_u64_field(SEQ_FIELD, tantivy::schema::FAST);
-    let source = builder.add_bytes_field("_source", BytesOptions::default().set_stored());
+    // Stored as text, which the doc store writes in one copy (bytes are written one at a
+    // time); partitions from before keep a bytes field, and readers accept both.
+    let source = builder.add_text_field("_source", TextOptions::default().set_stored());
     let version = builder.add_u64_field("_version", tantivy::schema::FAST);
     let timestamp = builder.add_date_field(
         "@timestamp",
-        DateOptions::from(INDEXED)
+        DateOptions::default()
             .set_fast()
             .set_precision(DateTimePrecision::Milliseconds),
     );

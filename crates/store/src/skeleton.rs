@@ -313,7 +313,12 @@ impl<'a> SourceCache<'a> {
         use tantivy::schema::Value as _;
         let stored = document
             .get_first(fields.source)
-            .and_then(|value| value.as_bytes())
+            .and_then(|value| {
+                value
+                    .as_str()
+                    .map(str::as_bytes)
+                    .or_else(|| value.as_bytes())
+            })
             .unwrap_or_default();
         if !is_skeleton(stored) {
             return stored.to_vec();

@@ -2505,7 +2505,13 @@ impl Inner {
                 // The log keeps the source as sent; the doc store keeps what the columns
                 // cannot give back.
                 let skeleton = skeleton::build(&source, &converted);
-                document.add_bytes(fields.source, skeleton.as_deref().unwrap_or(&source));
+                let stored = skeleton.as_deref().unwrap_or(&source);
+                // A source that parsed as JSON is UTF-8, and its skeleton only swaps values
+                // for ASCII bytes; text goes to the doc store in one copy.
+                match std::str::from_utf8(stored) {
+                    Ok(text) => document.add_text(fields.source, text),
+                    Err(_) => document.add_bytes(fields.source, stored),
+                }
                 let timestamp_millis = converted
                     .timestamp_nanos
                     .map(|nanos| nanos.div_euclid(1_000_000));
