@@ -16,6 +16,8 @@
 //! - [`Event`]: an owned event as an insertion-ordered map of field name → JSON value, with a
 //!   builder. A map rather than a struct because services add fields of their own and
 //!   `_source` must come back as it was sent.
+//! - [`json`]: events decoded in place ([`json::JsonObject`]), strings borrowed from the
+//!   request body, for the ingest path that reads each event once.
 //! - [`format_timestamp`] and [`parse_timestamp`]: `@timestamp` is always written as UTC
 //!   RFC 3339 with exactly three fractional digits (`2026-11-26T16:17:00.123Z`).
 //!
@@ -33,6 +35,7 @@
 mod category;
 mod event;
 pub mod fields;
+pub mod json;
 mod keyword;
 mod schema;
 mod timestamp;

@@ -2,7 +2,7 @@
 //! processor with `dataset: "{{log_category}}"`.
 
 use logfleet_model::fields;
-use serde_json::Value;
+use logfleet_model::json::JsonValue;
 
 use crate::{IngestDocument, PipelineError, Processor};
 
@@ -70,14 +70,14 @@ impl Processor for Reroute {
         "reroute"
     }
 
-    fn process(&self, document: &mut IngestDocument) -> Result<(), PipelineError> {
+    fn process(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError> {
         if !is_data_stream_write_target(&document.target) {
             return Ok(());
         }
         let (name_dataset, name_namespace) = data_stream_parts(&document.target);
         let dataset = match document.source.get(&self.config.dataset_field) {
-            Some(Value::String(category)) if !category.is_empty() => sanitize(category),
-            Some(Value::String(_)) | None | Some(Value::Null) => name_dataset
+            Some(JsonValue::String(category)) if !category.is_empty() => sanitize(category),
+            Some(JsonValue::String(_)) | None | Some(JsonValue::Null) => name_dataset
                 .map(sanitize)
                 .unwrap_or_else(|| self.config.default_dataset.clone()),
             Some(other) => {
@@ -122,12 +122,12 @@ fn sanitize(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use logfleet_model::json::JsonObject;
+    use serde_json::{Value, json};
 
     fn route(target: &str, source: Value) -> Result<String, PipelineError> {
-        let Value::Object(source) = source else {
-            unreachable!()
-        };
+        let text = source.to_string();
+        let source = JsonObject::from_slice(text.as_bytes()).unwrap();
         let mut document = IngestDocument::new(target, source);
         RerouteConfig::default().build().process(&mut document)?;
         Ok(document.target)

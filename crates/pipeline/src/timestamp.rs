@@ -3,7 +3,7 @@
 //! otherwise reject the event.
 
 use logfleet_model::fields;
-use serde_json::Value;
+use logfleet_model::json::JsonValue;
 use time::OffsetDateTime;
 
 use crate::{IngestDocument, PipelineError, Processor, is_data_stream_write_target};
@@ -41,19 +41,19 @@ impl Processor for DefaultTimestamp {
         "default_timestamp"
     }
 
-    fn process(&self, document: &mut IngestDocument) -> Result<(), PipelineError> {
+    fn process(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError> {
         if !is_data_stream_write_target(&document.target) {
             return Ok(());
         }
         let missing = matches!(
             document.source.get(&self.config.field),
-            None | Some(Value::Null)
+            None | Some(JsonValue::Null)
         );
         if missing {
             let now = logfleet_model::format_timestamp(OffsetDateTime::now_utc());
             document
                 .source
-                .insert(self.config.field.clone(), Value::String(now));
+                .insert(self.config.field.clone(), JsonValue::from(now));
             document.source_modified = true;
         }
         Ok(())
@@ -63,12 +63,10 @@ impl Processor for DefaultTimestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use logfleet_model::json::JsonObject;
 
-    fn stamp(target: &str, source: Value) -> IngestDocument {
-        let Value::Object(source) = source else {
-            unreachable!()
-        };
+    fn stamp(target: &str, source: &'static str) -> IngestDocument<'static> {
+        let source = JsonObject::from_slice(source.as_bytes()).unwrap();
         let mut document = IngestDocument::new(target, source);
         DefaultTimestampConfig::default()
             .build()
@@ -79,8 +77,8 @@ mod tests {
 
     #[test]
     fn fills_a_missing_timestamp() {
-        let document = stamp("logs-a-b", json!({"message": "x"}));
-        let Some(Value::String(stamped)) = document.source.get("@timestamp") else {
+        let document = stamp("logs-a-b", r#"{"message": "x"}"#);
+        let Some(JsonValue::String(stamped)) = document.source.get("@timestamp") else {
             panic!("no timestamp")
         };
         assert!(
@@ -92,14 +90,20 @@ mod tests {
 
     #[test]
     fn keeps_an_existing_timestamp() {
-        let document = stamp("logs-a-b", json!({"@timestamp": "2026-01-01T00:00:00Z"}));
-        assert_eq!(document.source["@timestamp"], "2026-01-01T00:00:00Z");
+        let document = stamp("logs-a-b", r#"{"@timestamp": "2026-01-01T00:00:00Z"}"#);
+        assert_eq!(
+            document
+                .source
+                .get("@timestamp")
+                .and_then(JsonValue::as_str),
+            Some("2026-01-01T00:00:00Z")
+        );
         assert!(!document.source_modified);
     }
 
     #[test]
     fn leaves_plain_indexes_alone() {
-        let document = stamp("orders", json!({}));
+        let document = stamp("orders", "{}");
         assert!(!document.source.contains_key("@timestamp"));
     }
 }

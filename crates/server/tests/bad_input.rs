@@ -187,6 +187,37 @@ fn non_json_and_invalid_utf8() {
 }
 
 #[test]
+fn duplicate_keys_fail_the_document() {
+    let server = server_with_data();
+    // Elasticsearch's parser rejects a key given twice in one object, at any depth.
+    let body = concat!(
+        "{\"index\":{\"_index\":\"dup\"}}\n{\"level\":\"info\",\"level\":\"error\"}\n",
+        "{\"index\":{\"_index\":\"dup\"}}\n{\"http\":{\"status\":200,\"status\":500}}\n",
+        "{\"index\":{\"_index\":\"dup\"}}\n{\"level\":\"info\",\"http\":{\"level\":1}}\n",
+    );
+    let (status, response) = server.bulk("/_bulk?refresh=true", body);
+    assert_eq!(status, 200, "{response}");
+    for position in 0..2 {
+        assert_eq!(
+            item_error(&response, position),
+            (400, "document_parsing_exception".to_owned())
+        );
+        let reason = response["items"][position]["index"]["error"]["reason"]
+            .as_str()
+            .unwrap();
+        assert!(reason.contains("Duplicate field '"), "{reason}");
+    }
+    assert_eq!(response["items"][2]["index"]["status"], 201);
+    assert_error(
+        &server.post("/dup/_doc", r#"{"a":1,"b":2,"a":3}"#),
+        400,
+        "document_parsing_exception",
+    );
+    assert_eq!(server.count("dup"), 1);
+    assert_intact(&server);
+}
+
+#[test]
 fn oversize_bodies_are_refused_with_413() {
     let temporary = tempfile::tempdir().unwrap();
     let config = temporary.path().join("small.toml");

@@ -72,13 +72,28 @@ pub fn looks_like_date(text: &str) -> bool {
 /// of digits (`strict_date_optional_time||epoch_millis`, Elasticsearch's default).
 pub fn parse_date_value(value: &serde_json::Value) -> Option<EpochNanos> {
     match value {
-        serde_json::Value::String(text) => parse_date_optional_time(text).or_else(|| {
-            let millis: f64 = text.parse().ok()?;
-            millis_to_nanos(millis)
-        }),
+        serde_json::Value::String(text) => parse_date_text(text),
         serde_json::Value::Number(number) => millis_to_nanos(number.as_f64()?),
         _ => None,
     }
+}
+
+/// [`parse_date_value`] for a value of a document being ingested.
+pub(crate) fn parse_date_json(value: &logfleet_model::json::JsonValue<'_>) -> Option<EpochNanos> {
+    use logfleet_model::json::JsonValue;
+    match value {
+        JsonValue::String(text) => parse_date_text(text),
+        JsonValue::Number(number) => millis_to_nanos(number.as_f64()?),
+        _ => None,
+    }
+}
+
+/// A date string, or epoch milliseconds spelt as a number.
+fn parse_date_text(text: &str) -> Option<EpochNanos> {
+    parse_date_optional_time(text).or_else(|| {
+        let millis: f64 = text.parse().ok()?;
+        millis_to_nanos(millis)
+    })
 }
 
 fn millis_to_nanos(millis: f64) -> Option<EpochNanos> {

@@ -9,10 +9,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use logfleet_model::json::{JsonObject, JsonValue};
+use serde_json::Value;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 
-use crate::date::parse_date_value;
+use crate::date::parse_date_json;
 use crate::error::DocumentError;
 use crate::mapping::{Dynamic, FieldMapping, FieldType, Mapping};
 
@@ -146,7 +147,7 @@ pub fn decode_ip(encoded: &str) -> Option<IpAddr> {
 /// document whose id is generated).
 pub fn convert_document<'s>(
     mapping: &Mapping,
-    source: &'s Map<String, Value>,
+    source: &'s JsonObject<'s>,
     document_id: &str,
 ) -> Result<Conversion<'s>, DocumentError> {
     let mut walker = Walker {
@@ -156,7 +157,7 @@ pub fn convert_document<'s>(
         conversion: Conversion::default(),
     };
     for key in source.keys() {
-        if METADATA_FIELDS.contains(&key.as_str()) {
+        if METADATA_FIELDS.contains(&key) {
             return Err(DocumentError::parsing(format!(
                 "[1:1] Field [{key}] is a metadata field and cannot be added inside a document. \
                  Use the index API request parameters."
@@ -210,7 +211,7 @@ impl<'s> Walker<'_, 's> {
     fn walk_object(
         &mut self,
         prefix: Option<&str>,
-        object: &'s Map<String, Value>,
+        object: &'s JsonObject<'s>,
         depth: usize,
         dynamic: Dynamic,
     ) -> Result<(), DocumentError> {
@@ -230,7 +231,7 @@ impl<'s> Walker<'_, 's> {
             }
             // Top-level paths borrow the source's keys; only nested ones are built.
             let path = match prefix {
-                None => Cow::Borrowed(key.as_str()),
+                None => Cow::Borrowed(key.as_ref()),
                 Some(prefix) => Cow::Owned(format!("{prefix}.{key}")),
             };
             self.walk_value(&path, value, depth, dynamic)?;
@@ -241,19 +242,19 @@ impl<'s> Walker<'_, 's> {
     fn walk_value(
         &mut self,
         path: &Cow<'s, str>,
-        value: &'s Value,
+        value: &'s JsonValue<'s>,
         depth: usize,
         dynamic: Dynamic,
     ) -> Result<(), DocumentError> {
         match value {
-            Value::Null => Ok(()),
-            Value::Array(items) => {
+            JsonValue::Null => Ok(()),
+            JsonValue::Array(items) => {
                 for item in items {
                     self.walk_value(path, item, depth, dynamic)?;
                 }
                 Ok(())
             }
-            Value::Object(object) => {
+            JsonValue::Object(object) => {
                 match self.lookup(path).map(|field| field.field_type) {
                     Some(FieldType::GeoPoint | FieldType::Unindexed) => return Ok(()),
                     Some(FieldType::Alias) => return Err(alias_write_error(path)),
@@ -302,7 +303,7 @@ impl<'s> Walker<'_, 's> {
     fn ensure_mapped(
         &mut self,
         path: &str,
-        value: &Value,
+        value: &JsonValue<'_>,
         dynamic: Dynamic,
     ) -> Result<Option<Dynamic>, DocumentError> {
         let is_object = value.is_object();
@@ -335,7 +336,7 @@ impl<'s> Walker<'_, 's> {
             Dynamic::True => {}
         }
         self.ensure_parents(path)?;
-        let Some(new_mapping) = self.mapping.dynamic_mapping_for(path, value) else {
+        let Some(new_mapping) = self.mapping.dynamic_mapping_for(path, &value.to_value()) else {
             return Ok(None);
         };
         let below = dynamic_below(&new_mapping, dynamic);
@@ -376,7 +377,7 @@ impl<'s> Walker<'_, 's> {
     fn push_flattened(
         &mut self,
         root: &Cow<'s, str>,
-        value: &'s Value,
+        value: &'s JsonValue<'s>,
     ) -> Result<(), DocumentError> {
         let Some(field) = self.lookup(root) else {
             return Ok(());
@@ -404,7 +405,11 @@ impl<'s> Walker<'_, 's> {
         Ok(())
     }
 
-    fn convert_leaf(&mut self, path: &Cow<'s, str>, value: &'s Value) -> Result<(), DocumentError> {
+    fn convert_leaf(
+        &mut self,
+        path: &Cow<'s, str>,
+        value: &'s JsonValue<'s>,
+    ) -> Result<(), DocumentError> {
         // Borrow the mapping and the output separately: no per-leaf clone of the field's
         // mapping on the ingest hot path.
         let mapping: &Mapping = self.mapping;
@@ -449,17 +454,17 @@ fn alias_write_error(path: &str) -> DocumentError {
 fn collect_flattened<'v>(
     root: &str,
     path: &str,
-    value: &'v Value,
+    value: &'v JsonValue<'v>,
     depth: usize,
     depth_limit: usize,
-    leaves: &mut Vec<(String, &'v Value)>,
+    leaves: &mut Vec<(String, &'v JsonValue<'v>)>,
 ) -> Result<(), DocumentError> {
     match value {
-        Value::Null => Ok(()),
-        Value::Array(items) => items
+        JsonValue::Null => Ok(()),
+        JsonValue::Array(items) => items
             .iter()
             .try_for_each(|item| collect_flattened(root, path, item, depth, depth_limit, leaves)),
-        Value::Object(object) => {
+        JsonValue::Object(object) => {
             if depth >= depth_limit {
                 return Err(DocumentError::parsing(format!(
                     "[1:1] The provided [flattened] field [{root}] exceeds the maximum depth \
@@ -495,7 +500,7 @@ fn push_field<'s>(
     document_id: &str,
     path: &Cow<'s, str>,
     field: &FieldMapping,
-    value: &'s Value,
+    value: &'s JsonValue<'s>,
 ) -> Result<(), DocumentError> {
     Output {
         document: &mut *document,
@@ -523,7 +528,7 @@ impl<'s> Output<'_, 's> {
         self,
         path: Cow<'s, str>,
         field: &FieldMapping,
-        value: &'s Value,
+        value: &'s JsonValue<'s>,
     ) -> Result<(), DocumentError> {
         let typed = match field.field_type {
             FieldType::Keyword | FieldType::Flattened => {
@@ -571,7 +576,7 @@ impl<'s> Output<'_, 's> {
                 Some(number) => Leaf::F64(number),
                 None => return Err(type_error(self.document_id, &path, field, value, None)),
             },
-            FieldType::Date => match parse_date_value(value) {
+            FieldType::Date => match parse_date_json(value) {
                 Some(nanos) => {
                     if path == logfleet_model::fields::TIMESTAMP {
                         self.document.timestamp_nanos = Some(nanos);
@@ -604,9 +609,9 @@ impl<'s> Output<'_, 's> {
                 }
             },
             FieldType::Boolean => match value {
-                Value::Bool(flag) => Leaf::Bool(*flag),
-                Value::String(text) if text == "true" => Leaf::Bool(true),
-                Value::String(text) if text == "false" || text.is_empty() => Leaf::Bool(false),
+                JsonValue::Bool(flag) => Leaf::Bool(*flag),
+                JsonValue::String(text) if text == "true" => Leaf::Bool(true),
+                JsonValue::String(text) if text == "false" || text.is_empty() => Leaf::Bool(false),
                 _ => {
                     let cause = format!(
                         "Failed to parse value [{}] as only [true] or [false] are allowed.",
@@ -651,7 +656,7 @@ fn type_error(
     document_id: &str,
     path: &str,
     field: &FieldMapping,
-    value: &Value,
+    value: &JsonValue<'_>,
     cause: Option<String>,
 ) -> DocumentError {
     let preview: String = scalar_text(value).chars().take(20).collect();
@@ -673,20 +678,20 @@ fn type_error(
 }
 
 /// A scalar as keyword text: a string as it is (borrowed), anything else as JSON spells it.
-fn scalar_text(value: &Value) -> Cow<'_, str> {
+fn scalar_text<'v>(value: &'v JsonValue<'_>) -> Cow<'v, str> {
     match value {
-        Value::String(text) => Cow::Borrowed(text),
+        JsonValue::String(text) => Cow::Borrowed(text),
         other => Cow::Owned(other.to_string()),
     }
 }
 
 /// Elasticsearch's `coerce`: integers, floats (truncated) and numeric strings are accepted for
 /// a `long`; anything else is an error.
-fn to_long(value: &Value) -> Result<i64, String> {
+fn to_long(value: &JsonValue<'_>) -> Result<i64, String> {
     let out_of_range =
         |shown: &dyn std::fmt::Display| format!("Value [{shown}] is out of range for a long");
     match value {
-        Value::Number(number) => {
+        JsonValue::Number(number) => {
             if let Some(integer) = number.as_i64() {
                 return Ok(integer);
             }
@@ -696,7 +701,7 @@ fn to_long(value: &Value) -> Result<i64, String> {
             let float = number.as_f64().unwrap_or(f64::NAN);
             float_to_long(float).ok_or_else(|| out_of_range(number))
         }
-        Value::String(text) => {
+        JsonValue::String(text) => {
             let trimmed = text.trim();
             if let Ok(integer) = trimmed.parse::<i64>() {
                 return Ok(integer);
@@ -720,10 +725,10 @@ fn float_to_long(float: f64) -> Option<i64> {
     (truncated >= i64::MIN as f64 && truncated < i64::MAX as f64).then_some(truncated as i64)
 }
 
-fn to_double(value: &Value) -> Option<f64> {
+fn to_double(value: &JsonValue<'_>) -> Option<f64> {
     let number = match value {
-        Value::Number(number) => number.as_f64()?,
-        Value::String(text) => text.trim().parse::<f64>().ok()?,
+        JsonValue::Number(number) => number.as_f64()?,
+        JsonValue::String(text) => text.trim().parse::<f64>().ok()?,
         _ => return None,
     };
     number.is_finite().then_some(number)
@@ -736,11 +741,9 @@ mod tests {
     use serde_json::json;
 
     /// A test document; leaked, so that conversions borrowing from it outlive the statement.
-    fn object(value: Value) -> &'static Map<String, Value> {
-        let Value::Object(map) = value else {
-            unreachable!()
-        };
-        Box::leak(Box::new(map))
+    fn object(value: Value) -> &'static JsonObject<'static> {
+        let text: &'static str = Box::leak(value.to_string().into_boxed_str());
+        Box::leak(Box::new(JsonObject::from_slice(text.as_bytes()).unwrap()))
     }
 
     fn stream_mapping() -> Mapping {
@@ -1022,11 +1025,11 @@ mod tests {
     fn field_explosion_is_rejected() {
         let mut mapping = stream_mapping();
         mapping.total_fields_limit = 10;
-        let mut many = Map::new();
+        let mut many = serde_json::Map::new();
         for index in 0..11 {
             many.insert(format!("f{index}"), json!(index));
         }
-        let error = convert_document(&mapping, &many, "1").unwrap_err();
+        let error = convert_document(&mapping, object(Value::Object(many)), "1").unwrap_err();
         assert!(
             error
                 .reason

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use logfleet_model::json::JsonObject;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tantivy::schema::Schema;
@@ -124,9 +125,10 @@ pub enum DocumentOp {
     Create,
 }
 
-/// A request to write one document or delete one by id.
+/// A request to write one document or delete one by id; `'a` is the lifetime of the buffer
+/// the parsed source borrows from.
 #[derive(Debug, Clone)]
-pub enum WriteRequest {
+pub enum WriteRequest<'a> {
     /// Add or replace a document.
     Document {
         /// Index or data stream name, after the pipeline.
@@ -139,7 +141,7 @@ pub enum WriteRequest {
         /// rather than copied).
         source: Bytes,
         /// The same source, parsed.
-        parsed: Map<String, Value>,
+        parsed: JsonObject<'a>,
     },
     /// Delete a document.
     Delete {
@@ -670,7 +672,7 @@ impl Store {
     /// Validates a write against its target's mapping (creating the target and extending
     /// the mapping as Elasticsearch's auto-create and dynamic mapping would). Nothing is
     /// durable until [`Store::execute`].
-    pub fn prepare(&self, request: WriteRequest) -> StoreResult<PreparedWrite> {
+    pub fn prepare(&self, request: WriteRequest<'_>) -> StoreResult<PreparedWrite> {
         self.inner.prepare(request, false)
     }
 
@@ -2436,7 +2438,7 @@ impl Inner {
         self.create_target_locked(name, kind, template.as_ref(), None, None)
     }
 
-    fn prepare(&self, request: WriteRequest, replaying: bool) -> StoreResult<PreparedWrite> {
+    fn prepare(&self, request: WriteRequest<'_>, replaying: bool) -> StoreResult<PreparedWrite> {
         match request {
             WriteRequest::Delete { target: name, id } => {
                 let (target, only_partition) = match self.get_target(&name) {
@@ -2562,7 +2564,7 @@ impl Inner {
     fn convert_with_mapping_update<'s>(
         &self,
         target: &Target,
-        parsed: &'s Map<String, Value>,
+        parsed: &'s JsonObject<'s>,
         id: &str,
     ) -> StoreResult<crate::document::Conversion<'s>> {
         let conversion = convert_document(&target.mapping(), parsed, id)?;
@@ -2912,13 +2914,23 @@ impl Inner {
                 .map(Some)
             }
             WalOp::Index | WalOp::Create => {
-                let parsed: Map<String, Value> =
-                    serde_json::from_slice(&record.source).map_err(|error| {
-                        StoreError::Corrupt {
-                            path: "wal".into(),
-                            reason: error.to_string(),
-                        }
-                    })?;
+                let source = Bytes::from(record.source);
+                let corrupt = |error: serde_json::Error| StoreError::Corrupt {
+                    path: "wal".into(),
+                    reason: error.to_string(),
+                };
+                // Logs written before duplicate keys were rejected may hold documents with
+                // them, acknowledged then with the last value of each key: replay them so.
+                let deduplicated;
+                let parsed = match JsonObject::from_slice(&source) {
+                    Ok(parsed) => parsed,
+                    Err(_) => {
+                        let lenient: Map<String, Value> =
+                            serde_json::from_slice(&source).map_err(corrupt)?;
+                        deduplicated = serde_json::to_vec(&lenient).map_err(corrupt)?;
+                        JsonObject::from_slice(&deduplicated).map_err(corrupt)?
+                    }
+                };
                 let op = if record.op == WalOp::Index {
                     DocumentOp::Index
                 } else {
@@ -2930,7 +2942,7 @@ impl Inner {
                         target: record.target,
                         op,
                         id: (!auto_id).then_some(record.id),
-                        source: record.source.into(),
+                        source: source.clone(),
                         parsed,
                     },
                     true,

@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use logfleet_model::json::JsonObject;
 use logfleet_store::{DocumentOp, Store, StoreConfig, WriteRequest};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const REFRESH: Duration = Duration::from_millis(40);
 
@@ -45,17 +46,15 @@ async fn write_to(store: &Store, target: &str, count: usize) -> u64 {
             "log_category": "audit",
             "message": format!("event {index}"),
         });
-        let Value::Object(parsed) = source.clone() else {
-            unreachable!()
-        };
+        let source = bytes::Bytes::from(serde_json::to_vec(&source).unwrap());
         prepared.push(
             store
                 .prepare(WriteRequest::Document {
                     target: target.into(),
                     op: DocumentOp::Create,
                     id: None,
-                    source: serde_json::to_vec(&source).unwrap().into(),
-                    parsed,
+                    source: source.clone(),
+                    parsed: JsonObject::from_slice(&source).unwrap(),
                 })
                 .unwrap(),
         );

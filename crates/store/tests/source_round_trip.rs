@@ -1,14 +1,15 @@
 //! `_source` comes back byte for byte as it was sent, although the doc store keeps only what
 //! the columns cannot give back: random documents — nested objects, arrays, escapes, odd
-//! number spellings, repeated keys, whitespace — through a real store, before and after a
-//! restart.
+//! number spellings, whitespace — through a real store, before and after a restart. Keys
+//! repeat across documents (so types clash) but not within one object, which is rejected as
+//! Elasticsearch rejects it.
 
 use std::fmt::Write as _;
 
+use logfleet_model::json::JsonObject;
 use logfleet_store::{DocumentOp, Store, StoreConfig, WriteRequest};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use serde_json::Value;
 
 /// One member value, spelled as a client might spell it.
 fn value() -> impl Strategy<Value = String> {
@@ -32,8 +33,10 @@ fn value() -> impl Strategy<Value = String> {
             prop::collection::vec(inner.clone(), 0..4)
                 .prop_map(|items| format!("[{}]", items.join(","))),
             prop::collection::vec(("[a-e]{1,2}", inner), 1..4).prop_map(|members| {
+                let mut seen = std::collections::HashSet::new();
                 let body: Vec<String> = members
                     .into_iter()
+                    .filter(|(key, _)| seen.insert(key.clone()))
                     .map(|(key, value)| format!("\"{key}\":{value}"))
                     .collect();
                 format!("{{{}}}", body.join(","))
@@ -42,8 +45,8 @@ fn value() -> impl Strategy<Value = String> {
     })
 }
 
-/// A document: members with keys drawn from a small set (so repeats and type clashes occur
-/// across documents and within one), random whitespace, sometimes a dotted key.
+/// A document: members with keys drawn from a small set (so type clashes occur across
+/// documents), random whitespace, sometimes a dotted key.
 fn document() -> impl Strategy<Value = String> {
     let key = prop_oneof![
         "[a-z]{1,2}",
@@ -53,7 +56,11 @@ fn document() -> impl Strategy<Value = String> {
     let space = prop_oneof![Just(""), Just(" "), Just("\n  ")];
     prop::collection::vec((key, value(), space.clone(), space), 1..8).prop_map(|members| {
         let mut text = String::from("{");
-        for (index, (key, value, space, after)) in members.into_iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        let members = members
+            .into_iter()
+            .filter(|(key, ..)| seen.insert(key.clone()));
+        for (index, (key, value, space, after)) in members.enumerate() {
             if index > 0 {
                 text.push(',');
             }
@@ -88,7 +95,7 @@ fn sources_read_back_byte_for_byte() {
                         text.replacen('{', r#"{"@timestamp":"2026-11-26T10:00:00.123456Z","#, 1);
                     ("logs-test-default", DocumentOp::Create, text)
                 };
-                let Ok(Value::Object(parsed)) = serde_json::from_str::<Value>(&text) else {
+                let Ok(parsed) = JsonObject::from_slice(text.as_bytes()) else {
                     continue;
                 };
                 let id = format!("d{}", written.borrow().len());

@@ -4,12 +4,13 @@
 use axum::http::StatusCode;
 use bytes::Bytes;
 use logfleet_ingest::validate_index_name;
+use logfleet_model::json::JsonValue;
 use logfleet_pipeline::{IngestDocument, is_data_stream_write_target};
 use logfleet_store::{
     DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::AppState;
 use crate::date_math::resolve_name;
@@ -43,7 +44,8 @@ pub fn prepare_document(
             "pipeline with id [{name}] does not exist"
         )));
     }
-    let parsed: Value = serde_json::from_slice(&source).map_err(|error| {
+    // Decoded in place: the document's strings borrow from the request body.
+    let parsed: JsonValue<'_> = serde_json::from_slice(&source).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "document_parsing_exception",
@@ -54,7 +56,7 @@ pub fn prepare_document(
             ),
         )
     })?;
-    let Value::Object(parsed) = parsed else {
+    let JsonValue::Object(parsed) = parsed else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "document_parsing_exception",
@@ -62,26 +64,26 @@ pub fn prepare_document(
         ));
     };
     let routed = is_data_stream_write_target(index) && !state.store.is_plain_index(index);
-    let (target, parsed, source) = if routed {
+    let (target, parsed, stored) = if routed {
         let mut document = IngestDocument::new(index, parsed);
         state
             .pipeline
             .run(&mut document)
             .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason))?;
-        let source = if document.source_modified {
-            serde_json::to_vec(&document.source).map_or(source, Bytes::from)
+        let stored = if document.source_modified {
+            serde_json::to_vec(&document.source).map_or_else(|_| source.clone(), Bytes::from)
         } else {
-            source
+            source.clone()
         };
-        (document.target, document.source, source)
+        (document.target, document.source, stored)
     } else {
-        (index.to_owned(), parsed, source)
+        (index.to_owned(), parsed, source.clone())
     };
     let request = WriteRequest::Document {
         target,
         op,
         id,
-        source,
+        source: stored,
         parsed,
     };
     Ok(state.store.prepare(request)?)
