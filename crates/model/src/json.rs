@@ -59,7 +59,7 @@ impl<'a> JsonObject<'a> {
     /// Decodes a JSON object from `bytes`, borrowing its strings. Anything but one object
     /// (with optional surrounding whitespace) is an error, as are duplicate keys.
     pub fn from_slice(bytes: &'a [u8]) -> Result<JsonObject<'a>, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        decode(bytes)
     }
 
     /// The value of member `key`.
@@ -122,7 +122,23 @@ impl<'o, 'a> IntoIterator for &'o JsonObject<'a> {
     }
 }
 
+/// Decodes `bytes`, checking that they are UTF-8 once rather than string by string (which
+/// serde_json does for input that is not known to be a `str`).
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        // Decoding the bytes finds the same problem and says where it is.
+        Err(_) => serde_json::from_slice(bytes),
+    }
+}
+
 impl<'a> JsonValue<'a> {
+    /// Decodes one JSON value from `bytes`, borrowing its strings; duplicate keys in any
+    /// object are an error.
+    pub fn from_slice(bytes: &'a [u8]) -> Result<JsonValue<'a>, serde_json::Error> {
+        decode(bytes)
+    }
+
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -344,11 +360,19 @@ struct KeyFilter(u128);
 impl KeyFilter {
     /// Records `key`; `true` when it may have been recorded before.
     fn insert(&mut self, key: &str) -> bool {
-        let hash = key.bytes().fold(key.len() as u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
+        // The first and last eight bytes and the length tell almost all keys apart; a miss
+        // only costs a comparison with the keys before.
+        let bytes = key.as_bytes();
+        let edge = bytes.len().min(8);
+        let mut head = [0u8; 8];
+        head[..edge].copy_from_slice(&bytes[..edge]);
+        let mut tail = [0u8; 8];
+        tail[..edge].copy_from_slice(&bytes[bytes.len() - edge..]);
+        let hash = (u64::from_le_bytes(head) ^ u64::from_le_bytes(tail).rotate_left(23))
+            .wrapping_add(bytes.len() as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         // The top bits of a multiplicative hash are its best mixed.
-        let bit = 1u128 << (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57);
+        let bit = 1u128 << (hash >> 57);
         let seen = self.0 & bit != 0;
         self.0 |= bit;
         seen
@@ -431,6 +455,17 @@ mod tests {
         assert!(
             error.to_string().contains("must be a JSON object"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_that_says_where() {
+        let error = JsonObject::from_slice(b"{\"a\":\"ok\",\"b\":\"\xff\"}").unwrap_err();
+        assert_eq!((error.line(), error.column()), (1, 16), "{error}");
+        assert!(JsonValue::from_slice(b"\"\xc3\"").is_err());
+        assert_eq!(
+            JsonValue::from_slice("\"caf\u{e9}\"".as_bytes()).unwrap(),
+            JsonValue::from("caf\u{e9}")
         );
     }
 

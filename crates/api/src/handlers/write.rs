@@ -45,7 +45,7 @@ pub fn prepare_document(
         )));
     }
     // Decoded in place: the document's strings borrow from the request body.
-    let parsed: JsonValue<'_> = serde_json::from_slice(&source).map_err(|error| {
+    let parsed = JsonValue::from_slice(&source).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "document_parsing_exception",
