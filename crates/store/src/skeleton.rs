@@ -16,10 +16,11 @@
 //! the kind of column. Neither byte can appear unescaped in a JSON text, so nothing a client
 //! sends can be mistaken for either.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use logfleet_model::json::{JsonObject, JsonValue};
 use rustc_hash::FxHashMap;
-
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, SegmentReader};
 
@@ -56,12 +57,77 @@ impl Kind {
 
 /// The skeleton of `source`, given the values its conversion put in columns; `None` when
 /// nothing can be replaced (the source is then stored as it is).
+///
+/// This reads the source's bytes with [`transform`], as the reader does; [`build_from_tree`]
+/// makes the same skeleton faster from the decoded document.
 pub fn build(source: &[u8], converted: &ConvertedDocument<'_>) -> Option<Vec<u8>> {
     if source.first().is_none_or(|first| *first <= PLACEHOLDER) {
         return None;
     }
-    // What each path's column will hold for this document, when it holds exactly one value.
-    let mut columns: FxHashMap<&str, Option<Column<'_>>> = FxHashMap::with_capacity_and_hasher(
+    let columns = column_values(converted);
+    let mut out = Vec::with_capacity(source.len());
+    out.push(SKELETON);
+    let mut replaced = 0usize;
+    let mut spellings = Spellings::default();
+    transform(source, &mut out, &mut |path, raw, out| {
+        let Some(Some(column)) = columns.get(path) else {
+            return false;
+        };
+        let Some(kind) = spellings.placeholder(column, raw) else {
+            return false;
+        };
+        out.push(PLACEHOLDER);
+        out.push(kind as u8);
+        replaced += 1;
+        true
+    })?;
+    (replaced > 0).then_some(out)
+}
+
+/// [`build`], from `tree`, the decoded `source` whose strings borrow from it: members are
+/// found from the positions of their keys and values in `source` instead of by scanning
+/// every byte of it. Falls back to [`build`] when the tree does not borrow from `source` (a
+/// pipeline re-encoded the document), so the skeleton is the same either way.
+pub fn build_from_tree(
+    source: &[u8],
+    tree: &JsonObject<'_>,
+    converted: &ConvertedDocument<'_>,
+) -> Option<Vec<u8>> {
+    if source.first().is_none_or(|first| *first <= PLACEHOLDER) {
+        return None;
+    }
+    let columns = column_values(converted);
+    let mut walk = TreeWalk {
+        source,
+        columns: &columns,
+        path: String::new(),
+        replacements: Vec::with_capacity(columns.len()),
+        spellings: Spellings::default(),
+    };
+    if walk.object(tree).is_none() {
+        return build(source, converted);
+    }
+    if walk.replacements.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(source.len());
+    out.push(SKELETON);
+    let mut copied = 0;
+    for (start, end, kind) in walk.replacements {
+        out.extend_from_slice(&source[copied..start]);
+        out.push(PLACEHOLDER);
+        out.push(kind as u8);
+        copied = end;
+    }
+    out.extend_from_slice(&source[copied..]);
+    Some(out)
+}
+
+/// What each path's column will hold for one document, when it holds exactly one value.
+type Columns<'a> = FxHashMap<&'a str, Option<Column<'a>>>;
+
+fn column_values<'a>(converted: &'a ConvertedDocument<'_>) -> Columns<'a> {
+    let mut columns: Columns<'a> = FxHashMap::with_capacity_and_hasher(
         converted.exact_values.len() + converted.numeric_values.len(),
         Default::default(),
     );
@@ -81,16 +147,21 @@ pub fn build(source: &[u8], converted: &ConvertedDocument<'_>) -> Option<Vec<u8>
             .and_modify(|seen| *seen = None)
             .or_insert(column);
     }
-    let mut out = Vec::with_capacity(source.len());
-    out.push(SKELETON);
-    let mut replaced = 0usize;
-    let mut integers = itoa::Buffer::new();
-    let mut floats = ryu::Buffer::new();
-    transform(source, &mut out, &mut |path, raw, out| {
-        let Some(Some(column)) = columns.get(path) else {
-            return false;
-        };
-        let kind = match column {
+    columns
+}
+
+/// Buffers for spelling column values as a reader will.
+#[derive(Default)]
+struct Spellings {
+    integers: itoa::Buffer,
+    floats: ryu::Buffer,
+}
+
+impl Spellings {
+    /// The placeholder for a member whose raw value is `raw`, when `column` reads back as
+    /// exactly those bytes.
+    fn placeholder(&mut self, column: &Column<'_>, raw: &[u8]) -> Option<Kind> {
+        match column {
             Column::Keyword(text) => {
                 // The column holds the unescaped text; it reads back as `"text"`, which is
                 // the original only if the original had nothing to escape.
@@ -100,30 +171,113 @@ pub fn build(source: &[u8], converted: &ConvertedDocument<'_>) -> Option<Vec<u8>
                     && !raw[1..raw.len() - 1]
                         .iter()
                         .any(|byte| *byte == b'\\' || *byte == b'"' || *byte < 0x20);
-                if !plain {
-                    return false;
-                }
-                Kind::Keyword
+                plain.then_some(Kind::Keyword)
             }
             Column::Long(number) => {
-                if integers.format(*number).as_bytes() != raw {
-                    return false;
-                }
-                Kind::Long
+                (self.integers.format(*number).as_bytes() == raw).then_some(Kind::Long)
             }
-            Column::Double(number) => {
-                if double_spelling(&mut floats, *number).is_none_or(|text| text.as_bytes() != raw) {
-                    return false;
-                }
-                Kind::Double
+            Column::Double(number) => double_spelling(&mut self.floats, *number)
+                .is_some_and(|text| text.as_bytes() == raw)
+                .then_some(Kind::Double),
+        }
+    }
+}
+
+/// Finds the members [`transform`] would replace by walking the decoded tree. Every step
+/// checks that the tree's keys and values sit in `source` where it says; `None` when one
+/// does not, for the caller to fall back to scanning.
+struct TreeWalk<'w, 's> {
+    source: &'s [u8],
+    columns: &'w Columns<'w>,
+    /// The dotted path of the object being walked.
+    path: String,
+    /// `(start, end, kind)` of each replaced value, in source order.
+    replacements: Vec<(usize, usize, Kind)>,
+    spellings: Spellings,
+}
+
+impl TreeWalk<'_, '_> {
+    fn object(&mut self, object: &JsonObject<'_>) -> Option<()> {
+        let base = self.path.len();
+        for (key, value) in object {
+            // A key with escapes was copied out of the source; like an empty key, it makes
+            // its value opaque to [`transform`].
+            let Cow::Borrowed(key) = key else { continue };
+            if key.is_empty() {
+                continue;
             }
+            self.path.truncate(base);
+            if base > 0 {
+                self.path.push('.');
+            }
+            self.path.push_str(key);
+            match value {
+                JsonValue::Object(inner) => self.object(inner)?,
+                JsonValue::String(Cow::Borrowed(_)) | JsonValue::Number(_) => {
+                    let start = self.value_start(key)?;
+                    self.scalar(start, value)?;
+                }
+                _ => {}
+            }
+        }
+        self.path.truncate(base);
+        Some(())
+    }
+
+    /// Where the value of the member with `key` starts: after the key's closing quote, the
+    /// colon and any whitespace.
+    fn value_start(&self, key: &str) -> Option<usize> {
+        let key_start = offset_in(self.source, key)?;
+        let key_end = key_start + key.len();
+        if key_start == 0 || self.source[key_start - 1] != b'"' {
+            return None;
+        }
+        if self.source.get(key_end) != Some(&b'"') {
+            return None;
+        }
+        let mut position = key_end + 1;
+        let mut colon = false;
+        while let Some(byte) = self.source.get(position) {
+            match byte {
+                b' ' | b'\t' | b'\r' | b'\n' => {}
+                b':' if !colon => colon = true,
+                _ if colon => return Some(position),
+                _ => return None,
+            }
+            position += 1;
+        }
+        None
+    }
+
+    fn scalar(&mut self, start: usize, value: &JsonValue<'_>) -> Option<()> {
+        let end = match value {
+            JsonValue::String(text) => {
+                // The value's own bytes must be where the key says it starts.
+                if offset_in(self.source, text)? != start + 1 {
+                    return None;
+                }
+                let end = start + text.len() + 2;
+                (self.source.get(end - 1) == Some(&b'"')).then_some(end)?
+            }
+            _ => token_end(self.source, start),
         };
-        out.push(PLACEHOLDER);
-        out.push(kind as u8);
-        replaced += 1;
-        true
-    })?;
-    (replaced > 0).then_some(out)
+        if self.replacements.last().is_some_and(|last| last.1 > start) {
+            return None;
+        }
+        let Some(Some(column)) = self.columns.get(self.path.as_str()) else {
+            return Some(());
+        };
+        if let Some(kind) = self.spellings.placeholder(column, &self.source[start..end]) {
+            self.replacements.push((start, end, kind));
+        }
+        Some(())
+    }
+}
+
+/// The offset of `part` in `whole`, when `part` is a slice of it.
+fn offset_in(whole: &[u8], part: &str) -> Option<usize> {
+    let offset = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    (offset <= whole.len() && part.len() <= whole.len() - offset).then_some(offset)
 }
 
 /// The value a column will hold for one path of one document.
@@ -539,6 +693,93 @@ mod tests {
         assert_eq!(build(br#"{"a":"b""#, &columns), None, "truncated");
         assert_eq!(build(br#"["a","b"]"#, &columns), None, "not an object");
         assert_eq!(build(b"", &columns), None);
+    }
+
+    /// A random JSON object as a client might spell it: nested objects, arrays, escapes in
+    /// keys and values, dotted and empty keys, odd number spellings and whitespace.
+    fn spelled_object() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            "[a-c]{1,3}".prop_map(|text| format!("\"{text}\"")),
+            Just("\"\"".to_owned()),
+            Just(r#""x\"y""#.to_owned()),
+            Just("\"caf\u{e9}\"".to_owned()),
+            any::<i64>().prop_map(|number| number.to_string()),
+            (0u32..1000, 0u32..100).prop_map(|(whole, fraction)| format!("{whole}.{fraction}")),
+            Just("1e3".to_owned()),
+            Just("-0.0".to_owned()),
+            Just("2.50".to_owned()),
+            Just("true".to_owned()),
+            Just("null".to_owned()),
+        ];
+        // An empty key fails the whole conversion, so it is rare here.
+        let key = prop_oneof![
+            12 => "[a-d]{1,2}",
+            2 => Just("a.b".to_owned()),
+            1 => Just("".to_owned()),
+            2 => Just("k\\\"q".to_owned()),
+        ];
+        let space = prop_oneof![Just(""), Just(" "), Just("\n\t")];
+        let value = leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec(("[a-d]{1,2}", inner), 0..4).prop_map(|members| {
+                    let mut seen = std::collections::HashSet::new();
+                    let members: Vec<String> = members
+                        .into_iter()
+                        .filter(|(key, _)| seen.insert(key.clone()))
+                        .map(|(key, value)| format!("\"{key}\":{value}"))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        });
+        prop::collection::vec((key, value, space.clone(), space), 1..10).prop_map(|members| {
+            let mut seen = std::collections::HashSet::new();
+            let members: Vec<String> = members
+                .into_iter()
+                .filter(|(key, ..)| seen.insert(key.clone()))
+                .map(|(key, value, before, after)| {
+                    format!("{before}\"{key}\"{before}:{after}{value}{after}")
+                })
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    #[test]
+    fn the_tree_gives_the_skeleton_the_scan_gives() {
+        use crate::mapping::{DynamicStyle, Mapping};
+        use proptest::test_runner::{Config, TestRunner};
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            ..Config::default()
+        });
+        let replaced = std::cell::Cell::new(0usize);
+        runner
+            .run(&spelled_object(), |text| {
+                let tree = JsonObject::from_slice(text.as_bytes()).unwrap();
+                for style in [DynamicStyle::DataStream, DynamicStyle::Index] {
+                    let mapping = Mapping::new(style);
+                    // Documents whose paths clash with themselves are rejected before this.
+                    let Ok(conversion) = crate::convert_document(&mapping, &tree, "1") else {
+                        continue;
+                    };
+                    let scanned = build(text.as_bytes(), &conversion.document);
+                    let walked = build_from_tree(text.as_bytes(), &tree, &conversion.document);
+                    proptest::prop_assert_eq!(&walked, &scanned, "{}", text);
+                    replaced.set(replaced.get() + usize::from(walked.is_some()));
+                    // A tree that borrows from another copy of the bytes is not trusted.
+                    let copy = text.clone().into_bytes();
+                    let other = build_from_tree(&copy, &tree, &conversion.document);
+                    proptest::prop_assert_eq!(&other, &scanned);
+                }
+                Ok(())
+            })
+            .unwrap();
+        let replaced = replaced.get();
+        assert!(replaced > 500, "too few skeletons to compare: {replaced}");
     }
 
     #[test]

@@ -2506,7 +2506,7 @@ impl Inner {
                 let converted = conversion.document;
                 // The log keeps the source as sent; the doc store keeps what the columns
                 // cannot give back.
-                let skeleton = skeleton::build(&source, &converted);
+                let skeleton = skeleton::build_from_tree(&source, &parsed, &converted);
                 let stored = skeleton.as_deref().unwrap_or(&source);
                 // A source that parsed as JSON is UTF-8, and its skeleton only swaps values
                 // for ASCII bytes; text goes to the doc store in one copy.

@@ -95,7 +95,9 @@ fn sources_read_back_byte_for_byte() {
                         text.replacen('{', r#"{"@timestamp":"2026-11-26T10:00:00.123456Z","#, 1);
                     ("logs-test-default", DocumentOp::Create, text)
                 };
-                let Ok(parsed) = JsonObject::from_slice(text.as_bytes()) else {
+                // Decoded from the bytes that are stored, as the API does.
+                let source = bytes::Bytes::from(text.clone().into_bytes());
+                let Ok(parsed) = JsonObject::from_slice(&source) else {
                     continue;
                 };
                 let id = format!("d{}", written.borrow().len());
@@ -103,7 +105,7 @@ fn sources_read_back_byte_for_byte() {
                     target: target.into(),
                     op,
                     id: Some(id.clone()),
-                    source: text.clone().into_bytes().into(),
+                    source: source.clone(),
                     parsed,
                 };
                 // Type clashes with earlier documents are rejected, as they should be.
