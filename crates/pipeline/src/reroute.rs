@@ -1,6 +1,8 @@
 //! Routes events to the data stream of their category, like Elasticsearch's `reroute`
 //! processor with `dataset: "{{log_category}}"`.
 
+use std::borrow::Cow;
+
 use logfleet_model::fields;
 use logfleet_model::json::JsonValue;
 
@@ -79,7 +81,7 @@ impl Processor for Reroute {
             Some(JsonValue::String(category)) if !category.is_empty() => sanitize(category),
             Some(JsonValue::String(_)) | None | Some(JsonValue::Null) => name_dataset
                 .map(sanitize)
-                .unwrap_or_else(|| self.config.default_dataset.clone()),
+                .unwrap_or(Cow::Borrowed(&self.config.default_dataset)),
             Some(other) => {
                 return Err(PipelineError {
                     kind: "illegal_argument_exception",
@@ -92,20 +94,28 @@ impl Processor for Reroute {
         };
         let namespace = name_namespace
             .map(sanitize)
-            .unwrap_or_else(|| self.config.default_namespace.clone());
+            .unwrap_or(Cow::Borrowed(&self.config.default_namespace));
         document.target = format!("logs-{dataset}-{namespace}");
         Ok(())
     }
 }
 
 /// Elasticsearch's reroute sanitisation: lowercase, and the characters that are not allowed in
-/// index names (and `-`, the separator) replaced by `_`.
-fn sanitize(value: &str) -> String {
+/// index names (and `-`, the separator) replaced by `_`. A value that is already clean (as
+/// the canonical categories are) is borrowed.
+fn sanitize(value: &str) -> Cow<'_, str> {
+    let clean = value.len() <= MAX_SEGMENT_BYTES
+        && value.bytes().all(|byte| {
+            byte.is_ascii_graphic() && !byte.is_ascii_uppercase() && !is_replaced(byte)
+        });
+    if clean {
+        return Cow::Borrowed(value);
+    }
     let mut sanitized: String = value
         .chars()
         .flat_map(char::to_lowercase)
         .map(|character| match character {
-            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',' | '#' | ':' | '-' => '_',
+            character if character.is_ascii() && is_replaced(character as u8) => '_',
             other => other,
         })
         .collect();
@@ -116,7 +126,15 @@ fn sanitize(value: &str) -> String {
         }
         sanitized.truncate(cut);
     }
-    sanitized
+    Cow::Owned(sanitized)
+}
+
+/// The ASCII characters [`sanitize`] replaces.
+fn is_replaced(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'\\' | b'/' | b'*' | b'?' | b'"' | b'<' | b'>' | b'|' | b' ' | b',' | b'#' | b':' | b'-'
+    )
 }
 
 #[cfg(test)]
@@ -181,6 +199,26 @@ mod tests {
         assert_eq!(target, "logs-api_request_x__-default");
         let target = route("logs", json!({"log_category": "é".repeat(80)})).unwrap();
         assert!(target.len() <= "logs--default".len() + MAX_SEGMENT_BYTES);
+    }
+
+    #[test]
+    fn clean_values_are_borrowed() {
+        assert!(matches!(
+            sanitize("api_request"),
+            Cow::Borrowed("api_request")
+        ));
+        assert!(matches!(sanitize("v1.2"), Cow::Borrowed("v1.2")));
+        for (value, expected) in [
+            ("Api", "api"),
+            ("a-b", "a_b"),
+            ("a b", "a_b"),
+            ("tab\there", "tab\there"),
+            ("ÉCOLE", "école"),
+        ] {
+            let sanitized = sanitize(value);
+            assert!(matches!(sanitized, Cow::Owned(_)), "{value}");
+            assert_eq!(sanitized, expected);
+        }
     }
 
     #[test]
