@@ -198,6 +198,7 @@ struct TreeWalk<'w, 's> {
 
 impl TreeWalk<'_, '_> {
     fn object(&mut self, object: &JsonObject<'_>) -> Option<()> {
+        let columns = self.columns;
         let base = self.path.len();
         for (key, value) in object {
             // A key with escapes was copied out of the source; like an empty key, it makes
@@ -206,18 +207,33 @@ impl TreeWalk<'_, '_> {
             if key.is_empty() {
                 continue;
             }
-            self.path.truncate(base);
-            if base > 0 {
-                self.path.push('.');
+            let scalar = matches!(
+                value,
+                JsonValue::String(Cow::Borrowed(_)) | JsonValue::Number(_)
+            );
+            if !scalar && !value.is_object() {
+                continue;
             }
-            self.path.push_str(key);
+            // A top-level member's path is its key, which needs no copy.
+            let path = if base == 0 && scalar {
+                key
+            } else {
+                self.path.truncate(base);
+                if base > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(key);
+                self.path.as_str()
+            };
             match value {
                 JsonValue::Object(inner) => self.object(inner)?,
-                JsonValue::String(Cow::Borrowed(_)) | JsonValue::Number(_) => {
-                    let start = self.value_start(key)?;
-                    self.scalar(start, value)?;
+                // Only members with a column value are placed in the source; the others stay
+                // as they are, wherever they are.
+                _ => {
+                    if let Some(Some(column)) = columns.get(path) {
+                        self.scalar(key, value, column)?;
+                    }
                 }
-                _ => {}
             }
         }
         self.path.truncate(base);
@@ -249,25 +265,38 @@ impl TreeWalk<'_, '_> {
         None
     }
 
-    fn scalar(&mut self, start: usize, value: &JsonValue<'_>) -> Option<()> {
-        let end = match value {
+    /// Places the member with `key` and `value` in the source and records its replacement
+    /// when `column` reads back as its bytes.
+    fn scalar(&mut self, key: &str, value: &JsonValue<'_>, column: &Column<'_>) -> Option<()> {
+        let start = self.value_start(key)?;
+        let (end, kind) = match value {
             JsonValue::String(text) => {
                 // The value's own bytes must be where the key says it starts.
                 if offset_in(self.source, text)? != start + 1 {
                     return None;
                 }
                 let end = start + text.len() + 2;
-                (self.source.get(end - 1) == Some(&b'"')).then_some(end)?
+                if self.source.get(end - 1) != Some(&b'"') {
+                    return None;
+                }
+                // A string borrowed from the source had no escapes (and JSON allows no raw
+                // control characters), so it reads back as `"text"` exactly when the column
+                // holds the same text: [`Spellings::placeholder`]'s test, without the scan.
+                let same = matches!(column, Column::Keyword(held) if !held.is_empty() && *held == text.as_ref());
+                (end, same.then_some(Kind::Keyword))
             }
-            _ => token_end(self.source, start),
+            _ => {
+                let end = token_end(self.source, start);
+                (
+                    end,
+                    self.spellings.placeholder(column, &self.source[start..end]),
+                )
+            }
         };
         if self.replacements.last().is_some_and(|last| last.1 > start) {
             return None;
         }
-        let Some(Some(column)) = self.columns.get(self.path.as_str()) else {
-            return Some(());
-        };
-        if let Some(kind) = self.spellings.placeholder(column, &self.source[start..end]) {
+        if let Some(kind) = kind {
             self.replacements.push((start, end, kind));
         }
         Some(())
