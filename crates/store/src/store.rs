@@ -140,7 +140,9 @@ pub enum WriteRequest<'a> {
         /// The source as it will be stored (usually a slice of the request body, shared
         /// rather than copied).
         source: Bytes,
-        /// The same source, parsed.
+        /// The same source, parsed; decoded from `source` itself when it can be (its strings
+        /// then point into it, which makes the `_source` skeleton cheap to build), or from
+        /// the bytes it was re-encoded from.
         parsed: JsonObject<'a>,
     },
     /// Delete a document.
