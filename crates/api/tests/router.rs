@@ -566,3 +566,46 @@ async fn delete_by_query_deletes_what_matches_and_nothing_else() {
     let (_, count, _) = call(&harness, "GET", "/app/_count", "").await;
     assert_eq!(count["count"], 17, "refused requests delete nothing");
 }
+
+#[tokio::test]
+async fn events_stamped_by_the_pipeline_keep_their_values() {
+    let harness = harness(1 << 20);
+    // No `@timestamp`: the pipeline adds one and the document is re-encoded, so its stored
+    // `_source` no longer shares the request's bytes; it must still come back whole.
+    let body = concat!(
+        "{\"create\":{}}\n",
+        "{\"log_category\":\"audit\",\"user_id\":\"u7\",\"status_code\":200,\"duration_ms\":1.5}\n",
+        "{\"create\":{}}\n",
+        "{\"@timestamp\":\"2026-12-06T10:00:00.000Z\",\"log_category\":\"audit\",\"user_id\":\"u8\",\"status_code\":201}\n",
+    );
+    let (status, response, _) = call(&harness, "POST", "/logs/_bulk?refresh=true", body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(response["errors"], false, "{response}");
+    let (_, hits, _) = call(
+        &harness,
+        "POST",
+        "/logs-audit-default/_search",
+        &json!({"sort": [{"user_id": "asc"}]}).to_string(),
+    )
+    .await;
+    let sources: Vec<&Value> = hits["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| &hit["_source"])
+        .collect();
+    assert_eq!(sources.len(), 2, "{hits}");
+    let stamped = sources[0].as_object().unwrap();
+    assert!(
+        stamped["@timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(stamped["user_id"], "u7");
+    assert_eq!(stamped["status_code"], 200);
+    assert_eq!(stamped["duration_ms"], 1.5);
+    assert_eq!(
+        sources[1],
+        &json!({"@timestamp": "2026-12-06T10:00:00.000Z", "log_category": "audit", "user_id": "u8", "status_code": 201})
+    );
+}
