@@ -493,16 +493,7 @@ impl<'a> SourceCache<'a> {
         document: &tantivy::TantivyDocument,
         fields: &crate::Fields,
     ) -> Vec<u8> {
-        use tantivy::schema::Value as _;
-        let stored = document
-            .get_first(fields.source)
-            .and_then(|value| {
-                value
-                    .as_str()
-                    .map(str::as_bytes)
-                    .or_else(|| value.as_bytes())
-            })
-            .unwrap_or_default();
+        let stored = stored_source(document, fields);
         if !is_skeleton(stored) {
             return stored.to_vec();
         }
@@ -511,6 +502,21 @@ impl<'a> SourceCache<'a> {
             .or_insert_with(|| SourceReader::new(searcher.segment_reader(address.segment_ord)))
             .source(address.doc_id, stored)
     }
+}
+
+/// The stored `_source` of `document`: text, or bytes in partitions written before it was
+/// stored as text.
+fn stored_source<'d>(document: &'d tantivy::TantivyDocument, fields: &crate::Fields) -> &'d [u8] {
+    use tantivy::schema::Value as _;
+    document
+        .get_first(fields.source)
+        .and_then(|value| {
+            value
+                .as_str()
+                .map(str::as_bytes)
+                .or_else(|| value.as_bytes())
+        })
+        .unwrap_or_default()
 }
 
 /// One open object or array.
@@ -809,6 +815,18 @@ mod tests {
             .unwrap();
         let replaced = replaced.get();
         assert!(replaced > 500, "too few skeletons to compare: {replaced}");
+    }
+
+    #[test]
+    fn stored_sources_are_read_as_text_or_as_older_bytes() {
+        let (_, fields) = crate::schema::build_schema();
+        let mut text = tantivy::TantivyDocument::default();
+        text.add_text(fields.source, r#"{"a":1}"#);
+        assert_eq!(stored_source(&text, &fields), br#"{"a":1}"#);
+        let mut bytes = tantivy::TantivyDocument::default();
+        bytes.add_bytes(fields.source, b"\x00{\"a\":\x01i}");
+        assert_eq!(stored_source(&bytes, &fields), b"\x00{\"a\":\x01i}");
+        assert!(stored_source(&tantivy::TantivyDocument::default(), &fields).is_empty());
     }
 
     #[test]
