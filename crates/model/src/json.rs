@@ -51,11 +51,6 @@ pub struct JsonObject<'a> {
 }
 
 impl<'a> JsonObject<'a> {
-    /// An empty object.
-    pub fn new() -> JsonObject<'a> {
-        JsonObject::default()
-    }
-
     /// Decodes a JSON object from `bytes`, borrowing its strings. Anything but one object
     /// (with optional surrounding whitespace) is an error, as are duplicate keys.
     pub fn from_slice(bytes: &'a [u8]) -> Result<JsonObject<'a>, serde_json::Error> {
@@ -147,22 +142,9 @@ impl<'a> JsonValue<'a> {
         }
     }
 
-    /// The object, if this is one.
-    pub fn as_object(&self) -> Option<&JsonObject<'a>> {
-        match self {
-            JsonValue::Object(object) => Some(object),
-            _ => None,
-        }
-    }
-
     /// Whether this is an object.
     pub fn is_object(&self) -> bool {
         matches!(self, JsonValue::Object(_))
-    }
-
-    /// Whether this is `null`.
-    pub fn is_null(&self) -> bool {
-        matches!(self, JsonValue::Null)
     }
 
     /// An owned copy as a [`serde_json::Value`].
