@@ -207,16 +207,52 @@ impl From<StoreError> for ApiError {
                 "node_closed_exception",
                 "node is shutting down",
             ),
-            internal @ (StoreError::Engine(_)
+            // Elasticsearch's flood-stage block, word for word (shippers and clients know
+            // it, and retry a 429), followed by what the operator can do about it.
+            StoreError::WritesBlocked { index, reason } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "cluster_block_exception",
+                format!(
+                    "index [{index}] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded \
+                     flood-stage watermark, index has read-only-allow-delete block]; {reason}"
+                ),
+            ),
+            StoreError::LogFailed { reason } => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "translog_exception",
+                reason,
+            ),
+            StoreError::PartitionUnavailable {
+                partition,
+                reason,
+                disk_full,
+            } => {
+                let index = json!(partition);
+                let unavailable = StoreError::PartitionUnavailable {
+                    partition,
+                    reason,
+                    disk_full,
+                };
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_shard_available_action_exception",
+                    unavailable.to_string(),
+                )
+                .with("index", index)
+                .with("shard", json!("0"))
+            }
+            failure @ (StoreError::Engine(_)
             | StoreError::Io { .. }
             | StoreError::Corrupt { .. }
-            | StoreError::IncompatibleFormat { .. }) => {
-                // Details stay in the server log; clients get a stable, non-revealing message.
-                tracing::error!(error = %internal, "internal store error");
+            | StoreError::IncompatibleFormat { .. }
+            | StoreError::DataDirInUse { .. }) => {
+                // What failed is said (which file, which system error), so that the operator
+                // can act on it; the server log has the same line.
+                tracing::error!(error = %failure, "storage failure");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "exception",
-                    "internal storage error, see the server log",
+                    format!("storage failure: {failure}"),
                 )
             }
         }

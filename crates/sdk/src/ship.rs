@@ -630,6 +630,24 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_on_the_server_is_retried_not_dropped() {
+        // Elasticsearch's (and Logfleet's) flood stage, item by item and for a whole request.
+        let body = br#"{"errors":true,"items":[
+            {"create":{"_index":"logs-api_request-default","status":429,"error":{
+                "type":"cluster_block_exception",
+                "reason":"index [logs-api_request-default] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"}}}]}"#;
+        assert_eq!(
+            classify_items(body, 1),
+            Outcome::Answered {
+                accepted: 0,
+                rejected: 0,
+                retry: vec![0]
+            }
+        );
+        assert!(is_retryable_status(429));
+    }
+
+    #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {
         let initial = Duration::from_millis(100);
         let max = Duration::from_secs(1);

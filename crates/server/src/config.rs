@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use logfleet_store::{RetentionRule, StoreConfig, parse_time_value};
+use logfleet_store::{FloodStage, RetentionRule, StoreConfig, parse_time_value};
 use serde::{Deserialize, Serialize};
 
 /// Keys the environment may set; other `LOGFLEET_*` variables (the SDKs use some) are left
@@ -28,6 +28,9 @@ const ENV_KEYS: &[&str] = &[
     "log_level",
     "log_format",
     "retention.check_interval",
+    "disk.threshold_enabled",
+    "disk.flood_stage",
+    "disk.flood_stage_min_free",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -62,6 +65,60 @@ pub struct Config {
     pub log_format: String,
     /// Retention of data streams.
     pub retention: RetentionConfig,
+    /// When writes stop for lack of disk space.
+    pub disk: DiskConfig,
+}
+
+/// `[disk]`: Elasticsearch's flood-stage watermark. Writes are refused with `429
+/// cluster_block_exception` (which shippers retry) once the file system holding the data
+/// directory is fuller than `flood_stage` or has less than `flood_stage_min_free` free,
+/// whichever leaves more free; searches, retention and index deletion go on, and writes
+/// resume by themselves once twice that space is free again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiskConfig {
+    /// `false` turns the flood stage off (a full disk still refuses writes).
+    pub threshold_enabled: bool,
+    /// The share of the file system in use at which writes stop (`95%`).
+    pub flood_stage: String,
+    /// The free space below which writes stop, however large the file system (`100mb`).
+    pub flood_stage_min_free: String,
+}
+
+impl Default for DiskConfig {
+    fn default() -> Self {
+        DiskConfig {
+            threshold_enabled: true,
+            flood_stage: "95%".to_owned(),
+            flood_stage_min_free: "100mb".to_owned(),
+        }
+    }
+}
+
+impl DiskConfig {
+    fn flood_stage(&self) -> anyhow::Result<FloodStage> {
+        if !self.threshold_enabled {
+            return Ok(FloodStage::disabled());
+        }
+        let percent = self
+            .flood_stage
+            .trim()
+            .strip_suffix('%')
+            .and_then(|number| number.trim().parse::<f64>().ok())
+            .filter(|percent| (0.0..=100.0).contains(percent))
+            .with_context(|| {
+                format!(
+                    "invalid disk.flood_stage {:?}: a share of the disk such as \"95%\"",
+                    self.flood_stage
+                )
+            })?;
+        let min_free_bytes = parse_byte_size(&self.flood_stage_min_free)
+            .context("invalid disk.flood_stage_min_free")? as u64;
+        Ok(FloodStage {
+            max_used_ratio: percent / 100.0,
+            min_free_bytes,
+        })
+    }
 }
 
 /// `[retention]`.
@@ -100,6 +157,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             log_format: "text".to_owned(),
             retention: RetentionConfig::default(),
+            disk: DiskConfig::default(),
         }
     }
 }
@@ -217,6 +275,7 @@ impl Config {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
+        store.flood_stage = self.disk.flood_stage()?;
         Ok(store)
     }
 }
@@ -359,6 +418,31 @@ mod tests {
         let file = write_config("[[retention.rules]]\npattern = \"x\"\nmax_age = \"forever\"\n");
         assert!(Config::load(Some(file.path()), &Overrides::default()).is_err());
         assert!(Config::load(Some(Path::new("/nonexistent.toml")), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn the_flood_stage_is_a_share_and_a_minimum_or_off() {
+        let store = Config::default().store_config().unwrap();
+        assert_eq!(store.flood_stage, FloodStage::default());
+        let file = write_config("[disk]\nflood_stage = \"90%\"\nflood_stage_min_free = \"1gb\"\n");
+        let store = Config::load(Some(file.path()), &Overrides::default())
+            .unwrap()
+            .store_config()
+            .unwrap();
+        assert_eq!(store.flood_stage.max_used_ratio, 0.9);
+        assert_eq!(store.flood_stage.min_free_bytes, 1 << 30);
+        let file = write_config("[disk]\nthreshold_enabled = false\n");
+        let store = Config::load(Some(file.path()), &Overrides::default())
+            .unwrap()
+            .store_config()
+            .unwrap();
+        assert_eq!(store.flood_stage, FloodStage::disabled());
+        let file = write_config("[disk]\nflood_stage = \"0.95\"\n");
+        let error = format!(
+            "{:#}",
+            Config::load(Some(file.path()), &Overrides::default()).unwrap_err()
+        );
+        assert!(error.contains("disk.flood_stage"), "{error}");
     }
 
     #[test]

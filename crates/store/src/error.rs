@@ -108,6 +108,51 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("the store is shutting down")]
     Closed,
+    /// Writes are refused because the disk is (nearly) full: Elasticsearch's flood-stage
+    /// `read_only_allow_delete` block. Retrying later succeeds once space is freed.
+    #[error("index [{index}] blocked by: {reason}")]
+    WritesBlocked {
+        /// The index written to.
+        index: String,
+        /// Why, for the operator (see [`crate::WriteBlock`]).
+        reason: String,
+    },
+    /// The write-ahead log could not be made durable (an I/O error from the device, not a
+    /// full disk). Writes are refused until the process restarts and recovers from the log:
+    /// retrying an fsync after it failed would report as durable data the kernel may have
+    /// dropped.
+    #[error("{reason}")]
+    LogFailed {
+        /// What failed, and what to do.
+        reason: String,
+    },
+    /// A partition's writer failed (see `crate::partition`): it answers searches as last
+    /// committed, and its writes since wait in the write-ahead log for a recovery.
+    #[error(
+        "[{partition}] cannot index or commit until it recovers from the write-ahead log \
+         ({reason}); its acknowledged writes are kept in the log{}",
+        if *disk_full { " and recovered as soon as the disk has room" } else { "" }
+    )]
+    PartitionUnavailable {
+        /// The partition (index) name.
+        partition: String,
+        /// Why its writer failed.
+        reason: String,
+        /// Whether that was a full disk.
+        disk_full: bool,
+    },
+    /// Another process has the data directory open.
+    #[error(
+        "the data directory {data_dir} is in use by another Logfleet process{}; stop that \
+         process first, or give this one a different data directory",
+        .pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    DataDirInUse {
+        /// The data directory.
+        data_dir: String,
+        /// The holder's process id, as it wrote it in the lock file.
+        pid: Option<u32>,
+    },
     /// A tantivy failure.
     #[error("index engine failure: {0}")]
     Engine(#[from] tantivy::TantivyError),
@@ -148,6 +193,41 @@ impl StoreError {
         StoreError::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// Whether the failure is a full file system (or a spent quota).
+    pub fn is_disk_full(&self) -> bool {
+        use tantivy::TantivyError;
+        use tantivy::directory::error::OpenWriteError;
+        match self {
+            StoreError::Io { source, .. } => crate::disk::is_disk_full(source),
+            StoreError::PartitionUnavailable { disk_full, .. } => *disk_full,
+            StoreError::WritesBlocked { .. } => true,
+            StoreError::Engine(TantivyError::IoError(source))
+            | StoreError::Engine(TantivyError::OpenWriteError(OpenWriteError::IoError {
+                io_error: source,
+                ..
+            })) => crate::disk::is_disk_full(source),
+            _ => false,
+        }
+    }
+
+    /// The same refusal for a write to `index`: every item of a refused batch gets its own.
+    pub(crate) fn for_index(&self, index: &str) -> StoreError {
+        match self {
+            StoreError::WritesBlocked { reason, .. } => StoreError::WritesBlocked {
+                index: index.to_owned(),
+                reason: reason.clone(),
+            },
+            StoreError::LogFailed { reason } => StoreError::LogFailed {
+                reason: reason.clone(),
+            },
+            StoreError::Io { context, source } => StoreError::Io {
+                context: context.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            other => StoreError::IllegalState(other.to_string()),
         }
     }
 }

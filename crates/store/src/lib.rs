@@ -21,12 +21,15 @@
 mod alias;
 mod component_template;
 mod date;
+mod disk;
 mod document;
 mod dynamic_template;
 mod error;
+pub mod faults;
 mod ids;
 mod legacy_template;
 mod lifecycle;
+mod lock;
 mod mapping;
 mod partition;
 mod persist;
@@ -45,6 +48,7 @@ pub use component_template::ComponentTemplate;
 pub use date::{
     EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value,
 };
+pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use ids::{IdCodec, new_document_id};
@@ -65,4 +69,4 @@ pub use target::{TargetKind, now_millis};
 pub use template::{
     IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,
 };
-pub use time_value::{parse_byte_size_value, parse_time_value};
+pub use time_value::{format_byte_size, parse_byte_size_value, parse_time_value};

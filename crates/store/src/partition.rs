@@ -12,11 +12,21 @@
 //! tantivy's segment updater and does not: the lock is released in between, so the writer
 //! thread goes on adding documents while a commit is published. Writes applied meanwhile
 //! stay pending for the next commit.
+//!
+//! A writer that fails — its indexing thread could not flush a segment, or a commit could
+//! not be written, most often because the disk is full — is never committed again: tantivy
+//! drops the documents of a failed indexing thread, and its next commit would record a
+//! sequence number their segments do not hold. The partition is marked *broken* instead. It
+//! keeps answering searches from its last good commit and keeps track of the writes applied
+//! to it (ids, versions, deletes), but indexes nothing and commits nothing until the store
+//! recovers it: [`Partition::begin_recovery`] discards the writer and everything since the
+//! last durable commit, and the store gives it the write-ahead log's records again from
+//! there. Until then the log is kept from that commit on.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +41,7 @@ use tantivy::{
 use tantivy::{TantivyDocument, Term};
 
 use crate::error::{StoreError, StoreResult};
+use crate::faults::{Faults, FaultyDirectory};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
 use crate::seq_query::GeneratedIdQuery;
@@ -87,6 +98,12 @@ struct PendingState {
     dirty_since: Option<Instant>,
     /// When a search last reached the partition (see [`Partition::is_search_idle`]).
     last_searched: Option<Instant>,
+    /// Why the writer failed, while the partition waits for recovery (see the module
+    /// documentation).
+    broken: Option<BrokenWriter>,
+    /// Whether a recovery is giving the partition its writes again: they are indexed even
+    /// though it is still broken, and it is not committed until the recovery ends.
+    recovering: bool,
 }
 
 impl PendingState {
@@ -99,6 +116,22 @@ impl PendingState {
     fn uncommitted_writes(&self) -> u64 {
         self.writes_applied - self.writes_committed
     }
+
+    fn note_write(&mut self, seq: u64) {
+        let now = Instant::now();
+        self.last_applied_seq = seq;
+        self.dirty = true;
+        self.dirty_since.get_or_insert(now);
+        self.writes_applied += 1;
+        self.last_write = Some(now);
+    }
+}
+
+/// Why a partition's writer failed.
+#[derive(Debug, Clone)]
+struct BrokenWriter {
+    reason: String,
+    disk_full: bool,
 }
 
 /// A client-chosen id written since the last commit.
@@ -129,6 +162,9 @@ pub struct Partition {
     state: Mutex<PendingState>,
     fields: Fields,
     writer_memory_bytes: usize,
+    /// Held from preparing a commit until it is published, and through a recovery: a
+    /// recovery must not read the last commit while another is being written.
+    commit_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Partition {
@@ -152,6 +188,26 @@ pub struct PartitionSettings {
     pub index_settings: IndexSettings,
     /// Memory budget of the indexing thread.
     pub writer_memory_bytes: usize,
+    /// Storage faults to inject (tests only; see [`crate::faults`]).
+    pub faults: Option<Arc<Faults>>,
+}
+
+impl PartitionSettings {
+    /// The directory tantivy writes `dir` through.
+    fn directory(&self, dir: &Path) -> StoreResult<Box<dyn tantivy::Directory>> {
+        let directory: Box<dyn tantivy::Directory> = match &self.faults {
+            Some(faults) => Box::new(FaultyDirectory::open(dir, faults.clone())?),
+            None => Box::new(
+                tantivy::directory::MmapDirectory::open(dir).map_err(|error| {
+                    StoreError::io(
+                        format!("opening {}", dir.display()),
+                        std::io::Error::other(error.to_string()),
+                    )
+                })?,
+            ),
+        };
+        Ok(directory)
+    }
 }
 
 impl Partition {
@@ -163,23 +219,20 @@ impl Partition {
     ) -> StoreResult<Partition> {
         fs::create_dir_all(dir)
             .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
-        let index = Index::builder()
-            .schema(settings.schema.clone())
-            .settings(settings.index_settings.clone())
-            .create_in_dir(dir)?;
-        write_json_atomically(&dir.join(META_FILE), &meta)?;
+        let index = Index::create(
+            settings.directory(dir)?,
+            settings.schema.clone(),
+            settings.index_settings.clone(),
+        )?;
+        write_json_atomically(&dir.join(META_FILE), &meta, settings.faults.as_deref())?;
         Partition::from_index(dir, meta, index, settings, 0)
     }
 
     /// Opens an existing partition.
     pub fn open(dir: &Path, settings: &PartitionSettings) -> StoreResult<Partition> {
         let meta: PartitionMeta = read_json(&dir.join(META_FILE))?;
-        let index = Index::open_in_dir(dir)?;
-        let committed_seq = index
-            .load_metas()?
-            .payload
-            .and_then(|payload| payload.parse::<u64>().ok())
-            .unwrap_or(0);
+        let index = Index::open(settings.directory(dir)?)?;
+        let committed_seq = last_commit_seq(&index)?;
         Partition::from_index(dir, meta, index, settings, committed_seq)
     }
 
@@ -207,6 +260,7 @@ impl Partition {
             }),
             fields: settings.fields.clone(),
             writer_memory_bytes: settings.writer_memory_bytes,
+            commit_lock: Mutex::new(()),
         })
     }
 
@@ -401,41 +455,104 @@ impl Partition {
         seq: u64,
         client_id: Option<(&DocumentKey<'_>, u64, bool)>,
     ) -> StoreResult<()> {
-        self.with_writer(|writer| {
+        self.index_or_fail(|writer| {
             if let Some((key, _, true)) = client_id {
                 self.delete_with(writer, key)?;
             }
             writer.add_document(document)?;
-            let mut state = self.lock_state();
-            state.last_applied_seq = seq;
-            state.dirty = true;
-            state.dirty_since.get_or_insert_with(Instant::now);
-            state.writes_applied += 1;
-            state.last_write = Some(Instant::now());
-            if let Some((key, version, _)) = client_id {
-                state.pending_deletes.remove(key.id);
-                state
-                    .pending_ids
-                    .insert(key.id.to_owned(), PendingWrite { version, seq });
-            }
             Ok(())
-        })
+        })?;
+        let mut state = self.lock_state();
+        state.note_write(seq);
+        if let Some((key, version, _)) = client_id {
+            state.pending_deletes.remove(key.id);
+            state
+                .pending_ids
+                .insert(key.id.to_owned(), PendingWrite { version, seq });
+        }
+        Ok(())
     }
 
     /// Deletes the document `key` at `seq`.
     pub fn delete(&self, key: &DocumentKey<'_>, seq: u64) -> StoreResult<()> {
-        self.with_writer(|writer| {
-            self.delete_with(writer, key)?;
-            let mut state = self.lock_state();
-            state.last_applied_seq = seq;
-            state.dirty = true;
-            state.dirty_since.get_or_insert_with(Instant::now);
-            state.writes_applied += 1;
-            state.last_write = Some(Instant::now());
-            state.pending_ids.remove(key.id);
-            state.pending_deletes.insert(key.id.to_owned(), seq);
-            Ok(())
-        })
+        self.index_or_fail(|writer| self.delete_with(writer, key))?;
+        let mut state = self.lock_state();
+        state.note_write(seq);
+        state.pending_ids.remove(key.id);
+        state.pending_deletes.insert(key.id.to_owned(), seq);
+        Ok(())
+    }
+
+    /// Hands a write to the writer, unless the partition is broken. A writer that fails
+    /// breaks the partition rather than the write: the write is in the log already, and a
+    /// recovery indexes it again.
+    fn index_or_fail(
+        &self,
+        action: impl FnOnce(&IndexWriter) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        {
+            let state = self.lock_state();
+            if state.broken.is_some() && !state.recovering {
+                return Ok(());
+            }
+        }
+        if let Err(error) = self.with_writer(action) {
+            // tantivy only says that the indexing thread stopped; joining it tells why, and
+            // of the ways to join it only preparing a commit (never finished here) keeps
+            // the thread's error.
+            let writer = self
+                .writer
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            let cause = writer.and_then(|mut writer| writer.prepare_commit().err());
+            self.mark_broken(&cause.map_or(error, StoreError::from));
+        }
+        Ok(())
+    }
+
+    /// Marks the partition broken (see the module documentation). The first failure is
+    /// the one reported: a writer that fails again during a recovery mostly says only that
+    /// its indexing thread stopped.
+    fn mark_broken(&self, error: &StoreError) {
+        let mut state = self.lock_state();
+        if state.broken.is_none() {
+            tracing::error!(
+                partition = %self.meta.name,
+                %error,
+                committed_seq = state.committed_seq,
+                "a partition writer failed; the partition is searchable as last committed, \
+                 and its writes since are kept in the write-ahead log until it recovers"
+            );
+            state.broken = Some(BrokenWriter {
+                reason: error.to_string(),
+                disk_full: error.is_disk_full(),
+            });
+        }
+        state.recovering = false;
+    }
+
+    /// Why the partition cannot index, if it is waiting for recovery.
+    pub fn broken(&self) -> Option<StoreError> {
+        self.lock_state()
+            .broken
+            .as_ref()
+            .map(|broken| StoreError::PartitionUnavailable {
+                partition: self.meta.name.clone(),
+                reason: broken.reason.clone(),
+                disk_full: broken.disk_full,
+            })
+    }
+
+    /// Whether the partition is waiting for recovery.
+    pub fn is_broken(&self) -> bool {
+        self.lock_state().broken.is_some()
+    }
+
+    /// Whether `key` was written or deleted since the last commit.
+    pub fn has_pending(&self, key: &DocumentKey<'_>) -> bool {
+        let state = self.lock_state();
+        state.pending_ids.contains_key(key.id) || state.pending_deletes.contains_key(key.id)
     }
 
     fn delete_with(&self, writer: &IndexWriter, key: &DocumentKey<'_>) -> StoreResult<()> {
@@ -458,8 +575,12 @@ impl Partition {
     /// The first half of a commit: drains the indexing thread, writes its segment and hands
     /// the commit to tantivy's segment updater. The writer is free again when this returns;
     /// [`PendingCommit::finish`] waits for the commit to be published. `None` when there was
-    /// nothing to commit.
+    /// nothing to commit, or the partition is broken. A failure breaks the partition.
     pub fn begin_commit(&self) -> StoreResult<Option<PendingCommit<'_>>> {
+        let commit_guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut guard = self
             .writer
             .write()
@@ -469,21 +590,66 @@ impl Partition {
         };
         let (seq, writes) = {
             let state = self.lock_state();
-            if !state.dirty {
+            if !state.dirty || state.broken.is_some() {
                 return Ok(None);
             }
             (state.last_applied_seq, state.writes_applied)
         };
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&seq.to_string());
-        let published = prepared.commit_future();
+        let prepared = writer.prepare_commit().map_err(StoreError::from);
+        let published = prepared.map(|mut prepared| {
+            prepared.set_payload(&seq.to_string());
+            prepared.commit_future()
+        });
+        drop(guard);
+        let published = published.inspect_err(|error| self.mark_broken(error))?;
         Ok(Some(PendingCommit {
             partition: self,
             seq,
             writes,
             published,
+            _commit_guard: commit_guard,
         }))
     }
+
+    /// Starts a recovery of a broken partition (see the module documentation): discards
+    /// its writer, reloads its last durable commit and forgets the writes applied since,
+    /// which the caller then applies again from the log, in order, from
+    /// [`Recovery::committed_seq`] on.
+    pub fn begin_recovery(&self) -> StoreResult<Recovery<'_>> {
+        let commit_guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .writer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Dropping a writer without committing is tantivy's rollback: its uncommitted
+        // segment files are garbage-collected by the next writer.
+        drop(guard.take());
+        // The commit that failed may have reached the disk all the same (its directory
+        // fsync failed after `meta.json` was renamed): what is on disk decides.
+        let committed_seq = last_commit_seq(&self.index)?;
+        self.reader.reload()?;
+        let mut state = self.lock_state();
+        let writes_committed = state.writes_committed;
+        *state = PendingState {
+            last_applied_seq: committed_seq,
+            committed_seq,
+            writes_applied: writes_committed,
+            writes_committed,
+            last_searched: state.last_searched,
+            broken: state.broken.take(),
+            recovering: true,
+            ..PendingState::default()
+        };
+        Ok(Recovery {
+            partition: self,
+            committed_seq,
+            _commit_guard: commit_guard,
+        })
+    }
+
     /// Drops the writer (its threads and memory) when nothing is pending; it is re-created
     /// on the next write. Returns whether it was closed.
     pub fn close_writer_if_clean(&self) -> StoreResult<bool> {
@@ -508,8 +674,13 @@ impl Partition {
         if guard.is_none() || !condition(&self.lock_state()) {
             return Ok(false);
         }
-        if let Some(writer) = guard.take() {
-            writer.wait_merging_threads()?;
+        if let Some(writer) = guard.take()
+            && let Err(error) = writer.wait_merging_threads()
+        {
+            // Its indexing thread failed since the last commit: what it held is in the log,
+            // and the partition recovers from there.
+            drop(guard);
+            self.mark_broken(&error.into());
         }
         Ok(true)
     }
@@ -544,6 +715,7 @@ pub struct PendingCommit<'a> {
     /// How many of the partition's writes it contains.
     writes: u64,
     published: FutureResult<Opstamp>,
+    _commit_guard: MutexGuard<'a, ()>,
 }
 
 impl std::fmt::Debug for PendingCommit<'_> {
@@ -565,9 +737,13 @@ impl PendingCommit<'_> {
             seq,
             writes,
             published,
+            _commit_guard,
         } = self;
-        published.wait()?;
-        partition.reader.reload()?;
+        let published = published
+            .wait()
+            .map_err(StoreError::from)
+            .and_then(|_| partition.reader.reload().map_err(StoreError::from));
+        published.inspect_err(|error| partition.mark_broken(error))?;
         let mut state = partition.lock_state();
         state.writes_committed = state.writes_committed.max(writes);
         // Commits of one partition are published in the order they were prepared, but
@@ -586,6 +762,55 @@ impl PendingCommit<'_> {
             .retain(|_, deleted| *deleted > committed);
         Ok(())
     }
+}
+
+/// A recovery under way (see [`Partition::begin_recovery`]); commits of the partition wait
+/// for it.
+#[must_use = "a recovery ends with `finish`"]
+pub struct Recovery<'a> {
+    partition: &'a Partition,
+    committed_seq: u64,
+    _commit_guard: MutexGuard<'a, ()>,
+}
+
+impl std::fmt::Debug for Recovery<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Recovery")
+            .field("partition", &self.partition.meta.name)
+            .field("committed_seq", &self.committed_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recovery<'_> {
+    /// The sequence number of the partition's last durable commit: its writes after it
+    /// must be applied again.
+    pub fn committed_seq(&self) -> u64 {
+        self.committed_seq
+    }
+
+    /// Ends the recovery once every write was applied again. Returns whether the partition
+    /// is whole: if its new writer failed too, it stays broken (with the writes it was given
+    /// tracked as before) and is recovered again later.
+    pub fn finish(self) -> bool {
+        let mut state = self.partition.lock_state();
+        if !state.recovering {
+            return false;
+        }
+        state.recovering = false;
+        state.broken = None;
+        true
+    }
+}
+
+/// The sequence number the last durable commit of `index` recorded.
+fn last_commit_seq(index: &Index) -> StoreResult<u64> {
+    Ok(index
+        .load_metas()?
+        .payload
+        .and_then(|payload| payload.parse::<u64>().ok())
+        .unwrap_or(0))
 }
 
 /// The `_source` bytes of a stored document.
@@ -628,6 +853,7 @@ mod tests {
             fields,
             index_settings: IndexSettings::default(),
             writer_memory_bytes: 15_000_000,
+            faults: None,
         };
         let meta = PartitionMeta {
             name: "test".to_owned(),

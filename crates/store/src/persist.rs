@@ -9,20 +9,27 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{StoreError, StoreResult};
+use crate::faults::{self, FaultSite, Faults};
 
-/// Writes `value` as pretty JSON to `path`, atomically and durably.
-pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> StoreResult<()> {
+/// Writes `value` as pretty JSON to `path`, atomically and durably. A failure leaves the
+/// old version in place.
+pub fn write_json_atomically<T: Serialize>(
+    path: &Path,
+    value: &T,
+    faults: Option<&Faults>,
+) -> StoreResult<()> {
     let temporary = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec_pretty(value).map_err(|error| StoreError::Corrupt {
         path: path.display().to_string(),
         reason: error.to_string(),
     })?;
     let context = || format!("writing {}", path.display());
-    let mut file = File::create(&temporary).map_err(|error| StoreError::io(context(), error))?;
-    file.write_all(&bytes)
-        .map_err(|error| StoreError::io(context(), error))?;
-    file.sync_all()
-        .map_err(|error| StoreError::io(context(), error))?;
+    let written = write_temporary(&temporary, &bytes, faults);
+    if let Err(error) = written {
+        // A half-written temporary file only takes space, which a full disk lacks.
+        let _ = fs::remove_file(&temporary);
+        return Err(StoreError::io(context(), error));
+    }
     fs::rename(&temporary, path).map_err(|error| StoreError::io(context(), error))?;
     if let Some(parent) = path.parent() {
         File::open(parent)
@@ -30,6 +37,13 @@ pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> StoreResul
             .map_err(|error| StoreError::io(context(), error))?;
     }
     Ok(())
+}
+
+fn write_temporary(temporary: &Path, bytes: &[u8], faults: Option<&Faults>) -> std::io::Result<()> {
+    faults::check(faults, FaultSite::Metadata)?;
+    let mut file = File::create(temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Reads a JSON metadata file.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,13 +23,16 @@ use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
 use crate::component_template::{
     COMPONENT_TEMPLATES_FILE, ComponentTemplate, check_components, compose,
 };
+use crate::disk::{DiskGuard, DiskSpace, FloodStage, WriteBlock, is_disk_full};
 use crate::document::{LeafValue, convert_document};
 use crate::error::{StoreError, StoreResult};
+use crate::faults::Faults;
 use crate::ids::IdCodec;
 use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
 use crate::lifecycle::LifecyclePolicy;
+use crate::lock::DataDirLock;
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::partition::{DocumentKey, Partition, PartitionSettings, PendingCommit};
+use crate::partition::{DocumentKey, Partition, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
 use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
@@ -52,6 +55,11 @@ const IDLE_COMMIT_AGE: Duration = Duration::from_secs(300);
 
 /// How many write batches may queue for the writer thread before callers wait.
 const WRITE_QUEUE_DEPTH: usize = 256;
+
+/// The periodic refresh asks the writer thread to recover broken partitions at most this
+/// often: each attempt reads the log back, and on a disk that is still full it would only
+/// break them again.
+const RECOVERY_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A retention rule from the configuration: data streams matching `pattern` keep
 /// `max_age` of data unless their own lifecycle says otherwise.
@@ -96,6 +104,10 @@ pub struct StoreConfig {
     pub retention_check_interval: Duration,
     /// zstd level of the document store.
     pub docstore_compression_level: i32,
+    /// When writes stop because the disk is nearly full (see [`FloodStage`]).
+    pub flood_stage: FloodStage,
+    /// Storage faults to inject, for tests (see [`crate::faults`]); `None` in production.
+    pub faults: Option<Arc<Faults>>,
 }
 
 impl StoreConfig {
@@ -112,6 +124,8 @@ impl StoreConfig {
             retention_rules: Vec::new(),
             retention_check_interval: Duration::from_secs(60),
             docstore_compression_level: 3,
+            flood_stage: FloodStage::default(),
+            faults: None,
         }
     }
 }
@@ -455,6 +469,10 @@ enum WriterMessage {
     Checkpoint {
         seq: u64,
     },
+    /// Recover broken partitions (see [`crate::partition`]), then answer.
+    Recover {
+        reply: Option<oneshot::Sender<()>>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -482,6 +500,15 @@ struct Inner {
     refresh_lock: Mutex<()>,
     /// This store's generated ids.
     ids: IdCodec,
+    /// The flood stage: whether writes are refused for lack of disk space.
+    disk: DiskGuard,
+    /// Why the write-ahead log refuses writes until a restart, once it does.
+    log_failure: OnceLock<String>,
+    /// When the periodic refresh last asked for a recovery.
+    last_recovery_request: Mutex<Option<Instant>>,
+    /// Held while the store is open, released by shutdown: one process per data
+    /// directory.
+    data_dir_lock: Mutex<Option<DataDirLock>>,
 }
 
 /// The embedded store. Cheap to clone.
@@ -501,6 +528,7 @@ impl std::fmt::Debug for WriterMessageBox {
         let name = match &self.0 {
             WriterMessage::Write { .. } => "Write",
             WriterMessage::Checkpoint { .. } => "Checkpoint",
+            WriterMessage::Recover { .. } => "Recover",
             WriterMessage::Shutdown { .. } => "Shutdown",
         };
         formatter.write_str(name)
@@ -514,6 +542,10 @@ impl Store {
     pub fn open(config: StoreConfig) -> StoreResult<Store> {
         let started = Instant::now();
         let data_dir = config.data_dir.clone();
+        fs::create_dir_all(&data_dir)
+            .map_err(|error| StoreError::io(format!("creating {}", data_dir.display()), error))?;
+        // Before anything is read: another process's writes could change it under us.
+        let data_dir_lock = DataDirLock::acquire(&data_dir)?;
         for dir in [data_dir.join("targets"), data_dir.join("wal")] {
             fs::create_dir_all(&dir)
                 .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
@@ -573,7 +605,11 @@ impl Store {
             for member in &vanished {
                 aliases.remove_target(member);
             }
-            write_json_atomically(&data_dir.join(ALIASES_FILE), &aliases)?;
+            write_json_atomically(
+                &data_dir.join(ALIASES_FILE),
+                &aliases,
+                config.faults.as_deref(),
+            )?;
         }
         let state: Option<StoreState> = {
             let path = data_dir.join("state.json");
@@ -596,9 +632,14 @@ impl Store {
             }) => *ids,
             _ => IdCodec::random(),
         };
+        let new_store = state.is_none();
         let state_last_seq = state.map_or(0, |state| state.last_seq);
-        let (mut wal, records) = Wal::open(&data_dir.join("wal"), config.wal_segment_bytes)
-            .map_err(|error| StoreError::io("opening the write-ahead log", error))?;
+        let (mut wal, records) = Wal::open(
+            &data_dir.join("wal"),
+            config.wal_segment_bytes,
+            config.faults.clone(),
+        )
+        .map_err(|error| StoreError::io("opening the write-ahead log", error))?;
 
         let highest_known = targets
             .values()
@@ -617,6 +658,8 @@ impl Store {
             .unwrap_or(0);
 
         let (searchable_seq, _) = watch::channel(highest_known);
+        let disk = DiskGuard::new(&data_dir, config.flood_stage);
+        disk.check();
         let inner = Arc::new(Inner {
             config,
             partition_settings,
@@ -633,13 +676,25 @@ impl Store {
             searchable_seq,
             refresh_lock: Mutex::new(()),
             ids,
+            disk,
+            log_failure: OnceLock::new(),
+            last_recovery_request: Mutex::new(None),
+            data_dir_lock: Mutex::new(Some(data_dir_lock)),
         });
 
+        if new_store {
+            // The id salt must be on disk before the first generated id is handed out.
+            inner.persist_state(highest_known)?;
+        }
         let replayed = inner.replay(records)?;
-        inner.refresh_all(RefreshKind::Forced)?;
-        wal.remove_through(highest_known, highest_known)
-            .map_err(|error| StoreError::io("trimming the write-ahead log", error))?;
-        inner.persist_state(highest_known)?;
+        // On a full disk the store opens all the same, searchable as last committed and
+        // refusing writes, with its replayed writes kept in the log until the commits that
+        // failed here succeed.
+        let refreshed = inner.refresh_all(RefreshKind::Forced);
+        if let Some(error) = &refreshed.failure {
+            warn!(%error, "committing the replayed writes failed; they stay in the write-ahead log");
+        }
+        inner.checkpoint(&mut wal, refreshed.covered, highest_known);
         info!(
             data_dir = %data_dir.display(),
             targets = inner.read_targets().len(),
@@ -709,8 +764,16 @@ impl Store {
         }
     }
 
-    /// Makes everything written so far searchable, for all targets.
+    /// Makes everything written so far searchable, for all targets. Partitions whose
+    /// writer failed are recovered from the log first, if the disk has room again.
     pub async fn refresh(&self) -> StoreResult<()> {
+        if self.inner.has_broken_partitions() && !self.inner.disk.check() {
+            let (reply, recovered) = oneshot::channel();
+            let message = WriterMessage::Recover { reply: Some(reply) };
+            if self.sender.send(WriterMessageBox(message)).await.is_ok() {
+                let _ = recovered.await;
+            }
+        }
         self.run_refresh(RefreshKind::Forced).await
     }
 
@@ -722,15 +785,62 @@ impl Store {
 
     async fn run_refresh(&self, kind: RefreshKind) -> StoreResult<()> {
         let inner = self.inner.clone();
-        let covered = tokio::task::spawn_blocking(move || inner.refresh_all(kind))
+        let refreshed = tokio::task::spawn_blocking(move || inner.refresh_all(kind))
             .await
-            .map_err(|_| StoreError::Closed)??;
+            .map_err(|_| StoreError::Closed)?;
         // Everything up to `covered` is now in tantivy commits: the log behind it can go. A
         // full queue only delays trimming to the next refresh.
         let _ = self
             .sender
-            .try_send(WriterMessageBox(WriterMessage::Checkpoint { seq: covered }));
-        Ok(())
+            .try_send(WriterMessageBox(WriterMessage::Checkpoint {
+                seq: refreshed.covered,
+            }));
+        refreshed.failure.map_or(Ok(()), Err)
+    }
+
+    /// Asks the writer thread to recover broken partitions, if there are any, the disk has
+    /// room, and the last attempt is long enough ago.
+    fn request_recovery(&self) {
+        if !self.inner.has_broken_partitions() || self.inner.disk.check() {
+            return;
+        }
+        let mut last = self
+            .inner
+            .last_recovery_request
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if last.is_some_and(|last| last.elapsed() < RECOVERY_RETRY_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let message = WriterMessage::Recover { reply: None };
+        let _ = self.sender.try_send(WriterMessageBox(message));
+    }
+
+    /// Why writes are refused, if they are: the flood stage, or a write-ahead log that
+    /// failed. Measures the disk anew.
+    pub fn write_block(&self) -> Option<WriteBlock> {
+        if let Some(reason) = self.inner.log_failure.get() {
+            return Some(WriteBlock {
+                reason: reason.clone(),
+            });
+        }
+        self.inner.disk.check();
+        self.inner.disk.block()
+    }
+
+    /// Space on the file system holding the data directory.
+    pub fn disk_space(&self) -> std::io::Result<DiskSpace> {
+        DiskSpace::of(&self.inner.config.data_dir)
+    }
+
+    /// Why each partition whose writer failed cannot index, while it waits for recovery.
+    pub fn broken_partitions(&self) -> Vec<StoreError> {
+        self.inner
+            .all_partitions()
+            .iter()
+            .filter_map(|partition| partition.broken())
+            .collect()
     }
 
     /// Resolves an index expression for a search, as [`Store::resolve`] does, after waking
@@ -764,9 +874,13 @@ impl Store {
             .iter()
             .map(|&index| shards[index].partition.clone())
             .collect();
-        tokio::task::spawn_blocking(move || commit_all(&partitions))
+        let (_, failure) = tokio::task::spawn_blocking(move || commit_all(&partitions))
             .await
-            .map_err(|_| StoreError::Closed)??;
+            .map_err(|_| StoreError::Closed)?;
+        if let Some(error) = failure {
+            // The search goes on over what the partition last committed.
+            warn!(%error, "committing a search-idle partition for a search failed");
+        }
         for index in waking {
             shards[index].searcher = shards[index].partition.searcher();
         }
@@ -791,6 +905,7 @@ impl Store {
                     if store.sender.is_closed() {
                         break;
                     }
+                    store.request_recovery();
                     if let Err(error) = store.scheduled_refresh().await {
                         error!(%error, "periodic refresh failed");
                     }
@@ -822,9 +937,12 @@ impl Store {
         });
     }
 
-    /// Commits everything, trims the log and stops the writer thread.
+    /// Commits everything, trims the log and stops the writer thread. Writes that cannot
+    /// be committed (a full disk) stay in the log for the next start.
     pub async fn shutdown(&self) -> StoreResult<()> {
-        self.refresh().await?;
+        if let Err(error) = self.refresh().await {
+            warn!(%error, "the last commit before stopping failed; the write-ahead log keeps what it misses");
+        }
         let (reply, done) = oneshot::channel();
         if self
             .sender
@@ -845,9 +963,17 @@ impl Store {
         // A merge cut short would leave its half-written segment on disk until the next
         // commit; let running merges finish instead.
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.close_writers())
+        let closed = tokio::task::spawn_blocking(move || inner.close_writers())
             .await
-            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)?;
+        // Nothing writes to the directory any more (the background tasks stop at their
+        // next tick, seeing the writer gone): another store may open it now.
+        self.inner
+            .data_dir_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        closed
     }
 
     /// Drops expired data stream partitions now; returns their names.
@@ -1077,6 +1203,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join("templates.json"),
             &*templates,
+            self.inner.config.faults.as_deref(),
         )
     }
 
@@ -1106,6 +1233,7 @@ impl Store {
             write_json_atomically(
                 &self.inner.config.data_dir.join("templates.json"),
                 &*templates,
+                self.inner.config.faults.as_deref(),
             )?;
         }
         Ok(removed)
@@ -1135,6 +1263,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
             &updated,
+            self.inner.config.faults.as_deref(),
         )?;
         *components = updated;
         Ok(())
@@ -1208,6 +1337,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
             &updated,
+            self.inner.config.faults.as_deref(),
         )?;
         *components = updated;
         Ok(true)
@@ -1232,6 +1362,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
             &updated,
+            self.inner.config.faults.as_deref(),
         )?;
         *templates = updated;
         Ok(())
@@ -1270,6 +1401,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
             &updated,
+            self.inner.config.faults.as_deref(),
         )?;
         *templates = updated;
         Ok(true)
@@ -1308,6 +1440,7 @@ impl Store {
         write_json_atomically(
             &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
             &updated,
+            self.inner.config.faults.as_deref(),
         )?;
         *policies = updated;
         Ok(true)
@@ -1832,51 +1965,74 @@ enum RefreshKind {
     Scheduled,
 }
 
-/// Commits `partitions` together; returns how many had something to commit.
+/// Commits `partitions` together; returns how many had something to commit, and the first
+/// failure. A partition whose commit fails is broken (see [`crate::partition`]); the others
+/// are committed all the same.
 ///
 /// Preparing a commit drains a partition's indexing thread and writes its segment while the
-/// store's writer thread cannot add to that partition. The partitions are prepared at the
+/// store's writer thread cannot add to that partition. The partitions are committed at the
 /// same time, one thread each, so that the writer thread waits for the slowest of them rather
-/// than for all of them in turn; the commits are then published, and only waited for, once
-/// every writer is free again.
-fn commit_all(partitions: &[Arc<Partition>]) -> StoreResult<usize> {
-    if let [partition] = partitions {
-        return partition.commit().map(usize::from);
-    }
-    let prepared: Vec<StoreResult<Option<PendingCommit<'_>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = partitions
-            .iter()
-            .map(|partition| scope.spawn(|| partition.begin_commit()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(StoreError::IllegalState(
-                        "preparing a commit panicked".to_owned(),
-                    ))
+/// than for all of them in turn.
+fn commit_all(partitions: &[Arc<Partition>]) -> (usize, Option<StoreError>) {
+    let results: Vec<StoreResult<bool>> = match partitions {
+        [partition] => vec![partition.commit()],
+        _ => std::thread::scope(|scope| {
+            let handles: Vec<_> = partitions
+                .iter()
+                .map(|partition| scope.spawn(|| partition.commit()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(StoreError::IllegalState("a commit panicked".to_owned()))
+                    })
                 })
-            })
-            .collect()
-    });
+                .collect()
+        }),
+    };
     let mut committed = 0;
     let mut first_error = None;
-    for commit in prepared {
-        let finished = commit.and_then(|commit| match commit {
-            Some(commit) => commit.finish().map(|()| 1),
-            None => Ok(0),
-        });
-        match finished {
-            Ok(count) => committed += count,
+    for result in results {
+        match result {
+            Ok(true) => committed += 1,
+            Ok(false) => {}
             Err(error) => {
                 first_error.get_or_insert(error);
             }
         }
     }
-    match first_error {
-        Some(error) => Err(error),
-        None => Ok(committed),
+    (committed, first_error)
+}
+
+/// Why a logged write is being applied.
+#[derive(Debug, Clone, Copy)]
+enum ApplyMode<'a> {
+    /// Just logged, for a client waiting for its outcome.
+    Live,
+    /// Read back from the log at start-up.
+    Replay,
+    /// Read back from the log for a broken partition, which alone is written.
+    Recover(&'a Partition),
+}
+
+impl PartialEq for ApplyMode<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ApplyMode::Live, ApplyMode::Live) | (ApplyMode::Replay, ApplyMode::Replay) => true,
+            (ApplyMode::Recover(one), ApplyMode::Recover(other)) => std::ptr::eq(*one, *other),
+            _ => false,
+        }
     }
+}
+
+/// What a refresh achieved.
+#[derive(Debug)]
+struct Refreshed {
+    /// Every write up to this sequence number is in a durable commit.
+    covered: u64,
+    /// The first commit that failed.
+    failure: Option<StoreError>,
 }
 
 fn data_stream_rollover(name: &str) -> StoreError {
@@ -1905,6 +2061,7 @@ fn partition_settings(config: &StoreConfig, schema: Schema, fields: Fields) -> P
         fields,
         index_settings,
         writer_memory_bytes: config.writer_memory_bytes,
+        faults: config.faults.clone(),
     }
 }
 
@@ -1979,7 +2136,11 @@ impl Inner {
         let targets = self.read_targets();
         updated.validate(|name| targets.get(name).map(|target| target.kind()))?;
         drop(targets);
-        write_json_atomically(&self.config.data_dir.join(ALIASES_FILE), &updated)?;
+        write_json_atomically(
+            &self.config.data_dir.join(ALIASES_FILE),
+            &updated,
+            self.config.faults.as_deref(),
+        )?;
         *aliases = updated;
         Ok(())
     }
@@ -2247,6 +2408,7 @@ impl Inner {
                 format: FORMAT,
                 id_salt: Some(self.ids),
             },
+            self.config.faults.as_deref(),
         )
     }
 
@@ -2481,7 +2643,9 @@ impl Inner {
                 source,
                 parsed,
             } => {
-                let target = self.write_target(&target)?;
+                let target = self
+                    .write_target(&target)
+                    .map_err(|error| self.disk_full_as_block(error, &target))?;
                 if target.kind() == TargetKind::DataStream
                     && op == DocumentOp::Index
                     && id.is_some()
@@ -2495,7 +2659,9 @@ impl Inner {
                 let auto_id = id.is_none();
                 // A generated id is only known once the log assigns the sequence number.
                 let id = id.unwrap_or_default();
-                let conversion = self.convert_with_mapping_update(&target, &parsed, &id)?;
+                let conversion = self
+                    .convert_with_mapping_update(&target, &parsed, &id)
+                    .map_err(|error| self.disk_full_as_block(error, &target.name()))?;
                 let fields = &self.partition_settings.fields;
                 // Sized for the skeleton and the values, so that it is not regrown here, and
                 // given what it can before the log, so that the writer thread only adds `_seq`.
@@ -2604,6 +2770,7 @@ impl Inner {
             }
             let mut batches = Vec::new();
             let mut checkpoint = None;
+            let mut recover = None;
             let mut shutdown = None;
             for message in pending.drain(..) {
                 match message {
@@ -2611,7 +2778,16 @@ impl Inner {
                     WriterMessage::Checkpoint { seq } => {
                         checkpoint = Some(checkpoint.map_or(seq, |current: u64| current.max(seq)))
                     }
+                    WriterMessage::Recover { reply } => {
+                        recover.get_or_insert_with(Vec::new).extend(reply)
+                    }
                     WriterMessage::Shutdown { reply } => shutdown = Some(reply),
+                }
+            }
+            if let Some(replies) = recover {
+                self.recover_broken_partitions(&wal);
+                for reply in replies {
+                    let _ = reply.send(());
                 }
             }
             if !batches.is_empty() {
@@ -2619,21 +2795,14 @@ impl Inner {
             }
             if let Some(seq) = checkpoint {
                 let last = self.last_seq.load(Ordering::SeqCst);
-                if let Err(error) = wal.remove_through(seq, last) {
-                    error!(%error, "trimming the write-ahead log failed");
-                }
-                if let Err(error) = self.persist_state(last) {
-                    error!(%error, "persisting the store state failed");
-                }
+                self.checkpoint(&mut wal, seq, last);
             }
             if let Some(reply) = shutdown {
                 let last = self.last_seq.load(Ordering::SeqCst);
-                if self.applied_seq.load(Ordering::SeqCst) == last
-                    && *self.searchable_seq.borrow() >= last
-                {
-                    let _ = wal.remove_through(last, last);
-                }
-                let _ = self.persist_state(last);
+                let all_committed = self.applied_seq.load(Ordering::SeqCst) == last
+                    && *self.searchable_seq.borrow() >= last;
+                let covered = if all_committed { last } else { 0 };
+                self.checkpoint(&mut wal, covered, last);
                 let _ = reply.send(());
                 break;
             }
@@ -2641,17 +2810,42 @@ impl Inner {
         debug!("writer thread stopped");
     }
 
+    /// Logs and applies a group of batches. Each write is refused before the log, and
+    /// leaves nothing behind, when writes are blocked or its partition cannot be created;
+    /// once its record is in the log, it is acknowledged.
     fn write_batches(
         &self,
         wal: &mut Wal,
         buffer: &mut Vec<u8>,
         batches: Vec<(Vec<PreparedWrite>, OutcomeSender)>,
     ) {
+        let blocked = match self.log_failure.get() {
+            Some(reason) => Some(StoreError::LogFailed {
+                reason: reason.clone(),
+            }),
+            None if self.disk.check() => self.disk.block().map(|block| StoreError::WritesBlocked {
+                index: String::new(),
+                reason: block.reason,
+            }),
+            None => None,
+        };
+        let mut outcomes: Vec<Vec<Option<Result<WriteOutcome, ItemFailure>>>> = Vec::new();
+        for (writes, _) in &batches {
+            let refused = writes
+                .iter()
+                .map(|write| self.refuse_before_logging(write, blocked.as_ref()))
+                .collect();
+            outcomes.push(refused);
+        }
         buffer.clear();
         let first_seq = self.last_seq.load(Ordering::SeqCst) + 1;
         let mut seq = first_seq - 1;
-        for (writes, _) in &batches {
-            for write in writes {
+        for ((writes, _), batch_outcomes) in batches.iter().zip(&outcomes) {
+            for (write, _) in writes
+                .iter()
+                .zip(batch_outcomes)
+                .filter(|(_, outcome)| outcome.is_none())
+            {
                 seq += 1;
                 let flags = if write.auto_id { FLAG_AUTO_ID } else { 0 };
                 let target = write
@@ -2669,46 +2863,124 @@ impl Inner {
                 );
             }
         }
-        if let Err(error) = wal.append(buffer, first_seq) {
-            error!(%error, "write-ahead log append failed; the batch is rejected");
+        let logged = seq >= first_seq;
+        if logged && let Err(error) = wal.append(buffer, first_seq) {
+            let failure = self.log_append_failure(wal, &error);
             for (writes, reply) in batches {
                 let failures = writes
                     .iter()
-                    .map(|_| {
-                        Err(ItemFailure::Store(StoreError::io(
-                            "appending to the write-ahead log",
-                            std::io::Error::new(error.kind(), error.to_string()),
-                        )))
-                    })
+                    .map(|write| Err(ItemFailure::Store(failure.for_index(&write.target.name()))))
                     .collect();
                 let _ = reply.send(failures);
             }
             return;
         }
-        self.last_seq.store(seq, Ordering::SeqCst);
+        if logged {
+            self.last_seq.store(seq, Ordering::SeqCst);
+        }
         let mut seq = first_seq - 1;
-        for (writes, reply) in batches {
-            let mut outcomes = Vec::with_capacity(writes.len());
-            for write in writes {
+        for ((writes, reply), batch_outcomes) in batches.into_iter().zip(outcomes) {
+            let mut results = Vec::with_capacity(writes.len());
+            for (write, refused) in writes.into_iter().zip(batch_outcomes) {
+                if let Some(refused) = refused {
+                    results.push(refused);
+                    continue;
+                }
                 seq += 1;
-                outcomes.push(self.apply(write, seq, false));
+                results.push(self.apply(write, seq, ApplyMode::Live));
             }
-            self.applied_seq.store(seq, Ordering::SeqCst);
-            let _ = reply.send(outcomes);
+            if logged {
+                self.applied_seq.store(seq, Ordering::SeqCst);
+            }
+            let _ = reply.send(results);
         }
     }
 
-    /// Applies one logged write. During replay, writes that a commit already covers, or that
-    /// belonged to an earlier target of the same name, are skipped.
+    /// Whether `write` must be refused before it is logged; creates its partition, so that
+    /// applying it after the log cannot fail for want of one.
+    fn refuse_before_logging(
+        &self,
+        write: &PreparedWrite,
+        blocked: Option<&StoreError>,
+    ) -> Option<Result<WriteOutcome, ItemFailure>> {
+        // Deleting a whole index frees space: Elasticsearch's `read_only_allow_delete`.
+        let frees_space = write.op == WalOp::DeleteTarget;
+        match blocked {
+            Some(StoreError::WritesBlocked { .. }) if frees_space => {}
+            Some(error) => {
+                let refused = error.for_index(&write.target.name());
+                return Some(Err(ItemFailure::Store(refused)));
+            }
+            None => {}
+        }
+        if !matches!(write.op, WalOp::Index | WalOp::Create) {
+            return None;
+        }
+        let created = write
+            .target
+            .partition_for(write.timestamp_millis, &self.partition_settings);
+        let error = created.err()?;
+        let error = self.disk_full_as_block(error, &write.target.name());
+        Some(Err(ItemFailure::Store(error)))
+    }
+
+    /// A write that failed for want of disk space is refused as the flood stage refuses
+    /// writes, and the flood stage starts at once.
+    fn disk_full_as_block(&self, error: StoreError, index: &str) -> StoreError {
+        if !error.is_disk_full() || matches!(error, StoreError::WritesBlocked { .. }) {
+            return error;
+        }
+        self.disk.note_disk_full(&error.to_string());
+        StoreError::WritesBlocked {
+            index: index.to_owned(),
+            reason: self
+                .disk
+                .block()
+                .map(|block| block.reason)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// What the writes of a batch whose log append failed are told: retry later (a full
+    /// disk), or the log refuses writes until a restart.
+    fn log_append_failure(&self, wal: &Wal, error: &std::io::Error) -> StoreError {
+        if let Some(reason) = wal.failure() {
+            let reason = self.log_failure.get_or_init(|| reason.to_owned());
+            return StoreError::LogFailed {
+                reason: reason.clone(),
+            };
+        }
+        let failure = StoreError::io(
+            "appending to the write-ahead log",
+            std::io::Error::new(error.kind(), error.to_string()),
+        );
+        if !is_disk_full(error) {
+            error!(%error, "write-ahead log append failed; the batch is refused");
+        }
+        self.disk_full_as_block(failure, "")
+    }
+
+    /// Applies one logged write. During replay or a recovery, writes that a commit already
+    /// covers, or that belonged to an earlier target of the same name, are skipped; a
+    /// recovery applies only what belongs to its partition.
     fn apply(
         &self,
         write: PreparedWrite,
         seq: u64,
-        replaying: bool,
+        mode: ApplyMode<'_>,
     ) -> Result<WriteOutcome, ItemFailure> {
+        let replaying = mode != ApplyMode::Live;
         let target = write.target;
         let target_meta_created = target.created_seq();
-        if replaying && seq <= target_meta_created {
+        let recovering = match mode {
+            ApplyMode::Recover(partition) => Some(partition),
+            _ => None,
+        };
+        let skipped_by_recovery =
+            |partition: &Partition| recovering.is_some_and(|only| !std::ptr::eq(only, partition));
+        if (replaying && seq <= target_meta_created)
+            || (recovering.is_some() && write.op == WalOp::DeleteTarget)
+        {
             return Ok(WriteOutcome {
                 index: target.name(),
                 id: write.id,
@@ -2748,7 +3020,9 @@ impl Inner {
                     {
                         continue;
                     }
-                    if replaying && seq <= partition.committed_seq() {
+                    if (replaying && seq <= partition.committed_seq())
+                        || skipped_by_recovery(&partition)
+                    {
                         continue;
                     }
                     let key = self.document_key(&write.id);
@@ -2772,7 +3046,9 @@ impl Inner {
                     .partition_for(write.timestamp_millis, &self.partition_settings)
                     .map_err(ItemFailure::Store)?;
                 let index = partition.meta().name.clone();
-                if replaying && seq <= partition.committed_seq() {
+                if (replaying && seq <= partition.committed_seq())
+                    || skipped_by_recovery(&partition)
+                {
                     return Ok(WriteOutcome {
                         index,
                         id: write.id,
@@ -2857,8 +3133,11 @@ impl Inner {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if aliases.remove_target(&name)
-            && let Err(error) =
-                write_json_atomically(&self.config.data_dir.join(ALIASES_FILE), &*aliases)
+            && let Err(error) = write_json_atomically(
+                &self.config.data_dir.join(ALIASES_FILE),
+                &*aliases,
+                self.config.faults.as_deref(),
+            )
         {
             warn!(%error, name, "persisting the aliases of a deleted target failed");
         }
@@ -2883,7 +3162,7 @@ impl Inner {
                     continue;
                 }
             };
-            match self.apply(write, seq, true) {
+            match self.apply(write, seq, ApplyMode::Replay) {
                 Ok(outcome) if outcome.version > 0 || outcome.result == WriteResult::Deleted => {
                     replayed += 1
                 }
@@ -2956,17 +3235,19 @@ impl Inner {
 
     /// Commits dirty partitions — all of them, or for a scheduled refresh those that are not
     /// search idle — and returns the sequence number now covered by commits: every write up
-    /// to it is in a commit, and searchable.
-    fn refresh_all(&self, kind: RefreshKind) -> StoreResult<u64> {
+    /// to it is in a commit, and searchable. Broken partitions are not committed, and hold
+    /// the covered sequence number back to their last commit.
+    fn refresh_all(&self, kind: RefreshKind) -> Refreshed {
         let _guard = self
             .refresh_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let applied = self.applied_seq.load(Ordering::SeqCst);
-        let dirty: Vec<Arc<Partition>> = self
-            .all_partitions()
-            .into_iter()
-            .filter(|partition| partition.is_dirty())
+        let partitions = self.all_partitions();
+        let dirty: Vec<Arc<Partition>> = partitions
+            .iter()
+            .filter(|partition| partition.is_dirty() && !partition.is_broken())
+            .cloned()
             .collect();
         // A `refresh=wait_for` request is waiting: refresh everything, as Elasticsearch does
         // not let a search-idle shard skip a refresh that a listener waits for.
@@ -3004,10 +3285,20 @@ impl Inner {
         });
         due.extend(behind);
         let passed_over = kept;
-        let committed = commit_all(&due)?;
-        // The log behind a partition passed over is still needed from its last commit on.
-        let covered = passed_over
+        let (committed, failure) = commit_all(&due);
+        // A refresh that leaves writes unsearchable has failed, whichever round broke them.
+        let failure =
+            failure.or_else(|| partitions.iter().find_map(|partition| partition.broken()));
+        if let Some(error) = &failure
+            && error.is_disk_full()
+        {
+            self.disk.note_disk_full(&error.to_string());
+        }
+        // The log is still needed from the last commit of every partition holding writes
+        // no commit contains: those passed over, those whose commit failed, those broken.
+        let covered = partitions
             .iter()
+            .filter(|partition| partition.is_dirty())
             .map(|partition| partition.committed_seq())
             .fold(applied, u64::min);
         self.searchable_seq.send_if_modified(|searchable| {
@@ -3026,7 +3317,93 @@ impl Inner {
                 "refreshed"
             );
         }
-        Ok(covered)
+        Refreshed { covered, failure }
+    }
+
+    /// Whether a partition waits for recovery.
+    fn has_broken_partitions(&self) -> bool {
+        self.all_partitions()
+            .iter()
+            .any(|partition| partition.is_broken())
+    }
+
+    /// Recovers every broken partition from the log (on the writer thread, which owns the
+    /// log and orders every write): each is reset to its last durable commit and given its
+    /// writes since again, in their order. One that fails again stays broken.
+    fn recover_broken_partitions(&self, wal: &Wal) {
+        let broken: Vec<(Arc<Target>, Arc<Partition>)> = self
+            .read_targets()
+            .values()
+            .flat_map(|target| {
+                target
+                    .partitions()
+                    .into_iter()
+                    .filter(|partition| partition.is_broken())
+                    .map(|partition| (target.clone(), partition))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (target, partition) in broken {
+            let started = Instant::now();
+            let recovery = match partition.begin_recovery() {
+                Ok(recovery) => recovery,
+                Err(error) => {
+                    warn!(partition = %partition.meta().name, %error, "recovering a partition failed");
+                    continue;
+                }
+            };
+            let target_name = target.name();
+            let partition_name = &partition.meta().name;
+            let mut reapplied = 0u64;
+            let read = wal.read_after(recovery.committed_seq(), |record| {
+                if record.target != target_name && record.target != *partition_name {
+                    return Ok(());
+                }
+                let seq = record.seq;
+                match self.prepare_replayed(record) {
+                    Ok(Some(write)) => {
+                        let applied = self.apply(write, seq, ApplyMode::Recover(&partition));
+                        if matches!(&applied, Ok(outcome) if outcome.version > 0) {
+                            reapplied += 1;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        warn!(seq, %error, "recovery skipped a record that no longer applies")
+                    }
+                }
+                Ok(())
+            });
+            if let Err(error) = read {
+                // Without the whole log the partition cannot be trusted to be complete.
+                error!(partition = %partition_name, %error, "reading the write-ahead log back for a recovery failed");
+                continue;
+            }
+            let whole = recovery.finish();
+            info!(
+                partition = %partition_name,
+                reapplied,
+                whole,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "recovered a partition from the write-ahead log"
+            );
+        }
+    }
+
+    /// Records the last sequence number handed out, then trims the log through `covered`.
+    /// The state goes first: a log trimmed past the last sequence number `state.json`
+    /// knows would let the next start hand out numbers (and generated ids) again.
+    fn checkpoint(&self, wal: &mut Wal, covered: u64, last: u64) {
+        if let Err(error) = self.persist_state(last) {
+            warn!(%error, "persisting the store state failed; the write-ahead log is kept");
+            if error.is_disk_full() {
+                self.disk.note_disk_full(&error.to_string());
+            }
+            return;
+        }
+        if let Err(error) = wal.remove_through(covered, last) {
+            error!(%error, "trimming the write-ahead log failed");
+        }
     }
 
     /// Closes every partition writer, waiting for running merges.
@@ -3119,10 +3496,18 @@ impl Inner {
             {
                 continue;
             }
+            // A commit that fails breaks the partition, which the next lines handle.
             if partition.is_dirty() {
-                partition.commit()?;
+                let _ = partition.commit();
             }
-            if let Some((version, source)) = partition.get_committed(&self.document_key(id))? {
+            let key = self.document_key(id);
+            // Its latest version is in the log only, until the partition recovers.
+            if let Some(broken) = partition.broken()
+                && partition.has_pending(&key)
+            {
+                return Err(broken);
+            }
+            if let Some((version, source)) = partition.get_committed(&key)? {
                 return Ok(Some(StoredDocument {
                     index: partition.meta().name.clone(),
                     version,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreResult};
+use crate::faults::Faults;
 use crate::mapping::Mapping;
 use crate::partition::{Partition, PartitionMeta, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
@@ -74,6 +75,7 @@ pub struct Target {
     meta: Mutex<TargetMeta>,
     mapping: RwLock<Arc<Mapping>>,
     partitions: RwLock<Vec<Arc<Partition>>>,
+    faults: Option<Arc<Faults>>,
 }
 
 impl Target {
@@ -85,12 +87,13 @@ impl Target {
     ) -> StoreResult<Target> {
         fs::create_dir_all(dir.join(PARTITIONS_DIR))
             .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))?;
-        write_json_atomically(&dir.join(META_FILE), &meta)?;
+        write_json_atomically(&dir.join(META_FILE), &meta, settings.faults.as_deref())?;
         let target = Target {
             dir: dir.to_owned(),
             mapping: RwLock::new(Arc::new(meta.mapping.clone())),
             meta: Mutex::new(meta),
             partitions: RwLock::new(Vec::new()),
+            faults: settings.faults.clone(),
         };
         if target.kind() == TargetKind::Index {
             let name = target.name();
@@ -134,6 +137,7 @@ impl Target {
             mapping: RwLock::new(Arc::new(meta.mapping.clone())),
             meta: Mutex::new(meta),
             partitions: RwLock::new(partitions),
+            faults: settings.faults.clone(),
         })
     }
 
@@ -192,7 +196,7 @@ impl Target {
     pub fn set_mapping(&self, mapping: Mapping) -> StoreResult<()> {
         let mut meta = self.lock_meta();
         meta.mapping = mapping.clone();
-        write_json_atomically(&self.dir.join(META_FILE), &*meta)?;
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())?;
         *self
             .mapping
             .write()
@@ -205,7 +209,7 @@ impl Target {
         let mut meta = self.lock_meta();
         meta.retention = retention;
         meta.mapping = (*self.mapping()).clone();
-        write_json_atomically(&self.dir.join(META_FILE), &*meta)
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
     }
 
     /// Records that a rollover moved writes away from this index, persisting it.
@@ -213,7 +217,7 @@ impl Target {
         let mut meta = self.lock_meta();
         meta.rolled_over_ms = Some(at_ms);
         meta.mapping = (*self.mapping()).clone();
-        write_json_atomically(&self.dir.join(META_FILE), &*meta)
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
     }
 
     /// The partitions, oldest bucket first.
@@ -259,7 +263,7 @@ impl Target {
             let generation = meta.next_generation;
             meta.next_generation += 1;
             meta.mapping = (*self.mapping()).clone();
-            write_json_atomically(&self.dir.join(META_FILE), &*meta)?;
+            write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())?;
             let date = OffsetDateTime::from_unix_timestamp(bucket_start / 1000)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let name = format!(

@@ -60,6 +60,24 @@ pub fn parse_byte_size_value(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// Formats a byte count as Elasticsearch shows sizes to people: `512b`, `5.2kb`, `1gb`.
+pub fn format_byte_size(bytes: u64) -> String {
+    let units = [
+        ("tb", 1u64 << 40),
+        ("gb", 1 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+    ];
+    for (name, size) in units {
+        if bytes >= size {
+            let value = format!("{:.1}", bytes as f64 / size as f64);
+            let value = value.strip_suffix(".0").unwrap_or(&value);
+            return format!("{value}{name}");
+        }
+    }
+    format!("{bytes}b")
+}
+
 fn invalid(text: &str) -> String {
     format!(
         "failed to parse setting [{text}] with value [{text}] as a time value: unit is missing or unrecognized"
@@ -81,5 +99,16 @@ mod tests {
         assert!(parse_time_value("d").is_err());
         assert!(parse_time_value("7w").is_err());
         assert!(parse_time_value("-1s").is_err());
+    }
+
+    #[test]
+    fn sizes_read_as_elasticsearch_writes_them() {
+        assert_eq!(format_byte_size(512), "512b");
+        assert_eq!(format_byte_size(5324), "5.2kb");
+        assert_eq!(format_byte_size(1 << 30), "1gb");
+        assert_eq!(
+            parse_byte_size_value(&format_byte_size(80 << 20)),
+            Ok(80 << 20)
+        );
     }
 }

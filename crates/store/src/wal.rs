@@ -13,12 +13,24 @@
 //! checksum and cuts the file there, which loses nothing acknowledged because the record's
 //! write was never acknowledged. Segments whose records are all covered by a store commit are
 //! deleted by [`Wal::remove_through`].
+//!
+//! An append that fails (a full disk) is cut off the segment again before the error is
+//! returned, so that the next append follows the last acknowledged record and a replay never
+//! meets records whose batch was refused. An fsync that fails for any other reason is not
+//! retried: after a failed fsync the kernel may have dropped the pages it could not write
+//! while marking them clean, so a second fsync could succeed without the data being on disk
+//! (PostgreSQL's "fsyncgate"). The log then refuses every append until the process restarts
+//! and replays what the file really holds.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tracing::{error, info, warn};
+
+use crate::disk::is_disk_full;
+use crate::faults::{self, FaultSite, Faults};
 
 const HEADER_BYTES: usize = 8;
 /// Refuse absurd lengths instead of allocating them when reading a corrupt file.
@@ -190,13 +202,20 @@ pub struct Wal {
     closed: Vec<Segment>,
     /// The segment being appended to, created lazily at the first append.
     current: Option<(Segment, File, u64)>,
+    /// Why the log refuses appends until a restart (an fsync failed), if it does.
+    failed: Option<String>,
+    faults: Option<Arc<Faults>>,
 }
 
 impl Wal {
     /// Opens the log in `dir` and reads every record it holds, oldest first, cutting a torn
     /// tail. The returned log appends to fresh segments; call [`Wal::remove_through`] once the
     /// replayed records are committed.
-    pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(Wal, Vec<WalRecord>)> {
+    pub fn open(
+        dir: &Path,
+        segment_bytes: u64,
+        faults: Option<Arc<Faults>>,
+    ) -> io::Result<(Wal, Vec<WalRecord>)> {
         fs::create_dir_all(dir)?;
         let mut segments = Vec::new();
         for entry in fs::read_dir(dir)? {
@@ -254,13 +273,21 @@ impl Wal {
             segment_bytes,
             closed: segments,
             current: None,
+            failed: None,
+            faults,
         };
         Ok((wal, records))
     }
 
     /// Appends already-encoded records whose first sequence number is `first_seq`, then
-    /// fsyncs: when this returns `Ok`, the records survive a crash.
+    /// fsyncs: when this returns `Ok`, the records survive a crash. When it fails, none of
+    /// them is in the log, and the next append may reuse their sequence numbers; a failed
+    /// fsync other than for a full disk makes this and every later append fail (see the
+    /// module documentation and [`Wal::failure`]).
     pub fn append(&mut self, encoded: &[u8], first_seq: u64) -> io::Result<()> {
+        if let Some(reason) = &self.failed {
+            return Err(io::Error::other(reason.clone()));
+        }
         let needs_new_segment = match &self.current {
             None => true,
             Some((_, _, written)) => *written >= self.segment_bytes,
@@ -271,17 +298,50 @@ impl Wal {
                 self.closed.push(segment);
             }
             let path = self.dir.join(format!("{first_seq:020}.wal"));
+            faults::check(self.faults.as_deref(), FaultSite::WalAppend)?;
             let file = OpenOptions::new().create(true).append(true).open(&path)?;
             // The new file's directory entry must be durable too, or a crash could lose the
             // whole segment even though its content was fsync'd.
             File::open(&self.dir)?.sync_all()?;
             self.current = Some((Segment { first_seq, path }, file, 0));
         }
-        let Some((_, file, written)) = self.current.as_mut() else {
+        let faults = self.faults.clone();
+        let Some((segment, file, written)) = self.current.as_mut() else {
             return Err(io::Error::other("wal has no open segment"));
         };
-        file.write_all(encoded)?;
-        file.sync_data()?;
+        let appended = faults::check(faults.as_deref(), FaultSite::WalAppend)
+            .and_then(|()| file.write_all(encoded));
+        let synced = appended.and_then(|()| {
+            faults::check(faults.as_deref(), FaultSite::WalSync)?;
+            file.sync_data()
+        });
+        if let Err(error) = synced {
+            // Whatever part of the batch reached the file is cut off again, so that the next
+            // append follows the last acknowledged record. A full disk may fail the fsync
+            // too (file systems that allocate blocks late); the records before this batch
+            // were fsync'd earlier and stay safe either way.
+            let cut = file.set_len(*written).and_then(|()| file.sync_data());
+            if let Err(cut_error) = cut {
+                self.failed = Some(format!(
+                    "the write-ahead log segment {} could not be cut back to its last \
+                     acknowledged record ({cut_error}) after an append failed ({error}); \
+                     writes are refused until Logfleet restarts and recovers from the log",
+                    segment.path.display()
+                ));
+            } else if !is_disk_full(&error) {
+                self.failed = Some(format!(
+                    "the write-ahead log segment {} could not be synced to disk ({error}); \
+                     writes are refused until Logfleet restarts and recovers every \
+                     acknowledged write from the log (check the device: a failed fsync is \
+                     not retried, since the kernel may have dropped the unwritten pages)",
+                    segment.path.display()
+                ));
+            }
+            if let Some(reason) = &self.failed {
+                error!(reason, "the write-ahead log refuses writes until a restart");
+            }
+            return Err(error);
+        }
         // The records are on disk now, and only a replay after a crash reads them again:
         // drop their pages from the page cache. Otherwise a log kept for search-idle
         // partitions fills the cache, and every append pays for fresh cache pages (the copy
@@ -291,6 +351,38 @@ impl Wal {
                 rustix::fs::fadvise(&*file, *written, Some(length), rustix::fs::Advice::DontNeed);
         }
         *written += encoded.len() as u64;
+        Ok(())
+    }
+
+    /// Why the log refuses appends until a restart, if it does.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Reads back, oldest first, every record with a sequence number above `after`: what
+    /// a partition whose writer failed must be given again (see
+    /// `Store`'s partition recovery).
+    pub fn read_after(
+        &self,
+        after: u64,
+        mut visit: impl FnMut(WalRecord) -> Result<(), crate::StoreError>,
+    ) -> Result<(), crate::StoreError> {
+        let current = self.current.as_ref().map(|(segment, _, _)| segment);
+        let segments: Vec<&Segment> = self.closed.iter().chain(current).collect();
+        for (index, segment) in segments.iter().enumerate() {
+            // A segment holds sequence numbers below the next segment's first one.
+            let next_first = segments.get(index + 1).map(|next| next.first_seq);
+            if next_first.is_some_and(|next_first| next_first <= after + 1) {
+                continue;
+            }
+            let bytes = fs::read(&segment.path).map_err(|error| {
+                crate::StoreError::io(format!("reading {}", segment.path.display()), error)
+            })?;
+            let (records, _, _) = decode_segment(&bytes);
+            for record in records.into_iter().filter(|record| record.seq > after) {
+                visit(record)?;
+            }
+        }
         Ok(())
     }
 
@@ -340,6 +432,7 @@ impl Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::Fault;
 
     fn write(wal: &mut Wal, seq: u64, id: &str) {
         let mut buffer = Vec::new();
@@ -350,12 +443,12 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut wal, replay) = Wal::open(dir.path(), 1 << 20).unwrap();
+        let (mut wal, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
         assert!(replay.is_empty());
         write(&mut wal, 1, "a");
         write(&mut wal, 2, "b");
         drop(wal);
-        let (_, replay) = Wal::open(dir.path(), 1 << 20).unwrap();
+        let (_, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
         let ids: Vec<_> = replay.iter().map(|record| record.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(replay[1].seq, 2);
@@ -365,7 +458,7 @@ mod tests {
     #[test]
     fn torn_tail_is_cut_and_earlier_records_survive() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+        let (mut wal, _) = Wal::open(dir.path(), 1 << 20, None).unwrap();
         write(&mut wal, 1, "a");
         write(&mut wal, 2, "b");
         drop(wal);
@@ -374,11 +467,11 @@ mod tests {
         let file = OpenOptions::new().write(true).open(&path).unwrap();
         file.set_len(length - 3).unwrap();
         drop(file);
-        let (mut wal, replay) = Wal::open(dir.path(), 1 << 20).unwrap();
+        let (mut wal, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
         assert_eq!(replay.len(), 1);
         write(&mut wal, 3, "c");
         drop(wal);
-        let (_, replay) = Wal::open(dir.path(), 1 << 20).unwrap();
+        let (_, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
         let seqs: Vec<_> = replay.iter().map(|record| record.seq).collect();
         assert_eq!(
             seqs,
@@ -402,7 +495,7 @@ mod tests {
     #[test]
     fn rotation_and_removal() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut wal, _) = Wal::open(dir.path(), 1).unwrap();
+        let (mut wal, _) = Wal::open(dir.path(), 1, None).unwrap();
         for seq in 1..=4 {
             write(&mut wal, seq, "x");
         }
@@ -414,8 +507,67 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         write(&mut wal, 5, "y");
         drop(wal);
-        let (_, replay) = Wal::open(dir.path(), 1).unwrap();
+        let (_, replay) = Wal::open(dir.path(), 1, None).unwrap();
         assert_eq!(replay.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_whose_fsync_finds_the_disk_full_is_cut_off_and_the_log_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Faults::new();
+        let (mut wal, _) = Wal::open(dir.path(), 1 << 20, Some(faults.clone())).unwrap();
+        write(&mut wal, 1, "a");
+        faults.inject(FaultSite::WalSync, Fault::NoSpace);
+        let mut buffer = Vec::new();
+        encode_record(&mut buffer, 2, WalOp::Index, 0, "logs", "refused", b"{}");
+        let error = wal.append(&buffer, 2).unwrap_err();
+        assert!(is_disk_full(&error), "{error}");
+        assert_eq!(wal.failure(), None, "a full disk is not a device failure");
+        faults.clear_all();
+        write(&mut wal, 2, "b");
+        drop(wal);
+        let (_, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
+        let ids: Vec<_> = replay.iter().map(|record| record.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"], "the refused record is not in the log");
+    }
+
+    #[test]
+    fn a_failed_fsync_is_never_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Faults::new();
+        let (mut wal, _) = Wal::open(dir.path(), 1 << 20, Some(faults.clone())).unwrap();
+        write(&mut wal, 1, "a");
+        faults.inject(FaultSite::WalSync, Fault::Io);
+        let mut buffer = Vec::new();
+        encode_record(&mut buffer, 2, WalOp::Index, 0, "logs", "lost", b"{}");
+        assert!(wal.append(&buffer, 2).is_err());
+        faults.clear_all();
+        let error = wal.append(&buffer, 2).unwrap_err();
+        assert!(
+            error.to_string().contains("until Logfleet restarts"),
+            "{error}"
+        );
+        assert!(wal.failure().is_some());
+        drop(wal);
+        let (mut wal, replay) = Wal::open(dir.path(), 1 << 20, None).unwrap();
+        assert_eq!(replay.len(), 1, "only the acknowledged record");
+        write(&mut wal, 2, "b");
+    }
+
+    #[test]
+    fn records_are_read_back_after_a_sequence_number_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut wal, _) = Wal::open(dir.path(), 1, None).unwrap();
+        for seq in 1..=5 {
+            write(&mut wal, seq, &format!("d{seq}"));
+        }
+        let mut seen = Vec::new();
+        wal.read_after(2, |record| {
+            seen.push(record.seq);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, [3, 4, 5]);
     }
 
     #[test]

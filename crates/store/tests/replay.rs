@@ -38,7 +38,7 @@ async fn logged_documents_with_duplicate_keys_replay_with_the_last_value() {
     let duplicated =
         br#"{"@timestamp":"2026-12-06T10:00:01Z","log_category":"audit","level":"info","level":"error"}"#;
     assert!(JsonObject::from_slice(duplicated).is_err());
-    let (mut wal, _) = Wal::open(&directory.path().join("wal"), 1 << 20).unwrap();
+    let (mut wal, _) = Wal::open(&directory.path().join("wal"), 1 << 20, None).unwrap();
     let mut record = Vec::new();
     let seq = last_seq + 1;
     encode_record(

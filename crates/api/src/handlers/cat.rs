@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::{IndexStats, format_epoch_millis, wildcard_match};
+use logfleet_store::{IndexStats, format_byte_size, format_epoch_millis, wildcard_match};
 use serde_json::{Map, Value};
 
 use crate::AppState;
@@ -360,28 +360,9 @@ fn format_bytes(bytes: u64, unit: Option<&str>) -> String {
         Some("mb") => 1 << 20,
         Some("gb") => 1 << 30,
         Some("tb") => 1 << 40,
-        _ => {
-            let units = [
-                ("tb", 1u64 << 40),
-                ("gb", 1 << 30),
-                ("mb", 1 << 20),
-                ("kb", 1 << 10),
-            ];
-            for (name, size) in units {
-                if bytes >= size {
-                    let value = bytes as f64 / size as f64;
-                    return format!("{}{name}", trim_float(value));
-                }
-            }
-            return format!("{bytes}b");
-        }
+        _ => return format_byte_size(bytes),
     };
     (bytes / divisor).to_string()
-}
-
-fn trim_float(value: f64) -> String {
-    let text = format!("{value:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }
 
 fn render(

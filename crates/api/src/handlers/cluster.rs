@@ -1,4 +1,5 @@
-//! `_cluster/health`, `_cluster/settings` and `_nodes`: one node, always green.
+//! `_cluster/health`, `_cluster/settings` and `_nodes`: one node, green while it stores
+//! what it is sent.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,11 +14,22 @@ use crate::params::{self, Params};
 use crate::response::ok;
 use crate::{AppState, ELASTICSEARCH_VERSION};
 
-/// The health of a single node whose indexes have no replicas: always green while it runs.
+/// The health of a single node whose indexes have no replicas: green while it runs and
+/// accepts writes; red while it refuses them (the disk passed the flood stage, or the
+/// write-ahead log failed); yellow while a partition whose writer failed waits to recover
+/// from the log. When it is not green, `logfleet_storage` says why (Elasticsearch has no
+/// field for that; clients ignore fields they do not know).
 pub fn health_body(state: &AppState, shards: usize) -> Value {
-    json!({
+    let write_block = state.store.write_block();
+    let broken = state.store.broken_partitions();
+    let status = match (&write_block, broken.is_empty()) {
+        (Some(_), _) => "red",
+        (None, false) => "yellow",
+        (None, true) => "green",
+    };
+    let mut body = json!({
         "cluster_name": state.config.cluster_name,
-        "status": "green",
+        "status": status,
         "timed_out": false,
         "number_of_nodes": 1,
         "number_of_data_nodes": 1,
@@ -32,7 +44,25 @@ pub fn health_body(state: &AppState, shards: usize) -> Value {
         "number_of_in_flight_fetch": 0,
         "task_max_waiting_in_queue_millis": 0,
         "active_shards_percent_as_number": 100.0,
-    })
+    });
+    if status != "green" {
+        let mut storage = json!({
+            "writes": if write_block.is_some() { "refused" } else { "accepted" },
+            "recovering_indices": broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        if let Some(block) = write_block {
+            storage["reason"] = json!(block.reason);
+        }
+        if let Ok(space) = state.store.disk_space() {
+            storage["disk"] = json!({
+                "total_in_bytes": space.total_bytes,
+                "available_in_bytes": space.available_bytes,
+                "used_percent": (space.used_percent() * 10.0).round() / 10.0,
+            });
+        }
+        body["logfleet_storage"] = storage;
+    }
+    body
 }
 
 /// `GET /_cluster/health`.

@@ -198,10 +198,15 @@ pub async fn apply_refresh(
 ) -> Result<bool, ApiError> {
     match (refresh, max_seq) {
         (Refresh::No, _) | (_, None) => Ok(false),
-        (Refresh::Immediate, Some(_)) => {
-            state.store.refresh().await?;
-            Ok(true)
-        }
+        (Refresh::Immediate, Some(_)) => match state.store.refresh().await {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                // The writes are acknowledged all the same: failing the response would make
+                // the client send them again. `forced_refresh` stays false.
+                tracing::warn!(%error, "the refresh a write asked for failed");
+                Ok(false)
+            }
+        },
         (Refresh::WaitFor, Some(seq)) => {
             state.store.wait_until_searchable(seq).await;
             Ok(true)

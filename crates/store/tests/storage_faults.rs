@@ -1,0 +1,354 @@
+//! Every storage fault the store can meet, injected where it strikes (see
+//! `logfleet_store::faults`): no space when the log is appended to, when a segment is
+//! flushed, when a commit is written, when metadata is written and while segments merge;
+//! an I/O error from the log's fsync; torn metadata files. For each, no acknowledged write
+//! is lost or doubled, reads go on, the error says what happened, and a restart recovers.
+//!
+//! `crates/server/tests/full_disk.rs` does the same with a real, small file system.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use logfleet_model::json::JsonObject;
+use logfleet_store::faults::{Fault, FaultSite, Faults};
+use logfleet_store::{
+    DocumentOp, FloodStage, ItemFailure, PreparedWrite, Store, StoreConfig, StoreError,
+    WriteRequest,
+};
+use serde_json::json;
+
+const INDEX: &str = "full";
+
+fn config(directory: &Path, faults: &Arc<Faults>) -> StoreConfig {
+    let mut config = StoreConfig::new(directory);
+    // Refreshes are explicit, so that each test decides when a commit is attempted.
+    config.refresh_interval = None;
+    config.flood_stage = FloodStage::disabled();
+    config.faults = Some(faults.clone());
+    config
+}
+
+fn open(directory: &Path, faults: &Arc<Faults>) -> Store {
+    Store::open(config(directory, faults)).unwrap()
+}
+
+/// Prepares the document `id` for `target`, with `extra` fields.
+fn prepare(
+    store: &Store,
+    target: &str,
+    id: &str,
+    extra: serde_json::Value,
+) -> Result<PreparedWrite, StoreError> {
+    let mut source =
+        json!({"@timestamp": "2026-12-06T10:00:00Z", "message": format!("document {id}")});
+    if let (Some(object), Some(extra)) = (source.as_object_mut(), extra.as_object()) {
+        object.extend(extra.clone());
+    }
+    let source = bytes::Bytes::from(serde_json::to_vec(&source).unwrap());
+    store.prepare(WriteRequest::Document {
+        target: target.to_owned(),
+        op: DocumentOp::Index,
+        id: Some(id.to_owned()),
+        source: source.clone(),
+        parsed: JsonObject::from_slice(&source).unwrap(),
+    })
+}
+
+/// Writes documents `ids` to the index; returns each outcome.
+async fn write_ids(store: &Store, ids: std::ops::Range<u32>) -> Vec<Result<(), String>> {
+    let mut prepared = Vec::new();
+    for id in ids {
+        prepared.push(prepare(store, INDEX, &format!("d{id}"), json!({})).unwrap());
+    }
+    store
+        .execute(prepared)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|outcome| outcome.map(|_| ()).map_err(|failure| describe(&failure)))
+        .collect()
+}
+
+fn describe(failure: &ItemFailure) -> String {
+    match failure {
+        ItemFailure::Store(error) => format!("{error:?}"),
+        ItemFailure::Conflict(conflict) => format!("{conflict:?}"),
+    }
+}
+
+/// Writes documents `ids`, all of which must be acknowledged.
+async fn acknowledge(store: &Store, ids: std::ops::Range<u32>) {
+    for outcome in write_ids(store, ids).await {
+        outcome.unwrap();
+    }
+}
+
+/// Committed, searchable documents of the index (as `_count` sees them).
+fn visible(store: &Store) -> u64 {
+    store
+        .resolve(INDEX, false)
+        .unwrap()
+        .iter()
+        .map(|shard| shard.searcher.num_docs())
+        .sum()
+}
+
+/// Whether every id of `ids` reads back by id.
+async fn all_readable(store: &Store, ids: std::ops::Range<u32>) -> bool {
+    for id in ids {
+        if store.get(INDEX, &format!("d{id}")).await.unwrap().is_none() {
+            return false;
+        }
+    }
+    true
+}
+
+fn wal_files(directory: &Path) -> usize {
+    std::fs::read_dir(directory.join("wal")).unwrap().count()
+}
+
+/// The regression for the loss that started this file: a full disk killed the partition's
+/// indexing thread, the next commit recorded the last sequence number without the
+/// segments that held the documents, and the log was trimmed behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_documents_survive_a_full_disk_when_a_segment_is_flushed() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..500).await;
+
+    faults.inject(FaultSite::SegmentFlush, Fault::NoSpace);
+    let error = store.refresh().await.unwrap_err();
+    assert!(error.is_disk_full(), "{error}");
+    // Refreshing again is what used to commit an empty writer over the lost documents.
+    for _ in 0..3 {
+        assert!(store.refresh().await.is_err());
+    }
+    assert_eq!(visible(&store), 0, "searchable as last committed");
+    let error = store.get(INDEX, "d7").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::PartitionUnavailable {
+                disk_full: true,
+                ..
+            }
+        ),
+        "a document only the log holds is not reported missing: {error:?}"
+    );
+    assert!(wal_files(directory.path()) > 0, "the log is kept");
+    assert_eq!(store.broken_partitions().len(), 1);
+
+    faults.clear_all();
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 500, "recovered from the log in memory");
+    assert!(all_readable(&store, 0..500).await);
+    assert!(store.broken_partitions().is_empty());
+    store.shutdown().await.unwrap();
+
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 500, "and after a restart, each once");
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_documents_survive_a_commit_that_cannot_be_written() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..100).await;
+    store.refresh().await.unwrap();
+    acknowledge(&store, 100..300).await;
+
+    faults.inject(FaultSite::Commit, Fault::NoSpace);
+    assert!(store.refresh().await.is_err());
+    // Writes go on while the partition is broken; they are logged and tracked.
+    acknowledge(&store, 300..350).await;
+    assert!(store.refresh().await.is_err());
+    assert_eq!(visible(&store), 100);
+
+    // Stopped with the disk still full: the log keeps everything for the next start.
+    store.shutdown().await.unwrap();
+    faults.clear_all();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 350);
+    acknowledge(&store, 0..10).await;
+    store.refresh().await.unwrap();
+    assert_eq!(
+        visible(&store),
+        350,
+        "replacing documents does not double them"
+    );
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opens_on_a_full_disk_and_recovers_when_space_returns() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..200).await;
+    faults.inject(FaultSite::SegmentFlush, Fault::NoSpace);
+    faults.inject(FaultSite::Commit, Fault::NoSpace);
+    // The last commit before stopping fails: everything stays in the log only.
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(
+        visible(&store),
+        0,
+        "the replayed writes could not be committed"
+    );
+    let error = store.get(INDEX, "d0").await.unwrap_err();
+    assert!(error.is_disk_full(), "{error}");
+    faults.clear_all();
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 200);
+    assert!(all_readable(&store, 0..200).await);
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 200);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_at_log_append_refuses_the_batch_and_nothing_else() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..50).await;
+    faults.inject(FaultSite::WalAppend, Fault::NoSpace);
+    let outcomes = write_ids(&store, 50..60).await;
+    for outcome in &outcomes {
+        let failure = outcome.as_ref().unwrap_err();
+        assert!(failure.contains("WritesBlocked"), "{failure}");
+        assert!(failure.contains("index: \"full\""), "{failure}");
+    }
+    faults.clear_all();
+    acknowledge(&store, 60..70).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 60, "the refused batch left nothing behind");
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 60);
+    assert!(store.get(INDEX, "d55").await.unwrap().is_none());
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_log_fsync_stops_writes_until_a_restart_recovers_from_the_log() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..50).await;
+    faults.inject(FaultSite::WalSync, Fault::Io);
+    let outcomes = write_ids(&store, 50..60).await;
+    assert!(outcomes.iter().all(|outcome| {
+        outcome
+            .as_ref()
+            .is_err_and(|failure| failure.contains("LogFailed"))
+    }));
+    faults.clear_all();
+    // Not retried, even though the device would now answer.
+    let outcomes = write_ids(&store, 60..70).await;
+    let failure = outcomes[0].as_ref().unwrap_err();
+    assert!(failure.contains("until Logfleet restarts"), "{failure}");
+    assert!(store.write_block().is_some());
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 50, "reads go on");
+    store.shutdown().await.unwrap();
+
+    let store = open(directory.path(), &faults);
+    assert!(store.write_block().is_none());
+    acknowledge(&store, 50..60).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 60);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_at_metadata_writes_refuses_what_needs_them() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..20).await;
+    faults.inject(FaultSite::Metadata, Fault::NoSpace);
+    // A new field must be added to the mapping, which is persisted before the write.
+    let error = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap_err();
+    assert!(error.is_disk_full(), "{error}");
+    // A new index needs its metadata.
+    let error = prepare(&store, "another", "a", json!({})).unwrap_err();
+    assert!(error.is_disk_full(), "{error}");
+    // Documents that fit the mapping are still written; the state file that cannot be
+    // written keeps the log from being trimmed.
+    acknowledge(&store, 20..40).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 40);
+    faults.clear_all();
+    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
+    store
+        .execute(vec![prepared])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 41);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_during_merges_loses_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    faults.inject(FaultSite::Merge, Fault::NoSpace);
+    // One segment per commit: enough of them to start merges, every one of which fails.
+    for round in 0..14u32 {
+        acknowledge(&store, round * 10..round * 10 + 10).await;
+        store.refresh().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(visible(&store), 140);
+    assert!(
+        store.broken_partitions().is_empty(),
+        "a failed merge breaks nothing"
+    );
+    faults.clear_all();
+    acknowledge(&store, 140..150).await;
+    store.refresh().await.unwrap();
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 150);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn torn_metadata_files_are_either_ignored_or_named() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..10).await;
+    store.shutdown().await.unwrap();
+    // A crash while a metadata file was being replaced leaves its temporary file, torn.
+    let state = std::fs::read(directory.path().join("state.json")).unwrap();
+    std::fs::write(
+        directory.path().join("state.json.tmp"),
+        &state[..state.len() / 2],
+    )
+    .unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 10, "the torn temporary file is not read");
+    store.shutdown().await.unwrap();
+    // A metadata file torn in place (the disk, not Logfleet, damaged it) is named.
+    std::fs::write(
+        directory.path().join("state.json"),
+        &state[..state.len() / 2],
+    )
+    .unwrap();
+    let error = Store::open(config(directory.path(), &faults)).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(error.to_string().contains("state.json"), "{error}");
+}
