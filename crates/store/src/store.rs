@@ -2866,10 +2866,15 @@ impl Inner {
         let logged = seq >= first_seq;
         if logged && let Err(error) = wal.append(buffer, first_seq) {
             let failure = self.log_append_failure(wal, &error);
-            for (writes, reply) in batches {
+            for ((writes, reply), batch_outcomes) in batches.into_iter().zip(outcomes) {
                 let failures = writes
                     .iter()
-                    .map(|write| Err(ItemFailure::Store(failure.for_index(&write.target.name()))))
+                    .zip(batch_outcomes)
+                    .map(|(write, refused)| {
+                        refused.unwrap_or_else(|| {
+                            Err(ItemFailure::Store(failure.for_index(&write.target.name())))
+                        })
+                    })
                     .collect();
                 let _ = reply.send(failures);
             }

@@ -6,6 +6,7 @@ mod ingest;
 mod load;
 mod process;
 mod query;
+mod soak;
 
 /// Benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -17,6 +18,10 @@ pub enum BenchCommand {
     /// query_string, top 100 by @timestamp, date histogram) over generated events: first run
     /// after a fresh load, then p50/p95 warm.
     Query(query::QueryArgs),
+    /// Reliability: SIGKILL the server at random moments (while it starts and replays its
+    /// log, while it ingests, commits and merges), restart it, many times over; then check
+    /// that every acknowledged document is there exactly once.
+    Soak(soak::SoakArgs),
 }
 
 /// Progress of a long-running benchmark, on standard error.
@@ -32,5 +37,6 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Ingest(args) => ingest::run(args),
         BenchCommand::Query(args) => query::run(args),
+        BenchCommand::Soak(args) => soak::run(args),
     }
 }

@@ -87,6 +87,12 @@ impl ServerProcess {
         Ok((read("VmRSS:"), read("VmHWM:"), read("RssAnon:")))
     }
 
+    /// Sends SIGKILL and waits for the process to be gone: no shutdown code runs.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     /// Returns the CPU time the server used over its whole life, shutdown included (the
     /// final commit and the merges it lets finish), when it was this process's only child.

@@ -48,6 +48,19 @@ impl Server {
     /// expect it).
     pub fn start_on_port(subcommand: &str, data_dir: &Path, port: u16, extra: &[&str]) -> Server {
         let log_path = data_dir.with_extension(format!("{port}.log"));
+        Server::start_logging_to(subcommand, data_dir, port, &log_path, extra)
+    }
+
+    /// As [`Server::start_on_port`], with the server's log written to `log_path` (off a
+    /// small file system that the test fills, for one).
+    pub fn start_logging_to(
+        subcommand: &str,
+        data_dir: &Path,
+        port: u16,
+        log_path: &Path,
+        extra: &[&str],
+    ) -> Server {
+        let log_path = log_path.to_owned();
         std::fs::create_dir_all(data_dir.parent().unwrap()).unwrap();
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_logfleet"))
