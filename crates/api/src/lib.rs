@@ -10,6 +10,7 @@ mod body;
 mod date_math;
 mod error;
 mod handlers;
+mod logfleet;
 mod params;
 mod response;
 
@@ -24,6 +25,7 @@ use logfleet_store::Store;
 use serde_json::json;
 
 pub use error::ApiError;
+pub use logfleet::ui::{CONTENT_SECURITY_POLICY, UiAsset, UiSource};
 pub use response::PRODUCT_HEADER;
 
 /// Elasticsearch's default `http.max_content_length`.
@@ -46,6 +48,8 @@ pub struct ApiConfig {
     pub max_content_length: usize,
     /// The address clients reach the API at, which `GET /_nodes` publishes for sniffing.
     pub publish_address: Option<std::net::SocketAddr>,
+    /// Where the web UI's files come from.
+    pub ui: UiSource,
 }
 
 impl Default for ApiConfig {
@@ -57,6 +61,7 @@ impl Default for ApiConfig {
             cluster_created_ms: 0,
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
             publish_address: None,
+            ui: UiSource::default(),
         }
     }
 }
@@ -101,8 +106,23 @@ pub fn router(state: AppState) -> Router {
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, pit, root,
         search, templates, xpack,
     };
+    use logfleet::{export, saved_searches, ui};
     let routes = Router::new()
         .route("/", get(root::info).head(root::head))
+        .route("/_ui", get(ui::serve))
+        .route("/_ui/", get(ui::serve))
+        .route("/_ui/{*path}", get(ui::serve))
+        .route(
+            "/_logfleet/saved-searches",
+            get(saved_searches::list).post(saved_searches::create),
+        )
+        .route(
+            "/_logfleet/saved-searches/{id}",
+            get(saved_searches::get)
+                .put(saved_searches::put)
+                .delete(saved_searches::delete),
+        )
+        .route("/_logfleet/export", post(export::export))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
         .route(
             "/{index}/_bulk",

@@ -27,6 +27,7 @@ const ENV_KEYS: &[&str] = &[
     "docstore_compression_level",
     "log_level",
     "log_format",
+    "ui_dir",
     "retention.check_interval",
     "disk.threshold_enabled",
     "disk.flood_stage",
@@ -63,6 +64,10 @@ pub struct Config {
     pub log_level: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// Serve the web UI from this directory (a build of `ui/`, such as `ui/dist`) instead of
+    /// the copy built into the binary: for working on the UI without rebuilding the binary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_dir: Option<PathBuf>,
     /// Retention of data streams.
     pub retention: RetentionConfig,
     /// When writes stop for lack of disk space.
@@ -156,6 +161,7 @@ impl Default for Config {
             docstore_compression_level: 3,
             log_level: "info".to_owned(),
             log_format: "text".to_owned(),
+            ui_dir: None,
             retention: RetentionConfig::default(),
             disk: DiskConfig::default(),
         }

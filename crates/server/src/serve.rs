@@ -1,12 +1,15 @@
 //! `logfleet serve`: open the store, serve the API, shut down cleanly on Ctrl-C or SIGTERM.
 
 use anyhow::Context;
-use logfleet_api::{ApiConfig, AppState, router};
+use logfleet_api::{ApiConfig, AppState, UiAsset, UiSource, router};
 use logfleet_store::Store;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
+
+/// The web UI, built from `ui/` by `build.rs` (empty when it was built without Node.js).
+static UI_ASSETS: &[UiAsset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
 /// Sets up logging to stderr as configured.
 pub fn init_logging(config: &Config) -> anyhow::Result<()> {
@@ -59,6 +62,10 @@ pub async fn serve(
         cluster_created_ms,
         max_content_length: config.max_content_length_bytes()?,
         publish_address: Some(address),
+        ui: match &config.ui_dir {
+            Some(dir) => UiSource::Directory(dir.clone()),
+            None => UiSource::Embedded(UI_ASSETS),
+        },
     };
     let state = AppState::new(store.clone(), api_config);
     info!(address = %format!("http://{address}"), data_dir = %data_dir.display(), "logfleet is ready");

@@ -31,6 +31,7 @@ mod legacy_template;
 mod lifecycle;
 mod lock;
 mod mapping;
+mod objects;
 mod partition;
 mod persist;
 mod rollover;
@@ -65,7 +66,7 @@ pub use store::{
     SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest,
     WriteResult, format_duration,
 };
-pub use target::{TargetKind, now_millis};
+pub use target::{TargetKind, new_uuid, now_millis};
 pub use template::{
     IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,
 };

@@ -32,6 +32,7 @@ use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matchi
 use crate::lifecycle::LifecyclePolicy;
 use crate::lock::DataDirLock;
 use crate::mapping::{DynamicStyle, Mapping};
+use crate::objects::Objects;
 use crate::partition::{DocumentKey, Partition, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
 use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
@@ -506,6 +507,8 @@ struct Inner {
     log_failure: OnceLock<String>,
     /// When the periodic refresh last asked for a recovery.
     last_recovery_request: Mutex<Option<Instant>>,
+    /// Logfleet's own objects (saved searches…).
+    objects: Objects,
     /// Held while the store is open, released by shutdown: one process per data
     /// directory.
     data_dir_lock: Mutex<Option<DataDirLock>>,
@@ -660,6 +663,7 @@ impl Store {
         let (searchable_seq, _) = watch::channel(highest_known);
         let disk = DiskGuard::new(&data_dir, config.flood_stage);
         disk.check();
+        let objects = Objects::new(&data_dir, config.faults.clone());
         let inner = Arc::new(Inner {
             config,
             partition_settings,
@@ -679,6 +683,7 @@ impl Store {
             disk,
             log_failure: OnceLock::new(),
             last_recovery_request: Mutex::new(None),
+            objects,
             data_dir_lock: Mutex::new(Some(data_dir_lock)),
         });
 
@@ -827,6 +832,32 @@ impl Store {
         }
         self.inner.disk.check();
         self.inner.disk.block()
+    }
+
+    /// Every object of `kind` (`saved_searches`, …), by id.
+    pub fn objects(&self, kind: &'static str) -> StoreResult<BTreeMap<String, Value>> {
+        self.inner.objects.list(kind)
+    }
+
+    /// One object of `kind`.
+    pub fn object(&self, kind: &'static str, id: &str) -> StoreResult<Option<Value>> {
+        self.inner.objects.get(kind, id)
+    }
+
+    /// Creates or replaces an object, durably; returns whether it is new.
+    pub fn put_object(&self, kind: &'static str, id: &str, object: Value) -> StoreResult<bool> {
+        self.inner
+            .objects
+            .put(kind, id, object)
+            .map_err(|error| self.inner.disk_full_as_block(error, kind))
+    }
+
+    /// Deletes an object, durably; returns whether it existed.
+    pub fn delete_object(&self, kind: &'static str, id: &str) -> StoreResult<bool> {
+        self.inner
+            .objects
+            .delete(kind, id)
+            .map_err(|error| self.inner.disk_full_as_block(error, kind))
     }
 
     /// Space on the file system holding the data directory.

@@ -1,7 +1,7 @@
 //! `GET /`: who we are, in Elasticsearch's words.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -11,8 +11,11 @@ use crate::{AppState, ELASTICSEARCH_VERSION};
 /// The build date reported in `GET /` and `GET /_xpack`.
 pub const BUILD_DATE: &str = "2026-11-26T00:00:00.000Z";
 
-/// `GET /`.
-pub async fn info(State(state): State<AppState>) -> Response {
+/// `GET /`: Elasticsearch's greeting for clients; a browser is sent to the web UI.
+pub async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if crate::logfleet::ui::wants_html(&headers) {
+        return (StatusCode::FOUND, [(header::LOCATION, "/_ui/")]).into_response();
+    }
     let config = &state.config;
     ok(&json!({
         "name": config.node_name,
