@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, pit, root,
         search, templates, xpack,
     };
-    use logfleet::{export, saved_searches, ui};
+    use logfleet::{export, saved_searches, tail, ui};
     let routes = Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_ui", get(ui::serve))
@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(saved_searches::delete),
         )
         .route("/_logfleet/export", post(export::export))
+        .route("/_logfleet/tail", get(tail::tail))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
         .route(
             "/{index}/_bulk",

@@ -305,3 +305,112 @@ async fn a_binary_built_without_node_says_how_to_build_the_ui() {
     assert!(body.as_str().unwrap().contains("npm ci"), "{body}");
     assert_eq!(headers["content-security-policy"], CONTENT_SECURITY_POLICY);
 }
+
+/// Reads server-sent events from `body` until one named `name` arrives; returns its data.
+async fn next_event(body: &mut Body, name: &str) -> Value {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(end) = text.find("\n\n") {
+            let message: String = text.drain(..end + 2).collect();
+            let mut event = "message";
+            let mut data = String::new();
+            for line in message.lines() {
+                if let Some(value) = line.strip_prefix("event:") {
+                    event = value.trim();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim_start());
+                }
+            }
+            if event == name {
+                return serde_json::from_str(&data).unwrap();
+            }
+            continue;
+        }
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("an event in time")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tail_pushes_matching_documents_as_they_are_acknowledged() {
+    let harness = harness(1 << 20);
+    // Existing data is not replayed: a tail shows what comes after it starts.
+    let old = "{\"index\":{\"_index\":\"app\",\"_id\":\"old\"}}\n{\"level\":\"error\",\"message\":\"before\"}\n";
+    call(&harness, "POST", "/_bulk?refresh=true", old).await;
+    let request = Request::builder()
+        .uri("/_logfleet/tail?index=app,logs-*&q=level:error")
+        .body(Body::empty())
+        .unwrap();
+    let response = harness.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+
+    let writes = [
+        ("app", "1", "error", "disk failing"),
+        ("app", "2", "info", "all good"),
+        ("other", "3", "error", "not tailed"),
+        ("app", "4", "error", "<img src=x onerror=alert(1)>"),
+    ];
+    let mut bulk = String::new();
+    for (index, id, level, message) in writes {
+        bulk.push_str(&format!(
+            "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{id}\"}}}}\n"
+        ));
+        bulk.push_str(&json!({"level": level, "message": message}).to_string());
+        bulk.push('\n');
+    }
+    // No refresh: the tail sees writes when they are acknowledged.
+    let (status, _, _) = call(&harness, "POST", "/_bulk", &bulk).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let event = next_event(&mut body, "hits").await;
+        for hit in event["hits"].as_array().unwrap() {
+            assert_eq!(hit["_index"], "app");
+            seen.push((
+                hit["_id"].as_str().unwrap().to_owned(),
+                hit["_source"]["message"].clone(),
+            ));
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("1".to_owned(), json!("disk failing")),
+            ("4".to_owned(), json!("<img src=x onerror=alert(1)>")),
+        ]
+    );
+    // A data stream created after the tail started is tailed too (`logs-*`), with its
+    // generated ids.
+    let stream =
+        "{\"create\":{}}\n{\"log_category\":\"audit\",\"level\":\"error\",\"message\":\"late\"}\n";
+    call(&harness, "POST", "/logs/_bulk", stream).await;
+    let event = next_event(&mut body, "hits").await;
+    let hit = &event["hits"][0];
+    assert_eq!(hit["_source"]["message"], "late");
+    assert!(
+        hit["_index"]
+            .as_str()
+            .unwrap()
+            .starts_with(".ds-logs-audit-default-")
+    );
+    assert_eq!(hit["_id"].as_str().unwrap().len(), 20, "{hit}");
+}
+
+#[tokio::test]
+async fn a_tail_refuses_a_broken_query_before_it_starts() {
+    let harness = harness(1 << 20);
+    let (status, error, _) = call(&harness, "GET", "/_logfleet/tail?q=level:(error", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(error["error"]["type"].as_str().is_some());
+    let (status, _, _) = call(&harness, "GET", "/_logfleet/tail?colour=red", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

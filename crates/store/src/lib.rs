@@ -39,6 +39,7 @@ pub mod schema;
 mod seq_query;
 pub mod skeleton;
 mod store;
+mod tail;
 mod target;
 mod template;
 mod time_value;
@@ -66,6 +67,7 @@ pub use store::{
     SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest,
     WriteResult, format_duration,
 };
+pub use tail::{Tail, TailEvent};
 pub use target::{TargetKind, new_uuid, now_millis};
 pub use template::{
     IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,

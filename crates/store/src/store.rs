@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use tantivy::schema::Schema;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocAddress, IndexSettings, Searcher, TantivyDocument};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
@@ -38,6 +38,7 @@ use crate::persist::{read_json, write_json_atomically};
 use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
 use crate::skeleton;
+use crate::tail::{TAIL_CAPACITY, Tail, TailBatch, TailEntry};
 use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
 use crate::template::{
     IndexTemplate, parse_aliases, string_setting, total_fields_limit_setting, wildcard_match,
@@ -276,11 +277,32 @@ pub struct SearchShard {
     /// The query of the alias the partition was reached through, which every search of it
     /// must also match.
     pub filter: Option<Arc<Value>>,
-    /// The partition itself, for waking it when it is search idle.
-    partition: Arc<Partition>,
+    /// The partition itself, for waking it when it is search idle (none for the in-memory
+    /// shards of a live tail).
+    partition: Option<Arc<Partition>>,
 }
 
 impl SearchShard {
+    /// A shard over documents outside any partition (a live tail's, see [`crate::tail`]).
+    pub(crate) fn detached(
+        index: String,
+        target: String,
+        searcher: Searcher,
+        mapping: Arc<Mapping>,
+        ids: IdCodec,
+    ) -> SearchShard {
+        SearchShard {
+            index,
+            target,
+            searcher,
+            mapping,
+            time_bounds: None,
+            ids,
+            filter: None,
+            partition: None,
+        }
+    }
+
     /// The `_id` of the document at `address`, given its stored fields: the client's id, or
     /// the id generated from its sequence number.
     pub fn document_id(
@@ -509,6 +531,10 @@ struct Inner {
     last_recovery_request: Mutex<Option<Instant>>,
     /// Logfleet's own objects (saved searches…).
     objects: Objects,
+    /// Where acknowledged documents go for live tails (see [`crate::tail`]).
+    tail: broadcast::Sender<TailBatch>,
+    /// Documents of the group of writes being applied, kept for the tails.
+    tail_pending: Mutex<Vec<TailEntry>>,
     /// Held while the store is open, released by shutdown: one process per data
     /// directory.
     data_dir_lock: Mutex<Option<DataDirLock>>,
@@ -684,6 +710,8 @@ impl Store {
             log_failure: OnceLock::new(),
             last_recovery_request: Mutex::new(None),
             objects,
+            tail: broadcast::channel(TAIL_CAPACITY).0,
+            tail_pending: Mutex::new(Vec::new()),
             data_dir_lock: Mutex::new(Some(data_dir_lock)),
         });
 
@@ -834,6 +862,15 @@ impl Store {
         self.inner.disk.block()
     }
 
+    /// Subscribes to documents as they are acknowledged (see [`crate::tail`]).
+    pub fn tail(&self) -> Tail {
+        Tail::new(
+            self.inner.tail.subscribe(),
+            self.inner.partition_settings.clone(),
+            self.inner.ids,
+        )
+    }
+
     /// Every object of `kind` (`saved_searches`, …), by id.
     pub fn objects(&self, kind: &'static str) -> StoreResult<BTreeMap<String, Value>> {
         self.inner.objects.list(kind)
@@ -892,7 +929,12 @@ impl Store {
             return Ok(shards);
         };
         let waking: Vec<usize> = (0..shards.len())
-            .filter(|&index| shards[index].partition.mark_searched(idle_after))
+            .filter(|&index| {
+                shards[index]
+                    .partition
+                    .as_ref()
+                    .is_some_and(|partition| partition.mark_searched(idle_after))
+            })
             .collect();
         if waking.is_empty() {
             return Ok(shards);
@@ -903,7 +945,7 @@ impl Store {
         );
         let partitions: Vec<Arc<Partition>> = waking
             .iter()
-            .map(|&index| shards[index].partition.clone())
+            .filter_map(|&index| shards[index].partition.clone())
             .collect();
         let (_, failure) = tokio::task::spawn_blocking(move || commit_all(&partitions))
             .await
@@ -913,7 +955,9 @@ impl Store {
             warn!(%error, "committing a search-idle partition for a search failed");
         }
         for index in waking {
-            shards[index].searcher = shards[index].partition.searcher();
+            if let Some(partition) = &shards[index].partition {
+                shards[index].searcher = partition.searcher();
+            }
         }
         Ok(shards)
     }
@@ -1837,7 +1881,7 @@ impl Store {
                     time_bounds: meta.bucket_start_ms.zip(meta.bucket_end_ms),
                     ids: self.inner.ids,
                     filter: None,
-                    partition: partition.clone(),
+                    partition: Some(partition.clone()),
                 };
                 shards.push((shard, filter.clone().map(|filter| vec![filter])));
             }
@@ -2930,6 +2974,7 @@ impl Inner {
             }
             let _ = reply.send(results);
         }
+        self.publish_tail();
     }
 
     /// Whether `write` must be refused before it is logged; creates its partition, so that
@@ -3100,6 +3145,9 @@ impl Inner {
                 if write.auto_id {
                     // `_version` (always 1) was added when the write was prepared.
                     document.add_u64(fields.seq, seq);
+                    if mode == ApplyMode::Live {
+                        self.tail_document(&target, &index, &document);
+                    }
                     partition
                         .add(document, seq, None)
                         .map_err(ItemFailure::Store)?;
@@ -3125,6 +3173,9 @@ impl Inner {
                         None => (1, WriteResult::Created, false),
                     };
                 document.add_u64(fields.version, version);
+                if mode == ApplyMode::Live {
+                    self.tail_document(&target, &index, &document);
+                }
                 partition
                     .add(document, seq, Some((&key, version, replaces)))
                     .map_err(ItemFailure::Store)?;
@@ -3136,6 +3187,34 @@ impl Inner {
                     result,
                 })
             }
+        }
+    }
+
+    /// Keeps a copy of a document being indexed for the live tails, if any listens.
+    fn tail_document(&self, target: &Arc<Target>, index: &str, document: &TantivyDocument) {
+        if self.tail.receiver_count() == 0 {
+            return;
+        }
+        self.tail_pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(TailEntry {
+                target: target.clone(),
+                index: index.to_owned(),
+                document: document.clone(),
+            });
+    }
+
+    /// Sends what [`Inner::tail_document`] kept to the tails, once its writes are answered.
+    fn publish_tail(&self) {
+        let entries = std::mem::take(
+            &mut *self
+                .tail_pending
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        if !entries.is_empty() {
+            let _ = self.tail.send(Arc::new(entries));
         }
     }
 

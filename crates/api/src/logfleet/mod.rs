@@ -6,4 +6,5 @@
 
 pub mod export;
 pub mod saved_searches;
+pub mod tail;
 pub mod ui;

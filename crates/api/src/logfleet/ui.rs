@@ -91,14 +91,31 @@ pub async fn serve(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
             None,
             false,
         ),
-        None => ui_response(
-            StatusCode::OK,
-            "index.html",
-            NOT_BUILT_PAGE.as_bytes().to_vec(),
-            None,
-            false,
-        ),
+        None => {
+            let page = match &state.config.ui {
+                UiSource::Embedded(_) => NOT_BUILT_PAGE.to_owned(),
+                UiSource::Directory(dir) => not_built_in_page(dir),
+            };
+            ui_response(StatusCode::OK, "index.html", page.into_bytes(), None, false)
+        }
     }
+}
+
+/// Shown at `/_ui/` when `ui_dir` names a directory without a build.
+fn not_built_in_page(dir: &Path) -> String {
+    let dir = dir.display().to_string();
+    // The path is the operator's own configuration, but it is still escaped as text.
+    let dir = dir
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Logfleet: the \
+         web UI is not built</title></head>\n<body>\n<h1>No web UI build in {dir}</h1>\n<p>The \
+         configuration's <code>ui_dir</code> names <code>{dir}</code>, which holds no \
+         <code>index.html</code>. Build the UI there first: <code>cd ui &amp;&amp; npm ci \
+         &amp;&amp; npm run build</code>.</p>\n</body>\n</html>\n"
+    )
 }
 
 /// Shown at `/_ui/` by a binary built without Node.js.
