@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -535,6 +535,9 @@ struct Inner {
     tail: broadcast::Sender<TailBatch>,
     /// Documents of the group of writes being applied, kept for the tails.
     tail_pending: Mutex<Vec<TailEntry>>,
+    /// Whether a tail listened when the group being applied began (asking the channel
+    /// takes a lock: once a group, not once a document).
+    tailing: AtomicBool,
     /// Held while the store is open, released by shutdown: one process per data
     /// directory.
     data_dir_lock: Mutex<Option<DataDirLock>>,
@@ -712,6 +715,7 @@ impl Store {
             objects,
             tail: broadcast::channel(TAIL_CAPACITY).0,
             tail_pending: Mutex::new(Vec::new()),
+            tailing: AtomicBool::new(false),
             data_dir_lock: Mutex::new(Some(data_dir_lock)),
         });
 
@@ -2958,6 +2962,8 @@ impl Inner {
         if logged {
             self.last_seq.store(seq, Ordering::SeqCst);
         }
+        self.tailing
+            .store(self.tail.receiver_count() > 0, Ordering::Relaxed);
         let mut seq = first_seq - 1;
         for ((writes, reply), batch_outcomes) in batches.into_iter().zip(outcomes) {
             let mut results = Vec::with_capacity(writes.len());
@@ -3192,7 +3198,7 @@ impl Inner {
 
     /// Keeps a copy of a document being indexed for the live tails, if any listens.
     fn tail_document(&self, target: &Arc<Target>, index: &str, document: &TantivyDocument) {
-        if self.tail.receiver_count() == 0 {
+        if !self.tailing.load(Ordering::Relaxed) {
             return;
         }
         self.tail_pending
