@@ -80,7 +80,7 @@ pub async fn export(
         let mut sent = 0u64;
         let mut chunk = String::new();
         if format == Format::Csv {
-            let header: Vec<String> = columns.iter().map(|column| csv_cell(column)).collect();
+            let header: Vec<String> = columns.iter().map(|column| header_cell(column)).collect();
             chunk.push_str(&header.join(","));
             chunk.push_str("\r\n");
         }
@@ -289,6 +289,19 @@ fn lookup<'v>(object: &'v Value, path: &str) -> Option<&'v Value> {
     })
 }
 
+/// A column name in the header row: a plain field name (`@timestamp`, `geo.city_name`)
+/// cannot be a formula, whatever its first character, and is written as it is.
+fn header_cell(column: &str) -> String {
+    let plain = column
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'@' | b'-'));
+    if plain {
+        column.to_owned()
+    } else {
+        csv_cell(column)
+    }
+}
+
 /// One CSV cell: quoted when it must be (RFC 4180), and never a formula.
 fn csv_cell(value: &str) -> String {
     let formula = value
@@ -319,6 +332,8 @@ mod tests {
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_cell("-12"), "'-12");
+        assert_eq!(header_cell("@timestamp"), "@timestamp");
+        assert_eq!(header_cell("=SUM(A1)"), "'=SUM(A1)");
     }
 
     #[test]

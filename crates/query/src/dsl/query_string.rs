@@ -111,19 +111,19 @@ pub(crate) fn parse_query_string_query(
 
 /// Parses Lucene syntax into the AST.
 pub fn parse_lucene(text: &str, options: &QueryStringOptions) -> QueryResult<QueryAst> {
-    let tokens = tokenize(text)?;
+    let (tokens, starts) = tokenize(text)?;
     let mut parser = Parser {
+        text,
         tokens,
+        starts,
         position: 0,
         options,
         depth: 0,
     };
     let query = parser.parse_or(None)?;
     if let Some(token) = parser.tokens.get(parser.position) {
-        return Err(QueryError::parsing(format!(
-            "Failed to parse query [{text}]: unexpected [{}]",
-            token.describe()
-        )));
+        parser.position += 1;
+        return Err(parser.error(&format!("unexpected [{}]", token.describe())));
     }
     Ok(query)
 }
@@ -179,7 +179,8 @@ impl Token {
     }
 }
 
-fn tokenize(text: &str) -> QueryResult<Vec<Token>> {
+/// The tokens of `text`, with the character index each one starts at.
+fn tokenize(text: &str) -> QueryResult<(Vec<Token>, Vec<usize>)> {
     let mut tokens = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut index = 0;
@@ -200,8 +201,10 @@ fn tokenize(text: &str) -> QueryResult<Vec<Token>> {
             Some(Token::Word(_) | Token::Phrase(..) | Token::Close | Token::RangeEnd(_))
         )
     };
+    let mut starts = Vec::new();
     while index < chars.len() {
         let character = chars[index];
+        let (start, count) = (index, tokens.len());
         match character {
             whitespace if whitespace.is_whitespace() => index += 1,
             '(' => {
@@ -269,7 +272,8 @@ fn tokenize(text: &str) -> QueryResult<Vec<Token>> {
                     match chars.get(index) {
                         None => {
                             return Err(QueryError::parsing(format!(
-                                "Failed to parse query [{text}]: unterminated phrase"
+                                "Failed to parse query [{text}]: unterminated phrase at {}",
+                                location(text, start)
                             )));
                         }
                         Some('\\') => {
@@ -321,7 +325,8 @@ fn tokenize(text: &str) -> QueryResult<Vec<Token>> {
                 }
                 if word.is_empty() {
                     return Err(QueryError::parsing(format!(
-                        "Failed to parse query [{text}]: unexpected [{character}]"
+                        "Failed to parse query [{text}]: unexpected [{character}] at {}",
+                        location(text, index)
                     )));
                 }
                 tokens.push(match word.as_str() {
@@ -333,15 +338,37 @@ fn tokenize(text: &str) -> QueryResult<Vec<Token>> {
                 });
             }
         }
+        if tokens.len() > count {
+            starts.push(start);
+        }
     }
-    Ok(tokens)
+    Ok((tokens, starts))
+}
+
+/// Where character `index` of `text` is, as `line L, column C` (both from 1), the way
+/// Lucene's parser reports where it stopped.
+fn location(text: &str, index: usize) -> String {
+    let mut line = 1;
+    let mut column = 1;
+    for character in text.chars().take(index) {
+        if character == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    format!("line {line}, column {column}")
 }
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
 
 struct Parser<'a> {
+    text: &'a str,
     tokens: Vec<Token>,
+    /// Where each token starts in `text`, in characters.
+    starts: Vec<usize>,
     position: usize,
     options: &'a QueryStringOptions,
     depth: usize,
@@ -365,8 +392,19 @@ impl Parser<'_> {
         token
     }
 
+    /// A parse error at the token read last (or at the end of the text), located as
+    /// Lucene locates it, which lets a UI point at the spot.
     fn error(&self, message: &str) -> QueryError {
-        QueryError::parsing(format!("Failed to parse query: {message}"))
+        let index = self
+            .starts
+            .get(self.position.saturating_sub(1))
+            .copied()
+            .unwrap_or_else(|| self.text.chars().count());
+        QueryError::parsing(format!(
+            "Failed to parse query [{}]: {message} at {}",
+            self.text,
+            location(self.text, index)
+        ))
     }
 
     /// An `OR`-separated list of `AND` groups; juxtaposition follows `default_operator`.
@@ -713,6 +751,28 @@ fn group_query(group: Vec<(Modifier, QueryAst)>) -> QueryAst {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_say_where_the_parser_stopped() {
+        let options = QueryStringOptions::default();
+        let error = |text: &str| parse_lucene(text, &options).unwrap_err().to_string();
+        assert!(
+            error("level:(error").ends_with("missing ) at line 1, column 13"),
+            "{}",
+            error("level:(error")
+        );
+        assert!(
+            error("a AND ) b").contains("unexpected [)] at line 1, column 7"),
+            "{}",
+            error("a AND ) b")
+        );
+        assert!(error("msg:\"open").contains("unterminated phrase at line 1, column 5"));
+        assert!(
+            error("a AND\n  OR b").contains("at line 2, column 3"),
+            "{}",
+            error("a AND\n  OR b")
+        );
+    }
 
     fn parse(text: &str) -> QueryAst {
         parse_lucene(text, &QueryStringOptions::default())

@@ -1,0 +1,141 @@
+// The one way the UI talks to the server: JSON over fetch, same origin, with Elasticsearch's
+// error shape (`{"error":{"type","reason",…},"status"}`) turned into a readable ApiError.
+
+/** One level of an Elasticsearch error body. */
+export interface ErrorCause {
+  type?: string;
+  reason?: string;
+  caused_by?: ErrorCause;
+  root_cause?: ErrorCause[];
+  failed_shards?: { reason?: ErrorCause }[];
+}
+
+/** A failed request: the server's error, or the network's. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly reason: string;
+  /** Deeper causes, outermost first, each once ("type: reason"). */
+  readonly causes: string[];
+
+  constructor(status: number, type: string, reason: string, causes: string[] = []) {
+    super(`${type}: ${reason}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.type = type;
+    this.reason = reason;
+    this.causes = causes;
+  }
+
+  /** Where in the query string the error is, when a reason says ("line 1, column 5"). */
+  positionIn(query: string): number | null {
+    for (const text of [this.reason, ...this.causes]) {
+      const lineColumn = /line (\d+), column (\d+)/i.exec(text);
+      if (lineColumn) {
+        const lines = query.split("\n");
+        const line = Math.max(1, Number(lineColumn[1]));
+        const column = Math.max(1, Number(lineColumn[2]));
+        const before = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
+        return Math.min(query.length, before + column - 1);
+      }
+      const position = /(?:at position|at offset|at char(?:acter)?) (\d+)/i.exec(text);
+      if (position) return Math.min(query.length, Number(position[1]));
+    }
+    return null;
+  }
+}
+
+function describe(cause: ErrorCause): string {
+  return [cause.type, cause.reason].filter(Boolean).join(": ");
+}
+
+/** Builds an ApiError from a response body, whatever shape it has. */
+export function errorFromBody(status: number, body: unknown): ApiError {
+  if (typeof body === "object" && body !== null && "error" in body) {
+    const error = body.error;
+    if (typeof error === "string") return new ApiError(status, "error", error);
+    if (typeof error === "object" && error !== null) {
+      const top = error as ErrorCause;
+      const causes: string[] = [];
+      const seen = new Set([describe(top)]);
+      const add = (cause: ErrorCause | undefined): void => {
+        if (!cause) return;
+        const text = describe(cause);
+        if (text && !seen.has(text)) {
+          seen.add(text);
+          causes.push(text);
+        }
+        add(cause.caused_by);
+      };
+      add(top.caused_by);
+      for (const shard of top.failed_shards ?? []) add(shard.reason);
+      for (const root of top.root_cause ?? []) add(root);
+      return new ApiError(status, top.type ?? "error", top.reason ?? `HTTP ${status}`, causes);
+    }
+  }
+  return new ApiError(status, "http_error", `the server answered HTTP ${status}`);
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "AbortError";
+}
+
+/** Turns anything thrown into an ApiError (aborts are the caller's to filter first). */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof Error) return new ApiError(0, "connection_error", `the server could not be reached (${error.message})`);
+  return new ApiError(0, "error", String(error));
+}
+
+/** The path of an index expression: a name, a pattern or a comma list. */
+export function indexPath(index: string): string {
+  return index
+    .split(",")
+    .map((part) => encodeURIComponent(part.trim()))
+    .join(",");
+}
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/** Sends a request and returns the response as it is, failing on a non-2xx with its error. */
+export async function send(path: string, options: RequestOptions = {}): Promise<Response> {
+  const init: RequestInit = {
+    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
+    headers: { accept: "application/json", ...(options.body === undefined ? {} : { "content-type": "application/json" }) },
+    credentials: "same-origin",
+  };
+  if (options.body !== undefined) init.body = JSON.stringify(options.body);
+  if (options.signal) init.signal = options.signal;
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw asApiError(error);
+  }
+  if (!response.ok) {
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch (error) {
+      if (isAbort(error)) throw error;
+    }
+    throw errorFromBody(response.status, body);
+  }
+  return response;
+}
+
+/** Sends a request and parses its JSON answer. */
+export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options);
+  try {
+    return (await response.json()) as T;
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError(response.status, "invalid_response", "the server's answer is not JSON");
+  }
+}

@@ -1,0 +1,331 @@
+// Runs the explorer's searches whenever the view asks for different events: the field list
+// (per index pattern), the histogram and the first page of hits (per run), and further pages
+// on demand. Hits are paged with `search_after` inside a point in time, so every page belongs
+// to the same snapshot and nothing is skipped or repeated however deep one goes.
+
+import { computed, effect, signal } from "@preact/signals";
+import { ApiError, asApiError, isAbort } from "../api/client";
+import {
+  closePointInTime, fieldCaps, openPointInTime, search, searchPointInTime,
+  type Hit, type SearchResponse,
+} from "../api/elasticsearch";
+import { fieldsFromCaps, type FieldInfo } from "../lib/fields";
+import { histogramInterval, resolveRange, zoneParameter, type Bounds, type HistogramInterval, type Zone } from "../lib/time";
+import { buildQuery, buildSort, HIGHLIGHT } from "./query";
+import { refreshCount, TIME_FIELD, view, zone } from "./state";
+
+export type PanelState = "loading" | "ready" | "empty" | "error";
+
+export const PAGE_SIZE = 100;
+const POINT_IN_TIME_KEEP_ALIVE = "10m";
+
+export interface FieldsResult {
+  state: PanelState;
+  index: string;
+  fields: Map<string, FieldInfo>;
+  error: ApiError | null;
+}
+
+export interface Results {
+  state: PanelState;
+  hits: Hit[];
+  total: number;
+  /** `gte` when the server counted only so far. */
+  totalRelation: "eq" | "gte";
+  error: ApiError | null;
+  loadingMore: boolean;
+  moreError: ApiError | null;
+  /** Every matching event is loaded. */
+  exhausted: boolean;
+}
+
+export interface HistogramSeries {
+  name: string;
+  counts: number[];
+}
+
+export interface HistogramResult {
+  state: PanelState;
+  times: number[];
+  series: HistogramSeries[];
+  interval: HistogramInterval | null;
+  total: number;
+  error: ApiError | null;
+}
+
+export const fieldsResult = signal<FieldsResult>({ state: "loading", index: "", fields: new Map(), error: null });
+export const bounds = signal<Bounds | null>(null);
+export const results = signal<Results>({
+  state: "loading", hits: [], total: 0, totalRelation: "eq", error: null, loadingMore: false, moreError: null, exhausted: false,
+});
+export const histogram = signal<HistogramResult>({ state: "loading", times: [], series: [], interval: null, total: 0, error: null });
+
+export const hasTimeField = computed(() => fieldsResult.value.fields.has(TIME_FIELD));
+
+/** The query of the current run, as sent (for aggregations elsewhere: sidebar, export). */
+export const runQuery = computed(() => buildQuery(view.value.query, hasTimeField.value ? bounds.value : null));
+
+let runController: AbortController | null = null;
+let pointInTime: string | null = null;
+let pagingRun: { index: string; query: object; sort: object[] } | null = null;
+
+function releasePointInTime(): void {
+  if (pointInTime === null) return;
+  const id = pointInTime;
+  pointInTime = null;
+  // Closing early is a courtesy; the server lets it expire otherwise.
+  closePointInTime(id).catch(() => undefined);
+}
+
+window.addEventListener("pagehide", releasePointInTime);
+
+async function loadFields(index: string, signal: AbortSignal): Promise<void> {
+  fieldsResult.value = { ...fieldsResult.peek(), state: "loading", index, error: null };
+  try {
+    const fields = fieldsFromCaps(await fieldCaps(index, signal));
+    fieldsResult.value = { state: fields.size > 0 ? "ready" : "empty", index, fields, error: null };
+  } catch (error) {
+    if (isAbort(error)) return;
+    fieldsResult.value = { state: "error", index, fields: new Map(), error: asApiError(error) };
+  }
+}
+
+const STACK_SIZE = 5;
+const LEVEL_ORDER = ["critical", "error", "warning", "info", "debug"];
+export const OTHER_SERIES = "other";
+export const ALL_SERIES = "events";
+
+interface StackBucket { key: string | number; key_as_string?: string; doc_count: number }
+interface HistogramBucket { key: number; doc_count: number; stack?: { buckets: StackBucket[] } }
+
+function histogramSeries(buckets: HistogramBucket[], stackField: string): HistogramSeries[] {
+  if (!stackField) return [{ name: ALL_SERIES, counts: buckets.map((bucket) => bucket.doc_count) }];
+  const totals = new Map<string, number>();
+  for (const bucket of buckets) {
+    for (const term of bucket.stack?.buckets ?? []) {
+      const key = term.key_as_string ?? String(term.key);
+      totals.set(key, (totals.get(key) ?? 0) + term.doc_count);
+    }
+  }
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([key]) => key);
+  let keys = ranked.slice(0, STACK_SIZE);
+  if (stackField === "level" || stackField === "level.keyword") {
+    // Severity order, known levels first, whatever their counts.
+    const known = LEVEL_ORDER.filter((level) => totals.has(level));
+    keys = [...known, ...ranked.filter((key) => !LEVEL_ORDER.includes(key))].slice(0, Math.max(STACK_SIZE, known.length));
+  }
+  const series = keys.map((name) => ({
+    name,
+    counts: buckets.map((bucket) => {
+      const term = bucket.stack?.buckets.find((candidate) => (candidate.key_as_string ?? String(candidate.key)) === name);
+      return term?.doc_count ?? 0;
+    }),
+  }));
+  const other = buckets.map((bucket, index) => bucket.doc_count - series.reduce((sum, one) => sum + (one.counts[index] ?? 0), 0));
+  if (other.some((count) => count > 0)) series.push({ name: OTHER_SERIES, counts: other });
+  return series;
+}
+
+async function runHistogram(index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal): Promise<void> {
+  const interval = histogramInterval(range);
+  histogram.value = { ...histogram.peek(), state: "loading", interval, error: null };
+  const dateHistogram = {
+    field: TIME_FIELD,
+    [interval.kind]: interval.value,
+    time_zone: zoneParameter(timeZone),
+    min_doc_count: 0,
+    extended_bounds: { min: range.from, max: range.to },
+  };
+  const body = {
+    size: 0,
+    track_total_hits: true,
+    query,
+    aggs: {
+      histogram: {
+        date_histogram: dateHistogram,
+        ...(stackField ? { aggs: { stack: { terms: { field: stackField, size: stackField === "level" ? 10 : 20 } } } } : {}),
+      },
+    },
+  };
+  try {
+    const response = await search(index, body, signal);
+    const buckets = (response.aggregations?.histogram as { buckets?: HistogramBucket[] } | undefined)?.buckets ?? [];
+    const total = response.hits.total?.value ?? 0;
+    histogram.value = {
+      state: total > 0 ? "ready" : "empty",
+      times: buckets.map((bucket) => bucket.key),
+      series: histogramSeries(buckets, stackField),
+      interval,
+      total,
+      error: null,
+    };
+  } catch (error) {
+    if (isAbort(error)) return;
+    histogram.value = { state: "error", times: [], series: [], interval, total: 0, error: asApiError(error) };
+  }
+}
+
+function pageBody(query: object, sort: object[], searchAfter: unknown[] | null): object {
+  return {
+    size: PAGE_SIZE,
+    track_total_hits: true,
+    query,
+    sort,
+    highlight: HIGHLIGHT,
+    pit: { id: pointInTime, keep_alive: POINT_IN_TIME_KEEP_ALIVE },
+    ...(searchAfter ? { search_after: searchAfter } : {}),
+  };
+}
+
+/** A page in the point in time, opening a new one if the server forgot it. */
+async function searchPage(index: string, query: object, sort: object[], searchAfter: unknown[] | null, signal: AbortSignal): Promise<SearchResponse> {
+  pointInTime ??= await openPointInTime(index, POINT_IN_TIME_KEEP_ALIVE, signal);
+  try {
+    const response = await searchPointInTime(pageBody(query, sort, searchAfter), signal);
+    if (response.pit_id) pointInTime = response.pit_id;
+    return response;
+  } catch (error) {
+    const expired = error instanceof ApiError && error.type === "search_context_missing_exception";
+    if (!expired) throw error;
+    pointInTime = await openPointInTime(index, POINT_IN_TIME_KEEP_ALIVE, signal);
+    return searchPointInTime(pageBody(query, sort, searchAfter), signal);
+  }
+}
+
+async function runHits(index: string, query: object, sort: object[], signal: AbortSignal): Promise<void> {
+  results.value = { ...results.peek(), state: "loading", error: null, moreError: null, loadingMore: false };
+  try {
+    releasePointInTime();
+    const response = await searchPage(index, query, sort, null, signal);
+    const hits = response.hits.hits;
+    const total = response.hits.total?.value ?? hits.length;
+    pagingRun = { index, query, sort };
+    results.value = {
+      state: hits.length > 0 ? "ready" : "empty",
+      hits,
+      total,
+      totalRelation: response.hits.total?.relation ?? "eq",
+      error: null,
+      loadingMore: false,
+      moreError: null,
+      exhausted: hits.length < PAGE_SIZE,
+    };
+  } catch (error) {
+    if (isAbort(error)) return;
+    results.value = { ...results.peek(), state: "error", hits: [], total: 0, error: asApiError(error), exhausted: true };
+  }
+}
+
+/** Loads the next page after the last loaded hit. */
+export async function loadMore(): Promise<void> {
+  const current = results.peek();
+  const last = current.hits[current.hits.length - 1];
+  const run = pagingRun;
+  if (current.state !== "ready" || current.exhausted || current.loadingMore || !last?.sort || !run) return;
+  const controller = runController;
+  if (!controller) return;
+  results.value = { ...current, loadingMore: true, moreError: null };
+  try {
+    const response = await searchPage(run.index, run.query, run.sort, last.sort, controller.signal);
+    if (pagingRun !== run) return;
+    const page = response.hits.hits;
+    const latest = results.peek();
+    results.value = { ...latest, hits: [...latest.hits, ...page], loadingMore: false, exhausted: page.length < PAGE_SIZE };
+  } catch (error) {
+    if (isAbort(error)) return;
+    results.value = { ...results.peek(), loadingMore: false, moreError: asApiError(error) };
+  }
+}
+
+// What makes a new run: any of these changing, or the refresh button.
+const searchKey = computed(() => {
+  const { index, query, range, sort } = view.value;
+  return JSON.stringify({ index, query, range, sort, zone: zone.value, refresh: refreshCount.value });
+});
+const stackKey = computed(() => view.value.stack);
+
+/**
+ * The field to stack the histogram by: the chosen one when it aggregates, else its `.keyword`
+ * sub-field (plain indexes map strings as text with one), else none.
+ */
+function stackFieldFor(name: string): string {
+  if (!name) return "";
+  const fields = fieldsResult.peek().fields;
+  if (fields.get(name)?.aggregatable) return name;
+  if (fields.get(`${name}.keyword`)?.aggregatable) return `${name}.keyword`;
+  return "";
+}
+
+function run(): void {
+  const { index, query, range, sort, stack } = view.peek();
+  runController?.abort();
+  const controller = new AbortController();
+  runController = controller;
+  pagingRun = null;
+  const fields = fieldsResult.peek();
+  if (fields.state === "loading") return;
+  if (fields.state === "error" && fields.error) {
+    results.value = { ...results.peek(), state: "error", hits: [], total: 0, error: fields.error };
+    histogram.value = { ...histogram.peek(), state: "error", error: fields.error };
+    return;
+  }
+  const resolved = resolveRange(range, zone.peek());
+  if (!resolved) {
+    const invalid = new ApiError(0, "invalid_time_range", `[${range.from}] to [${range.to}] is not a valid time range`);
+    results.value = { ...results.peek(), state: "error", hits: [], total: 0, error: invalid };
+    histogram.value = { ...histogram.peek(), state: "error", error: invalid };
+    return;
+  }
+  bounds.value = resolved;
+  const timed = hasTimeField.peek();
+  const dsl = buildQuery(query, timed ? resolved : null);
+  if (timed) void runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal);
+  else histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
+  void runHits(index, dsl, buildSort(sort, timed), controller.signal);
+}
+
+/** Starts following the view; returns the function that stops it. */
+export function startSearching(): () => void {
+  let fieldsController: AbortController | null = null;
+  const stopFields = effect(() => {
+    const index = view.value.index;
+    if (fieldsResult.peek().index === index && fieldsResult.peek().state !== "loading") return;
+    fieldsController?.abort();
+    fieldsController = new AbortController();
+    results.value = { ...results.peek(), state: "loading", hits: [], total: 0 };
+    histogram.value = { ...histogram.peek(), state: "loading" };
+    void loadFields(index, fieldsController.signal);
+  });
+  const stopRuns = effect(() => {
+    if (searchKey.value === "") return;
+    // Runs once the fields of this index are known (they say whether there is a time field).
+    const fields = fieldsResult.value;
+    if (fields.index !== view.peek().index || fields.state === "loading") return;
+    run();
+  });
+  let firstStack = true;
+  const stopStack = effect(() => {
+    const stack = stackKey.value;
+    if (firstStack) {
+      firstStack = false;
+      return;
+    }
+    const range = bounds.peek();
+    const controller = runController;
+    if (!range || !controller || !hasTimeField.peek()) return;
+    void runHistogram(view.peek().index, runQuery.peek(), range, stackFieldFor(stack), zone.peek(), controller.signal);
+  });
+  return () => {
+    stopFields();
+    stopRuns();
+    stopStack();
+    fieldsController?.abort();
+    runController?.abort();
+    releasePointInTime();
+  };
+}
+
+/** Aggregations over the current run's events (sidebar, visualize): same index, query, range. */
+export function aggregate(aggs: object, signal: AbortSignal): Promise<SearchResponse> {
+  return search(view.peek().index, { size: 0, track_total_hits: true, query: runQuery.peek(), aggs }, signal);
+}

@@ -1,0 +1,123 @@
+// Unit tests of the UI's pure modules (date math, intervals, Lucene clauses and completion,
+// error reading), bundled from TypeScript by esbuild and imported in node.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { build } from "esbuild";
+import { uiRoot } from "./harness.mjs";
+
+async function load(entry) {
+  const result = await build({ entryPoints: [entry], absWorkingDir: uiRoot, bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
+  return import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString("base64")}`);
+}
+
+const time = await load("src/lib/time.ts");
+const lucene = await load("src/lib/lucene.ts");
+const client = await load("src/api/client.ts");
+const format = await load("src/lib/format.ts");
+
+const NOW = Date.UTC(2026, 10, 26, 15, 42, 17, 123);
+
+describe("date math", () => {
+  test("relative times and rounding, as Elasticsearch reads them", () => {
+    assert.equal(time.resolveTime("now", NOW, "utc", false), NOW);
+    assert.equal(time.resolveTime("now-15m", NOW, "utc", false), NOW - 15 * 60_000);
+    assert.equal(time.resolveTime("now+1h", NOW, "utc", false), NOW + 3_600_000);
+    assert.equal(time.resolveTime("now/d", NOW, "utc", false), Date.UTC(2026, 10, 26));
+    assert.equal(time.resolveTime("now/d", NOW, "utc", true), Date.UTC(2026, 10, 27) - 1);
+    assert.equal(time.resolveTime("now-1d/d", NOW, "utc", false), Date.UTC(2026, 10, 25));
+    assert.equal(time.resolveTime("now-1M", NOW, "utc", false), Date.UTC(2026, 9, 26, 15, 42, 17, 123));
+    // 2026-11-26 is a Thursday; ISO weeks start on Monday the 23rd.
+    assert.equal(time.resolveTime("now/w", NOW, "utc", false), Date.UTC(2026, 10, 23));
+    assert.equal(time.resolveTime("2026-11-26T10:00:00Z||+1h", NOW, "utc", false), Date.UTC(2026, 10, 26, 11));
+    assert.equal(time.resolveTime("now-15x", NOW, "utc", false), null);
+    assert.equal(time.resolveTime("yesterday", NOW, "utc", false), null);
+  });
+
+  test("absolute times with and without a zone", () => {
+    assert.equal(time.parseAbsolute("2026-11-26 10:00:00", "utc"), Date.UTC(2026, 10, 26, 10));
+    assert.equal(time.parseAbsolute("2026-11-26T10:00:00.250Z", "local"), Date.UTC(2026, 10, 26, 10, 0, 0, 250));
+    assert.equal(time.parseAbsolute("2026-11-26T12:00:00+02:00", "utc"), Date.UTC(2026, 10, 26, 10));
+    assert.equal(time.parseAbsolute("2026-11-26", "utc"), Date.UTC(2026, 10, 26));
+    assert.equal(time.parseAbsolute("2026-13-01", "utc"), null);
+    assert.equal(time.resolveRange({ from: "now", to: "now-1h" }, "utc", NOW), null);
+  });
+
+  test("histogram intervals give about 60 to 120 buckets, calendar ones from a day up", () => {
+    const span = (ms) => ({ from: NOW - ms, to: NOW });
+    const cases = [[15 * 60_000, "10s"], [3_600_000, "30s"], [4 * 3_600_000, "2m"], [24 * 3_600_000, "15m"], [7 * 86_400_000, "2h"], [30 * 86_400_000, "6h"], [90 * 86_400_000, "day"]];
+    for (const [ms, expected] of cases) {
+      const interval = time.histogramInterval(span(ms));
+      assert.equal(interval.value, expected, `${ms} ms`);
+      const buckets = ms / interval.milliseconds;
+      assert.ok(buckets >= 48 && buckets <= 120, `${ms} ms gives ${buckets} buckets`);
+    }
+    assert.equal(time.histogramInterval(span(90 * 86_400_000)).kind, "calendar_interval");
+    assert.equal(time.histogramInterval(span(3_600_000)).kind, "fixed_interval");
+  });
+
+  test("times format in UTC with milliseconds", () => {
+    assert.equal(time.formatTime(NOW, "utc"), "2026-11-26 15:42:17.123");
+    assert.equal(time.formatTime(NOW, "utc", "s"), "2026-11-26 15:42:17");
+  });
+});
+
+describe("lucene", () => {
+  test("filters quote values and escape field names", () => {
+    assert.equal(lucene.filterClause("app_name", "auth", false), 'app_name:"auth"');
+    assert.equal(lucene.filterClause("message", 'say "hi" \\o/', true), '-message:"say \\"hi\\" \\\\o/"');
+    assert.equal(lucene.filterClause("weird field:x", "v", false), 'weird\\ field\\:x:"v"');
+    assert.equal(lucene.existsClause("user_name", true), "-_exists_:user_name");
+  });
+
+  test("clauses are added so that both must hold", () => {
+    assert.equal(lucene.addClause("", 'a:"1"'), 'a:"1"');
+    assert.equal(lucene.addClause("level:error", 'a:"1"'), 'level:error a:"1"');
+    assert.equal(lucene.addClause("level:error OR level:critical", 'a:"1"'), '(level:error OR level:critical) a:"1"');
+    assert.equal(lucene.addClause('level:error a:"1"', 'a:"1"'), 'level:error a:"1"', "the same clause is not added twice");
+    assert.equal(lucene.addClause('level:error a:"1"', '-a:"1"'), 'level:error -a:"1"', "the opposite clause is replaced");
+  });
+
+  test("completion finds the field or the value under the caret", () => {
+    assert.deepEqual(lucene.completionAt("lev", 3), { kind: "field", field: "", prefix: "lev", start: 0, end: 3 });
+    assert.deepEqual(lucene.completionAt("level:er", 8), { kind: "value", field: "level", prefix: "er", start: 6, end: 8 });
+    assert.deepEqual(lucene.completionAt('a AND app_name:"us', 18), { kind: "value", field: "app_name", prefix: "us", start: 15, end: 18 });
+    assert.equal(lucene.completionAt("level:error AND", 15), null);
+  });
+});
+
+describe("errors", () => {
+  test("an Elasticsearch error body reads as type, reason and causes", () => {
+    const error = client.errorFromBody(400, {
+      error: {
+        root_cause: [{ type: "query_shard_exception", reason: "Failed to parse query [foo:(]" }],
+        type: "search_phase_execution_exception",
+        reason: "all shards failed",
+        failed_shards: [{ reason: { type: "query_shard_exception", reason: "Failed to parse query [foo:(]", caused_by: { type: "parse_exception", reason: "Cannot parse 'foo:(': Encountered \"<EOF>\" at line 1, column 5." } } }],
+      },
+      status: 400,
+    });
+    assert.equal(error.type, "search_phase_execution_exception");
+    assert.equal(error.status, 400);
+    assert.deepEqual(error.causes, [
+      "query_shard_exception: Failed to parse query [foo:(]",
+      "parse_exception: Cannot parse 'foo:(': Encountered \"<EOF>\" at line 1, column 5.",
+    ]);
+    assert.equal(error.positionIn("foo:("), 4);
+    assert.equal(client.errorFromBody(502, "<html>bad gateway</html>").reason, "the server answered HTTP 502");
+  });
+});
+
+describe("format", () => {
+  test("sources flatten to dotted fields, arrays of objects to arrays of leaves", () => {
+    const fields = format.flattenSource({ a: { b: 1, c: { d: "x" } }, list: [{ n: 1 }, { n: 2 }], tags: ["p", "q"], empty: {} });
+    assert.deepEqual([...fields.entries()], [["a.b", 1], ["a.c.d", "x"], ["list.n", [1, 2]], ["tags", ["p", "q"]], ["empty", {}]]);
+  });
+
+  test("control characters become visible, long text is cut", () => {
+    assert.equal(format.showControls("a\u0000b\u001b[0m\u007f\tc\n"), "a\u2400b\u241b[0m\u2421\tc\n");
+    assert.deepEqual(format.truncate("abcdef", 3), { text: "abc…", truncated: true });
+    assert.deepEqual(format.truncate("abc", 3), { text: "abc", truncated: false });
+    assert.equal(format.truncate("a\u{1F600}", 2).text, "a…", "a surrogate pair is never split");
+  });
+});
