@@ -39,8 +39,9 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    // Tests run in node and hand functions to the page, which run in the browser.
-    files: ["tests/**/*.mjs"],
+    // Tests and benchmarks run in node and hand functions to the page, which run in the
+    // browser.
+    files: ["tests/**/*.mjs", "bench/**/*.mjs"],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );
