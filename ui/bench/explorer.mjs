@@ -80,7 +80,7 @@ async function load(apiUrl, count) {
       const lines = [];
       for (let number = first; number < Math.min(first + batch, count); number += 1) {
         const app = APPS[number % 3];
-        const level = LEVELS[(number * 7) % LEVELS.length];
+        const level = LEVELS[(number * 13 + Math.floor(number / 7)) % LEVELS.length];
         const status = level === "error" ? 500 : 200;
         const timestamp = new Date(end - span + Math.floor((number / count) * span)).toISOString();
         lines.push('{"create":{}}');

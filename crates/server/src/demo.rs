@@ -474,6 +474,7 @@ fn free_address(preferred: u16) -> anyhow::Result<SocketAddr> {
 fn banner(logfleet_url: &str, data_dir: &Path, services: &Services, users: usize) -> String {
     format!(
         "\nLogfleet quickstart is running.\n\n\
+         \x20 explorer           {logfleet_url}/_ui/  (open it in a browser)\n\
          \x20 logfleet           {logfleet_url}  (Elasticsearch API)\n\
          \x20 data directory     {}\n\
          {}\
