@@ -209,6 +209,12 @@ impl StoreError {
                 io_error: source,
                 ..
             })) => crate::disk::is_disk_full(source),
+            // Some of tantivy's paths keep only the message of the I/O error they met.
+            StoreError::Engine(other) => {
+                let message = other.to_string();
+                message.contains("No space left on device")
+                    || message.contains("Disk quota exceeded")
+            }
             _ => false,
         }
     }

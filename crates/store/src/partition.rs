@@ -134,6 +134,23 @@ struct BrokenWriter {
     disk_full: bool,
 }
 
+/// What a partition knows of a document written or deleted since its last commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Written by the log record `seq` (for a generated id: perhaps, if the record is this
+    /// partition's), with this version.
+    Written {
+        /// The record's sequence number.
+        seq: u64,
+        /// The document's version.
+        version: u64,
+    },
+    /// Deleted.
+    Deleted,
+    /// Nothing since the last commit that the partition knows of.
+    Unknown,
+}
+
 /// A client-chosen id written since the last commit.
 #[derive(Debug, Clone, Copy)]
 struct PendingWrite {
@@ -549,10 +566,26 @@ impl Partition {
         self.lock_state().broken.is_some()
     }
 
-    /// Whether `key` was written or deleted since the last commit.
-    pub fn has_pending(&self, key: &DocumentKey<'_>) -> bool {
+    /// What happened to `key` since the last commit, as far as the partition tracks it.
+    pub fn pending(&self, key: &DocumentKey<'_>) -> Pending {
         let state = self.lock_state();
-        state.pending_ids.contains_key(key.id) || state.pending_deletes.contains_key(key.id)
+        if let Some(written) = state.pending_ids.get(key.id) {
+            return Pending::Written {
+                seq: written.seq,
+                version: written.version,
+            };
+        }
+        if state.pending_deletes.contains_key(key.id) {
+            return Pending::Deleted;
+        }
+        // Generated ids are not tracked one by one: one newer than the last commit and not
+        // newer than the last write applied may be pending here.
+        match key.generated_seq {
+            Some(seq) if seq > state.committed_seq && seq <= state.last_applied_seq => {
+                Pending::Written { seq, version: 1 }
+            }
+            _ => Pending::Unknown,
+        }
     }
 
     fn delete_with(&self, writer: &IndexWriter, key: &DocumentKey<'_>) -> StoreResult<()> {

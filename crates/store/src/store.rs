@@ -33,7 +33,7 @@ use crate::lifecycle::LifecyclePolicy;
 use crate::lock::DataDirLock;
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::objects::Objects;
-use crate::partition::{DocumentKey, Partition, PartitionSettings};
+use crate::partition::{DocumentKey, Partition, PartitionSettings, Pending};
 use crate::persist::{read_json, write_json_atomically};
 use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
@@ -496,6 +496,11 @@ enum WriterMessage {
     Recover {
         reply: Option<oneshot::Sender<()>>,
     },
+    /// Read the record with this sequence number back from the log.
+    ReadLogged {
+        seq: u64,
+        reply: oneshot::Sender<StoreResult<Option<WalRecord>>>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -561,6 +566,7 @@ impl std::fmt::Debug for WriterMessageBox {
             WriterMessage::Write { .. } => "Write",
             WriterMessage::Checkpoint { .. } => "Checkpoint",
             WriterMessage::Recover { .. } => "Recover",
+            WriterMessage::ReadLogged { .. } => "ReadLogged",
             WriterMessage::Shutdown { .. } => "Shutdown",
         };
         formatter.write_str(name)
@@ -1971,11 +1977,41 @@ impl Store {
     /// as Elasticsearch's realtime get refreshes).
     pub async fn get(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
         let inner = self.inner.clone();
-        let name = name.to_owned();
-        let id = id.to_owned();
-        tokio::task::spawn_blocking(move || inner.get_document(&name, &id))
+        let (name, owned_id) = (name.to_owned(), id.to_owned());
+        let lookup = tokio::task::spawn_blocking(move || inner.get_document(&name, &owned_id))
             .await
-            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)??;
+        let (index, targets, seq, version) = match lookup {
+            Lookup::Found(document) => return Ok(Some(document)),
+            Lookup::Missing => return Ok(None),
+            Lookup::InLog {
+                index,
+                targets,
+                seq,
+                version,
+            } => (index, targets, seq, version),
+        };
+        // A write that only the log holds (its partition's writer failed): read it there,
+        // as Elasticsearch reads a document from its translog.
+        let (reply, record) = oneshot::channel();
+        let message = WriterMessage::ReadLogged { seq, reply };
+        self.sender
+            .send(WriterMessageBox(message))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let record = record.await.map_err(|_| StoreError::Closed)??;
+        let written_here = record.as_ref().is_some_and(|record| {
+            matches!(record.op, WalOp::Index | WalOp::Create)
+                && targets.contains(&record.target)
+                && (record.id == id || record.flags & FLAG_AUTO_ID != 0)
+        });
+        Ok(record
+            .filter(|_| written_here)
+            .map(|record| StoredDocument {
+                index,
+                version,
+                source: record.source,
+            }))
     }
 
     /// One row per concrete index.
@@ -2082,6 +2118,22 @@ fn commit_all(partitions: &[Arc<Partition>]) -> (usize, Option<StoreError>) {
         }
     }
     (committed, first_error)
+}
+
+/// Where a document read by id is.
+#[derive(Debug)]
+enum Lookup {
+    /// In a commit.
+    Found(StoredDocument),
+    /// Perhaps written by the log record `seq` into `index`, whose writer failed: the
+    /// record tells, if it was written to one of `targets`.
+    InLog {
+        index: String,
+        targets: Vec<String>,
+        seq: u64,
+        version: u64,
+    },
+    Missing,
 }
 
 /// Why a logged write is being applied.
@@ -2860,6 +2912,9 @@ impl Inner {
                     WriterMessage::Recover { reply } => {
                         recover.get_or_insert_with(Vec::new).extend(reply)
                     }
+                    WriterMessage::ReadLogged { seq, reply } => {
+                        let _ = reply.send(wal.read_record(seq));
+                    }
                     WriterMessage::Shutdown { reply } => shutdown = Some(reply),
                 }
             }
@@ -3602,7 +3657,7 @@ impl Inner {
         }
     }
 
-    fn get_document(&self, name: &str, id: &str) -> StoreResult<Option<StoredDocument>> {
+    fn get_document(&self, name: &str, id: &str) -> StoreResult<Lookup> {
         let (target, only) = match self.get_target(name) {
             Some(target) => (target, None),
             None => match self.find_partition_owner(name) {
@@ -3622,21 +3677,30 @@ impl Inner {
                 let _ = partition.commit();
             }
             let key = self.document_key(id);
-            // Its latest version is in the log only, until the partition recovers.
-            if let Some(broken) = partition.broken()
-                && partition.has_pending(&key)
-            {
-                return Err(broken);
+            if partition.is_broken() {
+                // Its writes since the last commit are in the log only.
+                match partition.pending(&key) {
+                    Pending::Written { seq, version } => {
+                        return Ok(Lookup::InLog {
+                            index: partition.meta().name.clone(),
+                            targets: vec![target.name(), partition.meta().name.clone()],
+                            seq,
+                            version,
+                        });
+                    }
+                    Pending::Deleted => continue,
+                    Pending::Unknown => {}
+                }
             }
             if let Some((version, source)) = partition.get_committed(&key)? {
-                return Ok(Some(StoredDocument {
+                return Ok(Lookup::Found(StoredDocument {
                     index: partition.meta().name.clone(),
                     version,
                     source,
                 }));
             }
         }
-        Ok(None)
+        Ok(Lookup::Missing)
     }
 
     /// The lifecycle policy a data stream's template names in `index.lifecycle.name`.

@@ -359,6 +359,24 @@ impl Wal {
         self.failed.as_deref()
     }
 
+    /// Reads back the record with sequence number `seq`, if the log still holds it.
+    pub fn read_record(&self, seq: u64) -> Result<Option<WalRecord>, crate::StoreError> {
+        let current = self.current.as_ref().map(|(segment, _, _)| segment);
+        let Some(segment) = self
+            .closed
+            .iter()
+            .chain(current)
+            .rfind(|segment| segment.first_seq <= seq)
+        else {
+            return Ok(None);
+        };
+        let bytes = fs::read(&segment.path).map_err(|error| {
+            crate::StoreError::io(format!("reading {}", segment.path.display()), error)
+        })?;
+        let (records, _, _) = decode_segment(&bytes);
+        Ok(records.into_iter().find(|record| record.seq == seq))
+    }
+
     /// Reads back, oldest first, every record with a sequence number above `after`: what
     /// a partition whose writer failed must be given again (see
     /// `Store`'s partition recovery).
