@@ -414,3 +414,80 @@ async fn a_tail_refuses_a_broken_query_before_it_starts() {
     let (status, _, _) = call(&harness, "GET", "/_logfleet/tail?colour=red", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn health_says_why_writes_are_refused_and_waits_for_a_status() {
+    let harness = harness(1 << 20);
+    let (status, health, _) = call(
+        &harness,
+        "GET",
+        "/_cluster/health?wait_for_status=green&timeout=1s",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "green");
+    assert!(
+        health.get("logfleet_storage").is_none(),
+        "nothing to explain"
+    );
+    let (status, _, _) = call(
+        &harness,
+        "GET",
+        "/_cluster/health?wait_for_status=purple",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A flood stage no disk can satisfy: every write is refused.
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(directory.path());
+    config.refresh_interval = None;
+    config.flood_stage = logfleet_store::FloodStage {
+        max_used_ratio: 0.0,
+        min_free_bytes: u64::MAX,
+    };
+    let store = Store::open(config).unwrap();
+    let router = router(AppState::new(store, ApiConfig::default()));
+    let request = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let response = router
+        .clone()
+        .oneshot(request(
+            "/_cluster/health?wait_for_status=yellow&timeout=300ms",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let health: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(health["status"], "red");
+    assert_eq!(health["timed_out"], true);
+    assert_eq!(health["logfleet_storage"]["writes"], "refused");
+    let reason = health["logfleet_storage"]["reason"].as_str().unwrap();
+    assert!(reason.contains("flood-stage watermark"), "{reason}");
+    let response = router
+        .clone()
+        .oneshot(request("/_cat/health?h=status"))
+        .await
+        .unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(String::from_utf8_lossy(&bytes).trim(), "red");
+
+    let write = Request::builder()
+        .method("PUT")
+        .uri("/refused/_doc/1")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"message\":\"x\"}"))
+        .unwrap();
+    let response = router.oneshot(write).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(error["error"]["type"], "cluster_block_exception");
+    let reason = error["error"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("index [refused] blocked by: [TOO_MANY_REQUESTS/12/"),
+        "{reason}"
+    );
+}

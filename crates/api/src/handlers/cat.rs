@@ -131,7 +131,10 @@ pub async fn health(
             format_epoch_millis(now)[11..19].to_owned(),
         ),
         ("cluster".into(), state.config.cluster_name.clone()),
-        ("status".into(), "green".into()),
+        (
+            "status".into(),
+            super::cluster::health_status(&state).into(),
+        ),
         ("node.total".into(), "1".into()),
         ("node.data".into(), "1".into()),
         ("shards".into(), shards.clone()),

@@ -22,11 +22,7 @@ use crate::{AppState, ELASTICSEARCH_VERSION};
 pub fn health_body(state: &AppState, shards: usize) -> Value {
     let write_block = state.store.write_block();
     let broken = state.store.broken_partitions();
-    let status = match (&write_block, broken.is_empty()) {
-        (Some(_), _) => "red",
-        (None, false) => "yellow",
-        (None, true) => "green",
-    };
+    let status = status_of(write_block.is_some(), broken.is_empty());
     let mut body = json!({
         "cluster_name": state.config.cluster_name,
         "status": status,
@@ -65,19 +61,99 @@ pub fn health_body(state: &AppState, shards: usize) -> Value {
     body
 }
 
+fn status_of(writes_refused: bool, none_recovering: bool) -> &'static str {
+    match (writes_refused, none_recovering) {
+        (true, _) => "red",
+        (false, false) => "yellow",
+        (false, true) => "green",
+    }
+}
+
+/// The cluster's status alone (for `_cat/health`).
+pub fn health_status(state: &AppState) -> &'static str {
+    let writes_refused = state.store.write_block().is_some();
+    status_of(writes_refused, state.store.broken_partitions().is_empty())
+}
+
+const HEALTH_PARAMETERS: &[&str] = &[
+    "wait_for_status",
+    "timeout",
+    "master_timeout",
+    "level",
+    "local",
+    "wait_for_active_shards",
+    "wait_for_nodes",
+    "wait_for_events",
+    "wait_for_no_relocating_shards",
+    "wait_for_no_initializing_shards",
+    "expand_wildcards",
+];
+
 /// `GET /_cluster/health`.
-pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let shards = state.store.index_stats().len();
-    Ok(ok(&health_body(&state, shards)))
+pub async fn health(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_cluster/health", HEALTH_PARAMETERS)?;
+    wait_for_health(&state, &params, || state.store.index_stats().len()).await
 }
 
 /// `GET /_cluster/health/{index}`.
 pub async fn health_index(
     State(state): State<AppState>,
     Path(index): Path<String>,
+    Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
+    params::check(&params, "/_cluster/health/{index}", HEALTH_PARAMETERS)?;
     let shards = state.store.resolve(&index, false)?.len();
-    Ok(ok(&health_body(&state, shards)))
+    wait_for_health(&state, &params, || shards).await
+}
+
+/// Answers the health, after waiting (up to `timeout`, 30 s by default) for
+/// `wait_for_status` when one is asked for: as in Elasticsearch, a wait that runs out answers
+/// `408` with `timed_out: true`.
+async fn wait_for_health(
+    state: &AppState,
+    params: &Params,
+    shards: impl Fn() -> usize,
+) -> Result<Response, ApiError> {
+    let rank = |status: &str| match status {
+        "green" => Some(0),
+        "yellow" => Some(1),
+        "red" => Some(2),
+        _ => None,
+    };
+    let wanted = match params.get("wait_for_status") {
+        None => None,
+        Some(status) => Some(rank(&status.to_ascii_lowercase()).ok_or_else(|| {
+            ApiError::illegal_argument(format!(
+                "unknown cluster health status [{status}]: use green, yellow or red"
+            ))
+        })?),
+    };
+    let timeout = match params.get("timeout") {
+        Some(timeout) => {
+            logfleet_store::parse_time_value(timeout).map_err(ApiError::illegal_argument)?
+        }
+        None => std::time::Duration::from_secs(30),
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let mut body = health_body(state, shards());
+        let status = body["status"].as_str().and_then(rank).unwrap_or(2);
+        let satisfied = wanted.is_none_or(|wanted| status <= wanted);
+        if satisfied {
+            return Ok(ok(&body));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            body["timed_out"] = json!(true);
+            return Ok(crate::response::json_response(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                &body,
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// `GET /_cluster/settings`: Logfleet has no dynamic cluster settings, so nothing is set.
