@@ -254,8 +254,8 @@ export async function launchBrowser() {
  * A page that records every console error and warning, page error, failed request and
  * dialog; `problems` lists them, and a test ends by asserting it is empty.
  */
-export async function openPage(browser, { colorScheme = "light", width = 1440, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme, timezoneId: "UTC", locale: "en-US" });
+export async function openPage(browser, { colorScheme = "light", width = 1440, height = 900, timezoneId = "UTC" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, timezoneId, locale: "en-US" });
   const page = await context.newPage();
   const problems = [];
   const dialogs = [];

@@ -43,6 +43,17 @@ describe("date math", () => {
     assert.equal(time.resolveRange({ from: "now", to: "now-1h" }, "utc", NOW), null);
   });
 
+  test("absolute times go to the URL as instants and show in the chosen zone", () => {
+    assert.equal(time.pinTime("2026-11-26 10:00:00", "utc"), "2026-11-26T10:00:00.000Z");
+    assert.equal(time.pinTime(" 2026-11-26 10:00||+1h ", "utc"), "2026-11-26T10:00:00.000Z||+1h");
+    assert.equal(time.pinTime("2026-11-26T12:00:00+02:00", "local"), "2026-11-26T10:00:00.000Z");
+    assert.equal(time.pinTime(" now-15m ", "utc"), "now-15m");
+    assert.equal(time.pinTime("yesterday", "utc"), "yesterday");
+    assert.equal(time.showTime("2026-11-26T10:00:00.000Z", "utc"), "2026-11-26 10:00:00");
+    assert.equal(time.showTime("2026-11-26T10:00:00.250Z||-1d", "utc"), "2026-11-26 10:00:00.250||-1d");
+    assert.equal(time.showTime("now-1h", "utc"), "now-1h");
+  });
+
   test("histogram intervals give about 60 to 120 buckets, calendar ones from a day up", () => {
     const span = (ms) => ({ from: NOW - ms, to: NOW });
     const cases = [[15 * 60_000, "10s"], [3_600_000, "30s"], [4 * 3_600_000, "2m"], [24 * 3_600_000, "15m"], [7 * 86_400_000, "2h"], [30 * 86_400_000, "6h"], [90 * 86_400_000, "day"]];
@@ -103,7 +114,18 @@ describe("errors", () => {
       "query_shard_exception: Failed to parse query [foo:(]",
       "parse_exception: Cannot parse 'foo:(': Encountered \"<EOF>\" at line 1, column 5.",
     ]);
-    assert.equal(error.positionIn("foo:("), 4);
+    assert.deepEqual(error.positionIn("foo:("), { line: 1, column: 5, offset: 4 });
+  });
+
+  test("a query error's line and column become an index into the query", () => {
+    const at = (reason, query) => new client.ApiError(400, "parsing_exception", reason).positionIn(query)?.offset;
+    assert.equal(at("Failed to parse query [level:(error]: missing ) at line 1, column 13", "level:(error"), 12, "past the end");
+    assert.equal(at("Failed to parse query [a:b)]: unexpected [)] at line 1, column 4", "a:b)"), 3);
+    assert.equal(at("Failed to parse query [a:b AND\nc:d)]: unexpected [)] at line 2, column 4", "a:b AND\nc:d)"), 11);
+    const quoted = 'message:"line 1, column 2" AND (';
+    assert.equal(at(`Failed to parse query [${quoted}]: empty query at line 1, column 32`, quoted), 31, "the last mention is the position");
+    assert.equal(at("Failed to parse query [\u{1F600}:(x]: missing ) at line 1, column 5", "\u{1F600}:(x"), 5, "columns count characters");
+    assert.equal(at("Failed to parse query [a]: nothing to point at", "a"), undefined);
     assert.equal(client.errorFromBody(502, "<html>bad gateway</html>").reason, "the server answered HTTP 502");
   });
 });

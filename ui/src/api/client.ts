@@ -27,22 +27,45 @@ export class ApiError extends Error {
     this.causes = causes;
   }
 
-  /** Where in the query string the error is, when a reason says ("line 1, column 5"). */
-  positionIn(query: string): number | null {
+  /**
+   * Where in `query` — the query string as sent — the error is, when a reason says. Logfleet's
+   * `query_string` errors end with "at line L, column C" (from 1, columns in characters, not
+   * UTF-16 units); Lucene's name a line and column too. The reason quotes the query first, so
+   * the last mention is the position: a query with "line 1, column 2" in it does not fool it.
+   */
+  positionIn(query: string): QueryPosition | null {
     for (const text of [this.reason, ...this.causes]) {
-      const lineColumn = /line (\d+), column (\d+)/i.exec(text);
+      const lineColumn = [...text.matchAll(/\bline (\d+), column (\d+)/gi)].pop();
       if (lineColumn) {
-        const lines = query.split("\n");
         const line = Math.max(1, Number(lineColumn[1]));
         const column = Math.max(1, Number(lineColumn[2]));
-        const before = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
-        return Math.min(query.length, before + column - 1);
+        return { line, column, offset: offsetOf(query, line, column) };
       }
-      const position = /(?:at position|at offset|at char(?:acter)?) (\d+)/i.exec(text);
-      if (position) return Math.min(query.length, Number(position[1]));
+      const position = [...text.matchAll(/(?:at position|at offset|at char(?:acter)?) (\d+)/gi)].pop();
+      if (position) {
+        const offset = Math.min(query.length, Number(position[1]));
+        const before = query.slice(0, offset).split("\n");
+        return { line: before.length, column: Array.from(before[before.length - 1] ?? "").length + 1, offset };
+      }
     }
     return null;
   }
+}
+
+/** A position in a query: as the server names it, and as an index into the string. */
+export interface QueryPosition {
+  line: number;
+  column: number;
+  /** UTF-16 index into the query (its length when the position is past the end). */
+  offset: number;
+}
+
+/** The index of a line and column (from 1, in characters) in `text`, clamped to its lines. */
+function offsetOf(text: string, line: number, column: number): number {
+  const lines = text.split("\n");
+  const index = Math.min(line, lines.length) - 1;
+  const before = lines.slice(0, index).reduce((sum, one) => sum + one.length + 1, 0);
+  return before + Array.from(lines[index] ?? "").slice(0, column - 1).join("").length;
 }
 
 function describe(cause: ErrorCause): string {

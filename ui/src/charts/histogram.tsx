@@ -7,7 +7,7 @@ import uPlot from "uplot";
 import { formatCount } from "../lib/format";
 import { darkScheme, seriesColor } from "../lib/theme";
 import { formatTime, type Zone } from "../lib/time";
-import { themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
+import { CHART_PADDING, themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
 
 export interface HistogramChartProps {
   times: number[];
@@ -50,7 +50,7 @@ export function HistogramChart({ times, series, intervalMs, stackField, zone, he
     () => ({
       ...zoneOptions(zone),
       legend: { show: false },
-      padding: [8, 8, 0, 0],
+      padding: CHART_PADDING,
       cursor: {
         drag: { x: true, y: false, setScale: false },
         points: { show: false },

@@ -5,7 +5,7 @@ import { useMemo } from "preact/hooks";
 import type uPlot from "uplot";
 import { darkScheme, seriesColor } from "../lib/theme";
 import { type Zone } from "../lib/time";
-import { themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
+import { CHART_PADDING, themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
 
 export interface TimeSeriesChartProps {
   times: number[];
@@ -21,7 +21,7 @@ export function TimeSeriesChart({ times, series, zone, height = 180 }: TimeSerie
     () => ({
       ...zoneOptions(zone),
       legend: { show: true, live: true },
-      padding: [8, 8, 0, 0],
+      padding: CHART_PADDING,
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [timeAxis(zone), themedAxis({ size: 56, space: 24 })],

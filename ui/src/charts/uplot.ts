@@ -1,7 +1,7 @@
 // What every uPlot chart shares: the theme's colours, the time zone, and a chart that follows
 // its container's size.
 
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { formatTime, type Zone } from "../lib/time";
@@ -16,6 +16,9 @@ export function themedAxis(overrides: uPlot.Axis = {}): uPlot.Axis {
     ...overrides,
   };
 }
+
+/** Top, right, bottom, left: room on the right for half the last time label, which is centred on its tick. */
+export const CHART_PADDING: uPlot.Padding = [8, 20, 0, 0];
 
 const DAY = 86_400_000;
 
@@ -61,7 +64,8 @@ export function useUPlot(
 ) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
-  useEffect(() => {
+  // Built as the chart's element is laid out, so a panel that says "ready" has its chart drawn.
+  useLayoutEffect(() => {
     const element = container.current;
     if (!element) return undefined;
     const width = Math.max(200, element.clientWidth);

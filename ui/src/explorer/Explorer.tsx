@@ -123,7 +123,8 @@ export function Explorer() {
         <FieldSidebar />
         <main class="explorer-main">
           <HistogramPanel />
-          {field ? <VisualizePanel field={field} /> : null}
+          {/* Keyed: another field's chart is never shown under this one's name. */}
+          {field ? <VisualizePanel key={field} field={field} /> : null}
           <ResultsTable />
         </main>
         {doc ? <DocumentFlyout docRef={doc} /> : null}

@@ -45,11 +45,16 @@ export function QueryBar({ inputRef }: { inputRef: { current: HTMLInputElement |
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const [active, setActive] = useState(-1);
   const [context, setContext] = useState<CompletionContext | null>(null);
+  /** Where the arrows are in the recent queries: -1 is the draft they started from. */
   const historyPosition = useRef(-1);
+  const historyStart = useRef("");
   const valueRequest = useRef<AbortController | null>(null);
 
   // A query set from elsewhere (a filter button, the history, a link) replaces the draft.
-  useEffect(() => { setDraft(committed); }, [committed]);
+  useEffect(() => {
+    setDraft(committed);
+    historyPosition.current = -1;
+  }, [committed]);
 
   const fields = fieldsResult.value.fields;
   const close = (): void => {
@@ -88,6 +93,10 @@ export function QueryBar({ inputRef }: { inputRef: { current: HTMLInputElement |
       close();
       return;
     }
+    // Until this field's values arrive, nothing shown may be chosen: Enter would put a field
+    // name, or another field's value, where this value goes.
+    setActive(-1);
+    if (context?.kind !== "value" || context.field !== at.field) setSuggestions([]);
     const controller = new AbortController();
     valueRequest.current = controller;
     topValues(at.field, controller.signal).then((values) => {
@@ -141,12 +150,15 @@ export function QueryBar({ inputRef }: { inputRef: { current: HTMLInputElement |
         setActive((current) => (down ? Math.min(suggestions.length - 1, current + 1) : Math.max(-1, current - 1)));
         return;
       }
-      // Without suggestions, the arrows walk the recent queries.
-      const recent = recentQueries.value;
+      // Without suggestions, the arrows walk the recent queries, leaving out the one on screen
+      // (the query just run is the newest): Up always shows an older query, Down comes back
+      // to what was there.
+      if (historyPosition.current === -1) historyStart.current = draft;
+      const recent = recentQueries.value.filter((query) => query !== historyStart.current.trim());
       const position = down ? historyPosition.current - 1 : historyPosition.current + 1;
       if (position < -1 || position >= recent.length) return;
       historyPosition.current = position;
-      setDraft(position === -1 ? "" : (recent[position] ?? ""));
+      setDraft(position === -1 ? historyStart.current : (recent[position] ?? ""));
       return;
     }
     if ((event.key === "Enter" || event.key === "Tab") && open && active >= 0) {
@@ -172,7 +184,20 @@ export function QueryBar({ inputRef }: { inputRef: { current: HTMLInputElement |
 
   const error = results.value.state === "error" ? results.value.error : null;
   const queryError = error && committed.trim() !== "" && error.status === 400 ? error : null;
-  const position = useMemo(() => queryError?.positionIn(committed) ?? null, [queryError, committed]);
+  // The server parses the query as sent, without the blanks around it.
+  const position = useMemo(() => {
+    const found = queryError?.positionIn(committed.trim());
+    if (!found) return null;
+    const offset = found.offset + committed.length - committed.trimStart().length;
+    const point = committed.codePointAt(offset);
+    const marked = point === undefined ? "" : String.fromCodePoint(point);
+    return {
+      ...found,
+      before: Array.from(committed.slice(0, offset)).slice(-30).join(""),
+      marked,
+      after: Array.from(committed.slice(offset + marked.length)).slice(0, 30).join(""),
+    };
+  }, [queryError, committed]);
   const dirty = draft !== committed;
 
   return (
@@ -232,11 +257,11 @@ export function QueryBar({ inputRef }: { inputRef: { current: HTMLInputElement |
           <span class="query-error-reason"><code>{queryError.type}</code> {queryError.reason}</span>
           {position !== null ? (
             <span class="query-error-position">
-              at character {position + 1}:{" "}
+              line {position.line}, column {position.column}:{" "}
               <code>
-                {committed.slice(Math.max(0, position - 30), position)}
-                <mark>{committed.charAt(position) || " "}</mark>
-                {committed.slice(position + 1, position + 30)}
+                {showControls(position.before)}
+                <mark title={position.marked ? undefined : "the end of the query"}>{showControls(position.marked) || " "}</mark>
+                {showControls(position.after)}
               </code>
             </span>
           ) : null}

@@ -2,13 +2,13 @@
 // edge), sort by time or any sortable column, highlighted matches, and paging through every
 // match with `search_after` (a "Load more" button and infinite scroll). Rows carry `data-row`.
 
-import { signal } from "@preact/signals";
+import { effect, signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Hit } from "../api/elasticsearch";
 import { HighlightedText } from "../components/HighlightedText";
 import { Icon } from "../components/Icon";
 import { Empty, Failed, Loading } from "../components/StateMessage";
-import { isSortable } from "../lib/fields";
+import { isDate, isNumeric, isSortable, type FieldInfo } from "../lib/fields";
 import { displayValue, flattenSource, formatCount, showControls, truncate } from "../lib/format";
 import { levelClass } from "../lib/theme";
 import { formatTimestampValue } from "../lib/time";
@@ -21,7 +21,21 @@ import { MAX_TAIL_ROWS, pauseTail, tail } from "./tail";
 /** The selected row (j/k), as an index into the shown rows. */
 export const selectedRow = signal(-1);
 
+// A new search starts the selection over: on the open event when it is among the new rows,
+// else before the first row (j selects it). Pages added by "Load more" keep it.
+let previousState: PanelState = results.peek().state;
+effect(() => {
+  const { state, hits } = results.value;
+  if (previousState === "loading" && state !== "loading") {
+    const doc = view.peek().doc;
+    selectedRow.value = doc ? hits.findIndex((hit) => hit._index === doc.index && hit._id === doc.id) : -1;
+  }
+  previousState = state;
+});
+
 const CELL_CHARACTERS = 400;
+/** The least a column without a set width (the last one, at least) keeps. */
+const MIN_FLEXIBLE_WIDTH = 160;
 const WRAPPED_CELL_CHARACTERS = 4000;
 const SUMMARY_FIELDS = 24;
 
@@ -129,9 +143,37 @@ function HeaderCell({ column, position, count }: { column: string; position: num
           ) : null}
         </span>
       </div>
-      <span class="resize-handle" onPointerDown={startResize} role="separator" aria-orientation="vertical" aria-label={`Resize ${column}`} />
+      {/* The last column takes the width left over, so it has no edge to drag. */}
+      {position < count - 1 ? (
+        <span class="resize-handle" onPointerDown={startResize} role="separator" aria-orientation="vertical" aria-label={`Resize ${column}`} />
+      ) : null}
     </th>
   );
+}
+
+/** Widths for columns whose values are short whatever the event: numbers, dates, addresses. */
+function typeWidth(field: FieldInfo | undefined): number | undefined {
+  if (!field) return undefined;
+  if (isNumeric(field)) return 110;
+  if (isDate(field)) return 200;
+  if (field.types.every((type) => type === "boolean")) return 90;
+  if (field.types.every((type) => type === "ip")) return 140;
+  return undefined;
+}
+
+/** A column's set width (resized, its default, its type's), or undefined: the last one has none. */
+function columnWidth(column: string, position: number, count: number, widths: Record<string, number>): number | undefined {
+  if (position === count - 1) return undefined;
+  return widths[column] ?? DEFAULT_WIDTHS[column] ?? typeWidth(fieldsResult.value.fields.get(column));
+}
+
+/**
+ * The table's least width: the set widths plus room for the others. With a fixed layout, set
+ * widths that add up to more than the table would otherwise squeeze the rest (the message,
+ * often) to nothing; past this width the table scrolls sideways instead.
+ */
+function minTableWidth(shown: string[], widths: Record<string, number>): number {
+  return shown.reduce((sum, column, position) => sum + (columnWidth(column, position, shown.length, widths) ?? MIN_FLEXIBLE_WIDTH), 0);
 }
 
 function LoadMore() {
@@ -199,11 +241,14 @@ export function ResultsTable() {
   const state = results.value;
   const live = tail.value.active;
   const error = (live ? tail.value.error : null) ?? state.error;
+  // The query bar shows a refused query's error, pointing into it; the table need not repeat it.
+  const queryFailed = !live && error?.status === 400 && view.value.query.trim() !== "";
   return (
     <section class="panel results-panel" data-panel="Events" data-state={panelState}>
       <TailBanner />
       {panelState === "loading" && rows.length === 0 ? <Loading label="Searching…" /> : null}
-      {panelState === "error" && error ? <Failed error={error} title="The search failed" /> : null}
+      {panelState === "error" && error && queryFailed ? <Empty title="No events: the query failed (the error is under the query bar)" /> : null}
+      {panelState === "error" && error && !queryFailed ? <Failed error={error} title="The search failed" /> : null}
       {panelState === "empty" ? (
         live ? <Empty title="Waiting for new events…" /> : (
           <Empty title="No events in this range — widen it">
@@ -216,12 +261,11 @@ export function ResultsTable() {
       ) : null}
       {rows.length > 0 && panelState !== "error" ? (
         <div class={`table-scroll ${panelState === "loading" ? "refreshing" : ""}`}>
-          <table class={`events-table ${wrapLines.value ? "wrap" : ""}`}>
+          <table class={`events-table ${wrapLines.value ? "wrap" : ""}`} style={{ minWidth: `${minTableWidth(shown, widths)}px` }}>
             <colgroup>
               {shown.map((column, position) => {
-                const width = widths[column] ?? DEFAULT_WIDTHS[column];
-                const last = position === shown.length - 1;
-                return <col key={column} style={width && !last ? { width: `${width}px` } : undefined} />;
+                const width = columnWidth(column, position, shown.length, widths);
+                return <col key={column} style={width ? { width: `${width}px` } : undefined} />;
               })}
             </colgroup>
             <thead>

@@ -8,16 +8,20 @@ import { createSavedSearch, deleteSavedSearch, listSavedSearches, updateSavedSea
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Icon } from "../components/Icon";
 import { Popover } from "../components/Popover";
-import { updateView, view, type SortSpec } from "./state";
+import { isStringArray } from "../lib/storage";
+import { DEFAULT_SORT, updateView, view, type SortSpec } from "./state";
 
-/** What a saved search keeps: the view without the open document. */
+/**
+ * What a saved search keeps: the view without the open document. Saved searches are the
+ * server's, and a script may write one with less: only index, query and range are required.
+ */
 export interface SavedState {
   index: string;
   query: string;
   range: { from: string; to: string };
-  columns: string[] | null;
-  sort: SortSpec;
-  stack: string;
+  columns?: string[] | null;
+  sort?: Partial<SortSpec>;
+  stack?: string;
 }
 
 /** The saved search the view came from, to save over it. */
@@ -42,8 +46,9 @@ function applySaved(saved: SavedSearch): void {
     index: state.index,
     query: state.query,
     range: state.range,
-    columns: Array.isArray(state.columns) ? state.columns : null,
-    sort: state.sort.field ? { field: state.sort.field, order: state.sort.order === "asc" ? "asc" : "desc" } : view.peek().sort,
+    columns: isStringArray(state.columns) && state.columns.length > 0 ? state.columns : null,
+    // What it does not say is the default, not whatever the view had before.
+    sort: typeof state.sort?.field === "string" && state.sort.field ? { field: state.sort.field, order: state.sort.order === "asc" ? "asc" : "desc" } : DEFAULT_SORT,
     stack: typeof state.stack === "string" ? state.stack : "level",
     doc: null,
   });
@@ -80,6 +85,19 @@ function SavedList({ close }: { close: () => void }) {
       openSaved.value = { id: saved.id, name: saved.name };
     });
   };
+  const rename = (saved: SavedSearch, newName: string): void => {
+    const trimmed = newName.trim();
+    if (!trimmed) return;
+    setRenaming(null);
+    act(async () => {
+      const renamed = await updateSavedSearch(saved.id, trimmed, saved.state);
+      // The open search goes by its new name, and "Save" over it keeps that name.
+      if (openSaved.peek()?.id === renamed.id) {
+        openSaved.value = { id: renamed.id, name: renamed.name };
+        setName(renamed.name);
+      }
+    });
+  };
   const target = openSaved.value;
   return (
     <div class="saved-list" data-panel="Saved searches" data-state={error ? "error" : list === null ? "loading" : list.length > 0 ? "ready" : "empty"}>
@@ -95,7 +113,7 @@ function SavedList({ close }: { close: () => void }) {
         {(list ?? []).map((saved) => (
           <li key={saved.id} class="saved-item">
             {renaming?.id === saved.id ? (
-              <form class="saved-form" onSubmit={(event) => { event.preventDefault(); act(() => updateSavedSearch(saved.id, renaming.name.trim(), saved.state)); setRenaming(null); }}>
+              <form class="saved-form" onSubmit={(event) => { event.preventDefault(); rename(saved, renaming.name); }}>
                 <input class="text-input" value={renaming.name} aria-label="New name" onInput={(event) => { setRenaming({ id: saved.id, name: event.currentTarget.value }); }} />
                 <button type="submit" class="button primary" disabled={!renaming.name.trim()}>Rename</button>
                 <button type="button" class="button" onClick={() => { setRenaming(null); }}>Cancel</button>

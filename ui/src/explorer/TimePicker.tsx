@@ -4,13 +4,14 @@
 import { useState } from "preact/hooks";
 import { Icon } from "../components/Icon";
 import { Popover } from "../components/Popover";
-import { browserZoneName, describeRange, formatTime, isValidTime, QUICK_RANGES, resolveRange, type TimeRange } from "../lib/time";
+import { browserZoneName, describeRange, formatTime, isValidTime, pinTime, QUICK_RANGES, resolveRange, showTime, type TimeRange } from "../lib/time";
 import { refreshCount, setZone, updateView, view, zone } from "./state";
 
 function RangeEditor({ range, close }: { range: TimeRange; close: () => void }) {
-  const [from, setFrom] = useState(range.from);
-  const [to, setTo] = useState(range.to);
   const currentZone = zone.value;
+  // Absolute times show in the chosen zone, and go to the URL as instants.
+  const [from, setFrom] = useState(() => showTime(range.from, zone.peek()));
+  const [to, setTo] = useState(() => showTime(range.to, zone.peek()));
   const fromValid = isValidTime(from, currentZone);
   const toValid = isValidTime(to, currentZone);
   const ordered = fromValid && toValid && resolveRange({ from, to }, currentZone) !== null;
@@ -45,7 +46,7 @@ function RangeEditor({ range, close }: { range: TimeRange; close: () => void }) 
         class="time-custom"
         onSubmit={(event) => {
           event.preventDefault();
-          if (ordered) apply({ from: from.trim(), to: to.trim() });
+          if (ordered) apply({ from: pinTime(from, currentZone), to: pinTime(to, currentZone) });
         }}
       >
         <div class="section-title">Custom range</div>

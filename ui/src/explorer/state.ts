@@ -37,7 +37,7 @@ export interface View {
   tab: DocumentTab;
 }
 
-const DEFAULT_SORT: SortSpec = { field: TIME_FIELD, order: "desc" };
+export const DEFAULT_SORT: SortSpec = { field: TIME_FIELD, order: "desc" };
 
 function defaultView(): View {
   return {

@@ -144,6 +144,35 @@ export function parseAbsolute(text: string, zone: Zone): number | null {
   return CALENDARS[zone].make(parts);
 }
 
+/** Splits `2026-11-26 10:00||+1h` into its absolute anchor and its date math; null for `now…`. */
+function anchorOf(expression: string): { date: string; math: string } | null {
+  const text = expression.trim();
+  if (text.startsWith("now")) return null;
+  const bar = text.indexOf("||");
+  return bar === -1 ? { date: text, math: "" } : { date: text.slice(0, bar), math: text.slice(bar) };
+}
+
+/**
+ * A time as the URL keeps it: an absolute time typed without a zone (read in `zone`) becomes
+ * an ISO 8601 instant, so a link, or switching the zone, means the same instant everywhere;
+ * `now…` and what does not parse stay as written.
+ */
+export function pinTime(expression: string, zone: Zone): string {
+  const anchor = anchorOf(expression);
+  const time = anchor ? parseAbsolute(anchor.date, zone) : null;
+  if (!anchor || time === null) return expression.trim();
+  return `${new Date(time).toISOString()}${anchor.math}`;
+}
+
+/** A time as the range editor shows it: absolute ones in `zone` (`2026-11-26 10:00:00`). */
+export function showTime(expression: string, zone: Zone): string {
+  const anchor = anchorOf(expression);
+  const time = anchor ? parseAbsolute(anchor.date, zone) : null;
+  if (!anchor || time === null) return expression;
+  const shown = formatTime(time, zone);
+  return `${shown.endsWith(".000") ? shown.slice(0, -4) : shown}${anchor.math}`;
+}
+
 export function resolveRange(range: TimeRange, zone: Zone, now = Date.now()): Bounds | null {
   const from = resolveTime(range.from, now, zone, false);
   const to = resolveTime(range.to, now, zone, true);
