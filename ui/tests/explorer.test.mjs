@@ -350,6 +350,27 @@ describe("explorer", () => {
     });
   });
 
+  test("an export counts rows, not the line breaks inside its values", async () => {
+    const marker = `multiline${Date.now()}`;
+    await ingest(stack.apiUrl, [
+      { "@timestamp": new Date().toISOString(), log_category: "audit", level: "error", app_name: "auth", message: `${marker} first line\nsecond line\r\nthird "quoted" line` },
+      { "@timestamp": new Date().toISOString(), log_category: "audit", level: "error", app_name: "auth", message: `${marker} single line` },
+    ]);
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: `message:${marker}` });
+      await waitForPanel(page, "Events");
+      await page.getByTestId("export").click();
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: /Export CSV/ }).click(),
+      ]);
+      await page.getByTestId("export-done").waitFor();
+      assert.match(await page.getByTestId("export-done").innerText(), /Saved 2 rows/);
+      const text = await readFile(await download.path(), "utf8");
+      assert.ok(text.includes('second line\r\nthird ""quoted"" line"'), text);
+    });
+  });
+
   test("a search is saved, listed and opened again", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page, { q: "level:warning" });

@@ -46,6 +46,7 @@ export interface ExportResult {
 }
 
 const NEWLINE = 0x0a;
+const QUOTE = 0x22;
 
 function fileNameOf(disposition: string | null, format: ExportFormat): string {
   const quoted = disposition ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition) : null;
@@ -67,13 +68,20 @@ export async function exportEvents(
   const headerRows = request.format === "csv" ? 1 : 0;
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let lines = 0;
+  // A CSV value may hold line breaks inside its quotes; only those outside end a row (a
+  // doubled quote toggles twice). NDJSON escapes them, and its quotes are JSON's.
+  const csv = request.format === "csv";
+  let quoted = false;
   if (!response.body) throw new ApiError(response.status, "invalid_response", "the export has no body");
   const reader = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    for (const byte of value) if (byte === NEWLINE) lines += 1;
+    for (const byte of value) {
+      if (csv && byte === QUOTE) quoted = !quoted;
+      else if (byte === NEWLINE && !quoted) lines += 1;
+    }
     onProgress(Math.max(0, lines - headerRows), total);
   }
   const type = request.format === "csv" ? "text/csv" : "application/x-ndjson";
