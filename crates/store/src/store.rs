@@ -182,6 +182,8 @@ pub struct PreparedWrite {
     source: Bytes,
     document: Option<TantivyDocument>,
     timestamp_millis: Option<i64>,
+    /// The partition the document goes to, found (or created) before it is logged.
+    partition: Option<Arc<Partition>>,
 }
 
 impl PreparedWrite {
@@ -195,6 +197,7 @@ impl PreparedWrite {
             source: Bytes::new(),
             document: None,
             timestamp_millis: None,
+            partition: None,
         }
     }
 }
@@ -2765,6 +2768,7 @@ impl Inner {
                     source: Bytes::new(),
                     document: None,
                     timestamp_millis: None,
+                    partition: None,
                 })
             }
             WriteRequest::Document {
@@ -2855,6 +2859,7 @@ impl Inner {
                     source,
                     document: Some(document),
                     timestamp_millis,
+                    partition: None,
                 })
             }
         }
@@ -2951,7 +2956,7 @@ impl Inner {
         &self,
         wal: &mut Wal,
         buffer: &mut Vec<u8>,
-        batches: Vec<(Vec<PreparedWrite>, OutcomeSender)>,
+        mut batches: Vec<(Vec<PreparedWrite>, OutcomeSender)>,
     ) {
         let blocked = match self.log_failure.get() {
             Some(reason) => Some(StoreError::LogFailed {
@@ -2964,9 +2969,9 @@ impl Inner {
             None => None,
         };
         let mut outcomes: Vec<Vec<Option<Result<WriteOutcome, ItemFailure>>>> = Vec::new();
-        for (writes, _) in &batches {
+        for (writes, _) in &mut batches {
             let refused = writes
-                .iter()
+                .iter_mut()
                 .map(|write| self.refuse_before_logging(write, blocked.as_ref()))
                 .collect();
             outcomes.push(refused);
@@ -3038,11 +3043,12 @@ impl Inner {
         self.publish_tail();
     }
 
-    /// Whether `write` must be refused before it is logged; creates its partition, so that
-    /// applying it after the log cannot fail for want of one.
+    /// Whether `write` must be refused before it is logged; finds or creates its partition
+    /// and keeps it in the write, so that applying it after the log cannot fail for want of
+    /// one (nor, for a document without a timestamp, pick another day's).
     fn refuse_before_logging(
         &self,
-        write: &PreparedWrite,
+        write: &mut PreparedWrite,
         blocked: Option<&StoreError>,
     ) -> Option<Result<WriteOutcome, ItemFailure>> {
         // Deleting a whole index frees space: Elasticsearch's `read_only_allow_delete`.
@@ -3058,12 +3064,19 @@ impl Inner {
         if !matches!(write.op, WalOp::Index | WalOp::Create) {
             return None;
         }
-        let created = write
+        match write
             .target
-            .partition_for(write.timestamp_millis, &self.partition_settings);
-        let error = created.err()?;
-        let error = self.disk_full_as_block(error, &write.target.name());
-        Some(Err(ItemFailure::Store(error)))
+            .partition_for(write.timestamp_millis, &self.partition_settings)
+        {
+            Ok(partition) => {
+                write.partition = Some(partition);
+                None
+            }
+            Err(error) => {
+                let error = self.disk_full_as_block(error, &write.target.name());
+                Some(Err(ItemFailure::Store(error)))
+            }
+        }
     }
 
     /// A write that failed for want of disk space is refused as the flood stage refuses
@@ -3184,9 +3197,12 @@ impl Inner {
                 Ok(outcome)
             }
             WalOp::Index | WalOp::Create => {
-                let partition = target
-                    .partition_for(write.timestamp_millis, &self.partition_settings)
-                    .map_err(ItemFailure::Store)?;
+                let partition = match write.partition {
+                    Some(partition) => partition,
+                    None => target
+                        .partition_for(write.timestamp_millis, &self.partition_settings)
+                        .map_err(ItemFailure::Store)?,
+                };
                 let index = partition.meta().name.clone();
                 if (replaying && seq <= partition.committed_seq())
                     || skipped_by_recovery(&partition)
