@@ -237,7 +237,7 @@ fn the_flood_stage_refuses_writes_until_space_returns() {
     let Some(small) = SmallFileSystem::mount(80) else {
         return;
     };
-    let filler = small.fill(24);
+    let filler = small.fill(52);
     let config = small.config(
         "refresh_interval = \"200ms\"\nsearch_idle_after = \"-1\"\n\
          [disk]\nflood_stage = \"95%\"\nflood_stage_min_free = \"20mb\"\n",

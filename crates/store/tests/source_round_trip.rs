@@ -82,18 +82,22 @@ fn sources_read_back_byte_for_byte() {
         cases: 40,
         ..Config::default()
     });
-    let written: std::cell::RefCell<Vec<(&str, String, String)>> = Default::default();
+    let written: std::cell::RefCell<Vec<(String, String, String)>> = Default::default();
+    let cases = std::cell::Cell::new(0);
     runner
         .run(&prop::collection::vec(document(), 1..20), |documents| {
+            // Each case writes to indexes of its own, so that clashes stay within a case and
+            // the number of documents accepted does not hang on the first cases' luck.
+            let case = cases.replace(cases.get() + 1);
             for (index, text) in documents.into_iter().enumerate() {
                 // Plain indexes map strings as `text` (inline), data streams as `keyword`
                 // (from the column).
                 let (target, op, text) = if index % 2 == 0 {
-                    ("docs", DocumentOp::Index, text)
+                    (format!("docs-{case}"), DocumentOp::Index, text)
                 } else {
                     let text =
                         text.replacen('{', r#"{"@timestamp":"2026-11-26T10:00:00.123456Z","#, 1);
-                    ("logs-test-default", DocumentOp::Create, text)
+                    (format!("logs-test-{case}"), DocumentOp::Create, text)
                 };
                 // Decoded from the bytes that are stored, as the API does.
                 let source = bytes::Bytes::from(text.clone().into_bytes());
@@ -102,7 +106,7 @@ fn sources_read_back_byte_for_byte() {
                 };
                 let id = format!("d{}", written.borrow().len());
                 let request = WriteRequest::Document {
-                    target: target.into(),
+                    target: target.clone().into(),
                     op,
                     id: Some(id.clone()),
                     source: source.clone(),
