@@ -6,6 +6,9 @@
 //! `ui/dist` built earlier is embedded as it is, and with none the binary serves a page at
 //! `/_ui/` that says how to build the UI. Either way `$OUT_DIR/ui_assets.rs` holds the table
 //! of files that `src/serve.rs` hands to the API.
+//!
+//! The prebuilt dashboards (`dashboards/*.json` at the repository's root) are embedded too, in
+//! `$OUT_DIR/dashboards.rs`, for the server to install on a data directory's first start.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,37 @@ fn main() {
     if let Err(error) = std::fs::write(out.join("ui_assets.rs"), table) {
         panic!("writing the UI asset table: {error}");
     }
+    let dashboards = manifest_dir.join("../../dashboards");
+    if dashboards.exists() {
+        println!("cargo::rerun-if-changed={}", dashboards.display());
+    }
+    if let Err(error) = std::fs::write(out.join("dashboards.rs"), dashboard_table(&dashboards)) {
+        panic!("writing the dashboard table: {error}");
+    }
+}
+
+/// Rust source of a `&[(&str, &str)]` of file names and contents, one per `*.json` file of
+/// `dir`, in name order.
+fn dashboard_table(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .collect();
+    files.sort();
+    let mut table = String::from("&[\n");
+    for path in files {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let _ = writeln!(
+            table,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
+    }
+    table.push(']');
+    table
 }
 
 /// The `npm` executable, if Node.js is installed.

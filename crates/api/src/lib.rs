@@ -25,6 +25,7 @@ use logfleet_store::Store;
 use serde_json::json;
 
 pub use error::ApiError;
+pub use logfleet::dashboards::install_prebuilt as install_prebuilt_dashboards;
 pub use logfleet::ui::{CONTENT_SECURITY_POLICY, UiAsset, UiSource};
 pub use response::PRODUCT_HEADER;
 
@@ -106,7 +107,7 @@ pub fn router(state: AppState) -> Router {
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, pit, root,
         search, templates, xpack,
     };
-    use logfleet::{export, saved_searches, tail, ui};
+    use logfleet::{dashboards, export, saved_searches, tail, ui};
     let routes = Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_ui", get(ui::serve))
@@ -121,6 +122,16 @@ pub fn router(state: AppState) -> Router {
             get(saved_searches::get)
                 .put(saved_searches::put)
                 .delete(saved_searches::delete),
+        )
+        .route(
+            "/_logfleet/dashboards",
+            get(dashboards::list).post(dashboards::create),
+        )
+        .route(
+            "/_logfleet/dashboards/{id}",
+            get(dashboards::get)
+                .put(dashboards::put)
+                .delete(dashboards::delete),
         )
         .route("/_logfleet/export", post(export::export))
         .route("/_logfleet/tail", get(tail::tail))

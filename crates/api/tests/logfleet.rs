@@ -50,6 +50,95 @@ async fn saved_searches_are_created_listed_renamed_and_deleted_durably() {
 }
 
 #[tokio::test]
+async fn dashboards_are_kept_listed_replaced_and_deleted_durably() {
+    let harness = harness(1 << 20);
+    let (status, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed, json!([]), "the list is a bare array");
+    let panels = json!([{"title": "Errors", "query": {"term": {"level": "error"}}, "layout": {"w": 6}}]);
+    let body = json!({"title": "Ops", "panels": panels, "time": {"from": "now-1h"}}).to_string();
+    let (status, created, _) = call(&harness, "PUT", "/_logfleet/dashboards/ops", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], "ops");
+    assert_eq!(created["panels"], panels, "panels are kept as given");
+    assert_eq!(created["time"], json!({"from": "now-1h"}));
+    let body = json!({"title": "api latency", "description": "p95"}).to_string();
+    let (status, posted, _) = call(&harness, "POST", "/_logfleet/dashboards", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    assert!(posted["id"].as_str().is_some_and(|id| !id.is_empty()));
+
+    let replace = json!({"id": "ops", "title": "Operations", "panels": []}).to_string();
+    let (status, replaced, _) = call(&harness, "PUT", "/_logfleet/dashboards/ops", &replace).await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(replaced["created_at"], created["created_at"]);
+    assert!(replaced.get("time").is_none(), "a PUT replaces the whole dashboard");
+
+    let harness = harness.restart().await;
+    let (_, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|summary| summary["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["api latency", "Operations"], "by title, case aside");
+    assert_eq!(listed[1]["panels"], 0);
+    assert_eq!(listed[1]["prebuilt"], false);
+    assert_eq!(listed[0]["description"], "p95");
+    let (status, _, _) = call(&harness, "DELETE", "/_logfleet/dashboards/ops", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, missing, _) = call(&harness, "GET", "/_logfleet/dashboards/ops", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error"]["type"], "resource_not_found_exception");
+    assert_eq!(missing["error"]["reason"], "dashboard [ops] not found");
+}
+
+#[tokio::test]
+async fn dashboards_refuse_what_they_cannot_keep() {
+    let harness = harness(1 << 20);
+    for (uri, body, expected) in [
+        ("/_logfleet/dashboards/a", "{\"title\":\" \"}", "[title]"),
+        ("/_logfleet/dashboards/a", "{\"panels\":[]}", "[title]"),
+        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"panels\":{}}", "[panels]"),
+        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"panels\":[1]}", "[panels]"),
+        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"id\":\"b\"}", "[b]"),
+        ("/_logfleet/dashboards/a", "[]", "JSON object"),
+        ("/_logfleet/dashboards/a", "{", "parse"),
+        ("/_logfleet/dashboards/a%20b", "{\"title\":\"x\"}", "invalid dashboard id"),
+    ] {
+        let (status, error, _) = call(&harness, "PUT", uri, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+        let reason = error["error"]["reason"].as_str().unwrap();
+        assert!(reason.contains(expected), "{body}: {reason}");
+    }
+    let (_, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
+    assert_eq!(listed, json!([]), "nothing was kept");
+}
+
+#[tokio::test]
+async fn prebuilt_dashboards_are_installed_once() {
+    let harness = harness(1 << 20);
+    let files = [
+        ("a.json", r#"{"id": "api", "title": "API", "panels": [{"title": "p"}]}"#),
+        ("b.json", r#"{"id": "errors", "title": "Errors"}"#),
+    ];
+    let installed = logfleet_api::install_prebuilt_dashboards(&harness.store, &files).unwrap();
+    assert_eq!(installed, 2);
+    let (_, api, _) = call(&harness, "GET", "/_logfleet/dashboards/api", "").await;
+    assert_eq!(api["prebuilt"], true);
+    assert_eq!(api["panels"][0]["title"], "p");
+    let (status, _, _) = call(&harness, "DELETE", "/_logfleet/dashboards/errors", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let installed = logfleet_api::install_prebuilt_dashboards(&harness.store, &files).unwrap();
+    assert_eq!(installed, 0, "a deleted prebuilt dashboard stays deleted");
+    let (_, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let broken = [("c.json", r#"{"id": "c"}"#)];
+    let error = logfleet_api::install_prebuilt_dashboards(&harness.store, &broken).unwrap_err();
+    assert!(error.reason.contains("c.json"), "{}", error.reason);
+}
+
+#[tokio::test]
 async fn saved_searches_refuse_what_they_cannot_keep() {
     let harness = harness(1 << 20);
     for (body, expected) in [

@@ -10,6 +10,8 @@ use crate::config::Config;
 
 /// The web UI, built from `ui/` by `build.rs` (empty when it was built without Node.js).
 static UI_ASSETS: &[UiAsset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
+/// The repository's `dashboards/*.json`: file name and text.
+static PREBUILT_DASHBOARDS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/dashboards.rs"));
 
 /// Sets up logging to stderr as configured.
 pub fn init_logging(config: &Config) -> anyhow::Result<()> {
@@ -50,6 +52,11 @@ pub async fn serve(
         .await?
         .with_context(|| format!("opening the data directory {}", data_dir.display()))?;
     store.spawn_background_tasks();
+    let installed = logfleet_api::install_prebuilt_dashboards(&store, PREBUILT_DASHBOARDS)
+        .map_err(|error| anyhow::anyhow!("installing the prebuilt dashboards: {}", error.reason))?;
+    if installed > 0 {
+        info!(installed, "installed the prebuilt dashboards");
+    }
     let (cluster_uuid, cluster_created_ms) = cluster_uuid(&data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -11,14 +11,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::objects::{check_id, now_rfc3339, read_object};
 use crate::AppState;
-use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use crate::response::{json_response, ok};
 
 const KIND: &str = "saved_searches";
 const MAX_NAME_CHARS: usize = 256;
-const MAX_ID_CHARS: usize = 64;
 
 /// `GET /_logfleet/saved-searches`: all of them, by name.
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -69,7 +68,7 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    check_id(&id)?;
+    check_id(&id, "saved search")?;
     let (name, search_state) = parse(&state, &headers, body).await?;
     let now = now_rfc3339();
     let created_at = state
@@ -110,12 +109,13 @@ async fn parse(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(String, Map<String, Value>), ApiError> {
-    let bytes = read_body(headers, body, state.config.max_content_length).await?;
-    let Some(Value::Object(mut body)) = parse_json(&bytes, "parsing_exception")? else {
-        return Err(ApiError::parsing(
-            "a saved search is a JSON object with \"name\" and \"state\"",
-        ));
-    };
+    let mut body = read_object(
+        state,
+        headers,
+        body,
+        "a saved search is a JSON object with \"name\" and \"state\"",
+    )
+    .await?;
     let name = match body.remove("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
         _ => {
@@ -142,31 +142,6 @@ async fn parse(
     Ok((name, search_state))
 }
 
-fn check_id(id: &str) -> Result<(), ApiError> {
-    let valid = !id.is_empty()
-        && id.len() <= MAX_ID_CHARS
-        && id
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::illegal_argument(format!(
-            "invalid saved search id [{id}]: use 1 to {MAX_ID_CHARS} letters, digits, '-' or '_'"
-        )))
-    }
-}
-
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "resource_not_found_exception",
-        format!("saved search [{id}] not found"),
-    )
-    .with("resource.type", json!("saved_search"))
-    .with("resource.id", json!(id))
-}
-
-fn now_rfc3339() -> String {
-    logfleet_store::format_epoch_millis(logfleet_store::now_millis())
+    super::objects::not_found("saved search", "saved_search", id)
 }
