@@ -79,6 +79,51 @@ impl<'a> JsonObject<'a> {
         }
     }
 
+    /// The value of member `key`, to change it in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut JsonValue<'a>> {
+        self.members
+            .iter_mut()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
+    }
+
+    /// Removes member `key`, keeping the others in order, and returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<JsonValue<'a>> {
+        let position = self.members.iter().position(|(name, _)| name == key)?;
+        Some(self.members.remove(position).1)
+    }
+
+    /// Keeps the members for which `keep` says so.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &JsonValue<'a>) -> bool) {
+        self.members.retain(|(key, value)| keep(key, value));
+    }
+
+    /// The members, in order, to change their values in place.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut JsonValue<'a>)> {
+        self.members.iter_mut().map(|(key, value)| (&**key, value))
+    }
+
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> JsonObject<'static> {
+        JsonObject {
+            members: self
+                .members
+                .into_iter()
+                .map(|(key, value)| (Cow::Owned(key.into_owned()), value.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// The object of a [`serde_json::Map`].
+    pub fn from_map(map: serde_json::Map<String, serde_json::Value>) -> JsonObject<'static> {
+        JsonObject {
+            members: map
+                .into_iter()
+                .map(|(key, value)| (Cow::Owned(key), JsonValue::from_value(value)))
+                .collect(),
+        }
+    }
+
     /// The members, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, (Cow<'a, str>, JsonValue<'a>)> {
         self.members.iter()
@@ -139,6 +184,34 @@ impl<'a> JsonValue<'a> {
         match self {
             JsonValue::String(text) => Some(text),
             _ => None,
+        }
+    }
+
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> JsonValue<'static> {
+        match self {
+            JsonValue::Null => JsonValue::Null,
+            JsonValue::Bool(flag) => JsonValue::Bool(flag),
+            JsonValue::Number(number) => JsonValue::Number(number),
+            JsonValue::String(text) => JsonValue::String(Cow::Owned(text.into_owned())),
+            JsonValue::Array(items) => {
+                JsonValue::Array(items.into_iter().map(JsonValue::into_owned).collect())
+            }
+            JsonValue::Object(object) => JsonValue::Object(object.into_owned()),
+        }
+    }
+
+    /// The value of a [`serde_json::Value`].
+    pub fn from_value(value: serde_json::Value) -> JsonValue<'static> {
+        match value {
+            serde_json::Value::Null => JsonValue::Null,
+            serde_json::Value::Bool(flag) => JsonValue::Bool(flag),
+            serde_json::Value::Number(number) => JsonValue::Number(number),
+            serde_json::Value::String(text) => JsonValue::String(Cow::Owned(text)),
+            serde_json::Value::Array(items) => {
+                JsonValue::Array(items.into_iter().map(JsonValue::from_value).collect())
+            }
+            serde_json::Value::Object(map) => JsonValue::Object(JsonObject::from_map(map)),
         }
     }
 

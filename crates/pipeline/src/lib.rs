@@ -10,14 +10,15 @@
 //! route by `log_category` to `logs-<category>-<namespace>`, then stamp events that arrive
 //! without `@timestamp` with the time of ingest.
 
+pub mod document;
 mod reroute;
 mod timestamp;
 
 use std::fmt;
 
-use logfleet_model::json::JsonObject;
 use thiserror::Error;
 
+pub use document::IngestDocument;
 pub use reroute::{Reroute, RerouteConfig, data_stream_parts, is_data_stream_write_target};
 pub use timestamp::{DefaultTimestamp, DefaultTimestampConfig};
 
@@ -31,25 +32,12 @@ pub struct PipelineError {
     pub reason: String,
 }
 
-/// One event travelling through the pipeline; `'a` is the lifetime of the request body its
-/// strings borrow from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IngestDocument<'a> {
-    /// Where the event will be written: an index or a data stream name.
-    pub target: String,
-    /// The event's fields.
-    pub source: JsonObject<'a>,
-    /// Whether a processor changed `source`, so that the stored `_source` must be re-encoded.
-    pub source_modified: bool,
-}
-
-impl<'a> IngestDocument<'a> {
-    /// Wraps a decoded event bound for `target`.
-    pub fn new(target: impl Into<String>, source: JsonObject<'a>) -> IngestDocument<'a> {
-        IngestDocument {
-            target: target.into(),
-            source,
-            source_modified: false,
+impl PipelineError {
+    /// An `illegal_argument_exception`, the type of most processor failures.
+    pub fn illegal_argument(reason: String) -> PipelineError {
+        PipelineError {
+            kind: "illegal_argument_exception",
+            reason,
         }
     }
 }
@@ -102,6 +90,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logfleet_model::json::JsonObject;
 
     #[test]
     fn default_pipeline_routes_and_stamps() {
