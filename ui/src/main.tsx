@@ -2,7 +2,9 @@
 // documented /_logfleet/ endpoints), served by the binary at /_ui/.
 
 import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import "./styles/app.css";
+import { Loading } from "./components/StateMessage";
 import { TopBar } from "./components/TopBar";
 import { Explorer } from "./explorer/Explorer";
 import { BASE, navigate, pageOf, pathname } from "./router";
@@ -19,12 +21,27 @@ function NotFound({ path }: { path: string }) {
   );
 }
 
+type DashboardsModule = typeof import("./dashboards/pages");
+
+/** The dashboards' code (and, through it, their charts) loads only when a dashboard page opens. */
+function Dashboards({ id }: { id: string | null }) {
+  const [module, setModule] = useState<DashboardsModule | null>(null);
+  useEffect(() => {
+    import("./dashboards/pages").then(setModule, (error: unknown) => { console.error("the dashboards' code did not load", error); });
+  }, []);
+  if (!module) return <Loading label="Loading dashboards…" />;
+  return id === null ? <module.DashboardList /> : <module.DashboardPage key={id} id={id} />;
+}
+
 function App() {
   const page = pageOf(pathname.value);
   return (
     <div class="app">
       <TopBar />
-      {page.name === "explorer" ? <Explorer /> : <NotFound path={page.path} />}
+      {page.name === "explorer" ? <Explorer /> : null}
+      {page.name === "dashboards" ? <Dashboards id={null} /> : null}
+      {page.name === "dashboard" ? <Dashboards id={page.id} /> : null}
+      {page.name === "not-found" ? <NotFound path={page.path} /> : null}
     </div>
   );
 }

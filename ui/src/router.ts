@@ -16,10 +16,23 @@ export function navigate(path: string): void {
   pathname.value = window.location.pathname;
 }
 
-export type Page = { name: "explorer" } | { name: "not-found"; path: string };
+export type Page =
+  | { name: "explorer" }
+  | { name: "dashboards" }
+  | { name: "dashboard"; id: string }
+  | { name: "not-found"; path: string };
 
 export function pageOf(path: string): Page {
   const inner = path.startsWith(BASE) ? path.slice(BASE.length).replace(/\/+$/, "") : path;
   if (inner === "" || inner === "/explorer") return { name: "explorer" };
+  if (inner === "/dashboards") return { name: "dashboards" };
+  const dashboard = /^\/dashboards\/([^/]+)$/.exec(inner);
+  if (dashboard?.[1]) {
+    try {
+      return { name: "dashboard", id: decodeURIComponent(dashboard[1]) };
+    } catch {
+      return { name: "not-found", path };
+    }
+  }
   return { name: "not-found", path };
 }

@@ -121,17 +121,22 @@ export function indexPath(index: string): string {
 export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "DELETE";
   body?: unknown;
+  /** A body sent as it is (NDJSON), with `contentType`. */
+  rawBody?: string;
+  contentType?: string;
   signal?: AbortSignal | undefined;
 }
 
 /** Sends a request and returns the response as it is, failing on a non-2xx with its error. */
 export async function send(path: string, options: RequestOptions = {}): Promise<Response> {
+  const hasBody = options.body !== undefined || options.rawBody !== undefined;
   const init: RequestInit = {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers: { accept: "application/json", ...(options.body === undefined ? {} : { "content-type": "application/json" }) },
+    method: options.method ?? (hasBody ? "POST" : "GET"),
+    headers: { accept: "application/json", ...(hasBody ? { "content-type": options.contentType ?? "application/json" } : {}) },
     credentials: "same-origin",
   };
-  if (options.body !== undefined) init.body = JSON.stringify(options.body);
+  if (options.rawBody !== undefined) init.body = options.rawBody;
+  else if (options.body !== undefined) init.body = JSON.stringify(options.body);
   if (options.signal) init.signal = options.signal;
   let response: Response;
   try {

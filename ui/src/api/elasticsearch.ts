@@ -94,3 +94,34 @@ export interface GetResponse {
 export function getDocument(index: string, id: string, signal?: AbortSignal): Promise<GetResponse> {
   return requestJson<GetResponse>(`/${indexPath(index)}/_doc/${encodeURIComponent(id)}`, { signal });
 }
+
+/** One search of a `_msearch`: its header line and its body. */
+export interface MultiSearchItem {
+  index: string;
+  body: unknown;
+}
+
+/** One answer of a `_msearch`: a search response, or that search's own error. */
+export type MultiSearchResult =
+  | { ok: true; response: SearchResponse }
+  | { ok: false; status: number; error: unknown };
+
+/**
+ * Many searches in one round trip (`POST /_msearch`, NDJSON: a header line naming the index,
+ * then the body, per search). Each search fails on its own; a refused request fails them all.
+ */
+export async function multiSearch(items: MultiSearchItem[], signal?: AbortSignal): Promise<MultiSearchResult[]> {
+  const lines = items.map((item) => `${JSON.stringify({ index: item.index })}\n${JSON.stringify(item.body)}\n`).join("");
+  const response = await requestJson<{ responses: (SearchResponse & { error?: unknown; status?: number })[] }>("/_msearch", {
+    method: "POST",
+    rawBody: lines,
+    contentType: "application/x-ndjson",
+    signal,
+  });
+  return items.map((_, position) => {
+    const answer = response.responses[position];
+    if (!answer) return { ok: false, status: 0, error: { type: "invalid_response", reason: "the server sent fewer answers than searches" } };
+    if (answer.error !== undefined) return { ok: false, status: answer.status ?? 500, error: answer.error };
+    return { ok: true, response: answer };
+  });
+}

@@ -145,3 +145,42 @@ export async function followTail(
     }
   }
 }
+
+/** A dashboard as `GET /_logfleet/dashboards` lists it. */
+export interface DashboardSummary {
+  id: string;
+  title: string;
+  description?: string;
+  tags?: string[];
+  panels: number;
+  prebuilt: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A stored dashboard: what was PUT, plus what the server adds. */
+export type StoredDashboard = Record<string, unknown> & { id: string; title: string; prebuilt?: boolean; created_at?: string; updated_at?: string };
+
+const dashboardPath = (id: string): string => `/_logfleet/dashboards/${encodeURIComponent(id)}`;
+
+export function listDashboards(signal?: AbortSignal): Promise<DashboardSummary[]> {
+  return requestJson<DashboardSummary[]>("/_logfleet/dashboards", { signal });
+}
+
+export function getDashboard(id: string, signal?: AbortSignal): Promise<StoredDashboard> {
+  return requestJson<StoredDashboard>(dashboardPath(id), { signal });
+}
+
+/** Creates or replaces the dashboard at `id`. */
+export function putDashboard(id: string, dashboard: object): Promise<StoredDashboard> {
+  return requestJson<StoredDashboard>(dashboardPath(id), { method: "PUT", body: dashboard });
+}
+
+/** Creates a dashboard under an id the server chooses. */
+export function createDashboard(dashboard: object): Promise<StoredDashboard> {
+  return requestJson<StoredDashboard>("/_logfleet/dashboards", { method: "POST", body: dashboard });
+}
+
+export async function deleteDashboard(id: string): Promise<void> {
+  await requestJson<unknown>(dashboardPath(id), { method: "DELETE" });
+}

@@ -2,7 +2,10 @@
 
 import { BASE, navigate, pathname } from "../router";
 
-const PAGES = [{ path: `${BASE}/explorer`, label: "Explorer", matches: (path: string) => path === `${BASE}/` || path === BASE || path.startsWith(`${BASE}/explorer`) }];
+const PAGES = [
+  { path: `${BASE}/explorer`, label: "Explorer", matches: (path: string) => path === `${BASE}/` || path === BASE || path.startsWith(`${BASE}/explorer`) },
+  { path: `${BASE}/dashboards`, label: "Dashboards", matches: (path: string) => path.startsWith(`${BASE}/dashboards`) },
+];
 
 export function TopBar() {
   const current = pathname.value;
@@ -21,12 +24,13 @@ export function TopBar() {
         {PAGES.map((page) => (
           <a
             key={page.path}
-            href={`${page.path}${page.matches(current) ? window.location.search : ""}`}
+            href={`${page.path}${page.matches(current) && !page.path.endsWith("/dashboards") ? window.location.search : ""}`}
             class={page.matches(current) ? "active" : ""}
             aria-current={page.matches(current) ? "page" : undefined}
             onClick={(event) => {
               event.preventDefault();
-              if (!page.matches(current)) navigate(page.path);
+              // The explorer keeps its view; the dashboards' tab always leads to their list.
+              if (!page.matches(current) || (page.path.endsWith("/dashboards") && current !== page.path)) navigate(page.path);
             }}
           >
             {page.label}

@@ -4,7 +4,8 @@
 
 import { batch, signal } from "@preact/signals";
 import { isBoolean, isString, isStringArray, loadStored, store } from "../lib/storage";
-import type { TimeRange, Zone } from "../lib/time";
+import type { TimeRange } from "../lib/time";
+import { setZone, zone } from "../lib/zone";
 
 export const DEFAULT_INDEX = "logs-*";
 export const DEFAULT_RANGE: TimeRange = { from: "now-1h", to: "now" };
@@ -132,7 +133,7 @@ window.addEventListener("popstate", () => {
 });
 
 // Preferences of this browser, not of the view.
-export const zone = signal<Zone>(loadStored("zone", "local", (value): value is Zone => value === "utc" || value === "local"));
+export { setZone, zone };
 export const wrapLines = signal(loadStored("wrap", false, isBoolean));
 export const histogramOpen = signal(loadStored("histogram", true, isBoolean));
 export const sidebarOpen = signal(loadStored("sidebar", true, isBoolean));
@@ -141,11 +142,6 @@ export const columnWidths = signal<Record<string, number>>(
     typeof value === "object" && value !== null && Object.values(value).every((width) => typeof width === "number")),
 );
 export const recentQueries = signal<string[]>(loadStored("recent", [], isStringArray));
-
-export function setZone(value: Zone): void {
-  zone.value = value;
-  store("zone", value);
-}
 
 export function setPreference(name: "wrap" | "histogram" | "sidebar", value: boolean): void {
   const target = { wrap: wrapLines, histogram: histogramOpen, sidebar: sidebarOpen }[name];
