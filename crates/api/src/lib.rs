@@ -20,7 +20,7 @@ use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use logfleet_pipeline::Pipeline;
+use logfleet_pipeline::{Pipeline, Pipelines, Resources};
 use logfleet_store::Store;
 use serde_json::json;
 
@@ -72,8 +72,11 @@ impl Default for ApiConfig {
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// The ingest pipeline for data streams.
-    pub pipeline: Arc<Pipeline>,
+    /// The built-in routing of `logs` and `logs-*` writes to data streams, run after any
+    /// ingest pipeline.
+    pub routing: Arc<Pipeline>,
+    /// The stored ingest pipelines.
+    pub pipelines: Arc<Pipelines>,
     /// Settings.
     pub config: Arc<ApiConfig>,
     /// Open scrolls.
@@ -85,14 +88,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `store` with the default data stream pipeline.
+    /// State over `store`, with the ingest pipelines stored in it.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
         store.set_date_math_resolver(|name| {
             logfleet_query::resolve_index_date_math(name, logfleet_store::now_millis())
         });
+        let pipelines = Arc::new(Pipelines::new(Resources::default()));
+        handlers::ingest::load_pipelines(&store, &pipelines);
         AppState {
             store,
-            pipeline: Arc::new(Pipeline::data_stream_default()),
+            routing: Arc::new(logfleet_pipeline::data_stream_routing()),
+            pipelines,
             config: Arc::new(config),
             scrolls: Arc::default(),
             request_cache: Arc::default(),
@@ -104,8 +110,8 @@ impl AppState {
 /// The router for the whole API.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, pit, root,
-        search, templates, xpack,
+        aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, ingest, pit,
+        root, search, templates, xpack,
     };
     use logfleet::{dashboards, export, saved_searches, tail, ui};
     let routes = Router::new()
@@ -135,6 +141,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_logfleet/export", post(export::export))
         .route("/_logfleet/tail", get(tail::tail))
+        .route("/_ingest/pipeline", get(ingest::get_all_pipelines))
+        .route(
+            "/_ingest/pipeline/_simulate",
+            get(ingest::simulate_inline).post(ingest::simulate_inline),
+        )
+        .route(
+            "/_ingest/pipeline/{id}",
+            get(ingest::get_pipelines)
+                .put(ingest::put_pipeline)
+                .delete(ingest::delete_pipeline),
+        )
+        .route(
+            "/_ingest/pipeline/{id}/_simulate",
+            get(ingest::simulate_stored).post(ingest::simulate_stored),
+        )
+        .route("/_ingest/processor/grok", get(ingest::grok_patterns))
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
         .route(
             "/{index}/_bulk",

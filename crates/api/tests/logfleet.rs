@@ -55,7 +55,8 @@ async fn dashboards_are_kept_listed_replaced_and_deleted_durably() {
     let (status, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed, json!([]), "the list is a bare array");
-    let panels = json!([{"title": "Errors", "query": {"term": {"level": "error"}}, "layout": {"w": 6}}]);
+    let panels =
+        json!([{"title": "Errors", "query": {"term": {"level": "error"}}, "layout": {"w": 6}}]);
     let body = json!({"title": "Ops", "panels": panels, "time": {"from": "now-1h"}}).to_string();
     let (status, created, _) = call(&harness, "PUT", "/_logfleet/dashboards/ops", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -71,7 +72,10 @@ async fn dashboards_are_kept_listed_replaced_and_deleted_durably() {
     let (status, replaced, _) = call(&harness, "PUT", "/_logfleet/dashboards/ops", &replace).await;
     assert_eq!(status, StatusCode::OK, "{replaced}");
     assert_eq!(replaced["created_at"], created["created_at"]);
-    assert!(replaced.get("time").is_none(), "a PUT replaces the whole dashboard");
+    assert!(
+        replaced.get("time").is_none(),
+        "a PUT replaces the whole dashboard"
+    );
 
     let harness = harness.restart().await;
     let (_, listed, _) = call(&harness, "GET", "/_logfleet/dashboards", "").await;
@@ -81,7 +85,11 @@ async fn dashboards_are_kept_listed_replaced_and_deleted_durably() {
         .iter()
         .map(|summary| summary["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles, ["api latency", "Operations"], "by title, case aside");
+    assert_eq!(
+        titles,
+        ["api latency", "Operations"],
+        "by title, case aside"
+    );
     assert_eq!(listed[1]["panels"], 0);
     assert_eq!(listed[1]["prebuilt"], false);
     assert_eq!(listed[0]["description"], "p95");
@@ -99,12 +107,28 @@ async fn dashboards_refuse_what_they_cannot_keep() {
     for (uri, body, expected) in [
         ("/_logfleet/dashboards/a", "{\"title\":\" \"}", "[title]"),
         ("/_logfleet/dashboards/a", "{\"panels\":[]}", "[title]"),
-        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"panels\":{}}", "[panels]"),
-        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"panels\":[1]}", "[panels]"),
-        ("/_logfleet/dashboards/a", "{\"title\":\"x\",\"id\":\"b\"}", "[b]"),
+        (
+            "/_logfleet/dashboards/a",
+            "{\"title\":\"x\",\"panels\":{}}",
+            "[panels]",
+        ),
+        (
+            "/_logfleet/dashboards/a",
+            "{\"title\":\"x\",\"panels\":[1]}",
+            "[panels]",
+        ),
+        (
+            "/_logfleet/dashboards/a",
+            "{\"title\":\"x\",\"id\":\"b\"}",
+            "[b]",
+        ),
         ("/_logfleet/dashboards/a", "[]", "JSON object"),
         ("/_logfleet/dashboards/a", "{", "parse"),
-        ("/_logfleet/dashboards/a%20b", "{\"title\":\"x\"}", "invalid dashboard id"),
+        (
+            "/_logfleet/dashboards/a%20b",
+            "{\"title\":\"x\"}",
+            "invalid dashboard id",
+        ),
     ] {
         let (status, error, _) = call(&harness, "PUT", uri, body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
@@ -119,7 +143,10 @@ async fn dashboards_refuse_what_they_cannot_keep() {
 async fn prebuilt_dashboards_are_installed_once() {
     let harness = harness(1 << 20);
     let files = [
-        ("a.json", r#"{"id": "api", "title": "API", "panels": [{"title": "p"}]}"#),
+        (
+            "a.json",
+            r#"{"id": "api", "title": "API", "panels": [{"title": "p"}]}"#,
+        ),
         ("b.json", r#"{"id": "errors", "title": "Errors"}"#),
     ];
     let installed = logfleet_api::install_prebuilt_dashboards(&harness.store, &files).unwrap();

@@ -10,15 +10,27 @@
 //! route by `log_category` to `logs-<category>-<namespace>`, then stamp events that arrive
 //! without `@timestamp` with the time of ingest.
 
+mod condition;
+pub mod script;
+pub mod config;
 pub mod document;
+mod pipeline;
+mod processor;
+pub mod processors;
+mod registry;
 mod reroute;
+mod resources;
+pub mod template;
 mod timestamp;
-
-use std::fmt;
 
 use thiserror::Error;
 
+pub use config::{ConfigError, ProcessorConfig};
 pub use document::IngestDocument;
+pub use pipeline::Pipeline;
+pub use processor::{Flow, NoPipelines, PipelineSource, Processor, Run, Step};
+pub use registry::Pipelines;
+pub use resources::Resources;
 pub use reroute::{Reroute, RerouteConfig, data_stream_parts, is_data_stream_write_target};
 pub use timestamp::{DefaultTimestamp, DefaultTimestampConfig};
 
@@ -30,61 +42,68 @@ pub struct PipelineError {
     pub kind: &'static str,
     /// A message naming the problem.
     pub reason: String,
+    /// The type of the processor that failed.
+    pub processor_type: Option<&'static str>,
+    /// Its `tag`.
+    pub processor_tag: Option<String>,
+    /// The pipeline it belongs to.
+    pub pipeline: Option<String>,
 }
 
 impl PipelineError {
-    /// An `illegal_argument_exception`, the type of most processor failures.
-    pub fn illegal_argument(reason: String) -> PipelineError {
+    /// An error of type `kind`.
+    pub fn new(kind: &'static str, reason: impl Into<String>) -> PipelineError {
         PipelineError {
-            kind: "illegal_argument_exception",
-            reason,
+            kind,
+            reason: reason.into(),
+            processor_type: None,
+            processor_tag: None,
+            pipeline: None,
         }
     }
-}
 
-/// One step of a pipeline.
-pub trait Processor: Send + Sync + fmt::Debug {
-    /// A short name for messages, e.g. `reroute`.
-    fn name(&self) -> &'static str;
-    /// Transforms the document in place.
-    fn process(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError>;
-}
-
-/// An ordered list of processors.
-#[derive(Debug, Default)]
-pub struct Pipeline {
-    processors: Vec<Box<dyn Processor>>,
-}
-
-impl Pipeline {
-    /// A pipeline that runs `processors` in order.
-    pub fn new(processors: Vec<Box<dyn Processor>>) -> Pipeline {
-        Pipeline { processors }
+    /// An `illegal_argument_exception`, the type of most processor failures.
+    pub fn illegal_argument(reason: impl Into<String>) -> PipelineError {
+        PipelineError::new("illegal_argument_exception", reason)
     }
 
-    /// Routing by `log_category`, then a default `@timestamp`.
-    pub fn data_stream_default() -> Pipeline {
-        Pipeline::new(vec![
-            Box::new(RerouteConfig::default().build()),
-            Box::new(DefaultTimestampConfig::default().build()),
-        ])
+    /// A `graph_structure_exception`: pipelines that call each other in a cycle.
+    pub fn graph_structure(reason: impl Into<String>) -> PipelineError {
+        PipelineError::new("graph_structure_exception", reason)
     }
 
-    /// Runs every processor; the first failure stops the document.
-    pub fn run(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError> {
-        for processor in &self.processors {
-            processor.process(document)?;
+    /// The error as Elasticsearch renders it in `_simulate`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut cause = serde_json::Map::new();
+        cause.insert("type".to_owned(), self.kind.into());
+        cause.insert("reason".to_owned(), self.reason.clone().into());
+        if let Some(processor_type) = self.processor_type {
+            cause.insert("processor_type".to_owned(), processor_type.into());
         }
-        Ok(())
+        if let Some(tag) = &self.processor_tag {
+            cause.insert("processor_tag".to_owned(), tag.clone().into());
+        }
+        let mut error = cause.clone();
+        error.insert(
+            "root_cause".to_owned(),
+            serde_json::Value::Array(vec![serde_json::Value::Object(cause)]),
+        );
+        serde_json::Value::Object(error)
     }
+}
 
-    /// The names of the processors, in order.
-    pub fn processor_names(&self) -> Vec<&'static str> {
-        self.processors
-            .iter()
-            .map(|processor| processor.name())
-            .collect()
-    }
+/// The built-in routing for `logs` and `logs-*` targets: route by `log_category` to
+/// `logs-<category>-<namespace>`, then stamp events that arrive without `@timestamp` with the
+/// time of ingest.
+pub fn data_stream_routing() -> Pipeline {
+    Pipeline::built_in(
+        "logs-routing",
+        "Routes logs by log_category and stamps events without @timestamp",
+        vec![
+            Step::plain(Box::new(RerouteConfig::default().build())),
+            Step::plain(Box::new(DefaultTimestampConfig::default().build())),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -94,12 +113,12 @@ mod tests {
 
     #[test]
     fn default_pipeline_routes_and_stamps() {
-        let pipeline = Pipeline::data_stream_default();
-        assert_eq!(pipeline.processor_names(), ["reroute", "default_timestamp"]);
+        let pipeline = data_stream_routing();
+        assert_eq!(pipeline.processor_kinds(), ["reroute", "default_timestamp"]);
         let source =
             JsonObject::from_slice(br#"{"log_category": "audit", "message": "hi"}"#).unwrap();
         let mut document = IngestDocument::new("logs", source);
-        pipeline.run(&mut document).unwrap();
+        pipeline.execute(&mut document, &mut Run::new(&NoPipelines)).unwrap();
         assert_eq!(document.target, "logs-audit-default");
         assert!(document.source.contains_key("@timestamp"));
         assert!(document.source_modified);

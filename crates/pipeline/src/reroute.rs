@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use logfleet_model::fields;
 use logfleet_model::json::JsonValue;
 
-use crate::{IngestDocument, PipelineError, Processor};
+use crate::{Flow, IngestDocument, PipelineError, Processor, Run};
 
 /// Elasticsearch truncates dataset and namespace values to this many bytes.
 const MAX_SEGMENT_BYTES: usize = 100;
@@ -68,13 +68,17 @@ pub fn data_stream_parts(name: &str) -> (Option<&str>, Option<&str>) {
 }
 
 impl Processor for Reroute {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         "reroute"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         if !is_data_stream_write_target(&document.target) {
-            return Ok(());
+            return Ok(Flow::Continue);
         }
         let (name_dataset, name_namespace) = data_stream_parts(&document.target);
         let dataset = match document.source.get(&self.config.dataset_field) {
@@ -83,20 +87,17 @@ impl Processor for Reroute {
                 .map(sanitize)
                 .unwrap_or(Cow::Borrowed(&self.config.default_dataset)),
             Some(other) => {
-                return Err(PipelineError {
-                    kind: "illegal_argument_exception",
-                    reason: format!(
+                return Err(PipelineError::illegal_argument(format!(
                         "field [{}] must be a string to route the event, found [{other}]",
-                        self.config.dataset_field
-                    ),
-                });
+                    self.config.dataset_field
+                )));
             }
         };
         let namespace = name_namespace
             .map(sanitize)
             .unwrap_or(Cow::Borrowed(&self.config.default_namespace));
         document.target = format!("logs-{dataset}-{namespace}");
-        Ok(())
+        Ok(Flow::Continue)
     }
 }
 
@@ -147,7 +148,7 @@ mod tests {
         let text = source.to_string();
         let source = JsonObject::from_slice(text.as_bytes()).unwrap();
         let mut document = IngestDocument::new(target, source);
-        RerouteConfig::default().build().process(&mut document)?;
+        RerouteConfig::default().build().process(&mut document, &mut Run::new(&crate::NoPipelines))?;
         Ok(document.target)
     }
 

@@ -6,7 +6,7 @@ use logfleet_model::fields;
 use logfleet_model::json::JsonValue;
 use time::OffsetDateTime;
 
-use crate::{IngestDocument, PipelineError, Processor, is_data_stream_write_target};
+use crate::{Flow, IngestDocument, PipelineError, Processor, Run, is_data_stream_write_target};
 
 /// Settings of [`DefaultTimestamp`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +37,17 @@ pub struct DefaultTimestamp {
 }
 
 impl Processor for DefaultTimestamp {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         "default_timestamp"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>) -> Result<(), PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         if !is_data_stream_write_target(&document.target) {
-            return Ok(());
+            return Ok(Flow::Continue);
         }
         let missing = matches!(
             document.source.get(&self.config.field),
@@ -56,7 +60,7 @@ impl Processor for DefaultTimestamp {
                 .insert(self.config.field.clone(), JsonValue::from(now));
             document.source_modified = true;
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 }
 
@@ -70,7 +74,7 @@ mod tests {
         let mut document = IngestDocument::new(target, source);
         DefaultTimestampConfig::default()
             .build()
-            .process(&mut document)
+            .process(&mut document, &mut Run::new(&crate::NoPipelines))
             .unwrap();
         document
     }

@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::write::{
-    WriteResponse, apply_refresh, failure_to_error, outcome_status, pipeline_param,
+    Prepared, WriteResponse, apply_refresh, failure_to_error, outcome_status, pipeline_param,
     prepare_document,
 };
 use crate::AppState;
@@ -71,6 +71,11 @@ enum Slot {
         id: Option<String>,
         position: usize,
     },
+    Dropped {
+        action: BulkAction,
+        index: String,
+        id: Option<String>,
+    },
 }
 
 async fn run_bulk(
@@ -115,6 +120,7 @@ async fn run_bulk(
                 id,
                 error,
             } => BulkItem::failed(action, index, id, &error),
+            Slot::Dropped { action, index, id } => BulkItem::Dropped { action, index, id },
             Slot::Prepared {
                 action,
                 id,
@@ -176,6 +182,12 @@ enum BulkItem {
         action: BulkAction,
         body: FailedItem,
     },
+    /// A pipeline dropped the document.
+    Dropped {
+        action: BulkAction,
+        index: String,
+        id: Option<String>,
+    },
 }
 
 #[derive(Serialize)]
@@ -215,6 +227,10 @@ impl Serialize for BulkItem {
                 &WriteResponse::new(outcome, *forced_refresh).with_status(outcome_status(outcome)),
             )?,
             BulkItem::Failed { action, body } => map.serialize_entry(action.as_str(), body)?,
+            BulkItem::Dropped { action, index, id } => map.serialize_entry(
+                action.as_str(),
+                &super::write::dropped_response(index, id.as_deref()),
+            )?,
         }
         map.end()
     }
@@ -273,6 +289,7 @@ fn prepare_items(
                             target: target.into_owned(),
                             id,
                         })
+                        .map(Prepared::Write)
                         .map_err(ApiError::from)
                 })
             }
@@ -281,7 +298,7 @@ fn prepare_items(
             )),
         };
         match result {
-            Ok(write) => {
+            Ok(Prepared::Write(write)) => {
                 slots.push(Slot::Prepared {
                     action,
                     id: item.id,
@@ -289,6 +306,7 @@ fn prepare_items(
                 });
                 prepared.push(write);
             }
+            Ok(Prepared::Dropped { index, id }) => slots.push(Slot::Dropped { action, index, id }),
             Err(error) => slots.push(Slot::Failed {
                 action,
                 index: item.index,

@@ -8,7 +8,8 @@ use logfleet_store::{DocumentOp, WriteRequest};
 use serde_json::{Map, Value, json};
 
 use super::write::{
-    WriteResponse, apply_refresh, execute_one, outcome_status, pipeline_param, prepare_document,
+    Prepared, WriteResponse, apply_refresh, dropped_response, execute_one, outcome_status,
+    pipeline_param, prepare_document,
 };
 use crate::AppState;
 use crate::body::read_body;
@@ -126,7 +127,16 @@ async fn write_one(
             "Validation Failed: 1: source is missing;",
         ));
     }
-    let prepared = prepare_document(state, index, op, id, body, pipeline_param(params))?;
+    let prepared = match prepare_document(state, index, op, id, body, pipeline_param(params))? {
+        Prepared::Write(prepared) => prepared,
+        Prepared::Dropped { index, id } => {
+            let mut response = dropped_response(&index, id.as_deref());
+            if let Value::Object(response) = &mut response {
+                response.remove("status");
+            }
+            return Ok(ok(&response));
+        }
+    };
     let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let forced = forced && refresh == params::Refresh::Immediate;

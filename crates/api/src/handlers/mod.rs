@@ -10,6 +10,7 @@ pub mod data_streams;
 pub mod documents;
 pub mod ilm;
 pub mod indices;
+pub mod ingest;
 pub mod pit;
 pub mod root;
 pub mod search;

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use logfleet_ingest::validate_index_name;
 use logfleet_model::json::JsonValue;
-use logfleet_pipeline::{IngestDocument, is_data_stream_write_target};
+use logfleet_pipeline::{
+    Flow, IngestDocument, NoPipelines, PipelineError, Run, is_data_stream_write_target,
+};
 use logfleet_store::{
     DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
 };
@@ -27,7 +29,23 @@ pub fn check_index_name(name: &str) -> Result<(), ApiError> {
     })
 }
 
-/// Decodes a document source, runs the pipeline and prepares the write.
+/// A document after its pipelines: a write for the store, or nothing, when a `drop`
+/// processor dropped it.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Ready for the store.
+    Write(PreparedWrite),
+    /// Dropped by a pipeline: answered `200` with `result: noop`, as Elasticsearch does.
+    Dropped {
+        /// The target it was sent to.
+        index: String,
+        /// Its id, if it had one.
+        id: Option<String>,
+    },
+}
+
+/// Decodes a document source, runs the ingest pipeline (`?pipeline=`, or none for `_none`)
+/// and the data stream routing, and prepares the write.
 pub fn prepare_document(
     state: &AppState,
     index: &str,
@@ -35,15 +53,16 @@ pub fn prepare_document(
     id: Option<String>,
     source: Bytes,
     pipeline: Option<&str>,
-) -> Result<PreparedWrite, ApiError> {
+) -> Result<Prepared, ApiError> {
     let index = resolve_name(index)?;
     let index = index.as_ref();
     check_index_name(index)?;
-    if let Some(name) = pipeline.filter(|name| *name != "_none") {
-        return Err(ApiError::illegal_argument(format!(
-            "pipeline with id [{name}] does not exist"
-        )));
-    }
+    let pipeline = match pipeline {
+        None | Some("_none") => None,
+        Some(name) => Some(state.pipelines.get(name).ok_or_else(|| {
+            ApiError::illegal_argument(format!("pipeline with id [{name}] does not exist"))
+        })?),
+    };
     // Decoded in place: the document's strings borrow from the request body.
     let parsed = JsonValue::from_slice(&source).map_err(|error| {
         ApiError::new(
@@ -63,30 +82,77 @@ pub fn prepare_document(
             "[1:1] failed to parse: the document must be a JSON object",
         ));
     };
-    let routed = is_data_stream_write_target(index) && !state.store.is_plain_index(index);
-    let (target, parsed, stored) = if routed {
-        let mut document = IngestDocument::new(index, parsed);
+    let mut document = IngestDocument::new(index, parsed);
+    if let Some(id) = &id {
+        document
+            .metadata
+            .insert("_id", JsonValue::from(id.as_str()));
+    }
+    if let Some(pipeline) = pipeline {
+        super::ingest::stamp_ingest(&mut document);
+        let mut run = Run::new(&*state.pipelines);
+        match pipeline.execute(&mut document, &mut run) {
+            Ok(Flow::Drop) => {
+                return Ok(Prepared::Dropped {
+                    index: document.target,
+                    id,
+                });
+            }
+            Ok(_) => {}
+            Err(error) => return Err(pipeline_failure(error)),
+        }
+        check_index_name(&document.target)?;
+    }
+    let routed = is_data_stream_write_target(&document.target)
+        && !state.store.is_plain_index(&document.target);
+    if routed {
         state
-            .pipeline
-            .run(&mut document)
-            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason))?;
-        let stored = if document.source_modified {
-            serde_json::to_vec(&document.source).map_or_else(|_| source.clone(), Bytes::from)
-        } else {
-            source.clone()
-        };
-        (document.target, document.source, stored)
+            .routing
+            .execute(&mut document, &mut Run::new(&NoPipelines))
+            .map_err(pipeline_failure)?;
+    }
+    let id = match document.metadata.get("_id") {
+        Some(JsonValue::String(id)) => Some(id.as_ref().to_owned()),
+        Some(JsonValue::Number(number)) => Some(number.to_string()),
+        _ => id,
+    };
+    let stored = if document.source_modified {
+        serde_json::to_vec(&document.source).map_or_else(|_| source.clone(), Bytes::from)
     } else {
-        (index.to_owned(), parsed, source.clone())
+        source.clone()
     };
     let request = WriteRequest::Document {
-        target,
+        target: document.target,
         op,
         id,
         source: stored,
-        parsed,
+        parsed: document.source,
     };
-    Ok(state.store.prepare(request)?)
+    Ok(Prepared::Write(state.store.prepare(request)?))
+}
+
+/// The answer for a document a pipeline dropped, as a bulk item (with `status`).
+pub fn dropped_response(index: &str, id: Option<&str>) -> serde_json::Value {
+    json!({
+        "_index": index,
+        "_id": id,
+        "_version": -3,
+        "result": "noop",
+        "_shards": {"total": 0, "successful": 0, "failed": 0},
+        "status": 200,
+    })
+}
+
+/// A document a pipeline failed on, as the item or response reports it.
+fn pipeline_failure(error: PipelineError) -> ApiError {
+    let mut api = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);
+    if let Some(processor_type) = error.processor_type {
+        api = api.with("processor_type", json!(processor_type));
+    }
+    if let Some(tag) = error.processor_tag {
+        api = api.with("processor_tag", json!(tag));
+    }
+    api
 }
 
 /// The error of a failed write, as the item or response reports it.

@@ -141,7 +141,11 @@ pub fn install_prebuilt(store: &Store, files: &[(&str, &str)]) -> Result<usize, 
         body.insert("prebuilt".to_owned(), Value::Bool(true));
         let dashboard = stamp(store, &id, body)?;
         store.put_object(KIND, &id, dashboard)?;
-        store.put_object(INSTALLED_KIND, &id, json!({ "installed_at": now_rfc3339() }))?;
+        store.put_object(
+            INSTALLED_KIND,
+            &id,
+            json!({ "installed_at": now_rfc3339() }),
+        )?;
         installed += 1;
     }
     Ok(installed)

@@ -1,0 +1,311 @@
+//! Elasticsearch's ingest API in process: storing, reading and deleting pipelines, simulating
+//! them, and running them on `_bulk` and `_doc` writes.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{call, harness};
+use serde_json::{Value, json};
+
+const ACCESS: &str = r#"{
+    "description": "access lines",
+    "version": 3,
+    "processors": [
+        {"grok": {"field": "message", "patterns": ["%{IP:client.ip} %{WORD:http.method} %{URIPATHPARAM:url.path} %{NUMBER:http.status:int}"]}},
+        {"lowercase": {"field": "http.method", "tag": "lower"}},
+        {"set": {"field": "event.pipeline", "value": "{{_ingest.pipeline}}"}}
+    ]
+}"#;
+
+async fn search(harness: &common::Harness, index: &str) -> Value {
+    call(harness, "POST", &format!("/{index}/_refresh"), "").await;
+    let (_, found, _) = call(harness, "GET", &format!("/{index}/_search"), "").await;
+    found
+}
+
+#[tokio::test]
+async fn pipelines_are_stored_read_listed_and_deleted_durably() {
+    let harness = harness(1 << 20);
+    let (status, body, _) = call(&harness, "PUT", "/_ingest/pipeline/access", ACCESS).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"acknowledged": true}));
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/other",
+        r#"{"processors": []}"#,
+    )
+    .await;
+
+    let harness = harness.restart().await;
+    let (status, body, _) = call(&harness, "GET", "/_ingest/pipeline/access", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["access"]["version"], 3);
+    assert_eq!(body["access"]["processors"][1]["lowercase"]["tag"], "lower");
+    let (_, all, _) = call(&harness, "GET", "/_ingest/pipeline", "").await;
+    let mut ids: Vec<&String> = all.as_object().unwrap().keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["access", "other"]);
+    let (_, matched, _) = call(&harness, "GET", "/_ingest/pipeline/acc*?summary=true", "").await;
+    assert_eq!(matched, json!({"access": {}}));
+    let (status, missing, _) = call(&harness, "GET", "/_ingest/pipeline/nope", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing, json!({}));
+
+    let (status, _, _) = call(&harness, "DELETE", "/_ingest/pipeline/oth*", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error, _) = call(&harness, "DELETE", "/_ingest/pipeline/other", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["error"]["type"], "resource_not_found_exception");
+    assert_eq!(error["error"]["reason"], "pipeline [other] is missing");
+    let harness = harness.restart().await;
+    let (_, all, _) = call(&harness, "GET", "/_ingest/pipeline", "").await;
+    assert_eq!(all.as_object().unwrap().len(), 1, "{all}");
+}
+
+#[tokio::test]
+async fn a_bad_pipeline_is_refused_as_elasticsearch_refuses_it() {
+    let harness = harness(1 << 20);
+    let cases = [
+        (
+            r#"{"processors": [{"set": {"value": 1, "tag": "t"}}]}"#,
+            "[field] required property is missing",
+            Some(("set", "field")),
+        ),
+        (
+            r#"{"processors": [{"nope": {}}]}"#,
+            "No processor type exists with name [nope]",
+            None,
+        ),
+        (
+            r#"{"processors": [{"set": {"field": "a", "value": 1, "colour": "red"}}]}"#,
+            "processor [set] doesn't support one or more provided configuration parameters [colour]",
+            None,
+        ),
+        (
+            r#"{"description": "no processors"}"#,
+            "[processors] required property is missing",
+            None,
+        ),
+        (
+            r#"{"processors": [{"grok": {"field": "m", "patterns": ["%{NOPE}"]}}]}"#,
+            "[patterns] Unable to find pattern [NOPE] in Grok's pattern dictionary",
+            Some(("grok", "patterns")),
+        ),
+    ];
+    for (definition, reason, property) in cases {
+        let (status, error, _) = call(&harness, "PUT", "/_ingest/pipeline/bad", definition).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{definition}: {error}");
+        assert_eq!(error["error"]["type"], "parse_exception", "{error}");
+        assert_eq!(error["error"]["reason"], reason);
+        if let Some((processor, property)) = property {
+            assert_eq!(error["error"]["processor_type"], processor);
+            assert_eq!(error["error"]["property_name"], property);
+        }
+    }
+    let (status, _, _) = call(&harness, "GET", "/_ingest/pipeline/bad", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+    let (status, error, _) = call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/_bad",
+        "{\"processors\":[]}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+}
+
+#[tokio::test]
+async fn if_version_guards_replacements() {
+    let harness = harness(1 << 20);
+    let (status, error, _) =
+        call(&harness, "PUT", "/_ingest/pipeline/p?if_version=1", ACCESS).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        error["error"]["reason"],
+        "version conflict, required version [1] for pipeline [p] but no pipeline was found"
+    );
+    call(&harness, "PUT", "/_ingest/pipeline/p", ACCESS).await;
+    let (status, error, _) =
+        call(&harness, "PUT", "/_ingest/pipeline/p?if_version=2", ACCESS).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error["error"]["type"], "version_conflict_engine_exception");
+    let (status, _, _) = call(&harness, "PUT", "/_ingest/pipeline/p?if_version=3", ACCESS).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn simulate_shows_documents_errors_and_each_processor() {
+    let harness = harness(1 << 20);
+    let request = json!({
+        "pipeline": serde_json::from_str::<Value>(ACCESS).unwrap(),
+        "docs": [
+            {"_index": "web", "_id": "1", "_source": {"message": "10.0.0.1 GET /a?b=c 200"}},
+            {"_source": {"message": "garbage"}}
+        ]
+    });
+    let (status, body, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/pipeline/_simulate",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let doc = &body["docs"][0]["doc"];
+    assert_eq!(doc["_index"], "web");
+    assert_eq!(doc["_id"], "1");
+    assert_eq!(doc["_source"]["client"]["ip"], "10.0.0.1");
+    assert_eq!(doc["_source"]["http"]["method"], "get");
+    assert_eq!(doc["_source"]["http"]["status"], 200);
+    assert!(doc["_ingest"]["timestamp"].is_string());
+    let error = &body["docs"][1]["error"];
+    assert_eq!(error["type"], "illegal_argument_exception");
+    assert_eq!(
+        error["reason"],
+        "Provided Grok expressions do not match field value: [garbage]"
+    );
+
+    let verbose = json!({
+        "pipeline": {"processors": [
+            {"set": {"field": "a", "value": 1}},
+            {"rename": {"field": "missing", "target_field": "b", "ignore_failure": true}},
+            {"fail": {"message": "stop here", "tag": "f", "on_failure": [{"set": {"field": "why", "value": "{{_ingest.on_failure_message}}"}}]}},
+            {"drop": {}}
+        ]},
+        "docs": [{"_source": {}}]
+    });
+    let (_, body, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/pipeline/_simulate?verbose",
+        &verbose.to_string(),
+    )
+    .await;
+    let results = body["docs"][0]["processor_results"].as_array().unwrap();
+    let statuses: Vec<(&str, &str)> = results
+        .iter()
+        .map(|result| {
+            (
+                result["processor_type"].as_str().unwrap(),
+                result["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("set", "success"),
+            ("rename", "error_ignored"),
+            ("fail", "error"),
+            ("set", "success"),
+            ("drop", "dropped")
+        ]
+    );
+    assert_eq!(
+        results[1]["ignored_error"]["error"]["reason"],
+        "field [missing] doesn't exist"
+    );
+    assert_eq!(results[2]["tag"], "f");
+    assert_eq!(results[3]["doc"]["_source"]["why"], "stop here");
+    assert!(
+        results[3]["doc"]["_ingest"]
+            .get("on_failure_message")
+            .is_some()
+    );
+    assert!(results[4].get("doc").is_none());
+
+    call(&harness, "PUT", "/_ingest/pipeline/access", ACCESS).await;
+    let stored = json!({"docs": [{"_source": {"message": "1.2.3.4 POST /x 503"}}]});
+    let (_, body, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/pipeline/access/_simulate",
+        &stored.to_string(),
+    )
+    .await;
+    assert_eq!(
+        body["docs"][0]["doc"]["_source"]["event"]["pipeline"],
+        "access"
+    );
+    let (status, error, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/pipeline/_simulate",
+        r#"{"pipeline": {"processors": []}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error"]["reason"],
+        "[docs] required property is missing"
+    );
+}
+
+#[tokio::test]
+async fn writes_run_the_pipeline_they_name() {
+    let harness = harness(1 << 20);
+    call(&harness, "PUT", "/_ingest/pipeline/access", ACCESS).await;
+    let body = concat!(
+        "{\"index\":{\"_index\":\"web\",\"_id\":\"1\"}}\n",
+        "{\"message\":\"10.0.0.1 GET / 200\"}\n",
+        "{\"index\":{\"_index\":\"web\",\"_id\":\"2\"}}\n",
+        "{\"message\":\"unparseable\"}\n",
+        "{\"index\":{\"_index\":\"web\",\"_id\":\"3\",\"pipeline\":\"_none\"}}\n",
+        "{\"message\":\"kept as sent\"}\n",
+        "{\"index\":{\"_index\":\"web\",\"_id\":\"4\",\"pipeline\":\"missing\"}}\n",
+        "{\"message\":\"x\"}\n",
+    );
+    let (status, response, _) = call(&harness, "POST", "/_bulk?pipeline=access", body).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = response["items"].as_array().unwrap();
+    assert_eq!(items[0]["index"]["status"], 201);
+    assert_eq!(items[1]["index"]["status"], 400);
+    assert_eq!(
+        items[1]["index"]["error"]["type"],
+        "illegal_argument_exception"
+    );
+    assert_eq!(items[2]["index"]["status"], 201);
+    assert_eq!(
+        items[3]["index"]["error"]["reason"],
+        "pipeline with id [missing] does not exist"
+    );
+    let found = search(&harness, "web").await;
+    assert_eq!(found["hits"]["total"]["value"], 2);
+    let (_, one, _) = call(&harness, "GET", "/web/_doc/1", "").await;
+    assert_eq!(one["_source"]["http"]["method"], "get");
+    assert_eq!(one["_source"]["http"]["status"], 200);
+    let (_, three, _) = call(&harness, "GET", "/web/_doc/3", "").await;
+    assert_eq!(three["_source"], json!({"message": "kept as sent"}));
+
+    let (status, response, _) = call(
+        &harness,
+        "PUT",
+        "/web/_doc/9?pipeline=access",
+        "{\"message\":\"nope\"}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{response}");
+}
+
+#[tokio::test]
+async fn the_grok_library_is_listed() {
+    let harness = harness(1 << 20);
+    let (status, body, _) = call(&harness, "GET", "/_ingest/processor/grok", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["patterns"]["IP"].is_string());
+    assert!(body["patterns"]["COMBINEDAPACHELOG"].is_string());
+    let (_, ecs, _) = call(
+        &harness,
+        "GET",
+        "/_ingest/processor/grok?ecs_compatibility=v1",
+        "",
+    )
+    .await;
+    assert!(
+        ecs["patterns"]["HTTPD_COMMONLOG"]
+            .as_str()
+            .unwrap()
+            .contains("source.address")
+    );
+}
