@@ -12,6 +12,7 @@
 
 pub mod document;
 mod reroute;
+pub mod script;
 mod timestamp;
 
 use std::fmt;
