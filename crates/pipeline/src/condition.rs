@@ -4,10 +4,10 @@
 use logfleet_model::json::JsonObject;
 use serde_json::Value;
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::script::Script;
-use crate::PipelineError;
 
 /// A compiled condition and its source, which `_simulate` shows.
 #[derive(Debug)]

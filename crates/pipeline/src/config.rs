@@ -65,7 +65,10 @@ impl fmt::Debug for ProcessorConfig {
 impl ProcessorConfig {
     /// The options of a processor of type `kind`.
     pub fn new(kind: &str, options: Map<String, Value>) -> ProcessorConfig {
-        let tag = options.get("tag").and_then(Value::as_str).map(str::to_owned);
+        let tag = options
+            .get("tag")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         ProcessorConfig {
             kind: kind.to_owned(),
             tag,
@@ -123,7 +126,10 @@ impl ProcessorConfig {
             Some(Value::String(text)) => Ok(Some(text)),
             Some(other) => Err(self.error(
                 name,
-                format!("property isn't a string, but of type [{}]", type_name(&other)),
+                format!(
+                    "property isn't a string, but of type [{}]",
+                    type_name(&other)
+                ),
             )),
         }
     }
@@ -168,7 +174,10 @@ impl ProcessorConfig {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(number)) if number.as_i64().is_some() => Ok(number.as_i64()),
             Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| {
-                self.error(name, format!("property cannot be parsed as an integer [{text}]"))
+                self.error(
+                    name,
+                    format!("property cannot be parsed as an integer [{text}]"),
+                )
             }),
             Some(other) => Err(self.error(
                 name,

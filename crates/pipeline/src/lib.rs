@@ -11,7 +11,6 @@
 //! without `@timestamp` with the time of ingest.
 
 mod condition;
-pub mod script;
 pub mod config;
 pub mod document;
 mod pipeline;
@@ -20,6 +19,7 @@ pub mod processors;
 mod registry;
 mod reroute;
 mod resources;
+pub mod script;
 pub mod template;
 mod timestamp;
 
@@ -30,8 +30,8 @@ pub use document::IngestDocument;
 pub use pipeline::Pipeline;
 pub use processor::{Flow, NoPipelines, PipelineSource, Processor, Run, Step};
 pub use registry::Pipelines;
-pub use resources::Resources;
 pub use reroute::{Reroute, RerouteConfig, data_stream_parts, is_data_stream_write_target};
+pub use resources::Resources;
 pub use timestamp::{DefaultTimestamp, DefaultTimestampConfig};
 
 /// A processor failed on one document; the document is rejected with this reason.
@@ -118,7 +118,9 @@ mod tests {
         let source =
             JsonObject::from_slice(br#"{"log_category": "audit", "message": "hi"}"#).unwrap();
         let mut document = IngestDocument::new("logs", source);
-        pipeline.execute(&mut document, &mut Run::new(&NoPipelines)).unwrap();
+        pipeline
+            .execute(&mut document, &mut Run::new(&NoPipelines))
+            .unwrap();
         assert_eq!(document.target, "logs-audit-default");
         assert!(document.source.contains_key("@timestamp"));
         assert!(document.source_modified);

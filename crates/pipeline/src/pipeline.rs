@@ -3,11 +3,11 @@
 use logfleet_model::json::JsonValue;
 use serde_json::{Map, Value};
 
+use crate::PipelineError;
 use crate::config::{ConfigError, type_name};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Run, Step, handle_failure};
 use crate::resources::Resources;
-use crate::PipelineError;
 
 /// The members a pipeline definition may have.
 const DEFINITION_MEMBERS: [&str; 8] = [
@@ -36,7 +36,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// Compiles the definition of pipeline `id` (`{"description", "processors": [...],
     /// "on_failure": [...], "version", "_meta"}`).
-    pub fn compile(id: &str, definition: &Value, resources: &Resources) -> Result<Pipeline, ConfigError> {
+    pub fn compile(
+        id: &str,
+        definition: &Value,
+        resources: &Resources,
+    ) -> Result<Pipeline, ConfigError> {
         let Value::Object(definition) = definition else {
             return Err(ConfigError::parse(format!(
                 "pipeline [{id}] must be an object, found [{}]",
@@ -71,7 +75,9 @@ impl Pipeline {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(definitions)) if definitions.is_empty() => {
                 return Err(ConfigError::parse(
-                    "pipeline [".to_owned() + id + "] cannot have an empty on-failure option defined",
+                    "pipeline [".to_owned()
+                        + id
+                        + "] cannot have an empty on-failure option defined",
                 ));
             }
             Some(Value::Array(definitions)) => Step::build_all(definitions, resources)?,
@@ -171,7 +177,11 @@ impl Pipeline {
         match outcome {
             Err(error) if !self.on_failure.is_empty() => {
                 handle_failure(&self.on_failure, document, run, &self.id, &error).map(|flow| {
-                    if flow == Flow::Drop { Flow::Drop } else { Flow::Continue }
+                    if flow == Flow::Drop {
+                        Flow::Drop
+                    } else {
+                        Flow::Continue
+                    }
                 })
             }
             Ok(Flow::Stop) => Ok(Flow::Continue),

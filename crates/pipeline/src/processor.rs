@@ -11,8 +11,8 @@ use std::sync::Arc;
 use logfleet_model::json::JsonValue;
 use serde_json::{Map, Value, json};
 
-use crate::config::{ConfigError, ProcessorConfig};
 use crate::condition::Condition;
+use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::pipeline::Pipeline;
 use crate::resources::Resources;

@@ -48,7 +48,8 @@ impl Pipelines {
 
     /// Stores an already compiled pipeline.
     pub fn insert(&self, pipeline: Pipeline) {
-        self.write().insert(pipeline.id().to_owned(), Arc::new(pipeline));
+        self.write()
+            .insert(pipeline.id().to_owned(), Arc::new(pipeline));
     }
 
     /// Removes pipeline `id`; whether it existed.

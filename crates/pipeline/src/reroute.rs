@@ -88,7 +88,7 @@ impl Processor for Reroute {
                 .unwrap_or(Cow::Borrowed(&self.config.default_dataset)),
             Some(other) => {
                 return Err(PipelineError::illegal_argument(format!(
-                        "field [{}] must be a string to route the event, found [{other}]",
+                    "field [{}] must be a string to route the event, found [{other}]",
                     self.config.dataset_field
                 )));
             }
@@ -148,7 +148,9 @@ mod tests {
         let text = source.to_string();
         let source = JsonObject::from_slice(text.as_bytes()).unwrap();
         let mut document = IngestDocument::new(target, source);
-        RerouteConfig::default().build().process(&mut document, &mut Run::new(&crate::NoPipelines))?;
+        RerouteConfig::default()
+            .build()
+            .process(&mut document, &mut Run::new(&crate::NoPipelines))?;
         Ok(document.target)
     }
 

@@ -21,7 +21,10 @@ pub struct Template {
 enum Part {
     Text(String),
     /// A field, JSON-escaped (`{{…}}`) or raw (`{{{…}}}`).
-    Field { path: String, escape: bool },
+    Field {
+        path: String,
+        escape: bool,
+    },
 }
 
 impl Template {
@@ -173,7 +176,10 @@ mod tests {
         assert_eq!(render("{{user.name}}"), r#"a\"b"#);
         assert_eq!(render("{{{user.name}}}"), r#"a"b"#);
         assert_eq!(render("{{& user.name}}"), r#"a"b"#);
-        assert_eq!(render("n={{n}} {{! note }}at {{_ingest.timestamp}}"), "n=3 at 2026-12-07T10:00:00Z");
+        assert_eq!(
+            render("n={{n}} {{! note }}at {{_ingest.timestamp}}"),
+            "n=3 at 2026-12-07T10:00:00Z"
+        );
         assert_eq!(render("{{missing}}-"), "-");
         assert_eq!(render("{{tags}}"), "[x, y]");
         assert!(Template::compile("plain").unwrap().is_constant());

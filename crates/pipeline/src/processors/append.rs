@@ -3,11 +3,11 @@
 use logfleet_model::json::JsonValue;
 use serde_json::Value;
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 /// Appends to a field.
 #[derive(Debug)]
@@ -28,7 +28,9 @@ pub fn build(mut config: ProcessorConfig) -> Result<Append, ConfigError> {
     let field = config.string("field")?;
     let field = Template::compile(&field).map_err(|reason| config.error("field", reason))?;
     let values = match config.take("value") {
-        None | Some(Value::Null) => return Err(config.error("value", "required property is missing")),
+        None | Some(Value::Null) => {
+            return Err(config.error("value", "required property is missing"));
+        }
         Some(Value::Array(items)) => items,
         Some(single) => vec![single],
     };
@@ -36,7 +38,8 @@ pub fn build(mut config: ProcessorConfig) -> Result<Append, ConfigError> {
     for value in values {
         items.push(match value {
             Value::String(text) => {
-                let template = Template::compile(&text).map_err(|reason| config.error("value", reason))?;
+                let template =
+                    Template::compile(&text).map_err(|reason| config.error("value", reason))?;
                 if template.is_constant() {
                     Item::Constant(JsonValue::from(text))
                 } else {
@@ -48,7 +51,11 @@ pub fn build(mut config: ProcessorConfig) -> Result<Append, ConfigError> {
     }
     let allow_duplicates = config.boolean("allow_duplicates", true)?;
     config.finish()?;
-    Ok(Append { field, values: items, allow_duplicates })
+    Ok(Append {
+        field,
+        values: items,
+        allow_duplicates,
+    })
 }
 
 impl Processor for Append {
@@ -56,7 +63,11 @@ impl Processor for Append {
         "append"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let field = self.field.render(document).into_owned();
         let values: Vec<JsonValue<'static>> = self
             .values
@@ -78,9 +89,15 @@ mod tests {
 
     #[test]
     fn appends_and_skips_duplicates_when_asked() {
-        let out = run(json!({"append": {"field": "tags", "value": ["b", "{{x}}"]}}), json!({"tags": "a", "x": "c"}));
+        let out = run(
+            json!({"append": {"field": "tags", "value": ["b", "{{x}}"]}}),
+            json!({"tags": "a", "x": "c"}),
+        );
         assert_eq!(out["tags"], json!(["a", "b", "c"]));
-        let out = run(json!({"append": {"field": "tags", "value": "a", "allow_duplicates": false}}), json!({"tags": ["a"]}));
+        let out = run(
+            json!({"append": {"field": "tags", "value": "a", "allow_duplicates": false}}),
+            json!({"tags": ["a"]}),
+        );
         assert_eq!(out["tags"], json!(["a"]));
         let out = run(json!({"append": {"field": "new", "value": 1}}), json!({}));
         assert_eq!(out["new"], json!([1]));

@@ -4,12 +4,14 @@ use logfleet_model::json::JsonValue;
 use serde_json::Number;
 
 use super::{field_options, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
-const TYPES: [&str; 8] = ["integer", "long", "float", "double", "string", "boolean", "ip", "auto"];
+const TYPES: [&str; 8] = [
+    "integer", "long", "float", "double", "string", "boolean", "ip", "auto",
+];
 
 /// Converts a field.
 #[derive(Debug)]
@@ -46,14 +48,22 @@ pub fn build(mut config: ProcessorConfig) -> Result<Convert, ConfigError> {
         "ip" => Type::Ip,
         "auto" => Type::Auto,
         _ => {
-            return Err(config.error("type", format!(
-                "type [{to}] not supported, cannot convert field. Supported types are [{}]",
-                TYPES.join(", ")
-            )));
+            return Err(config.error(
+                "type",
+                format!(
+                    "type [{to}] not supported, cannot convert field. Supported types are [{}]",
+                    TYPES.join(", ")
+                ),
+            ));
         }
     };
     config.finish()?;
-    Ok(Convert { field, target_field, ignore_missing, to })
+    Ok(Convert {
+        field,
+        target_field,
+        ignore_missing,
+        to,
+    })
 }
 
 impl Processor for Convert {
@@ -61,13 +71,20 @@ impl Processor for Convert {
         "convert"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "convert")? else {
             return Ok(Flow::Continue);
         };
         let converted = match value.as_ref() {
             JsonValue::Array(items) => JsonValue::Array(
-                items.iter().map(|item| convert(item, self.to)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|item| convert(item, self.to))
+                    .collect::<Result<_, _>>()?,
             ),
             single => convert(single, self.to)?,
         };
@@ -83,17 +100,29 @@ fn convert<'a>(value: &JsonValue<'a>, to: Type) -> Result<JsonValue<'a>, Pipelin
         JsonValue::Bool(flag) => flag.to_string(),
         other => other.to_string(),
     };
-    let unable = |name: &str| PipelineError::illegal_argument(format!("unable to convert [{text}] to {name}"));
+    let unable = |name: &str| {
+        PipelineError::illegal_argument(format!("unable to convert [{text}] to {name}"))
+    };
     Ok(match to {
         Type::Integer => match value {
             JsonValue::Number(number) if number.is_i64() => JsonValue::Number(number.clone()),
-            JsonValue::Number(number) => JsonValue::Number(Number::from(number.as_f64().unwrap_or_default() as i32)),
-            _ => JsonValue::Number(Number::from(parse_integer(&text).filter(|number| i32::try_from(*number).is_ok()).ok_or_else(|| unable("integer"))?)),
+            JsonValue::Number(number) => {
+                JsonValue::Number(Number::from(number.as_f64().unwrap_or_default() as i32))
+            }
+            _ => JsonValue::Number(Number::from(
+                parse_integer(&text)
+                    .filter(|number| i32::try_from(*number).is_ok())
+                    .ok_or_else(|| unable("integer"))?,
+            )),
         },
         Type::Long => match value {
             JsonValue::Number(number) if number.is_i64() => JsonValue::Number(number.clone()),
-            JsonValue::Number(number) => JsonValue::Number(Number::from(number.as_f64().unwrap_or_default() as i64)),
-            _ => JsonValue::Number(Number::from(parse_integer(&text).ok_or_else(|| unable("long"))?)),
+            JsonValue::Number(number) => {
+                JsonValue::Number(Number::from(number.as_f64().unwrap_or_default() as i64))
+            }
+            _ => JsonValue::Number(Number::from(
+                parse_integer(&text).ok_or_else(|| unable("long"))?,
+            )),
         },
         Type::Float => {
             let parsed: f32 = text.trim().parse().map_err(|_| unable("float"))?;
@@ -101,7 +130,10 @@ fn convert<'a>(value: &JsonValue<'a>, to: Type) -> Result<JsonValue<'a>, Pipelin
             let shortest = parsed.to_string().parse().unwrap_or(f64::from(parsed));
             float(shortest, &unable("float"))?
         }
-        Type::Double => float(text.trim().parse().map_err(|_| unable("double"))?, &unable("double"))?,
+        Type::Double => float(
+            text.trim().parse().map_err(|_| unable("double"))?,
+            &unable("double"),
+        )?,
         Type::String => JsonValue::from(text),
         Type::Boolean => match value {
             JsonValue::Bool(flag) => JsonValue::Bool(*flag),
@@ -115,7 +147,9 @@ fn convert<'a>(value: &JsonValue<'a>, to: Type) -> Result<JsonValue<'a>, Pipelin
         },
         Type::Ip => {
             if text.parse::<std::net::IpAddr>().is_err() {
-                return Err(PipelineError::illegal_argument(format!("'{text}' is not an IP string literal.")));
+                return Err(PipelineError::illegal_argument(format!(
+                    "'{text}' is not an IP string literal."
+                )));
             }
             JsonValue::from(text)
         }
@@ -123,10 +157,16 @@ fn convert<'a>(value: &JsonValue<'a>, to: Type) -> Result<JsonValue<'a>, Pipelin
             let JsonValue::String(_) = value else {
                 return Ok(value.clone());
             };
-            [Type::Boolean, Type::Integer, Type::Long, Type::Float, Type::Double]
-                .into_iter()
-                .find_map(|to| convert(value, to).ok())
-                .unwrap_or_else(|| value.clone())
+            [
+                Type::Boolean,
+                Type::Integer,
+                Type::Long,
+                Type::Float,
+                Type::Double,
+            ]
+            .into_iter()
+            .find_map(|to| convert(value, to).ok())
+            .unwrap_or_else(|| value.clone())
         }
     })
 }
@@ -138,16 +178,24 @@ fn parse_integer(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let magnitude = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")).or_else(|| digits.strip_prefix('#')) {
+    let magnitude = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+        .or_else(|| digits.strip_prefix('#'))
+    {
         Some(hex) => i64::from_str_radix(hex, 16).ok()?,
-        None if digits.bytes().all(|byte| byte.is_ascii_digit()) && !digits.is_empty() => digits.parse().ok()?,
+        None if digits.bytes().all(|byte| byte.is_ascii_digit()) && !digits.is_empty() => {
+            digits.parse().ok()?
+        }
         None => return None,
     };
     Some(if negative { -magnitude } else { magnitude })
 }
 
 fn float(number: f64, unable: &PipelineError) -> Result<JsonValue<'static>, PipelineError> {
-    Number::from_f64(number).map(JsonValue::Number).ok_or_else(|| unable.clone())
+    Number::from_f64(number)
+        .map(JsonValue::Number)
+        .ok_or_else(|| unable.clone())
 }
 
 #[cfg(test)]
@@ -156,14 +204,21 @@ mod tests {
     use serde_json::json;
 
     fn convert(to: &str, value: serde_json::Value) -> serde_json::Value {
-        run(json!({"convert": {"field": "v", "type": to}}), json!({"v": value}))["v"].clone()
+        run(
+            json!({"convert": {"field": "v", "type": to}}),
+            json!({"v": value}),
+        )["v"]
+            .clone()
     }
 
     #[test]
     fn converts_as_elasticsearch_does() {
         assert_eq!(convert("integer", json!("42")), json!(42));
         assert_eq!(convert("integer", json!("0x1F")), json!(31));
-        assert_eq!(convert("long", json!("-9000000000")), json!(-9_000_000_000_i64));
+        assert_eq!(
+            convert("long", json!("-9000000000")),
+            json!(-9_000_000_000_i64)
+        );
         assert_eq!(convert("float", json!("1.1")), json!(1.1));
         assert_eq!(convert("double", json!("2.5e3")), json!(2500.0));
         assert_eq!(convert("string", json!(12)), json!("12"));
@@ -178,12 +233,27 @@ mod tests {
 
     #[test]
     fn failures() {
-        let error = run_error(json!({"convert": {"field": "v", "type": "integer"}}), json!({"v": "12a"}));
+        let error = run_error(
+            json!({"convert": {"field": "v", "type": "integer"}}),
+            json!({"v": "12a"}),
+        );
         assert_eq!(error, "unable to convert [12a] to integer");
-        let error = run_error(json!({"convert": {"field": "v", "type": "ip"}}), json!({"v": "1.2.3"}));
+        let error = run_error(
+            json!({"convert": {"field": "v", "type": "ip"}}),
+            json!({"v": "1.2.3"}),
+        );
         assert_eq!(error, "'1.2.3' is not an IP string literal.");
-        let error = run_error(json!({"convert": {"field": "v", "type": "boolean"}}), json!({"v": "yes"}));
-        assert_eq!(error, "[yes] is not a boolean value, cannot convert to boolean");
-        assert!(build_error(json!({"convert": {"field": "v", "type": "date"}})).contains("type [date] not supported"));
+        let error = run_error(
+            json!({"convert": {"field": "v", "type": "boolean"}}),
+            json!({"v": "yes"}),
+        );
+        assert_eq!(
+            error,
+            "[yes] is not a boolean value, cannot convert to boolean"
+        );
+        assert!(
+            build_error(json!({"convert": {"field": "v", "type": "date"}}))
+                .contains("type [date] not supported")
+        );
     }
 }

@@ -13,17 +13,35 @@ use jiff::{Timestamp, Zoned};
 use logfleet_model::json::JsonValue;
 
 use super::read_field;
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
-const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const DAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 /// Elasticsearch's default `output_format`.
 const DEFAULT_OUTPUT: &str = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 /// `ISO8601`, as the optional sections of a pattern.
@@ -53,7 +71,9 @@ impl Format {
             "UNIX" => Format::Unix,
             "UNIX_MS" => Format::UnixMs,
             "TAI64N" => Format::Tai64n,
-            "ISO8601" | "strict_date_optional_time" | "date_optional_time" => Format::Pattern(tokenize(ISO8601)?),
+            "ISO8601" | "strict_date_optional_time" | "date_optional_time" => {
+                Format::Pattern(tokenize(ISO8601)?)
+            }
             pattern => Format::Pattern(tokenize(pattern)?),
         })
     }
@@ -69,7 +89,11 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
-fn tokenize_from(characters: &[char], mut index: usize, pattern: &str) -> Result<(Vec<Token>, usize), String> {
+fn tokenize_from(
+    characters: &[char],
+    mut index: usize,
+    pattern: &str,
+) -> Result<(Vec<Token>, usize), String> {
     let mut tokens = Vec::new();
     while index < characters.len() {
         let character = characters[index];
@@ -109,9 +133,14 @@ fn tokenize_from(characters: &[char], mut index: usize, pattern: &str) -> Result
             }
             ']' => return Ok((tokens, index)),
             letter if letter.is_ascii_alphabetic() => {
-                let count = characters[index..].iter().take_while(|next| **next == letter).count();
+                let count = characters[index..]
+                    .iter()
+                    .take_while(|next| **next == letter)
+                    .count();
                 if !"yuMLdHhkKmsSaEeZXxzVGnDA".contains(letter) {
-                    return Err(format!("Invalid format: [{pattern}]: unknown pattern letter: {letter}"));
+                    return Err(format!(
+                        "Invalid format: [{pattern}]: unknown pattern letter: {letter}"
+                    ));
                 }
                 tokens.push(Token::Field(letter, count));
                 index += count;
@@ -157,7 +186,11 @@ impl Reader<'_> {
             Some(body) if max > 4 => (-1, body),
             _ => (1, rest),
         };
-        let length = body.bytes().take(max).take_while(u8::is_ascii_digit).count();
+        let length = body
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
         if length < min {
             return None;
         }
@@ -241,7 +274,12 @@ fn parse_tokens(tokens: &[Token], reader: &mut Reader<'_>, parsed: &mut Parsed) 
     Some(())
 }
 
-fn parse_field(letter: char, count: usize, reader: &mut Reader<'_>, parsed: &mut Parsed) -> Option<()> {
+fn parse_field(
+    letter: char,
+    count: usize,
+    reader: &mut Reader<'_>,
+    parsed: &mut Parsed,
+) -> Option<()> {
     let number = |reader: &mut Reader<'_>, max: usize| reader.digits(1, max.max(2));
     match letter {
         'y' | 'u' => {
@@ -299,7 +337,9 @@ fn parse_field(letter: char, count: usize, reader: &mut Reader<'_>, parsed: &mut
         'z' | 'V' => {
             let rest = reader.rest();
             let length = rest
-                .find(|character: char| !(character.is_ascii_alphanumeric() || "/_+-".contains(character)))
+                .find(|character: char| {
+                    !(character.is_ascii_alphanumeric() || "/_+-".contains(character))
+                })
                 .unwrap_or(rest.len());
             let name = &rest[..length];
             let zone = match name {
@@ -318,9 +358,27 @@ fn parse_field(letter: char, count: usize, reader: &mut Reader<'_>, parsed: &mut
 fn abbreviation(name: &str) -> Option<TimeZone> {
     let hours = match name {
         "EST" => -5,
-        "EDT" | "CST" => if name == "EDT" { -4 } else { -6 },
-        "CDT" | "MST" => if name == "CDT" { -5 } else { -7 },
-        "MDT" | "PST" => if name == "MDT" { -6 } else { -8 },
+        "EDT" | "CST" => {
+            if name == "EDT" {
+                -4
+            } else {
+                -6
+            }
+        }
+        "CDT" | "MST" => {
+            if name == "CDT" {
+                -5
+            } else {
+                -7
+            }
+        }
+        "MDT" | "PST" => {
+            if name == "MDT" {
+                -6
+            } else {
+                -8
+            }
+        }
         "PDT" => -7,
         "CET" => 1,
         "CEST" => 2,
@@ -337,18 +395,28 @@ fn parse(text: &str, format: &Format, zone: &TimeZone, now: &Zoned) -> Option<Zo
         Format::Unix => {
             let seconds: f64 = text.parse().ok()?;
             let millis = (seconds * 1000.0).round() as i64;
-            Some(Timestamp::from_millisecond(millis).ok()?.to_zoned(zone.clone()))
+            Some(
+                Timestamp::from_millisecond(millis)
+                    .ok()?
+                    .to_zoned(zone.clone()),
+            )
         }
         Format::UnixMs => {
             let millis: i64 = text.parse().ok()?;
-            Some(Timestamp::from_millisecond(millis).ok()?.to_zoned(zone.clone()))
+            Some(
+                Timestamp::from_millisecond(millis)
+                    .ok()?
+                    .to_zoned(zone.clone()),
+            )
         }
         Format::Tai64n => {
             let hex = text.strip_prefix('@').unwrap_or(text);
             if hex.len() != 24 {
                 return None;
             }
-            let seconds = i64::from_str_radix(&hex[..16], 16).ok()?.checked_sub(4_611_686_018_427_387_914)?;
+            let seconds = i64::from_str_radix(&hex[..16], 16)
+                .ok()?
+                .checked_sub(4_611_686_018_427_387_914)?;
             let nanos = i32::from_str_radix(&hex[16..], 16).ok()?;
             Some(Timestamp::new(seconds, nanos).ok()?.to_zoned(zone.clone()))
         }
@@ -360,7 +428,11 @@ fn parse(text: &str, format: &Format, zone: &TimeZone, now: &Zoned) -> Option<Zo
                 return None;
             }
             if let Some(millis) = parsed.epoch_millis {
-                return Some(Timestamp::from_millisecond(millis).ok()?.to_zoned(zone.clone()));
+                return Some(
+                    Timestamp::from_millisecond(millis)
+                        .ok()?
+                        .to_zoned(zone.clone()),
+                );
             }
             let mut hour = parsed.hour.unwrap_or(0);
             if parsed.pm == Some(true) {
@@ -392,7 +464,9 @@ fn format(moment: &Zoned, tokens: &[Token], out: &mut String) {
                     'y' | 'u' if count == 2 => padded(i64::from(moment.year()) % 100, 2),
                     'y' | 'u' => padded(i64::from(moment.year()), count.clamp(4, 9)),
                     'M' | 'L' if count >= 4 => capitalize(MONTHS[moment.month() as usize - 1]),
-                    'M' | 'L' if count == 3 => capitalize(&MONTHS[moment.month() as usize - 1][..3]),
+                    'M' | 'L' if count == 3 => {
+                        capitalize(&MONTHS[moment.month() as usize - 1][..3])
+                    }
                     'M' | 'L' => padded(i64::from(moment.month()), count),
                     'd' => padded(i64::from(moment.day()), count),
                     'H' | 'k' => padded(i64::from(moment.hour()), count),
@@ -406,7 +480,11 @@ fn format(moment: &Zoned, tokens: &[Token], out: &mut String) {
                     'a' => (if moment.hour() < 12 { "AM" } else { "PM" }).to_owned(),
                     'E' => {
                         let day = DAYS[moment.weekday().to_monday_zero_offset() as usize];
-                        if count >= 4 { capitalize(day) } else { capitalize(&day[..3]) }
+                        if count >= 4 {
+                            capitalize(day)
+                        } else {
+                            capitalize(&day[..3])
+                        }
                     }
                     'Z' | 'X' | 'x' => {
                         let seconds = moment.offset().seconds();
@@ -414,8 +492,10 @@ fn format(moment: &Zoned, tokens: &[Token], out: &mut String) {
                             "Z".to_owned()
                         } else {
                             let sign = if seconds < 0 { '-' } else { '+' };
-                            let (hours, minutes) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
-                            let colon = (*letter != 'Z' && count >= 3) || (*letter == 'Z' && count == 5);
+                            let (hours, minutes) =
+                                (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+                            let colon =
+                                (*letter != 'Z' && count >= 3) || (*letter == 'Z' && count == 5);
                             if colon {
                                 format!("{sign}{hours:02}:{minutes:02}")
                             } else if count == 1 && *letter != 'Z' {
@@ -447,7 +527,10 @@ fn time_zone(name: &str) -> Option<TimeZone> {
     match name {
         "UTC" | "Z" | "GMT" | "utc" => Some(TimeZone::UTC),
         _ => {
-            let mut reader = Reader { text: name, position: 0 };
+            let mut reader = Reader {
+                text: name,
+                position: 0,
+            };
             if let Some(offset) = reader.offset(true, None)
                 && reader.position == name.len()
             {
@@ -471,17 +554,21 @@ pub struct DateProcessor {
 /// Builds the processor from its options.
 pub fn build(mut config: ProcessorConfig) -> Result<DateProcessor, ConfigError> {
     let field = config.string("field")?;
-    let target_field = config.optional_string("target_field")?.unwrap_or_else(|| "@timestamp".to_owned());
+    let target_field = config
+        .optional_string("target_field")?
+        .unwrap_or_else(|| "@timestamp".to_owned());
     let definitions = config.strings("formats", false)?;
     let mut formats = Vec::with_capacity(definitions.len());
     for definition in definitions {
-        let format = Format::parse_definition(&definition).map_err(|reason| config.error("formats", reason))?;
+        let format = Format::parse_definition(&definition)
+            .map_err(|reason| config.error("formats", reason))?;
         formats.push((definition, format));
     }
     let timezone = match config.optional_string("timezone")? {
         None => None,
         Some(zone) => {
-            let template = Template::compile(&zone).map_err(|reason| config.error("timezone", reason))?;
+            let template =
+                Template::compile(&zone).map_err(|reason| config.error("timezone", reason))?;
             if let Some(constant) = template.constant()
                 && time_zone(constant).is_none()
             {
@@ -491,15 +578,32 @@ pub fn build(mut config: ProcessorConfig) -> Result<DateProcessor, ConfigError> 
         }
     };
     if let Some(locale) = config.optional_string("locale")? {
-        let english = ["ENGLISH", "ROOT", "en", "en_US", "en-US", "en_GB", "en-GB", "US", "UK"];
-        if !locale.contains("{{") && !english.iter().any(|name| name.eq_ignore_ascii_case(&locale)) {
-            return Err(config.error("locale", format!("Unknown language: {locale}: month and day names are read in English")));
+        let english = [
+            "ENGLISH", "ROOT", "en", "en_US", "en-US", "en_GB", "en-GB", "US", "UK",
+        ];
+        if !locale.contains("{{")
+            && !english
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(&locale))
+        {
+            return Err(config.error(
+                "locale",
+                format!("Unknown language: {locale}: month and day names are read in English"),
+            ));
         }
     }
-    let output = config.optional_string("output_format")?.unwrap_or_else(|| DEFAULT_OUTPUT.to_owned());
+    let output = config
+        .optional_string("output_format")?
+        .unwrap_or_else(|| DEFAULT_OUTPUT.to_owned());
     let output = tokenize(&output).map_err(|reason| config.error("output_format", reason))?;
     config.finish()?;
-    Ok(DateProcessor { field, target_field, formats, timezone, output })
+    Ok(DateProcessor {
+        field,
+        target_field,
+        formats,
+        timezone,
+        output,
+    })
 }
 
 impl Processor for DateProcessor {
@@ -507,7 +611,11 @@ impl Processor for DateProcessor {
         "date"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, false, "date")? else {
             return Ok(Flow::Continue);
         };
@@ -520,13 +628,20 @@ impl Processor for DateProcessor {
             None => TimeZone::UTC,
             Some(template) => {
                 let name = template.render(document);
-                time_zone(&name).ok_or_else(|| PipelineError::illegal_argument(format!("Unknown time-zone ID: {name}")))?
+                time_zone(&name).ok_or_else(|| {
+                    PipelineError::illegal_argument(format!("Unknown time-zone ID: {name}"))
+                })?
             }
         };
         let now = Zoned::now().with_time_zone(zone.clone());
-        let parsed = self.formats.iter().find_map(|(_, format)| parse(&text, format, &zone, &now));
+        let parsed = self
+            .formats
+            .iter()
+            .find_map(|(_, format)| parse(&text, format, &zone, &now));
         let Some(moment) = parsed else {
-            return Err(PipelineError::illegal_argument(format!("unable to parse date [{text}]")));
+            return Err(PipelineError::illegal_argument(format!(
+                "unable to parse date [{text}]"
+            )));
         };
         let mut out = String::with_capacity(29);
         format(&moment, &self.output, &mut out);
@@ -540,7 +655,11 @@ mod tests {
     use crate::processors::testing::{build_error, run, run_error};
     use serde_json::json;
 
-    fn date(formats: serde_json::Value, value: serde_json::Value, extra: serde_json::Value) -> String {
+    fn date(
+        formats: serde_json::Value,
+        value: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
         let mut options = json!({"field": "d", "formats": formats});
         if let serde_json::Value::Object(extra) = extra {
             options.as_object_mut().unwrap().extend(extra);
@@ -551,41 +670,124 @@ mod tests {
 
     #[test]
     fn parses_the_common_formats() {
-        assert_eq!(date(json!(["dd/MMM/yyyy:HH:mm:ss Z"]), json!("17/May/2015:10:05:03 +0000"), json!(null)), "2015-05-17T10:05:03.000Z");
-        assert_eq!(date(json!(["ISO8601"]), json!("2016-06-12T17:26:01.123456+02:00"), json!(null)), "2016-06-12T17:26:01.123+02:00");
-        assert_eq!(date(json!(["ISO8601"]), json!("2016-06-12"), json!(null)), "2016-06-12T00:00:00.000Z");
-        assert_eq!(date(json!(["ISO8601"]), json!("2016-06-12 17:26:01Z"), json!(null)), "2016-06-12T17:26:01.000Z");
-        assert_eq!(date(json!(["UNIX"]), json!("1463050062.5"), json!(null)), "2016-05-12T10:47:42.500Z");
-        assert_eq!(date(json!(["UNIX_MS"]), json!(1463050062123_i64), json!(null)), "2016-05-12T10:47:42.123Z");
-        assert_eq!(date(json!(["TAI64N"]), json!("@4000000050d506482dbdf024"), json!(null)), "2012-12-22T01:00:46.767Z");
-        assert_eq!(date(json!(["yyyy-MM-dd HH:mm:ss,SSS"]), json!("2020-01-02 03:04:05,678"), json!(null)), "2020-01-02T03:04:05.678Z");
-        assert_eq!(date(json!(["EEE MMM dd HH:mm:ss yyyy"]), json!("Mon Jun 08 09:10:11 2020"), json!(null)), "2020-06-08T09:10:11.000Z");
-        assert_eq!(date(json!(["MM/dd/yyyy hh:mm:ss a"]), json!("06/08/2020 09:10:11 PM"), json!(null)), "2020-06-08T21:10:11.000Z");
+        assert_eq!(
+            date(
+                json!(["dd/MMM/yyyy:HH:mm:ss Z"]),
+                json!("17/May/2015:10:05:03 +0000"),
+                json!(null)
+            ),
+            "2015-05-17T10:05:03.000Z"
+        );
+        assert_eq!(
+            date(
+                json!(["ISO8601"]),
+                json!("2016-06-12T17:26:01.123456+02:00"),
+                json!(null)
+            ),
+            "2016-06-12T17:26:01.123+02:00"
+        );
+        assert_eq!(
+            date(json!(["ISO8601"]), json!("2016-06-12"), json!(null)),
+            "2016-06-12T00:00:00.000Z"
+        );
+        assert_eq!(
+            date(
+                json!(["ISO8601"]),
+                json!("2016-06-12 17:26:01Z"),
+                json!(null)
+            ),
+            "2016-06-12T17:26:01.000Z"
+        );
+        assert_eq!(
+            date(json!(["UNIX"]), json!("1463050062.5"), json!(null)),
+            "2016-05-12T10:47:42.500Z"
+        );
+        assert_eq!(
+            date(json!(["UNIX_MS"]), json!(1463050062123_i64), json!(null)),
+            "2016-05-12T10:47:42.123Z"
+        );
+        assert_eq!(
+            date(
+                json!(["TAI64N"]),
+                json!("@4000000050d506482dbdf024"),
+                json!(null)
+            ),
+            "2012-12-22T01:00:46.767Z"
+        );
+        assert_eq!(
+            date(
+                json!(["yyyy-MM-dd HH:mm:ss,SSS"]),
+                json!("2020-01-02 03:04:05,678"),
+                json!(null)
+            ),
+            "2020-01-02T03:04:05.678Z"
+        );
+        assert_eq!(
+            date(
+                json!(["EEE MMM dd HH:mm:ss yyyy"]),
+                json!("Mon Jun 08 09:10:11 2020"),
+                json!(null)
+            ),
+            "2020-06-08T09:10:11.000Z"
+        );
+        assert_eq!(
+            date(
+                json!(["MM/dd/yyyy hh:mm:ss a"]),
+                json!("06/08/2020 09:10:11 PM"),
+                json!(null)
+            ),
+            "2020-06-08T21:10:11.000Z"
+        );
     }
 
     #[test]
     fn time_zones_and_output_formats() {
         assert_eq!(
-            date(json!(["yyyy-MM-dd HH:mm:ss"]), json!("2020-07-01 12:00:00"), json!({"timezone": "Europe/Amsterdam"})),
+            date(
+                json!(["yyyy-MM-dd HH:mm:ss"]),
+                json!("2020-07-01 12:00:00"),
+                json!({"timezone": "Europe/Amsterdam"})
+            ),
             "2020-07-01T12:00:00.000+02:00"
         );
         assert_eq!(
-            date(json!(["yyyy-MM-dd HH:mm:ss"]), json!("2020-07-01 12:00:00"), json!({"timezone": "-05:00"})),
+            date(
+                json!(["yyyy-MM-dd HH:mm:ss"]),
+                json!("2020-07-01 12:00:00"),
+                json!({"timezone": "-05:00"})
+            ),
             "2020-07-01T12:00:00.000-05:00"
         );
         assert_eq!(
-            date(json!(["ISO8601"]), json!("2020-07-01T12:00:00Z"), json!({"output_format": "yyyy/MM/dd"})),
+            date(
+                json!(["ISO8601"]),
+                json!("2020-07-01T12:00:00Z"),
+                json!({"output_format": "yyyy/MM/dd"})
+            ),
             "2020/07/01"
         );
         let this_year = jiff::Zoned::now().year();
-        assert_eq!(date(json!(["MMM d HH:mm:ss"]), json!("Dec 7 10:00:00"), json!(null)), format!("{this_year}-12-07T10:00:00.000Z"));
+        assert_eq!(
+            date(
+                json!(["MMM d HH:mm:ss"]),
+                json!("Dec 7 10:00:00"),
+                json!(null)
+            ),
+            format!("{this_year}-12-07T10:00:00.000Z")
+        );
     }
 
     #[test]
     fn failures() {
-        let error = run_error(json!({"date": {"field": "d", "formats": ["ISO8601", "UNIX"]}}), json!({"d": "yesterday"}));
+        let error = run_error(
+            json!({"date": {"field": "d", "formats": ["ISO8601", "UNIX"]}}),
+            json!({"d": "yesterday"}),
+        );
         assert_eq!(error, "unable to parse date [yesterday]");
         assert!(build_error(json!({"date": {"field": "d", "formats": ["yyyy-MM-dd"], "timezone": "Mars/Olympus"}})).contains("Unknown time-zone ID"));
-        assert!(build_error(json!({"date": {"field": "d", "formats": ["yyyy-qq"]}})).contains("unknown pattern letter"));
+        assert!(
+            build_error(json!({"date": {"field": "d", "formats": ["yyyy-qq"]}}))
+                .contains("unknown pattern letter")
+        );
     }
 }

@@ -8,10 +8,10 @@
 use logfleet_model::json::JsonValue;
 
 use super::{expect_string, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Dissects a field.
 #[derive(Debug)]
@@ -46,22 +46,35 @@ struct Key {
 pub fn build(mut config: ProcessorConfig) -> Result<Dissect, ConfigError> {
     let field = config.string("field")?;
     let pattern = config.string("pattern")?;
-    let append_separator = config.optional_string("append_separator")?.unwrap_or_default();
+    let append_separator = config
+        .optional_string("append_separator")?
+        .unwrap_or_default();
     let ignore_missing = config.boolean("ignore_missing", false)?;
     let (prefix, keys) = parse(&pattern).map_err(|reason| config.error("pattern", reason))?;
     config.finish()?;
-    Ok(Dissect { field, pattern, prefix, keys, append_separator, ignore_missing })
+    Ok(Dissect {
+        field,
+        pattern,
+        prefix,
+        keys,
+        append_separator,
+        ignore_missing,
+    })
 }
 
 fn parse(pattern: &str) -> Result<(String, Vec<Key>), String> {
     let Some(first) = pattern.find("%{") else {
-        return Err(format!("Unable to find any keys or delimiters for pattern [{pattern}]"));
+        return Err(format!(
+            "Unable to find any keys or delimiters for pattern [{pattern}]"
+        ));
     };
     let prefix = pattern[..first].to_owned();
     let mut keys = Vec::new();
     let mut rest = &pattern[first..];
     while let Some(body) = rest.strip_prefix("%{") {
-        let end = body.find('}').ok_or_else(|| format!("Unable to parse pattern [{pattern}]: unclosed %{{"))?;
+        let end = body
+            .find('}')
+            .ok_or_else(|| format!("Unable to parse pattern [{pattern}]: unclosed %{{"))?;
         let mut inner = &body[..end];
         rest = &body[end + 1..];
         let delimiter_end = rest.find("%{").unwrap_or(rest.len());
@@ -76,7 +89,11 @@ fn parse(pattern: &str) -> Result<(String, Vec<Key>), String> {
                 let body = &inner[1..];
                 match body.split_once('/') {
                     Some((name, order)) => (
-                        Modifier::Append(order.parse().map_err(|_| format!("invalid append order in [{pattern}]"))?),
+                        Modifier::Append(
+                            order
+                                .parse()
+                                .map_err(|_| format!("invalid append order in [{pattern}]"))?,
+                        ),
                         name,
                     ),
                     None => (Modifier::Append(0), body),
@@ -88,7 +105,12 @@ fn parse(pattern: &str) -> Result<(String, Vec<Key>), String> {
             None => (Modifier::Skip, ""),
             Some(_) => (Modifier::None, inner),
         };
-        keys.push(Key { name: name.to_owned(), modifier, right_padding, delimiter });
+        keys.push(Key {
+            name: name.to_owned(),
+            modifier,
+            right_padding,
+            delimiter,
+        });
     }
     if keys.iter().all(|key| key.modifier == Modifier::Skip) {
         return Err(format!("Unable to find any keys for pattern [{pattern}]"));
@@ -135,7 +157,11 @@ impl Processor for Dissect {
         "dissect"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "dissect")? else {
             return Ok(Flow::Continue);
         };
@@ -143,7 +169,10 @@ impl Processor for Dissect {
         let Some(values) = self.dissect(&text) else {
             return Err(PipelineError::new(
                 "dissect_exception",
-                format!("Unable to find match for dissect pattern: {} against source: {text}", self.pattern),
+                format!(
+                    "Unable to find match for dissect pattern: {} against source: {text}",
+                    self.pattern
+                ),
             ));
         };
         let mut fields: Vec<(String, String)> = Vec::new();
@@ -188,7 +217,10 @@ mod tests {
     use serde_json::json;
 
     fn dissect(pattern: &str, text: &str) -> serde_json::Value {
-        run(json!({"dissect": {"field": "m", "pattern": pattern, "append_separator": " "}}), json!({"m": text}))
+        run(
+            json!({"dissect": {"field": "m", "pattern": pattern, "append_separator": " "}}),
+            json!({"m": text}),
+        )
     }
 
     #[test]
@@ -199,7 +231,10 @@ mod tests {
         );
         assert_eq!(out["clientip"], "1.2.3.4");
         assert_eq!(out["@timestamp"], "30/Apr/1998:22:00:52 +0000");
-        assert_eq!(out["request"], "/english/venues/cities/images/montpellier/18.gif");
+        assert_eq!(
+            out["request"],
+            "/english/venues/cities/images/montpellier/18.gif"
+        );
         assert_eq!(out["size"], "3171");
     }
 
@@ -208,19 +243,34 @@ mod tests {
         let out = dissect("%{ts->} %{level}", "1998-08-10T17:15:42,466          WARN");
         assert_eq!(out["ts"], "1998-08-10T17:15:42,466");
         assert_eq!(out["level"], "WARN");
-        let out = dissect("%{+name} %{+name} %{?skip} %{+name}", "john jacob x schmidt");
+        let out = dissect(
+            "%{+name} %{+name} %{?skip} %{+name}",
+            "john jacob x schmidt",
+        );
         assert_eq!(out["name"], "john jacob schmidt");
         let out = dissect("%{+name/2} %{+name/1}", "b a");
         assert_eq!(out["name"], "a b");
-        let out = dissect("[%{ts}] [%{level}] %{*p1}:%{&p1}", "[2018-08-10] [ERROR] service:foo");
+        let out = dissect(
+            "[%{ts}] [%{level}] %{*p1}:%{&p1}",
+            "[2018-08-10] [ERROR] service:foo",
+        );
         assert_eq!(out["service"], "foo");
         assert!(out.get("skip").is_none());
     }
 
     #[test]
     fn failures() {
-        let error = run_error(json!({"dissect": {"field": "m", "pattern": "%{a} %{b}"}}), json!({"m": "nospace"}));
-        assert_eq!(error, "Unable to find match for dissect pattern: %{a} %{b} against source: nospace");
-        assert!(build_error(json!({"dissect": {"field": "m", "pattern": "no keys"}})).contains("Unable to find any keys"));
+        let error = run_error(
+            json!({"dissect": {"field": "m", "pattern": "%{a} %{b}"}}),
+            json!({"m": "nospace"}),
+        );
+        assert_eq!(
+            error,
+            "Unable to find match for dissect pattern: %{a} %{b} against source: nospace"
+        );
+        assert!(
+            build_error(json!({"dissect": {"field": "m", "pattern": "no keys"}}))
+                .contains("Unable to find any keys")
+        );
     }
 }

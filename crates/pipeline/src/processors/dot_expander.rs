@@ -3,10 +3,10 @@
 
 use logfleet_model::json::{JsonObject, JsonValue};
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Expands dotted field names.
 #[derive(Debug)]
@@ -19,13 +19,25 @@ pub struct DotExpander {
 /// Builds the processor from its options.
 pub fn build(mut config: ProcessorConfig) -> Result<DotExpander, ConfigError> {
     let field = config.string("field")?;
-    if field != "*" && (!field.contains('.') || field.starts_with('.') || field.ends_with('.') || field.contains("..")) {
-        return Err(config.error("field", "field does not contain a dot and is not a wildcard"));
+    if field != "*"
+        && (!field.contains('.')
+            || field.starts_with('.')
+            || field.ends_with('.')
+            || field.contains(".."))
+    {
+        return Err(config.error(
+            "field",
+            "field does not contain a dot and is not a wildcard",
+        ));
     }
     let path = config.optional_string("path")?;
     let override_existing = config.boolean("override", false)?;
     config.finish()?;
-    Ok(DotExpander { field, path, override_existing })
+    Ok(DotExpander {
+        field,
+        path,
+        override_existing,
+    })
 }
 
 impl Processor for DotExpander {
@@ -33,7 +45,11 @@ impl Processor for DotExpander {
         "dot_expander"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let parent: &mut JsonObject<'_> = match &self.path {
             None => &mut document.source,
             Some(path) => match document.get_mut(path)? {
@@ -42,7 +58,11 @@ impl Processor for DotExpander {
             },
         };
         let keys: Vec<String> = if self.field == "*" {
-            parent.keys().filter(|key| key.contains('.')).map(str::to_owned).collect()
+            parent
+                .keys()
+                .filter(|key| key.contains('.'))
+                .map(str::to_owned)
+                .collect()
         } else if parent.contains_key(&self.field) {
             vec![self.field.clone()]
         } else {
@@ -57,7 +77,12 @@ impl Processor for DotExpander {
     }
 }
 
-fn expand<'a>(object: &mut JsonObject<'a>, key: &str, value: JsonValue<'a>, override_existing: bool) -> Result<(), PipelineError> {
+fn expand<'a>(
+    object: &mut JsonObject<'a>,
+    key: &str,
+    value: JsonValue<'a>,
+    override_existing: bool,
+) -> Result<(), PipelineError> {
     match key.split_once('.') {
         None => {
             match object.get_mut(key) {
@@ -100,16 +125,34 @@ mod tests {
 
     #[test]
     fn expands() {
-        let out = run(json!({"dot_expander": {"field": "a.b.c"}}), json!({"a.b.c": 1, "x": 2}));
+        let out = run(
+            json!({"dot_expander": {"field": "a.b.c"}}),
+            json!({"a.b.c": 1, "x": 2}),
+        );
         assert_eq!(out, json!({"x": 2, "a": {"b": {"c": 1}}}));
-        let out = run(json!({"dot_expander": {"field": "*"}}), json!({"a.b": 1, "a.c": 2}));
+        let out = run(
+            json!({"dot_expander": {"field": "*"}}),
+            json!({"a.b": 1, "a.c": 2}),
+        );
         assert_eq!(out, json!({"a": {"b": 1, "c": 2}}));
-        let out = run(json!({"dot_expander": {"field": "a.b"}}), json!({"a.b": 2, "a": {"b": 1}}));
+        let out = run(
+            json!({"dot_expander": {"field": "a.b"}}),
+            json!({"a.b": 2, "a": {"b": 1}}),
+        );
         assert_eq!(out, json!({"a": {"b": [1, 2]}}));
-        let out = run(json!({"dot_expander": {"field": "a.b", "override": true}}), json!({"a.b": 2, "a": {"b": 1}}));
+        let out = run(
+            json!({"dot_expander": {"field": "a.b", "override": true}}),
+            json!({"a.b": 2, "a": {"b": 1}}),
+        );
         assert_eq!(out, json!({"a": {"b": 2}}));
-        let out = run(json!({"dot_expander": {"field": "x.y", "path": "o"}}), json!({"o": {"x.y": 1}}));
+        let out = run(
+            json!({"dot_expander": {"field": "x.y", "path": "o"}}),
+            json!({"o": {"x.y": 1}}),
+        );
         assert_eq!(out, json!({"o": {"x": {"y": 1}}}));
-        assert!(build_error(json!({"dot_expander": {"field": "plain"}})).contains("does not contain a dot"));
+        assert!(
+            build_error(json!({"dot_expander": {"field": "plain"}}))
+                .contains("does not contain a dot")
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! `drop`: the document is not written, and nothing after this runs.
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Drops the document.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +20,11 @@ impl Processor for Drop {
         "drop"
     }
 
-    fn process(&self, _document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        _document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         Ok(Flow::Drop)
     }
 }

@@ -1,10 +1,10 @@
 //! `fail`: the document fails with a message (a template).
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 /// Fails the document.
 #[derive(Debug)]
@@ -25,8 +25,15 @@ impl Processor for Fail {
         "fail"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
-        Err(PipelineError::new("fail_processor_exception", self.message.render(document)))
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
+        Err(PipelineError::new(
+            "fail_processor_exception",
+            self.message.render(document),
+        ))
     }
 }
 
@@ -37,7 +44,10 @@ mod tests {
 
     #[test]
     fn fails_with_the_message() {
-        let error = run_error(json!({"fail": {"message": "no {{x}}"}}), json!({"x": "way"}));
+        let error = run_error(
+            json!({"fail": {"message": "no {{x}}"}}),
+            json!({"x": "way"}),
+        );
         assert_eq!(error, "no way");
     }
 }

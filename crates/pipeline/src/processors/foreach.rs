@@ -5,11 +5,11 @@ use logfleet_model::json::JsonValue;
 use serde_json::Value;
 
 use super::read_field;
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run, Step};
 use crate::resources::Resources;
-use crate::PipelineError;
 
 /// Runs a processor on each element.
 #[derive(Debug)]
@@ -32,7 +32,11 @@ pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Forea
         None => return Err(config.error("processor", "required property is missing")),
     };
     config.finish()?;
-    Ok(Foreach { field, ignore_missing, step: Box::new(step) })
+    Ok(Foreach {
+        field,
+        ignore_missing,
+        step: Box::new(step),
+    })
 }
 
 impl Processor for Foreach {
@@ -40,7 +44,11 @@ impl Processor for Foreach {
         "foreach"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "foreach")? else {
             return Ok(Flow::Continue);
         };
@@ -83,7 +91,9 @@ impl Foreach {
                 let keys: Vec<String> = object.keys().map(str::to_owned).collect();
                 for key in keys {
                     let item = object.remove(&key).unwrap_or(JsonValue::Null);
-                    document.ingest.insert("_key", JsonValue::from(key.as_str()));
+                    document
+                        .ingest
+                        .insert("_key", JsonValue::from(key.as_str()));
                     document.ingest.insert("_value", item);
                     if self.step.run(document, run, &pipeline)? == Flow::Drop {
                         return Ok((Flow::Drop, JsonValue::Null));
@@ -92,7 +102,10 @@ impl Foreach {
                         Some(JsonValue::String(key)) => key.into_owned(),
                         _ => key,
                     };
-                    object.insert(key, document.ingest.remove("_value").unwrap_or(JsonValue::Null));
+                    object.insert(
+                        key,
+                        document.ingest.remove("_value").unwrap_or(JsonValue::Null),
+                    );
                 }
                 Ok((Flow::Continue, JsonValue::Object(object)))
             }
@@ -112,14 +125,23 @@ mod tests {
 
     #[test]
     fn runs_on_each_element() {
-        let out = run(json!({"foreach": {"field": "tags", "processor": {"uppercase": {"field": "_ingest._value"}}}}), json!({"tags": ["a", "b"]}));
+        let out = run(
+            json!({"foreach": {"field": "tags", "processor": {"uppercase": {"field": "_ingest._value"}}}}),
+            json!({"tags": ["a", "b"]}),
+        );
         assert_eq!(out["tags"], json!(["A", "B"]));
         let out = run(
             json!({"foreach": {"field": "users", "processor": {"set": {"field": "_ingest._value.seen", "value": true}}}}),
             json!({"users": [{"n": 1}, {"n": 2}]}),
         );
-        assert_eq!(out["users"], json!([{"n": 1, "seen": true}, {"n": 2, "seen": true}]));
-        let out = run(json!({"foreach": {"field": "m", "processor": {"lowercase": {"field": "_ingest._value"}}}}), json!({"m": {"a": "X"}}));
+        assert_eq!(
+            out["users"],
+            json!([{"n": 1, "seen": true}, {"n": 2, "seen": true}])
+        );
+        let out = run(
+            json!({"foreach": {"field": "m", "processor": {"lowercase": {"field": "_ingest._value"}}}}),
+            json!({"m": {"a": "X"}}),
+        );
         assert_eq!(out["m"], json!({"a": "x"}));
         assert!(run_error(json!({"foreach": {"field": "s", "processor": {"trim": {"field": "_ingest._value"}}}}), json!({"s": "x"})).contains("list or map"));
     }

@@ -16,11 +16,11 @@ use logfleet_model::json::JsonValue;
 use serde_json::{Number, Value};
 
 use super::{expect_string, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::resources::Resources;
-use crate::PipelineError;
 
 /// The compound patterns whose ECS form (`ecs_compatibility: "v1"`) captures into ECS fields.
 const ECS_V1: &str = include_str!("grok/ecs-v1.patterns");
@@ -49,7 +49,9 @@ impl PatternBank {
     /// The definition of `name` in the chosen form.
     pub fn get(&self, name: &str, ecs: bool) -> Option<&str> {
         let ecs_form = if ecs { self.ecs_v1.get(name) } else { None };
-        ecs_form.or_else(|| self.legacy.get(name)).map(String::as_str)
+        ecs_form
+            .or_else(|| self.legacy.get(name))
+            .map(String::as_str)
     }
 
     /// Every name and definition in the chosen form, sorted by name, for
@@ -119,7 +121,8 @@ impl Expression {
             stack: Vec::new(),
         };
         let source = compiler.expand(expression, 0)?;
-        let regex = Regex::new(&source).map_err(|error| format!("Invalid regex pattern found in: [{expression}]. {error}"))?;
+        let regex = Regex::new(&source)
+            .map_err(|error| format!("Invalid regex pattern found in: [{expression}]. {error}"))?;
         Ok(Expression {
             regex,
             captures: compiler.captures,
@@ -127,11 +130,13 @@ impl Expression {
     }
 
     /// The fields and values of a match of `text`, or `None`.
-    fn extract(&self, text: &str) -> Result<Option<Vec<(String, JsonValue<'static>)>>, PipelineError> {
-        let captures = self
-            .regex
-            .captures(text)
-            .map_err(|error| PipelineError::illegal_argument(format!("grok matching failed: {error}")))?;
+    fn extract(
+        &self,
+        text: &str,
+    ) -> Result<Option<Vec<(String, JsonValue<'static>)>>, PipelineError> {
+        let captures = self.regex.captures(text).map_err(|error| {
+            PipelineError::illegal_argument(format!("grok matching failed: {error}"))
+        })?;
         let Some(captures) = captures else {
             return Ok(None);
         };
@@ -154,10 +159,10 @@ impl Expression {
 fn convert(text: &str, conversion: Conversion) -> JsonValue<'static> {
     match conversion {
         Conversion::Text => JsonValue::from(text),
-        Conversion::Integer => text
-            .trim()
-            .parse::<i64>()
-            .map_or_else(|_| JsonValue::from(text), |number| JsonValue::Number(Number::from(number))),
+        Conversion::Integer => text.trim().parse::<i64>().map_or_else(
+            |_| JsonValue::from(text),
+            |number| JsonValue::Number(Number::from(number)),
+        ),
         Conversion::Float => text
             .trim()
             .parse::<f64>()
@@ -179,7 +184,9 @@ struct Compiler<'c> {
 impl Compiler<'_> {
     fn expand(&mut self, pattern: &str, depth: usize) -> Result<String, String> {
         if depth > MAX_DEPTH {
-            return Err(format!("pattern references nest deeper than {MAX_DEPTH}: [{pattern}]"));
+            return Err(format!(
+                "pattern references nest deeper than {MAX_DEPTH}: [{pattern}]"
+            ));
         }
         let mut out = String::with_capacity(pattern.len());
         let mut rest = pattern;
@@ -187,14 +194,18 @@ impl Compiler<'_> {
             out.push_str(&rest[..start]);
             rest = &rest[start..];
             if let Some(body) = rest.strip_prefix("%{") {
-                let end = body.find('}').ok_or_else(|| format!("unclosed %{{ in [{pattern}]"))?;
+                let end = body
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed %{{ in [{pattern}]"))?;
                 let reference = &body[..end];
                 rest = &body[end + 1..];
                 out.push_str(&self.reference(reference, depth)?);
             } else {
                 // An inline named group `(?<name>…)` captures into field `name`.
                 let body = &rest[3..];
-                let end = body.find('>').ok_or_else(|| format!("unclosed named group in [{pattern}]"))?;
+                let end = body
+                    .find('>')
+                    .ok_or_else(|| format!("unclosed named group in [{pattern}]"))?;
                 let field = &body[..end];
                 let group = format!("g{}", self.captures.len());
                 self.captures.push(Capture {
@@ -220,18 +231,27 @@ impl Compiler<'_> {
             Some("float" | "double") => Conversion::Float,
             Some("boolean") => Conversion::Boolean,
             Some("string" | "keyword") => Conversion::Text,
-            Some(other) => return Err(format!("Unsupported conversion type [{other}] in [%{{{reference}}}]")),
+            Some(other) => {
+                return Err(format!(
+                    "Unsupported conversion type [{other}] in [%{{{reference}}}]"
+                ));
+            }
         };
         let definition = self
             .definitions
             .get(name)
             .map(String::as_str)
             .or_else(|| self.bank.get(name, self.ecs))
-            .ok_or_else(|| format!("Unable to find pattern [{name}] in Grok's pattern dictionary"))?;
+            .ok_or_else(|| {
+                format!("Unable to find pattern [{name}] in Grok's pattern dictionary")
+            })?;
         if self.stack.iter().any(|open| open == name) {
             let mut chain = self.stack.clone();
             chain.push(name.to_owned());
-            return Err(format!("circular reference in pattern [{}]", chain.join("][")));
+            return Err(format!(
+                "circular reference in pattern [{}]",
+                chain.join("][")
+            ));
         }
         self.stack.push(name.to_owned());
         let expanded = self.expand(definition, depth + 1);
@@ -307,7 +327,10 @@ pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Grok,
         .into_iter()
         .map(|(name, pattern)| match pattern {
             Value::String(pattern) => Ok((name, pattern)),
-            other => Err(config.error("pattern_definitions", format!("pattern [{name}] isn't a string: [{other}]"))),
+            other => Err(config.error(
+                "pattern_definitions",
+                format!("pattern [{name}] isn't a string: [{other}]"),
+            )),
         })
         .collect::<Result<_, _>>()?;
     let ecs = config
@@ -318,7 +341,10 @@ pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Grok,
     let bank: &Arc<PatternBank> = &resources.grok_patterns;
     let expressions = patterns
         .iter()
-        .map(|pattern| Expression::compile(pattern, bank, &definitions, ecs).map_err(|reason| config.error("patterns", reason)))
+        .map(|pattern| {
+            Expression::compile(pattern, bank, &definitions, ecs)
+                .map_err(|reason| config.error("patterns", reason))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     config.finish()?;
     Ok(Grok {
@@ -334,7 +360,11 @@ impl Processor for Grok {
         "grok"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "grok")? else {
             return Ok(Flow::Continue);
         };
@@ -355,7 +385,11 @@ impl Processor for Grok {
             document.set(&field, value)?;
         }
         if self.trace_match {
-            let index = if self.expressions.len() > 1 { index.to_string() } else { "0".to_owned() };
+            let index = if self.expressions.len() > 1 {
+                index.to_string()
+            } else {
+                "0".to_owned()
+            };
             document.set("_ingest._grok_match_index", JsonValue::from(index))?;
         }
         Ok(Flow::Continue)
@@ -383,12 +417,18 @@ mod tests {
     #[test]
     fn parses_an_apache_access_line_in_both_forms() {
         let line = r#"83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /presentations/logstash.png HTTP/1.1" 200 203023 "http://semicomplete.com/" "Mozilla/5.0 (Macintosh)""#;
-        let legacy = run(json!({"grok": {"field": "m", "patterns": ["%{COMBINEDAPACHELOG}"]}}), json!({"m": line}));
+        let legacy = run(
+            json!({"grok": {"field": "m", "patterns": ["%{COMBINEDAPACHELOG}"]}}),
+            json!({"m": line}),
+        );
         assert_eq!(legacy["clientip"], "83.149.9.216");
         assert_eq!(legacy["verb"], "GET");
         assert_eq!(legacy["response"], "200");
         assert_eq!(legacy["timestamp"], "17/May/2015:10:05:03 +0000");
-        let ecs = run(json!({"grok": {"field": "m", "patterns": ["%{COMBINEDAPACHELOG}"], "ecs_compatibility": "v1"}}), json!({"m": line}));
+        let ecs = run(
+            json!({"grok": {"field": "m", "patterns": ["%{COMBINEDAPACHELOG}"], "ecs_compatibility": "v1"}}),
+            json!({"m": line}),
+        );
         assert_eq!(ecs["source"]["address"], "83.149.9.216");
         assert_eq!(ecs["http"]["request"]["method"], "GET");
         assert_eq!(ecs["http"]["response"]["status_code"], 200);
@@ -411,19 +451,31 @@ mod tests {
         .unwrap();
         let out = serde_json::Value::Object(document.source.to_map());
         assert_eq!(out["pet"], json!({"kind": "cat", "name": "Tom"}));
-        assert_eq!(document.ingest.get("_grok_match_index").unwrap().as_str(), Some("1"));
+        assert_eq!(
+            document.ingest.get("_grok_match_index").unwrap().as_str(),
+            Some("1")
+        );
     }
 
     #[test]
     fn failures_say_why() {
-        let error = run_error(json!({"grok": {"field": "m", "patterns": ["%{INT:n}"]}}), json!({"m": "abc"}));
-        assert_eq!(error, "Provided Grok expressions do not match field value: [abc]");
+        let error = run_error(
+            json!({"grok": {"field": "m", "patterns": ["%{INT:n}"]}}),
+            json!({"m": "abc"}),
+        );
+        assert_eq!(
+            error,
+            "Provided Grok expressions do not match field value: [abc]"
+        );
         assert_eq!(
             build_error(json!({"grok": {"field": "m", "patterns": ["%{NOPE:x}"]}})),
             "[patterns] Unable to find pattern [NOPE] in Grok's pattern dictionary"
         );
         assert!(build_error(json!({"grok": {"field": "m", "patterns": ["%{A}"], "pattern_definitions": {"A": "%{B}", "B": "%{A}"}}}))
             .contains("circular reference in pattern [A][B][A]"));
-        assert!(build_error(json!({"grok": {"field": "m", "patterns": []}})).contains("must not be empty"));
+        assert!(
+            build_error(json!({"grok": {"field": "m", "patterns": []}}))
+                .contains("must not be empty")
+        );
     }
 }

@@ -3,10 +3,10 @@
 use regex::Regex;
 
 use super::strings::StringField;
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Replaces matches of a pattern.
 #[derive(Debug)]
@@ -20,10 +20,15 @@ pub struct Gsub {
 pub fn build(mut config: ProcessorConfig) -> Result<Gsub, ConfigError> {
     let field = StringField::read(&mut config)?;
     let pattern = config.string("pattern")?;
-    let pattern = Regex::new(&pattern).map_err(|error| config.error("pattern", format!("Invalid regex pattern. {error}")))?;
+    let pattern = Regex::new(&pattern)
+        .map_err(|error| config.error("pattern", format!("Invalid regex pattern. {error}")))?;
     let replacement = java_replacement(&config.string("replacement")?);
     config.finish()?;
-    Ok(Gsub { field, pattern, replacement })
+    Ok(Gsub {
+        field,
+        pattern,
+        replacement,
+    })
 }
 
 /// Java's `$1` group references, written as the regex crate's `${1}`.
@@ -64,9 +69,16 @@ impl Processor for Gsub {
         "gsub"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         self.field.apply(document, "gsub", |text| {
-            Ok(self.pattern.replace_all(text, self.replacement.as_str()).into_owned())
+            Ok(self
+                .pattern
+                .replace_all(text, self.replacement.as_str())
+                .into_owned())
         })
     }
 }
@@ -78,10 +90,19 @@ mod tests {
 
     #[test]
     fn replaces_with_groups() {
-        let out = run(json!({"gsub": {"field": "a", "pattern": "\\.", "replacement": "-"}}), json!({"a": "1.2.3"}));
+        let out = run(
+            json!({"gsub": {"field": "a", "pattern": "\\.", "replacement": "-"}}),
+            json!({"a": "1.2.3"}),
+        );
         assert_eq!(out["a"], "1-2-3");
-        let out = run(json!({"gsub": {"field": "a", "pattern": "(\\w+)@(\\w+)", "replacement": "$2 at $1"}}), json!({"a": "me@host"}));
+        let out = run(
+            json!({"gsub": {"field": "a", "pattern": "(\\w+)@(\\w+)", "replacement": "$2 at $1"}}),
+            json!({"a": "me@host"}),
+        );
         assert_eq!(out["a"], "host at me");
-        assert!(build_error(json!({"gsub": {"field": "a", "pattern": "(", "replacement": ""}})).starts_with("[pattern] Invalid regex pattern"));
+        assert!(
+            build_error(json!({"gsub": {"field": "a", "pattern": "(", "replacement": ""}}))
+                .starts_with("[pattern] Invalid regex pattern")
+        );
     }
 }

@@ -94,10 +94,19 @@ mod tests {
 
     #[test]
     fn strips_tags_scripts_and_entities() {
-        assert_eq!(strip("<p>a &amp; b</p><script>alert(1)</script>c&#65;&#x42;"), "\na & b\ncAB");
-        assert_eq!(strip("x <!-- hidden --> y &unknown; <b>bold</b>"), "x  y &unknown; bold");
+        assert_eq!(
+            strip("<p>a &amp; b</p><script>alert(1)</script>c&#65;&#x42;"),
+            "\na & b\ncAB"
+        );
+        assert_eq!(
+            strip("x <!-- hidden --> y &unknown; <b>bold</b>"),
+            "x  y &unknown; bold"
+        );
         assert_eq!(strip("unclosed <tag"), "unclosed <tag");
-        let out = run(json!({"html_strip": {"field": "h"}}), json!({"h": "<i>hi</i>"}));
+        let out = run(
+            json!({"html_strip": {"field": "h"}}),
+            json!({"h": "<i>hi</i>"}),
+        );
         assert_eq!(out["h"], "hi");
     }
 }

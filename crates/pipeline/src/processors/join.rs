@@ -3,11 +3,11 @@
 use logfleet_model::json::JsonValue;
 
 use super::{field_options, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::template::display;
-use crate::PipelineError;
 
 /// Joins a list.
 #[derive(Debug)]
@@ -22,7 +22,11 @@ pub fn build(mut config: ProcessorConfig) -> Result<Join, ConfigError> {
     let (field, target_field, _) = field_options(&mut config)?;
     let separator = config.string("separator")?;
     config.finish()?;
-    Ok(Join { field, target_field, separator })
+    Ok(Join {
+        field,
+        target_field,
+        separator,
+    })
 }
 
 impl Processor for Join {
@@ -30,7 +34,11 @@ impl Processor for Join {
         "join"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, false, "join")? else {
             return Ok(Flow::Continue);
         };
@@ -41,7 +49,11 @@ impl Processor for Join {
                 crate::document::java_type(&value)
             )));
         };
-        let joined = items.iter().map(display).collect::<Vec<_>>().join(&self.separator);
+        let joined = items
+            .iter()
+            .map(display)
+            .collect::<Vec<_>>()
+            .join(&self.separator);
         document.set(&self.target_field, JsonValue::from(joined))?;
         Ok(Flow::Continue)
     }
@@ -54,8 +66,17 @@ mod tests {
 
     #[test]
     fn joins() {
-        let out = run(json!({"join": {"field": "a", "separator": "-", "target_field": "b"}}), json!({"a": ["x", 1, true]}));
+        let out = run(
+            json!({"join": {"field": "a", "separator": "-", "target_field": "b"}}),
+            json!({"a": ["x", 1, true]}),
+        );
         assert_eq!(out["b"], "x-1-true");
-        assert!(run_error(json!({"join": {"field": "a", "separator": "-"}}), json!({"a": "x"})).contains("java.util.List"));
+        assert!(
+            run_error(
+                json!({"join": {"field": "a", "separator": "-"}}),
+                json!({"a": "x"})
+            )
+            .contains("java.util.List")
+        );
     }
 }

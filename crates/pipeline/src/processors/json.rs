@@ -4,10 +4,10 @@
 use logfleet_model::json::JsonValue;
 
 use super::{expect_string, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Parses JSON.
 #[derive(Debug)]
@@ -24,14 +24,21 @@ pub fn build(mut config: ProcessorConfig) -> Result<Json, ConfigError> {
     let field = config.string("field")?;
     let target = config.optional_string("target_field")?;
     let add_to_root = config.boolean("add_to_root", false)?;
-    let strategy = config.optional_choice("add_to_root_conflict_strategy", &["replace", "merge"])?;
+    let strategy =
+        config.optional_choice("add_to_root_conflict_strategy", &["replace", "merge"])?;
     let allow_duplicate_keys = config.boolean("allow_duplicate_keys", false)?;
     config.boolean("strict_json_parsing", true)?;
     if add_to_root && target.is_some() {
-        return Err(config.error("target_field", "Cannot set a target field while also setting `add_to_root` to true"));
+        return Err(config.error(
+            "target_field",
+            "Cannot set a target field while also setting `add_to_root` to true",
+        ));
     }
     if strategy.is_some() && !add_to_root {
-        return Err(config.error("add_to_root_conflict_strategy", "Cannot set `add_to_root_conflict_strategy` if `add_to_root` is false"));
+        return Err(config.error(
+            "add_to_root_conflict_strategy",
+            "Cannot set `add_to_root_conflict_strategy` if `add_to_root` is false",
+        ));
     }
     config.finish()?;
     Ok(Json {
@@ -48,7 +55,11 @@ impl Processor for Json {
         "json"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, false, "json")? else {
             return Ok(Flow::Continue);
         };
@@ -59,13 +70,20 @@ impl Processor for Json {
         } else {
             JsonValue::from_slice(text.as_bytes()).map(JsonValue::into_owned)
         }
-        .map_err(|error| PipelineError::new("x_content_parse_exception", format!("cannot parse the JSON in field [{}]: {error}", self.field)))?;
+        .map_err(|error| {
+            PipelineError::new(
+                "x_content_parse_exception",
+                format!("cannot parse the JSON in field [{}]: {error}", self.field),
+            )
+        })?;
         if !self.add_to_root {
             document.set(&self.target_field, parsed)?;
             return Ok(Flow::Continue);
         }
         let JsonValue::Object(object) = parsed else {
-            return Err(PipelineError::illegal_argument("cannot add non-map fields to root of document"));
+            return Err(PipelineError::illegal_argument(
+                "cannot add non-map fields to root of document",
+            ));
         };
         for (key, value) in object.iter() {
             let value = value.clone();
@@ -85,10 +103,15 @@ impl Processor for Json {
     }
 }
 
-fn merge<'a>(into: &mut logfleet_model::json::JsonObject<'a>, from: logfleet_model::json::JsonObject<'a>) {
+fn merge<'a>(
+    into: &mut logfleet_model::json::JsonObject<'a>,
+    from: logfleet_model::json::JsonObject<'a>,
+) {
     for (key, value) in from.iter() {
         match (into.get_mut(key), value) {
-            (Some(JsonValue::Object(existing)), JsonValue::Object(incoming)) => merge(existing, incoming.clone()),
+            (Some(JsonValue::Object(existing)), JsonValue::Object(incoming)) => {
+                merge(existing, incoming.clone())
+            }
             _ => into.insert(key.to_string(), value.clone()),
         }
     }
@@ -101,9 +124,15 @@ mod tests {
 
     #[test]
     fn parses_into_a_field_or_the_root() {
-        let out = run(json!({"json": {"field": "m", "target_field": "p"}}), json!({"m": "{\"a\":[1,{\"b\":null}]}"}));
+        let out = run(
+            json!({"json": {"field": "m", "target_field": "p"}}),
+            json!({"m": "{\"a\":[1,{\"b\":null}]}"}),
+        );
         assert_eq!(out["p"], json!({"a": [1, {"b": null}]}));
-        let out = run(json!({"json": {"field": "m", "add_to_root": true}}), json!({"m": "{\"a\":1}", "a": 0}));
+        let out = run(
+            json!({"json": {"field": "m", "add_to_root": true}}),
+            json!({"m": "{\"a\":1}", "a": 0}),
+        );
         assert_eq!(out["a"], 1);
         let out = run(
             json!({"json": {"field": "m", "add_to_root": true, "add_to_root_conflict_strategy": "merge"}}),
@@ -116,10 +145,25 @@ mod tests {
 
     #[test]
     fn failures() {
-        assert!(run_error(json!({"json": {"field": "m"}}), json!({"m": "{oops"})).contains("cannot parse the JSON"));
-        assert!(run_error(json!({"json": {"field": "m"}}), json!({"m": "{\"a\":1,\"a\":2}"})).contains("cannot parse"));
-        let out = run(json!({"json": {"field": "m", "allow_duplicate_keys": true}}), json!({"m": "{\"a\":1,\"a\":2}"}));
+        assert!(
+            run_error(json!({"json": {"field": "m"}}), json!({"m": "{oops"}))
+                .contains("cannot parse the JSON")
+        );
+        assert!(
+            run_error(
+                json!({"json": {"field": "m"}}),
+                json!({"m": "{\"a\":1,\"a\":2}"})
+            )
+            .contains("cannot parse")
+        );
+        let out = run(
+            json!({"json": {"field": "m", "allow_duplicate_keys": true}}),
+            json!({"m": "{\"a\":1,\"a\":2}"}),
+        );
         assert_eq!(out["m"], json!({"a": 2}));
-        assert!(build_error(json!({"json": {"field": "m", "add_to_root": true, "target_field": "x"}})).contains("add_to_root"));
+        assert!(
+            build_error(json!({"json": {"field": "m", "add_to_root": true, "target_field": "x"}}))
+                .contains("add_to_root")
+        );
     }
 }

@@ -4,10 +4,10 @@ use logfleet_model::json::JsonValue;
 use regex::Regex;
 
 use super::{expect_string, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Splits key-value pairs.
 #[derive(Debug)]
@@ -31,19 +31,42 @@ pub fn build(mut config: ProcessorConfig) -> Result<Kv, ConfigError> {
     let target_field = config.optional_string("target_field")?;
     let mut regex = |name: &str| -> Result<Regex, ConfigError> {
         let pattern = config.string(name)?;
-        Regex::new(&pattern).map_err(|error| config.error(name, format!("Invalid regex pattern. {error}")))
+        Regex::new(&pattern)
+            .map_err(|error| config.error(name, format!("Invalid regex pattern. {error}")))
     };
     let field_split = regex("field_split")?;
     let value_split = regex("value_split")?;
     let include_keys = config.optional_strings("include_keys", false)?;
-    let exclude_keys = config.optional_strings("exclude_keys", false)?.unwrap_or_default();
+    let exclude_keys = config
+        .optional_strings("exclude_keys", false)?
+        .unwrap_or_default();
     let prefix = config.optional_string("prefix")?.unwrap_or_default();
-    let trim_key = config.optional_string("trim_key")?.unwrap_or_default().chars().collect();
-    let trim_value = config.optional_string("trim_value")?.unwrap_or_default().chars().collect();
+    let trim_key = config
+        .optional_string("trim_key")?
+        .unwrap_or_default()
+        .chars()
+        .collect();
+    let trim_value = config
+        .optional_string("trim_value")?
+        .unwrap_or_default()
+        .chars()
+        .collect();
     let strip_brackets = config.boolean("strip_brackets", false)?;
     let ignore_missing = config.boolean("ignore_missing", false)?;
     config.finish()?;
-    Ok(Kv { field, target_field, field_split, value_split, include_keys, exclude_keys, prefix, trim_key, trim_value, strip_brackets, ignore_missing })
+    Ok(Kv {
+        field,
+        target_field,
+        field_split,
+        value_split,
+        include_keys,
+        exclude_keys,
+        prefix,
+        trim_key,
+        trim_value,
+        strip_brackets,
+        ignore_missing,
+    })
 }
 
 impl Processor for Kv {
@@ -51,7 +74,11 @@ impl Processor for Kv {
         "kv"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "kv")? else {
             return Ok(Flow::Continue);
         };
@@ -72,7 +99,10 @@ impl Processor for Kv {
             if self.strip_brackets {
                 value = strip_brackets(value);
             }
-            if self.include_keys.as_ref().is_some_and(|keys| !keys.iter().any(|kept| kept == key))
+            if self
+                .include_keys
+                .as_ref()
+                .is_some_and(|keys| !keys.iter().any(|kept| kept == key))
                 || self.exclude_keys.iter().any(|excluded| excluded == key)
             {
                 continue;
@@ -124,6 +154,12 @@ mod tests {
         );
         assert_eq!(out["q_a"], "1");
         assert_eq!(out["q_b"], "two");
-        assert!(run_error(json!({"kv": {"field": "m", "field_split": " ", "value_split": "="}}), json!({"m": "novalue"})).contains("value_split"));
+        assert!(
+            run_error(
+                json!({"kv": {"field": "m", "field_split": " ", "value_split": "="}}),
+                json!({"m": "novalue"})
+            )
+            .contains("value_split")
+        );
     }
 }

@@ -16,14 +16,23 @@ mod tests {
     fn lower_cases_strings_and_lists() {
         let out = run(json!({"lowercase": {"field": "a"}}), json!({"a": "HeLLo"}));
         assert_eq!(out["a"], "hello");
-        let out = run(json!({"lowercase": {"field": "a", "target_field": "b"}}), json!({"a": ["X", "Y"]}));
+        let out = run(
+            json!({"lowercase": {"field": "a", "target_field": "b"}}),
+            json!({"a": ["X", "Y"]}),
+        );
         assert_eq!(out["b"], json!(["x", "y"]));
         assert_eq!(out["a"], json!(["X", "Y"]));
         let error = run_error(json!({"lowercase": {"field": "a"}}), json!({"a": 5}));
-        assert_eq!(error, "field [a] of type [java.lang.Integer] cannot be cast to [java.lang.String]");
+        assert_eq!(
+            error,
+            "field [a] of type [java.lang.Integer] cannot be cast to [java.lang.String]"
+        );
         let error = run_error(json!({"lowercase": {"field": "a"}}), json!({}));
         assert_eq!(error, "field [a] not present as part of path [a]");
-        let out = run(json!({"lowercase": {"field": "a", "ignore_missing": true}}), json!({}));
+        let out = run(
+            json!({"lowercase": {"field": "a", "ignore_missing": true}}),
+            json!({}),
+        );
         assert_eq!(out, json!({}));
     }
 }

@@ -32,11 +32,11 @@ use std::borrow::Cow;
 
 use logfleet_model::json::JsonValue;
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::{IngestDocument, not_present};
 use crate::processor::Processor;
 use crate::resources::Resources;
-use crate::PipelineError;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
 pub const KINDS: [&str; 24] = [
@@ -161,11 +161,18 @@ pub(crate) mod testing {
     use crate::{Flow, IngestDocument, PipelineError};
 
     /// Runs the processor defined by `definition` (`{"type": {options}}`) on `source`.
-    pub fn try_run(definition: Value, source: Value) -> Result<(Flow, IngestDocument<'static>), PipelineError> {
-        let Value::Object(entry) = definition else { panic!("a processor definition") };
+    pub fn try_run(
+        definition: Value,
+        source: Value,
+    ) -> Result<(Flow, IngestDocument<'static>), PipelineError> {
+        let Value::Object(entry) = definition else {
+            panic!("a processor definition")
+        };
         let (kind, options) = entry.into_iter().next().expect("one processor");
         let step = Step::build(&kind, options, &Resources::default()).expect("a valid processor");
-        let Value::Object(source) = source else { panic!("an object") };
+        let Value::Object(source) = source else {
+            panic!("an object")
+        };
         let mut document = IngestDocument::new("index", JsonObject::from_map(source));
         let flow = step.run(&mut document, &mut Run::new(&NoPipelines), "test")?;
         Ok((flow, document))
@@ -179,13 +186,19 @@ pub(crate) mod testing {
 
     /// The reason the processor failed.
     pub fn run_error(definition: Value, source: Value) -> String {
-        try_run(definition, source).expect_err("the processor fails").reason
+        try_run(definition, source)
+            .expect_err("the processor fails")
+            .reason
     }
 
     /// The reason a processor definition is refused.
     pub fn build_error(definition: Value) -> String {
-        let Value::Object(entry) = definition else { panic!("a processor definition") };
+        let Value::Object(entry) = definition else {
+            panic!("a processor definition")
+        };
         let (kind, options) = entry.into_iter().next().expect("one processor");
-        Step::build(&kind, options, &Resources::default()).expect_err("refused").reason
+        Step::build(&kind, options, &Resources::default())
+            .expect_err("refused")
+            .reason
     }
 }

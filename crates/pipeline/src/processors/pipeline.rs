@@ -1,10 +1,10 @@
 //! `pipeline`: another stored pipeline run on the document.
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 /// Calls a pipeline.
 #[derive(Debug)]
@@ -19,7 +19,10 @@ pub fn build(mut config: ProcessorConfig) -> Result<CallPipeline, ConfigError> {
     let name = Template::compile(&name).map_err(|reason| config.error("name", reason))?;
     let ignore_missing_pipeline = config.boolean("ignore_missing_pipeline", false)?;
     config.finish()?;
-    Ok(CallPipeline { name, ignore_missing_pipeline })
+    Ok(CallPipeline {
+        name,
+        ignore_missing_pipeline,
+    })
 }
 
 impl Processor for CallPipeline {
@@ -27,7 +30,11 @@ impl Processor for CallPipeline {
         "pipeline"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let name = self.name.render(document).into_owned();
         let Some(pipeline) = run.pipelines.pipeline(&name) else {
             if self.ignore_missing_pipeline {
@@ -38,6 +45,10 @@ impl Processor for CallPipeline {
             )));
         };
         let flow = pipeline.execute(document, run)?;
-        Ok(if flow == Flow::Drop { Flow::Drop } else { Flow::Continue })
+        Ok(if flow == Flow::Drop {
+            Flow::Drop
+        } else {
+            Flow::Continue
+        })
     }
 }

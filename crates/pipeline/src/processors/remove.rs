@@ -1,10 +1,10 @@
 //! `remove`: fields removed, or all but `keep`.
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::{IngestDocument, not_present};
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 /// Removes fields.
 #[derive(Debug)]
@@ -19,8 +19,18 @@ pub fn build(mut config: ProcessorConfig) -> Result<Remove, ConfigError> {
     let fields = config.optional_strings("field", true)?;
     let keep = config.optional_strings("keep", true)?;
     let (fields, keep) = match (fields, keep) {
-        (Some(_), Some(_)) => return Err(config.error("keep", "Too many fields specified. Please specify either [field] or [keep].")),
-        (None, None) => return Err(config.error("keep", "At least one of [field] or [keep] must be specified")),
+        (Some(_), Some(_)) => {
+            return Err(config.error(
+                "keep",
+                "Too many fields specified. Please specify either [field] or [keep].",
+            ));
+        }
+        (None, None) => {
+            return Err(config.error(
+                "keep",
+                "At least one of [field] or [keep] must be specified",
+            ));
+        }
         (fields, keep) => (fields.unwrap_or_default(), keep.unwrap_or_default()),
     };
     let compile = |names: Vec<String>, property: &str| {
@@ -33,7 +43,11 @@ pub fn build(mut config: ProcessorConfig) -> Result<Remove, ConfigError> {
     let keep = compile(keep, "keep")?;
     let ignore_missing = config.boolean("ignore_missing", false)?;
     config.finish()?;
-    Ok(Remove { fields, keep, ignore_missing })
+    Ok(Remove {
+        fields,
+        keep,
+        ignore_missing,
+    })
 }
 
 impl Processor for Remove {
@@ -41,12 +55,25 @@ impl Processor for Remove {
         "remove"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         if !self.keep.is_empty() {
-            let keep: Vec<String> = self.keep.iter().map(|name| name.render(document).into_owned()).collect();
+            let keep: Vec<String> = self
+                .keep
+                .iter()
+                .map(|name| name.render(document).into_owned())
+                .collect();
             let before = document.source.len();
             document.source.retain(|key, _| {
-                keep.iter().any(|kept| kept == key || kept.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+                keep.iter().any(|kept| {
+                    kept == key
+                        || kept
+                            .strip_prefix(key)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                })
             });
             document.source_modified |= document.source.len() != before;
             // Within kept objects, only the kept paths stay.
@@ -78,8 +105,12 @@ fn prune(document: &mut IngestDocument<'_>, path: &str, keep: &[String]) {
     let prefix = format!("{path}.");
     object.retain(|key, _| {
         keep.iter().any(|kept| {
-            kept.strip_prefix(&prefix)
-                .is_some_and(|rest| rest == key || rest.strip_prefix(key).is_some_and(|more| more.starts_with('.')))
+            kept.strip_prefix(&prefix).is_some_and(|rest| {
+                rest == key
+                    || rest
+                        .strip_prefix(key)
+                        .is_some_and(|more| more.starts_with('.'))
+            })
         })
     });
     let children: Vec<String> = object.keys().map(|key| format!("{prefix}{key}")).collect();
@@ -95,13 +126,22 @@ mod tests {
 
     #[test]
     fn removes_fields_or_keeps_some() {
-        let out = run(json!({"remove": {"field": ["a", "b.c"]}}), json!({"a": 1, "b": {"c": 2, "d": 3}}));
+        let out = run(
+            json!({"remove": {"field": ["a", "b.c"]}}),
+            json!({"a": 1, "b": {"c": 2, "d": 3}}),
+        );
         assert_eq!(out, json!({"b": {"d": 3}}));
         let error = run_error(json!({"remove": {"field": "x"}}), json!({}));
         assert_eq!(error, "field [x] not present as part of path [x]");
-        let out = run(json!({"remove": {"field": "x", "ignore_missing": true}}), json!({"y": 1}));
+        let out = run(
+            json!({"remove": {"field": "x", "ignore_missing": true}}),
+            json!({"y": 1}),
+        );
         assert_eq!(out, json!({"y": 1}));
-        let out = run(json!({"remove": {"keep": ["a", "b.c"]}}), json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4}));
+        let out = run(
+            json!({"remove": {"keep": ["a", "b.c"]}}),
+            json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4}),
+        );
         assert_eq!(out, json!({"a": 1, "b": {"c": 2}}));
     }
 }

@@ -3,11 +3,11 @@
 use logfleet_model::json::JsonValue;
 use serde_json::Value;
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::{IngestDocument, not_present};
 use crate::processor::{Flow, Processor, Run};
 use crate::template::Template;
-use crate::PipelineError;
 
 /// Sets a field.
 #[derive(Debug)]
@@ -36,12 +36,16 @@ pub fn build(mut config: ProcessorConfig) -> Result<Set, ConfigError> {
     let copy_from = config.optional_string("copy_from")?;
     let value = match (value, copy_from) {
         (Some(_), Some(_)) => {
-            return Err(config.error("copy_from", "cannot set both `copy_from` and `value` in the same processor"));
+            return Err(config.error(
+                "copy_from",
+                "cannot set both `copy_from` and `value` in the same processor",
+            ));
         }
         (None, None) => return Err(config.error("value", "required property is missing")),
         (None, Some(from)) => Source::Field(from),
         (Some(Value::String(text)), None) => {
-            let template = Template::compile(&text).map_err(|reason| config.error("value", reason))?;
+            let template =
+                Template::compile(&text).map_err(|reason| config.error("value", reason))?;
             if template.is_constant() {
                 Source::Constant(JsonValue::from(text))
             } else {
@@ -66,9 +70,15 @@ impl Processor for Set {
         "set"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let field = self.field.render(document).into_owned();
-        if !self.override_existing && matches!(document.get(&field)?, Some(value) if *value != JsonValue::Null) {
+        if !self.override_existing
+            && matches!(document.get(&field)?, Some(value) if *value != JsonValue::Null)
+        {
             return Ok(Flow::Continue);
         }
         let value = match &self.value {
@@ -105,27 +115,48 @@ mod tests {
     fn sets_values_templates_and_copies() {
         let out = run(json!({"set": {"field": "a.b", "value": 3}}), json!({}));
         assert_eq!(out, json!({"a": {"b": 3}}));
-        let out = run(json!({"set": {"field": "greeting", "value": "hi {{name}}"}}), json!({"name": "Ann"}));
+        let out = run(
+            json!({"set": {"field": "greeting", "value": "hi {{name}}"}}),
+            json!({"name": "Ann"}),
+        );
         assert_eq!(out["greeting"], "hi Ann");
-        let out = run(json!({"set": {"field": "{{target}}", "value": [1, 2]}}), json!({"target": "t"}));
+        let out = run(
+            json!({"set": {"field": "{{target}}", "value": [1, 2]}}),
+            json!({"target": "t"}),
+        );
         assert_eq!(out["t"], json!([1, 2]));
-        let out = run(json!({"set": {"field": "copy", "copy_from": "orig"}}), json!({"orig": {"x": 1}}));
+        let out = run(
+            json!({"set": {"field": "copy", "copy_from": "orig"}}),
+            json!({"orig": {"x": 1}}),
+        );
         assert_eq!(out["copy"], json!({"x": 1}));
     }
 
     #[test]
     fn override_and_empty_values() {
-        let out = run(json!({"set": {"field": "a", "value": "new", "override": false}}), json!({"a": "old"}));
+        let out = run(
+            json!({"set": {"field": "a", "value": "new", "override": false}}),
+            json!({"a": "old"}),
+        );
         assert_eq!(out["a"], "old");
-        let out = run(json!({"set": {"field": "a", "value": "new", "override": false}}), json!({"a": null}));
+        let out = run(
+            json!({"set": {"field": "a", "value": "new", "override": false}}),
+            json!({"a": null}),
+        );
         assert_eq!(out["a"], "new");
-        let out = run(json!({"set": {"field": "a", "value": "{{missing}}", "ignore_empty_value": true}}), json!({}));
+        let out = run(
+            json!({"set": {"field": "a", "value": "{{missing}}", "ignore_empty_value": true}}),
+            json!({}),
+        );
         assert_eq!(out, json!({}));
     }
 
     #[test]
     fn refuses_bad_options() {
-        assert_eq!(build_error(json!({"set": {"field": "a"}})), "[value] required property is missing");
+        assert_eq!(
+            build_error(json!({"set": {"field": "a"}})),
+            "[value] required property is missing"
+        );
         assert_eq!(
             build_error(json!({"set": {"field": "a", "value": 1, "copy_from": "b"}})),
             "[copy_from] cannot set both `copy_from` and `value` in the same processor"

@@ -4,10 +4,10 @@ use logfleet_model::json::JsonValue;
 use regex::Regex;
 
 use super::{expect_string, field_options, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Splits a field.
 #[derive(Debug)]
@@ -23,10 +23,17 @@ pub struct Split {
 pub fn build(mut config: ProcessorConfig) -> Result<Split, ConfigError> {
     let (field, target_field, ignore_missing) = field_options(&mut config)?;
     let separator = config.string("separator")?;
-    let separator = Regex::new(&separator).map_err(|error| config.error("separator", format!("Invalid regex pattern. {error}")))?;
+    let separator = Regex::new(&separator)
+        .map_err(|error| config.error("separator", format!("Invalid regex pattern. {error}")))?;
     let preserve_trailing = config.boolean("preserve_trailing", false)?;
     config.finish()?;
-    Ok(Split { field, target_field, ignore_missing, separator, preserve_trailing })
+    Ok(Split {
+        field,
+        target_field,
+        ignore_missing,
+        separator,
+        preserve_trailing,
+    })
 }
 
 impl Processor for Split {
@@ -34,7 +41,11 @@ impl Processor for Split {
         "split"
     }
 
-    fn process(&self, document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, "split")? else {
             return Ok(Flow::Continue);
         };
@@ -59,10 +70,22 @@ mod tests {
 
     #[test]
     fn splits() {
-        let out = run(json!({"split": {"field": "a", "separator": "\\s*,\\s*"}}), json!({"a": "x, y,z,,"}));
+        let out = run(
+            json!({"split": {"field": "a", "separator": "\\s*,\\s*"}}),
+            json!({"a": "x, y,z,,"}),
+        );
         assert_eq!(out["a"], json!(["x", "y", "z"]));
-        let out = run(json!({"split": {"field": "a", "separator": ",", "preserve_trailing": true}}), json!({"a": "x,"}));
+        let out = run(
+            json!({"split": {"field": "a", "separator": ",", "preserve_trailing": true}}),
+            json!({"a": "x,"}),
+        );
         assert_eq!(out["a"], json!(["x", ""]));
-        assert!(run_error(json!({"split": {"field": "a", "separator": ","}}), json!({"a": 1})).contains("cannot be cast"));
+        assert!(
+            run_error(
+                json!({"split": {"field": "a", "separator": ","}}),
+                json!({"a": 1})
+            )
+            .contains("cannot be cast")
+        );
     }
 }

@@ -5,10 +5,10 @@
 use logfleet_model::json::JsonValue;
 
 use super::{expect_string, field_options, read_field};
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::Flow;
-use crate::PipelineError;
 
 /// A string processor's options.
 #[derive(Debug, Clone)]

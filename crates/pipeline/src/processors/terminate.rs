@@ -1,9 +1,9 @@
 //! `terminate`: the current pipeline ends; a pipeline that called it goes on.
 
+use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::IngestDocument;
 use crate::processor::{Flow, Processor, Run};
-use crate::PipelineError;
 
 /// Ends the current pipeline.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +20,11 @@ impl Processor for Terminate {
         "terminate"
     }
 
-    fn process(&self, _document: &mut IngestDocument<'_>, _run: &mut Run<'_>) -> Result<Flow, PipelineError> {
+    fn process(
+        &self,
+        _document: &mut IngestDocument<'_>,
+        _run: &mut Run<'_>,
+    ) -> Result<Flow, PipelineError> {
         Ok(Flow::Stop)
     }
 }

@@ -14,7 +14,10 @@ mod tests {
 
     #[test]
     fn upper_cases() {
-        let out = run(json!({"uppercase": {"field": "a.b"}}), json!({"a": {"b": "get"}}));
+        let out = run(
+            json!({"uppercase": {"field": "a.b"}}),
+            json!({"a": {"b": "get"}}),
+        );
         assert_eq!(out["a"]["b"], "GET");
     }
 }

@@ -47,7 +47,10 @@ mod tests {
 
     #[test]
     fn decodes() {
-        let out = run(json!({"urldecode": {"field": "u"}}), json!({"u": "%2Fa+b%C3%A9"}));
+        let out = run(
+            json!({"urldecode": {"field": "u"}}),
+            json!({"u": "%2Fa+b%C3%A9"}),
+        );
         assert_eq!(out["u"], "/a bé");
         assert!(decode("%zz").is_err());
         assert!(decode("%2").is_err());
