@@ -20,6 +20,7 @@ pub mod lowercase;
 pub mod pipeline;
 pub mod remove;
 pub mod rename;
+pub mod script;
 pub mod set;
 pub mod split;
 mod strings;
@@ -39,7 +40,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 25] = [
     "append",
     "convert",
     "date",
@@ -58,6 +59,7 @@ pub const KINDS: [&str; 24] = [
     "pipeline",
     "remove",
     "rename",
+    "script",
     "set",
     "split",
     "terminate",
@@ -90,6 +92,7 @@ pub fn build(
         "pipeline" => Box::new(pipeline::build(config)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
+        "script" => Box::new(script::build(config)?),
         "set" => Box::new(set::build(config)?),
         "split" => Box::new(split::build(config)?),
         "terminate" => Box::new(terminate::build(config)?),
