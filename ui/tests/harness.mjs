@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { chromium } from "playwright-core";
 
 export const uiRoot = fileURLToPath(new URL("..", import.meta.url));
 export const screenshotDir = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+export const dashboardDir = fileURLToPath(new URL("../../dashboards/", import.meta.url));
 
 /** The binary under test: LOGFLEET_BIN, or the workspace's debug build. */
 export function binaryPath() {
@@ -66,54 +67,122 @@ function spawnLogged(command, args, options, name) {
   return child;
 }
 
-async function stopChild(child) {
+async function stopChild(child, graceMs = 5000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }
 
-/** Starts logfleet and, unless it serves the UI itself, dev.mjs in front of it. */
+/** The UI's URL for a server: LOGFLEET_UI_URL, the binary's own /_ui/, or dev.mjs in front of it. */
+async function uiFor(apiUrl, children) {
+  let uiUrl = process.env.LOGFLEET_UI_URL;
+  if (!uiUrl) {
+    // The UI built into the binary (or the build that LOGFLEET_UI_DIR names), unless the
+    // binary was built without Node.js and only says how to build it.
+    const page = await fetch(`${apiUrl}/_ui/`).then((response) => (response.ok ? response.text() : ""), () => "");
+    const served = page.includes("/_ui/assets/main-");
+    if (served) {
+      uiUrl = `${apiUrl}/_ui/`;
+    } else {
+      const devPort = await freePort();
+      const dev = spawnLogged(process.execPath, [join(uiRoot, "dev.mjs"), "--no-watch"], {
+        env: { ...process.env, LOGFLEET_URL: apiUrl, PORT: String(devPort) },
+      }, "dev.mjs");
+      children.push(dev);
+      await waitFor(`http://127.0.0.1:${devPort}/_ui/`, dev, "dev.mjs");
+      uiUrl = `http://127.0.0.1:${devPort}/_ui/`;
+    }
+  }
+  return uiUrl.endsWith("/") ? uiUrl : `${uiUrl}/`;
+}
+
+/**
+ * Starts logfleet and, unless it serves the UI itself, dev.mjs in front of it. `restart()`
+ * stops the server and starts it again on the same data directory and port.
+ */
 export async function startStack() {
   const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-test-"));
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  const server = spawnLogged(binaryPath(), ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
+  const spawnServer = () => spawnLogged(binaryPath(), ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
   }, "logfleet");
+  let server = spawnServer();
   const children = [server];
   const stop = async () => {
-    for (const child of children.reverse()) await stopChild(child);
+    for (const child of [...children].reverse()) await stopChild(child);
     await rm(dataDir, { recursive: true, force: true });
+  };
+  const restart = async () => {
+    await stopChild(server);
+    server = spawnServer();
+    children[0] = server;
+    await waitFor(`${apiUrl}/`, server, "logfleet");
   };
   try {
     await waitFor(`${apiUrl}/`, server, "logfleet");
-    let uiUrl = process.env.LOGFLEET_UI_URL;
-    if (!uiUrl) {
-      // The UI built into the binary (or the build that LOGFLEET_UI_DIR names), unless the
-      // binary was built without Node.js and only says how to build it.
-      const page = await fetch(`${apiUrl}/_ui/`).then((response) => (response.ok ? response.text() : ""), () => "");
-      const served = page.includes("/_ui/assets/main-");
-      if (served) {
-        uiUrl = `${apiUrl}/_ui/`;
-      } else {
-        const devPort = await freePort();
-        const dev = spawnLogged(process.execPath, [join(uiRoot, "dev.mjs"), "--no-watch"], {
-          env: { ...process.env, LOGFLEET_URL: apiUrl, PORT: String(devPort) },
-        }, "dev.mjs");
-        children.push(dev);
-        await waitFor(`http://127.0.0.1:${devPort}/_ui/`, dev, "dev.mjs");
-        uiUrl = `http://127.0.0.1:${devPort}/_ui/`;
-      }
-    }
-    return { apiUrl, uiUrl: uiUrl.endsWith("/") ? uiUrl : `${uiUrl}/`, stop, logs: () => children.map((child) => child.logs()).join("\n") };
+    const uiUrl = await uiFor(apiUrl, children);
+    return { apiUrl, uiUrl, stop, restart, logs: () => children.map((child) => child.logs()).join("\n") };
   } catch (error) {
     const logs = children.map((child) => child.logs()).join("\n");
     await stop();
     throw new Error(`${error.message}\n${logs}`, { cause: error });
   }
+}
+
+/**
+ * Runs `logfleet quickstart` (the server, the seed's three demo services and the traffic
+ * generator) on a fresh data directory and free port, and returns once its traffic has run for
+ * `warmupMs`; the traffic goes on until `stop()`. The demo services listen on their fixed ports
+ * (4000–4002), so only one quickstart runs at a time on a machine.
+ */
+export async function startQuickstart({ warmupMs = 75_000, performanceInterval = 5 } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-quickstart-"));
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const quickstart = spawnLogged(binaryPath(), [
+    "quickstart", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--duration", "900s",
+    "--performance-interval", String(performanceInterval), "--log-level", "warn",
+  ], { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } }, "logfleet quickstart");
+  const children = [quickstart];
+  const stop = async () => {
+    for (const child of [...children].reverse()) await stopChild(child, 30_000);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`${apiUrl}/`, quickstart, "logfleet quickstart");
+    const startedAt = Date.now();
+    const uiUrl = await uiFor(apiUrl, children);
+    await sleep(Math.max(0, warmupMs - (Date.now() - startedAt)));
+    if (quickstart.exitCode !== null) throw new Error(`logfleet quickstart exited with ${quickstart.exitCode}`);
+    return { apiUrl, uiUrl, startedAt, stop, logs: () => children.map((child) => child.logs()).join("\n") };
+  } catch (error) {
+    const logs = children.map((child) => child.logs()).join("\n");
+    await stop();
+    throw new Error(`${error.message}\n${logs}`, { cause: error });
+  }
+}
+
+/** The repository's prebuilt dashboards (dashboards/*.json), parsed. */
+export async function prebuiltDashboards() {
+  const names = (await readdir(dashboardDir)).filter((name) => name.endsWith(".json")).sort();
+  return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dashboardDir, name), "utf8"))));
+}
+
+/**
+ * PUTs the repository's dashboards, so the tests draw these very files whatever the binary
+ * embedded when it was built.
+ */
+export async function installDashboards(apiUrl) {
+  const dashboards = await prebuiltDashboards();
+  for (const dashboard of dashboards) {
+    const response = await fetch(`${apiUrl}/_logfleet/dashboards/${dashboard.id}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(dashboard) });
+    if (!response.ok) throw new Error(`PUT dashboard ${dashboard.id}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return dashboards;
 }
 
 /** POST /logs/_bulk, waiting until the events are searchable; fails on any item error. */

@@ -111,6 +111,8 @@ export type MultiSearchResult =
  * then the body, per search). Each search fails on its own; a refused request fails them all.
  */
 export async function multiSearch(items: MultiSearchItem[], signal?: AbortSignal): Promise<MultiSearchResult[]> {
+  // Elasticsearch refuses an empty _msearch; nothing asked, nothing to answer.
+  if (items.length === 0) return [];
   const lines = items.map((item) => `${JSON.stringify({ index: item.index })}\n${JSON.stringify(item.body)}\n`).join("");
   const response = await requestJson<{ responses: (SearchResponse & { error?: unknown; status?: number })[] }>("/_msearch", {
     method: "POST",

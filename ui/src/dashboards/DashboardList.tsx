@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { asApiError, isAbort, type ApiError } from "../api/client";
-import { createDashboard, getDashboard, listDashboards, putDashboard, type DashboardSummary } from "../api/logfleet";
+import { createDashboard, listDashboards, putDashboard, type DashboardSummary } from "../api/logfleet";
 import { Icon } from "../components/Icon";
 import { Empty, Failed, Loading } from "../components/StateMessage";
 import { BASE, navigate } from "../router";
@@ -48,8 +48,8 @@ function ImportForm({ onDone }: { onDone: (id: string) => void }) {
       const id = typeof read.dashboard.id === "string" ? read.dashboard.id : null;
       if (id && !replace) {
         // Never replace a dashboard silently: ask first.
-        const existing = await getDashboard(id).then(() => true, (error: unknown) => (asApiError(error).status === 404 ? false : Promise.reject(error as Error)));
-        if (existing) {
+        const existing = await listDashboards();
+        if (existing.some((one) => one.id === id)) {
           setConflict(id);
           return;
         }

@@ -108,6 +108,7 @@ export function DashboardPage({ id }: { id: string }) {
   const [editing, setEditing] = useState<Panel | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   const [refreshing, setRefreshing] = useState(false);
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
   const grid = useRef<HTMLDivElement>(null);
   const view = dashboardView.value;
 
@@ -282,18 +283,30 @@ export function DashboardPage({ id }: { id: string }) {
                 <span class="menu-text">Grafana dashboard</span>
                 <span class="menu-detail">For Grafana's Elasticsearch data source, pointed at Logfleet or Elasticsearch</span>
               </button>
-              <button
-                type="button"
-                class="menu-item danger"
-                onClick={() => {
-                  close();
-                  if (!window.confirm(`Delete the dashboard “${dashboard.title}”?`)) return;
-                  deleteDashboard(dashboard.id).then(() => { navigate(`${BASE}/dashboards`); }, (error: unknown) => { setSaveError(asApiError(error)); });
-                }}
-                data-testid="delete-dashboard"
-              >
-                <span class="menu-text">Delete the dashboard</span>
-              </button>
+              {confirmingDelete ? (
+                <div class="menu-confirm" role="alert">
+                  <span>Delete “{dashboard.title}” for everyone?</span>
+                  <div class="form-actions">
+                    <button type="button" class="button" onClick={() => { setConfirmingDelete(false); }}>Keep it</button>
+                    <button
+                      type="button"
+                      class="button danger"
+                      onClick={() => {
+                        close();
+                        setConfirmingDelete(false);
+                        deleteDashboard(dashboard.id).then(() => { navigate(`${BASE}/dashboards`); }, (error: unknown) => { setSaveError(asApiError(error)); });
+                      }}
+                      data-testid="confirm-delete"
+                    >
+                      Delete
+                    </button>
+                  </div>
+                </div>
+              ) : (
+                <button type="button" class="menu-item danger" onClick={() => { setConfirmingDelete(true); }} data-testid="delete-dashboard">
+                  <span class="menu-text">Delete the dashboard</span>
+                </button>
+              )}
             </div>
           )}
         </Popover>
