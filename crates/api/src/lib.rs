@@ -203,6 +203,11 @@ pub fn router(state: AppState) -> Router {
             post(indices::refresh_index).get(indices::refresh_index),
         )
         .route("/_mapping", get(indices::get_mapping_all))
+        .route("/_settings", get(indices::get_settings_all))
+        .route(
+            "/{index}/_settings",
+            get(indices::get_settings).put(indices::put_settings),
+        )
         .route(
             "/_field_caps",
             get(indices::field_caps_all).post(indices::field_caps_all),

@@ -309,3 +309,128 @@ async fn the_grok_library_is_listed() {
             .contains("source.address")
     );
 }
+
+/// Which pipelines ran on `/events/_doc/{id}`.
+async fn ran(harness: &common::Harness, id: &str) -> Value {
+    let (_, document, _) = call(harness, "GET", &format!("/events/_doc/{id}"), "").await;
+    document["_source"]["ran"].clone()
+}
+
+#[tokio::test]
+async fn index_settings_name_default_and_final_pipelines() {
+    let harness = harness(1 << 20);
+    let tag = |name: &str| {
+        json!({"processors": [{"append": {"field": "ran", "value": name}}]}).to_string()
+    };
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/default",
+        &tag("default"),
+    )
+    .await;
+    call(&harness, "PUT", "/_ingest/pipeline/final", &tag("final")).await;
+    call(&harness, "PUT", "/_ingest/pipeline/named", &tag("named")).await;
+    let reroute = json!({"processors": [
+        {"append": {"field": "ran", "value": "mover"}},
+        {"set": {"field": "_index", "value": "moved"}}
+    ]});
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/mover",
+        &reroute.to_string(),
+    )
+    .await;
+    let settings = json!({"settings": {"index.default_pipeline": "default", "index": {"final_pipeline": "final"}}});
+    let (status, body, _) = call(&harness, "PUT", "/events", &settings.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, shown, _) = call(&harness, "GET", "/events/_settings", "").await;
+    assert_eq!(
+        shown["events"]["settings"]["index"]["default_pipeline"],
+        "default"
+    );
+    assert_eq!(
+        shown["events"]["settings"]["index"]["final_pipeline"],
+        "final"
+    );
+
+    call(&harness, "PUT", "/events/_doc/1", "{}").await;
+    assert_eq!(ran(&harness, "1").await, json!(["default", "final"]));
+    call(&harness, "PUT", "/events/_doc/2?pipeline=named", "{}").await;
+    assert_eq!(ran(&harness, "2").await, json!(["named", "final"]));
+    call(&harness, "PUT", "/events/_doc/3?pipeline=_none", "{}").await;
+    assert_eq!(
+        ran(&harness, "3").await,
+        json!(["final"]),
+        "the final pipeline always runs"
+    );
+
+    // A pipeline that sends the document elsewhere hands it to that index's default pipeline.
+    call(
+        &harness,
+        "PUT",
+        "/moved",
+        &json!({"settings": {"index.default_pipeline": "named"}}).to_string(),
+    )
+    .await;
+    let (status, body, _) = call(&harness, "PUT", "/events/_doc/4?pipeline=mover", "{}").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["_index"], "moved");
+    let (_, moved, _) = call(&harness, "GET", "/moved/_doc/4", "").await;
+    assert_eq!(moved["_source"]["ran"], json!(["mover", "named"]));
+
+    let (status, error, _) = call(&harness, "DELETE", "/_ingest/pipeline/final", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("including [events]"),
+        "{error}"
+    );
+
+    let (status, _, _) = call(
+        &harness,
+        "PUT",
+        "/events/_settings",
+        r#"{"index": {"default_pipeline": "_none"}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    call(&harness, "PUT", "/events/_doc/5", "{}").await;
+    assert_eq!(ran(&harness, "5").await, json!(["final"]));
+    let (status, error, _) = call(
+        &harness,
+        "PUT",
+        "/events/_settings",
+        r#"{"index.final_pipeline": "nope"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error"]["reason"],
+        "pipeline with id [nope] does not exist"
+    );
+
+    // Templates give new indexes and data streams their pipelines.
+    let template = json!({"index_patterns": ["tmpl-*"], "template": {"settings": {"index.default_pipeline": "named"}}});
+    call(
+        &harness,
+        "PUT",
+        "/_index_template/tmpl",
+        &template.to_string(),
+    )
+    .await;
+    call(&harness, "PUT", "/tmpl-a/_doc/1", "{}").await;
+    let (_, created, _) = call(&harness, "GET", "/tmpl-a/_doc/1", "").await;
+    assert_eq!(created["_source"]["ran"], json!(["named"]));
+
+    let harness = harness.restart().await;
+    call(&harness, "PUT", "/events/_doc/6", "{}").await;
+    assert_eq!(
+        ran(&harness, "6").await,
+        json!(["final"]),
+        "settings survive a restart"
+    );
+}

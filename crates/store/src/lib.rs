@@ -68,7 +68,7 @@ pub use store::{
     WriteResult, format_duration,
 };
 pub use tail::{Tail, TailEvent};
-pub use target::{TargetKind, new_uuid, now_millis};
+pub use target::{IngestPipelineSettings, TargetKind, new_uuid, now_millis};
 pub use template::{
     IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,
 };

@@ -39,7 +39,9 @@ use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::schema::{Fields, SEQ_FIELD, build_schema};
 use crate::skeleton;
 use crate::tail::{TAIL_CAPACITY, Tail, TailBatch, TailEntry};
-use crate::target::{Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir};
+use crate::target::{
+    IngestPipelineSettings, Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir,
+};
 use crate::template::{
     IndexTemplate, parse_aliases, string_setting, total_fields_limit_setting, wildcard_match,
 };
@@ -1253,6 +1255,73 @@ impl Store {
         let mut mapping = (*target.mapping()).clone();
         mapping.merge_explicit(body)?;
         target.set_mapping(mapping)
+    }
+
+    /// The ingest pipelines a write to `name` runs: those of the index or data stream (or the
+    /// write index of the alias) it names, or, for a target that does not exist yet, those of
+    /// the template it would be created from.
+    pub fn ingest_pipelines(&self, name: &str) -> IngestPipelineSettings {
+        let inner = &self.inner;
+        if let Some(target) = inner.get_target(name) {
+            return target.meta().ingest;
+        }
+        if let Ok(Some(target)) = inner.alias_write_target(name) {
+            return target.meta().ingest;
+        }
+        inner
+            .template_for(name)
+            .map(|template| template.ingest_pipelines())
+            .unwrap_or_default()
+    }
+
+    /// Sets `index.default_pipeline` and `index.final_pipeline` of the indexes and data
+    /// streams `names` (`PUT /{index}/_settings`); a `None` leaves a setting as it is, an
+    /// empty name clears it.
+    pub fn set_ingest_pipelines(
+        &self,
+        names: &[String],
+        default_pipeline: Option<&str>,
+        final_pipeline: Option<&str>,
+    ) -> StoreResult<()> {
+        let targets = names
+            .iter()
+            .map(|name| {
+                self.inner
+                    .get_target(name)
+                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let chosen = |given: Option<&str>, current: Option<String>| match given {
+            None => current,
+            Some("" | "_none") => None,
+            Some(name) => Some(name.to_owned()),
+        };
+        for target in targets {
+            let current = target.meta().ingest;
+            target.set_ingest(IngestPipelineSettings {
+                default_pipeline: chosen(default_pipeline, current.default_pipeline),
+                final_pipeline: chosen(final_pipeline, current.final_pipeline),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The names of the indexes and data streams whose settings name pipeline `id`, for
+    /// refusing to delete a pipeline in use.
+    pub fn targets_using_pipeline(&self, id: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inner
+            .read_targets()
+            .values()
+            .filter(|target| {
+                let ingest = target.meta().ingest;
+                ingest.default_pipeline.as_deref() == Some(id)
+                    || ingest.final_pipeline.as_deref() == Some(id)
+            })
+            .map(|target| target.name())
+            .collect();
+        names.sort();
+        names
     }
 
     /// Sets a data stream's retention (`PUT /_data_stream/{name}/_lifecycle`); `None` keeps
@@ -2622,6 +2691,12 @@ impl Inner {
             rolled_over_ms: None,
             lifecycle_policy: index_setting("lifecycle.name"),
             rollover_alias: index_setting("lifecycle.rollover_alias"),
+            ingest: explicit
+                .and_then(|body| body.get("settings"))
+                .map(IngestPipelineSettings::from_settings)
+                .filter(|ingest| !ingest.is_empty())
+                .or_else(|| template.map(IndexTemplate::ingest_pipelines))
+                .unwrap_or_default(),
         };
         let dir = self
             .config

@@ -66,6 +66,39 @@ pub struct TargetMeta {
     /// A plain index's `index.lifecycle.rollover_alias` setting.
     #[serde(default)]
     pub rollover_alias: Option<String>,
+    /// `index.default_pipeline` and `index.final_pipeline`.
+    #[serde(default, skip_serializing_if = "IngestPipelineSettings::is_empty")]
+    pub ingest: IngestPipelineSettings,
+}
+
+/// The ingest pipelines an index names in its settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestPipelineSettings {
+    /// `index.default_pipeline`: runs when a write names no pipeline (`_none` is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_pipeline: Option<String>,
+    /// `index.final_pipeline`: runs after every other pipeline, always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_pipeline: Option<String>,
+}
+
+impl IngestPipelineSettings {
+    /// Whether neither is set.
+    pub fn is_empty(&self) -> bool {
+        self.default_pipeline.is_none() && self.final_pipeline.is_none()
+    }
+
+    /// Reads them from index settings in any shape Elasticsearch takes (flat or nested, with
+    /// or without `index.`); `_none` means none.
+    pub fn from_settings(settings: &serde_json::Value) -> IngestPipelineSettings {
+        let read = |key: &str| {
+            crate::template::string_setting(settings, key).filter(|name| name != "_none")
+        };
+        IngestPipelineSettings {
+            default_pipeline: read("default_pipeline"),
+            final_pipeline: read("final_pipeline"),
+        }
+    }
 }
 
 /// An index or data stream, with its partitions.
@@ -208,6 +241,14 @@ impl Target {
     pub fn set_retention(&self, retention: Option<String>) -> StoreResult<()> {
         let mut meta = self.lock_meta();
         meta.retention = retention;
+        meta.mapping = (*self.mapping()).clone();
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
+    }
+
+    /// Replaces the ingest pipeline settings, persisting them.
+    pub fn set_ingest(&self, ingest: IngestPipelineSettings) -> StoreResult<()> {
+        let mut meta = self.lock_meta();
+        meta.ingest = ingest;
         meta.mapping = (*self.mapping()).clone();
         write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
     }

@@ -150,6 +150,14 @@ impl IndexTemplate {
         self.string_setting("lifecycle.name")
     }
 
+    /// `index.default_pipeline` and `index.final_pipeline` in the template's settings.
+    pub fn ingest_pipelines(&self) -> crate::target::IngestPipelineSettings {
+        self.template_section()
+            .and_then(|section| section.get("settings"))
+            .map(crate::target::IngestPipelineSettings::from_settings)
+            .unwrap_or_default()
+    }
+
     /// A string index setting of the template (`lifecycle.rollover_alias`), written with or
     /// without the `index.` prefix, flat or nested.
     pub fn string_setting(&self, key: &str) -> Option<String> {

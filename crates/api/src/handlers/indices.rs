@@ -121,9 +121,115 @@ pub async fn get(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
+    Ok(ok(&Value::Object(describe(&state, &index, &params)?)))
+}
+
+/// `GET /{index}/_settings`.
+pub async fn get_settings(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}/_settings"), RESOLVE_PARAMETERS)?;
+    let settings: Map<String, Value> = describe(&state, &index, &params)?
+        .into_iter()
+        .map(|(name, mut entry)| (name, json!({"settings": entry["settings"].take()})))
+        .collect();
+    Ok(ok(&Value::Object(settings)))
+}
+
+/// `GET /_settings`.
+pub async fn get_settings_all(
+    state: State<AppState>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    get_settings(state, Path("*".to_owned()), params).await
+}
+
+/// `PUT /{index}/_settings`: `index.default_pipeline` and `index.final_pipeline` (flat or
+/// nested, with or without `settings` around them). `number_of_replicas`,
+/// `auto_expand_replicas` and `refresh_interval` are accepted and change nothing: there is one
+/// copy of each index, and refreshes follow the server's `refresh_interval`.
+pub async fn put_settings(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        &format!("/{index}/_settings"),
+        &[
+            RESOLVE_PARAMETERS,
+            &["preserve_existing", "reopen", "flat_settings"],
+        ]
+        .concat(),
+    )?;
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "action_request_validation_exception",
+            "Validation Failed: 1: no settings to update;",
+        )
+    })?;
+    let body = match body.get("settings") {
+        Some(settings) if body.as_object().is_some_and(|object| object.len() == 1) => {
+            settings.clone()
+        }
+        _ => body,
+    };
+    let mut default_pipeline = None;
+    let mut final_pipeline = None;
+    for (key, value) in logfleet_store::flatten_settings(&body) {
+        let key = key.strip_prefix("index.").unwrap_or(&key).to_owned();
+        let text = match &value {
+            Value::String(text) => text.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        match key.as_str() {
+            "default_pipeline" => default_pipeline = Some(text),
+            "final_pipeline" => final_pipeline = Some(text),
+            "number_of_replicas" | "auto_expand_replicas" | "refresh_interval" => {}
+            _ => {
+                return Err(ApiError::illegal_argument(format!(
+                    "setting [index.{key}] cannot be updated here; Logfleet updates \
+                     [index.default_pipeline] and [index.final_pipeline]"
+                )));
+            }
+        }
+    }
+    for name in [&default_pipeline, &final_pipeline].into_iter().flatten() {
+        if !name.is_empty() && name != "_none" && state.pipelines.get(name).is_none() {
+            return Err(ApiError::illegal_argument(format!(
+                "pipeline with id [{name}] does not exist"
+            )));
+        }
+    }
+    let targets: Vec<String> = state
+        .store
+        .resolve_targets(&index, ignore_unavailable(&params)?)?
+        .into_iter()
+        .map(|target| target.name)
+        .collect();
+    state.store.set_ingest_pipelines(
+        &targets,
+        default_pipeline.as_deref(),
+        final_pipeline.as_deref(),
+    )?;
+    Ok(ok(&json!({"acknowledged": true})))
+}
+
+fn describe(
+    state: &AppState,
+    index: &str,
+    params: &Params,
+) -> Result<Map<String, Value>, ApiError> {
     let targets = state
         .store
-        .resolve_targets(&index, ignore_unavailable(&params)?)?;
+        .resolve_targets(index, ignore_unavailable(params)?)?;
     let stats = state.store.index_stats();
     let aliases = state.store.aliases();
     let mut body = Map::new();
@@ -171,13 +277,22 @@ pub async fn get(
                     "version": {"created": "8521000"},
                 }}),
             );
+            let ingest = state.store.ingest_pipelines(&name);
+            for (key, pipeline) in [
+                ("default_pipeline", ingest.default_pipeline),
+                ("final_pipeline", ingest.final_pipeline),
+            ] {
+                if let Some(pipeline) = pipeline {
+                    entry["settings"]["index"][key] = json!(pipeline);
+                }
+            }
             if kind == TargetKind::DataStream {
                 entry.insert("data_stream".into(), json!(name));
             }
             body.insert(concrete_name, Value::Object(entry));
         }
     }
-    Ok(ok(&Value::Object(body)))
+    Ok(body)
 }
 
 /// `GET /_mapping`.

@@ -210,6 +210,15 @@ pub async fn delete_pipeline(
                 .map(|pipeline| pipeline.id().to_owned()),
         );
     }
+    for id in &deleted {
+        let users = state.store.targets_using_pipeline(id);
+        if let Some(first) = users.first() {
+            return Err(ApiError::illegal_argument(format!(
+                "pipeline [{id}] cannot be deleted because it is the default or final pipeline for {} index(es) including [{first}]",
+                users.len()
+            )));
+        }
+    }
     for id in deleted {
         state.store.delete_object(KIND, &id)?;
         state.pipelines.remove(&id);

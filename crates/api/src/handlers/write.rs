@@ -1,12 +1,14 @@
 //! What `_bulk` items and the single-document endpoints share: decoding a source, running
 //! the pipeline, preparing the store write, and rendering an outcome.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use bytes::Bytes;
 use logfleet_ingest::validate_index_name;
 use logfleet_model::json::JsonValue;
 use logfleet_pipeline::{
-    Flow, IngestDocument, NoPipelines, PipelineError, Run, is_data_stream_write_target,
+    Flow, IngestDocument, NoPipelines, Pipeline, PipelineError, Run, is_data_stream_write_target,
 };
 use logfleet_store::{
     DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
@@ -57,11 +59,10 @@ pub fn prepare_document(
     let index = resolve_name(index)?;
     let index = index.as_ref();
     check_index_name(index)?;
-    let pipeline = match pipeline {
-        None | Some("_none") => None,
-        Some(name) => Some(state.pipelines.get(name).ok_or_else(|| {
-            ApiError::illegal_argument(format!("pipeline with id [{name}] does not exist"))
-        })?),
+    let requested = match pipeline {
+        None => None,
+        Some("_none") => Some(None),
+        Some(name) => Some(Some(lookup_pipeline(state, name)?)),
     };
     // Decoded in place: the document's strings borrow from the request body.
     let parsed = JsonValue::from_slice(&source).map_err(|error| {
@@ -88,20 +89,11 @@ pub fn prepare_document(
             .metadata
             .insert("_id", JsonValue::from(id.as_str()));
     }
-    if let Some(pipeline) = pipeline {
-        super::ingest::stamp_ingest(&mut document);
-        let mut run = Run::new(&*state.pipelines);
-        match pipeline.execute(&mut document, &mut run) {
-            Ok(Flow::Drop) => {
-                return Ok(Prepared::Dropped {
-                    index: document.target,
-                    id,
-                });
-            }
-            Ok(_) => {}
-            Err(error) => return Err(pipeline_failure(error)),
-        }
-        check_index_name(&document.target)?;
+    if run_pipelines(state, &mut document, requested)? == Flow::Drop {
+        return Ok(Prepared::Dropped {
+            index: document.target,
+            id,
+        });
     }
     let routed = is_data_stream_write_target(&document.target)
         && !state.store.is_plain_index(&document.target);
@@ -129,6 +121,85 @@ pub fn prepare_document(
         parsed: document.source,
     };
     Ok(Prepared::Write(state.store.prepare(request)?))
+}
+
+fn lookup_pipeline(state: &AppState, name: &str) -> Result<Arc<Pipeline>, ApiError> {
+    state.pipelines.get(name).ok_or_else(|| {
+        ApiError::illegal_argument(format!("pipeline with id [{name}] does not exist"))
+    })
+}
+
+/// Runs a document's ingest pipelines as Elasticsearch does: the one the request names (or,
+/// when it names none, the target's `index.default_pipeline`); when a pipeline sends the
+/// document to another target, that target's default pipeline next (a target seen twice is
+/// a cycle); last the final target's `index.final_pipeline`, which may not send it elsewhere.
+fn run_pipelines(
+    state: &AppState,
+    document: &mut IngestDocument<'_>,
+    requested: Option<Option<Arc<Pipeline>>>,
+) -> Result<Flow, ApiError> {
+    let settings = state.store.ingest_pipelines(&document.target);
+    let first = match requested {
+        Some(requested) => requested,
+        None => settings
+            .default_pipeline
+            .as_deref()
+            .map(|name| lookup_pipeline(state, name))
+            .transpose()?,
+    };
+    let mut final_pipeline = settings.final_pipeline;
+    let mut visited = vec![document.target.clone()];
+    let mut next = first;
+    while let Some(pipeline) = next.take() {
+        if document.ingest.get("timestamp").is_none() {
+            super::ingest::stamp_ingest(document);
+        }
+        let before = document.target.clone();
+        let flow = pipeline
+            .execute(document, &mut Run::new(&*state.pipelines))
+            .map_err(pipeline_failure)?;
+        if flow == Flow::Drop {
+            return Ok(Flow::Drop);
+        }
+        if document.target != before {
+            check_index_name(&document.target)?;
+            if visited.contains(&document.target) {
+                visited.push(document.target.clone());
+                return Err(ApiError::illegal_argument(format!(
+                    "index cycle detected: {}",
+                    visited.join(" -> ")
+                )));
+            }
+            visited.push(document.target.clone());
+            let settings = state.store.ingest_pipelines(&document.target);
+            final_pipeline = settings.final_pipeline;
+            next = settings
+                .default_pipeline
+                .as_deref()
+                .map(|name| lookup_pipeline(state, name))
+                .transpose()?;
+        }
+    }
+    if let Some(name) = final_pipeline {
+        let pipeline = lookup_pipeline(state, &name)?;
+        if document.ingest.get("timestamp").is_none() {
+            super::ingest::stamp_ingest(document);
+        }
+        let before = document.target.clone();
+        let flow = pipeline
+            .execute(document, &mut Run::new(&*state.pipelines))
+            .map_err(pipeline_failure)?;
+        if flow == Flow::Drop {
+            return Ok(Flow::Drop);
+        }
+        if document.target != before {
+            return Err(ApiError::illegal_argument(format!(
+                "final pipeline [{name}] can't change the target index (from [{before}] to [{}])",
+                document.target
+            )));
+        }
+    }
+    Ok(Flow::Continue)
 }
 
 /// The answer for a document a pipeline dropped, as a bulk item (with `status`).
