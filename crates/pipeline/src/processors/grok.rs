@@ -129,6 +129,28 @@ impl Expression {
         })
     }
 
+    /// Every span of `text` a named capture matched, as `(start, end, field)`, over all the
+    /// matches of the expression, in order.
+    pub(crate) fn capture_spans(
+        &self,
+        text: &str,
+    ) -> Result<Vec<(usize, usize, &str)>, PipelineError> {
+        let mut spans = Vec::new();
+        for captures in self.regex.captures_iter(text) {
+            let captures = captures.map_err(|error| {
+                PipelineError::illegal_argument(format!("grok matching failed: {error}"))
+            })?;
+            for capture in &self.captures {
+                if let Some(matched) = captures.name(&capture.group)
+                    && !matched.as_str().is_empty()
+                {
+                    spans.push((matched.start(), matched.end(), capture.field.as_str()));
+                }
+            }
+        }
+        Ok(spans)
+    }
+
     /// The fields and values of a match of `text`, or `None`.
     fn extract(
         &self,

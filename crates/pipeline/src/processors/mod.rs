@@ -3,7 +3,9 @@
 //! and a processor type whose `process` does the work on each document.
 
 pub mod append;
+pub mod bytes;
 pub mod convert;
+pub mod csv;
 pub mod date;
 pub mod dissect;
 pub mod dot_expander;
@@ -17,7 +19,9 @@ pub mod join;
 pub mod json;
 pub mod kv;
 pub mod lowercase;
+pub mod network_direction;
 pub mod pipeline;
+pub mod redact;
 pub mod remove;
 pub mod rename;
 pub mod script;
@@ -27,6 +31,7 @@ mod strings;
 pub mod terminate;
 pub mod trim;
 pub mod uppercase;
+pub mod uri_parts;
 pub mod urldecode;
 
 use std::borrow::Cow;
@@ -40,9 +45,11 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 25] = [
+pub const KINDS: [&str; 30] = [
     "append",
+    "bytes",
     "convert",
+    "csv",
     "date",
     "dissect",
     "dot_expander",
@@ -56,7 +63,9 @@ pub const KINDS: [&str; 25] = [
     "json",
     "kv",
     "lowercase",
+    "network_direction",
     "pipeline",
+    "redact",
     "remove",
     "rename",
     "script",
@@ -65,6 +74,7 @@ pub const KINDS: [&str; 25] = [
     "terminate",
     "trim",
     "uppercase",
+    "uri_parts",
     "urldecode",
 ];
 
@@ -75,7 +85,9 @@ pub fn build(
 ) -> Result<Box<dyn Processor>, ConfigError> {
     let processor: Box<dyn Processor> = match config.kind() {
         "append" => Box::new(append::build(config)?),
+        "bytes" => Box::new(bytes::build(config)?),
         "convert" => Box::new(convert::build(config)?),
+        "csv" => Box::new(csv::build(config)?),
         "date" => Box::new(date::build(config)?),
         "dissect" => Box::new(dissect::build(config)?),
         "dot_expander" => Box::new(dot_expander::build(config)?),
@@ -89,7 +101,9 @@ pub fn build(
         "json" => Box::new(json::build(config)?),
         "kv" => Box::new(kv::build(config)?),
         "lowercase" => Box::new(lowercase::build(config)?),
+        "network_direction" => Box::new(network_direction::build(config)?),
         "pipeline" => Box::new(pipeline::build(config)?),
+        "redact" => Box::new(redact::build(config, resources)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
         "script" => Box::new(script::build(config)?),
@@ -98,6 +112,7 @@ pub fn build(
         "terminate" => Box::new(terminate::build(config)?),
         "trim" => Box::new(trim::build(config)?),
         "uppercase" => Box::new(uppercase::build(config)?),
+        "uri_parts" => Box::new(uri_parts::build(config)?),
         "urldecode" => Box::new(urldecode::build(config)?),
         unknown => {
             return Err(ConfigError {

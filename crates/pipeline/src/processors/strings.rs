@@ -37,6 +37,16 @@ impl StringField {
         kind: &str,
         change: impl Fn(&str) -> Result<String, PipelineError>,
     ) -> Result<Flow, PipelineError> {
+        self.apply_value(document, kind, |text| change(text).map(JsonValue::from))
+    }
+
+    /// As [`StringField::apply`], for changes whose result is any value.
+    pub fn apply_value(
+        &self,
+        document: &mut IngestDocument<'_>,
+        kind: &str,
+        change: impl Fn(&str) -> Result<JsonValue<'static>, PipelineError>,
+    ) -> Result<Flow, PipelineError> {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, kind)? else {
             return Ok(Flow::Continue);
         };
@@ -45,11 +55,11 @@ impl StringField {
                 let mut changed = Vec::with_capacity(items.len());
                 for item in items {
                     let text = expect_string(item, &self.field)?;
-                    changed.push(JsonValue::from(change(text)?));
+                    changed.push(change(text)?);
                 }
                 JsonValue::Array(changed)
             }
-            single => JsonValue::from(change(expect_string(single, &self.field)?)?),
+            single => change(expect_string(single, &self.field)?)?,
         };
         document.set(&self.target_field, changed)?;
         Ok(Flow::Continue)
