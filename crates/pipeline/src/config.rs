@@ -108,6 +108,11 @@ impl ProcessorConfig {
         }
     }
 
+    /// Whether option `name` is given (and not yet read).
+    pub fn has(&self, name: &str) -> bool {
+        self.options.contains_key(name)
+    }
+
     /// Takes option `name` as it is, if given.
     pub fn take(&mut self, name: &str) -> Option<Value> {
         self.options.remove(name)

@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn default_pipeline_routes_and_stamps() {
         let pipeline = data_stream_routing();
-        assert_eq!(pipeline.processor_kinds(), ["reroute", "default_timestamp"]);
+        assert_eq!(
+            pipeline.processor_kinds(),
+            ["category_routing", "default_timestamp"]
+        );
         let source =
             JsonObject::from_slice(br#"{"log_category": "audit", "message": "hi"}"#).unwrap();
         let mut document = IngestDocument::new("logs", source);

@@ -1,5 +1,7 @@
-//! Routes events to the data stream of their category, like Elasticsearch's `reroute`
-//! processor with `dataset: "{{log_category}}"`.
+//! The built-in routing of `logs` and `logs-*` writes to the data stream of their category,
+//! like Elasticsearch's `reroute` processor with `dataset: "{{log_category}}"`, but also for
+//! the bare name `logs` and without adding `data_stream.*` fields to the event. The
+//! `reroute` processor pipelines use is `processors/reroute.rs`.
 
 use std::borrow::Cow;
 
@@ -69,7 +71,7 @@ pub fn data_stream_parts(name: &str) -> (Option<&str>, Option<&str>) {
 
 impl Processor for Reroute {
     fn kind(&self) -> &'static str {
-        "reroute"
+        "category_routing"
     }
 
     fn process(
@@ -104,7 +106,7 @@ impl Processor for Reroute {
 /// Elasticsearch's reroute sanitisation: lowercase, and the characters that are not allowed in
 /// index names (and `-`, the separator) replaced by `_`. A value that is already clean (as
 /// the canonical categories are) is borrowed.
-fn sanitize(value: &str) -> Cow<'_, str> {
+pub(crate) fn sanitize(value: &str) -> Cow<'_, str> {
     let clean = value.len() <= MAX_SEGMENT_BYTES
         && value.bytes().all(|byte| {
             byte.is_ascii_graphic() && !byte.is_ascii_uppercase() && !is_replaced(byte)

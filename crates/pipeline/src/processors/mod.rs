@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod redact;
 pub mod remove;
 pub mod rename;
+pub mod reroute;
 pub mod script;
 pub mod set;
 pub mod split;
@@ -45,7 +46,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 30] = [
+pub const KINDS: [&str; 31] = [
     "append",
     "bytes",
     "convert",
@@ -68,6 +69,7 @@ pub const KINDS: [&str; 30] = [
     "redact",
     "remove",
     "rename",
+    "reroute",
     "script",
     "set",
     "split",
@@ -106,6 +108,7 @@ pub fn build(
         "redact" => Box::new(redact::build(config, resources)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
+        "reroute" => Box::new(reroute::build(config)?),
         "script" => Box::new(script::build(config)?),
         "set" => Box::new(set::build(config)?),
         "split" => Box::new(split::build(config)?),
