@@ -21,7 +21,7 @@ use super::lexer::{Kind, Position, Token, tokenize};
 /// How deeply statements and parenthesised expressions may nest while parsing.
 const MAX_NESTING: u32 = 64;
 /// How tall an expression tree may be (`a + b + c + …` grows one level per operand).
-const MAX_EXPRESSION_DEPTH: u32 = 128;
+const MAX_EXPRESSION_DEPTH: u32 = 256;
 
 /// Words that cannot name a variable.
 const RESERVED: [&str; 25] = [
@@ -290,21 +290,12 @@ impl<'s> Parser<'s> {
         body
     }
 
+    // Each statement has a function of its own, so that the recursive ones keep small stack
+    // frames (debug builds give every local of a function its own slot).
     fn statement_inner(&mut self) -> Result<Statement, ScriptError> {
         let token = self.peek().clone();
         if token.is_symbol("{") {
-            self.advance();
-            self.scopes.push(Vec::new());
-            let mut statements = Vec::new();
-            while !self.peek().is_symbol("}") {
-                if self.peek().kind == Kind::End {
-                    return Err(self.unexpected());
-                }
-                statements.push(self.statement()?);
-            }
-            self.advance();
-            self.scopes.pop();
-            return Ok(Statement::Block(statements));
+            return self.block();
         }
         if token.is_symbol(";") {
             self.advance();
@@ -312,48 +303,9 @@ impl<'s> Parser<'s> {
         }
         if token.kind == Kind::Identifier {
             match token.text {
-                "if" => {
-                    let mut branches = Vec::new();
-                    let mut otherwise = None;
-                    self.advance();
-                    loop {
-                        self.expect("(")?;
-                        let condition = self.expression()?;
-                        self.expect(")")?;
-                        branches.push((condition, self.scoped_statement()?));
-                        if !self.peek().is_word("else") {
-                            break;
-                        }
-                        self.advance();
-                        if !self.peek().is_word("if") {
-                            otherwise = Some(Box::new(self.scoped_statement()?));
-                            break;
-                        }
-                        self.advance();
-                    }
-                    return Ok(Statement::If {
-                        branches,
-                        otherwise,
-                    });
-                }
-                "while" => {
-                    self.advance();
-                    self.expect("(")?;
-                    let condition = self.expression()?;
-                    self.expect(")")?;
-                    let body = Box::new(self.loop_body()?);
-                    return Ok(Statement::While { condition, body });
-                }
-                "do" => {
-                    self.advance();
-                    let body = Box::new(self.loop_body()?);
-                    self.expect_word("while")?;
-                    self.expect("(")?;
-                    let condition = self.expression()?;
-                    self.expect(")")?;
-                    self.terminator()?;
-                    return Ok(Statement::DoWhile { body, condition });
-                }
+                "if" => return self.if_statement(),
+                "while" => return self.while_statement(),
+                "do" => return self.do_while_statement(),
                 "for" => {
                     self.advance();
                     self.scopes.push(Vec::new());
@@ -361,31 +313,8 @@ impl<'s> Parser<'s> {
                     self.scopes.pop();
                     return statement;
                 }
-                "break" | "continue" => {
-                    self.advance();
-                    if self.loops == 0 {
-                        return Err(ScriptError::new(format!(
-                            "[{}] outside of a loop at {}",
-                            token.text, token.at
-                        )));
-                    }
-                    self.terminator()?;
-                    return Ok(if token.text == "break" {
-                        Statement::Break
-                    } else {
-                        Statement::Continue
-                    });
-                }
-                "return" => {
-                    self.advance();
-                    let value = if self.at_terminator() {
-                        None
-                    } else {
-                        Some(self.expression()?)
-                    };
-                    self.terminator()?;
-                    return Ok(Statement::Return(value));
-                }
+                "break" | "continue" => return self.break_or_continue(&token),
+                "return" => return self.return_statement(),
                 "try" | "throw" | "switch" | "synchronized" | "catch" | "class" | "import" => {
                     return Err(unsupported(token.text, token.at));
                 }
@@ -406,6 +335,93 @@ impl<'s> Parser<'s> {
         let expression = self.expression()?;
         self.terminator()?;
         Ok(Statement::Expression(expression))
+    }
+
+    fn block(&mut self) -> Result<Statement, ScriptError> {
+        self.expect("{")?;
+        self.scopes.push(Vec::new());
+        let mut statements = Vec::new();
+        while !self.peek().is_symbol("}") {
+            if self.peek().kind == Kind::End {
+                return Err(self.unexpected());
+            }
+            statements.push(self.statement()?);
+        }
+        self.advance();
+        self.scopes.pop();
+        Ok(Statement::Block(statements))
+    }
+
+    fn if_statement(&mut self) -> Result<Statement, ScriptError> {
+        let mut branches = Vec::new();
+        let mut otherwise = None;
+        self.advance();
+        loop {
+            self.expect("(")?;
+            let condition = self.expression()?;
+            self.expect(")")?;
+            branches.push((condition, self.scoped_statement()?));
+            if !self.peek().is_word("else") {
+                break;
+            }
+            self.advance();
+            if !self.peek().is_word("if") {
+                otherwise = Some(Box::new(self.scoped_statement()?));
+                break;
+            }
+            self.advance();
+        }
+        Ok(Statement::If {
+            branches,
+            otherwise,
+        })
+    }
+
+    fn while_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        self.expect("(")?;
+        let condition = self.expression()?;
+        self.expect(")")?;
+        let body = Box::new(self.loop_body()?);
+        Ok(Statement::While { condition, body })
+    }
+
+    fn do_while_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        let body = Box::new(self.loop_body()?);
+        self.expect_word("while")?;
+        self.expect("(")?;
+        let condition = self.expression()?;
+        self.expect(")")?;
+        self.terminator()?;
+        Ok(Statement::DoWhile { body, condition })
+    }
+
+    fn break_or_continue(&mut self, token: &Token<'s>) -> Result<Statement, ScriptError> {
+        self.advance();
+        if self.loops == 0 {
+            return Err(ScriptError::new(format!(
+                "[{}] outside of a loop at {}",
+                token.text, token.at
+            )));
+        }
+        self.terminator()?;
+        Ok(if token.text == "break" {
+            Statement::Break
+        } else {
+            Statement::Continue
+        })
+    }
+
+    fn return_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        let value = if self.at_terminator() {
+            None
+        } else {
+            Some(self.expression()?)
+        };
+        self.terminator()?;
+        Ok(Statement::Return(value))
     }
 
     fn at_terminator(&self) -> bool {
@@ -583,186 +599,215 @@ impl<'s> Parser<'s> {
     /// Binary operators by precedence climbing; `minimum` is the weakest binding accepted.
     fn binary(&mut self, minimum: u8) -> Result<Expression, ScriptError> {
         let mut left = self.unary()?;
-        loop {
-            let token = self.peek().clone();
-            let Kind::Symbol(symbol) = token.kind else {
-                if token.is_word("instanceof") && minimum <= 7 {
-                    self.advance();
-                    let class = self.type_name()?;
-                    if matches!(
-                        class,
-                        Type::Def | Type::Int | Type::Long | Type::Double | Type::Boolean
-                    ) {
-                        return Err(unsupported(
-                            &format!("instanceof {}", class.name()),
-                            token.at,
-                        ));
-                    }
-                    let at = left.at;
-                    left = self.make(
-                        ExpressionKind::InstanceOf {
-                            value: Box::new(left),
-                            class,
-                        },
-                        at,
-                    )?;
-                    continue;
-                }
-                return Ok(left);
-            };
-            let refused = match symbol {
-                "=~" | "==~" => Some(format!("regex operator {symbol}")),
-                "&" | "|" | "^" | "<<" | ">>" | ">>>" => Some(format!("bitwise operator {symbol}")),
-                "===" | "!==" => Some(format!("reference equality {symbol}")),
-                "->" => Some("lambda ->".to_owned()),
-                "::" => Some("method reference ::".to_owned()),
-                _ => None,
-            };
-            if let Some(construct) = refused {
-                return Err(unsupported(&construct, token.at));
-            }
-            let power = match symbol {
-                "?:" => 2,
-                "?" => 3,
-                "||" => 4,
-                "&&" => 5,
-                "==" | "!=" => 6,
-                "<" | "<=" | ">" | ">=" => 8,
-                "+" | "-" => 9,
-                "*" | "/" | "%" => 10,
-                _ => return Ok(left),
-            };
-            if power < minimum {
-                return Ok(left);
-            }
+        while let Some((symbol, power)) = self.infix_operator(minimum)? {
             self.advance();
-            let at = left.at;
-            let kind = match symbol {
-                "?:" => {
-                    // Right-associative: `a ?: b ?: c` is `a ?: (b ?: c)`.
-                    self.descend()?;
-                    let fallback = self.binary(power)?;
-                    self.ascend();
-                    ExpressionKind::Elvis {
-                        value: Box::new(left),
-                        fallback: Box::new(fallback),
-                    }
-                }
-                "?" => {
-                    self.descend()?;
-                    let then = self.expression()?;
-                    self.expect(":")?;
-                    let otherwise = self.binary(power)?;
-                    self.ascend();
-                    ExpressionKind::Conditional {
-                        condition: Box::new(left),
-                        then: Box::new(then),
-                        otherwise: Box::new(otherwise),
-                    }
-                }
-                "||" => ExpressionKind::Or(Box::new(left), Box::new(self.binary(power + 1)?)),
-                "&&" => ExpressionKind::And(Box::new(left), Box::new(self.binary(power + 1)?)),
-                _ => {
-                    let operator = match symbol {
-                        "==" => Operator::Equal,
-                        "!=" => Operator::NotEqual,
-                        "<" => Operator::Less,
-                        "<=" => Operator::LessOrEqual,
-                        ">" => Operator::Greater,
-                        ">=" => Operator::GreaterOrEqual,
-                        "+" => Operator::Add,
-                        "-" => Operator::Subtract,
-                        "*" => Operator::Multiply,
-                        "/" => Operator::Divide,
-                        _ => Operator::Remainder,
-                    };
-                    let right = self.binary(power + 1)?;
-                    ExpressionKind::Binary {
-                        operator,
-                        left: Box::new(left),
-                        right: Box::new(right),
-                    }
-                }
+            left = match symbol {
+                "instanceof" => self.instance_of(left)?,
+                "?:" => self.elvis(left, power)?,
+                "?" => self.conditional(left, power)?,
+                _ => self.binary_operator(left, symbol, power)?,
             };
-            left = self.make(kind, at)?;
         }
+        Ok(left)
+    }
+
+    /// The infix operator next in the source and its binding power, when it binds at least
+    /// as tightly as `minimum`; refuses the operators outside the subset.
+    fn infix_operator(&self, minimum: u8) -> Result<Option<(&'static str, u8)>, ScriptError> {
+        let token = self.peek();
+        let symbol = match token.kind {
+            Kind::Symbol(symbol) => symbol,
+            Kind::Identifier if token.text == "instanceof" => "instanceof",
+            _ => return Ok(None),
+        };
+        let refused = match symbol {
+            "=~" | "==~" => Some(format!("regex operator {symbol}")),
+            "&" | "|" | "^" | "<<" | ">>" | ">>>" => Some(format!("bitwise operator {symbol}")),
+            "===" | "!==" => Some(format!("reference equality {symbol}")),
+            "->" => Some("lambda ->".to_owned()),
+            "::" => Some("method reference ::".to_owned()),
+            _ => None,
+        };
+        if let Some(construct) = refused {
+            return Err(unsupported(&construct, token.at));
+        }
+        let power = match symbol {
+            "?:" => 2,
+            "?" => 3,
+            "||" => 4,
+            "&&" => 5,
+            "==" | "!=" => 6,
+            "instanceof" => 7,
+            "<" | "<=" | ">" | ">=" => 8,
+            "+" | "-" => 9,
+            "*" | "/" | "%" => 10,
+            _ => return Ok(None),
+        };
+        Ok((power >= minimum).then_some((symbol, power)))
+    }
+
+    fn instance_of(&mut self, left: Expression) -> Result<Expression, ScriptError> {
+        let at = self.peek().at;
+        let class = self.type_name()?;
+        if matches!(
+            class,
+            Type::Def | Type::Int | Type::Long | Type::Double | Type::Boolean
+        ) {
+            return Err(unsupported(&format!("instanceof {}", class.name()), at));
+        }
+        let at = left.at;
+        let kind = ExpressionKind::InstanceOf {
+            value: Box::new(left),
+            class,
+        };
+        self.make(kind, at)
+    }
+
+    /// `left ?: fallback`, right-associative: `a ?: b ?: c` is `a ?: (b ?: c)`.
+    fn elvis(&mut self, left: Expression, power: u8) -> Result<Expression, ScriptError> {
+        self.descend()?;
+        let fallback = self.binary(power)?;
+        self.ascend();
+        let at = left.at;
+        let kind = ExpressionKind::Elvis {
+            value: Box::new(left),
+            fallback: Box::new(fallback),
+        };
+        self.make(kind, at)
+    }
+
+    fn conditional(&mut self, left: Expression, power: u8) -> Result<Expression, ScriptError> {
+        self.descend()?;
+        let then = self.expression()?;
+        self.expect(":")?;
+        let otherwise = self.binary(power)?;
+        self.ascend();
+        let at = left.at;
+        let kind = ExpressionKind::Conditional {
+            condition: Box::new(left),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        };
+        self.make(kind, at)
+    }
+
+    fn binary_operator(
+        &mut self,
+        left: Expression,
+        symbol: &str,
+        power: u8,
+    ) -> Result<Expression, ScriptError> {
+        let right = Box::new(self.binary(power + 1)?);
+        let at = left.at;
+        let left = Box::new(left);
+        let kind = match symbol {
+            "||" => ExpressionKind::Or(left, right),
+            "&&" => ExpressionKind::And(left, right),
+            _ => {
+                let operator = match symbol {
+                    "==" => Operator::Equal,
+                    "!=" => Operator::NotEqual,
+                    "<" => Operator::Less,
+                    "<=" => Operator::LessOrEqual,
+                    ">" => Operator::Greater,
+                    ">=" => Operator::GreaterOrEqual,
+                    "+" => Operator::Add,
+                    "-" => Operator::Subtract,
+                    "*" => Operator::Multiply,
+                    "/" => Operator::Divide,
+                    _ => Operator::Remainder,
+                };
+                ExpressionKind::Binary {
+                    operator,
+                    left,
+                    right,
+                }
+            }
+        };
+        self.make(kind, at)
     }
 
     fn unary(&mut self) -> Result<Expression, ScriptError> {
-        let token = self.peek().clone();
-        let Kind::Symbol(symbol) = token.kind else {
-            let primary = self.primary()?;
-            return self.postfix(primary);
+        let symbol = match self.peek().kind {
+            Kind::Symbol(symbol) => symbol,
+            _ => "",
         };
         match symbol {
-            "!" | "-" | "+" => {
-                self.advance();
-                // `-2147483648` is an int, although `2147483648` alone is not.
-                if symbol == "-" && matches!(self.peek().kind, Kind::Integer { .. }) {
-                    let literal = self.advance();
-                    let number = self.integer(&literal, true)?;
-                    return self.postfix(number);
-                }
-                self.descend()?;
-                let operand = self.unary()?;
-                self.ascend();
-                let kind = match symbol {
-                    "!" => ExpressionKind::Not(Box::new(operand)),
-                    "-" => ExpressionKind::Negate(Box::new(operand)),
-                    // Unary plus checks that its operand is a number and changes nothing.
-                    _ => ExpressionKind::Cast {
-                        value: Box::new(operand),
-                        to: Type::Number,
-                    },
-                };
-                self.make(kind, token.at)
-            }
-            "~" => Err(unsupported("bitwise operator ~", token.at)),
-            "++" | "--" => {
-                self.advance();
-                self.descend()?;
-                let operand = self.unary()?;
-                self.ascend();
-                self.check_assignable(&operand, token.at)?;
-                self.make(
-                    ExpressionKind::Increment {
-                        target: Box::new(operand),
-                        delta: if symbol == "++" { 1 } else { -1 },
-                        prefix: true,
-                    },
-                    token.at,
-                )
-            }
-            "(" => {
-                let cast = if self.peek_at(1).kind == Kind::Identifier {
-                    self.position += 1;
-                    let found = self.type_ahead();
-                    self.position -= 1;
-                    found.filter(|(_, length)| self.peek_at(1 + length).is_symbol(")"))
-                } else {
-                    None
-                };
-                if let Some((to, length)) = cast {
-                    self.position += 2 + length;
-                    self.descend()?;
-                    let operand = self.unary()?;
-                    self.ascend();
-                    return self.make(
-                        ExpressionKind::Cast {
-                            value: Box::new(operand),
-                            to,
-                        },
-                        token.at,
-                    );
-                }
-                let primary = self.primary()?;
-                self.postfix(primary)
-            }
-            _ => {
-                let primary = self.primary()?;
-                self.postfix(primary)
-            }
+            "!" | "-" | "+" => self.prefix_operator(symbol),
+            "~" => Err(unsupported("bitwise operator ~", self.peek().at)),
+            "++" | "--" => self.prefix_increment(symbol),
+            "(" => match self.cast_ahead() {
+                Some((to, length)) => self.cast(to, length),
+                None => self.primary_and_postfix(),
+            },
+            _ => self.primary_and_postfix(),
         }
+    }
+
+    fn primary_and_postfix(&mut self) -> Result<Expression, ScriptError> {
+        let primary = self.primary()?;
+        self.postfix(primary)
+    }
+
+    fn prefix_operator(&mut self, symbol: &str) -> Result<Expression, ScriptError> {
+        let at = self.advance().at;
+        // `-2147483648` is an int, although `2147483648` alone is not.
+        if symbol == "-" && matches!(self.peek().kind, Kind::Integer { .. }) {
+            let literal = self.advance();
+            let number = self.integer(&literal, true)?;
+            return self.postfix(number);
+        }
+        self.descend()?;
+        let operand = Box::new(self.unary()?);
+        self.ascend();
+        let kind = match symbol {
+            "!" => ExpressionKind::Not(operand),
+            "-" => ExpressionKind::Negate(operand),
+            // Unary plus checks that its operand is a number and changes nothing.
+            _ => ExpressionKind::Cast {
+                value: operand,
+                to: Type::Number,
+            },
+        };
+        self.make(kind, at)
+    }
+
+    fn prefix_increment(&mut self, symbol: &str) -> Result<Expression, ScriptError> {
+        let at = self.advance().at;
+        self.descend()?;
+        let operand = self.unary()?;
+        self.ascend();
+        self.check_assignable(&operand, at)?;
+        let kind = ExpressionKind::Increment {
+            target: Box::new(operand),
+            delta: if symbol == "++" { 1 } else { -1 },
+            prefix: true,
+        };
+        self.make(kind, at)
+    }
+
+    /// Whether `(Type)` starts here; the type and how many tokens it spans.
+    fn cast_ahead(&mut self) -> Option<(Type, usize)> {
+        if self.peek_at(1).kind != Kind::Identifier {
+            return None;
+        }
+        self.position += 1;
+        let found = self.type_ahead();
+        self.position -= 1;
+        found.filter(|(_, length)| self.peek_at(1 + length).is_symbol(")"))
+    }
+
+    fn cast(&mut self, to: Type, length: usize) -> Result<Expression, ScriptError> {
+        let at = self.peek().at;
+        self.position += 2 + length;
+        self.descend()?;
+        let operand = self.unary()?;
+        self.ascend();
+        let kind = ExpressionKind::Cast {
+            value: Box::new(operand),
+            to,
+        };
+        self.make(kind, at)
     }
 
     fn integer(&self, literal: &Token<'_>, negative: bool) -> Result<Expression, ScriptError> {
@@ -910,6 +955,9 @@ impl<'s> Parser<'s> {
         let name = token.text;
         if self.peek().is_symbol("->") {
             return Err(unsupported("lambda ->", at));
+        }
+        if self.peek().is_symbol("::") {
+            return Err(unsupported("method reference ::", self.peek().at));
         }
         let kind = match name {
             "true" => ExpressionKind::Bool(true),
