@@ -377,6 +377,8 @@ fn arithmetic_and_numeric_promotion() {
     assert_eq!(value("2 * 3L"), "6");
     assert_eq!(value("2147483647 + 1"), "-2147483648");
     assert_eq!(value("2147483647 + 1L"), "2147483648");
+    assert_eq!(value("-2147483648 / -1"), "-2147483648");
+    assert_eq!(value("9223372036854775807L * 2"), "-2");
     assert_eq!(value("10 - 2 * 3"), "4");
     assert_eq!(value("(10 - 2) * 3"), "24");
     assert_eq!(value("-(3)"), "-3");

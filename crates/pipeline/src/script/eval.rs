@@ -435,17 +435,27 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         null_safe: bool,
         at: Position,
     ) -> Result<Value<'v>, PipelineError> {
-        let object = self.expression(target)?;
-        if matches!(object, Value::Null) {
-            if null_safe {
-                return Ok(Value::Null);
-            }
-            return Err(null_pointer(
-                &format!("cannot access field [{name}] of a null value"),
-                at,
-            ));
+        let action = || format!("cannot access field [{name}] of a null value");
+        match self.receiver(target, null_safe, action, at)? {
+            Some(object) => field(&object, name, at),
+            None => Ok(Value::Null),
         }
-        field(&object, name, at)
+    }
+
+    /// Evaluates what `.name` or `.name()` applies to: `None` when it is null and the access
+    /// is null-safe (`?.`), a null pointer when it is null and not.
+    fn receiver(
+        &mut self,
+        target: &Expression,
+        null_safe: bool,
+        action: impl FnOnce() -> String,
+        at: Position,
+    ) -> Result<Option<Value<'v>>, PipelineError> {
+        match self.expression(target)? {
+            Value::Null if null_safe => Ok(None),
+            Value::Null => Err(null_pointer(&action(), at)),
+            present => Ok(Some(present)),
+        }
     }
 
     fn index_access(
@@ -467,16 +477,10 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         null_safe: bool,
         at: Position,
     ) -> Result<Value<'v>, PipelineError> {
-        let receiver = self.expression(target)?;
-        if matches!(receiver, Value::Null) {
-            if null_safe {
-                return Ok(Value::Null);
-            }
-            return Err(null_pointer(
-                &format!("cannot call [{method}] on a null value"),
-                at,
-            ));
-        }
+        let action = || format!("cannot call [{method}] on a null value");
+        let Some(receiver) = self.receiver(target, null_safe, action, at)? else {
+            return Ok(Value::Null);
+        };
         let arguments = self.arguments(arguments)?;
         self.call(receiver, method, arguments, at)
     }
@@ -1041,8 +1045,23 @@ fn promote(
     }
 }
 
-fn divide_by_zero(at: Position) -> PipelineError {
-    error("arithmetic_exception", format!("/ by zero at {at}"))
+/// `+`, `-`, `*`, `/` or `%` on longs, wrapping on overflow as Java does.
+fn integer_arithmetic(
+    operator: Operator,
+    left: i64,
+    right: i64,
+    at: Position,
+) -> Result<i64, PipelineError> {
+    if right == 0 && matches!(operator, Operator::Divide | Operator::Remainder) {
+        return Err(error("arithmetic_exception", format!("/ by zero at {at}")));
+    }
+    Ok(match operator {
+        Operator::Add => left.wrapping_add(right),
+        Operator::Subtract => left.wrapping_sub(right),
+        Operator::Multiply => left.wrapping_mul(right),
+        Operator::Divide => left.wrapping_div(right),
+        _ => left.wrapping_rem(right),
+    })
 }
 
 pub(crate) fn binary<'v>(
@@ -1081,24 +1100,16 @@ pub(crate) fn binary<'v>(
             }
         }
         _ => match promoted {
-            Promoted::Int(left, right) => Value::Int(match operator {
-                Operator::Add => left.wrapping_add(right),
-                Operator::Subtract => left.wrapping_sub(right),
-                Operator::Multiply => left.wrapping_mul(right),
-                Operator::Divide if right == 0 => return Err(divide_by_zero(at)),
-                Operator::Divide => left.wrapping_div(right),
-                Operator::Remainder if right == 0 => return Err(divide_by_zero(at)),
-                _ => left.wrapping_rem(right),
-            }),
-            Promoted::Long(left, right) => Value::Long(match operator {
-                Operator::Add => left.wrapping_add(right),
-                Operator::Subtract => left.wrapping_sub(right),
-                Operator::Multiply => left.wrapping_mul(right),
-                Operator::Divide if right == 0 => return Err(divide_by_zero(at)),
-                Operator::Divide => left.wrapping_div(right),
-                Operator::Remainder if right == 0 => return Err(divide_by_zero(at)),
-                _ => left.wrapping_rem(right),
-            }),
+            // Computing in 64 bits and truncating wraps exactly as Java's `int` arithmetic
+            // does, `Integer.MIN_VALUE / -1` included.
+            Promoted::Int(left, right) => {
+                Value::Int(
+                    integer_arithmetic(operator, i64::from(left), i64::from(right), at)? as i32,
+                )
+            }
+            Promoted::Long(left, right) => {
+                Value::Long(integer_arithmetic(operator, left, right, at)?)
+            }
             Promoted::Double(left, right) => Value::Double(match operator {
                 Operator::Add => left + right,
                 Operator::Subtract => left - right,
