@@ -95,7 +95,7 @@ struct Parser<'s> {
 }
 
 fn unsupported(construct: &str, at: Position) -> ScriptError {
-    ScriptError::new(format!("unsupported construct [{construct}] at {at}"))
+    ScriptError::new(format!("unsupported construct [{construct}]"), at)
 }
 
 impl<'s> Parser<'s> {
@@ -118,11 +118,7 @@ impl<'s> Parser<'s> {
 
     fn unexpected(&self) -> ScriptError {
         let token = self.peek();
-        ScriptError::new(format!(
-            "unexpected token [{}] at {}",
-            token.describe(),
-            token.at
-        ))
+        ScriptError::new(format!("unexpected token [{}]", token.describe()), token.at)
     }
 
     fn eat(&mut self, symbol: &str) -> bool {
@@ -158,10 +154,10 @@ impl<'s> Parser<'s> {
     fn descend(&mut self) -> Result<(), ScriptError> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
-            return Err(ScriptError::new(format!(
-                "the script is nested too deeply at {}",
-                self.peek().at
-            )));
+            return Err(ScriptError::new(
+                "the script is nested too deeply".to_owned(),
+                self.peek().at,
+            ));
         }
         Ok(())
     }
@@ -189,9 +185,10 @@ impl<'s> Parser<'s> {
     fn make(&self, kind: ExpressionKind, at: Position) -> Result<Expression, ScriptError> {
         let depth = kind.child_depth() + 1;
         if depth > MAX_EXPRESSION_DEPTH {
-            return Err(ScriptError::new(format!(
-                "the expression is nested too deeply at {at}"
-            )));
+            return Err(ScriptError::new(
+                "the expression is nested too deeply".to_owned(),
+                at,
+            ));
         }
         Ok(Expression { kind, at, depth })
     }
@@ -212,10 +209,10 @@ impl<'s> Parser<'s> {
             return Err(self.unexpected_at(name));
         }
         if self.lookup(name.text).is_some() {
-            return Err(ScriptError::new(format!(
-                "variable [{}] is already defined at {}",
-                name.text, name.at
-            )));
+            return Err(ScriptError::new(
+                format!("variable [{}] is already defined", name.text),
+                name.at,
+            ));
         }
         let slot = self.slot_types.len();
         self.slot_types.push(declared_type);
@@ -226,11 +223,7 @@ impl<'s> Parser<'s> {
     }
 
     fn unexpected_at(&self, token: &Token<'_>) -> ScriptError {
-        ScriptError::new(format!(
-            "unexpected token [{}] at {}",
-            token.describe(),
-            token.at
-        ))
+        ScriptError::new(format!("unexpected token [{}]", token.describe()), token.at)
     }
 
     /// Whether a type name starts here: `String`, `def`, `Map.Entry`, `String[]`…; returns
@@ -400,10 +393,10 @@ impl<'s> Parser<'s> {
     fn break_or_continue(&mut self, token: &Token<'s>) -> Result<Statement, ScriptError> {
         self.advance();
         if self.loops == 0 {
-            return Err(ScriptError::new(format!(
-                "[{}] outside of a loop at {}",
-                token.text, token.at
-            )));
+            return Err(ScriptError::new(
+                format!("[{}] outside of a loop", token.text),
+                token.at,
+            ));
         }
         self.terminator()?;
         Ok(if token.text == "break" {
@@ -590,9 +583,8 @@ impl<'s> Parser<'s> {
                 null_safe: false, ..
             }
             | ExpressionKind::Index { .. } => Ok(()),
-            _ => Err(ScriptError::new(format!(
-                "invalid assignment target at {at}: only variables, fields and indexes can be assigned"
-            ))),
+            // Only variables, fields and indexes can be assigned.
+            _ => Err(ScriptError::new("invalid assignment target".to_owned(), at)),
         }
     }
 
@@ -822,10 +814,10 @@ impl<'s> Parser<'s> {
         let invalid = || {
             let sign = if negative { "-" } else { "" };
             let kind = if *long { "long" } else { "int" };
-            ScriptError::new(format!(
-                "invalid {kind} constant [{sign}{}] at {}",
-                literal.text, literal.at
-            ))
+            ScriptError::new(
+                format!("invalid {kind} constant [{sign}{}]", literal.text),
+                literal.at,
+            )
         };
         let magnitude = u64::from_str_radix(digits, *radix).map_err(|_| invalid())?;
         // Hex and octal constants may spell a negative number in two's complement, as in Java.
@@ -987,9 +979,10 @@ impl<'s> Parser<'s> {
                     }
                     return Err(unsupported(&self.text_since(first), at));
                 } else {
-                    return Err(ScriptError::new(format!(
-                        "cannot resolve symbol [{name}] at {at}"
-                    )));
+                    return Err(ScriptError::new(
+                        format!("cannot resolve symbol [{name}]"),
+                        at,
+                    ));
                 }
             }
         };
@@ -1008,12 +1001,14 @@ impl<'s> Parser<'s> {
         }
         let arguments = self.arguments()?;
         if arguments.len() != arity {
-            return Err(ScriptError::new(format!(
-                "[{class}.{}] takes [{arity}] arguments, not [{}], at {}",
-                method.text,
-                arguments.len(),
-                method.at
-            )));
+            return Err(ScriptError::new(
+                format!(
+                    "[{class}.{}] takes [{arity}] arguments, not [{}]",
+                    method.text,
+                    arguments.len()
+                ),
+                method.at,
+            ));
         }
         let start = self.tokens[first].at;
         self.make(
@@ -1215,10 +1210,7 @@ mod tests {
             "variable [x] is already defined at 1:16"
         );
         assert_eq!(error("break"), "[break] outside of a loop at 1:1");
-        assert_eq!(
-            error("1 = 2"),
-            "invalid assignment target at 1:3: only variables, fields and indexes can be assigned"
-        );
+        assert_eq!(error("1 = 2"), "invalid assignment target at 1:3");
         assert_eq!(
             error("int x = 2147483648"),
             "invalid int constant [2147483648] at 1:9"
