@@ -926,3 +926,136 @@ fn deep_but_legal_nesting_evaluates() {
     );
     assert_eq!(run_error(&nest(300), "{}").kind, "script_exception");
 }
+
+/// A small deterministic generator, so that the fuzz test below needs no dependency and
+/// fails the same way every time.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+}
+
+#[test]
+fn arbitrary_input_never_panics() {
+    const PIECES: [&str; 64] = [
+        "ctx",
+        "params",
+        ".",
+        "?.",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        ";",
+        ",",
+        ":",
+        "?",
+        "?:",
+        "=",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "+=",
+        "++",
+        "--",
+        "!",
+        "&&",
+        "||",
+        "a",
+        "b",
+        "x",
+        "'s'",
+        "\"t\"",
+        "0",
+        "1",
+        "-1",
+        "2147483648",
+        "1L",
+        "1.5",
+        "null",
+        "true",
+        "def",
+        "int",
+        "String",
+        "Map",
+        "List",
+        "if",
+        "else",
+        "for",
+        "while",
+        "return",
+        "break",
+        "new",
+        "ArrayList",
+        "HashMap",
+        "instanceof",
+        "size()",
+        "add",
+        "remove",
+        "keySet()",
+        "(String)",
+    ];
+    let seeds = [
+        "for (def key : new ArrayList(ctx.keySet())) { if (ctx[key] == null || ctx[key] == '') { ctx.remove(key); } }",
+        "if (ctx.tags == null || !(ctx.tags instanceof List)) { ctx.tags = [ctx.tags] } ctx.tags.add('x')",
+        "ctx.event?.outcome == 'failure' || (ctx.http?.response?.status_code != null && ctx.http.response.status_code >= 400)",
+        "def m = ['a': [1, 2.5, 'x']]; for (int i = 0; i < 3; i++) { m.a.add(i * 2 / 1) } ctx.m = m",
+    ];
+    let json = r#"{"a":{"b":[1,"x",null]},"tags":"t","s":"héllo","n":-3,"d":2.5}"#;
+    let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut compiled = 0;
+    for round in 0..6000 {
+        let source: String = if round % 2 == 0 {
+            let length = 1 + random.below(24);
+            (0..length)
+                .map(|_| PIECES[random.below(PIECES.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            // A real script with characters dropped, repeated or swapped in.
+            let mut characters: Vec<char> = seeds[random.below(seeds.len())].chars().collect();
+            for _ in 0..1 + random.below(4) {
+                let position = random.below(characters.len());
+                match random.below(3) {
+                    0 => {
+                        characters.remove(position);
+                    }
+                    1 => characters.insert(position, characters[position]),
+                    _ => {
+                        characters[position] = "()[]{};.'\"?:!=+-0x"
+                            .chars()
+                            .nth(random.below(19))
+                            .unwrap_or('x')
+                    }
+                }
+            }
+            characters.into_iter().collect()
+        };
+        let Ok(script) = Script::compile(&source) else {
+            continue;
+        };
+        compiled += 1;
+        let doc = document(json);
+        let _ = script.test(&doc, &no_params());
+        let mut doc = document(json);
+        let _ = script.execute(&mut doc, &no_params());
+    }
+    assert!(compiled > 300, "only {compiled} inputs compiled");
+}

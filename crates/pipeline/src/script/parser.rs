@@ -851,7 +851,7 @@ impl<'s> Parser<'s> {
                 Kind::End => return false,
                 Kind::Symbol("(") => depth += 1,
                 Kind::Symbol(")") => {
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return self.peek_at(ahead + 1).is_symbol("->");
                     }
