@@ -10,7 +10,9 @@ use std::rc::Rc;
 use crate::PipelineError;
 use crate::document::METADATA_FIELDS;
 
-use super::ast::{Expression, ExpressionKind, NewClass, Operator, Program, Statement, Type};
+use super::ast::{
+    Expression, ExpressionKind, NewClass, Operator, Program, Statement, StaticFunction, Type,
+};
 use super::lexer::Position;
 use super::value::{
     Map, Origin, SharedList, SharedMap, Text, Value, contains, java_equals, new_list, new_map,
@@ -129,142 +131,195 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         Ok(())
     }
 
+    // Each kind of statement and expression is evaluated by a function of its own, so that
+    // the recursive dispatchers keep small stack frames (debug builds give every local of a
+    // function its own slot).
     fn statement(&mut self, statement: &Statement) -> Result<Flow<'v>, PipelineError> {
         match statement {
             Statement::Expression(expression) => {
                 self.expression(expression)?;
+                Ok(Flow::Next)
             }
-            Statement::Declare { slot, value, at } => {
-                let declared_type = self.slot_type(*slot);
-                let initial = match value {
-                    Some(value) => self.expression(value)?,
-                    None => default_value(declared_type),
-                };
-                self.locals[*slot] = implicit_cast(initial, declared_type, *at)?;
-            }
-            Statement::Block(statements) => {
-                for statement in statements {
-                    let flow = self.statement(statement)?;
-                    if !matches!(flow, Flow::Next) {
-                        return Ok(flow);
-                    }
-                }
-            }
+            Statement::Declare { slot, value, at } => self.declare(*slot, value.as_ref(), *at),
+            Statement::Block(statements) => self.block(statements),
             Statement::If {
                 branches,
                 otherwise,
-            } => {
-                for (condition, then) in branches {
-                    if self.condition(condition)? {
-                        return self.statement(then);
-                    }
-                }
-                if let Some(otherwise) = otherwise {
-                    return self.statement(otherwise);
-                }
-            }
-            Statement::While { condition, body } => {
-                while self.condition(condition)? {
-                    self.count_iteration()?;
-                    match self.statement(body)? {
-                        Flow::Break => break,
-                        Flow::Return(value) => return Ok(Flow::Return(value)),
-                        Flow::Next | Flow::Continue => {}
-                    }
-                }
-            }
-            Statement::DoWhile { body, condition } => loop {
-                self.count_iteration()?;
-                match self.statement(body)? {
-                    Flow::Break => break,
-                    Flow::Return(value) => return Ok(Flow::Return(value)),
-                    Flow::Next | Flow::Continue => {}
-                }
-                if !self.condition(condition)? {
-                    break;
-                }
-            },
+            } => self.if_statement(branches, otherwise.as_deref()),
+            Statement::While { condition, body } => self.while_loop(condition, body),
+            Statement::DoWhile { body, condition } => self.do_while_loop(body, condition),
             Statement::For {
                 initialize,
                 condition,
                 update,
                 body,
-            } => {
-                for statement in initialize {
-                    self.statement(statement)?;
-                }
-                loop {
-                    if let Some(condition) = condition
-                        && !self.condition(condition)?
-                    {
-                        break;
-                    }
-                    self.count_iteration()?;
-                    match self.statement(body)? {
-                        Flow::Break => break,
-                        Flow::Return(value) => return Ok(Flow::Return(value)),
-                        Flow::Next | Flow::Continue => {}
-                    }
-                    for expression in update {
-                        self.expression(expression)?;
-                    }
-                }
-            }
+            } => self.for_loop(initialize, condition.as_ref(), update, body),
             Statement::ForEach {
                 slot,
                 iterable,
                 body,
                 at,
-            } => {
-                let collection = self.expression(iterable)?;
-                // Iterating a copy lets the body change the collection, where Java would throw
-                // a ConcurrentModificationException.
-                let items = if collection.is_collection() {
-                    collection.list_items()?
-                } else if collection.is_map() {
-                    collection
-                        .map_entries()?
-                        .into_iter()
-                        .map(|(key, _)| Value::Str(key))
-                        .collect()
-                } else if matches!(collection, Value::Null) {
-                    return Err(null_pointer(
-                        "cannot iterate over a null value",
-                        iterable.at,
-                    ));
-                } else {
-                    return Err(error(
-                        "illegal_argument_exception",
-                        format!(
-                            "cannot iterate over a value of type [{}] at {}",
-                            collection.type_name(),
-                            iterable.at
-                        ),
-                    ));
-                };
-                let declared_type = self.slot_type(*slot);
-                for item in items {
-                    self.count_iteration()?;
-                    self.locals[*slot] = implicit_cast(item, declared_type, *at)?;
-                    match self.statement(body)? {
-                        Flow::Break => break,
-                        Flow::Return(value) => return Ok(Flow::Return(value)),
-                        Flow::Next | Flow::Continue => {}
-                    }
-                }
+            } => self.for_each_loop(*slot, iterable, body, *at),
+            Statement::Break => Ok(Flow::Break),
+            Statement::Continue => Ok(Flow::Continue),
+            Statement::Return(value) => self.return_statement(value.as_ref()),
+            Statement::Empty => Ok(Flow::Next),
+        }
+    }
+
+    fn declare(
+        &mut self,
+        slot: usize,
+        value: Option<&Expression>,
+        at: Position,
+    ) -> Result<Flow<'v>, PipelineError> {
+        let declared_type = self.slot_type(slot);
+        let initial = match value {
+            Some(value) => self.expression(value)?,
+            None => default_value(declared_type),
+        };
+        self.locals[slot] = implicit_cast(initial, declared_type, at)?;
+        Ok(Flow::Next)
+    }
+
+    fn block(&mut self, statements: &[Statement]) -> Result<Flow<'v>, PipelineError> {
+        for statement in statements {
+            let flow = self.statement(statement)?;
+            if !matches!(flow, Flow::Next) {
+                return Ok(flow);
             }
-            Statement::Break => return Ok(Flow::Break),
-            Statement::Continue => return Ok(Flow::Continue),
-            Statement::Return(value) => {
-                let value = match value {
-                    Some(value) => self.expression(value)?,
-                    None => Value::Null,
-                };
-                return Ok(Flow::Return(value));
-            }
-            Statement::Empty => {}
         }
         Ok(Flow::Next)
+    }
+
+    fn if_statement(
+        &mut self,
+        branches: &[(Expression, Statement)],
+        otherwise: Option<&Statement>,
+    ) -> Result<Flow<'v>, PipelineError> {
+        for (condition, then) in branches {
+            if self.condition(condition)? {
+                return self.statement(then);
+            }
+        }
+        match otherwise {
+            Some(otherwise) => self.statement(otherwise),
+            None => Ok(Flow::Next),
+        }
+    }
+
+    /// Runs a loop body once; `Some` when the loop must stop with that flow.
+    fn loop_body(&mut self, body: &Statement) -> Result<Option<Flow<'v>>, PipelineError> {
+        self.count_iteration()?;
+        Ok(match self.statement(body)? {
+            Flow::Break => Some(Flow::Next),
+            Flow::Return(value) => Some(Flow::Return(value)),
+            Flow::Next | Flow::Continue => None,
+        })
+    }
+
+    fn while_loop(
+        &mut self,
+        condition: &Expression,
+        body: &Statement,
+    ) -> Result<Flow<'v>, PipelineError> {
+        while self.condition(condition)? {
+            if let Some(flow) = self.loop_body(body)? {
+                return Ok(flow);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn do_while_loop(
+        &mut self,
+        body: &Statement,
+        condition: &Expression,
+    ) -> Result<Flow<'v>, PipelineError> {
+        loop {
+            if let Some(flow) = self.loop_body(body)? {
+                return Ok(flow);
+            }
+            if !self.condition(condition)? {
+                return Ok(Flow::Next);
+            }
+        }
+    }
+
+    fn for_loop(
+        &mut self,
+        initialize: &[Statement],
+        condition: Option<&Expression>,
+        update: &[Expression],
+        body: &Statement,
+    ) -> Result<Flow<'v>, PipelineError> {
+        for statement in initialize {
+            self.statement(statement)?;
+        }
+        loop {
+            if let Some(condition) = condition
+                && !self.condition(condition)?
+            {
+                return Ok(Flow::Next);
+            }
+            if let Some(flow) = self.loop_body(body)? {
+                return Ok(flow);
+            }
+            for expression in update {
+                self.expression(expression)?;
+            }
+        }
+    }
+
+    fn for_each_loop(
+        &mut self,
+        slot: usize,
+        iterable: &Expression,
+        body: &Statement,
+        at: Position,
+    ) -> Result<Flow<'v>, PipelineError> {
+        let collection = self.expression(iterable)?;
+        // Iterating a copy lets the body change the collection, where Java would throw a
+        // ConcurrentModificationException.
+        let items = if collection.is_collection() {
+            collection.list_items()?
+        } else if collection.is_map() {
+            collection
+                .map_entries()?
+                .into_iter()
+                .map(|(key, _)| Value::Str(key))
+                .collect()
+        } else if matches!(collection, Value::Null) {
+            return Err(null_pointer(
+                "cannot iterate over a null value",
+                iterable.at,
+            ));
+        } else {
+            return Err(error(
+                "illegal_argument_exception",
+                format!(
+                    "cannot iterate over a value of type [{}] at {}",
+                    collection.type_name(),
+                    iterable.at
+                ),
+            ));
+        };
+        let declared_type = self.slot_type(slot);
+        for item in items {
+            self.locals[slot] = implicit_cast(item, declared_type, at)?;
+            if let Some(flow) = self.loop_body(body)? {
+                return Ok(flow);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn return_statement(&mut self, value: Option<&Expression>) -> Result<Flow<'v>, PipelineError> {
+        let value = match value {
+            Some(value) => self.expression(value)?,
+            None => Value::Null,
+        };
+        Ok(Flow::Return(value))
     }
 
     fn slot_type(&self, slot: usize) -> Type {
@@ -291,168 +346,270 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         expression: &Expression,
     ) -> Result<Value<'v>, PipelineError> {
         let at = expression.at;
-        Ok(match &expression.kind {
-            ExpressionKind::Null => Value::Null,
-            ExpressionKind::Bool(flag) => Value::Bool(*flag),
-            ExpressionKind::Int(integer) => Value::Int(*integer),
-            ExpressionKind::Long(integer) => Value::Long(*integer),
-            ExpressionKind::Double(double) => Value::Double(*double),
-            ExpressionKind::String(text) => Value::Str(Text::Shared(text.clone())),
-            ExpressionKind::List(items) => {
-                let mut values = Vec::with_capacity(items.len());
-                for item in items {
-                    values.push(self.expression(item)?);
-                }
-                new_list(values, false)
+        match &expression.kind {
+            ExpressionKind::Null => Ok(Value::Null),
+            ExpressionKind::Bool(flag) => Ok(Value::Bool(*flag)),
+            ExpressionKind::Int(integer) => Ok(Value::Int(*integer)),
+            ExpressionKind::Long(integer) => Ok(Value::Long(*integer)),
+            ExpressionKind::Double(double) => Ok(Value::Double(*double)),
+            ExpressionKind::String(text) => Ok(Value::Str(Text::Shared(text.clone()))),
+            ExpressionKind::List(items) => self.list_literal(items),
+            ExpressionKind::Map(entries) => self.map_literal(entries),
+            ExpressionKind::Local(slot) => {
+                Ok(self.locals.get(*slot).cloned().unwrap_or(Value::Null))
             }
-            ExpressionKind::Map(entries) => {
-                let mut map = Map::new(Origin::Script);
-                for (key, value) in entries {
-                    let key = map_key(self.expression(key)?)?;
-                    let value = self.expression(value)?;
-                    map.put(key, value);
-                }
-                Value::Map(Rc::new(std::cell::RefCell::new(map)))
-            }
-            ExpressionKind::Local(slot) => self.locals.get(*slot).cloned().unwrap_or(Value::Null),
-            ExpressionKind::Context => self.context.clone(),
-            ExpressionKind::Params => self.params.clone(),
+            ExpressionKind::Context => Ok(self.context.clone()),
+            ExpressionKind::Params => Ok(self.params.clone()),
             ExpressionKind::Field {
                 target,
                 name,
                 null_safe,
-            } => {
-                let object = self.expression(target)?;
-                if matches!(object, Value::Null) {
-                    if *null_safe {
-                        return Ok(Value::Null);
-                    }
-                    return Err(null_pointer(
-                        &format!("cannot access field [{name}] of a null value"),
-                        at,
-                    ));
-                }
-                field(&object, name, at)?
-            }
-            ExpressionKind::Index { target, index } => {
-                let object = self.expression(target)?;
-                let index = self.expression(index)?;
-                self.load(&object, &index, at)?
-            }
+            } => self.field_access(target, name, *null_safe, at),
+            ExpressionKind::Index { target, index } => self.index_access(target, index, at),
             ExpressionKind::Call {
                 target,
                 method,
                 arguments,
                 null_safe,
-            } => {
-                let receiver = self.expression(target)?;
-                if matches!(receiver, Value::Null) {
-                    if *null_safe {
-                        return Ok(Value::Null);
-                    }
-                    return Err(null_pointer(
-                        &format!("cannot call [{method}] on a null value"),
-                        at,
-                    ));
-                }
-                let arguments = self.arguments(arguments)?;
-                self.call(receiver, method, arguments, at)?
-            }
+            } => self.method_call(target, method, arguments, *null_safe, at),
             ExpressionKind::Static {
                 function,
                 arguments,
-            } => {
-                let arguments = self.arguments(arguments)?;
-                super::methods::call_static(*function, &arguments, at)?
-            }
-            ExpressionKind::New { class, arguments } => {
-                let arguments = self.arguments(arguments)?;
-                construct(*class, arguments.into_iter().next(), at)?
-            }
-            ExpressionKind::Not(operand) => Value::Bool(!self.condition(operand)?),
-            ExpressionKind::Negate(operand) => match self.expression(operand)? {
-                Value::Int(integer) => Value::Int(integer.wrapping_neg()),
-                Value::Long(integer) => Value::Long(integer.wrapping_neg()),
-                Value::Double(double) => Value::Double(-double),
-                Value::Null => return Err(null_pointer("cannot negate a null value", at)),
-                other => {
-                    return Err(error(
-                        "class_cast_exception",
-                        format!(
-                            "Cannot apply [-] operation to type [{}] at {at}",
-                            other.type_name()
-                        ),
-                    ));
-                }
-            },
+            } => self.static_call(*function, arguments, at),
+            ExpressionKind::New { class, arguments } => self.new_instance(*class, arguments, at),
+            ExpressionKind::Not(operand) => self.not(operand),
+            ExpressionKind::Negate(operand) => self.negate(operand, at),
             ExpressionKind::Binary {
                 operator,
                 left,
                 right,
-            } => {
-                let left = self.expression(left)?;
-                let right = self.expression(right)?;
-                binary(*operator, &left, &right, at)?
-            }
-            ExpressionKind::And(left, right) => {
-                Value::Bool(self.condition(left)? && self.condition(right)?)
-            }
-            ExpressionKind::Or(left, right) => {
-                Value::Bool(self.condition(left)? || self.condition(right)?)
-            }
+            } => self.binary_operation(*operator, left, right, at),
+            ExpressionKind::And(left, right) => self.and(left, right),
+            ExpressionKind::Or(left, right) => self.or(left, right),
             ExpressionKind::Conditional {
                 condition,
                 then,
                 otherwise,
-            } => {
-                if self.condition(condition)? {
-                    self.expression(then)?
-                } else {
-                    self.expression(otherwise)?
-                }
-            }
-            ExpressionKind::Elvis { value, fallback } => match self.expression(value)? {
-                Value::Null => self.expression(fallback)?,
-                present => present,
-            },
-            ExpressionKind::InstanceOf { value, class } => {
-                Value::Bool(instance_of(&self.expression(value)?, *class))
-            }
-            ExpressionKind::Cast { value, to } => explicit_cast(self.expression(value)?, *to, at)?,
+            } => self.conditional(condition, then, otherwise),
+            ExpressionKind::Elvis { value, fallback } => self.elvis(value, fallback),
+            ExpressionKind::InstanceOf { value, class } => self.instance_of(value, *class),
+            ExpressionKind::Cast { value, to } => self.cast(value, *to, at),
             ExpressionKind::Assign {
                 target,
                 operator,
                 value,
-            } => self.assign(target, *operator, value)?,
+            } => self.assign(target, *operator, value),
             ExpressionKind::Increment {
                 target,
                 delta,
                 prefix,
-            } => {
-                let place = self.place(target)?;
-                let old = self.read_place(&place, at)?;
-                let new = match old {
-                    Value::Int(integer) => Value::Int(integer.wrapping_add(*delta)),
-                    Value::Long(integer) => Value::Long(integer.wrapping_add(i64::from(*delta))),
-                    Value::Double(double) => Value::Double(double + f64::from(*delta)),
-                    Value::Null => {
-                        return Err(null_pointer("cannot increment a null value", at));
-                    }
-                    ref other => {
-                        return Err(error(
-                            "class_cast_exception",
-                            format!(
-                                "Cannot apply [{}] operation to type [{}] at {at}",
-                                if *delta > 0 { "++" } else { "--" },
-                                other.type_name()
-                            ),
-                        ));
-                    }
-                };
-                let stored = self.write_place(place, new, at)?;
-                if *prefix { stored } else { old }
+            } => self.increment(target, *delta, *prefix, at),
+        }
+    }
+
+    fn list_literal(&mut self, items: &[Expression]) -> Result<Value<'v>, PipelineError> {
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            values.push(self.expression(item)?);
+        }
+        Ok(new_list(values, false))
+    }
+
+    fn map_literal(
+        &mut self,
+        entries: &[(Expression, Expression)],
+    ) -> Result<Value<'v>, PipelineError> {
+        let mut map = Map::new(Origin::Script);
+        for (key, value) in entries {
+            let key = map_key(self.expression(key)?)?;
+            let value = self.expression(value)?;
+            map.put(key, value);
+        }
+        Ok(Value::Map(Rc::new(std::cell::RefCell::new(map))))
+    }
+
+    fn field_access(
+        &mut self,
+        target: &Expression,
+        name: &str,
+        null_safe: bool,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let action = || format!("cannot access field [{name}] of a null value");
+        match self.receiver(target, null_safe, action, at)? {
+            Some(object) => field(&object, name, at),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// Evaluates what `.name` or `.name()` applies to: `None` when it is null and the access
+    /// is null-safe (`?.`), a null pointer when it is null and not.
+    fn receiver(
+        &mut self,
+        target: &Expression,
+        null_safe: bool,
+        action: impl FnOnce() -> String,
+        at: Position,
+    ) -> Result<Option<Value<'v>>, PipelineError> {
+        match self.expression(target)? {
+            Value::Null if null_safe => Ok(None),
+            Value::Null => Err(null_pointer(&action(), at)),
+            present => Ok(Some(present)),
+        }
+    }
+
+    fn index_access(
+        &mut self,
+        target: &Expression,
+        index: &Expression,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let object = self.expression(target)?;
+        let index = self.expression(index)?;
+        self.load(&object, &index, at)
+    }
+
+    fn method_call(
+        &mut self,
+        target: &Expression,
+        method: &str,
+        arguments: &[Expression],
+        null_safe: bool,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let action = || format!("cannot call [{method}] on a null value");
+        let Some(receiver) = self.receiver(target, null_safe, action, at)? else {
+            return Ok(Value::Null);
+        };
+        let arguments = self.arguments(arguments)?;
+        self.call(receiver, method, arguments, at)
+    }
+
+    fn static_call(
+        &mut self,
+        function: StaticFunction,
+        arguments: &[Expression],
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let arguments = self.arguments(arguments)?;
+        super::methods::call_static(function, &arguments, at)
+    }
+
+    fn new_instance(
+        &mut self,
+        class: NewClass,
+        arguments: &[Expression],
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let arguments = self.arguments(arguments)?;
+        construct(class, arguments.into_iter().next(), at)
+    }
+
+    fn not(&mut self, operand: &Expression) -> Result<Value<'v>, PipelineError> {
+        Ok(Value::Bool(!self.condition(operand)?))
+    }
+
+    fn negate(&mut self, operand: &Expression, at: Position) -> Result<Value<'v>, PipelineError> {
+        match self.expression(operand)? {
+            Value::Int(integer) => Ok(Value::Int(integer.wrapping_neg())),
+            Value::Long(integer) => Ok(Value::Long(integer.wrapping_neg())),
+            Value::Double(double) => Ok(Value::Double(-double)),
+            Value::Null => Err(null_pointer("cannot negate a null value", at)),
+            other => Err(error(
+                "class_cast_exception",
+                format!(
+                    "Cannot apply [-] operation to type [{}] at {at}",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+
+    fn binary_operation(
+        &mut self,
+        operator: Operator,
+        left: &Expression,
+        right: &Expression,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let left = self.expression(left)?;
+        let right = self.expression(right)?;
+        binary(operator, &left, &right, at)
+    }
+
+    fn and(&mut self, left: &Expression, right: &Expression) -> Result<Value<'v>, PipelineError> {
+        Ok(Value::Bool(self.condition(left)? && self.condition(right)?))
+    }
+
+    fn or(&mut self, left: &Expression, right: &Expression) -> Result<Value<'v>, PipelineError> {
+        Ok(Value::Bool(self.condition(left)? || self.condition(right)?))
+    }
+
+    fn conditional(
+        &mut self,
+        condition: &Expression,
+        then: &Expression,
+        otherwise: &Expression,
+    ) -> Result<Value<'v>, PipelineError> {
+        if self.condition(condition)? {
+            self.expression(then)
+        } else {
+            self.expression(otherwise)
+        }
+    }
+
+    fn elvis(
+        &mut self,
+        value: &Expression,
+        fallback: &Expression,
+    ) -> Result<Value<'v>, PipelineError> {
+        match self.expression(value)? {
+            Value::Null => self.expression(fallback),
+            present => Ok(present),
+        }
+    }
+
+    fn instance_of(&mut self, value: &Expression, class: Type) -> Result<Value<'v>, PipelineError> {
+        Ok(Value::Bool(instance_of(&self.expression(value)?, class)))
+    }
+
+    fn cast(
+        &mut self,
+        value: &Expression,
+        to: Type,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let value = self.expression(value)?;
+        explicit_cast(value, to, at)
+    }
+
+    fn increment(
+        &mut self,
+        target: &Expression,
+        delta: i32,
+        prefix: bool,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let place = self.place(target)?;
+        let old = self.read_place(&place, at)?;
+        let new = match old {
+            Value::Int(integer) => Value::Int(integer.wrapping_add(delta)),
+            Value::Long(integer) => Value::Long(integer.wrapping_add(i64::from(delta))),
+            Value::Double(double) => Value::Double(double + f64::from(delta)),
+            Value::Null => return Err(null_pointer("cannot increment a null value", at)),
+            ref other => {
+                return Err(error(
+                    "class_cast_exception",
+                    format!(
+                        "Cannot apply [{}] operation to type [{}] at {at}",
+                        if delta > 0 { "++" } else { "--" },
+                        other.type_name()
+                    ),
+                ));
             }
-        })
+        };
+        let stored = self.write_place(place, new, at)?;
+        Ok(if prefix { stored } else { old })
     }
 
     fn arguments(&mut self, arguments: &[Expression]) -> Result<Vec<Value<'v>>, PipelineError> {
@@ -888,8 +1045,23 @@ fn promote(
     }
 }
 
-fn divide_by_zero(at: Position) -> PipelineError {
-    error("arithmetic_exception", format!("/ by zero at {at}"))
+/// `+`, `-`, `*`, `/` or `%` on longs, wrapping on overflow as Java does.
+fn integer_arithmetic(
+    operator: Operator,
+    left: i64,
+    right: i64,
+    at: Position,
+) -> Result<i64, PipelineError> {
+    if right == 0 && matches!(operator, Operator::Divide | Operator::Remainder) {
+        return Err(error("arithmetic_exception", format!("/ by zero at {at}")));
+    }
+    Ok(match operator {
+        Operator::Add => left.wrapping_add(right),
+        Operator::Subtract => left.wrapping_sub(right),
+        Operator::Multiply => left.wrapping_mul(right),
+        Operator::Divide => left.wrapping_div(right),
+        _ => left.wrapping_rem(right),
+    })
 }
 
 pub(crate) fn binary<'v>(
@@ -928,24 +1100,16 @@ pub(crate) fn binary<'v>(
             }
         }
         _ => match promoted {
-            Promoted::Int(left, right) => Value::Int(match operator {
-                Operator::Add => left.wrapping_add(right),
-                Operator::Subtract => left.wrapping_sub(right),
-                Operator::Multiply => left.wrapping_mul(right),
-                Operator::Divide if right == 0 => return Err(divide_by_zero(at)),
-                Operator::Divide => left.wrapping_div(right),
-                Operator::Remainder if right == 0 => return Err(divide_by_zero(at)),
-                _ => left.wrapping_rem(right),
-            }),
-            Promoted::Long(left, right) => Value::Long(match operator {
-                Operator::Add => left.wrapping_add(right),
-                Operator::Subtract => left.wrapping_sub(right),
-                Operator::Multiply => left.wrapping_mul(right),
-                Operator::Divide if right == 0 => return Err(divide_by_zero(at)),
-                Operator::Divide => left.wrapping_div(right),
-                Operator::Remainder if right == 0 => return Err(divide_by_zero(at)),
-                _ => left.wrapping_rem(right),
-            }),
+            // Computing in 64 bits and truncating wraps exactly as Java's `int` arithmetic
+            // does, `Integer.MIN_VALUE / -1` included.
+            Promoted::Int(left, right) => {
+                Value::Int(
+                    integer_arithmetic(operator, i64::from(left), i64::from(right), at)? as i32,
+                )
+            }
+            Promoted::Long(left, right) => {
+                Value::Long(integer_arithmetic(operator, left, right, at)?)
+            }
             Promoted::Double(left, right) => Value::Double(match operator {
                 Operator::Add => left + right,
                 Operator::Subtract => left - right,

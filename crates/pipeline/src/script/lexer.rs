@@ -160,9 +160,10 @@ impl<'s> Lexer<'s> {
             } else {
                 let rest = self.rest();
                 let Some(symbol) = SYMBOLS.iter().find(|symbol| rest.starts_with(**symbol)) else {
-                    return Err(ScriptError::new(format!(
-                        "unexpected character [{first}] at {at}"
-                    )));
+                    return Err(ScriptError::new(
+                        format!("unexpected character [{first}]"),
+                        at,
+                    ));
                 };
                 for _ in 0..symbol.len() {
                     self.bump();
@@ -191,7 +192,7 @@ impl<'s> Lexer<'s> {
                 self.bump();
                 while !self.rest().starts_with("*/") {
                     if self.bump().is_none() {
-                        return Err(ScriptError::new(format!("unterminated comment at {at}")));
+                        return Err(ScriptError::new("unterminated comment".to_owned(), at));
                     }
                 }
                 self.bump();
@@ -234,7 +235,7 @@ impl<'s> Lexer<'s> {
             let digits = self.digits(16).to_owned();
             let long = self.integer_suffix();
             if digits.is_empty() {
-                return Err(ScriptError::new(format!("invalid hex constant at {at}")));
+                return Err(ScriptError::new("invalid hex constant".to_owned(), at));
             }
             return self.end_of_number(Kind::Integer {
                 digits,
@@ -269,18 +270,19 @@ impl<'s> Lexer<'s> {
             decimal = true;
         }
         if decimal {
-            let value: f64 = body.parse().map_err(|_| {
-                ScriptError::new(format!("invalid decimal constant [{body}] at {at}"))
-            })?;
+            let value: f64 = body
+                .parse()
+                .map_err(|_| ScriptError::new(format!("invalid decimal constant [{body}]"), at))?;
             return self.end_of_number(Kind::Decimal(value));
         }
         let long = self.integer_suffix();
         // Java reads a leading zero as octal, and so does Painless.
         let (digits, radix) = if body.len() > 1 && body.starts_with('0') {
             if !body.bytes().all(|digit| (b'0'..=b'7').contains(&digit)) {
-                return Err(ScriptError::new(format!(
-                    "invalid octal constant [{body}] at {at}"
-                )));
+                return Err(ScriptError::new(
+                    format!("invalid octal constant [{body}]"),
+                    at,
+                ));
             }
             (body[1..].to_owned(), 8)
         } else {
@@ -305,7 +307,8 @@ impl<'s> Lexer<'s> {
     fn end_of_number(&mut self, kind: Kind) -> Result<Kind, ScriptError> {
         match self.peek() {
             Some(next) if next.is_ascii_alphanumeric() || next == '_' => Err(ScriptError::new(
-                format!("unexpected character [{next}] at {}", self.at),
+                format!("unexpected character [{next}]"),
+                self.at,
             )),
             _ => Ok(kind),
         }
@@ -317,7 +320,7 @@ impl<'s> Lexer<'s> {
         loop {
             match self.bump() {
                 None => {
-                    return Err(ScriptError::new(format!("unterminated string at {at}")));
+                    return Err(ScriptError::new("unterminated string".to_owned(), at));
                 }
                 Some(found) if found == quote => return Ok(Kind::String(text)),
                 Some('\\') => {
@@ -332,12 +335,13 @@ impl<'s> Lexer<'s> {
                         Some('t') => '\t',
                         Some('r') => '\r',
                         Some(other) => {
-                            return Err(ScriptError::new(format!(
-                                "invalid escape [\\{other}] at {escape_at}"
-                            )));
+                            return Err(ScriptError::new(
+                                format!("invalid escape [\\{other}]"),
+                                escape_at,
+                            ));
                         }
                         None => {
-                            return Err(ScriptError::new(format!("unterminated string at {at}")));
+                            return Err(ScriptError::new("unterminated string".to_owned(), at));
                         }
                     };
                     text.push(escaped);
@@ -352,7 +356,7 @@ impl<'s> Lexer<'s> {
         loop {
             match self.bump() {
                 None | Some('\n') => {
-                    return Err(ScriptError::new(format!("unterminated regex at {at}")));
+                    return Err(ScriptError::new("unterminated regex".to_owned(), at));
                 }
                 Some('\\') => {
                     self.bump();

@@ -119,9 +119,12 @@ impl<'v> Evaluator<'_, 'v> {
         arguments: Vec<Value<'v>>,
         at: Position,
     ) -> Result<Value<'v>, PipelineError> {
+        let container = receiver.is_map() || receiver.is_collection();
         match (method, arguments.as_slice()) {
             ("toString", []) => return Ok(string(receiver.java_string()?)),
             ("equals", [other]) => return Ok(Value::Bool(java_equals(&receiver, other, 0)?)),
+            ("size", []) if container => return Ok(int_result(receiver.size()?)),
+            ("isEmpty", []) if container => return Ok(Value::Bool(receiver.size()? == 0)),
             _ => {}
         }
         match &receiver {
@@ -157,8 +160,6 @@ impl<'v> Evaluator<'_, 'v> {
         let mut arguments = arguments.into_iter();
         let mut next = || arguments.next().unwrap_or(Value::Null);
         Ok(match (method, arity) {
-            ("size", 0) => int_result(receiver.size()?),
-            ("isEmpty", 0) => Value::Bool(receiver.size()? == 0),
             ("containsKey", 1) => {
                 let key = map_key(next())?;
                 Value::Bool(receiver.map_get(key.as_str())?.is_some())
@@ -256,8 +257,6 @@ impl<'v> Evaluator<'_, 'v> {
         let mut arguments = arguments.into_iter();
         let mut next = || arguments.next().unwrap_or(Value::Null);
         Ok(match (method, arity) {
-            ("size", 0) => int_result(receiver.size()?),
-            ("isEmpty", 0) => Value::Bool(receiver.size()? == 0),
             ("contains", 1) => Value::Bool(contains(&receiver.list_items()?, &next())?),
             ("get", 1) if !set => {
                 let items = receiver.list_items()?;

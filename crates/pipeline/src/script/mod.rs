@@ -65,16 +65,32 @@ use value::{Map, Origin, SharedMap, Text, Value, adopt_members, read};
 #[error("{reason}")]
 pub struct ScriptError {
     reason: String,
+    line: u32,
+    column: u32,
 }
 
 impl ScriptError {
-    pub(crate) fn new(reason: String) -> ScriptError {
-        ScriptError { reason }
+    pub(crate) fn new(message: String, at: lexer::Position) -> ScriptError {
+        ScriptError {
+            reason: format!("{message} at {at}"),
+            line: at.line,
+            column: at.column,
+        }
     }
 
     /// What is wrong and where, e.g. `unsupported construct [new TreeMap()] at 1:9`.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// The 1-based line of the offending construct or token.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The 1-based column (in characters) of the offending construct or token.
+    pub fn column(&self) -> u32 {
+        self.column
     }
 }
 
@@ -100,6 +116,7 @@ impl Script {
     /// assert!(Script::compile("ctx.event?.outcome == 'failure'").is_ok());
     /// let error = Script::compile("ctx.a = new TreeMap()").unwrap_err();
     /// assert_eq!(error.reason(), "unsupported construct [new TreeMap()] at 1:9");
+    /// assert_eq!((error.line(), error.column()), (1, 9));
     /// ```
     pub fn compile(source: &str) -> Result<Script, ScriptError> {
         Ok(Script {

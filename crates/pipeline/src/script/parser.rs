@@ -21,7 +21,7 @@ use super::lexer::{Kind, Position, Token, tokenize};
 /// How deeply statements and parenthesised expressions may nest while parsing.
 const MAX_NESTING: u32 = 64;
 /// How tall an expression tree may be (`a + b + c + …` grows one level per operand).
-const MAX_EXPRESSION_DEPTH: u32 = 128;
+const MAX_EXPRESSION_DEPTH: u32 = 256;
 
 /// Words that cannot name a variable.
 const RESERVED: [&str; 25] = [
@@ -95,7 +95,7 @@ struct Parser<'s> {
 }
 
 fn unsupported(construct: &str, at: Position) -> ScriptError {
-    ScriptError::new(format!("unsupported construct [{construct}] at {at}"))
+    ScriptError::new(format!("unsupported construct [{construct}]"), at)
 }
 
 impl<'s> Parser<'s> {
@@ -118,11 +118,7 @@ impl<'s> Parser<'s> {
 
     fn unexpected(&self) -> ScriptError {
         let token = self.peek();
-        ScriptError::new(format!(
-            "unexpected token [{}] at {}",
-            token.describe(),
-            token.at
-        ))
+        ScriptError::new(format!("unexpected token [{}]", token.describe()), token.at)
     }
 
     fn eat(&mut self, symbol: &str) -> bool {
@@ -158,10 +154,10 @@ impl<'s> Parser<'s> {
     fn descend(&mut self) -> Result<(), ScriptError> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
-            return Err(ScriptError::new(format!(
-                "the script is nested too deeply at {}",
-                self.peek().at
-            )));
+            return Err(ScriptError::new(
+                "the script is nested too deeply".to_owned(),
+                self.peek().at,
+            ));
         }
         Ok(())
     }
@@ -189,9 +185,10 @@ impl<'s> Parser<'s> {
     fn make(&self, kind: ExpressionKind, at: Position) -> Result<Expression, ScriptError> {
         let depth = kind.child_depth() + 1;
         if depth > MAX_EXPRESSION_DEPTH {
-            return Err(ScriptError::new(format!(
-                "the expression is nested too deeply at {at}"
-            )));
+            return Err(ScriptError::new(
+                "the expression is nested too deeply".to_owned(),
+                at,
+            ));
         }
         Ok(Expression { kind, at, depth })
     }
@@ -212,10 +209,10 @@ impl<'s> Parser<'s> {
             return Err(self.unexpected_at(name));
         }
         if self.lookup(name.text).is_some() {
-            return Err(ScriptError::new(format!(
-                "variable [{}] is already defined at {}",
-                name.text, name.at
-            )));
+            return Err(ScriptError::new(
+                format!("variable [{}] is already defined", name.text),
+                name.at,
+            ));
         }
         let slot = self.slot_types.len();
         self.slot_types.push(declared_type);
@@ -226,11 +223,7 @@ impl<'s> Parser<'s> {
     }
 
     fn unexpected_at(&self, token: &Token<'_>) -> ScriptError {
-        ScriptError::new(format!(
-            "unexpected token [{}] at {}",
-            token.describe(),
-            token.at
-        ))
+        ScriptError::new(format!("unexpected token [{}]", token.describe()), token.at)
     }
 
     /// Whether a type name starts here: `String`, `def`, `Map.Entry`, `String[]`…; returns
@@ -290,21 +283,12 @@ impl<'s> Parser<'s> {
         body
     }
 
+    // Each statement has a function of its own, so that the recursive ones keep small stack
+    // frames (debug builds give every local of a function its own slot).
     fn statement_inner(&mut self) -> Result<Statement, ScriptError> {
         let token = self.peek().clone();
         if token.is_symbol("{") {
-            self.advance();
-            self.scopes.push(Vec::new());
-            let mut statements = Vec::new();
-            while !self.peek().is_symbol("}") {
-                if self.peek().kind == Kind::End {
-                    return Err(self.unexpected());
-                }
-                statements.push(self.statement()?);
-            }
-            self.advance();
-            self.scopes.pop();
-            return Ok(Statement::Block(statements));
+            return self.block();
         }
         if token.is_symbol(";") {
             self.advance();
@@ -312,48 +296,9 @@ impl<'s> Parser<'s> {
         }
         if token.kind == Kind::Identifier {
             match token.text {
-                "if" => {
-                    let mut branches = Vec::new();
-                    let mut otherwise = None;
-                    self.advance();
-                    loop {
-                        self.expect("(")?;
-                        let condition = self.expression()?;
-                        self.expect(")")?;
-                        branches.push((condition, self.scoped_statement()?));
-                        if !self.peek().is_word("else") {
-                            break;
-                        }
-                        self.advance();
-                        if !self.peek().is_word("if") {
-                            otherwise = Some(Box::new(self.scoped_statement()?));
-                            break;
-                        }
-                        self.advance();
-                    }
-                    return Ok(Statement::If {
-                        branches,
-                        otherwise,
-                    });
-                }
-                "while" => {
-                    self.advance();
-                    self.expect("(")?;
-                    let condition = self.expression()?;
-                    self.expect(")")?;
-                    let body = Box::new(self.loop_body()?);
-                    return Ok(Statement::While { condition, body });
-                }
-                "do" => {
-                    self.advance();
-                    let body = Box::new(self.loop_body()?);
-                    self.expect_word("while")?;
-                    self.expect("(")?;
-                    let condition = self.expression()?;
-                    self.expect(")")?;
-                    self.terminator()?;
-                    return Ok(Statement::DoWhile { body, condition });
-                }
+                "if" => return self.if_statement(),
+                "while" => return self.while_statement(),
+                "do" => return self.do_while_statement(),
                 "for" => {
                     self.advance();
                     self.scopes.push(Vec::new());
@@ -361,31 +306,8 @@ impl<'s> Parser<'s> {
                     self.scopes.pop();
                     return statement;
                 }
-                "break" | "continue" => {
-                    self.advance();
-                    if self.loops == 0 {
-                        return Err(ScriptError::new(format!(
-                            "[{}] outside of a loop at {}",
-                            token.text, token.at
-                        )));
-                    }
-                    self.terminator()?;
-                    return Ok(if token.text == "break" {
-                        Statement::Break
-                    } else {
-                        Statement::Continue
-                    });
-                }
-                "return" => {
-                    self.advance();
-                    let value = if self.at_terminator() {
-                        None
-                    } else {
-                        Some(self.expression()?)
-                    };
-                    self.terminator()?;
-                    return Ok(Statement::Return(value));
-                }
+                "break" | "continue" => return self.break_or_continue(&token),
+                "return" => return self.return_statement(),
                 "try" | "throw" | "switch" | "synchronized" | "catch" | "class" | "import" => {
                     return Err(unsupported(token.text, token.at));
                 }
@@ -406,6 +328,93 @@ impl<'s> Parser<'s> {
         let expression = self.expression()?;
         self.terminator()?;
         Ok(Statement::Expression(expression))
+    }
+
+    fn block(&mut self) -> Result<Statement, ScriptError> {
+        self.expect("{")?;
+        self.scopes.push(Vec::new());
+        let mut statements = Vec::new();
+        while !self.peek().is_symbol("}") {
+            if self.peek().kind == Kind::End {
+                return Err(self.unexpected());
+            }
+            statements.push(self.statement()?);
+        }
+        self.advance();
+        self.scopes.pop();
+        Ok(Statement::Block(statements))
+    }
+
+    fn if_statement(&mut self) -> Result<Statement, ScriptError> {
+        let mut branches = Vec::new();
+        let mut otherwise = None;
+        self.advance();
+        loop {
+            self.expect("(")?;
+            let condition = self.expression()?;
+            self.expect(")")?;
+            branches.push((condition, self.scoped_statement()?));
+            if !self.peek().is_word("else") {
+                break;
+            }
+            self.advance();
+            if !self.peek().is_word("if") {
+                otherwise = Some(Box::new(self.scoped_statement()?));
+                break;
+            }
+            self.advance();
+        }
+        Ok(Statement::If {
+            branches,
+            otherwise,
+        })
+    }
+
+    fn while_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        self.expect("(")?;
+        let condition = self.expression()?;
+        self.expect(")")?;
+        let body = Box::new(self.loop_body()?);
+        Ok(Statement::While { condition, body })
+    }
+
+    fn do_while_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        let body = Box::new(self.loop_body()?);
+        self.expect_word("while")?;
+        self.expect("(")?;
+        let condition = self.expression()?;
+        self.expect(")")?;
+        self.terminator()?;
+        Ok(Statement::DoWhile { body, condition })
+    }
+
+    fn break_or_continue(&mut self, token: &Token<'s>) -> Result<Statement, ScriptError> {
+        self.advance();
+        if self.loops == 0 {
+            return Err(ScriptError::new(
+                format!("[{}] outside of a loop", token.text),
+                token.at,
+            ));
+        }
+        self.terminator()?;
+        Ok(if token.text == "break" {
+            Statement::Break
+        } else {
+            Statement::Continue
+        })
+    }
+
+    fn return_statement(&mut self) -> Result<Statement, ScriptError> {
+        self.advance();
+        let value = if self.at_terminator() {
+            None
+        } else {
+            Some(self.expression()?)
+        };
+        self.terminator()?;
+        Ok(Statement::Return(value))
     }
 
     fn at_terminator(&self) -> bool {
@@ -574,195 +583,223 @@ impl<'s> Parser<'s> {
                 null_safe: false, ..
             }
             | ExpressionKind::Index { .. } => Ok(()),
-            _ => Err(ScriptError::new(format!(
-                "invalid assignment target at {at}: only variables, fields and indexes can be assigned"
-            ))),
+            // Only variables, fields and indexes can be assigned.
+            _ => Err(ScriptError::new("invalid assignment target".to_owned(), at)),
         }
     }
 
     /// Binary operators by precedence climbing; `minimum` is the weakest binding accepted.
     fn binary(&mut self, minimum: u8) -> Result<Expression, ScriptError> {
         let mut left = self.unary()?;
-        loop {
-            let token = self.peek().clone();
-            let Kind::Symbol(symbol) = token.kind else {
-                if token.is_word("instanceof") && minimum <= 7 {
-                    self.advance();
-                    let class = self.type_name()?;
-                    if matches!(
-                        class,
-                        Type::Def | Type::Int | Type::Long | Type::Double | Type::Boolean
-                    ) {
-                        return Err(unsupported(
-                            &format!("instanceof {}", class.name()),
-                            token.at,
-                        ));
-                    }
-                    let at = left.at;
-                    left = self.make(
-                        ExpressionKind::InstanceOf {
-                            value: Box::new(left),
-                            class,
-                        },
-                        at,
-                    )?;
-                    continue;
-                }
-                return Ok(left);
-            };
-            let refused = match symbol {
-                "=~" | "==~" => Some(format!("regex operator {symbol}")),
-                "&" | "|" | "^" | "<<" | ">>" | ">>>" => Some(format!("bitwise operator {symbol}")),
-                "===" | "!==" => Some(format!("reference equality {symbol}")),
-                "->" => Some("lambda ->".to_owned()),
-                "::" => Some("method reference ::".to_owned()),
-                _ => None,
-            };
-            if let Some(construct) = refused {
-                return Err(unsupported(&construct, token.at));
-            }
-            let power = match symbol {
-                "?:" => 2,
-                "?" => 3,
-                "||" => 4,
-                "&&" => 5,
-                "==" | "!=" => 6,
-                "<" | "<=" | ">" | ">=" => 8,
-                "+" | "-" => 9,
-                "*" | "/" | "%" => 10,
-                _ => return Ok(left),
-            };
-            if power < minimum {
-                return Ok(left);
-            }
+        while let Some((symbol, power)) = self.infix_operator(minimum)? {
             self.advance();
-            let at = left.at;
-            let kind = match symbol {
-                "?:" => {
-                    // Right-associative: `a ?: b ?: c` is `a ?: (b ?: c)`.
-                    self.descend()?;
-                    let fallback = self.binary(power)?;
-                    self.ascend();
-                    ExpressionKind::Elvis {
-                        value: Box::new(left),
-                        fallback: Box::new(fallback),
-                    }
-                }
-                "?" => {
-                    self.descend()?;
-                    let then = self.expression()?;
-                    self.expect(":")?;
-                    let otherwise = self.binary(power)?;
-                    self.ascend();
-                    ExpressionKind::Conditional {
-                        condition: Box::new(left),
-                        then: Box::new(then),
-                        otherwise: Box::new(otherwise),
-                    }
-                }
-                "||" => ExpressionKind::Or(Box::new(left), Box::new(self.binary(power + 1)?)),
-                "&&" => ExpressionKind::And(Box::new(left), Box::new(self.binary(power + 1)?)),
-                _ => {
-                    let operator = match symbol {
-                        "==" => Operator::Equal,
-                        "!=" => Operator::NotEqual,
-                        "<" => Operator::Less,
-                        "<=" => Operator::LessOrEqual,
-                        ">" => Operator::Greater,
-                        ">=" => Operator::GreaterOrEqual,
-                        "+" => Operator::Add,
-                        "-" => Operator::Subtract,
-                        "*" => Operator::Multiply,
-                        "/" => Operator::Divide,
-                        _ => Operator::Remainder,
-                    };
-                    let right = self.binary(power + 1)?;
-                    ExpressionKind::Binary {
-                        operator,
-                        left: Box::new(left),
-                        right: Box::new(right),
-                    }
-                }
+            left = match symbol {
+                "instanceof" => self.instance_of(left)?,
+                "?:" => self.elvis(left, power)?,
+                "?" => self.conditional(left, power)?,
+                _ => self.binary_operator(left, symbol, power)?,
             };
-            left = self.make(kind, at)?;
         }
+        Ok(left)
+    }
+
+    /// The infix operator next in the source and its binding power, when it binds at least
+    /// as tightly as `minimum`; refuses the operators outside the subset.
+    fn infix_operator(&self, minimum: u8) -> Result<Option<(&'static str, u8)>, ScriptError> {
+        let token = self.peek();
+        let symbol = match token.kind {
+            Kind::Symbol(symbol) => symbol,
+            Kind::Identifier if token.text == "instanceof" => "instanceof",
+            _ => return Ok(None),
+        };
+        let refused = match symbol {
+            "=~" | "==~" => Some(format!("regex operator {symbol}")),
+            "&" | "|" | "^" | "<<" | ">>" | ">>>" => Some(format!("bitwise operator {symbol}")),
+            "===" | "!==" => Some(format!("reference equality {symbol}")),
+            "->" => Some("lambda ->".to_owned()),
+            "::" => Some("method reference ::".to_owned()),
+            _ => None,
+        };
+        if let Some(construct) = refused {
+            return Err(unsupported(&construct, token.at));
+        }
+        let power = match symbol {
+            "?:" => 2,
+            "?" => 3,
+            "||" => 4,
+            "&&" => 5,
+            "==" | "!=" => 6,
+            "instanceof" => 7,
+            "<" | "<=" | ">" | ">=" => 8,
+            "+" | "-" => 9,
+            "*" | "/" | "%" => 10,
+            _ => return Ok(None),
+        };
+        Ok((power >= minimum).then_some((symbol, power)))
+    }
+
+    fn instance_of(&mut self, left: Expression) -> Result<Expression, ScriptError> {
+        let at = self.peek().at;
+        let class = self.type_name()?;
+        if matches!(
+            class,
+            Type::Def | Type::Int | Type::Long | Type::Double | Type::Boolean
+        ) {
+            return Err(unsupported(&format!("instanceof {}", class.name()), at));
+        }
+        let at = left.at;
+        let kind = ExpressionKind::InstanceOf {
+            value: Box::new(left),
+            class,
+        };
+        self.make(kind, at)
+    }
+
+    /// `left ?: fallback`, right-associative: `a ?: b ?: c` is `a ?: (b ?: c)`.
+    fn elvis(&mut self, left: Expression, power: u8) -> Result<Expression, ScriptError> {
+        self.descend()?;
+        let fallback = self.binary(power)?;
+        self.ascend();
+        let at = left.at;
+        let kind = ExpressionKind::Elvis {
+            value: Box::new(left),
+            fallback: Box::new(fallback),
+        };
+        self.make(kind, at)
+    }
+
+    fn conditional(&mut self, left: Expression, power: u8) -> Result<Expression, ScriptError> {
+        self.descend()?;
+        let then = self.expression()?;
+        self.expect(":")?;
+        let otherwise = self.binary(power)?;
+        self.ascend();
+        let at = left.at;
+        let kind = ExpressionKind::Conditional {
+            condition: Box::new(left),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        };
+        self.make(kind, at)
+    }
+
+    fn binary_operator(
+        &mut self,
+        left: Expression,
+        symbol: &str,
+        power: u8,
+    ) -> Result<Expression, ScriptError> {
+        let right = Box::new(self.binary(power + 1)?);
+        let at = left.at;
+        let left = Box::new(left);
+        let kind = match symbol {
+            "||" => ExpressionKind::Or(left, right),
+            "&&" => ExpressionKind::And(left, right),
+            _ => {
+                let operator = match symbol {
+                    "==" => Operator::Equal,
+                    "!=" => Operator::NotEqual,
+                    "<" => Operator::Less,
+                    "<=" => Operator::LessOrEqual,
+                    ">" => Operator::Greater,
+                    ">=" => Operator::GreaterOrEqual,
+                    "+" => Operator::Add,
+                    "-" => Operator::Subtract,
+                    "*" => Operator::Multiply,
+                    "/" => Operator::Divide,
+                    _ => Operator::Remainder,
+                };
+                ExpressionKind::Binary {
+                    operator,
+                    left,
+                    right,
+                }
+            }
+        };
+        self.make(kind, at)
     }
 
     fn unary(&mut self) -> Result<Expression, ScriptError> {
-        let token = self.peek().clone();
-        let Kind::Symbol(symbol) = token.kind else {
-            let primary = self.primary()?;
-            return self.postfix(primary);
+        let symbol = match self.peek().kind {
+            Kind::Symbol(symbol) => symbol,
+            _ => "",
         };
         match symbol {
-            "!" | "-" | "+" => {
-                self.advance();
-                // `-2147483648` is an int, although `2147483648` alone is not.
-                if symbol == "-" && matches!(self.peek().kind, Kind::Integer { .. }) {
-                    let literal = self.advance();
-                    let number = self.integer(&literal, true)?;
-                    return self.postfix(number);
-                }
-                self.descend()?;
-                let operand = self.unary()?;
-                self.ascend();
-                let kind = match symbol {
-                    "!" => ExpressionKind::Not(Box::new(operand)),
-                    "-" => ExpressionKind::Negate(Box::new(operand)),
-                    // Unary plus checks that its operand is a number and changes nothing.
-                    _ => ExpressionKind::Cast {
-                        value: Box::new(operand),
-                        to: Type::Number,
-                    },
-                };
-                self.make(kind, token.at)
-            }
-            "~" => Err(unsupported("bitwise operator ~", token.at)),
-            "++" | "--" => {
-                self.advance();
-                self.descend()?;
-                let operand = self.unary()?;
-                self.ascend();
-                self.check_assignable(&operand, token.at)?;
-                self.make(
-                    ExpressionKind::Increment {
-                        target: Box::new(operand),
-                        delta: if symbol == "++" { 1 } else { -1 },
-                        prefix: true,
-                    },
-                    token.at,
-                )
-            }
-            "(" => {
-                let cast = if self.peek_at(1).kind == Kind::Identifier {
-                    self.position += 1;
-                    let found = self.type_ahead();
-                    self.position -= 1;
-                    found.filter(|(_, length)| self.peek_at(1 + length).is_symbol(")"))
-                } else {
-                    None
-                };
-                if let Some((to, length)) = cast {
-                    self.position += 2 + length;
-                    self.descend()?;
-                    let operand = self.unary()?;
-                    self.ascend();
-                    return self.make(
-                        ExpressionKind::Cast {
-                            value: Box::new(operand),
-                            to,
-                        },
-                        token.at,
-                    );
-                }
-                let primary = self.primary()?;
-                self.postfix(primary)
-            }
-            _ => {
-                let primary = self.primary()?;
-                self.postfix(primary)
-            }
+            "!" | "-" | "+" => self.prefix_operator(symbol),
+            "~" => Err(unsupported("bitwise operator ~", self.peek().at)),
+            "++" | "--" => self.prefix_increment(symbol),
+            "(" => match self.cast_ahead() {
+                Some((to, length)) => self.cast(to, length),
+                None => self.primary_and_postfix(),
+            },
+            _ => self.primary_and_postfix(),
         }
+    }
+
+    fn primary_and_postfix(&mut self) -> Result<Expression, ScriptError> {
+        let primary = self.primary()?;
+        self.postfix(primary)
+    }
+
+    fn prefix_operator(&mut self, symbol: &str) -> Result<Expression, ScriptError> {
+        let at = self.advance().at;
+        // `-2147483648` is an int, although `2147483648` alone is not.
+        if symbol == "-" && matches!(self.peek().kind, Kind::Integer { .. }) {
+            let literal = self.advance();
+            let number = self.integer(&literal, true)?;
+            return self.postfix(number);
+        }
+        self.descend()?;
+        let operand = Box::new(self.unary()?);
+        self.ascend();
+        let kind = match symbol {
+            "!" => ExpressionKind::Not(operand),
+            "-" => ExpressionKind::Negate(operand),
+            // Unary plus checks that its operand is a number and changes nothing.
+            _ => ExpressionKind::Cast {
+                value: operand,
+                to: Type::Number,
+            },
+        };
+        self.make(kind, at)
+    }
+
+    fn prefix_increment(&mut self, symbol: &str) -> Result<Expression, ScriptError> {
+        let at = self.advance().at;
+        self.descend()?;
+        let operand = self.unary()?;
+        self.ascend();
+        self.check_assignable(&operand, at)?;
+        let kind = ExpressionKind::Increment {
+            target: Box::new(operand),
+            delta: if symbol == "++" { 1 } else { -1 },
+            prefix: true,
+        };
+        self.make(kind, at)
+    }
+
+    /// Whether `(Type)` starts here; the type and how many tokens it spans.
+    fn cast_ahead(&mut self) -> Option<(Type, usize)> {
+        if self.peek_at(1).kind != Kind::Identifier {
+            return None;
+        }
+        self.position += 1;
+        let found = self.type_ahead();
+        self.position -= 1;
+        found.filter(|(_, length)| self.peek_at(1 + length).is_symbol(")"))
+    }
+
+    fn cast(&mut self, to: Type, length: usize) -> Result<Expression, ScriptError> {
+        let at = self.peek().at;
+        self.position += 2 + length;
+        self.descend()?;
+        let operand = self.unary()?;
+        self.ascend();
+        let kind = ExpressionKind::Cast {
+            value: Box::new(operand),
+            to,
+        };
+        self.make(kind, at)
     }
 
     fn integer(&self, literal: &Token<'_>, negative: bool) -> Result<Expression, ScriptError> {
@@ -777,10 +814,10 @@ impl<'s> Parser<'s> {
         let invalid = || {
             let sign = if negative { "-" } else { "" };
             let kind = if *long { "long" } else { "int" };
-            ScriptError::new(format!(
-                "invalid {kind} constant [{sign}{}] at {}",
-                literal.text, literal.at
-            ))
+            ScriptError::new(
+                format!("invalid {kind} constant [{sign}{}]", literal.text),
+                literal.at,
+            )
         };
         let magnitude = u64::from_str_radix(digits, *radix).map_err(|_| invalid())?;
         // Hex and octal constants may spell a negative number in two's complement, as in Java.
@@ -814,7 +851,7 @@ impl<'s> Parser<'s> {
                 Kind::End => return false,
                 Kind::Symbol("(") => depth += 1,
                 Kind::Symbol(")") => {
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return self.peek_at(ahead + 1).is_symbol("->");
                     }
@@ -911,6 +948,9 @@ impl<'s> Parser<'s> {
         if self.peek().is_symbol("->") {
             return Err(unsupported("lambda ->", at));
         }
+        if self.peek().is_symbol("::") {
+            return Err(unsupported("method reference ::", self.peek().at));
+        }
         let kind = match name {
             "true" => ExpressionKind::Bool(true),
             "false" => ExpressionKind::Bool(false),
@@ -939,9 +979,10 @@ impl<'s> Parser<'s> {
                     }
                     return Err(unsupported(&self.text_since(first), at));
                 } else {
-                    return Err(ScriptError::new(format!(
-                        "cannot resolve symbol [{name}] at {at}"
-                    )));
+                    return Err(ScriptError::new(
+                        format!("cannot resolve symbol [{name}]"),
+                        at,
+                    ));
                 }
             }
         };
@@ -960,12 +1001,14 @@ impl<'s> Parser<'s> {
         }
         let arguments = self.arguments()?;
         if arguments.len() != arity {
-            return Err(ScriptError::new(format!(
-                "[{class}.{}] takes [{arity}] arguments, not [{}], at {}",
-                method.text,
-                arguments.len(),
-                method.at
-            )));
+            return Err(ScriptError::new(
+                format!(
+                    "[{class}.{}] takes [{arity}] arguments, not [{}]",
+                    method.text,
+                    arguments.len()
+                ),
+                method.at,
+            ));
         }
         let start = self.tokens[first].at;
         self.make(
@@ -1167,10 +1210,7 @@ mod tests {
             "variable [x] is already defined at 1:16"
         );
         assert_eq!(error("break"), "[break] outside of a loop at 1:1");
-        assert_eq!(
-            error("1 = 2"),
-            "invalid assignment target at 1:3: only variables, fields and indexes can be assigned"
-        );
+        assert_eq!(error("1 = 2"), "invalid assignment target at 1:3");
         assert_eq!(
             error("int x = 2147483648"),
             "invalid int constant [2147483648] at 1:9"
