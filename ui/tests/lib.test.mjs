@@ -143,3 +143,84 @@ describe("format", () => {
     assert.equal(format.truncate("a\u{1F600}", 2).text, "a…", "a surrogate pair is never split");
   });
 });
+
+const requests = await load("src/dashboards/requests.ts");
+const model = await load("src/dashboards/model.ts");
+const results = await load("src/dashboards/results.ts");
+const layout = await load("src/dashboards/layout.ts");
+
+describe("dashboard requests", () => {
+  test("now-relative ranges are rounded outwards to the interval, absolute ones are kept", () => {
+    const { bounds, interval } = requests.roundedBounds({ from: "now-1h", to: "now" }, "utc", NOW);
+    assert.equal(interval.value, "1m");
+    assert.equal(bounds.from, Date.UTC(2026, 10, 26, 14, 42));
+    assert.equal(bounds.to, Date.UTC(2026, 10, 26, 15, 43) - 1);
+    // A refresh within the same minute sends the same range.
+    assert.deepEqual(requests.roundedBounds({ from: "now-1h", to: "now" }, "utc", NOW + 20_000).bounds, bounds);
+    const absolute = requests.roundedBounds({ from: "2026-11-26T10:00:07Z", to: "2026-11-26T11:00:09Z" }, "utc", NOW).bounds;
+    assert.deepEqual(absolute, { from: Date.UTC(2026, 10, 26, 10, 0, 7), to: Date.UTC(2026, 10, 26, 11, 0, 9) });
+    assert.equal(requests.roundedBounds({ from: "now", to: "now-1h" }, "utc", NOW), null);
+  });
+
+  test("identical searches are batched once", () => {
+    const one = { index: "logs-*", body: { size: 0, query: { match_all: {} } } };
+    const other = { index: "logs-*", body: { size: 1 } };
+    const batch = requests.batchRequests([one, other, { index: "logs-*", body: { size: 0, query: { match_all: {} } } }]);
+    assert.equal(batch.items.length, 2);
+    assert.deepEqual(batch.slots, [0, 1, 0]);
+  });
+
+  test("a panel's query keeps its own and adds the range, the variables and the filters", () => {
+    const panel = model.parsePanel({ id: "p", title: "P", type: "bars", query: { language: "dsl", dsl: { term: { log_category: "audit" } } }, split: [{ field: "user_name", size: 5 }], options: { ignore_variables: ["endpoint"] } }, 0);
+    const context = {
+      bounds: { from: 0, to: 60_000 }, interval: { kind: "fixed_interval", value: "1s", milliseconds: 1000, label: "" }, zone: "utc",
+      variables: [
+        { variable: { name: "service", label: "Service", field: "app_name", alsoFields: ["target_service"] }, value: "auth" },
+        { variable: { name: "endpoint", label: "Endpoint", field: "endpoint_signature", alsoFields: [] }, value: "GET /" },
+      ],
+      filters: [{ fields: ["status_code"], value: "500" }],
+    };
+    const request = requests.panelRequest(panel, context);
+    assert.deepEqual(request.body.query.bool.must, [{ term: { log_category: "audit" } }]);
+    assert.deepEqual(request.body.query.bool.filter.slice(1), [
+      { bool: { should: [{ term: { app_name: "auth" } }, { term: { target_service: "auth" } }], minimum_should_match: 1 } },
+      { term: { status_code: "500" } },
+    ]);
+    assert.deepEqual(request.body.aggs, { split0: { terms: { field: "user_name", size: 5 } } });
+    assert.equal(requests.explorerQuery(panel, context).query, '(log_category:"audit") AND (app_name:"auth" OR target_service:"auth") AND status_code:"500"');
+  });
+
+  test("the Query DSL dashboards use turns into Lucene for the explorer, or says it cannot", () => {
+    assert.equal(requests.luceneOf({ bool: { must: [{ term: { log_category: "api_request" } }, { exists: { field: "duration_ms" } }] } }), '(log_category:"api_request") AND (_exists_:duration_ms)');
+    assert.equal(requests.luceneOf({ range: { status_code: { gte: 400 } } }), "status_code:[400 TO *]");
+    assert.equal(requests.luceneOf({ terms: { level: ["error", "critical"] } }), 'level:("error" OR "critical")');
+    assert.equal(requests.luceneOf({ geo_distance: {} }), null);
+  });
+
+  test("responses are read into chart data: metrics, percentiles, shares", () => {
+    const panel = model.parsePanel({ type: "table", split: [{ field: "endpoint_signature", size: 5 }], metrics: [{ type: "percentile", field: "duration_ms", percent: 95 }, { type: "ratio", filter: { term: { response_category: "server_error" } } }, { type: "count" }] }, 0);
+    const response = { hits: { total: { value: 10 }, hits: [] }, aggregations: { split0: { buckets: [{ key: "GET /", doc_count: 10, m0: { values: { "95.0": 120.5 } }, m1: { doc_count: 2 } }] } } };
+    const data = results.readPanel(panel, response, { from: 0, to: 59_999 }, 1000, "utc");
+    assert.deepEqual(data.rows, [{ cells: ["GET /", 120.5, 0.2, 10], count: 10 }]);
+  });
+});
+
+describe("dashboard layout", () => {
+  test("a moved panel pushes the one it lands on down, and gaps close", () => {
+    const panels = [
+      model.parsePanel({ id: "a", layout: { x: 0, y: 0, w: 12, h: 4 } }, 0),
+      model.parsePanel({ id: "b", layout: { x: 12, y: 0, w: 12, h: 4 } }, 1),
+      model.parsePanel({ id: "c", layout: { x: 0, y: 4, w: 24, h: 4 } }, 2),
+    ];
+    const moved = layout.settle(panels.map((panel) => (panel.id === "c" ? { ...panel, layout: { ...panel.layout, y: 0 } } : panel)), "c");
+    assert.deepEqual(moved.map((panel) => [panel.id, panel.layout.y]), [["a", 4], ["b", 4], ["c", 0]]);
+  });
+
+  test("a dashboard reads from any JSON with defaults, and writes back what it read", () => {
+    const dashboard = model.parseDashboard({ id: "d", title: "D", panels: [{ title: "P", type: "nonsense", layout: { w: 99 } }] });
+    assert.equal(dashboard.panels[0].type, "timeseries");
+    assert.equal(dashboard.panels[0].layout.w, 24);
+    assert.deepEqual(dashboard.time, { from: "now-1h", to: "now" });
+    assert.deepEqual(model.parseDashboard(model.dashboardJson(dashboard)), dashboard);
+  });
+});

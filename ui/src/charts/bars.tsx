@@ -1,7 +1,8 @@
 // Top values as horizontal bars, largest first: the value's name, its bar and its exact value;
 // a click on a bar filters the dashboard by it.
 
-import { formatExact, formatPercent, formatValue, showControls, truncate, type ValueUnit } from "../lib/format";
+import { formatPercent, showControls, truncate } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 
 export function Bars({ items, unit, showShare, onSelect }: {
   items: { key: string; value: number; count: number }[];

@@ -3,7 +3,8 @@
 
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { formatExact, formatValue, showControls, truncate, type ValueUnit } from "../lib/format";
+import { showControls, truncate } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 
 export interface Column {
   label: string;

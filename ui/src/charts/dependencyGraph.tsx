@@ -3,7 +3,8 @@
 // sit left of what they call. A click on a node filters the dashboard to that service.
 
 import { useMemo } from "preact/hooks";
-import { formatCount, formatExact, formatPercent, formatValue, showControls, truncate } from "../lib/format";
+import { formatCount, formatPercent, showControls, truncate } from "../lib/format";
+import { formatExact, formatValue } from "../lib/units";
 import { cssColor, darkScheme } from "../lib/theme";
 import { EChart } from "./echarts";
 

@@ -3,7 +3,8 @@
 
 import { useMemo, useState } from "preact/hooks";
 import uPlot from "uplot";
-import { formatCount, formatExact, formatValue, type ValueUnit } from "../lib/format";
+import { formatCount } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme } from "../lib/theme";
 import { CHART_PADDING, themedAxis, useUPlot } from "./uplot";
 

@@ -2,7 +2,8 @@
 // on a slice or a legend entry filters by it.
 
 import { useMemo } from "preact/hooks";
-import { formatExact, formatPercent, formatValue, showControls, truncate, type ValueUnit } from "../lib/format";
+import { formatPercent, showControls, truncate } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme, seriesColor } from "../lib/theme";
 import { EChart } from "./echarts";
 

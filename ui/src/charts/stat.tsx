@@ -1,7 +1,7 @@
 // A big number with its trend: the metric over the range, the change against the range just
 // before (same length), and a sparkline of it over time.
 
-import { formatExact, formatValue, type ValueUnit } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import type { Zone } from "../lib/time";
 import { TimeChart, type ThresholdMark } from "./timeChart";
 

@@ -4,7 +4,7 @@
 
 import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
-import { formatExact, formatValue, type ValueUnit } from "../lib/format";
+import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme, seriesColor } from "../lib/theme";
 import { formatTime, type Zone } from "../lib/time";
 import { CHART_PADDING, themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
@@ -165,6 +165,8 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           width: compact ? 1.5 : 1.75,
           ...(area || compact ? { fill: withAlpha(colors[position] ?? "#888888", 0.12) } : {}),
           spanGaps: false,
+          // Points only where there are few: a dense line reads better without them.
+          points: { show: times.length <= 24 },
         })),
       ],
       plugins: [decorations(compact ? [] : thresholds, markers)],

@@ -2,7 +2,8 @@
 // ISO alpha-2 code); a click on a country filters by its code.
 
 import { useMemo } from "preact/hooks";
-import { formatExact, showControls, truncate, type ValueUnit } from "../lib/format";
+import { showControls, truncate } from "../lib/format";
+import { formatExact, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme } from "../lib/theme";
 import { EChart } from "./echarts";
 

@@ -254,7 +254,6 @@ export function DashboardPage({ id }: { id: string }) {
           )}
           {dashboard.description && !draft ? <span class="dashboard-description">{dashboard.description}</span> : null}
         </div>
-        <span class="spacer" />
         {refreshing && results ? <span class="spinner" aria-label="Refreshing" /> : null}
         <TimeRangePicker
           range={range}

@@ -14,7 +14,7 @@ import { openHit, ResultsTable, selectedRow, shownRows } from "./ResultsTable";
 import { SavedSearches } from "./SavedSearches";
 import { startSearching } from "./search";
 import { ShareMenu } from "./ShareMenu";
-import { canonicalizeUrl, setPreference, sidebarOpen, updateView, view, wrapLines } from "./state";
+import { adoptUrlView, canonicalizeUrl, setPreference, sidebarOpen, updateView, view, wrapLines } from "./state";
 import { followViewChanges, pauseTail, startTail, stopTail, tail } from "./tail";
 import { TimePicker } from "./TimePicker";
 import { VisualizePanel } from "./VisualizePanel";
@@ -87,6 +87,7 @@ function LiveToggle() {
 export function Explorer() {
   const queryInput = useRef<HTMLInputElement>(null);
   useEffect(() => {
+    adoptUrlView();
     canonicalizeUrl();
     const stopSearching = startSearching();
     const stopFollowing = followViewChanges();

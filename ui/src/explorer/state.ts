@@ -120,6 +120,14 @@ export function updateView(change: Partial<View>): void {
   view.value = next;
 }
 
+/**
+ * Takes the view from the URL when the explorer opens with one (a link from a dashboard);
+ * opened bare (from the navigation), it keeps the view it had.
+ */
+export function adoptUrlView(): void {
+  if (window.location.search) view.value = viewFromSearch(window.location.search);
+}
+
 /** Puts the URL in its canonical form (defaults written out) without a history entry. */
 export function canonicalizeUrl(): void {
   const search = searchFromView(view.value);
