@@ -30,6 +30,7 @@ export function Heatmap({ rows, cells, max, height, zoneLabel, onSelect }: {
       min: 0,
       max: Math.max(1, max),
       calculable: false,
+      text: [`${max.toLocaleString("en-US")} events`, "0"],
       orient: "horizontal",
       left: "center",
       bottom: 0,

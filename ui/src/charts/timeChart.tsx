@@ -23,6 +23,18 @@ export interface Marker {
   service: string;
 }
 
+/** The indices of values whose neighbours are both missing. */
+function isolatedPoints(chart: uPlot, seriesIndex: number, show: boolean): number[] | null {
+  if (!show) return null;
+  const values = chart.data[seriesIndex] ?? [];
+  const isolated: number[] = [];
+  for (let index = 0; index < values.length; index += 1) {
+    const missing = (at: number): boolean => values[at] === null || values[at] === undefined;
+    if (!missing(index) && missing(index - 1) && missing(index + 1)) isolated.push(index);
+  }
+  return isolated;
+}
+
 export interface TimeChartProps {
   times: number[];
   series: { name: string; values: (number | null)[] }[];
@@ -34,6 +46,8 @@ export interface TimeChartProps {
   markers?: Marker[];
   /** Filled areas under a single series. */
   area?: boolean;
+  /** Draw lines across intervals without a value (sampled gauges: CPU, memory). */
+  connectGaps?: boolean;
   compact?: boolean;
 }
 
@@ -130,7 +144,7 @@ interface Hover {
   top: number;
 }
 
-export function TimeChart({ times, series, step, unit, zone, height, thresholds = [], markers = [], area = false, compact = false }: TimeChartProps) {
+export function TimeChart({ times, series, step, unit, zone, height, thresholds = [], markers = [], area = false, compact = false, connectGaps = false }: TimeChartProps) {
   const [hover, setHover] = useState<Hover | null>(null);
   const colors = useMemo(() => series.map((one, position) => seriesColor(one.name, position, "")), [series.length, darkScheme.value]);
   const data = useMemo<uPlot.AlignedData>(() => [times, ...series.map((one) => one.values)], [times, series]);
@@ -164,9 +178,10 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           stroke: colors[position] ?? "#888",
           width: compact ? 1.5 : 1.75,
           ...(area || compact ? { fill: withAlpha(colors[position] ?? "#888888", 0.12) } : {}),
-          spanGaps: false,
-          // Points only where there are few: a dense line reads better without them.
-          points: { show: times.length <= 24 },
+          spanGaps: connectGaps,
+          // Every point where there are few; else only values with no neighbour, which a line
+          // could not show.
+          points: { show: true, size: 5, filter: times.length <= 24 ? null : isolatedPoints },
         })),
       ],
       plugins: [decorations(compact ? [] : thresholds, markers)],
@@ -184,7 +199,7 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
       },
     }),
     data,
-    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), compact],
+    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), compact, connectGaps, times.length <= 24],
     height,
   );
   const time = hover ? times[hover.index] : undefined;
