@@ -37,6 +37,7 @@ mod event;
 pub mod fields;
 pub mod json;
 mod keyword;
+pub mod redact;
 mod schema;
 mod timestamp;
 

@@ -1,15 +1,16 @@
-//! Redaction: sensitive values never leave the process.
+//! Redaction: sensitive values never reach storage. The SDKs apply it before an event leaves
+//! the process, and ingest applies it again (the `redact_secrets` processor) to whatever
+//! reaches the server from elsewhere.
 //!
-//! Two rules, applied on the background thread to every field of every event just before it
-//! is written:
+//! Two rules, applied to every field of every event:
 //!
 //! - **by key**: a field whose name contains `password`, `passwd`, `pwd`, `secret`, `token`,
 //!   `authorization`, `cookie`, `api_key`/`apikey`, `private_key`, `credential`,
 //!   `card_number`, `credit_card` or `cvv` — ignoring ASCII case, with `-` and `_` equal, so
 //!   `user_password`, `X-Api-Key` and `Set-Cookie` all match — has its whole value replaced
 //!   (objects included);
-//! - **by value**: inside any string (messages, `error_message`, paths, URLs…) the SDK
-//!   replaces card numbers (13–19 digits, optionally grouped with single spaces or dashes,
+//! - **by value**: inside any string (messages, `error_message`, paths, URLs…) they
+//!   replace card numbers (13–19 digits, optionally grouped with single spaces or dashes,
 //!   Luhn-valid, starting with 2–6 as issued card numbers do, which keeps epoch-millisecond
 //!   timestamps out), `Bearer` tokens, JWTs (`eyJ…`.`…`.`…`) and the value of `key=value` or
 //!   `key: value` pairs whose key is sensitive (`?token=abc`, `password: hunter2`). Integers
@@ -26,7 +27,7 @@ use memchr::memmem::Finder;
 const SHORT_TEXT: usize = 128;
 
 /// What replaces a sensitive value.
-pub(crate) const REDACTED: &str = "[REDACTED]";
+pub const REDACTED: &str = "[REDACTED]";
 
 /// Key fragments that mark a field as sensitive.
 const SENSITIVE_KEY_FRAGMENTS: &[&str] = &[
@@ -48,7 +49,7 @@ const SENSITIVE_KEY_FRAGMENTS: &[&str] = &[
 
 /// The redaction rules of one SDK instance.
 #[derive(Debug, Clone)]
-pub(crate) struct Redactor {
+pub struct Redactor {
     enabled: bool,
     /// Extra key fragments, lowercased with `-` turned into `_`.
     extra_keys: Vec<String>,
@@ -66,7 +67,7 @@ impl Default for Redactor {
 }
 
 impl Redactor {
-    pub(crate) fn new(enabled: bool, extra_keys: &[String]) -> Self {
+    pub fn new(enabled: bool, extra_keys: &[String]) -> Self {
         Self {
             enabled,
             extra_keys: extra_keys
@@ -81,7 +82,7 @@ impl Redactor {
     }
 
     /// Whether a field of this name has its whole value redacted.
-    pub(crate) fn is_sensitive_key(&self, key: &str) -> bool {
+    pub fn is_sensitive_key(&self, key: &str) -> bool {
         self.enabled
             && (SENSITIVE_KEY_FRAGMENTS
                 .iter()
@@ -94,7 +95,7 @@ impl Redactor {
 
     /// The text with card numbers, bearer tokens, JWTs and sensitive `key=value` pairs
     /// replaced; borrowed when nothing matched.
-    pub(crate) fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.enabled || text.len() < 8 {
             return Cow::Borrowed(text);
         }
@@ -152,7 +153,7 @@ impl Redactor {
     }
 
     /// Whether an integer value is a card number.
-    pub(crate) fn is_card_number(&self, value: u64) -> bool {
+    pub fn is_card_number(&self, value: u64) -> bool {
         if !self.enabled || value < 1_000_000_000_000 {
             return false;
         }

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::config::Identity;
 use crate::record::{Category, Key, Record, Val};
-use crate::redact::{REDACTED, Redactor};
+use logfleet_model::redact::{REDACTED, Redactor};
 
 /// Identity and context fields an event may override, one bit each.
 const OVERRIDABLE: [&str; 11] = [

@@ -24,10 +24,10 @@ use crate::error::{Error, Result};
 use crate::layer::LogfleetLayer;
 use crate::metrics::RequestMetrics;
 use crate::record::{Category, Record, Val};
-use crate::redact::Redactor;
 use crate::ship::{ShipSettings, Shipper};
 use crate::spool::Spool;
 use crate::worker::{Worker, WorkerOutputs};
+use logfleet_model::redact::Redactor;
 
 /// How long dropping a [`Guard`] waits for delivery.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);

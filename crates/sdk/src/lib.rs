@@ -156,7 +156,6 @@ mod http;
 mod layer;
 mod metrics;
 mod record;
-mod redact;
 mod ship;
 mod spool;
 mod worker;

@@ -22,6 +22,7 @@ pub mod lowercase;
 pub mod network_direction;
 pub mod pipeline;
 pub mod redact;
+pub mod redact_secrets;
 pub mod remove;
 pub mod rename;
 pub mod reroute;
@@ -46,7 +47,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 31] = [
+pub const KINDS: [&str; 32] = [
     "append",
     "bytes",
     "convert",
@@ -67,6 +68,7 @@ pub const KINDS: [&str; 31] = [
     "network_direction",
     "pipeline",
     "redact",
+    "redact_secrets",
     "remove",
     "rename",
     "reroute",
@@ -106,6 +108,7 @@ pub fn build(
         "network_direction" => Box::new(network_direction::build(config)?),
         "pipeline" => Box::new(pipeline::build(config)?),
         "redact" => Box::new(redact::build(config, resources)?),
+        "redact_secrets" => Box::new(redact_secrets::build(config)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
         "reroute" => Box::new(reroute::build(config)?),
