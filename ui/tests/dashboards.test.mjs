@@ -179,6 +179,40 @@ describe("prebuilt dashboards over the quickstart's traffic", () => {
     });
   });
 
+  test("a click on a node of the dependency map filters the dashboard to that service", async () => {
+    await withPage({}, async (page) => {
+      await openDashboard(page, quickstart.uiUrl, "service-health", range);
+      const canvas = panel(page, "Service dependency map").locator("canvas").first();
+      const box = await canvas.boundingBox();
+      // Callers are laid out in the left column, sorted by name, from 30 px below the top:
+      // auth is the first, at the column's x (15% of the width, at most 120 px).
+      await page.mouse.move(box.x + Math.min(120, box.width * 0.15), box.y + 30);
+      const tooltip = panel(page, "Service dependency map").getByTestId("chart-tooltip");
+      await tooltip.waitFor();
+      assert.match(await tooltip.innerText(), /^auth\nCalls in and out\s+[\d,]+/);
+      await page.mouse.click(box.x + Math.min(120, box.width * 0.15), box.y + 30);
+      await page.waitForFunction(() => new URL(location.href).searchParams.getAll("filter").includes("app_name|target_service:auth"));
+      await settled(page);
+      const edges = await panel(page, "Service dependency health").locator("tbody tr[data-row]").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].slice(0, 2).map((cell) => cell.textContent).join(" → ")));
+      assert.deepEqual(edges, ["auth → access_postgresql"]);
+    });
+  });
+
+  test("hovering a time chart shows every series' exact value", async () => {
+    await withPage({}, async (page) => {
+      await openDashboard(page, quickstart.uiUrl, "api-performance", range);
+      const chart = panel(page, "Throughput (requests per minute)");
+      await chart.scrollIntoViewIfNeeded();
+      const box = await chart.locator(".u-over").boundingBox();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+      const tooltip = chart.getByTestId("chart-tooltip");
+      await tooltip.waitFor();
+      const rows = await tooltip.locator(".tooltip-row").allInnerTexts();
+      assert.ok(rows.length >= 3, rows.join(" | "));
+      for (const row of rows) assert.match(row, /^(access_postgresql|auth|user_service)\s+[\d,.]+\/min$/);
+    });
+  });
+
   test("variables are filled from the data, and choosing one filters every panel", async () => {
     await withPage({}, async (page) => {
       await openDashboard(page, quickstart.uiUrl, "api-performance", range);
@@ -322,6 +356,39 @@ describe("dashboards as data", () => {
       const imported = await fetch(`${stack.apiUrl}/_logfleet/dashboards/${id}`).then((response) => response.json());
       const withoutTimes = (dashboard) => Object.fromEntries(Object.entries(dashboard).filter(([key]) => key !== "created_at" && key !== "updated_at"));
       assert.deepEqual(withoutTimes(imported), withoutTimes(stored));
+    });
+  });
+
+  test("in edit mode panels move and resize on the grid, pushing the others down", async () => {
+    await withPage({}, async (page) => {
+      const grid = {
+        id: "grid", title: "Grid", panels: [
+          { id: "a", title: "Panel A", type: "stat", index: "logs-*", query: { language: "lucene", lucene: "" }, layout: { x: 0, y: 0, w: 12, h: 5 } },
+          { id: "b", title: "Panel B", type: "stat", index: "logs-*", query: { language: "lucene", lucene: "" }, layout: { x: 12, y: 0, w: 12, h: 5 } },
+        ],
+      };
+      await fetch(`${stack.apiUrl}/_logfleet/dashboards/grid`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(grid) });
+      await openDashboard(page, stack.uiUrl, "grid");
+      await page.getByTestId("edit-dashboard").click();
+      // Move B onto A's place: A goes under it.
+      const handle = await panel(page, "Panel B").getByRole("button", { name: "Move Panel B" }).boundingBox();
+      const target = await panel(page, "Panel A").boundingBox();
+      await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(target.x + 20, handle.y + handle.height / 2, { steps: 8 });
+      await page.mouse.up();
+      // Make B twice as tall.
+      const corner = await panel(page, "Panel B").locator(".resize-corner").boundingBox();
+      await page.mouse.move(corner.x + 5, corner.y + 5);
+      await page.mouse.down();
+      await page.mouse.move(corner.x + 5, corner.y + 5 + 5 * 50, { steps: 8 });
+      await page.mouse.up();
+      await page.getByTestId("save-dashboard").click();
+      await page.getByTestId("edit-dashboard").waitFor();
+      const saved = await fetch(`${stack.apiUrl}/_logfleet/dashboards/grid`).then((response) => response.json());
+      const layouts = Object.fromEntries(saved.panels.map((one) => [one.id, one.layout]));
+      assert.deepEqual(layouts.b, { x: 0, y: 0, w: 12, h: 10 });
+      assert.deepEqual(layouts.a, { x: 0, y: 10, w: 12, h: 5 });
     });
   });
 
