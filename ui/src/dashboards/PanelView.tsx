@@ -109,7 +109,8 @@ function ChartOf({ panel, data, height, zone, markers, actions }: { panel: Panel
       ];
       const rows: Cell[][] = data.edges.map((edge) => [
         edge.source, edge.target, edge.calls, edge.calls > 0 ? edge.errors / edge.calls : 0, edge.p95, edge.p99,
-        edge.lastError ? `${formatTimestampValue(edge.lastError.time, zone)} ${edge.lastError.text}` : null,
+        // The time of day first (the cell's title has the whole text, with the date).
+        edge.lastError ? `${formatTimestampValue(edge.lastError.time, zone).slice(11, 19)} ${edge.lastError.text}` : null,
       ]);
       return <DataTable columns={columns} rows={rows} onSelect={(field, value) => { actions.onFilter([field], value); }} initialSort={{ column: 2, descending: true }} />;
     }
