@@ -94,6 +94,7 @@ impl AppState {
             logfleet_query::resolve_index_date_math(name, logfleet_store::now_millis())
         });
         let pipelines = Arc::new(Pipelines::new(Resources::default()));
+        handlers::ingest::install_builtin(&store);
         handlers::ingest::load_pipelines(&store, &pipelines);
         AppState {
             store,
@@ -104,6 +105,17 @@ impl AppState {
             request_cache: Arc::default(),
             points_in_time: Arc::default(),
         }
+    }
+}
+
+impl AppState {
+    /// Stores the pipelines the configuration defines (`[ingest.pipelines.<id>]`), replacing
+    /// stored ones of the same ids; one that does not compile is an error naming it.
+    pub fn install_configured_pipelines(
+        &self,
+        configured: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        handlers::ingest::install_configured(&self.store, &self.pipelines, configured)
     }
 }
 

@@ -45,7 +45,11 @@ async fn pipelines_are_stored_read_listed_and_deleted_durably() {
     let (_, all, _) = call(&harness, "GET", "/_ingest/pipeline", "").await;
     let mut ids: Vec<&String> = all.as_object().unwrap().keys().collect();
     ids.sort();
-    assert_eq!(ids, ["access", "other"]);
+    assert_eq!(
+        ids,
+        ["access", "logs@microservices", "other"],
+        "with the built-in one"
+    );
     let (_, matched, _) = call(&harness, "GET", "/_ingest/pipeline/acc*?summary=true", "").await;
     assert_eq!(matched, json!({"access": {}}));
     let (status, missing, _) = call(&harness, "GET", "/_ingest/pipeline/nope", "").await;
@@ -60,7 +64,7 @@ async fn pipelines_are_stored_read_listed_and_deleted_durably() {
     assert_eq!(error["error"]["reason"], "pipeline [other] is missing");
     let harness = harness.restart().await;
     let (_, all, _) = call(&harness, "GET", "/_ingest/pipeline", "").await;
-    assert_eq!(all.as_object().unwrap().len(), 1, "{all}");
+    assert_eq!(all.as_object().unwrap().len(), 2, "{all}");
 }
 
 #[tokio::test]
@@ -432,5 +436,79 @@ async fn index_settings_name_default_and_final_pipelines() {
         ran(&harness, "6").await,
         json!(["final"]),
         "settings survive a restart"
+    );
+}
+
+#[tokio::test]
+async fn logs_streams_run_the_built_in_microservices_pipeline() {
+    let harness = common::harness_with(1 << 20, |config| {
+        config.default_logs_pipeline = Some(logfleet_pipeline::MICROSERVICES_PIPELINE.to_owned());
+    });
+    let (_, listed, _) = call(&harness, "GET", "/_ingest/pipeline/logs@microservices", "").await;
+    assert_eq!(
+        listed["logs@microservices"]["_meta"]["managed"], true,
+        "visible: {listed}"
+    );
+    let body = concat!(
+        "{\"create\":{}}\n",
+        "{\"@timestamp\":\"2026-12-07 10:00:00\",\"log_category\":\"api_request\",\"level\":\"WARN\",\"http_method\":\"get\",\"path\":\"/api/users/17/\",\"status_code\":404,\"headers\":{\"Cookie\":\"sid=abc\"},\"message\":\"token=abc123 used\"}\n",
+    );
+    let (status, response, _) = call(&harness, "POST", "/logs/_bulk?refresh=true", body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response["items"][0]["create"]["status"], 201, "{response}");
+    let index = response["items"][0]["create"]["_index"].as_str().unwrap();
+    assert!(
+        index.starts_with(".ds-logs-api_request-default-"),
+        "{index}"
+    );
+    let found = search(&harness, "logs-*").await;
+    let source = &found["hits"]["hits"][0]["_source"];
+    assert_eq!(source["@timestamp"], "2026-12-07T10:00:00.000Z");
+    assert_eq!(source["level"], "warning");
+    assert_eq!(source["response_category"], "client_error");
+    assert_eq!(source["endpoint_signature"], "GET /api/users/{id}/");
+    assert_eq!(source["headers"]["Cookie"], "[REDACTED]");
+    assert_eq!(source["message"], "token=[REDACTED] used");
+
+    // Replaceable: a user's version is kept across restarts; `_none` skips it.
+    let replacement = json!({"processors": [{"set": {"field": "replaced", "value": true}}]});
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/logs@microservices",
+        &replacement.to_string(),
+    )
+    .await;
+    let harness = harness.restart().await;
+    let (_, stored, _) = call(&harness, "GET", "/_ingest/pipeline/logs@microservices", "").await;
+    assert!(
+        stored["logs@microservices"].get("_meta").is_none(),
+        "{stored}"
+    );
+    call(
+        &harness,
+        "POST",
+        "/logs-audit-default/_doc?refresh=true",
+        "{\"user_action\":\"LOGIN_FAILED\"}",
+    )
+    .await;
+    call(
+        &harness,
+        "POST",
+        "/logs-audit-default/_doc?refresh=true&pipeline=_none",
+        "{\"user_action\":\"LOGOUT\"}",
+    )
+    .await;
+    let found = search(&harness, "logs-audit-default").await;
+    let replaced: Vec<bool> = found["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["_source"]["replaced"] == true)
+        .collect();
+    assert_eq!(
+        replaced.iter().filter(|replaced| **replaced).count(),
+        1,
+        "{found}"
     );
 }

@@ -92,6 +92,13 @@ impl PipelineError {
     }
 }
 
+/// The id of the built-in pipeline for the microservices schema, the default pipeline of
+/// `logs-*` data streams that no template of the user's matches.
+pub const MICROSERVICES_PIPELINE: &str = "logs@microservices";
+
+/// The definition of [`MICROSERVICES_PIPELINE`], as `GET /_ingest/pipeline` shows it.
+pub const MICROSERVICES_PIPELINE_DEFINITION: &str = include_str!("builtin/logs-microservices.json");
+
 /// The built-in routing for `logs` and `logs-*` targets: route by `log_category` to
 /// `logs-<category>-<namespace>`, then stamp events that arrive without `@timestamp` with the
 /// time of ingest.
@@ -108,6 +115,57 @@ pub fn data_stream_routing() -> Pipeline {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_microservices_pipeline_completes_and_cleans_events() {
+        let definition: serde_json::Value =
+            serde_json::from_str(MICROSERVICES_PIPELINE_DEFINITION).unwrap();
+        let pipeline =
+            Pipeline::compile(MICROSERVICES_PIPELINE, &definition, &Resources::default()).unwrap();
+        let run = |source: serde_json::Value| {
+            let text = source.to_string();
+            let source = JsonObject::from_slice(text.as_bytes())
+                .unwrap()
+                .into_owned();
+            let mut document = IngestDocument::new("logs-api_request-default", source);
+            pipeline
+                .execute(&mut document, &mut Run::new(&NoPipelines))
+                .unwrap();
+            (
+                serde_json::Value::Object(document.source.to_map()),
+                document.source_modified,
+            )
+        };
+        let (out, _) = run(serde_json::json!({
+            "@timestamp": 1_733_580_000_123_i64,
+            "level": "WARN",
+            "http_method": "get",
+            "path": "/api/users/42/orders/9f8e7d6c-aaaa-bbbb-cccc-111122223333/?page=2",
+            "status_code": 503,
+            "headers": {"Authorization": "Bearer abc"}
+        }));
+        assert_eq!(out["@timestamp"], "2024-12-07T14:00:00.123Z");
+        assert_eq!(out["level"], "warning");
+        assert_eq!(out["response_category"], "server_error");
+        assert_eq!(
+            out["endpoint_signature"],
+            "GET /api/users/{id}/orders/{id}/"
+        );
+        assert_eq!(out["headers"]["Authorization"], "[REDACTED]");
+        let (out, _) = run(
+            serde_json::json!({"@timestamp": "2026-12-07 10:00:00,5", "level": "info", "status_code": 302, "http_method": "POST", "path": "/"}),
+        );
+        assert_eq!(out["@timestamp"], "2026-12-07T10:00:00.500Z");
+        assert_eq!(out["response_category"], "redirect");
+        assert_eq!(out["endpoint_signature"], "POST /");
+        // What the SDKs send is complete already, and is stored byte for byte.
+        let (_, modified) = run(serde_json::json!({
+            "@timestamp": "2026-12-07T10:00:00.123456Z", "level": "info", "status_code": 200,
+            "response_category": "success", "http_method": "GET", "path": "/api/users/",
+            "endpoint_signature": "GET /api/users/", "message": "GET /api/users/ 200"
+        }));
+        assert!(!modified);
+    }
+
     use super::*;
     use logfleet_model::json::JsonObject;
 

@@ -32,6 +32,7 @@ const ENV_KEYS: &[&str] = &[
     "disk.threshold_enabled",
     "disk.flood_stage",
     "disk.flood_stage_min_free",
+    "ingest.default_logs_pipeline",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -72,6 +73,30 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// When writes stop for lack of disk space.
     pub disk: DiskConfig,
+    /// Ingest pipelines.
+    pub ingest: IngestConfig,
+}
+
+/// `[ingest]`: the default pipeline of `logs-*` data streams, and pipelines defined here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// The pipeline `logs` and `logs-*` data streams run when no index template of yours
+    /// matches them: the built-in `logs@microservices`, another pipeline's id, or `_none`.
+    pub default_logs_pipeline: String,
+    /// Pipelines by id, in Elasticsearch's shape written as TOML
+    /// (`[ingest.pipelines.web] processors = [{ lowercase = { field = "method" } }]`),
+    /// stored at every start as `PUT /_ingest/pipeline/{id}` would.
+    pub pipelines: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            default_logs_pipeline: logfleet_pipeline::MICROSERVICES_PIPELINE.to_owned(),
+            pipelines: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// `[disk]`: Elasticsearch's flood-stage watermark. Writes are refused with `429
@@ -164,6 +189,7 @@ impl Default for Config {
             ui_dir: None,
             retention: RetentionConfig::default(),
             disk: DiskConfig::default(),
+            ingest: IngestConfig::default(),
         }
     }
 }
@@ -265,6 +291,10 @@ impl Config {
             );
         }
         store.docstore_compression_level = self.docstore_compression_level;
+        store.default_logs_pipeline = match self.ingest.default_logs_pipeline.trim() {
+            "" | "_none" => None,
+            name => Some(name.to_owned()),
+        };
         store.retention_check_interval = parse_duration(&self.retention.check_interval)
             .context("invalid retention.check_interval")?;
         store.retention_rules = self

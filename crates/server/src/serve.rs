@@ -75,6 +75,9 @@ pub async fn serve(
         },
     };
     let state = AppState::new(store.clone(), api_config);
+    state
+        .install_configured_pipelines(&config.ingest.pipelines)
+        .map_err(|error| anyhow::anyhow!("{}", error.reason))?;
     info!(address = %format!("http://{address}"), data_dir = %data_dir.display(), "logfleet is ready");
     if !address.ip().is_loopback() {
         tracing::warn!(%address, "listening beyond loopback: the API has no authentication");

@@ -112,6 +112,9 @@ pub struct StoreConfig {
     pub flood_stage: FloodStage,
     /// Storage faults to inject, for tests (see [`crate::faults`]); `None` in production.
     pub faults: Option<Arc<Faults>>,
+    /// The default ingest pipeline of `logs` and `logs-*` data streams that no index template
+    /// matches, as Elasticsearch's built-in `logs` template names one.
+    pub default_logs_pipeline: Option<String>,
 }
 
 impl StoreConfig {
@@ -130,6 +133,7 @@ impl StoreConfig {
             docstore_compression_level: 3,
             flood_stage: FloodStage::default(),
             faults: None,
+            default_logs_pipeline: None,
         }
     }
 }
@@ -1262,21 +1266,34 @@ impl Store {
     /// the template it would be created from.
     pub fn ingest_pipelines(&self, name: &str) -> IngestPipelineSettings {
         let inner = &self.inner;
-        if let Some(target) = inner.get_target(name) {
-            return target.meta().ingest;
+        let builtin = || IngestPipelineSettings {
+            default_pipeline: inner.config.default_logs_pipeline.clone(),
+            final_pipeline: None,
+        };
+        let existing = inner
+            .get_target(name)
+            .or_else(|| inner.alias_write_target(name).ok().flatten());
+        if let Some(target) = existing {
+            let meta = target.meta();
+            // A data stream of the built-in `logs` template runs the built-in default.
+            if meta.kind == TargetKind::DataStream
+                && meta.template.is_none()
+                && meta.ingest.is_empty()
+            {
+                return builtin();
+            }
+            return meta.ingest;
         }
-        if let Ok(Some(target)) = inner.alias_write_target(name) {
-            return target.meta().ingest;
+        match inner.template_for(name) {
+            Some(template) => template.ingest_pipelines(),
+            None if is_builtin_data_stream(name) => builtin(),
+            None => IngestPipelineSettings::default(),
         }
-        inner
-            .template_for(name)
-            .map(|template| template.ingest_pipelines())
-            .unwrap_or_default()
     }
 
     /// Sets `index.default_pipeline` and `index.final_pipeline` of the indexes and data
     /// streams `names` (`PUT /{index}/_settings`); a `None` leaves a setting as it is, an
-    /// empty name clears it.
+    /// empty name clears it, and `_none` says "none" where a default would apply.
     pub fn set_ingest_pipelines(
         &self,
         names: &[String],
@@ -1293,7 +1310,7 @@ impl Store {
             .collect::<StoreResult<Vec<_>>>()?;
         let chosen = |given: Option<&str>, current: Option<String>| match given {
             None => current,
-            Some("" | "_none") => None,
+            Some("") => None,
             Some(name) => Some(name.to_owned()),
         };
         for target in targets {

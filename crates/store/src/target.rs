@@ -89,11 +89,9 @@ impl IngestPipelineSettings {
     }
 
     /// Reads them from index settings in any shape Elasticsearch takes (flat or nested, with
-    /// or without `index.`); `_none` means none.
+    /// or without `index.`). `_none` is kept: it says "none" where a default would apply.
     pub fn from_settings(settings: &serde_json::Value) -> IngestPipelineSettings {
-        let read = |key: &str| {
-            crate::template::string_setting(settings, key).filter(|name| name != "_none")
-        };
+        let read = |key: &str| crate::template::string_setting(settings, key);
         IngestPipelineSettings {
             default_pipeline: read("default_pipeline"),
             final_pipeline: read("final_pipeline"),

@@ -106,7 +106,7 @@ fn sources_read_back_byte_for_byte() {
                 };
                 let id = format!("d{}", written.borrow().len());
                 let request = WriteRequest::Document {
-                    target: target.clone().into(),
+                    target: target.clone(),
                     op,
                     id: Some(id.clone()),
                     source: source.clone(),

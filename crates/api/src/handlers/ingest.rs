@@ -44,6 +44,46 @@ pub fn load_pipelines(store: &Store, pipelines: &Pipelines) {
     }
 }
 
+/// Stores the built-in `logs@microservices` pipeline if the data directory has none of that
+/// id: it is there from the first start, and one a user replaced is left alone. One that was
+/// deleted comes back at the next start, as Elasticsearch's managed pipelines do.
+pub fn install_builtin(store: &Store) {
+    let id = logfleet_pipeline::MICROSERVICES_PIPELINE;
+    match store.object(KIND, id) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let definition: Value =
+                serde_json::from_str(logfleet_pipeline::MICROSERVICES_PIPELINE_DEFINITION)
+                    .unwrap_or_else(|error| {
+                        unreachable!("the built-in pipeline is valid JSON: {error}")
+                    });
+            if let Err(error) = store.put_object(KIND, id, definition) {
+                tracing::error!(%error, pipeline = id, "storing the built-in ingest pipeline");
+            }
+        }
+        Err(error) => tracing::error!(%error, "reading the stored ingest pipelines"),
+    }
+}
+
+/// Stores the pipelines the configuration defines, replacing stored ones of the same ids.
+pub fn install_configured(
+    store: &Store,
+    pipelines: &Pipelines,
+    configured: &std::collections::BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
+    for (id, definition) in configured {
+        check_id(id)?;
+        let pipeline = pipelines.compile(id, definition).map_err(|error| {
+            let mut error = config_error(error);
+            error.reason = format!("pipeline [{id}] in the configuration: {}", error.reason);
+            error
+        })?;
+        store.put_object(KIND, id, definition.clone())?;
+        pipelines.insert(pipeline);
+    }
+    Ok(())
+}
+
 /// `ConfigError` → Elasticsearch's `400` with the processor's type, tag and property.
 pub fn config_error(error: ConfigError) -> ApiError {
     let mut api = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);

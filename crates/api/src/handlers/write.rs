@@ -144,10 +144,11 @@ fn run_pipelines(
         None => settings
             .default_pipeline
             .as_deref()
+            .filter(|name| *name != "_none")
             .map(|name| lookup_pipeline(state, name))
             .transpose()?,
     };
-    let mut final_pipeline = settings.final_pipeline;
+    let mut final_pipeline = settings.final_pipeline.filter(|name| name != "_none");
     let mut visited = vec![document.target.clone()];
     let mut next = first;
     while let Some(pipeline) = next.take() {
@@ -172,10 +173,11 @@ fn run_pipelines(
             }
             visited.push(document.target.clone());
             let settings = state.store.ingest_pipelines(&document.target);
-            final_pipeline = settings.final_pipeline;
+            final_pipeline = settings.final_pipeline.filter(|name| name != "_none");
             next = settings
                 .default_pipeline
                 .as_deref()
+                .filter(|name| *name != "_none")
                 .map(|name| lookup_pipeline(state, name))
                 .transpose()?;
         }

@@ -16,15 +16,26 @@ pub struct Harness {
     pub store: Store,
     max_content_length: usize,
     directory: tempfile::TempDir,
+    configure: fn(&mut StoreConfig),
 }
 
 pub fn harness(max_content_length: usize) -> Harness {
-    open(tempfile::tempdir().unwrap(), max_content_length)
+    open(tempfile::tempdir().unwrap(), max_content_length, |_| {})
 }
 
-fn open(directory: tempfile::TempDir, max_content_length: usize) -> Harness {
+/// A harness whose store settings `configure` changes (at every restart too).
+pub fn harness_with(max_content_length: usize, configure: fn(&mut StoreConfig)) -> Harness {
+    open(tempfile::tempdir().unwrap(), max_content_length, configure)
+}
+
+fn open(
+    directory: tempfile::TempDir,
+    max_content_length: usize,
+    configure: fn(&mut StoreConfig),
+) -> Harness {
     let mut config = StoreConfig::new(directory.path());
     config.refresh_interval = None;
+    configure(&mut config);
     let store = Store::open(config).unwrap();
     let api = ApiConfig {
         max_content_length,
@@ -35,6 +46,7 @@ fn open(directory: tempfile::TempDir, max_content_length: usize) -> Harness {
         store,
         max_content_length,
         directory,
+        configure,
     }
 }
 
@@ -47,9 +59,10 @@ impl Harness {
             store,
             max_content_length,
             directory,
+            configure,
         } = self;
         drop((router, store));
-        open(directory, max_content_length)
+        open(directory, max_content_length, configure)
     }
 }
 

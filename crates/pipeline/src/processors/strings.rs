@@ -50,7 +50,7 @@ impl StringField {
         let Some(value) = read_field(document, &self.field, self.ignore_missing, kind)? else {
             return Ok(Flow::Continue);
         };
-        let changed = match value.as_ref() {
+        let changed: JsonValue<'static> = match value.as_ref() {
             JsonValue::Array(items) => {
                 let mut changed = Vec::with_capacity(items.len());
                 for item in items {
@@ -61,7 +61,11 @@ impl StringField {
             }
             single => change(expect_string(single, &self.field)?)?,
         };
-        document.set(&self.target_field, changed)?;
+        // A value the change leaves as it was is not written back, so that a document
+        // nothing changed keeps its source as sent.
+        if self.target_field != self.field || changed != *value {
+            document.set(&self.target_field, changed)?;
+        }
         Ok(Flow::Continue)
     }
 }

@@ -8,7 +8,7 @@
 //! The server refreshes every 100 ms with 1 MB log segments, so commits, log trims and
 //! merges run all the time and are interrupted too. At the end a last server reads every
 //! document back: each acknowledged one must be found, no document twice (by id or by the
-//! unique token each carries). Documents whose acknowledgement the kill cut off may or may
+//! unique marker each carries in its `marker` field). Documents whose acknowledgement the kill cut off may or may
 //! not be there, but at most once too.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -231,7 +231,7 @@ async fn write_until_killed(
                 "@timestamp": logfleet_store::format_epoch_millis(logfleet_store::now_millis()),
                 "log_category": "soak",
                 "message": format!("soak document {token}"),
-                "token": token,
+                "marker": token,
             });
             body.push_str(&action.to_string());
             body.push('\n');
@@ -286,7 +286,7 @@ async fn read_everything(
     }
     let mut found = Vec::new();
     let first_page = format!("{base}/{PLAIN_INDEX},{DATA_STREAM}/_search?scroll=1m");
-    let query = json!({"size": 5000, "_source": ["token"], "sort": ["_doc"]});
+    let query = json!({"size": 5000, "_source": ["marker"], "sort": ["_doc"]});
     let mut page = post_json(client, &first_page, &query).await?;
     loop {
         let hits = page["hits"]["hits"].as_array().cloned().unwrap_or_default();
@@ -297,7 +297,7 @@ async fn read_everything(
             found.push((
                 hit["_index"].as_str().unwrap_or_default().to_owned(),
                 hit["_id"].as_str().unwrap_or_default().to_owned(),
-                hit["_source"]["token"]
+                hit["_source"]["marker"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),
