@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import {
-  ingest, installDashboards, launchBrowser, openPage, prebuiltDashboards, screenshot, seedEvents, startQuickstart, startStack, waitForPanel,
+  ingest, installDashboards, launchBrowser, prebuiltDashboards, screenshot, seedEvents, startQuickstart, startStack, waitForPanel, withCheckedPage,
 } from "./harness.mjs";
 
 let browser;
@@ -21,17 +21,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function withPage({ allow = [], ...options }, body) {
-  const opened = await openPage(browser, options);
-  if (process.env.DEBUG_HTTP) opened.page.on("response", (response) => { if (response.status() >= 400) console.log("HTTP", response.status(), response.request().method(), response.url(), (response.request().postData() ?? "").slice(0, 1500)); });
-  try {
-    await body(opened.page, opened);
-    const unexpected = opened.problems.filter((problem) => !allow.some((pattern) => pattern.test(problem)));
-    assert.deepEqual(unexpected, [], "the page reported problems");
-  } finally {
-    await opened.context.close();
-  }
-}
+const withPage = (options, body) => withCheckedPage(browser, options, body);
 
 /** Opens a dashboard and waits until no panel is loading; returns each panel's title and state. */
 async function openDashboard(page, uiUrl, id, parameters = {}) {
@@ -63,7 +53,7 @@ describe("prebuilt dashboards over the quickstart's traffic", () => {
   let range;
 
   before(async () => {
-    quickstart = await startQuickstart({ warmupMs: Number(process.env.LOGFLEET_QUICKSTART_WARMUP_MS ?? 75_000) });
+    quickstart = await startQuickstart({ warmupMs: Number(process.env.LOGFLEET_QUICKSTART_WARMUP_MS ?? 60_000) });
     dashboards = await installDashboards(quickstart.apiUrl);
     // From the quickstart's start, so the charts span its traffic rather than an empty hour.
     range = { from: new Date(quickstart.startedAt - 5_000).toISOString(), to: "now" };

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import {
-  countMatching, explorerUrl, ingest, launchBrowser, openPage, screenshot, seedEvents, startStack, waitForPanel,
+  countMatching, explorerUrl, ingest, launchBrowser, screenshot, seedEvents, startStack, waitForPanel, withCheckedPage,
 } from "./harness.mjs";
 
 const EVENTS = 2600;
@@ -25,20 +25,7 @@ after(async () => {
   await stack?.stop();
 });
 
-/**
- * Runs `body` with a fresh page and fails if the page reported any problem but those `allow`
- * expects (Chromium logs every non-2xx answer, such as the 400 of an invalid query).
- */
-async function withPage({ allow = [], ...options }, body) {
-  const opened = await openPage(browser, options);
-  try {
-    await body(opened.page, opened);
-    const unexpected = opened.problems.filter((problem) => !allow.some((pattern) => pattern.test(problem)));
-    assert.deepEqual(unexpected, [], "the page reported problems");
-  } finally {
-    await opened.context.close();
-  }
-}
+const withPage = (options, body) => withCheckedPage(browser, options, body);
 
 async function openExplorer(page, parameters = {}) {
   await page.goto(explorerUrl(stack.uiUrl, parameters));

@@ -2,6 +2,7 @@
 // directory, realistic seed-like events, the UI (served by the binary, or by dev.mjs in front
 // of it), and a headless Chromium whose console errors, warnings and page errors are kept.
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -139,7 +140,7 @@ export async function startStack() {
  * `warmupMs`; the traffic goes on until `stop()`. The demo services listen on their fixed ports
  * (4000–4002), so only one quickstart runs at a time on a machine.
  */
-export async function startQuickstart({ warmupMs = 75_000, performanceInterval = 5 } = {}) {
+export async function startQuickstart({ warmupMs = 60_000, performanceInterval = 5 } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-quickstart-"));
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
@@ -338,6 +339,21 @@ export async function openPage(browser, { colorScheme = "light", width = 1440, h
     await dialog.dismiss();
   });
   return { context, page, problems, dialogs };
+}
+
+/**
+ * Runs `body` with a fresh page and fails if the page reported any problem but those `allow`
+ * expects (Chromium logs every non-2xx answer, such as the 400 of an invalid query).
+ */
+export async function withCheckedPage(browser, { allow = [], ...options }, body) {
+  const opened = await openPage(browser, options);
+  try {
+    await body(opened.page, opened);
+    const unexpected = opened.problems.filter((problem) => !allow.some((pattern) => pattern.test(problem)));
+    assert.deepEqual(unexpected, [], "the page reported problems");
+  } finally {
+    await opened.context.close();
+  }
 }
 
 /** Waits until the panel's data-state is one of `states`. */

@@ -6,7 +6,7 @@ import uPlot from "uplot";
 import { formatCount } from "../lib/format";
 import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme } from "../lib/theme";
-import { CHART_PADDING, themedAxis, useUPlot } from "./uplot";
+import { CHART_PADDING, hoverHook, themedAxis, useUPlot, type CursorHover } from "./uplot";
 
 export function Distribution({ buckets, interval, percentiles, unit, height }: {
   buckets: { key: number; count: number }[];
@@ -15,7 +15,7 @@ export function Distribution({ buckets, interval, percentiles, unit, height }: {
   unit: ValueUnit;
   height: number;
 }) {
-  const [hover, setHover] = useState<{ index: number; left: number; top: number } | null>(null);
+  const [hover, setHover] = useState<CursorHover | null>(null);
   const data = useMemo<uPlot.AlignedData>(() => [buckets.map((bucket) => bucket.key + interval / 2), buckets.map((bucket) => bucket.count)], [buckets, interval]);
   const container = useUPlot(
     () => ({
@@ -59,16 +59,7 @@ export function Distribution({ buckets, interval, percentiles, unit, height }: {
           }],
         },
       }],
-      hooks: {
-        setCursor: [(chart: uPlot) => {
-          const index = chart.cursor.idx;
-          if (index === null || index === undefined || chart.cursor.left === undefined || chart.cursor.left < 0) {
-            setHover(null);
-            return;
-          }
-          setHover({ index, left: chart.cursor.left + chart.over.offsetLeft, top: (chart.cursor.top ?? 0) + chart.over.offsetTop });
-        }],
-      },
+      hooks: { setCursor: [hoverHook(setHover)] },
     }),
     data,
     [interval, unit, JSON.stringify(percentiles), darkScheme.value, buckets.length],

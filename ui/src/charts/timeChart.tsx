@@ -7,7 +7,7 @@ import type uPlot from "uplot";
 import { formatExact, formatValue, type ValueUnit } from "../lib/units";
 import { cssColor, darkScheme, seriesColor } from "../lib/theme";
 import { formatTime, type Zone } from "../lib/time";
-import { CHART_PADDING, themedAxis, timeAxis, useUPlot, zoneOptions } from "./uplot";
+import { CHART_PADDING, hoverHook, themedAxis, timeAxis, useUPlot, zoneOptions, type CursorHover } from "./uplot";
 
 export interface ThresholdMark {
   value?: number;
@@ -138,14 +138,8 @@ function decorations(thresholds: ThresholdMark[], markers: Marker[]): uPlot.Plug
   };
 }
 
-interface Hover {
-  index: number;
-  left: number;
-  top: number;
-}
-
 export function TimeChart({ times, series, step, unit, zone, height, thresholds = [], markers = [], area = false, compact = false, connectGaps = false }: TimeChartProps) {
-  const [hover, setHover] = useState<Hover | null>(null);
+  const [hover, setHover] = useState<CursorHover | null>(null);
   const colors = useMemo(() => series.map((one, position) => seriesColor(one.name, position, "")), [series.length, darkScheme.value]);
   const data = useMemo<uPlot.AlignedData>(() => [times, ...series.map((one) => one.values)], [times, series]);
   // A threshold near the data widens the y range so its line is seen; one far above it would
@@ -185,18 +179,7 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
         })),
       ],
       plugins: [decorations(compact ? [] : thresholds, markers)],
-      hooks: {
-        setCursor: [
-          (chart: uPlot) => {
-            const index = chart.cursor.idx;
-            if (index === null || index === undefined || chart.cursor.left === undefined || chart.cursor.left < 0) {
-              setHover(null);
-              return;
-            }
-            setHover({ index, left: chart.cursor.left + chart.over.offsetLeft, top: (chart.cursor.top ?? 0) + chart.over.offsetTop });
-          },
-        ],
-      },
+      hooks: { setCursor: [hoverHook(setHover)] },
     }),
     data,
     [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), compact, connectGaps, times.length <= 24],

@@ -88,3 +88,22 @@ export function useUPlot(
   }, [data]);
   return container;
 }
+
+/** Where the cursor is: the data index under it and its position in the chart's element. */
+export interface CursorHover {
+  index: number;
+  left: number;
+  top: number;
+}
+
+/** A `setCursor` hook reporting the cursor's index and position (null when it leaves). */
+export function hoverHook(onHover: (hover: CursorHover | null) => void): (chart: uPlot) => void {
+  return (chart) => {
+    const index = chart.cursor.idx;
+    if (index === null || index === undefined || chart.cursor.left === undefined || chart.cursor.left < 0) {
+      onHover(null);
+      return;
+    }
+    onHover({ index, left: chart.cursor.left + chart.over.offsetLeft, top: (chart.cursor.top ?? 0) + chart.over.offsetTop });
+  };
+}

@@ -9,18 +9,9 @@ import { Modal } from "../components/Modal";
 import { zone } from "../lib/zone";
 import { runPanel, type PanelResult } from "./data";
 import { FRAME } from "./layout";
-import { METRIC_TYPES, PANEL_TYPES, parsePanel, panelJson, type Metric, type MetricType, type Panel, type PanelType, type Threshold, type Unit } from "./model";
+import { METRIC_TYPES, PANEL_TYPES, parsePanel, panelJson, UNITS, type Metric, type MetricType, type Panel, type PanelType, type Threshold, type Unit } from "./model";
 import { PanelView } from "./PanelView";
 import type { QueryContext } from "./requests";
-
-const UNITS: { unit: Unit; label: string }[] = [
-  { unit: "count", label: "Number" },
-  { unit: "ms", label: "Milliseconds" },
-  { unit: "bytes", label: "Bytes" },
-  { unit: "percent", label: "Percent (0–100)" },
-  { unit: "share", label: "Share (0–1 as %)" },
-  { unit: "per_minute", label: "Per minute" },
-];
 
 function parseJsonObject(text: string): { value: Record<string, unknown> | null; error: string | null } {
   if (text.trim() === "") return { value: {}, error: null };

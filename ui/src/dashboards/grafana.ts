@@ -5,7 +5,7 @@
 // import input (`${DS_LOGFLEET}`), so Grafana asks which one to use on import.
 
 import { metricLabel, numberOption, stringListOption, stringOption, type Dashboard, type Metric, type Panel, type Unit } from "./model";
-import { graphFields, luceneOf, MAP_DEFAULTS, TIME_FIELD } from "./requests";
+import { distributionField, distributionInterval, graphFields, luceneOf, MAP_DEFAULTS, TIME_FIELD } from "./requests";
 
 const DATASOURCE = { type: "elasticsearch", uid: "${DS_LOGFLEET}" };
 
@@ -88,7 +88,7 @@ function target(panel: Panel, dashboard: Dashboard): { target: Record<string, un
     }
     case "distribution":
       metrics = [{ id: "1", type: "count" }];
-      bucketAggs = [{ id: "2", type: "histogram", field: stringOption(panel, "field", "duration_ms"), settings: { interval: String(numberOption(panel, "interval", 100)), min_doc_count: "0" } }];
+      bucketAggs = [{ id: "2", type: "histogram", field: distributionField(panel), settings: { interval: String(distributionInterval(panel)), min_doc_count: "0" } }];
       break;
   }
   return { target: { refId: "A", datasource: DATASOURCE, query, alias: "", metrics, bucketAggs, timeField: TIME_FIELD }, notes };

@@ -134,7 +134,14 @@ const text = (value: unknown, fallback = ""): string => (typeof value === "strin
 const number = (value: unknown, fallback: number): number => (typeof value === "number" && Number.isFinite(value) ? value : fallback);
 const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, Math.round(value)));
 
-const UNITS: Unit[] = ["count", "ms", "bytes", "percent", "share", "per_minute"];
+export const UNITS: { unit: Unit; label: string }[] = [
+  { unit: "count", label: "Number" },
+  { unit: "ms", label: "Milliseconds" },
+  { unit: "bytes", label: "Bytes" },
+  { unit: "percent", label: "Percent (0–100)" },
+  { unit: "share", label: "Share (0–1 as %)" },
+  { unit: "per_minute", label: "Per minute" },
+];
 
 function parseQuery(value: unknown): PanelQuery {
   if (isObject(value)) {
@@ -187,7 +194,7 @@ export function parsePanel(value: unknown, position: number): Panel {
     query: parseQuery(source.query),
     metrics: metrics.length > 0 ? metrics : [{ type: "count" }],
     split,
-    unit: UNITS.find((unit) => unit === source.unit) ?? "count",
+    unit: UNITS.find((one) => one.unit === source.unit)?.unit ?? "count",
     thresholds: (Array.isArray(source.thresholds) ? source.thresholds : []).map(parseThreshold).filter((one): one is Threshold => one !== null),
     layout: { x: clamp(number(layout.x, 0), 0, GRID_COLUMNS - w), y: clamp(number(layout.y, position * 8), 0, 10_000), w, h: clamp(number(layout.h, 8), 3, 40) },
     options: isObject(source.options) ? source.options : {},

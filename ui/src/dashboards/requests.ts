@@ -159,33 +159,42 @@ export function graphFields(panel: Panel): { source: string; target: string; lat
 
 export const MAP_DEFAULTS = { field: "geo.country_iso_code", nameField: "geo.country_name" };
 
+/** The field a `distribution` panel shows: its option, or its first metric's field. */
+export function distributionField(panel: Panel): string {
+  return stringOption(panel, "field", panel.metrics.find((metric) => metric.field)?.field ?? "duration_ms");
+}
+
+/** The width of a `distribution` panel's bars, in the field's unit. */
+export function distributionInterval(panel: Panel): number {
+  return Math.max(Number.MIN_VALUE, numberOption(panel, "interval", 100));
+}
+
+/** An aggregations-only search of the panel's events (no hits, the exact total). */
+function aggregate(panel: Panel, context: QueryContext, aggs: Record<string, object>, bounds = context.bounds): MultiSearchItem {
+  return {
+    index: panel.index,
+    body: { size: 0, track_total_hits: true, query: panelQuery(panel, context, bounds), ...(Object.keys(aggs).length > 0 ? { aggs } : {}) },
+  };
+}
+
 /** The search a panel needs. */
 export function panelRequest(panel: Panel, context: QueryContext): MultiSearchItem {
   const metrics = metricAggregations(panel.metrics);
-  const base = { size: 0, track_total_hits: true };
   switch (panel.type) {
     case "timeseries": {
       const overTime = withAggregations(dateHistogram(context), metrics);
       // Up to two split levels (a series per caller → callee pair), then time.
       const [outer, inner] = panel.split;
-      const innerAggs = inner ? { split: { ...termsAggregation(inner.field, inner.size, []), aggs: { time: overTime } } } : { time: overTime };
-      const aggs = outer ? { split: { ...termsAggregation(outer.field, outer.size, []), aggs: innerAggs } } : innerAggs;
-      return { index: panel.index, body: { ...base, query: panelQuery(panel, context), aggs } };
+      const innerAggs: Record<string, object> = inner ? { split: { ...termsAggregation(inner.field, inner.size, []), aggs: { time: overTime } } } : { time: overTime };
+      return aggregate(panel, context, outer ? { split: { ...termsAggregation(outer.field, outer.size, []), aggs: innerAggs } } : innerAggs);
     }
     case "stat": {
       const previous = previousBounds(context.bounds);
       const both = { from: previous.from, to: context.bounds.to };
-      return {
-        index: panel.index,
-        body: {
-          ...base,
-          query: panelQuery(panel, context, both),
-          aggs: {
-            current: { filter: rangeClause(context.bounds), aggs: { ...metrics, time: withAggregations(dateHistogram(context), metrics) } },
-            previous: withAggregations({ filter: rangeClause(previous) }, metrics),
-          },
-        },
-      };
+      return aggregate(panel, context, {
+        current: { filter: rangeClause(context.bounds), aggs: { ...metrics, time: withAggregations(dateHistogram(context), metrics) } },
+        previous: withAggregations({ filter: rangeClause(previous) }, metrics),
+      }, both);
     }
     case "bars":
     case "pie":
@@ -197,7 +206,7 @@ export function panelRequest(panel: Panel, context: QueryContext): MultiSearchIt
         if (!split) continue;
         aggregations = { [`split${level}`]: withAggregations(termsAggregation(split.field, split.size, level === panel.split.length - 1 ? panel.metrics : []), aggregations) };
       }
-      return { index: panel.index, body: { ...base, query: panelQuery(panel, context), ...(Object.keys(aggregations).length > 0 ? { aggs: aggregations } : {}) } };
+      return aggregate(panel, context, aggregations);
     }
     case "events": {
       const columns = stringListOption(panel, "columns");
@@ -216,63 +225,38 @@ export function panelRequest(panel: Panel, context: QueryContext): MultiSearchIt
     }
     case "heatmap": {
       const split = panel.split[0] ?? { field: "log_category", size: 10 };
-      return {
-        index: panel.index,
-        body: { ...base, query: panelQuery(panel, context), aggs: { split: { terms: { field: split.field, size: split.size }, aggs: { time: dateHistogram(context, context.bounds, HOURLY) } } } },
-      };
+      return aggregate(panel, context, { split: { terms: { field: split.field, size: split.size }, aggs: { time: dateHistogram(context, context.bounds, HOURLY) } } });
     }
     case "map": {
       const field = stringOption(panel, "field", MAP_DEFAULTS.field);
       const nameField = stringOption(panel, "name_field", MAP_DEFAULTS.nameField);
-      return {
-        index: panel.index,
-        body: {
-          ...base,
-          query: panelQuery(panel, context),
-          aggs: { countries: { terms: { field, size: 250 }, aggs: { ...metrics, name: { terms: { field: nameField, size: 1 } } } } },
-        },
-      };
+      return aggregate(panel, context, { countries: { terms: { field, size: 250 }, aggs: { ...metrics, name: { terms: { field: nameField, size: 1 } } } } });
     }
     case "graph":
     case "edges": {
       const fields = graphFields(panel);
-      return {
-        index: panel.index,
-        body: {
-          ...base,
-          query: panelQuery(panel, context),
+      return aggregate(panel, context, {
+        sources: {
+          terms: { field: fields.source, size: 50 },
           aggs: {
-            sources: {
-              terms: { field: fields.source, size: 50 },
+            targets: {
+              terms: { field: fields.target, size: 50 },
               aggs: {
-                targets: {
-                  terms: { field: fields.target, size: 50 },
-                  aggs: {
-                    latency: { percentiles: { field: fields.latency, percents: [50, 95, 99] } },
-                    errors: { filter: fields.errors, aggs: { last: { top_hits: { size: 1, sort: [{ [TIME_FIELD]: { order: "desc" } }], _source: [TIME_FIELD, "error_type", "status_code", "message"] } } } },
-                  },
-                },
+                latency: { percentiles: { field: fields.latency, percents: [50, 95, 99] } },
+                errors: { filter: fields.errors, aggs: { last: { top_hits: { size: 1, sort: [{ [TIME_FIELD]: { order: "desc" } }], _source: [TIME_FIELD, "error_type", "status_code", "message"] } } } },
               },
             },
           },
         },
-      };
+      });
     }
     case "distribution": {
-      const field = stringOption(panel, "field", panel.metrics.find((metric) => metric.field)?.field ?? "duration_ms");
-      const interval = Math.max(Number.MIN_VALUE, numberOption(panel, "interval", 100));
-      return {
-        index: panel.index,
-        body: {
-          ...base,
-          query: panelQuery(panel, context),
-          aggs: {
-            stats: { stats: { field } },
-            percentiles: { percentiles: { field, percents: [50, 75, 90, 95, 99] } },
-            histogram: { histogram: { field, interval, min_doc_count: 0 } },
-          },
-        },
-      };
+      const field = distributionField(panel);
+      return aggregate(panel, context, {
+        stats: { stats: { field } },
+        percentiles: { percentiles: { field, percents: [50, 75, 90, 95, 99] } },
+        histogram: { histogram: { field, interval: distributionInterval(panel), min_doc_count: 0 } },
+      });
     }
   }
 }

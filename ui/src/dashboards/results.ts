@@ -4,7 +4,7 @@
 import type { Hit, SearchResponse } from "../api/elasticsearch";
 import type { Bounds, Zone } from "../lib/time";
 import { metricLabel, stringListOption, stringOption, type Metric, type Panel } from "./model";
-import { graphFields, MAP_DEFAULTS, TIME_FIELD } from "./requests";
+import { distributionField, distributionInterval, graphFields, MAP_DEFAULTS, TIME_FIELD } from "./requests";
 
 type Bucket = Record<string, unknown> & { key?: unknown; key_as_string?: string; doc_count?: number };
 
@@ -312,8 +312,8 @@ export function readPanel(panel: Panel, response: SearchResponse, bounds: Bounds
       const numberOrNull = (value: unknown): number | null => (typeof value === "number" ? value : null);
       return {
         kind: "distribution",
-        field: stringOption(panel, "field", panel.metrics.find((metric) => metric.field)?.field ?? "duration_ms"),
-        interval: typeof panel.options.interval === "number" ? panel.options.interval : 100,
+        field: distributionField(panel),
+        interval: distributionInterval(panel),
         buckets: bucketsOf(aggregations.histogram).map((bucket) => ({ key: Number(bucket.key), count: countOf(bucket) })),
         percentiles: [50, 75, 90, 95, 99].map((percent) => ({ percent, value: percentileValue(aggregations.percentiles, percent) })),
         stats: { count: numberOrNull(stats.count) ?? 0, min: numberOrNull(stats.min), max: numberOrNull(stats.max), avg: numberOrNull(stats.avg) },
