@@ -3,7 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use logfleet_ingest::BulkError;
+use logfleet_ingest::{BulkError, IngestError};
+use logfleet_pipeline::PipelineError;
 use logfleet_query::QueryError;
 use logfleet_store::{DocumentError, StoreError};
 use serde_json::{Map, Value, json};
@@ -285,5 +286,39 @@ impl From<QueryError> for ApiError {
                 )
             }
         }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Store(error) => error.into(),
+            IngestError::Parse(reason) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "document_parsing_exception",
+                reason,
+            ),
+            IngestError::Pipeline(error) => error.into(),
+            other @ (IngestError::MissingPipeline(_)
+            | IngestError::IndexCycle(_)
+            | IngestError::FinalPipelineChangedIndex { .. }) => {
+                ApiError::illegal_argument(other.to_string())
+            }
+        }
+    }
+}
+
+/// A processor's failure, with the processor's type and tag, as a bulk item or response
+/// reports it.
+impl From<PipelineError> for ApiError {
+    fn from(error: PipelineError) -> Self {
+        let mut api = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);
+        if let Some(processor_type) = error.processor_type {
+            api = api.with("processor_type", json!(processor_type));
+        }
+        if let Some(tag) = error.processor_tag {
+            api = api.with("processor_tag", json!(tag));
+        }
+        api
     }
 }

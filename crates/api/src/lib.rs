@@ -20,7 +20,7 @@ use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use logfleet_pipeline::{Pipeline, Pipelines, Resources};
+use logfleet_pipeline::{Pipelines, Resources};
 use logfleet_store::Store;
 use serde_json::json;
 
@@ -72,9 +72,8 @@ impl Default for ApiConfig {
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// The built-in routing of `logs` and `logs-*` writes to data streams, run after any
-    /// ingest pipeline.
-    pub routing: Arc<Pipeline>,
+    /// The write path every input shares.
+    pub ingest: logfleet_ingest::Ingest,
     /// The stored ingest pipelines.
     pub pipelines: Arc<Pipelines>,
     /// Settings.
@@ -97,8 +96,8 @@ impl AppState {
         handlers::ingest::install_builtin(&store);
         handlers::ingest::load_pipelines(&store, &pipelines);
         AppState {
+            ingest: logfleet_ingest::Ingest::new(store.clone(), pipelines.clone()),
             store,
-            routing: Arc::new(logfleet_pipeline::data_stream_routing()),
             pipelines,
             config: Arc::new(config),
             scrolls: Arc::default(),

@@ -1,3 +1,6 @@
+//! Every way in: decoding what inputs send, and the one write path they share ([`Ingest`]),
+//! which runs the ingest pipelines and hands the store prepared writes.
+//!
 //! Decoding of what clients send to the ingest API, before anything is written.
 //!
 //! The `_bulk` body is newline-delimited JSON: an action line, then (except for `delete`) a
@@ -12,6 +15,8 @@
 
 mod bulk;
 mod index_name;
+mod write;
 
 pub use bulk::{BulkAction, BulkError, BulkItem, ItemError, parse_bulk};
 pub use index_name::{IndexNameError, validate_index_name};
+pub use write::{Document, Ingest, IngestError, Prepared, check_index_name, stamp_ingest};

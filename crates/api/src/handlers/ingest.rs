@@ -334,7 +334,7 @@ async fn simulate(
         } else {
             Run::new(&*state.pipelines)
         };
-        stamp_ingest(&mut document);
+        logfleet_ingest::stamp_ingest(&mut document);
         let outcome = pipeline.execute(&mut document, &mut run);
         if verbose {
             results.push(json!({ "processor_results": run.trace.unwrap_or_default() }));
@@ -438,14 +438,6 @@ fn simulated_documents(
             Ok(ingest)
         })
         .collect()
-}
-
-/// Sets `_ingest.timestamp`, as every pipeline run starts.
-pub fn stamp_ingest(document: &mut IngestDocument<'_>) {
-    let now = logfleet_model::format_timestamp(time::OffsetDateTime::now_utc());
-    document
-        .ingest
-        .insert("timestamp", logfleet_model::json::JsonValue::from(now));
 }
 
 /// A document as `_simulate` shows it.

@@ -1,18 +1,11 @@
-//! What `_bulk` items and the single-document endpoints share: decoding a source, running
-//! the pipeline, preparing the store write, and rendering an outcome.
-
-use std::sync::Arc;
+//! What `_bulk` items and the single-document endpoints share: handing a document to the
+//! write path every input shares (`logfleet_ingest::Ingest`), and rendering an outcome.
 
 use axum::http::StatusCode;
 use bytes::Bytes;
-use logfleet_ingest::validate_index_name;
-use logfleet_model::json::JsonValue;
-use logfleet_pipeline::{
-    Flow, IngestDocument, NoPipelines, Pipeline, PipelineError, Run, is_data_stream_write_target,
-};
-use logfleet_store::{
-    DocumentOp, ItemFailure, PreparedWrite, StoreError, WriteOutcome, WriteRequest, WriteResult,
-};
+use logfleet_ingest::Document;
+pub use logfleet_ingest::Prepared;
+use logfleet_store::{DocumentOp, ItemFailure, PreparedWrite, WriteOutcome, WriteResult};
 use serde::Serialize;
 use serde_json::json;
 
@@ -23,31 +16,11 @@ use crate::params::{Params, Refresh};
 
 /// Validates a write target's name as Elasticsearch does.
 pub fn check_index_name(name: &str) -> Result<(), ApiError> {
-    validate_index_name(name).map_err(|problem| {
-        ApiError::from(StoreError::InvalidIndexName {
-            name: name.to_owned(),
-            reason: problem.to_string(),
-        })
-    })
+    Ok(logfleet_ingest::check_index_name(name)?)
 }
 
-/// A document after its pipelines: a write for the store, or nothing, when a `drop`
-/// processor dropped it.
-#[derive(Debug)]
-pub enum Prepared {
-    /// Ready for the store.
-    Write(PreparedWrite),
-    /// Dropped by a pipeline: answered `200` with `result: noop`, as Elasticsearch does.
-    Dropped {
-        /// The target it was sent to.
-        index: String,
-        /// Its id, if it had one.
-        id: Option<String>,
-    },
-}
-
-/// Decodes a document source, runs the ingest pipeline (`?pipeline=`, or none for `_none`)
-/// and the data stream routing, and prepares the write.
+/// Resolves date math in the target's name and hands the document to the write path that
+/// every input shares.
 pub fn prepare_document(
     state: &AppState,
     index: &str,
@@ -57,151 +30,13 @@ pub fn prepare_document(
     pipeline: Option<&str>,
 ) -> Result<Prepared, ApiError> {
     let index = resolve_name(index)?;
-    let index = index.as_ref();
-    check_index_name(index)?;
-    let requested = match pipeline {
-        None => None,
-        Some("_none") => Some(None),
-        Some(name) => Some(Some(lookup_pipeline(state, name)?)),
-    };
-    // Decoded in place: the document's strings borrow from the request body.
-    let parsed = JsonValue::from_slice(&source).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "document_parsing_exception",
-            format!(
-                "[{}:{}] failed to parse: {error}",
-                error.line(),
-                error.column()
-            ),
-        )
-    })?;
-    let JsonValue::Object(parsed) = parsed else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "document_parsing_exception",
-            "[1:1] failed to parse: the document must be a JSON object",
-        ));
-    };
-    let mut document = IngestDocument::new(index, parsed);
-    if let Some(id) = &id {
-        document
-            .metadata
-            .insert("_id", JsonValue::from(id.as_str()));
-    }
-    if run_pipelines(state, &mut document, requested)? == Flow::Drop {
-        return Ok(Prepared::Dropped {
-            index: document.target,
-            id,
-        });
-    }
-    let routed = is_data_stream_write_target(&document.target)
-        && !state.store.is_plain_index(&document.target);
-    if routed {
-        state
-            .routing
-            .execute(&mut document, &mut Run::new(&NoPipelines))
-            .map_err(pipeline_failure)?;
-    }
-    let id = match document.metadata.get("_id") {
-        Some(JsonValue::String(id)) => Some(id.as_ref().to_owned()),
-        Some(JsonValue::Number(number)) => Some(number.to_string()),
-        _ => id,
-    };
-    let stored = if document.source_modified {
-        serde_json::to_vec(&document.source).map_or_else(|_| source.clone(), Bytes::from)
-    } else {
-        source.clone()
-    };
-    let request = WriteRequest::Document {
-        target: document.target,
+    Ok(state.ingest.prepare(Document {
+        index: index.as_ref(),
         op,
         id,
-        source: stored,
-        parsed: document.source,
-    };
-    Ok(Prepared::Write(state.store.prepare(request)?))
-}
-
-fn lookup_pipeline(state: &AppState, name: &str) -> Result<Arc<Pipeline>, ApiError> {
-    state.pipelines.get(name).ok_or_else(|| {
-        ApiError::illegal_argument(format!("pipeline with id [{name}] does not exist"))
-    })
-}
-
-/// Runs a document's ingest pipelines as Elasticsearch does: the one the request names (or,
-/// when it names none, the target's `index.default_pipeline`); when a pipeline sends the
-/// document to another target, that target's default pipeline next (a target seen twice is
-/// a cycle); last the final target's `index.final_pipeline`, which may not send it elsewhere.
-fn run_pipelines(
-    state: &AppState,
-    document: &mut IngestDocument<'_>,
-    requested: Option<Option<Arc<Pipeline>>>,
-) -> Result<Flow, ApiError> {
-    let settings = state.store.ingest_pipelines(&document.target);
-    let first = match requested {
-        Some(requested) => requested,
-        None => settings
-            .default_pipeline
-            .as_deref()
-            .filter(|name| *name != "_none")
-            .map(|name| lookup_pipeline(state, name))
-            .transpose()?,
-    };
-    let mut final_pipeline = settings.final_pipeline.filter(|name| name != "_none");
-    let mut visited = vec![document.target.clone()];
-    let mut next = first;
-    while let Some(pipeline) = next.take() {
-        if document.ingest.get("timestamp").is_none() {
-            super::ingest::stamp_ingest(document);
-        }
-        let before = document.target.clone();
-        let flow = pipeline
-            .execute(document, &mut Run::new(&*state.pipelines))
-            .map_err(pipeline_failure)?;
-        if flow == Flow::Drop {
-            return Ok(Flow::Drop);
-        }
-        if document.target != before {
-            check_index_name(&document.target)?;
-            if visited.contains(&document.target) {
-                visited.push(document.target.clone());
-                return Err(ApiError::illegal_argument(format!(
-                    "index cycle detected: {}",
-                    visited.join(" -> ")
-                )));
-            }
-            visited.push(document.target.clone());
-            let settings = state.store.ingest_pipelines(&document.target);
-            final_pipeline = settings.final_pipeline.filter(|name| name != "_none");
-            next = settings
-                .default_pipeline
-                .as_deref()
-                .filter(|name| *name != "_none")
-                .map(|name| lookup_pipeline(state, name))
-                .transpose()?;
-        }
-    }
-    if let Some(name) = final_pipeline {
-        let pipeline = lookup_pipeline(state, &name)?;
-        if document.ingest.get("timestamp").is_none() {
-            super::ingest::stamp_ingest(document);
-        }
-        let before = document.target.clone();
-        let flow = pipeline
-            .execute(document, &mut Run::new(&*state.pipelines))
-            .map_err(pipeline_failure)?;
-        if flow == Flow::Drop {
-            return Ok(Flow::Drop);
-        }
-        if document.target != before {
-            return Err(ApiError::illegal_argument(format!(
-                "final pipeline [{name}] can't change the target index (from [{before}] to [{}])",
-                document.target
-            )));
-        }
-    }
-    Ok(Flow::Continue)
+        source,
+        pipeline,
+    })?)
 }
 
 /// The answer for a document a pipeline dropped, as a bulk item (with `status`).
@@ -214,18 +49,6 @@ pub fn dropped_response(index: &str, id: Option<&str>) -> serde_json::Value {
         "_shards": {"total": 0, "successful": 0, "failed": 0},
         "status": 200,
     })
-}
-
-/// A document a pipeline failed on, as the item or response reports it.
-fn pipeline_failure(error: PipelineError) -> ApiError {
-    let mut api = ApiError::new(StatusCode::BAD_REQUEST, error.kind, error.reason);
-    if let Some(processor_type) = error.processor_type {
-        api = api.with("processor_type", json!(processor_type));
-    }
-    if let Some(tag) = error.processor_tag {
-        api = api.with("processor_tag", json!(tag));
-    }
-    api
 }
 
 /// The error of a failed write, as the item or response reports it.
