@@ -18,6 +18,7 @@ pub mod json;
 pub mod kv;
 pub mod lowercase;
 pub mod pipeline;
+pub mod registered_domain;
 pub mod remove;
 pub mod rename;
 pub mod script;
@@ -40,7 +41,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 25] = [
+pub const KINDS: [&str; 26] = [
     "append",
     "convert",
     "date",
@@ -57,6 +58,7 @@ pub const KINDS: [&str; 25] = [
     "kv",
     "lowercase",
     "pipeline",
+    "registered_domain",
     "remove",
     "rename",
     "script",
@@ -90,6 +92,7 @@ pub fn build(
         "kv" => Box::new(kv::build(config)?),
         "lowercase" => Box::new(lowercase::build(config)?),
         "pipeline" => Box::new(pipeline::build(config)?),
+        "registered_domain" => Box::new(registered_domain::build(config)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
         "script" => Box::new(script::build(config)?),
