@@ -10,6 +10,7 @@ pub mod dot_expander;
 pub mod drop;
 pub mod fail;
 pub mod foreach;
+pub mod geoip;
 pub mod grok;
 pub mod gsub;
 pub mod html_strip;
@@ -41,7 +42,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 26] = [
+pub const KINDS: [&str; 28] = [
     "append",
     "convert",
     "date",
@@ -50,9 +51,11 @@ pub const KINDS: [&str; 26] = [
     "drop",
     "fail",
     "foreach",
+    "geoip",
     "grok",
     "gsub",
     "html_strip",
+    "ip_location",
     "join",
     "json",
     "kv",
@@ -84,9 +87,11 @@ pub fn build(
         "drop" => Box::new(drop::build(config)?),
         "fail" => Box::new(fail::build(config)?),
         "foreach" => Box::new(foreach::build(config, resources)?),
+        "geoip" => Box::new(geoip::build(config, resources, "geoip")?),
         "grok" => Box::new(grok::build(config, resources)?),
         "gsub" => Box::new(gsub::build(config)?),
         "html_strip" => Box::new(html_strip::build(config)?),
+        "ip_location" => Box::new(geoip::build(config, resources, "ip_location")?),
         "join" => Box::new(join::build(config)?),
         "json" => Box::new(json::build(config)?),
         "kv" => Box::new(kv::build(config)?),
