@@ -1,12 +1,13 @@
-//! What processors share and load once: the grok pattern library and the GeoIP databases; the
-//! user-agent rules join them. Built when the server starts and handed to every pipeline
-//! that is compiled.
+//! What processors share and load once: the grok pattern library, the GeoIP databases and the
+//! user-agent rules. Built when the server starts and handed to every pipeline that is
+//! compiled.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::processors::geoip::databases::GeoIpDatabases;
 use crate::processors::grok::PatternBank;
+use crate::processors::user_agent::UserAgentParser;
 
 /// Shared, expensive things processors use.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct Resources {
     pub grok_patterns: Arc<PatternBank>,
     /// The IP location databases `geoip` reads; none unless a directory is configured.
     pub geoip: Arc<GeoIpDatabases>,
+    /// The ua-parser rules `user_agent` applies, compiled once per process on first use.
+    pub user_agents: Arc<UserAgentParser>,
 }
 
 impl Default for Resources {
@@ -22,6 +25,7 @@ impl Default for Resources {
         Resources {
             grok_patterns: Arc::new(PatternBank::builtin()),
             geoip: Arc::new(GeoIpDatabases::none()),
+            user_agents: UserAgentParser::shared(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod terminate;
 pub mod trim;
 pub mod uppercase;
 pub mod urldecode;
+pub mod user_agent;
 
 use std::borrow::Cow;
 
@@ -42,7 +43,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 28] = [
+pub const KINDS: [&str; 29] = [
     "append",
     "convert",
     "date",
@@ -71,6 +72,7 @@ pub const KINDS: [&str; 28] = [
     "trim",
     "uppercase",
     "urldecode",
+    "user_agent",
 ];
 
 /// Builds the processor of type `config.kind()`.
@@ -107,6 +109,7 @@ pub fn build(
         "trim" => Box::new(trim::build(config)?),
         "uppercase" => Box::new(uppercase::build(config)?),
         "urldecode" => Box::new(urldecode::build(config)?),
+        "user_agent" => Box::new(user_agent::build(config, resources)?),
         unknown => {
             return Err(ConfigError {
                 processor_type: Some(unknown.to_owned()),
