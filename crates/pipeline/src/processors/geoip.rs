@@ -853,6 +853,12 @@ mod tests {
             json!({"ip": "2a02:8070::1"}),
         );
         assert_eq!(out, json!({"ip": "2a02:8070::1"}), "an IPv4-only file");
+        let by_default_name = resources.geoip.database("GeoLite2-City.mmdb").unwrap();
+        let by_own_name = resources.geoip.database("dbip-city.mmdb").unwrap();
+        assert!(
+            Arc::ptr_eq(&by_default_name.unwrap(), &by_own_name.unwrap()),
+            "one copy in memory"
+        );
     }
 
     #[test]

@@ -190,9 +190,9 @@ impl IpDatabase {
 /// The databases of one directory.
 pub struct GeoIpDatabases {
     directory: Option<PathBuf>,
-    /// Databases opened so far, by the name pipelines use. Bounded by the files in the
-    /// directory; a name that resolves to nothing is not kept.
-    opened: Mutex<HashMap<String, Arc<IpDatabase>>>,
+    /// Databases opened so far, by the files that hold them, so that two names served by
+    /// the same files share one copy. Bounded by the files in the directory.
+    opened: Mutex<HashMap<Vec<PathBuf>, Arc<IpDatabase>>>,
 }
 
 impl fmt::Debug for GeoIpDatabases {
@@ -259,18 +259,20 @@ impl GeoIpDatabases {
     /// The database pipelines call `name`, opening it on first use; `None` when no file
     /// serves that name.
     pub fn database(&self, name: &str) -> Result<Option<Arc<IpDatabase>>, GeoIpError> {
+        // Names are resolved anew each time, so a file added since is found by the next
+        // pipeline built.
+        let Some(files) = self.files_for(name) else {
+            return Ok(None);
+        };
         let mut opened = self
             .opened
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(database) = opened.get(name) {
+        if let Some(database) = opened.get(&files) {
             return Ok(Some(Arc::clone(database)));
         }
-        let Some(files) = self.files_for(name) else {
-            return Ok(None);
-        };
         let database = Arc::new(IpDatabase::open(name, &files)?);
-        opened.insert(name.to_owned(), Arc::clone(&database));
+        opened.insert(files, Arc::clone(&database));
         Ok(Some(database))
     }
 
