@@ -2,16 +2,17 @@
 //! file, written as Elasticsearch writes it.
 //!
 //! The database is chosen by `database_file` among those of the configured directory
-//! ([`GeoIpDatabases`], shared through [`Resources`]); its `database_type` says whether it is
-//! a city, country or ASN database, which fixes the valid `properties` and their defaults,
-//! exactly as in Elasticsearch. Both the GeoIP2/GeoLite2 record layout and the flat DB-IP
-//! lite layout of the `ip-location-db` project are read (see [`databases`]). An address the
-//! database does not know — a private one, say — adds nothing; a string that is not an
-//! address is an error. When the database is missing, the pipeline still builds and the
-//! processor tags each document `_geoip_database_unavailable_<file>`, as Elasticsearch does
-//! while its downloader has not delivered a database: ingest never fails for want of one.
-//! The database is looked up when the pipeline is built, so a file added later is used by
-//! pipelines built after it arrived.
+//! ([`GeoIpDatabases`](databases::GeoIpDatabases), shared through [`Resources`]); its
+//! `database_type` says whether it is a city, country or ASN database, which fixes the
+//! valid `properties` and their defaults, exactly as in Elasticsearch. Both the
+//! GeoIP2/GeoLite2 record layout and the flat DB-IP lite layout of the `ip-location-db`
+//! project are read (see [`databases`]). An address the database does not know — a private
+//! one, say — adds nothing; a string that is not an address is an error. When the database
+//! is missing, the pipeline still builds and the processor tags each document
+//! `_geoip_database_unavailable_<file>`, as Elasticsearch does while its downloader has not
+//! delivered a database: ingest never fails for want of one. The database is looked up
+//! when the pipeline is built, so a file added later is used by pipelines built after it
+//! arrived.
 
 mod countries;
 pub mod databases;

@@ -3,7 +3,7 @@
 //! `device.name`, `original`).
 //!
 //! The rules are the ua-parser project's `regexes.yaml` (uap-core 0.18.0, Apache-2.0; see
-//! `user_agent/NOTICE`), embedded in the binary, read by [`rules`] and compiled by the
+//! `user_agent/NOTICE`), embedded in the binary, read by `rules.rs` and compiled by the
 //! `ua-parser` crate, whose prefilter tries only the few regexes whose literal parts occur
 //! in the header. They are compiled once per process, the first time a pipeline with a
 //! `user_agent` processor is built, and shared from then on; each processor also keeps the
