@@ -29,6 +29,7 @@ pub use config::{ConfigError, ProcessorConfig};
 pub use document::IngestDocument;
 pub use pipeline::Pipeline;
 pub use processor::{Flow, NoPipelines, PipelineSource, Processor, Run, Step};
+pub use processors::geoip::databases::{GeoIpDatabases, GeoIpError};
 pub use registry::Pipelines;
 pub use reroute::{Reroute, RerouteConfig, data_stream_parts, is_data_stream_write_target};
 pub use resources::Resources;

@@ -12,6 +12,7 @@ pub mod dot_expander;
 pub mod drop;
 pub mod fail;
 pub mod foreach;
+pub mod geoip;
 pub mod grok;
 pub mod gsub;
 pub mod html_strip;
@@ -23,6 +24,7 @@ pub mod network_direction;
 pub mod pipeline;
 pub mod redact;
 pub mod redact_secrets;
+pub mod registered_domain;
 pub mod remove;
 pub mod rename;
 pub mod reroute;
@@ -35,6 +37,7 @@ pub mod trim;
 pub mod uppercase;
 pub mod uri_parts;
 pub mod urldecode;
+pub mod user_agent;
 
 use std::borrow::Cow;
 
@@ -47,7 +50,7 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 32] = [
+pub const KINDS: [&str; 36] = [
     "append",
     "bytes",
     "convert",
@@ -58,9 +61,11 @@ pub const KINDS: [&str; 32] = [
     "drop",
     "fail",
     "foreach",
+    "geoip",
     "grok",
     "gsub",
     "html_strip",
+    "ip_location",
     "join",
     "json",
     "kv",
@@ -69,6 +74,7 @@ pub const KINDS: [&str; 32] = [
     "pipeline",
     "redact",
     "redact_secrets",
+    "registered_domain",
     "remove",
     "rename",
     "reroute",
@@ -80,6 +86,7 @@ pub const KINDS: [&str; 32] = [
     "uppercase",
     "uri_parts",
     "urldecode",
+    "user_agent",
 ];
 
 /// Builds the processor of type `config.kind()`.
@@ -98,9 +105,11 @@ pub fn build(
         "drop" => Box::new(drop::build(config)?),
         "fail" => Box::new(fail::build(config)?),
         "foreach" => Box::new(foreach::build(config, resources)?),
+        "geoip" => Box::new(geoip::build(config, resources, "geoip")?),
         "grok" => Box::new(grok::build(config, resources)?),
         "gsub" => Box::new(gsub::build(config)?),
         "html_strip" => Box::new(html_strip::build(config)?),
+        "ip_location" => Box::new(geoip::build(config, resources, "ip_location")?),
         "join" => Box::new(join::build(config)?),
         "json" => Box::new(json::build(config)?),
         "kv" => Box::new(kv::build(config)?),
@@ -109,6 +118,7 @@ pub fn build(
         "pipeline" => Box::new(pipeline::build(config)?),
         "redact" => Box::new(redact::build(config, resources)?),
         "redact_secrets" => Box::new(redact_secrets::build(config)?),
+        "registered_domain" => Box::new(registered_domain::build(config)?),
         "remove" => Box::new(remove::build(config)?),
         "rename" => Box::new(rename::build(config)?),
         "reroute" => Box::new(reroute::build(config)?),
@@ -120,6 +130,7 @@ pub fn build(
         "uppercase" => Box::new(uppercase::build(config)?),
         "uri_parts" => Box::new(uri_parts::build(config)?),
         "urldecode" => Box::new(urldecode::build(config)?),
+        "user_agent" => Box::new(user_agent::build(config, resources)?),
         unknown => {
             return Err(ConfigError {
                 processor_type: Some(unknown.to_owned()),
