@@ -341,6 +341,7 @@ export function DashboardPage({ id }: { id: string }) {
                   onFilter: (fields, value) => { addFilter({ fields, value }); },
                   onInspect: () => { setInspecting(panel.id); },
                   explorerHref: explorerHref(panel),
+                  ...(context && explorerQuery(panel, context).dsl ? { explorerNote: "Open in the explorer with the filters and time range (this panel's Query DSL has no Lucene form: inspect shows it)" } : {}),
                   onOpenExplorer: (event) => {
                     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
                     event.preventDefault();

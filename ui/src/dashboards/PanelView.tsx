@@ -23,6 +23,8 @@ export interface PanelActions {
   onFilter: (fields: string[], value: string) => void;
   onInspect: () => void;
   explorerHref: string;
+  /** Why the explorer will not show the panel's own query (a Query DSL without Lucene form). */
+  explorerNote?: string;
   onOpenExplorer: (event: MouseEvent) => void;
 }
 
@@ -144,7 +146,7 @@ export function PanelView({ panel, result, height, zone, markers, actions, edit 
         <button type="button" class="icon-button" title="Inspect: the request and the response" aria-label={`Inspect ${panel.title}`} onClick={actions.onInspect} data-testid="panel-inspect">
           <Icon name="eye" />
         </button>
-        <a class="icon-button" href={actions.explorerHref} title="Open in the explorer with this query, filters and time range" aria-label={`Open ${panel.title} in the explorer`} onClick={actions.onOpenExplorer} data-testid="panel-explore">
+        <a class="icon-button" href={actions.explorerHref} title={actions.explorerNote ?? "Open in the explorer with this query, filters and time range"} aria-label={`Open ${panel.title} in the explorer`} onClick={actions.onOpenExplorer} data-testid="panel-explore">
           <Icon name="search" />
         </a>
         {edit ? (
