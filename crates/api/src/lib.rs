@@ -51,6 +51,8 @@ pub struct ApiConfig {
     pub publish_address: Option<std::net::SocketAddr>,
     /// Where the web UI's files come from.
     pub ui: UiSource,
+    /// Where the `geoip` processor finds its databases; `None` for none.
+    pub geoip_directory: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +65,7 @@ impl Default for ApiConfig {
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
             publish_address: None,
             ui: UiSource::default(),
+            geoip_directory: None,
         }
     }
 }
@@ -92,7 +95,11 @@ impl AppState {
         store.set_date_math_resolver(|name| {
             logfleet_query::resolve_index_date_math(name, logfleet_store::now_millis())
         });
-        let pipelines = Arc::new(Pipelines::new(Resources::default()));
+        let resources = match &config.geoip_directory {
+            Some(directory) => Resources::with_geoip_directory(directory),
+            None => Resources::default(),
+        };
+        let pipelines = Arc::new(Pipelines::new(resources));
         handlers::ingest::install_builtin(&store);
         handlers::ingest::load_pipelines(&store, &pipelines);
         AppState {

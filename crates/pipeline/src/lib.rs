@@ -142,7 +142,9 @@ mod tests {
             "http_method": "get",
             "path": "/api/users/42/orders/9f8e7d6c-aaaa-bbbb-cccc-111122223333/?page=2",
             "status_code": 503,
-            "headers": {"Authorization": "Bearer abc"}
+            "headers": {"Authorization": "Bearer abc"},
+            "client_ip": "81.2.69.142",
+            "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
         }));
         assert_eq!(out["@timestamp"], "2024-12-07T14:00:00.123Z");
         assert_eq!(out["level"], "warning");
@@ -152,6 +154,13 @@ mod tests {
             "GET /api/users/{id}/orders/{id}/"
         );
         assert_eq!(out["headers"]["Authorization"], "[REDACTED]");
+        assert_eq!(out["ua"]["name"], "Mobile Safari");
+        assert_eq!(out["ua"]["os"], "iOS 17.1");
+        assert_eq!(out["ua"]["device"], "iPhone");
+        assert!(
+            out.get("geo").is_none(),
+            "no GeoIP database here: nothing added"
+        );
         let (out, _) = run(
             serde_json::json!({"@timestamp": "2026-12-07 10:00:00,5", "level": "info", "status_code": 302, "http_method": "POST", "path": "/"}),
         );

@@ -33,6 +33,7 @@ const ENV_KEYS: &[&str] = &[
     "disk.flood_stage",
     "disk.flood_stage_min_free",
     "ingest.default_logs_pipeline",
+    "ingest.geoip_directory",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -84,6 +85,10 @@ pub struct IngestConfig {
     /// The pipeline `logs` and `logs-*` data streams run when no index template of yours
     /// matches them: the built-in `logs@microservices`, another pipeline's id, or `_none`.
     pub default_logs_pipeline: String,
+    /// Where the `geoip` processor finds its databases (`GeoLite2-City.mmdb`, or DB-IP's
+    /// files as `logfleet setup geoip` fetches them) [default: ~/.cache/logfleet/geoip].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geoip_directory: Option<PathBuf>,
     /// Pipelines by id, in Elasticsearch's shape written as TOML
     /// (`[ingest.pipelines.web] processors = [{ lowercase = { field = "method" } }]`),
     /// stored at every start as `PUT /_ingest/pipeline/{id}` would.
@@ -94,6 +99,7 @@ impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             default_logs_pipeline: logfleet_pipeline::MICROSERVICES_PIPELINE.to_owned(),
+            geoip_directory: None,
             pipelines: std::collections::BTreeMap::new(),
         }
     }
@@ -256,6 +262,14 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// The directory of GeoIP databases.
+    pub fn geoip_directory(&self) -> PathBuf {
+        self.ingest
+            .geoip_directory
+            .clone()
+            .unwrap_or_else(crate::geoip::default_directory)
     }
 
     /// `max_content_length` in bytes.

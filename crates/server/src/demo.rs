@@ -193,6 +193,15 @@ pub fn run_quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
         config.log_level = "warn".into();
     }
     init_logging(&config)?;
+    let geoip_directory = config.geoip_directory();
+    if !crate::geoip::has_database(&geoip_directory)
+        && let Err(error) = crate::geoip::fetch(&geoip_directory)
+    {
+        say(&format!(
+            "could not fetch the GeoIP database ({error:#}); going on without: events get no \
+             geo.* fields and the map stays empty"
+        ));
+    }
     let data_dir = config.data_dir.clone();
     let runtime = runtime()?;
     runtime.block_on(async move {

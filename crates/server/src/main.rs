@@ -4,6 +4,7 @@ mod allocator;
 mod bench;
 mod config;
 mod demo;
+mod geoip;
 mod serve;
 
 use std::net::SocketAddr;
@@ -48,6 +49,9 @@ enum Command {
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Fetch data files the server uses but does not ship, such as a GeoIP database.
+    #[command(subcommand)]
+    Setup(geoip::SetupCommand),
     /// Print the effective configuration as TOML (defaults merged with file, environment
     /// and flags), or fail with a message naming what is invalid.
     Config(ServeArgs),
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Bench(command) => bench::run(command),
+        Command::Setup(command) => geoip::run(command),
         Command::Quickstart(args) => demo::run_quickstart(args),
         Command::Demo(command) => demo::run_demo(command),
     };

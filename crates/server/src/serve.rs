@@ -73,7 +73,18 @@ pub async fn serve(
             Some(dir) => UiSource::Directory(dir.clone()),
             None => UiSource::Embedded(UI_ASSETS),
         },
+        geoip_directory: Some(config.geoip_directory()),
     };
+    let geoip_directory = config.geoip_directory();
+    if crate::geoip::has_database(&geoip_directory) {
+        info!(directory = %geoip_directory.display(), "GeoIP database found; {}", crate::geoip::ATTRIBUTION);
+    } else {
+        tracing::warn!(
+            directory = %geoip_directory.display(),
+            "no GeoIP database: the geoip processor adds nothing (no geo.* fields, an empty map); \
+             `logfleet setup geoip` fetches DB-IP's free one"
+        );
+    }
     let state = AppState::new(store.clone(), api_config);
     state
         .install_configured_pipelines(&config.ingest.pipelines)

@@ -8,11 +8,12 @@
 //! GeoIP2/GeoLite2 record layout and the flat DB-IP lite layout of the `ip-location-db`
 //! project are read (see [`databases`]). An address the database does not know — a private
 //! one, say — adds nothing; a string that is not an address is an error. When the database
-//! is missing, the pipeline still builds and the processor tags each document
-//! `_geoip_database_unavailable_<file>`, as Elasticsearch does while its downloader has not
-//! delivered a database: ingest never fails for want of one. The database is looked up
-//! when the pipeline is built, so a file added later is used by pipelines built after it
-//! arrived.
+//! is missing, the pipeline still builds and the processor leaves documents as they are
+//! (the server says once at start-up that no database was found, and where it looked):
+//! ingest never fails for want of one, and events are not filled with the
+//! `_geoip_database_unavailable_<file>` tags Elasticsearch adds while its downloader has not
+//! delivered a database. The database is looked up when the pipeline is built, so a file
+//! added later is used by pipelines built after it arrived.
 
 mod countries;
 pub mod databases;
@@ -54,8 +55,8 @@ enum Lookup {
         database: Arc<IpDatabase>,
         properties: Vec<Property>,
     },
-    /// No file serves the database: documents get this tag.
-    Unavailable { tag: String },
+    /// No file serves the database: documents are left as they are.
+    Unavailable,
 }
 
 /// What the processor can write, in Elasticsearch's order (which its error messages use).
@@ -201,9 +202,7 @@ pub fn build(
         .database(&database_file)
         .map_err(|error| config.error("database_file", error))?;
     let lookup = match database {
-        None => Lookup::Unavailable {
-            tag: format!("_{kind}_database_unavailable_{database_file}"),
-        },
+        None => Lookup::Unavailable,
         Some(database) => {
             let properties = parse_properties(database.kind(), property_names.as_deref())
                 .map_err(|reason| config.error("properties", reason))?;
@@ -270,10 +269,7 @@ impl Processor for GeoIp {
                 database,
                 properties,
             } => (database, properties.as_slice()),
-            Lookup::Unavailable { tag } => {
-                document.append("tags", JsonValue::from(tag.as_str()), true)?;
-                return Ok(Flow::Continue);
-            }
+            Lookup::Unavailable => return Ok(Flow::Continue),
         };
         let value = match document.get(&self.field) {
             Ok(Some(value)) => value,
@@ -969,29 +965,20 @@ mod tests {
     }
 
     #[test]
-    fn without_a_database_documents_are_tagged() {
+    fn without_a_database_documents_are_left_as_they_are() {
         let resources = Resources::default();
         let out = run_with(
             &resources,
             json!({"geoip": {"field": "ip", "download_database_on_pipeline_creation": false}}),
             json!({"ip": "81.2.69.142", "tags": ["web"]}),
         );
-        assert_eq!(
-            out,
-            json!({
-                "ip": "81.2.69.142",
-                "tags": ["web", "_geoip_database_unavailable_GeoLite2-City.mmdb"]
-            })
-        );
+        assert_eq!(out, json!({"ip": "81.2.69.142", "tags": ["web"]}));
         let out = run_with(
             &resources,
             json!({"ip_location": {"field": "ip", "database_file": "GeoLite2-ASN.mmdb"}}),
             json!({}),
         );
-        assert_eq!(
-            out,
-            json!({"tags": ["_ip_location_database_unavailable_GeoLite2-ASN.mmdb"]})
-        );
+        assert_eq!(out, json!({}));
         assert!(!resources.geoip.has("GeoLite2-City.mmdb"));
     }
 

@@ -45,6 +45,10 @@ pub struct IngestArgs {
     /// afterwards].
     #[arg(long, value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// Skip the default ingest pipeline of `logs-*` (`?pipeline=_none`), to measure what
+    /// the pipeline costs against a run without this flag.
+    #[arg(long)]
+    without_pipeline: bool,
     /// Print the results as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -173,7 +177,11 @@ async fn measure(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Resul
         let next = next.clone();
         let acknowledged = acknowledged.clone();
         let (batch, events) = (args.batch, args.events);
-        let url = format!("{base}/logs/_bulk");
+        let url = if args.without_pipeline {
+            format!("{base}/logs/_bulk?pipeline=_none")
+        } else {
+            format!("{base}/logs/_bulk")
+        };
         workers.push(tokio::spawn(async move {
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);

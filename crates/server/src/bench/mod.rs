@@ -4,6 +4,7 @@
 mod generator;
 mod ingest;
 mod load;
+mod pipeline;
 mod process;
 mod query;
 mod soak;
@@ -22,6 +23,9 @@ pub enum BenchCommand {
     /// log, while it ingests, commits and merges), restart it, many times over; then check
     /// that every acknowledged document is there exactly once.
     Soak(soak::SoakArgs),
+    /// Throughput of an ingest pipeline in process: `grok` + `date` (+ `geoip` with a
+    /// database) over web-server access lines, in MB/s.
+    Pipeline(pipeline::PipelineArgs),
 }
 
 /// Progress of a long-running benchmark, on standard error.
@@ -38,5 +42,6 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => ingest::run(args),
         BenchCommand::Query(args) => query::run(args),
         BenchCommand::Soak(args) => soak::run(args),
+        BenchCommand::Pipeline(args) => pipeline::run(args),
     }
 }

