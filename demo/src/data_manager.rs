@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::audit;
 use crate::db::{Database, DbError, Session, User};
-use crate::faults::Faults;
+use crate::faults::{Faults, QueryFault};
 
 /// Failed logins from one address within [`FAILURE_WINDOW`] before it is refused.
 const MAX_FAILURES: usize = 5;
@@ -120,7 +120,7 @@ impl From<DbError> for ApiError {
             DbError::Conflict => {
                 ApiError::new(StatusCode::CONFLICT, "Conflict", "username already exists")
             }
-            DbError::Sql(_) => ApiError::new(
+            DbError::Sql(_) | DbError::Injected(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "DatabaseError",
                 "database unavailable",
@@ -168,7 +168,7 @@ async fn signup(
             &request.username,
             &request.email,
             &password_hash,
-            manager.faults.slow_query(&headers),
+            manager.faults.query(&headers),
         )
         .await?;
     logfleet_sdk::set_user(id.to_string(), &request.username);
@@ -203,7 +203,7 @@ async fn login(
     }
     let user = manager
         .database
-        .user_by_name(&request.username, manager.faults.slow_query(&headers))
+        .user_by_name(&request.username, manager.faults.query(&headers))
         .await?;
     let Some(user) = user else {
         manager.record_failure(client);
@@ -268,7 +268,7 @@ async fn authenticate(manager: &DataManager, headers: &HeaderMap) -> ApiResult<(
     let session = manager.database.session(token).await?.ok_or_else(expired)?;
     let user = manager
         .database
-        .user_by_id(session.user_id, None)
+        .user_by_id(session.user_id, QueryFault::default())
         .await?
         .ok_or_else(expired)?;
     logfleet_sdk::set_user(user.id.to_string(), &user.username);
@@ -303,7 +303,7 @@ async fn read_profile(
     authorize(&manager, &headers, user_id, "PROFILE_READ").await?;
     let user = manager
         .database
-        .user_by_id(user_id, manager.faults.slow_query(&headers))
+        .user_by_id(user_id, manager.faults.query(&headers))
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NotFound", "no such user"))?;
     Ok(Json(user).into_response())
@@ -336,7 +336,7 @@ async fn update_profile(
             &email,
             &full_name,
             &bio,
-            manager.faults.slow_query(&headers),
+            manager.faults.query(&headers),
         )
         .await?;
     audit::profile_updated(&user);
@@ -355,7 +355,7 @@ async fn delete_profile(
     let user = authorize(&manager, &headers, user_id, "PROFILE_DELETE").await?;
     manager
         .database
-        .delete_user(user_id, manager.faults.slow_query(&headers))
+        .delete_user(user_id, manager.faults.query(&headers))
         .await?;
     audit::user_deleted(&user);
     Ok(StatusCode::NO_CONTENT.into_response())

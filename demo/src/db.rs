@@ -13,6 +13,8 @@ use logfleet_sdk::DatabaseOperation;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
+use crate::faults::QueryFault;
+
 /// A failed database operation, already logged by its guard.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -22,6 +24,9 @@ pub enum DbError {
     /// A unique constraint refused the write (username taken).
     #[error("already exists")]
     Conflict,
+    /// The demo's fault injection failed the query.
+    #[error("{0}")]
+    Injected(&'static str),
 }
 
 /// A stored user.
@@ -134,11 +139,14 @@ impl Database {
         username: &str,
         email: &str,
         password_hash: &str,
-        slow: Option<Duration>,
+        fault: QueryFault,
     ) -> Result<i64, DbError> {
         let operation = DatabaseOperation::start("USER_CREATE", "USER", DbAction::Create)
             .field("username", username);
-        stall(slow).await;
+        if let Err(error) = fault.apply().await {
+            operation.fail(&error);
+            return Err(DbError::Injected(error));
+        }
         let created_at = logfleet_model::format_timestamp(time_now());
         let result = sqlx::query(
             "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -169,11 +177,14 @@ impl Database {
     pub async fn user_by_name(
         &self,
         username: &str,
-        slow: Option<Duration>,
+        fault: QueryFault,
     ) -> Result<Option<User>, DbError> {
         let operation = DatabaseOperation::start("USER_LOOKUP", "USER", DbAction::Read)
             .field("username", username);
-        stall(slow).await;
+        if let Err(error) = fault.apply().await {
+            operation.fail(&error);
+            return Err(DbError::Injected(error));
+        }
         let result = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&self.pool)
@@ -182,14 +193,13 @@ impl Database {
     }
 
     /// Finds a user by id.
-    pub async fn user_by_id(
-        &self,
-        id: i64,
-        slow: Option<Duration>,
-    ) -> Result<Option<User>, DbError> {
+    pub async fn user_by_id(&self, id: i64, fault: QueryFault) -> Result<Option<User>, DbError> {
         let operation = DatabaseOperation::start("USER_READ", "USER", DbAction::Read)
             .field("user_id", id.to_string());
-        stall(slow).await;
+        if let Err(error) = fault.apply().await {
+            operation.fail(&error);
+            return Err(DbError::Injected(error));
+        }
         let result = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -204,11 +214,14 @@ impl Database {
         email: &str,
         full_name: &str,
         bio: &str,
-        slow: Option<Duration>,
+        fault: QueryFault,
     ) -> Result<bool, DbError> {
         let operation = DatabaseOperation::start("USER_UPDATE", "USER", DbAction::Update)
             .field("user_id", id.to_string());
-        stall(slow).await;
+        if let Err(error) = fault.apply().await {
+            operation.fail(&error);
+            return Err(DbError::Injected(error));
+        }
         let result =
             sqlx::query("UPDATE users SET email = $1, full_name = $2, bio = $3 WHERE id = $4")
                 .bind(email)
@@ -221,10 +234,13 @@ impl Database {
     }
 
     /// Deletes a user and their sessions; returns whether the user existed.
-    pub async fn delete_user(&self, id: i64, slow: Option<Duration>) -> Result<bool, DbError> {
+    pub async fn delete_user(&self, id: i64, fault: QueryFault) -> Result<bool, DbError> {
         let operation = DatabaseOperation::start("USER_DELETE", "USER", DbAction::Delete)
             .field("user_id", id.to_string());
-        stall(slow).await;
+        if let Err(error) = fault.apply().await {
+            operation.fail(&error);
+            return Err(DbError::Injected(error));
+        }
         let result = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -344,14 +360,6 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|database| database.is_unique_violation())
-}
-
-/// The demo's slow-query knob: the time is spent inside the operation's timing guard, as a
-/// lock wait or a missing index would spend it.
-async fn stall(slow: Option<Duration>) {
-    if let Some(delay) = slow {
-        tokio::time::sleep(delay).await;
-    }
 }
 
 fn time_now() -> time::OffsetDateTime {

@@ -18,7 +18,7 @@
 mod audit;
 mod data_manager;
 mod db;
-mod faults;
+pub mod faults;
 mod proxy;
 pub mod traffic;
 mod validate;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
-use crate::faults::{FAULT_HEADER, SLOW_QUERY_HEADER};
+use crate::faults::{DATABASE_FAULTS, FAULT_HEADER, SLOW_QUERY_HEADER};
 
 /// Where and how hard to send traffic.
 #[derive(Debug, Clone)]
@@ -388,7 +388,13 @@ impl Generator {
         }
         let roll = self.rng.f64();
         if roll < self.config.fault_rate {
-            request = request.header(FAULT_HEADER, "database_connection_lost");
+            // Half the faults fail the database inside a query, half the request itself.
+            let kind = if self.rng.bool() {
+                DATABASE_FAULTS[self.rng.usize(..DATABASE_FAULTS.len())].0
+            } else {
+                "upstream_unavailable"
+            };
+            request = request.header(FAULT_HEADER, kind);
         } else if roll < self.config.fault_rate + self.config.slow_query_rate {
             let millis = 1100 + self.rng.u64(..900);
             request = request.header(SLOW_QUERY_HEADER, millis.to_string());

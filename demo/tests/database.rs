@@ -1,6 +1,7 @@
 //! The data manager's database layer on both engines it supports: SQLite always, and
 //! PostgreSQL when `LOGFLEET_TEST_POSTGRES_URL` names one (CI provisions a local server).
 
+use logfleet_demo::faults::QueryFault;
 use logfleet_demo::{Database, DbError, Session};
 
 async fn exercise(url: &str) {
@@ -8,18 +9,28 @@ async fn exercise(url: &str) {
     // Names unique per run, so a reused PostgreSQL database does not collide.
     let username = format!("alice.{}", std::process::id());
     let id = database
-        .create_user(&username, "alice@example.com", "$argon2id$v=19$fake", None)
+        .create_user(
+            &username,
+            "alice@example.com",
+            "$argon2id$v=19$fake",
+            QueryFault::default(),
+        )
         .await
         .expect("create");
     assert!(matches!(
         database
-            .create_user(&username, "other@example.com", "hash", None)
+            .create_user(
+                &username,
+                "other@example.com",
+                "hash",
+                QueryFault::default()
+            )
             .await,
         Err(DbError::Conflict)
     ));
 
     let by_name = database
-        .user_by_name(&username, None)
+        .user_by_name(&username, QueryFault::default())
         .await
         .unwrap()
         .unwrap();
@@ -29,7 +40,7 @@ async fn exercise(url: &str) {
     );
     assert!(
         database
-            .user_by_name("nobody", None)
+            .user_by_name("nobody", QueryFault::default())
             .await
             .unwrap()
             .is_none()
@@ -37,11 +48,21 @@ async fn exercise(url: &str) {
 
     assert!(
         database
-            .update_profile(id, "new@example.com", "Alice", "hiking", None)
+            .update_profile(
+                id,
+                "new@example.com",
+                "Alice",
+                "hiking",
+                QueryFault::default()
+            )
             .await
             .unwrap()
     );
-    let updated = database.user_by_id(id, None).await.unwrap().unwrap();
+    let updated = database
+        .user_by_id(id, QueryFault::default())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (
             updated.email.as_str(),
@@ -67,8 +88,19 @@ async fn exercise(url: &str) {
     assert!(database.session(&session.token).await.unwrap().is_none());
 
     database.create_session(&session).await.unwrap();
-    assert!(database.delete_user(id, None).await.unwrap());
-    assert!(database.user_by_id(id, None).await.unwrap().is_none());
+    assert!(
+        database
+            .delete_user(id, QueryFault::default())
+            .await
+            .unwrap()
+    );
+    assert!(
+        database
+            .user_by_id(id, QueryFault::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         database.session(&session.token).await.unwrap().is_none(),
         "a deleted user's sessions go with it"
@@ -96,4 +128,19 @@ async fn postgresql() {
         return;
     };
     exercise(&url).await;
+}
+
+#[tokio::test]
+async fn an_injected_database_fault_fails_the_query_with_the_driver_error() {
+    let database = Database::connect("sqlite::memory:").await.expect("connect");
+    let fault = QueryFault {
+        slow: None,
+        error: Some("pool timed out while waiting for an open connection"),
+    };
+    let error = database.user_by_name("anyone", fault).await.unwrap_err();
+    assert!(matches!(error, DbError::Injected(_)), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "pool timed out while waiting for an open connection"
+    );
 }

@@ -734,6 +734,31 @@ fn translate_level(
     Ok(translated)
 }
 
+/// A number written as a string (`"10"`, `"95"`) as the number it spells, as Elasticsearch's
+/// parsers take it; anything else as it is.
+pub(crate) fn lenient_number(value: &Value) -> std::borrow::Cow<'_, Value> {
+    let Value::String(text) = value else {
+        return std::borrow::Cow::Borrowed(value);
+    };
+    let text = text.trim();
+    if let Ok(integer) = text.parse::<i64>() {
+        return std::borrow::Cow::Owned(json!(integer));
+    }
+    match text.parse::<f64>() {
+        Ok(number) if number.is_finite() => std::borrow::Cow::Owned(json!(number)),
+        _ => std::borrow::Cow::Borrowed(value),
+    }
+}
+
+/// Parameters that are numbers in every aggregation that has them.
+const NUMERIC_PARAMETERS: [&str; 5] = [
+    "size",
+    "shard_size",
+    "min_doc_count",
+    "precision_threshold",
+    "keyed_size",
+];
+
 fn translate_body(
     name: &str,
     agg_type: &str,
@@ -777,7 +802,22 @@ fn translate_body(
                 out.insert("field".into(), Value::String(column));
             }
             ("terms", "shard_size") => {
-                out.insert("segment_size".into(), value.clone());
+                out.insert("segment_size".into(), lenient_number(value).into_owned());
+            }
+            ("percentiles", "percents") => {
+                let percents = match value {
+                    Value::Array(items) => Value::Array(
+                        items
+                            .iter()
+                            .map(|item| lenient_number(item).into_owned())
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                };
+                out.insert(key.clone(), percents);
+            }
+            (_, key) if NUMERIC_PARAMETERS.contains(&key) => {
+                out.insert(key.to_owned(), lenient_number(value).into_owned());
             }
             ("terms", "execution_hint" | "collect_mode" | "value_type")
             | ("cardinality", "precision_threshold")

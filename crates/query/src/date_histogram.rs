@@ -139,7 +139,9 @@ impl DateHistogram {
         };
         let min_doc_count = match parameters.get("min_doc_count") {
             None | Some(Value::Null) => 0,
-            Some(value) => value.as_u64().ok_or_else(|| {
+            // Grafana sends numbers as strings (`"min_doc_count": "0"`); so does Elasticsearch
+            // accept them.
+            Some(value) => crate::aggs::lenient_number(value).as_u64().ok_or_else(|| {
                 QueryError::illegal(format!(
                     "[min_doc_count] must be greater than or equal to 0. Found [{value}] in [{name}]"
                 ))

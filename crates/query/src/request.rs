@@ -246,6 +246,9 @@ impl SearchRequest {
                 }
                 "highlight" => self.highlight = Some(parse_highlight(value)?),
                 "pit" => self.pit = Some(parse_point_in_time(value)?),
+                // Grafana's logs queries send an empty `script_fields` on every request.
+                "script_fields" | "runtime_mappings"
+                    if value.as_object().is_some_and(serde_json::Map::is_empty) => {}
                 "collapse" | "suggest" | "rescore" | "script_fields" | "runtime_mappings"
                 | "post_filter" | "knn" => {
                     return Err(QueryError::illegal(format!(

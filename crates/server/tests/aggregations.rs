@@ -285,3 +285,35 @@ fn cached_aggregations_follow_new_data() {
         assert_eq!(durations, [5.0, 10.0]);
     }
 }
+
+/// What Grafana's Elasticsearch data source sends: numbers as strings and an empty
+/// `script_fields` on every query.
+#[test]
+fn grafana_requests_with_numbers_as_strings() {
+    let server = server_with_events();
+    let (status, result) = server.post(
+        "/logs-*/_search",
+        &json!({
+            "size": "0",
+            "script_fields": {},
+            "aggs": {
+                "2": {
+                    "date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "min_doc_count": "0"},
+                    "aggs": {"3": {"percentiles": {"field": "duration_ms", "percents": ["25", "50", "95"]}}}
+                },
+                "4": {"terms": {"field": "client_ip", "size": "10", "min_doc_count": "1"}}
+            }
+        })
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{result}");
+    let buckets = result["aggregations"]["2"]["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 3);
+    assert!(buckets[0]["3"]["values"]["50.0"].is_number(), "{}", buckets[0]);
+    assert_eq!(result["aggregations"]["4"]["buckets"].as_array().unwrap().len(), 3);
+    let (status, error) = server.post(
+        "/logs-*/_search",
+        &json!({"script_fields": {"x": {"script": "1"}}}).to_string(),
+    );
+    assert_eq!(status, 400, "scripts are still refused: {error}");
+}
