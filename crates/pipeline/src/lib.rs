@@ -16,6 +16,7 @@ pub mod document;
 mod pipeline;
 mod processor;
 pub mod processors;
+mod recent;
 mod registry;
 mod reroute;
 mod resources;

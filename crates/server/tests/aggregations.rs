@@ -309,8 +309,18 @@ fn grafana_requests_with_numbers_as_strings() {
     assert_eq!(status, 200, "{result}");
     let buckets = result["aggregations"]["2"]["buckets"].as_array().unwrap();
     assert_eq!(buckets.len(), 3);
-    assert!(buckets[0]["3"]["values"]["50.0"].is_number(), "{}", buckets[0]);
-    assert_eq!(result["aggregations"]["4"]["buckets"].as_array().unwrap().len(), 3);
+    assert!(
+        buckets[0]["3"]["values"]["50.0"].is_number(),
+        "{}",
+        buckets[0]
+    );
+    assert_eq!(
+        result["aggregations"]["4"]["buckets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let (status, error) = server.post(
         "/logs-*/_search",
         &json!({"script_fields": {"x": {"script": "1"}}}).to_string(),

@@ -32,6 +32,7 @@ use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::{IngestDocument, not_present};
 use crate::processor::{Flow, Processor, Run};
+use crate::recent::SharedRecent;
 use crate::resources::Resources;
 
 /// Elasticsearch's default database.
@@ -46,7 +47,13 @@ pub struct GeoIp {
     ignore_missing: bool,
     first_only: bool,
     lookup: Lookup,
+    /// What recent addresses gave: a lookup decodes a record and builds the output, and
+    /// traffic comes from a few thousand clients.
+    recent: SharedRecent<Option<JsonObject<'static>>>,
 }
+
+/// How many addresses one generation of the recent addresses holds.
+const RECENT_GENERATION: usize = 2048;
 
 #[derive(Debug)]
 enum Lookup {
@@ -220,6 +227,7 @@ pub fn build(
         ignore_missing,
         first_only,
         lookup,
+        recent: SharedRecent::new(RECENT_GENERATION),
     })
 }
 
@@ -286,9 +294,9 @@ impl Processor for GeoIp {
                     self.field
                 )));
             }
-            JsonValue::String(address) => {
-                locate(database, properties, address)?.map(JsonValue::Object)
-            }
+            JsonValue::String(address) => self
+                .locate_recent(database, properties, address)?
+                .map(JsonValue::Object),
             JsonValue::Array(addresses) => self.locate_all(database, properties, addresses)?,
             _ => {
                 return Err(PipelineError::illegal_argument(format!(
@@ -305,6 +313,21 @@ impl Processor for GeoIp {
 }
 
 impl GeoIp {
+    /// The properties of `address`, from the recent addresses when it is one of them.
+    fn locate_recent(
+        &self,
+        database: &IpDatabase,
+        properties: &[Property],
+        address: &str,
+    ) -> Result<Option<JsonObject<'static>>, PipelineError> {
+        if let Some(found) = self.recent.get(address) {
+            return Ok(found);
+        }
+        let found = locate(database, properties, address)?;
+        self.recent.insert(address.to_owned(), found.clone());
+        Ok(found)
+    }
+
     /// A list of addresses: the first one found when `first_only`, else one entry per
     /// address (`null` where nothing was found), or nothing when none was found.
     fn locate_all(

