@@ -77,7 +77,10 @@ function ChartOf({ panel, data, height, zone, markers, actions }: { panel: Panel
       const rows: Cell[][] = data.countries.map((country) => [country.name, country.code, country.value]);
       return (
         <div class="map-panel">
-          <div class="map-chart"><WorldMap countries={data.countries} unit={panel.unit} height={height} onSelect={filterBy(data.field)} /></div>
+          <div class="map-chart">
+            <WorldMap countries={data.countries} unit={panel.unit} height={height} onSelect={filterBy(data.field)} />
+            <a class="map-attribution" href="https://db-ip.com" target="_blank" rel="noopener noreferrer" title="The GeoIP database `logfleet setup geoip` installs (CC BY 4.0); a MaxMind GeoLite2 file takes its place when configured">IP Geolocation by DB-IP</a>
+          </div>
           <div class="map-table">
             <DataTable
               columns={[{ label: "Country" }, { label: "Code", filterField: data.field }, { label: panel.metrics[0]?.label ?? "Events", unit: panel.unit }]}
