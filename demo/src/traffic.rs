@@ -388,8 +388,8 @@ impl Generator {
         }
         let roll = self.rng.f64();
         if roll < self.config.fault_rate {
-            // Half the faults fail the database inside a query, half the request itself.
-            let kind = if self.rng.bool() {
+            // Three faults in four fail the database inside a query, the rest the request.
+            let kind = if self.rng.u8(..4) != 0 {
                 DATABASE_FAULTS[self.rng.usize(..DATABASE_FAULTS.len())].0
             } else {
                 "upstream_unavailable"

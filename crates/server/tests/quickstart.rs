@@ -250,9 +250,17 @@ fn quickstart_produces_every_category_and_answers_the_seed_queries() {
         1000,
     );
     assert!(!server_errors.is_empty(), "faults were injected");
+    // Injected database faults fail a query: its `database` event carries the driver error.
+    let database_errors: Vec<&str> = logfleet_demo::faults::DATABASE_FAULTS
+        .iter()
+        .map(|(_, error)| *error)
+        .collect();
     let caused: HashSet<String> = hits(
         &server,
-        json!({"terms": {"error_type": ["InjectedFault", "UpstreamUnavailable"]}}),
+        json!({"bool": {"should": [
+            {"terms": {"error_type": ["InjectedFault", "UpstreamUnavailable"]}},
+            {"terms": {"db_error": database_errors}}
+        ]}}),
         10_000,
     )
     .iter()
