@@ -175,6 +175,14 @@ pub fn router(state: AppState) -> Router {
             get(ingest::simulate_stored).post(ingest::simulate_stored),
         )
         .route("/_ingest/processor/grok", get(ingest::grok_patterns))
+        .route(
+            "/_ingest/_simulate",
+            get(ingest::simulate_ingest_all).post(ingest::simulate_ingest_all),
+        )
+        .route(
+            "/_ingest/{index}/_simulate",
+            get(ingest::simulate_ingest_index).post(ingest::simulate_ingest_index),
+        )
         .route("/_bulk", post(bulk::bulk).put(bulk::bulk))
         .route(
             "/{index}/_bulk",

@@ -512,3 +512,65 @@ async fn logs_streams_run_the_built_in_microservices_pipeline() {
         "{found}"
     );
 }
+
+#[tokio::test]
+async fn simulate_ingest_runs_what_a_write_would_and_writes_nothing() {
+    let harness = harness(1 << 20);
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/default",
+        &json!({"processors": [{"set": {"field": "stage", "value": "stored"}}]}).to_string(),
+    )
+    .await;
+    call(
+        &harness,
+        "PUT",
+        "/_ingest/pipeline/final",
+        &json!({"processors": [{"uppercase": {"field": "name"}}]}).to_string(),
+    )
+    .await;
+    let settings =
+        json!({"settings": {"index.default_pipeline": "default", "index.final_pipeline": "final"}});
+    call(&harness, "PUT", "/events", &settings.to_string()).await;
+    let request = json!({
+        "docs": [
+            {"_id": "1", "_source": {"name": "ann"}},
+            {"_index": "events", "_id": "2", "_source": {"name": 7}}
+        ],
+        "pipeline_substitutions": {"default": {"processors": [{"set": {"field": "stage", "value": "substituted"}}]}}
+    });
+    let (status, body, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/events/_simulate",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = &body["docs"][0]["doc"];
+    assert_eq!(first["_index"], "events");
+    assert_eq!(
+        first["_source"],
+        json!({"name": "ANN", "stage": "substituted"})
+    );
+    assert_eq!(first["executed_pipelines"], json!(["default", "final"]));
+    let second = &body["docs"][1]["doc"];
+    assert!(
+        second["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be cast"),
+        "{second}"
+    );
+    let (status, _, _) = call(&harness, "GET", "/events/_doc/1", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was written");
+    let (status, error, _) = call(
+        &harness,
+        "POST",
+        "/_ingest/_simulate",
+        r#"{"docs":[{"_source":{}}]}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+}

@@ -19,4 +19,6 @@ mod write;
 
 pub use bulk::{BulkAction, BulkError, BulkItem, ItemError, parse_bulk};
 pub use index_name::{IndexNameError, validate_index_name};
-pub use write::{Document, Ingest, IngestError, Prepared, check_index_name, stamp_ingest};
+pub use write::{
+    Document, Ingest, IngestError, Prepared, Simulated, check_index_name, stamp_ingest,
+};

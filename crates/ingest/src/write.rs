@@ -4,12 +4,13 @@
 //! their data stream, and prepares the store's write, so that every input gets the same
 //! pipelines, routing and acknowledgement rules.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use logfleet_model::json::JsonValue;
 use logfleet_pipeline::{
-    Flow, IngestDocument, NoPipelines, Pipeline, PipelineError, Pipelines, Run,
+    Flow, IngestDocument, NoPipelines, Pipeline, PipelineError, PipelineSource, Pipelines, Run,
     is_data_stream_write_target,
 };
 use logfleet_store::{DocumentOp, PreparedWrite, Store, StoreError, WriteRequest};
@@ -110,11 +111,8 @@ impl Ingest {
             pipeline,
         } = document;
         check_index_name(index)?;
-        let requested = match pipeline {
-            None => None,
-            Some("_none") => Some(None),
-            Some(name) => Some(Some(self.lookup(name)?)),
-        };
+        let source_of_pipelines: &dyn PipelineSource = &*self.pipelines;
+        let requested = requested_pipeline(pipeline, source_of_pipelines)?;
         // Decoded in place: the document's strings borrow from the request body.
         let parsed = JsonValue::from_slice(&source).map_err(|error| {
             IngestError::Parse(format!(
@@ -134,7 +132,10 @@ impl Ingest {
                 .metadata
                 .insert("_id", JsonValue::from(id.as_str()));
         }
-        if self.run_pipelines(&mut document, requested)? == Flow::Drop {
+        let mut executed = Vec::new();
+        if self.run_pipelines(&mut document, requested, source_of_pipelines, &mut executed)?
+            == Flow::Drop
+        {
             return Ok(Prepared::Dropped {
                 index: document.target,
                 id,
@@ -166,17 +167,23 @@ impl Ingest {
         Ok(Prepared::Write(self.store.prepare(request)?))
     }
 
-    fn lookup(&self, name: &str) -> Result<Arc<Pipeline>, IngestError> {
-        self.pipelines
-            .get(name)
-            .ok_or_else(|| IngestError::MissingPipeline(name.to_owned()))
-    }
-
-    /// The pipeline a setting names, unless it names none.
-    fn setting(&self, name: Option<&str>) -> Result<Option<Arc<Pipeline>>, IngestError> {
-        name.filter(|name| *name != "_none")
-            .map(|name| self.lookup(name))
-            .transpose()
+    /// Runs `document`'s pipelines as a write would, without writing it, for
+    /// `POST /_ingest/_simulate`: `substitutions` stand in for stored pipelines of their ids
+    /// (the calls of `pipeline` processors included).
+    pub fn simulate(
+        &self,
+        document: &mut IngestDocument<'_>,
+        pipeline: Option<&str>,
+        substitutions: &BTreeMap<String, Arc<Pipeline>>,
+    ) -> Simulated {
+        let source = Substituted {
+            substitutions,
+            stored: &self.pipelines,
+        };
+        let mut executed = Vec::new();
+        let outcome = requested_pipeline(pipeline, &source)
+            .and_then(|requested| self.run_pipelines(document, requested, &source, &mut executed));
+        Simulated { executed, outcome }
     }
 
     /// Runs a document's pipelines as Elasticsearch does: the one the request names (or,
@@ -188,17 +195,20 @@ impl Ingest {
         &self,
         document: &mut IngestDocument<'_>,
         requested: Option<Option<Arc<Pipeline>>>,
+        pipelines: &dyn PipelineSource,
+        executed: &mut Vec<String>,
     ) -> Result<Flow, IngestError> {
         let settings = self.store.ingest_pipelines(&document.target);
         let mut next = match requested {
             Some(requested) => requested,
-            None => self.setting(settings.default_pipeline.as_deref())?,
+            None => setting(settings.default_pipeline.as_deref(), pipelines)?,
         };
         let mut final_pipeline = settings.final_pipeline;
         let mut visited = vec![document.target.clone()];
         while let Some(pipeline) = next.take() {
             let before = document.target.clone();
-            if self.execute(&pipeline, document)? == Flow::Drop {
+            executed.push(pipeline.id().to_owned());
+            if execute(&pipeline, document, pipelines)? == Flow::Drop {
                 return Ok(Flow::Drop);
             }
             if document.target != before {
@@ -209,12 +219,13 @@ impl Ingest {
                 }
                 let settings = self.store.ingest_pipelines(&document.target);
                 final_pipeline = settings.final_pipeline;
-                next = self.setting(settings.default_pipeline.as_deref())?;
+                next = setting(settings.default_pipeline.as_deref(), pipelines)?;
             }
         }
-        if let Some(pipeline) = self.setting(final_pipeline.as_deref())? {
+        if let Some(pipeline) = setting(final_pipeline.as_deref(), pipelines)? {
             let before = document.target.clone();
-            if self.execute(&pipeline, document)? == Flow::Drop {
+            executed.push(pipeline.id().to_owned());
+            if execute(&pipeline, document, pipelines)? == Flow::Drop {
                 return Ok(Flow::Drop);
             }
             if document.target != before {
@@ -227,17 +238,69 @@ impl Ingest {
         }
         Ok(Flow::Continue)
     }
+}
 
-    fn execute(
-        &self,
-        pipeline: &Pipeline,
-        document: &mut IngestDocument<'_>,
-    ) -> Result<Flow, IngestError> {
-        if document.ingest.get("timestamp").is_none() {
-            stamp_ingest(document);
-        }
-        Ok(pipeline.execute(document, &mut Run::new(&*self.pipelines))?)
+/// What `Ingest::simulate` did to a document.
+#[derive(Debug)]
+pub struct Simulated {
+    /// The ids of the pipelines that ran, in order.
+    pub executed: Vec<String>,
+    /// Whether the document would be written or dropped, or why it failed.
+    pub outcome: Result<Flow, IngestError>,
+}
+
+/// Stored pipelines with some replaced, for `_simulate`.
+struct Substituted<'s> {
+    substitutions: &'s BTreeMap<String, Arc<Pipeline>>,
+    stored: &'s Pipelines,
+}
+
+impl PipelineSource for Substituted<'_> {
+    fn pipeline(&self, id: &str) -> Option<Arc<Pipeline>> {
+        self.substitutions
+            .get(id)
+            .cloned()
+            .or_else(|| self.stored.get(id))
     }
+}
+
+/// The pipeline a request names: `None` for the target's default, `Some(None)` for `_none`.
+fn requested_pipeline(
+    name: Option<&str>,
+    pipelines: &dyn PipelineSource,
+) -> Result<Option<Option<Arc<Pipeline>>>, IngestError> {
+    Ok(match name {
+        None => None,
+        Some("_none") => Some(None),
+        Some(name) => Some(Some(lookup(name, pipelines)?)),
+    })
+}
+
+fn lookup(name: &str, pipelines: &dyn PipelineSource) -> Result<Arc<Pipeline>, IngestError> {
+    pipelines
+        .pipeline(name)
+        .ok_or_else(|| IngestError::MissingPipeline(name.to_owned()))
+}
+
+/// The pipeline a setting names, unless it names none.
+fn setting(
+    name: Option<&str>,
+    pipelines: &dyn PipelineSource,
+) -> Result<Option<Arc<Pipeline>>, IngestError> {
+    name.filter(|name| *name != "_none")
+        .map(|name| lookup(name, pipelines))
+        .transpose()
+}
+
+fn execute(
+    pipeline: &Pipeline,
+    document: &mut IngestDocument<'_>,
+    pipelines: &dyn PipelineSource,
+) -> Result<Flow, IngestError> {
+    if document.ingest.get("timestamp").is_none() {
+        stamp_ingest(document);
+    }
+    Ok(pipeline.execute(document, &mut Run::new(pipelines))?)
 }
 
 /// Sets `_ingest.timestamp`, as every pipeline run starts.

@@ -449,6 +449,133 @@ fn simulated(document: &IngestDocument<'_>) -> Value {
     shown
 }
 
+/// `POST /_ingest/_simulate`: documents through the pipelines a write to their index would
+/// run (its default and final pipelines, or `?pipeline=`), with `pipeline_substitutions`
+/// standing in for stored pipelines, and nothing written.
+pub async fn simulate_ingest_all(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    simulate_ingest(&state, None, &params, &headers, body).await
+}
+
+/// `POST /_ingest/{index}/_simulate`: the same, for documents that name no index.
+pub async fn simulate_ingest_index(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    simulate_ingest(&state, Some(&index), &params, &headers, body).await
+}
+
+async fn simulate_ingest(
+    state: &AppState,
+    default_index: Option<&str>,
+    params: &Params,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(params, "/_ingest/_simulate", &["pipeline"])?;
+    let bytes = read_body(headers, body, state.config.max_content_length).await?;
+    let Some(Value::Object(mut request)) = parse_json(&bytes, "parse_exception")? else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parse_exception",
+            "request body is required",
+        ));
+    };
+    let mut substitutions = std::collections::BTreeMap::new();
+    if let Some(definitions) = request.remove("pipeline_substitutions") {
+        let Value::Object(definitions) = definitions else {
+            return Err(ApiError::parsing(
+                "[pipeline_substitutions] must be an object of pipelines by id",
+            ));
+        };
+        for (id, definition) in definitions {
+            let pipeline = state
+                .pipelines
+                .compile(&id, &definition)
+                .map_err(config_error)?;
+            substitutions.insert(id, Arc::new(pipeline));
+        }
+    }
+    for unsupported in [
+        "component_template_substitutions",
+        "index_template_substitutions",
+        "mapping_addition",
+    ] {
+        if request.remove(unsupported).is_some() {
+            return Err(ApiError::illegal_argument(format!(
+                "[{unsupported}] is not supported by this version of Logfleet"
+            )));
+        }
+    }
+    let named_index: Vec<bool> = match request.get("docs") {
+        Some(Value::Array(documents)) => documents
+            .iter()
+            .map(|document| document.get("_index").is_some())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let documents = simulated_documents(&mut request)?;
+    let mut results = Vec::with_capacity(documents.len());
+    for (mut document, named) in documents
+        .into_iter()
+        .zip(named_index.into_iter().chain(std::iter::repeat(true)))
+    {
+        if !named {
+            match default_index {
+                Some(index) => document.target = index.to_owned(),
+                None => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "action_request_validation_exception",
+                        "Validation Failed: 1: index is missing;",
+                    ));
+                }
+            }
+        }
+        let simulated = state.ingest.simulate(
+            &mut document,
+            params.get("pipeline").map(String::as_str),
+            &substitutions,
+        );
+        let mut shown = Map::new();
+        shown.insert(
+            "_id".to_owned(),
+            document
+                .metadata
+                .get("_id")
+                .map_or(Value::Null, |id| id.to_value()),
+        );
+        shown.insert("_index".to_owned(), json!(document.target));
+        shown.insert("_version".to_owned(), json!(-3));
+        match simulated.outcome {
+            Ok(Flow::Drop) => {}
+            Ok(_) => {
+                shown.insert(
+                    "_source".to_owned(),
+                    Value::Object(document.source.to_map()),
+                );
+            }
+            Err(error) => {
+                shown.insert(
+                    "_source".to_owned(),
+                    Value::Object(document.source.to_map()),
+                );
+                shown.insert("error".to_owned(), ApiError::from(error).to_item_error());
+            }
+        }
+        shown.insert("executed_pipelines".to_owned(), json!(simulated.executed));
+        results.push(json!({ "doc": shown }));
+    }
+    Ok(ok(&json!({ "docs": results })))
+}
+
 /// `GET /_ingest/processor/grok`: the pattern library.
 pub async fn grok_patterns(
     State(state): State<AppState>,
