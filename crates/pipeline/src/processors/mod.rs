@@ -4,6 +4,7 @@
 
 pub mod append;
 pub mod bytes;
+pub mod community_id;
 pub mod convert;
 pub mod csv;
 pub mod date;
@@ -50,9 +51,10 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 36] = [
+pub const KINDS: [&str; 37] = [
     "append",
     "bytes",
+    "community_id",
     "convert",
     "csv",
     "date",
@@ -97,6 +99,7 @@ pub fn build(
     let processor: Box<dyn Processor> = match config.kind() {
         "append" => Box::new(append::build(config)?),
         "bytes" => Box::new(bytes::build(config)?),
+        "community_id" => Box::new(community_id::build(config)?),
         "convert" => Box::new(convert::build(config)?),
         "csv" => Box::new(csv::build(config)?),
         "date" => Box::new(date::build(config)?),
