@@ -79,11 +79,21 @@ def _level_for(rng: random.Random, status: int) -> str:
     return "debug" if rng.random() < 0.1 else "info"
 
 
+def _response_category(status: int) -> str:
+    if status >= 500:
+        return "server_error"
+    if status >= 400:
+        return "client_error"
+    if status >= 300:
+        return "redirect"
+    return "success"
+
+
 def make_event(rng: random.Random, category: str | None = None) -> dict:
     """One event. Every event has the same field types:
     @timestamp str (RFC 3339 UTC), log_category/level/message/app_name/
-    endpoint_signature/client_ip/event_id str, status_code int, duration_ms
-    float (two decimals). user_name is present only on some events."""
+    endpoint_signature/client_ip/event_id/response_category str, status_code int,
+    duration_ms float (two decimals). user_name is present only on some events."""
     if category is None:
         category = rng.choices(CATEGORIES, weights=_CATEGORY_WEIGHTS)[0]
     ts = BASE_TIME + timedelta(milliseconds=rng.randrange(int(WINDOW.total_seconds() * 1000)))
@@ -119,6 +129,9 @@ def make_event(rng: random.Random, category: str | None = None) -> dict:
         "app_name": app,
         "endpoint_signature": endpoint,
         "status_code": status,
+        # As the SDKs send it: complete, so that the built-in pipeline (which fills it in when
+        # missing) leaves the source as sent.
+        "response_category": _response_category(status),
         "duration_ms": float(duration),
         "client_ip": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
     }
