@@ -721,6 +721,18 @@ fn translate_level(
                     }
                     out.insert("range".into(), range);
                 }
+                "terms" if percentile_order(definition).is_some() => {
+                    // tantivy cannot order by a percentile: every term is collected and
+                    // ordered when the result is rendered.
+                    let mut all_terms = body.clone();
+                    all_terms["order"] = json!({"_count": "desc"});
+                    all_terms["size"] = json!(PERCENTILE_ORDER_MAX_TERMS);
+                    if let Value::Object(object) = &mut all_terms {
+                        object.remove("shard_size");
+                    }
+                    let body = translate_body(name, "terms", &all_terms, translation)?;
+                    out.insert("terms".to_owned(), body);
+                }
                 agg_type => {
                     let body = translate_body(name, agg_type, body, translation)?;
                     out.insert(agg_type.to_owned(), body);
@@ -732,6 +744,81 @@ fn translate_level(
         }
     }
     Ok(translated)
+}
+
+/// How many terms a `terms` aggregation ordered by a percentile considers at most.
+const PERCENTILE_ORDER_MAX_TERMS: u64 = 65_536;
+
+/// A `terms` order on one percentile of a `percentiles` sub-aggregation, as Grafana sends
+/// it: `{"order": {"4.95": "desc"}}` or `{"order": {"4[95.0]": "asc"}}`.
+#[derive(Debug, Clone, PartialEq)]
+struct PercentileOrder {
+    aggregation: String,
+    percent: f64,
+    descending: bool,
+}
+
+fn percentile_order(definition: &Map<String, Value>) -> Option<PercentileOrder> {
+    let order = definition.get("terms")?.get("order")?;
+    let order = match order {
+        Value::Array(orders) if orders.len() == 1 => orders[0].as_object()?,
+        Value::Object(order) => order,
+        _ => return None,
+    };
+    let (path, direction) = order.iter().next().filter(|_| order.len() == 1)?;
+    let (aggregation, percent) = match path.split_once('[') {
+        Some((aggregation, rest)) => (aggregation, rest.strip_suffix(']')?),
+        None => path.split_once('.')?,
+    };
+    let percent: f64 = percent.parse().ok()?;
+    let children = children_of(definition)?;
+    let child = children.get(aggregation)?.as_object()?;
+    if aggregation_type(child) != "percentiles" {
+        return None;
+    }
+    Some(PercentileOrder {
+        aggregation: aggregation.to_owned(),
+        percent,
+        descending: direction.as_str() != Some("asc"),
+    })
+}
+
+/// Orders rendered `terms` buckets by a percentile and keeps the requested number, counting
+/// the others in `sum_other_doc_count`, as Elasticsearch answers such an order.
+fn apply_percentile_order(result: &mut Value, order: &PercentileOrder, size: usize) {
+    let Some(Value::Array(buckets)) = result.get_mut("buckets") else {
+        return;
+    };
+    let value_of = |bucket: &Value| -> Option<f64> {
+        match bucket.get(&order.aggregation)?.get("values")? {
+            Value::Object(keyed) => keyed
+                .iter()
+                .find(|(key, _)| key.parse::<f64>().ok() == Some(order.percent))
+                .and_then(|(_, value)| value.as_f64()),
+            Value::Array(entries) => entries
+                .iter()
+                .find(|entry| entry.get("key").and_then(Value::as_f64) == Some(order.percent))
+                .and_then(|entry| entry.get("value")?.as_f64()),
+            _ => None,
+        }
+    };
+    // Buckets without a value (no numbers in the field) go last, as Elasticsearch puts them.
+    buckets.sort_by(|left, right| match (value_of(left), value_of(right)) {
+        (Some(left), Some(right)) if order.descending => right.total_cmp(&left),
+        (Some(left), Some(right)) => left.total_cmp(&right),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let dropped: u64 = buckets
+        .iter()
+        .skip(size)
+        .filter_map(|bucket| bucket.get("doc_count").and_then(Value::as_u64))
+        .sum();
+    buckets.truncate(size);
+    if let Some(other) = result.get("sum_other_doc_count").and_then(Value::as_u64) {
+        result["sum_other_doc_count"] = json!(other + dropped);
+    }
 }
 
 /// A number written as a string (`"10"`, `"95"`) as the number it spells, as Elasticsearch's
@@ -906,6 +993,15 @@ fn render_level(
             });
         } else {
             render_result(agg_type, field_type, &mut result, children, context, &body);
+        }
+        if agg_type == "terms"
+            && let Some(order) = percentile_order(definition)
+        {
+            let size = body
+                .get("size")
+                .map(|size| lenient_number(size).as_u64().unwrap_or(10))
+                .unwrap_or(10) as usize;
+            apply_percentile_order(&mut result, &order, size);
         }
         if let Some(meta) = definition.get("meta")
             && let Value::Object(object) = &mut result

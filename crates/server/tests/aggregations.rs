@@ -327,3 +327,36 @@ fn grafana_requests_with_numbers_as_strings() {
     );
     assert_eq!(status, 400, "scripts are still refused: {error}");
 }
+
+/// Grafana orders terms by a percentile of a sub-aggregation (`"4.95"` or `"4[95]"`).
+#[test]
+fn terms_ordered_by_a_percentile() {
+    let server = server_with_events();
+    // Medians: 10.0.0.1 → 15 (two events), 10.0.0.2 → 30, 192.168.1.1 → 40.
+    let cases = [
+        ("desc", ["192.168.1.1", "10.0.0.2"], 2),
+        ("asc", ["10.0.0.1", "10.0.0.2"], 1),
+    ];
+    for path in ["p.50", "p[50.0]", "p[50]"] {
+        for (direction, expected, others) in cases {
+            let (status, result) = aggregate(
+                &server,
+                json!({"ips": {
+                    "terms": {"field": "client_ip", "size": "2", "order": {path: direction}},
+                    "aggs": {"p": {"percentiles": {"field": "duration_ms", "percents": ["50"]}}}
+                }}),
+            );
+            assert_eq!(status, 200, "{result}");
+            let buckets = result["aggregations"]["ips"]["buckets"].as_array().unwrap();
+            let keys: Vec<&str> = buckets
+                .iter()
+                .map(|bucket| bucket["key"].as_str().unwrap())
+                .collect();
+            assert_eq!(keys, expected, "{path} {direction}: {result}");
+            assert_eq!(
+                result["aggregations"]["ips"]["sum_other_doc_count"], others,
+                "{path} {direction}: {result}"
+            );
+        }
+    }
+}
