@@ -360,3 +360,53 @@ fn terms_ordered_by_a_percentile() {
         }
     }
 }
+
+/// The logs query Grafana's Elasticsearch data source sends for its logs panels and Explore.
+#[test]
+fn grafana_logs_query() {
+    let server = server_with_events();
+    let (status, result) = server.post(
+        "/logs-*/_msearch",
+        &[
+            json!({"search_type": "query_then_fetch", "ignore_unavailable": true, "index": "logs-*"}).to_string(),
+            json!({
+                "size": 500,
+                "query": {"bool": {"filter": [
+                    {"range": {"@timestamp": {"gte": 1_795_132_800_000_i64, "lte": 1_795_219_200_000_i64, "format": "epoch_millis"}}},
+                    {"query_string": {"analyze_wildcard": true, "query": "message:hello"}}
+                ]}},
+                "sort": [{"@timestamp": {"order": "desc", "unmapped_type": "boolean"}}, {"_doc": {"order": "desc"}}],
+                "script_fields": {},
+                "docvalue_fields": ["@timestamp"],
+                "highlight": {
+                    "fields": {"*": {}},
+                    "pre_tags": ["@HIGHLIGHT@"],
+                    "post_tags": ["@/HIGHLIGHT@"],
+                    "fragment_size": 2_147_483_647
+                },
+                "aggs": {"2": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "min_doc_count": "0", "extended_bounds": {"min": 1_795_132_800_000_i64, "max": 1_795_219_200_000_i64}, "format": "epoch_millis"}}}
+            })
+            .to_string(),
+            String::new(),
+        ]
+        .join("\n"),
+    );
+    assert_eq!(status, 200, "{result}");
+    let response = &result["responses"][0];
+    assert_eq!(response["status"], 200, "{response}");
+    let hits = response["hits"]["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 4, "{response}");
+    assert_eq!(
+        hits[0]["highlight"]["message"][0], "@HIGHLIGHT@hello@/HIGHLIGHT@ world",
+        "{}",
+        hits[0]
+    );
+    assert!(hits[0]["fields"]["@timestamp"].is_array(), "{}", hits[0]);
+    assert_eq!(
+        response["aggregations"]["2"]["buckets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
+}
