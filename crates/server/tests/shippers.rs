@@ -129,9 +129,10 @@ fn filebeat_setup_and_shipping() {
             .unwrap()
     };
     let old = rfc3339(now - time::Duration::days(10));
+    let earlier = rfc3339(now - time::Duration::hours(2));
     let recent = rfc3339(now - time::Duration::hours(1));
     let mut body = String::new();
-    for (timestamp, address, app) in [(&old, "10.0.0.1", "api"), (&recent, "10.0.0.2", "web")] {
+    for (timestamp, address, app) in [(&earlier, "10.0.0.1", "api"), (&recent, "10.0.0.2", "web")] {
         body.push_str("{\"create\":{}}\n");
         body.push_str(
             &json!({
@@ -218,9 +219,19 @@ fn filebeat_setup_and_shipping() {
         "document_parsing_exception"
     );
 
-    // The policy's delete phase is the stream's retention.
+    // The policy's delete phase is the stream's retention: a 10-day-old event is written,
+    // and its partition dropped (the checks above ran on recent events only, so that
+    // retention, which runs every 200 ms here, could not race them).
+    let (_, response) = server.bulk(
+        "/filebeat-8.17.0/_bulk?refresh=true",
+        &format!(
+            "{{\"create\":{{}}}}\n{}\n",
+            json!({"@timestamp": old, "message": "ten days old"})
+        ),
+    );
+    assert_eq!(response["errors"], false, "{response}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while server.count("filebeat-8.17.0") != 1 {
+    while server.count("filebeat-8.17.0") != 2 {
         assert!(
             std::time::Instant::now() < deadline,
             "the 10-day-old partition must be dropped by the policy's 2d delete phase"
