@@ -266,6 +266,23 @@ pub async fn delete_pipeline(
     Ok(ok(&json!({"acknowledged": true})))
 }
 
+/// The JSON object of a simulate request.
+async fn read_simulate_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes = read_body(headers, body, state.config.max_content_length).await?;
+    match parse_json(&bytes, "parse_exception")? {
+        Some(Value::Object(request)) => Ok(request),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parse_exception",
+            "request body is required",
+        )),
+    }
+}
+
 /// `POST /_ingest/pipeline/_simulate`: the pipeline is in the body.
 pub async fn simulate_inline(
     State(state): State<AppState>,
@@ -296,14 +313,7 @@ async fn simulate(
 ) -> Result<Response, ApiError> {
     params::check(params, "/_ingest/pipeline/_simulate", &["verbose"])?;
     let verbose = params::flag(params, "verbose")?;
-    let bytes = read_body(headers, body, state.config.max_content_length).await?;
-    let Some(Value::Object(mut request)) = parse_json(&bytes, "parse_exception")? else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "parse_exception",
-            "request body is required",
-        ));
-    };
+    let mut request = read_simulate_request(state, headers, body).await?;
     let pipeline = match id {
         Some(id) => state
             .pipelines
@@ -480,14 +490,7 @@ async fn simulate_ingest(
     body: Body,
 ) -> Result<Response, ApiError> {
     params::check(params, "/_ingest/_simulate", &["pipeline"])?;
-    let bytes = read_body(headers, body, state.config.max_content_length).await?;
-    let Some(Value::Object(mut request)) = parse_json(&bytes, "parse_exception")? else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "parse_exception",
-            "request body is required",
-        ));
-    };
+    let mut request = read_simulate_request(state, headers, body).await?;
     let mut substitutions = std::collections::BTreeMap::new();
     if let Some(definitions) = request.remove("pipeline_substitutions") {
         let Value::Object(definitions) = definitions else {

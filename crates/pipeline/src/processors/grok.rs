@@ -356,9 +356,11 @@ pub struct Grok {
     ignore_missing: bool,
 }
 
-/// Builds the processor from its options.
-pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Grok, ConfigError> {
-    let field = config.string("field")?;
+/// Reads the `patterns` (at least one) and `pattern_definitions` options that `grok` and
+/// `redact` share.
+pub(crate) fn read_patterns(
+    config: &mut ProcessorConfig,
+) -> Result<(Vec<String>, HashMap<String, String>), ConfigError> {
     let patterns = config.strings("patterns", false)?;
     if patterns.is_empty() {
         return Err(config.error("patterns", "List of patterns must not be empty"));
@@ -375,6 +377,13 @@ pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Grok,
             )),
         })
         .collect::<Result<_, _>>()?;
+    Ok((patterns, definitions))
+}
+
+/// Builds the processor from its options.
+pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Grok, ConfigError> {
+    let field = config.string("field")?;
+    let (patterns, definitions) = read_patterns(&mut config)?;
     let ecs = config
         .optional_choice("ecs_compatibility", &["disabled", "v1"])?
         .is_some_and(|mode| mode == "v1");

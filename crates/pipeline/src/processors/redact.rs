@@ -2,12 +2,9 @@
 //! that `%{EMAILADDRESS:EMAIL}` turns `mail bob@example.com` into `mail <EMAIL>`. Secrets,
 //! addresses and card numbers are removed before the document is stored.
 
-use std::collections::HashMap;
-
 use logfleet_model::json::JsonValue;
-use serde_json::Value;
 
-use super::grok::Expression;
+use super::grok::{Expression, read_patterns};
 use super::{expect_string, read_field};
 use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
@@ -29,22 +26,7 @@ pub struct Redact {
 /// Builds the processor from its options.
 pub fn build(mut config: ProcessorConfig, resources: &Resources) -> Result<Redact, ConfigError> {
     let field = config.string("field")?;
-    let patterns = config.strings("patterns", false)?;
-    if patterns.is_empty() {
-        return Err(config.error("patterns", "List of patterns must not be empty"));
-    }
-    let definitions: HashMap<String, String> = config
-        .optional_map("pattern_definitions")?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, pattern)| match pattern {
-            Value::String(pattern) => Ok((name, pattern)),
-            other => Err(config.error(
-                "pattern_definitions",
-                format!("pattern [{name}] isn't a string: [{other}]"),
-            )),
-        })
-        .collect::<Result<_, _>>()?;
+    let (patterns, definitions) = read_patterns(&mut config)?;
     let prefix = config
         .optional_string("prefix")?
         .unwrap_or_else(|| "<".to_owned());
