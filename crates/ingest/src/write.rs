@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use logfleet_model::json::JsonValue;
+use logfleet_model::redact::Redactor;
 use logfleet_pipeline::{
     Flow, IngestDocument, NoPipelines, Pipeline, PipelineError, PipelineSource, Pipelines, Run,
     is_data_stream_write_target,
@@ -39,6 +40,10 @@ pub struct Document<'r> {
 pub enum Prepared {
     /// Ready for the store.
     Write(PreparedWrite),
+    /// Rejected by a processor or the mapping, and kept in its data stream's failure store
+    /// instead: this writes the failure document there (Elasticsearch's
+    /// `"failure_store": "used"`).
+    FailureStore(PreparedWrite),
     /// Dropped by a `drop` processor: nothing is written.
     Dropped {
         /// The target it was sent to.
@@ -84,6 +89,8 @@ pub struct Ingest {
     store: Store,
     pipelines: Arc<Pipelines>,
     routing: Arc<Pipeline>,
+    /// Applied to the original documents kept in failure stores.
+    redactor: Arc<Redactor>,
 }
 
 impl Ingest {
@@ -93,6 +100,7 @@ impl Ingest {
             store,
             pipelines,
             routing: Arc::new(logfleet_pipeline::data_stream_routing()),
+            redactor: Arc::new(Redactor::default()),
         }
     }
 
@@ -101,8 +109,20 @@ impl Ingest {
         &self.pipelines
     }
 
-    /// Decodes `document`, runs its pipelines and routing, and prepares its write.
+    /// Decodes `document`, runs its pipelines and routing, and prepares its write. A
+    /// document that a processor or the mapping rejects on its way to a data stream with a
+    /// failure store is written there instead, with its error.
     pub fn prepare(&self, document: Document<'_>) -> Result<Prepared, IngestError> {
+        let index = document.index;
+        let id = document.id.clone();
+        let original = document.source.clone();
+        match self.prepare_document(document) {
+            Ok(prepared) => Ok(prepared),
+            Err(rejection) => self.keep_failure(index, id, &original, *rejection),
+        }
+    }
+
+    fn prepare_document(&self, document: Document<'_>) -> Result<Prepared, Box<Rejection>> {
         let Document {
             index,
             op,
@@ -110,7 +130,7 @@ impl Ingest {
             source,
             pipeline,
         } = document;
-        check_index_name(index)?;
+        check_index_name(index).map_err(IngestError::from)?;
         let source_of_pipelines: &dyn PipelineSource = &*self.pipelines;
         let requested = requested_pipeline(pipeline, source_of_pipelines)?;
         // Decoded in place: the document's strings borrow from the request body.
@@ -124,7 +144,8 @@ impl Ingest {
         let JsonValue::Object(parsed) = parsed else {
             return Err(IngestError::Parse(
                 "[1:1] failed to parse: the document must be a JSON object".to_owned(),
-            ));
+            )
+            .into());
         };
         let mut document = IngestDocument::new(index, parsed);
         if let Some(id) = &id {
@@ -145,7 +166,8 @@ impl Ingest {
             && !self.store.is_plain_index(&document.target);
         if routed {
             self.routing
-                .execute(&mut document, &mut Run::new(&NoPipelines))?;
+                .execute(&mut document, &mut Run::new(&NoPipelines))
+                .map_err(IngestError::from)?;
         }
         let id = match document.metadata.get("_id") {
             Some(JsonValue::String(id)) => Some(id.as_ref().to_owned()),
@@ -157,14 +179,135 @@ impl Ingest {
         } else {
             source.clone()
         };
+        let target = document.target;
         let request = WriteRequest::Document {
-            target: document.target,
+            target: target.clone(),
             op,
             id,
-            source: stored,
+            source: stored.clone(),
             parsed: document.source,
         };
-        Ok(Prepared::Write(self.store.prepare(request)?))
+        self.store
+            .prepare(request)
+            .map(Prepared::Write)
+            .map_err(|error| {
+                Box::new(Rejection {
+                    error: error.into(),
+                    mapped: Some((target, stored)),
+                })
+            })
+    }
+
+    /// Writes a rejected document to the failure store of the data stream it was going to,
+    /// when it has one; otherwise the rejection stands. A processor's failure keeps the
+    /// document as it arrived, a mapping failure as the pipelines left it — both redacted,
+    /// like any event.
+    fn keep_failure(
+        &self,
+        index: &str,
+        id: Option<String>,
+        original: &Bytes,
+        rejection: Rejection,
+    ) -> Result<Prepared, IngestError> {
+        let Rejection { error, mapped } = rejection;
+        if !goes_to_failure_store(&error) {
+            return Err(error);
+        }
+        let (target, source) = match mapped {
+            Some(mapped) => mapped,
+            None => (self.routed_target(index, original), original.clone()),
+        };
+        let Some(failures) = self.store.failure_store_for(&target) else {
+            return Err(error);
+        };
+        let body = self.failure_document(&target, id.as_deref(), &source, &error);
+        let Ok(JsonValue::Object(parsed)) = JsonValue::from_slice(&body) else {
+            return Err(error);
+        };
+        let request = WriteRequest::Document {
+            target: failures,
+            op: DocumentOp::Create,
+            id: None,
+            source: body.clone(),
+            parsed,
+        };
+        // A failure store that cannot take the document leaves the original error standing,
+        // as Elasticsearch's `"failure_store": "failed"` does.
+        self.store
+            .prepare(request)
+            .map(Prepared::FailureStore)
+            .map_err(|_| error)
+    }
+
+    /// The data stream a document sent to `index` is routed to, for the failure store of a
+    /// document the pipelines rejected before routing.
+    fn routed_target(&self, index: &str, source: &Bytes) -> String {
+        if !is_data_stream_write_target(index) || self.store.is_plain_index(index) {
+            return index.to_owned();
+        }
+        let Ok(JsonValue::Object(parsed)) = JsonValue::from_slice(source) else {
+            return index.to_owned();
+        };
+        let mut document = IngestDocument::new(index, parsed);
+        match self
+            .routing
+            .execute(&mut document, &mut Run::new(&NoPipelines))
+        {
+            Ok(_) => document.target,
+            Err(_) => index.to_owned(),
+        }
+    }
+
+    /// A failure store document, in Elasticsearch's shape.
+    fn failure_document(
+        &self,
+        index: &str,
+        id: Option<&str>,
+        source: &Bytes,
+        error: &IngestError,
+    ) -> Bytes {
+        let source = match JsonValue::from_slice(source) {
+            Ok(mut source) => {
+                self.redactor.redact_json(&mut source);
+                source.to_value()
+            }
+            Err(_) => serde_json::Value::Object(serde_json::Map::new()),
+        };
+        let mut document = serde_json::Map::new();
+        if let Some(id) = id {
+            document.insert("id".into(), id.into());
+        }
+        document.insert("index".into(), index.into());
+        document.insert("source".into(), source);
+        let (kind, message) = error_kind_and_message(error);
+        let mut details = serde_json::Map::new();
+        details.insert("type".into(), kind.into());
+        details.insert("message".into(), message.clone().into());
+        details.insert("stack_trace".into(), format!("{kind}: {message}").into());
+        if let IngestError::Pipeline(failure) = error {
+            if !failure.pipeline_trace.is_empty() {
+                details.insert(
+                    "pipeline_trace".into(),
+                    failure.pipeline_trace.to_vec().into(),
+                );
+            }
+            if let Some(pipeline) = &failure.pipeline {
+                details.insert("pipeline".into(), pipeline.clone().into());
+            }
+            if let Some(tag) = &failure.processor_tag {
+                details.insert("processor_tag".into(), tag.clone().into());
+            }
+            if let Some(processor) = failure.processor_type {
+                details.insert("processor_type".into(), processor.into());
+            }
+        }
+        let now = logfleet_model::format_timestamp(time::OffsetDateTime::now_utc());
+        let body = serde_json::json!({
+            "@timestamp": now,
+            "document": document,
+            "error": details,
+        });
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
     }
 
     /// Runs `document`'s pipelines as a write would, without writing it, for
@@ -237,6 +380,49 @@ impl Ingest {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+/// A document that could not be prepared: why, and — when the store refused it — the
+/// target and source the pipelines had given it.
+struct Rejection {
+    error: IngestError,
+    mapped: Option<(String, Bytes)>,
+}
+
+impl From<IngestError> for Box<Rejection> {
+    fn from(error: IngestError) -> Self {
+        Box::new(Rejection {
+            error,
+            mapped: None,
+        })
+    }
+}
+
+/// Whether a failure store takes documents rejected this way: a processor's failure, or the
+/// mapping's; never a malformed request, a missing pipeline or a store that cannot write.
+fn goes_to_failure_store(error: &IngestError) -> bool {
+    match error {
+        IngestError::Pipeline(_)
+        | IngestError::IndexCycle(_)
+        | IngestError::FinalPipelineChangedIndex { .. } => true,
+        IngestError::Store(error) => {
+            matches!(error, StoreError::Mapping(_) | StoreError::Document(_))
+        }
+        IngestError::Parse(_) | IngestError::MissingPipeline(_) => false,
+    }
+}
+
+/// Elasticsearch's error `type` and message of a rejection.
+fn error_kind_and_message(error: &IngestError) -> (&'static str, String) {
+    match error {
+        IngestError::Pipeline(failure) => (failure.kind, failure.reason.clone()),
+        IngestError::Store(StoreError::Mapping(failure)) => (failure.kind, failure.reason.clone()),
+        IngestError::Store(StoreError::Document(failure)) => (failure.kind, failure.reason.clone()),
+        IngestError::IndexCycle(_) | IngestError::FinalPipelineChangedIndex { .. } => {
+            ("illegal_state_exception", error.to_string())
+        }
+        other => ("illegal_argument_exception", other.to_string()),
     }
 }
 

@@ -23,6 +23,8 @@ use std::borrow::Cow;
 
 use memchr::memmem::Finder;
 
+use crate::json::{JsonObject, JsonValue};
+
 /// Values up to this length are scanned byte by byte, longer ones with SIMD searches.
 const SHORT_TEXT: usize = 128;
 
@@ -150,6 +152,51 @@ impl Redactor {
         }
         let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
         (digits, memchr::memchr2(b'=', b':', bytes).is_some())
+    }
+
+    /// Redacts a JSON value in place, at any depth: the whole value of a sensitive key, card
+    /// numbers, and secrets in any string. Whether anything changed.
+    pub fn redact_json(&self, value: &mut JsonValue<'_>) -> bool {
+        match value {
+            JsonValue::String(text) => match self.redact_text(text) {
+                Cow::Owned(redacted) => {
+                    *value = JsonValue::from(redacted);
+                    true
+                }
+                Cow::Borrowed(_) => false,
+            },
+            JsonValue::Number(number) => {
+                if number
+                    .as_u64()
+                    .is_some_and(|integer| self.is_card_number(integer))
+                {
+                    *value = JsonValue::from(REDACTED);
+                    return true;
+                }
+                false
+            }
+            JsonValue::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, item| self.redact_json(item) | changed),
+            JsonValue::Object(object) => self.redact_object(object),
+            JsonValue::Null | JsonValue::Bool(_) => false,
+        }
+    }
+
+    /// [`Redactor::redact_json`] of each member of an object.
+    pub fn redact_object(&self, object: &mut JsonObject<'_>) -> bool {
+        let mut changed = false;
+        for (key, member) in object.iter_mut() {
+            if self.is_sensitive_key(key) {
+                if *member != JsonValue::Null && member.as_str() != Some(REDACTED) {
+                    *member = JsonValue::from(REDACTED);
+                    changed = true;
+                }
+            } else {
+                changed |= self.redact_json(member);
+            }
+        }
+        changed
     }
 
     /// Whether an integer value is a card number.

@@ -50,6 +50,9 @@ pub struct PipelineError {
     pub processor_tag: Option<String>,
     /// The pipeline it belongs to.
     pub pipeline: Option<String>,
+    /// The pipelines that were running when it failed, outermost first (a `pipeline`
+    /// processor's callee after its caller).
+    pub pipeline_trace: Box<[String]>,
 }
 
 impl PipelineError {
@@ -61,6 +64,7 @@ impl PipelineError {
             processor_type: None,
             processor_tag: None,
             pipeline: None,
+            pipeline_trace: Box::default(),
         }
     }
 

@@ -216,7 +216,7 @@ impl Step {
         if let Some(condition) = &self.condition {
             let holds = condition
                 .test(document)
-                .map_err(|error| self.attribute(error, pipeline))?;
+                .map_err(|error| self.attribute(error, pipeline, &run.stack))?;
             if !holds {
                 run.record(|| {
                     let mut result = self.result_head("skipped");
@@ -249,7 +249,7 @@ impl Step {
                 Ok(flow)
             }
             Err(error) => {
-                let error = self.attribute(error, pipeline);
+                let error = self.attribute(error, pipeline, &run.stack);
                 if self.ignore_failure {
                     if let (Some(trace), Some(position)) = (&mut run.trace, position) {
                         let mut result = self.result_head("error_ignored");
@@ -299,12 +299,19 @@ impl Step {
         }
     }
 
-    /// Names this processor in an error that does not name one yet.
-    fn attribute(&self, mut error: PipelineError, pipeline: &str) -> PipelineError {
+    /// Names this processor, and the pipelines running (`stack`, outermost first), in an
+    /// error that does not name them yet.
+    fn attribute(
+        &self,
+        mut error: PipelineError,
+        pipeline: &str,
+        stack: &[String],
+    ) -> PipelineError {
         if error.processor_type.is_none() {
             error.processor_type = Some(self.kind());
             error.processor_tag.clone_from(&self.tag);
             error.pipeline = Some(pipeline.to_owned());
+            error.pipeline_trace = stack.into();
         }
         error
     }

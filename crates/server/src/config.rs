@@ -34,6 +34,7 @@ const ENV_KEYS: &[&str] = &[
     "disk.flood_stage_min_free",
     "ingest.default_logs_pipeline",
     "ingest.geoip_directory",
+    "ingest.failure_store",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -89,6 +90,13 @@ pub struct IngestConfig {
     /// files as `logfleet setup geoip` fetches them) [default: ~/.cache/logfleet/geoip].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geoip_directory: Option<PathBuf>,
+    /// Data streams whose failure store is on, as Elasticsearch's
+    /// `data_streams.failure_store.enabled` cluster setting: comma-separated name patterns
+    /// (`logs-*`; empty for none). A document that a processor or the mapping rejects on its
+    /// way to one of them is kept, with its error, in `<stream>::failures` instead of being
+    /// refused; an index template's `data_stream_options.failure_store.enabled` overrides
+    /// this for the streams it creates.
+    pub failure_store: String,
     /// Pipelines by id, in Elasticsearch's shape written as TOML
     /// (`[ingest.pipelines.web] processors = [{ lowercase = { field = "method" } }]`),
     /// stored at every start as `PUT /_ingest/pipeline/{id}` would.
@@ -100,6 +108,7 @@ impl Default for IngestConfig {
         IngestConfig {
             default_logs_pipeline: logfleet_pipeline::MICROSERVICES_PIPELINE.to_owned(),
             geoip_directory: None,
+            failure_store: "logs-*".to_owned(),
             pipelines: std::collections::BTreeMap::new(),
         }
     }
@@ -309,6 +318,14 @@ impl Config {
             "" | "_none" => None,
             name => Some(name.to_owned()),
         };
+        store.failure_store = self
+            .ingest
+            .failure_store
+            .split(',')
+            .map(str::trim)
+            .filter(|pattern| !pattern.is_empty())
+            .map(str::to_owned)
+            .collect();
         store.retention_check_interval = parse_duration(&self.retention.check_interval)
             .context("invalid retention.check_interval")?;
         store.retention_rules = self

@@ -433,8 +433,14 @@ impl<'s> Walker<'_, 's> {
 /// Elasticsearch's default `depth_limit` of `flattened` fields.
 const FLATTENED_DEPTH_LIMIT: usize = 20;
 
-/// The `dynamic` setting below an object: its own, or the one it inherits.
+/// The `dynamic` setting below an object: its own, or the one it inherits. Nothing below an
+/// object mapped with `"enabled": false` is mapped or indexed: it is kept in `_source` only.
 fn dynamic_below(object: &FieldMapping, inherited: Dynamic) -> Dynamic {
+    if matches!(object.parameters.get("enabled"), Some(Value::Bool(false)))
+        || matches!(object.parameters.get("enabled"), Some(Value::String(text)) if text == "false")
+    {
+        return Dynamic::False;
+    }
     match object.parameters.get("dynamic") {
         Some(Value::Bool(false)) => Dynamic::False,
         Some(Value::String(text)) if text == "false" => Dynamic::False,

@@ -25,6 +25,7 @@ mod disk;
 mod document;
 mod dynamic_template;
 mod error;
+mod failure_store;
 pub mod faults;
 mod ids;
 mod legacy_template;
@@ -53,6 +54,9 @@ pub use date::{
 pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
+pub use failure_store::{
+    DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, failure_store_parent, has_selector,
+};
 pub use ids::{IdCodec, new_document_id};
 pub use legacy_template::LegacyTemplate;
 pub use lifecycle::LifecyclePolicy;

@@ -26,6 +26,9 @@ use crate::component_template::{
 use crate::disk::{DiskGuard, DiskSpace, FloodStage, WriteBlock, is_disk_full};
 use crate::document::{LeafValue, convert_document};
 use crate::error::{StoreError, StoreResult};
+use crate::failure_store::{
+    self, DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, failure_store_parent, has_selector,
+};
 use crate::faults::Faults;
 use crate::ids::IdCodec;
 use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
@@ -115,6 +118,10 @@ pub struct StoreConfig {
     /// The default ingest pipeline of `logs` and `logs-*` data streams that no index template
     /// matches, as Elasticsearch's built-in `logs` template names one.
     pub default_logs_pipeline: Option<String>,
+    /// Data streams whose failure store is on unless their index template says otherwise
+    /// (`logs-*`): documents a pipeline or the mapping rejects are kept there with their
+    /// error rather than lost.
+    pub failure_store: Vec<String>,
 }
 
 impl StoreConfig {
@@ -134,6 +141,7 @@ impl StoreConfig {
             flood_stage: FloodStage::default(),
             faults: None,
             default_logs_pipeline: None,
+            failure_store: vec!["logs-*".to_owned()],
         }
     }
 }
@@ -383,6 +391,10 @@ pub struct DataStreamInfo {
     pub retention: Option<(String, &'static str)>,
     /// The lifecycle policy its template names, if any.
     pub ilm_policy: Option<String>,
+    /// Whether rejected documents go to its failure store.
+    pub failure_store_enabled: bool,
+    /// The failure store's partitions, oldest first, with their uuids.
+    pub failure_indices: Vec<(String, String)>,
 }
 
 /// A concrete index and its lifecycle, as `GET /{index}/_ilm/explain` reports it.
@@ -807,13 +819,20 @@ impl Store {
             .inner
             .get_target(name)
             .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
-        let write = PreparedWrite::delete_target(target);
-        let mut outcomes = self.execute(vec![write]).await?;
-        match outcomes.pop() {
-            Some(Ok(_)) => Ok(()),
-            Some(Err(ItemFailure::Store(error))) => Err(error),
-            Some(Err(ItemFailure::Conflict(_))) | None => Err(StoreError::Closed),
+        // A data stream's failure store goes with it.
+        let failures = (target.kind() == TargetKind::DataStream)
+            .then(|| self.inner.get_target(&failure_store_name(name)))
+            .flatten();
+        let mut writes = vec![PreparedWrite::delete_target(target)];
+        writes.extend(failures.map(PreparedWrite::delete_target));
+        for outcome in self.execute(writes).await? {
+            match outcome {
+                Ok(_) => {}
+                Err(ItemFailure::Store(error)) => return Err(error),
+                Err(ItemFailure::Conflict(_)) => return Err(StoreError::Closed),
+            }
         }
+        Ok(())
     }
 
     /// Makes everything written so far searchable, for all targets. Partitions whose
@@ -1247,6 +1266,30 @@ impl Store {
                 "no matching index template found for data stream [{name}]"
             ))),
         }
+    }
+
+    /// The failure store a document rejected on its way to `name` goes to, if `name` is (or
+    /// would be created as) a data stream whose failure store is on.
+    pub fn failure_store_for(&self, name: &str) -> Option<String> {
+        if has_selector(name) {
+            return None;
+        }
+        let inner = &self.inner;
+        let template = inner.template_for(name);
+        let is_stream = match inner.get_target(name) {
+            Some(target) => target.kind() == TargetKind::DataStream,
+            None => match &template {
+                Some(template) => template.data_stream,
+                None => is_builtin_data_stream(name),
+            },
+        };
+        let enabled = is_stream
+            && failure_store::enabled_for(
+                name,
+                template.as_ref().and_then(IndexTemplate::failure_store),
+                &inner.config.failure_store,
+            );
+        enabled.then(|| failure_store_name(name))
     }
 
     /// Adds fields to a target's mapping (`PUT /{index}/_mapping`).
@@ -1870,11 +1913,36 @@ impl Store {
             selected.extend(
                 targets
                     .values()
-                    .filter(|target| !target.name().starts_with('.'))
+                    .filter(|target| {
+                        let name = target.name();
+                        !name.starts_with('.') && !has_selector(&name)
+                    })
                     .map(|target| (target.clone(), None, None)),
             );
         } else {
             for part in parts {
+                let part = part.strip_suffix(DATA_SELECTOR).unwrap_or(part);
+                if let Some(streams) = part.strip_suffix(FAILURES_SELECTOR) {
+                    // `logs-*::failures`: the failure stores of the matching data streams.
+                    let mut matched = false;
+                    for target in targets.values() {
+                        let name = target.name();
+                        if target.kind() != TargetKind::DataStream
+                            || has_selector(&name)
+                            || !wildcard_match(streams, &name)
+                        {
+                            continue;
+                        }
+                        matched = true;
+                        if let Some(failures) = targets.get(&failure_store_name(&name)) {
+                            selected.push((failures.clone(), None, None));
+                        }
+                    }
+                    if !matched && !streams.contains('*') && !ignore_unavailable {
+                        return Err(StoreError::IndexNotFound(part.to_owned()));
+                    }
+                    continue;
+                }
                 if let Some(excluded) = part.strip_prefix('-') {
                     selected.retain(|(target, partition, _)| {
                         let name = partition.clone().unwrap_or_else(|| target.name());
@@ -1886,7 +1954,9 @@ impl Store {
                     let include_hidden = part.starts_with('.');
                     for target in targets.values() {
                         let name = target.name();
-                        if (include_hidden || !name.starts_with('.')) && wildcard_match(part, &name)
+                        if (include_hidden || !name.starts_with('.'))
+                            && !has_selector(&name)
+                            && wildcard_match(part, &name)
                         {
                             selected.push((target.clone(), None, None));
                         }
@@ -2034,7 +2104,10 @@ impl Store {
                 self.inner
                     .read_targets()
                     .values()
-                    .filter(|target| !target.name().starts_with('.'))
+                    .filter(|target| {
+                        let name = target.name();
+                        !name.starts_with('.') && !has_selector(&name)
+                    })
                     .cloned(),
             );
         }
@@ -2133,9 +2206,24 @@ impl Store {
         targets
             .values()
             .filter(|target| target.kind() == TargetKind::DataStream)
-            .filter(|target| wildcard_match(pattern, &target.name()))
+            .filter(|target| {
+                let name = target.name();
+                !has_selector(&name) && wildcard_match(pattern, &name)
+            })
             .map(|target| {
                 let meta = target.meta();
+                let failure_indices = targets
+                    .get(&failure_store_name(&meta.name))
+                    .map(|failures| {
+                        failures
+                            .partitions()
+                            .iter()
+                            .map(|partition| {
+                                (partition.meta().name.clone(), partition.meta().uuid.clone())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 DataStreamInfo {
                     name: meta.name.clone(),
                     indices: target
@@ -2149,6 +2237,8 @@ impl Store {
                     template: meta.template.clone(),
                     retention: self.inner.effective_retention(&meta),
                     ilm_policy: self.inner.lifecycle_name(&meta),
+                    failure_store_enabled: self.failure_store_for(&meta.name).is_some(),
+                    failure_indices,
                 }
             })
             .collect()
@@ -2652,6 +2742,7 @@ impl Inner {
         }
         let mut mapping = match template {
             Some(template) => template.mapping(style)?,
+            None if failure_store_parent(name).is_some() => failure_store::mapping()?,
             None => Mapping::new(style),
         };
         // The template's aliases, then the request's, which win for the same name.
@@ -2809,7 +2900,10 @@ impl Inner {
         if let Some(target) = self.alias_write_target(name)? {
             return Ok(target);
         }
-        if name.starts_with(".ds-") {
+        if let Some(stream) = failure_store_parent(name) {
+            return self.failure_store_target(stream);
+        }
+        if name.starts_with(".ds-") || name.starts_with(".fs-") {
             return Err(StoreError::IllegalArgument(format!(
                 "index request targeting backing index [{name}] is not allowed, target the data stream instead"
             )));
@@ -2826,6 +2920,22 @@ impl Inner {
             None => TargetKind::Index,
         };
         self.create_target_locked(name, kind, template.as_ref(), None, None)
+    }
+
+    /// The failure store of `stream`, created (with the stream, if need be) on first use.
+    fn failure_store_target(&self, stream: &str) -> StoreResult<Arc<Target>> {
+        let parent = self.write_target(stream)?;
+        if parent.kind() != TargetKind::DataStream {
+            return Err(StoreError::IllegalArgument(format!(
+                "[{stream}] is not a data stream: only data streams have a failure store"
+            )));
+        }
+        let name = failure_store_name(stream);
+        let _guard = self.lock_catalog();
+        if let Some(target) = self.get_target(&name) {
+            return Ok(target);
+        }
+        self.create_target_locked(&name, TargetKind::DataStream, None, None, None)
     }
 
     fn prepare(&self, request: WriteRequest<'_>, replaying: bool) -> StoreResult<PreparedWrite> {
@@ -3825,6 +3935,11 @@ impl Inner {
     }
 
     fn effective_retention(&self, meta: &TargetMeta) -> Option<(String, &'static str)> {
+        // A failure store keeps its documents as long as its data stream keeps its own.
+        if let Some(stream) = failure_store_parent(&meta.name) {
+            let stream = self.get_target(stream)?;
+            return self.effective_retention(&stream.meta());
+        }
         if let Some(retention) = &meta.retention {
             return Some((retention.clone(), "data_stream_configuration"));
         }

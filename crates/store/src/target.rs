@@ -306,8 +306,8 @@ impl Target {
             let date = OffsetDateTime::from_unix_timestamp(bucket_start / 1000)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let name = format!(
-                ".ds-{}-{:04}.{:02}.{:02}-{generation:06}",
-                meta.name,
+                "{}-{:04}.{:02}.{:02}-{generation:06}",
+                crate::failure_store::partition_prefix(&meta.name),
                 date.year(),
                 u8::from(date.month()),
                 date.day()

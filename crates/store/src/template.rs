@@ -145,6 +145,15 @@ impl IndexTemplate {
             .map(str::to_owned)
     }
 
+    /// `template.data_stream_options.failure_store.enabled`, when the template says.
+    pub fn failure_store(&self) -> Option<bool> {
+        self.template_section()?
+            .get("data_stream_options")?
+            .get("failure_store")?
+            .get("enabled")?
+            .as_bool()
+    }
+
     /// The lifecycle policy named by `index.lifecycle.name` in the template's settings.
     pub fn lifecycle_name(&self) -> Option<String> {
         self.string_setting("lifecycle.name")

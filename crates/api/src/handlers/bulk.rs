@@ -70,6 +70,7 @@ enum Slot {
         action: BulkAction,
         id: Option<String>,
         position: usize,
+        failure_store: bool,
     },
     Dropped {
         action: BulkAction,
@@ -125,11 +126,13 @@ async fn run_bulk(
                 action,
                 id,
                 position,
+                failure_store,
             } => match outcomes.get_mut(position).and_then(Option::take) {
                 Some(Ok(outcome)) => BulkItem::Written {
                     action,
                     outcome,
                     forced_refresh,
+                    failure_store,
                 },
                 Some(Err(failure)) => {
                     let error = failure_to_error(failure);
@@ -177,6 +180,8 @@ enum BulkItem {
         action: BulkAction,
         outcome: WriteOutcome,
         forced_refresh: bool,
+        /// The document was rejected and kept in its data stream's failure store.
+        failure_store: bool,
     },
     Failed {
         action: BulkAction,
@@ -222,9 +227,12 @@ impl Serialize for BulkItem {
                 action,
                 outcome,
                 forced_refresh,
+                failure_store,
             } => map.serialize_entry(
                 action.as_str(),
-                &WriteResponse::new(outcome, *forced_refresh).with_status(outcome_status(outcome)),
+                &WriteResponse::new(outcome, *forced_refresh)
+                    .with_status(outcome_status(outcome))
+                    .with_failure_store(*failure_store),
             )?,
             BulkItem::Failed { action, body } => map.serialize_entry(action.as_str(), body)?,
             BulkItem::Dropped { action, index, id } => map.serialize_entry(
@@ -303,6 +311,16 @@ fn prepare_items(
                     action,
                     id: item.id,
                     position: prepared.len(),
+                    failure_store: false,
+                });
+                prepared.push(write);
+            }
+            Ok(Prepared::FailureStore(write)) => {
+                slots.push(Slot::Prepared {
+                    action,
+                    id: item.id,
+                    position: prepared.len(),
+                    failure_store: true,
                 });
                 prepared.push(write);
             }

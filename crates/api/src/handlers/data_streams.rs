@@ -26,22 +26,31 @@ fn render(stream: &DataStreamInfo) -> Value {
     } else {
         "Data stream lifecycle"
     };
-    let indices: Vec<Value> = stream
-        .indices
-        .iter()
-        .map(|(name, uuid)| {
-            let mut index = json!({
-                "index_name": name,
-                "index_uuid": uuid,
-                "prefer_ilm": ilm_policy.is_some(),
-                "managed_by": managed_by,
-            });
-            if let Some(policy) = ilm_policy {
-                index["ilm_policy"] = json!(policy);
-            }
-            index
-        })
-        .collect();
+    let render_indices = |indices: &[(String, String)]| -> Vec<Value> {
+        indices
+            .iter()
+            .map(|(name, uuid)| {
+                let mut index = json!({
+                    "index_name": name,
+                    "index_uuid": uuid,
+                    "prefer_ilm": ilm_policy.is_some(),
+                    "managed_by": managed_by,
+                });
+                if let Some(policy) = ilm_policy {
+                    index["ilm_policy"] = json!(policy);
+                }
+                index
+            })
+            .collect()
+    };
+    let indices = render_indices(&stream.indices);
+    // Rejected documents of a stream whose failure store is on are kept there; its first
+    // partition is created by the first of them.
+    let failure_store = json!({
+        "enabled": stream.failure_store_enabled,
+        "rollover_on_write": stream.failure_indices.is_empty(),
+        "indices": render_indices(&stream.failure_indices),
+    });
     let mut rendered = json!({
         "name": stream.name,
         "timestamp_field": {"name": "@timestamp"},
@@ -56,6 +65,7 @@ fn render(stream: &DataStreamInfo) -> Value {
         "allow_custom_routing": false,
         "replicated": false,
         "rollover_on_write": false,
+        "failure_store": failure_store,
     });
     match ilm_policy {
         Some(policy) => rendered["ilm_policy"] = json!(policy),

@@ -127,22 +127,24 @@ async fn write_one(
             "Validation Failed: 1: source is missing;",
         ));
     }
-    let prepared = match prepare_document(state, index, op, id, body, pipeline_param(params))? {
-        Prepared::Write(prepared) => prepared,
-        Prepared::Dropped { index, id } => {
-            let mut response = dropped_response(&index, id.as_deref());
-            if let Value::Object(response) = &mut response {
-                response.remove("status");
+    let (prepared, failure_store) =
+        match prepare_document(state, index, op, id, body, pipeline_param(params))? {
+            Prepared::Write(prepared) => (prepared, false),
+            Prepared::FailureStore(prepared) => (prepared, true),
+            Prepared::Dropped { index, id } => {
+                let mut response = dropped_response(&index, id.as_deref());
+                if let Value::Object(response) = &mut response {
+                    response.remove("status");
+                }
+                return Ok(ok(&response));
             }
-            return Ok(ok(&response));
-        }
-    };
+        };
     let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let forced = forced && refresh == params::Refresh::Immediate;
     Ok(json_response(
         outcome_status(&outcome),
-        &WriteResponse::new(&outcome, forced),
+        &WriteResponse::new(&outcome, forced).with_failure_store(failure_store),
     ))
 }
 

@@ -115,6 +115,9 @@ pub struct WriteResponse<'a> {
     primary_term: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
+    /// `used` when the document was rejected and kept in its data stream's failure store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_store: Option<&'static str>,
 }
 
 /// `_shards` of a write: one copy, written.
@@ -142,7 +145,14 @@ impl WriteResponse<'_> {
             seq_no: outcome.seq,
             primary_term: 1,
             status: None,
+            failure_store: None,
         }
+    }
+
+    /// Marks a write that kept a rejected document in a failure store.
+    pub fn with_failure_store(mut self, used: bool) -> Self {
+        self.failure_store = used.then_some("used");
+        self
     }
 
     /// The same body as a bulk item, which carries its HTTP status.

@@ -3,8 +3,7 @@
 //! held to the same rules — sensitive keys at any depth, and card numbers, bearer tokens,
 //! JWTs and `password=…` pairs in any string (see [`logfleet_model::redact`]).
 
-use logfleet_model::json::JsonValue;
-use logfleet_model::redact::{REDACTED, Redactor};
+use logfleet_model::redact::Redactor;
 
 use crate::PipelineError;
 use crate::config::{ConfigError, ProcessorConfig};
@@ -26,49 +25,6 @@ pub fn build(mut config: ProcessorConfig) -> Result<RedactSecrets, ConfigError> 
     })
 }
 
-impl RedactSecrets {
-    /// Redacts `value` in place; whether anything changed.
-    fn redact(&self, value: &mut JsonValue<'_>) -> bool {
-        match value {
-            JsonValue::String(text) => match self.redactor.redact_text(text) {
-                std::borrow::Cow::Owned(redacted) => {
-                    *value = JsonValue::from(redacted);
-                    true
-                }
-                std::borrow::Cow::Borrowed(_) => false,
-            },
-            JsonValue::Number(number) => {
-                if number
-                    .as_u64()
-                    .is_some_and(|integer| self.redactor.is_card_number(integer))
-                {
-                    *value = JsonValue::from(REDACTED);
-                    return true;
-                }
-                false
-            }
-            JsonValue::Array(items) => items
-                .iter_mut()
-                .fold(false, |changed, item| self.redact(item) | changed),
-            JsonValue::Object(object) => {
-                let mut changed = false;
-                for (key, member) in object.iter_mut() {
-                    if self.redactor.is_sensitive_key(key) {
-                        if *member != JsonValue::Null && member.as_str() != Some(REDACTED) {
-                            *member = JsonValue::from(REDACTED);
-                            changed = true;
-                        }
-                    } else {
-                        changed |= self.redact(member);
-                    }
-                }
-                changed
-            }
-            JsonValue::Null | JsonValue::Bool(_) => false,
-        }
-    }
-}
-
 impl Processor for RedactSecrets {
     fn kind(&self) -> &'static str {
         "redact_secrets"
@@ -79,17 +35,7 @@ impl Processor for RedactSecrets {
         document: &mut IngestDocument<'_>,
         _run: &mut Run<'_>,
     ) -> Result<Flow, PipelineError> {
-        let mut changed = false;
-        for (key, member) in document.source.iter_mut() {
-            if self.redactor.is_sensitive_key(key) {
-                if *member != JsonValue::Null && member.as_str() != Some(REDACTED) {
-                    *member = JsonValue::from(REDACTED);
-                    changed = true;
-                }
-            } else {
-                changed |= self.redact(member);
-            }
-        }
+        let changed = self.redactor.redact_object(&mut document.source);
         document.source_modified |= changed;
         Ok(Flow::Continue)
     }
