@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_logfleet/export", post(export::export))
         .route("/_logfleet/tail", get(tail::tail))
+        .route("/_otlp/v1/logs", post(handlers::otlp::logs))
         .route("/_ingest/pipeline", get(ingest::get_all_pipelines))
         .route(
             "/_ingest/pipeline/_simulate",
@@ -383,6 +384,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .fallback_service(resolving)
         .layer(axum::middleware::from_fn(response::elasticsearch_headers))
+}
+
+/// The router of the OTLP/HTTP port (`[inputs.otlp]`): `POST /v1/logs`, as OpenTelemetry
+/// exporters send it.
+pub fn otlp_router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/logs", post(handlers::otlp::logs))
+        .with_state(state)
 }
 
 async fn no_handler(method: Method, uri: Uri) -> Response {

@@ -13,10 +13,13 @@
 //! Sources are borrowed from the request body, never copied: the store parses each one exactly
 //! once, when it applies the mapping.
 
+mod batch;
 mod bulk;
 mod index_name;
+pub mod otlp;
 mod write;
 
+pub use batch::{BatchOutcome, Event, PreparedBatch, is_transient};
 pub use bulk::{BulkAction, BulkError, BulkItem, ItemError, parse_bulk};
 pub use index_name::{IndexNameError, validate_index_name};
 pub use write::{

@@ -104,6 +104,11 @@ impl Ingest {
         }
     }
 
+    /// The store it writes to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The stored pipelines.
     pub fn pipelines(&self) -> &Arc<Pipelines> {
         &self.pipelines

@@ -35,6 +35,13 @@ const ENV_KEYS: &[&str] = &[
     "ingest.default_logs_pipeline",
     "ingest.geoip_directory",
     "ingest.failure_store",
+    "inputs.otlp.listen",
+    "inputs.syslog.tcp",
+    "inputs.syslog.udp",
+    "inputs.syslog.index",
+    "inputs.syslog.timezone",
+    "inputs.syslog.max_message_size",
+    "inputs.file",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -77,6 +84,9 @@ pub struct Config {
     pub disk: DiskConfig,
     /// Ingest pipelines.
     pub ingest: IngestConfig,
+    /// Ways in besides the HTTP API's: OTLP on its own port, syslog, files. Each is off
+    /// until configured.
+    pub inputs: logfleet_inputs::InputsConfig,
 }
 
 /// `[ingest]`: the default pipeline of `logs-*` data streams, and pipelines defined here.
@@ -205,6 +215,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             disk: DiskConfig::default(),
             ingest: IngestConfig::default(),
+            inputs: logfleet_inputs::InputsConfig::default(),
         }
     }
 }
@@ -264,6 +275,7 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         self.store_config()?;
         self.max_content_length_bytes()?;
+        self.inputs.validate()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "log_format must be \"text\" or \"json\", found {:?}",

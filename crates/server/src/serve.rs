@@ -93,13 +93,44 @@ pub async fn serve(
     if !address.ip().is_loopback() {
         tracing::warn!(%address, "listening beyond loopback: the API has no authentication");
     }
+    // One signal stops every listener and input.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let otlp = match &config.inputs.otlp {
+        Some(otlp) => {
+            let listener = tokio::net::TcpListener::bind(otlp.listen)
+                .await
+                .with_context(|| format!("binding the OTLP/HTTP address {}", otlp.listen))?;
+            info!(address = %format!("http://{}/v1/logs", listener.local_addr()?), "OTLP/HTTP logs");
+            let server = axum::serve(listener, logfleet_api::otlp_router(state.clone()))
+                .with_graceful_shutdown(until_stopped(stopped.clone()));
+            Some(tokio::spawn(server.into_future()))
+        }
+        None => None,
+    };
+    let inputs = config
+        .inputs
+        .start(&state.ingest, &data_dir)
+        .await
+        .context("starting the inputs")?;
     if let Some(ready) = ready {
         let _ = ready.send(address);
     }
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(until_stopped(stopped))
         .await
         .context("serving HTTP")?;
+    if let Some(otlp) = otlp {
+        let _ = otlp.await;
+    }
+    info!("stopping the inputs");
+    inputs.stop(std::time::Duration::from_secs(10)).await;
     info!("shutting down: committing and closing the store");
     store.shutdown().await.context("closing the store")?;
     info!("stopped");

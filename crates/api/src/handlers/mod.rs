@@ -11,6 +11,7 @@ pub mod documents;
 pub mod ilm;
 pub mod indices;
 pub mod ingest;
+pub mod otlp;
 pub mod pit;
 pub mod root;
 pub mod search;
