@@ -25,6 +25,9 @@ LOG_TAIL_LINES = 60
 
 # Path of the running server's log, for the terminal summary on failures.
 _server_log: Path | None = None
+# Where the running server takes OTLP/HTTP logs (`[inputs.otlp]`, set through the
+# environment as LOGFLEET_INPUTS__OTLP__LISTEN).
+_otlp_endpoint: str | None = None
 
 
 def _free_port() -> int:
@@ -77,13 +80,22 @@ def logfleet_url(tmp_path_factory):
     data_dir.mkdir()
     log_path = workdir / "server.log"
     _server_log = log_path
+    global _otlp_endpoint
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [binary, "serve", "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}"]
+    otlp_port = _free_port()
+    _otlp_endpoint = f"http://127.0.0.1:{otlp_port}/v1/logs"
+    env = dict(os.environ, LOGFLEET_INPUTS__OTLP__LISTEN=f"127.0.0.1:{otlp_port}")
 
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,
+            env=env,
         )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -107,6 +119,13 @@ def logfleet_url(tmp_path_factory):
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def otlp_endpoint(logfleet_url):
+    """The OTLP/HTTP logs endpoint (http://127.0.0.1:PORT/v1/logs) of the session's server."""
+    assert _otlp_endpoint is not None
+    return _otlp_endpoint
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
