@@ -53,6 +53,15 @@ pub struct SyslogConfig {
     /// UDP address, one message per datagram.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<SocketAddr>,
+    /// TLS address (RFC 5425; 6514 by convention), with `tls_certificate` and `tls_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<SocketAddr>,
+    /// The server's certificate chain, PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<std::path::PathBuf>,
+    /// Its private key, PEM (PKCS #8, PKCS #1 or SEC1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// The data stream messages go to.
     pub index: String,
     /// The zone of RFC 3164 timestamps, which carry none: an IANA name, or `Local`.
@@ -66,6 +75,9 @@ impl Default for SyslogConfig {
         SyslogConfig {
             tcp: None,
             udp: None,
+            tls: None,
+            tls_certificate: None,
+            tls_key: None,
             index: "logs-syslog-default".to_owned(),
             timezone: "UTC".to_owned(),
             max_message_size: "64kb".to_owned(),
@@ -167,6 +179,7 @@ impl InputsConfig {
     pub fn validate(&self) -> Result<(), InputError> {
         if let Some(syslog) = &self.syslog {
             syslog_settings(syslog)?;
+            tls_settings(syslog)?;
         }
         for (position, file) in self.file.iter().enumerate() {
             file_input(file, position, Path::new("."))?;
@@ -181,6 +194,7 @@ impl InputsConfig {
         let mut tasks = Vec::new();
         if let Some(config) = &self.syslog {
             let (options, max_message_size) = syslog_settings(config)?;
+            let acceptor = tls_settings(config)?;
             let (batcher, writer) = Batcher::spawn(ingest.clone(), "syslog");
             let syslog = syslog::Syslog::new(&config.index, options, max_message_size, batcher);
             if let Some(address) = config.udp {
@@ -209,6 +223,22 @@ impl InputsConfig {
                 info!(address = %listener.local_addr().unwrap_or(address), "syslog over TCP");
                 tasks.push(tokio::spawn(syslog::serve_tcp(
                     listener,
+                    syslog.clone(),
+                    receiver.clone(),
+                )));
+            }
+            if let (Some(address), Some(acceptor)) = (config.tls, acceptor) {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|source| InputError::Bind {
+                        what: "syslog TLS",
+                        address,
+                        source,
+                    })?;
+                info!(address = %listener.local_addr().unwrap_or(address), "syslog over TLS");
+                tasks.push(tokio::spawn(syslog::serve_tls(
+                    listener,
+                    acceptor,
                     syslog.clone(),
                     receiver.clone(),
                 )));
@@ -258,12 +288,28 @@ fn syslog_settings(
         })?,
     };
     let max_message_size = byte_size(&config.max_message_size, "inputs.syslog.max_message_size")?;
-    if config.tcp.is_none() && config.udp.is_none() {
+    if config.tcp.is_none() && config.udp.is_none() && config.tls.is_none() {
         return Err(InputError::Invalid(
-            "[inputs.syslog] needs tcp or udp (an address such as \"127.0.0.1:5514\")".into(),
+            "[inputs.syslog] needs tcp, udp or tls (an address such as \"127.0.0.1:5514\")".into(),
         ));
     }
     Ok((syslog::parse::ParseOptions { timezone }, max_message_size))
+}
+
+/// The TLS listener's identity, when `tls` is set.
+fn tls_settings(config: &SyslogConfig) -> Result<Option<tokio_rustls::TlsAcceptor>, InputError> {
+    if config.tls.is_none() {
+        return Ok(None);
+    }
+    let (Some(certificate), Some(key)) = (&config.tls_certificate, &config.tls_key) else {
+        return Err(InputError::Invalid(
+            "inputs.syslog.tls needs inputs.syslog.tls_certificate and inputs.syslog.tls_key (PEM files)"
+                .into(),
+        ));
+    };
+    syslog::tls_acceptor(certificate, key)
+        .map(Some)
+        .map_err(|error| InputError::Invalid(format!("inputs.syslog.tls: {error}")))
 }
 
 fn file_input(

@@ -498,3 +498,105 @@ fn ndjson_files_of_sdk_events_are_routed_by_category() {
         "not json at all"
     );
 }
+
+#[test]
+fn syslog_over_tls_with_octet_counting() {
+    let temporary = tempfile::tempdir().unwrap();
+    let (certificate, key) = (
+        temporary.path().join("cert.pem"),
+        temporary.path().join("key.pem"),
+    );
+    let generated = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl makes the test's certificate");
+    assert!(generated.success());
+    let port = free_port();
+    let config = config_file(
+        temporary.path(),
+        &format!(
+            "[inputs.syslog]\ntls = \"127.0.0.1:{port}\"\ntls_certificate = \"{}\"\ntls_key = \"{}\"\n",
+            certificate.display(),
+            key.display()
+        ),
+    );
+    let server = Server::start_in(&temporary.path().join("data"), &["--config", &config]);
+
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(&certificate).unwrap() {
+        roots.add(certificate.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(client), name).unwrap();
+    let socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    for number in 0..3 {
+        let message =
+            format!("<14>1 2026-12-07T10:00:0{number}Z tls-host vault - - - sealed {number}");
+        write!(stream, "{} {message}", message.len()).unwrap();
+    }
+    stream.flush().unwrap();
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+    // Read what the server sent (session tickets) until it closes in turn: a socket closed
+    // with unread data resets the connection, which discards what the server has not read.
+    stream
+        .sock
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut stream, &mut rest);
+
+    let found = wait_for(
+        &server,
+        "logs-syslog-default",
+        r#"{"size": 10, "sort": ["@timestamp"]}"#,
+        |found| total(found) >= 3,
+    );
+    let messages: Vec<&str> = found["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["_source"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["sealed 0", "sealed 1", "sealed 2"],
+        "{}",
+        server.log()
+    );
+    assert_eq!(
+        found["hits"]["hits"][0]["_source"]["log"]["syslog"]["hostname"],
+        "tls-host"
+    );
+}

@@ -1,6 +1,7 @@
-//! The syslog input: RFC 5424 and RFC 3164 messages over UDP (one per datagram) and TCP
-//! (octet-counted or newline-framed, see [`framing`]), parsed as Filebeat's syslog input
-//! parses them (see [`parse`]) and written to one data stream (`logs-syslog-default`).
+//! The syslog input: RFC 5424 and RFC 3164 messages over UDP (one per datagram), TCP and
+//! TLS (RFC 5425; octet-counted or newline-framed, see [`framing`]), parsed as Filebeat's
+//! syslog input parses them (see [`parse`]) and written to one data stream
+//! (`logs-syslog-default`).
 
 pub mod framing;
 pub mod parse;
@@ -12,9 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use logfleet_ingest::Event;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn};
 
 use crate::batcher::Batcher;
@@ -144,9 +149,71 @@ pub async fn serve_tcp(listener: TcpListener, syslog: Syslog, shutdown: watch::R
     }
 }
 
+/// How long a TLS client has to finish its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TLS settings of a certificate chain and its private key, PEM files.
+pub fn tls_acceptor(certificate: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(certificate)
+        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| format!("reading the certificate {}: {error}", certificate.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{} holds no certificate", certificate.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|error| format!("reading the private key {}: {error}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|error| format!("the certificate and key do not make a TLS identity: {error}"))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Accepts TLS connections on `listener` until `shutdown` says stop.
+pub async fn serve_tls(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    syslog: Syslog,
+    shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut stop = shutdown.clone();
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let (syslog, shutdown, acceptor) =
+                    (syslog.clone(), shutdown.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    match handshake {
+                        Ok(Ok(stream)) => read_stream(stream, peer, &syslog, shutdown).await,
+                        Ok(Err(error)) => info!(%peer, %error, "syslog: TLS handshake failed"),
+                        Err(_) => info!(%peer, "syslog: TLS handshake timed out"),
+                    }
+                    drop(permit);
+                });
+            }
+            Err(error) => warn!(%error, "syslog: accepting a connection failed"),
+        }
+    }
+}
+
 /// Reads one connection's messages until it closes.
 async fn read_stream(
-    mut stream: TcpStream,
+    mut stream: impl AsyncRead + Unpin,
     peer: SocketAddr,
     syslog: &Syslog,
     mut shutdown: watch::Receiver<bool>,
