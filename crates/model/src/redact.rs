@@ -21,6 +21,7 @@
 
 use std::borrow::Cow;
 
+use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
 use crate::json::{JsonObject, JsonValue};
@@ -53,8 +54,9 @@ const SENSITIVE_KEY_FRAGMENTS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Redactor {
     enabled: bool,
-    /// Extra key fragments, lowercased with `-` turned into `_`.
-    extra_keys: Vec<String>,
+    /// The sensitive key fragments (the built-in ones and the extra ones), each also with
+    /// `-` for `_`, matched ignoring ASCII case in one pass over a key.
+    keys: AhoCorasick,
     /// Searchers built once: building a substring searcher costs more than running it on a
     /// short value.
     bearer_lower: Finder<'static>,
@@ -70,13 +72,29 @@ impl Default for Redactor {
 
 impl Redactor {
     pub fn new(enabled: bool, extra_keys: &[String]) -> Self {
+        let mut fragments: Vec<String> = SENSITIVE_KEY_FRAGMENTS
+            .iter()
+            .map(|fragment| (*fragment).to_owned())
+            .chain(
+                extra_keys
+                    .iter()
+                    .map(|key| key.to_ascii_lowercase().replace('-', "_")),
+            )
+            .filter(|fragment| !fragment.is_empty())
+            .collect();
+        let dashed: Vec<String> = fragments
+            .iter()
+            .filter(|fragment| fragment.contains('_'))
+            .map(|fragment| fragment.replace('_', "-"))
+            .collect();
+        fragments.extend(dashed);
+        let keys = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&fragments)
+            .expect("key fragments are plain strings");
         Self {
             enabled,
-            extra_keys: extra_keys
-                .iter()
-                .map(|key| key.to_ascii_lowercase().replace('-', "_"))
-                .filter(|key| !key.is_empty())
-                .collect(),
+            keys,
             bearer_lower: Finder::new("earer").into_owned(),
             bearer_upper: Finder::new("EARER").into_owned(),
             jwt: Finder::new("eyJ").into_owned(),
@@ -85,14 +103,7 @@ impl Redactor {
 
     /// Whether a field of this name has its whole value redacted.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
-        self.enabled
-            && (SENSITIVE_KEY_FRAGMENTS
-                .iter()
-                .any(|fragment| contains_key_fragment(key, fragment))
-                || self
-                    .extra_keys
-                    .iter()
-                    .any(|fragment| contains_key_fragment(key, fragment)))
+        self.enabled && self.keys.is_match(key)
     }
 
     /// The text with card numbers, bearer tokens, JWTs and sensitive `key=value` pairs
@@ -240,28 +251,6 @@ impl Redactor {
             }
         }
     }
-}
-
-/// Whether `key` contains `fragment`, ignoring ASCII case and treating `-` as `_`.
-fn contains_key_fragment(key: &str, fragment: &str) -> bool {
-    let key = key.as_bytes();
-    let fragment = fragment.as_bytes();
-    if fragment.len() > key.len() {
-        return false;
-    }
-    let normalise = |b: u8| {
-        if b == b'-' {
-            b'_'
-        } else {
-            b.to_ascii_lowercase()
-        }
-    };
-    key.windows(fragment.len()).any(|window| {
-        window
-            .iter()
-            .zip(fragment)
-            .all(|(&k, &f)| normalise(k) == f)
-    })
 }
 
 fn is_key_byte(b: u8) -> bool {

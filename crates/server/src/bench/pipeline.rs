@@ -1,7 +1,9 @@
 //! `logfleet bench pipeline`: how fast an ingest pipeline processes web-server access lines,
 //! in process — `grok` (`%{COMBINEDAPACHELOG}`), `date` and, with a database, `geoip` — on
 //! as many threads as the machine has cores, as ingest runs pipelines on its blocking pool.
-//! Megabytes of log lines per second, the median of several rounds.
+//! Megabytes of log lines per second, the median of several rounds. With `--builtin`, the
+//! built-in `logs@microservices` pipeline over the seed's events instead (those `bench
+//! ingest` sends), in microseconds of CPU per event.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +36,14 @@ pub struct PipelineArgs {
     /// Seed of the line generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Run the built-in `logs@microservices` pipeline over the seed's events (as `bench
+    /// ingest` generates them) instead of grok, date and geoip over access lines.
+    #[arg(long)]
+    builtin: bool,
+    /// With `--builtin`: run this pipeline (a JSON file in `PUT /_ingest/pipeline`'s shape)
+    /// over the seed's events instead of `logs@microservices`.
+    #[arg(long, value_name = "FILE", requires = "builtin")]
+    definition: Option<std::path::PathBuf>,
     /// Print the results as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -109,6 +119,9 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
+    if args.builtin {
+        return run_builtin(&args, threads);
+    }
     let mut processors = vec![
         json!({"grok": {"field": "message", "patterns": ["%{COMBINEDAPACHELOG}"]}}),
         json!({"date": {"field": "timestamp", "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}}),
@@ -196,6 +209,117 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
             );
             println!("lines per second {lines_per_second:.0}");
         }
+    }
+    Ok(())
+}
+
+/// `--builtin`: `logs@microservices` over the seed's events, each decoded from its JSON as
+/// ingest decodes it, and re-encoded when the pipeline changed it, as ingest does.
+fn run_builtin(args: &PipelineArgs, threads: usize) -> anyhow::Result<()> {
+    let resources = match &args.geoip_dir {
+        Some(dir) => Resources::with_geoip_directory(dir),
+        None => Resources::default(),
+    };
+    let definition: serde_json::Value = match &args.definition {
+        Some(path) => serde_json::from_slice(&std::fs::read(path)?)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?,
+        None => serde_json::from_str(logfleet_pipeline::MICROSERVICES_PIPELINE_DEFINITION)?,
+    };
+    let pipeline = Arc::new(
+        Pipeline::compile(
+            logfleet_pipeline::MICROSERVICES_PIPELINE,
+            &definition,
+            &resources,
+        )
+        .map_err(|error| anyhow::anyhow!("{error}"))?,
+    );
+    let mut generator = super::generator::EventGenerator::new(args.seed, 1_765_000_000_000, 1_000);
+    let events: Vec<String> = (0..args.lines)
+        .map(|_| {
+            let mut event = String::new();
+            generator.write_event(&mut event);
+            event
+        })
+        .collect();
+    let events = Arc::new(events);
+    super::progress(&format!(
+        "running logs@microservices over {} events on {threads} threads{}",
+        args.lines,
+        if args.geoip_dir.is_some() {
+            ", with GeoIP"
+        } else {
+            ""
+        }
+    ));
+    // Each round times decoding alone, then decoding and the pipeline: the difference is
+    // what the pipeline costs.
+    let pass = |with_pipeline: bool| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let chunk = events.len().div_ceil(threads);
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (pipeline, events) = (pipeline.clone(), events.clone());
+                std::thread::spawn(move || -> anyhow::Result<()> {
+                    let start = (thread * chunk).min(events.len());
+                    let end = (start + chunk).min(events.len());
+                    for event in &events[start..end] {
+                        let source = JsonObject::from_slice(event.as_bytes())
+                            .map_err(|error| anyhow::anyhow!("{error}"))?;
+                        let mut document = IngestDocument::new("logs", source);
+                        if with_pipeline {
+                            pipeline
+                                .execute(&mut document, &mut Run::new(&NoPipelines))
+                                .map_err(|error| anyhow::anyhow!("the pipeline failed: {error}"))?;
+                        }
+                        if document.source_modified {
+                            std::hint::black_box(serde_json::to_vec(&document.source)?);
+                        }
+                        std::hint::black_box(&document);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e6 * threads as f64 / events.len() as f64)
+    };
+    let mut per_event = Vec::with_capacity(args.rounds);
+    let mut decoding = Vec::with_capacity(args.rounds);
+    for round in 1..=args.rounds {
+        let decode = pass(false)?;
+        let total = pass(true)?;
+        super::progress(&format!(
+            "round {round}/{}: {:.2} µs of CPU per event for the pipeline ({total:.2} with decoding)",
+            args.rounds,
+            total - decode
+        ));
+        per_event.push(total - decode);
+        decoding.push(decode);
+    }
+    decoding.sort_by(f64::total_cmp);
+    let decode_median = decoding[decoding.len() / 2];
+    per_event.sort_by(f64::total_cmp);
+    let median = per_event[per_event.len() / 2];
+    #[expect(clippy::print_stdout, reason = "the report is the command's output")]
+    if args.json {
+        println!(
+            "{}",
+            json!({"pipeline": "logs@microservices", "threads": threads, "events": args.lines,
+                   "geoip": args.geoip_dir.is_some(), "cpu_micros_per_event": median,
+                   "decoding_cpu_micros_per_event": decode_median})
+        );
+    } else {
+        println!("pipeline              logs@microservices");
+        println!("threads               {threads}");
+        println!("events                {}", args.lines);
+        println!(
+            "CPU µs per event      {median:.2} (median of {} rounds)",
+            args.rounds
+        );
     }
     Ok(())
 }
