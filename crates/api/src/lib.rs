@@ -87,6 +87,8 @@ pub struct AppState {
     pub request_cache: Arc<logfleet_query::RequestCache>,
     /// Open points in time.
     pub points_in_time: Arc<handlers::pit::PointsInTime>,
+    /// Alert rules and their alerts.
+    pub alerts: logfleet_alerts::Alerts,
 }
 
 impl AppState {
@@ -102,8 +104,15 @@ impl AppState {
         let pipelines = Arc::new(Pipelines::new(resources));
         handlers::ingest::install_builtin(&store);
         handlers::ingest::load_pipelines(&store, &pipelines);
+        let ingest = logfleet_ingest::Ingest::new(store.clone(), pipelines.clone());
+        let alerts =
+            logfleet_alerts::Alerts::open(store.clone(), ingest.clone()).unwrap_or_else(|error| {
+                tracing::warn!(%error, "alert rules could not be read; starting with none");
+                logfleet_alerts::Alerts::empty(store.clone(), ingest.clone())
+            });
         AppState {
-            ingest: logfleet_ingest::Ingest::new(store.clone(), pipelines.clone()),
+            alerts,
+            ingest,
             store,
             pipelines,
             config: Arc::new(config),
@@ -131,7 +140,7 @@ pub fn router(state: AppState) -> Router {
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, ingest, pit,
         root, search, templates, xpack,
     };
-    use logfleet::{dashboards, export, saved_searches, tail, ui};
+    use logfleet::{alerts, dashboards, export, saved_searches, tail, ui};
     let routes = Router::new()
         .route("/", get(root::info).head(root::head))
         .route("/_ui", get(ui::serve))
@@ -158,6 +167,14 @@ pub fn router(state: AppState) -> Router {
                 .delete(dashboards::delete),
         )
         .route("/_logfleet/export", post(export::export))
+        .route("/_logfleet/alerts", get(alerts::active))
+        .route("/_logfleet/alerts/rules", get(alerts::list_rules))
+        .route(
+            "/_logfleet/alerts/rules/{id}",
+            get(alerts::get_rule)
+                .put(alerts::put_rule)
+                .delete(alerts::delete_rule),
+        )
         .route("/_logfleet/tail", get(tail::tail))
         .route("/_otlp/v1/logs", post(handlers::otlp::logs))
         .route("/_ingest/pipeline", get(ingest::get_all_pipelines))

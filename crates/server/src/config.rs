@@ -90,6 +90,18 @@ pub struct Config {
     /// Ways in besides the HTTP API's: OTLP on its own port, syslog, files. Each is off
     /// until configured.
     pub inputs: logfleet_inputs::InputsConfig,
+    /// Alert rules defined in the file.
+    pub alerts: AlertsConfig,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// `[[alerts.rules]]`: each an `id` and a rule in `/_logfleet/alerts/rules`'s shape,
+    /// stored at every start as `PUT /_logfleet/alerts/rules/{id}` would.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<serde_json::Value>,
 }
 
 /// `[ingest]`: the default pipeline of `logs-*` data streams, and pipelines defined here.
@@ -219,6 +231,7 @@ impl Default for Config {
             disk: DiskConfig::default(),
             ingest: IngestConfig::default(),
             inputs: logfleet_inputs::InputsConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }

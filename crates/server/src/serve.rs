@@ -115,6 +115,11 @@ pub async fn serve(
         .start(&state.ingest, &data_dir)
         .await
         .context("starting the inputs")?;
+    state
+        .alerts
+        .install_configured(&config.alerts.rules)
+        .map_err(|error| anyhow::anyhow!("[[alerts.rules]]: {error}"))?;
+    let alerting = state.alerts.spawn(stopped.clone());
     if let Some(ready) = ready {
         let _ = ready.send(address);
     }
@@ -129,6 +134,7 @@ pub async fn serve(
     if let Some(otlp) = otlp {
         let _ = otlp.await;
     }
+    let _ = alerting.await;
     info!("stopping the inputs");
     inputs.stop(std::time::Duration::from_secs(10)).await;
     info!("shutting down: committing and closing the store");

@@ -4,6 +4,7 @@
 //! The UI is a client of public APIs only: what it needs beyond the Elasticsearch API is here,
 //! documented in the README, so that a script can do whatever the UI does.
 
+pub mod alerts;
 pub mod dashboards;
 pub mod export;
 mod objects;

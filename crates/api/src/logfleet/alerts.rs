@@ -1,0 +1,129 @@
+//! `/_logfleet/alerts`: alert rules as data, and the alerts they raise.
+//!
+//! - `GET /_logfleet/alerts/rules`: every rule, by id, with its alerts' states;
+//! - `GET|PUT|DELETE /_logfleet/alerts/rules/{id}`: one rule (see `logfleet_alerts::rule`
+//!   for its JSON);
+//! - `GET /_logfleet/alerts`: the alerts that are pending or firing.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use logfleet_alerts::AlertError;
+use logfleet_alerts::state::Phase;
+use serde_json::{Map, Value, json};
+
+use super::objects::{not_found, read_object};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::response::{json_response, ok};
+
+impl From<AlertError> for ApiError {
+    fn from(error: AlertError) -> Self {
+        match error {
+            AlertError::InvalidRule(reason) => ApiError::illegal_argument(reason),
+            AlertError::NoSuchRule(id) => not_found("alert rule", "alert_rule", &id),
+            AlertError::Store(error) => error.into(),
+            AlertError::Evaluation { .. } => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "exception",
+                error.to_string(),
+            ),
+        }
+    }
+}
+
+/// `GET /_logfleet/alerts/rules`.
+pub async fn list_rules(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let active = state.alerts.active();
+    let mut rules = Map::new();
+    for (id, rule) in state.alerts.rules() {
+        let mut shown = serde_json::to_value(&rule).unwrap_or(Value::Null);
+        let firing = active
+            .iter()
+            .filter(|alert| alert.rule == id && alert.phase == Phase::Firing)
+            .count();
+        let pending = active
+            .iter()
+            .filter(|alert| alert.rule == id && alert.phase == Phase::Pending)
+            .count();
+        shown["state"] = json!({"firing": firing, "pending": pending});
+        rules.insert(id, shown);
+    }
+    Ok(ok(&Value::Object(rules)))
+}
+
+/// `GET /_logfleet/alerts/rules/{id}`.
+pub async fn get_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    match state.alerts.rule(&id) {
+        Some(rule) => Ok(ok(&json!({ id: rule }))),
+        None => Err(AlertError::NoSuchRule(id).into()),
+    }
+}
+
+/// `PUT /_logfleet/alerts/rules/{id}`: creates or replaces a rule; `201` when new.
+pub async fn put_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_object(
+        &state,
+        &headers,
+        body,
+        "an alert rule is a JSON object with \"name\", \"index\" and \"condition\"",
+    )
+    .await?;
+    let created = state.alerts.put_rule(&id, &Value::Object(body))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(
+        status,
+        &json!({"acknowledged": true, "result": if created { "created" } else { "updated" }}),
+    ))
+}
+
+/// `DELETE /_logfleet/alerts/rules/{id}`.
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if state.alerts.delete_rule(&id)? {
+        Ok(ok(&json!({"acknowledged": true})))
+    } else {
+        Err(AlertError::NoSuchRule(id).into())
+    }
+}
+
+/// `GET /_logfleet/alerts`: pending and firing alerts, firing first.
+pub async fn active(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let rules = state.alerts.rules();
+    let mut alerts: Vec<Value> = state
+        .alerts
+        .active()
+        .into_iter()
+        .map(|alert| {
+            let rule = rules.get(&alert.rule);
+            json!({
+                "rule": alert.rule,
+                "name": rule.map(|rule| rule.name.clone()),
+                "severity": rule.map(|rule| rule.severity.clone()),
+                "state": alert.phase,
+                "group": alert.group,
+                "value": alert.value,
+                "active_since": alert.active_since_ms.map(logfleet_store::format_epoch_millis),
+                "fired_at": alert.fired_ms.map(logfleet_store::format_epoch_millis),
+                "evaluated_at": logfleet_store::format_epoch_millis(alert.evaluated_ms),
+            })
+        })
+        .collect();
+    alerts.sort_by_key(|alert| alert["state"] != "firing");
+    Ok(ok(&json!({"alerts": alerts})))
+}
