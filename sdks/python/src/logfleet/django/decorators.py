@@ -1,0 +1,270 @@
+"""The seed's view decorators: ``@log_api_request(action_type=...)`` and
+``@log_proxy_request(target_service)``.
+
+Both work on function views, on methods of class-based views and DRF ``APIView``s, sync and
+``async``. Under :class:`~logfleet.django.LogfleetMiddleware` they annotate the request's
+context (its ``action_type``, the upstream it is forwarded to, the view's exception) and the
+middleware writes the one ``api_request`` event; without the middleware the decorator writes
+that event itself, so the seed's examples run as written either way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast, overload
+
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+
+from logfleet.context import RequestContext, current_context, reset_context, set_context
+from logfleet.django.middleware import (
+    RequestLog,
+    arequest_user,
+    describe_exception,
+    request_user,
+)
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def _django_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HttpRequest | None:
+    """The request among a view's arguments (after ``self`` for methods); a DRF request
+    gives its Django request."""
+    for candidate in (*args, kwargs.get("request")):
+        if candidate is not None and hasattr(candidate, "META") and hasattr(candidate, "method"):
+            inner = getattr(candidate, "_request", candidate)
+            return inner if isinstance(inner, HttpRequest) else None
+    return None
+
+
+def _status_of(error: BaseException) -> int:
+    """The status a framework answers an exception with: DRF's ``status_code``, 404, 403, 400."""
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        return status
+    name = type(error).__name__
+    return {"Http404": 404, "PermissionDenied": 403, "SuspiciousOperation": 400,
+            "BadRequest": 400}.get(name, 500)
+
+
+def _record(context: RequestContext, error: BaseException) -> None:
+    if context.error is None:
+        context.error = describe_exception(error)
+
+
+def _sync_wrapper(
+    function: Callable[..., Any],
+    prepare: Callable[[RequestContext], None],
+    adapt: Callable[[RequestContext, Any], Any],
+    recover: Callable[[RequestContext, BaseException], Any],
+) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        context = current_context()
+        request = _django_request(args, kwargs) if context is None else None
+        log = None
+        token = None
+        if context is None:
+            if request is None:
+                return function(*args, **kwargs)
+            log = RequestLog.begin(request, ())
+            context = log.context
+            token = set_context(context)
+        prepare(context)
+        response: Any = None
+        failed_status: int | None = None
+        try:
+            try:
+                result = function(*args, **kwargs)
+            except Exception as error:
+                _record(context, error)
+                response = recover(context, error)
+            else:
+                response = adapt(context, result)
+            return response
+        except BaseException as error:
+            # Standalone, the event has the status the framework will answer the error with.
+            failed_status = _status_of(error)
+            raise
+        finally:
+            if log is not None and token is not None and request is not None:
+                reset_context(token)
+                log.finish(request, _for_event(response), request_user(request), failed_status)
+
+    return wrapper
+
+
+def _async_wrapper(
+    function: Callable[..., Awaitable[Any]],
+    prepare: Callable[[RequestContext], None],
+    adapt: Callable[[RequestContext, Any], Any],
+    recover: Callable[[RequestContext, BaseException], Any],
+) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        context = current_context()
+        request = _django_request(args, kwargs) if context is None else None
+        log = None
+        token = None
+        if context is None:
+            if request is None:
+                return await function(*args, **kwargs)
+            log = RequestLog.begin(request, ())
+            context = log.context
+            token = set_context(context)
+        prepare(context)
+        response: Any = None
+        failed_status: int | None = None
+        try:
+            try:
+                result = await function(*args, **kwargs)
+            except Exception as error:
+                _record(context, error)
+                response = recover(context, error)
+            else:
+                response = adapt(context, result)
+            return response
+        except BaseException as error:
+            # Standalone, the event has the status the framework will answer the error with.
+            failed_status = _status_of(error)
+            raise
+        finally:
+            if log is not None and token is not None and request is not None:
+                reset_context(token)
+                log.finish(request, _for_event(response), await arequest_user(request), failed_status)
+
+    return wrapper
+
+
+def _for_event(response: Any) -> HttpResponseBase | None:
+    if isinstance(response, HttpResponseBase):
+        return response
+    return None
+
+
+def _reraise(context: RequestContext, error: BaseException) -> Any:
+    raise error
+
+
+def _identity(context: RequestContext, response: Any) -> Any:
+    return response
+
+
+def _decorate(
+    function: View,
+    prepare: Callable[[RequestContext], None],
+    adapt: Callable[[RequestContext, Any], Any] = _identity,
+    recover: Callable[[RequestContext, BaseException], Any] = _reraise,
+) -> View:
+    if iscoroutinefunction(function):
+        return cast(View, _async_wrapper(function, prepare, adapt, recover))
+    return cast(View, _sync_wrapper(function, prepare, adapt, recover))
+
+
+@overload
+def log_api_request(action_type: View) -> View: ...
+
+
+@overload
+def log_api_request(action_type: str | None = None) -> Callable[[View], View]: ...
+
+
+def log_api_request(action_type: str | View | None = None) -> Callable[[View], View] | View:
+    """Logs each call of a view as an ``api_request`` event with its ``action_type``; the
+    seed's decorator.
+
+    ::
+
+        class api_signup(APIView):
+            @log_api_request(action_type="USER_SIGNUP")
+            def post(self, request): ...
+
+        @log_api_request(action_type="PROFILE_READ")
+        async def profile(request, pk): ...
+
+    An exception raised by the view is recorded (``error_type`` is its class, DRF's
+    validation details become ``error_message``) and propagates to the framework.
+    """
+    if callable(action_type):
+        return _decorate(action_type, lambda context: None)
+    name = action_type
+
+    def prepare(context: RequestContext) -> None:
+        if name is not None:
+            context.action_type = name
+
+    def decorate(function: View) -> View:
+        return _decorate(function, prepare)
+
+    return decorate
+
+
+def log_proxy_request(target_service: str) -> Callable[[View], View]:
+    """Marks a view as forwarding its request to ``target_service``; the seed's decorator.
+
+    Calls made inside with :func:`~logfleet.log_external_request` default to that
+    ``target_service``, and the view's ``api_request`` event carries ``target_service``,
+    ``upstream_status_code``, ``upstream_duration_ms`` and ``upstream_error_type``. A
+    ``requests.Response`` the view returns is relayed as a Django response (status, body,
+    content type), as the seed's example does; an upstream that cannot be reached becomes a
+    ``502`` (``504`` on timeout) instead of a crash::
+
+        @log_proxy_request("access_postgresql")
+        def signup(request):
+            url_access = "http://access_postgresql:4000/api/signup/"
+            response = log_external_request(url_access, "POST", json=data)
+            return response
+    """
+
+    def prepare(context: RequestContext) -> None:
+        context.proxy_target = target_service
+
+    def adapt(context: RequestContext, result: Any) -> Any:
+        return relay(result)
+
+    def recover(context: RequestContext, error: BaseException) -> Any:
+        try:
+            import requests
+        except ImportError:  # pragma: no cover - requests is what the helper calls
+            raise error from None
+        if not isinstance(error, requests.RequestException):
+            return _reraise(context, error)
+        timed_out = isinstance(error, requests.Timeout)
+        status = 504 if timed_out else 502
+        body = {"error": "upstream timed out" if timed_out else "upstream unavailable",
+                "target_service": target_service}
+        return JsonResponse(body, status=status)
+
+    def decorate(function: View) -> View:
+        return _decorate(function, prepare, adapt, recover)
+
+    return decorate
+
+
+# Hop-by-hop and transport headers that describe the upstream's connection, not the content.
+_NOT_RELAYED = frozenset({
+    "connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
+    "proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade", "server", "date",
+    "set-cookie",
+})
+
+
+def relay(result: Any) -> Any:
+    """A ``requests.Response`` as a Django response (status, body, content type and end-to-end
+    headers); anything else unchanged."""
+    try:
+        import requests
+    except ImportError:  # pragma: no cover
+        return result
+    if not isinstance(result, requests.Response):
+        return result
+    response = HttpResponse(
+        content=result.content,
+        status=result.status_code,
+        content_type=result.headers.get("Content-Type"),
+    )
+    for name, value in result.headers.items():
+        if name.lower() not in _NOT_RELAYED and name.lower() != "content-type":
+            response[name] = value
+    return response
