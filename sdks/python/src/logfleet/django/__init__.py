@@ -83,9 +83,10 @@ def logging_config(
         "handlers": handlers,
         "root": {"handlers": names, "level": level},
         "loggers": {
-            # Django's request errors (500s with their traceback) and nothing of its
-            # development server's access log, which the middleware's events replace.
+            # Django's request errors (500s with their traceback) but not its warnings for
+            # 4xx nor its development server's access log: the middleware's events say it.
             "django": {"handlers": names, "level": level, "propagate": False},
+            "django.request": {"handlers": names, "level": "ERROR", "propagate": False},
             "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
         },
     }

@@ -16,8 +16,10 @@ from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.functional import empty
 
 from logfleet.context import RequestContext, current_context, reset_context, set_context
+from logfleet.helpers import user_fields
 from logfleet.django.middleware import (
     RequestLog,
     arequest_user,
@@ -36,6 +38,34 @@ def _django_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HttpReques
             inner = getattr(candidate, "_request", candidate)
             return inner if isinstance(inner, HttpRequest) else None
     return None
+
+
+def _adopt_user(
+    context: RequestContext, args: tuple[Any, ...], kwargs: dict[str, Any], evaluate: bool
+) -> None:
+    """Puts the request's user on the context before the view runs, so the view's own events
+    carry it: DRF has authenticated by the time it calls a handler method, and a plain view's
+    session user is loaded here when ``evaluate`` (sync code, where the view would load it
+    anyway); an async view's lazy user is left to the middleware's ``auser()``."""
+    if context.user != (None, None):
+        return
+    for candidate in (*args, kwargs.get("request")):
+        if candidate is None or not hasattr(candidate, "META"):
+            continue
+        if "_user" in getattr(candidate, "__dict__", {}):
+            user: Any = candidate.__dict__["_user"]  # DRF, authenticated
+        else:
+            django_request = getattr(candidate, "_request", candidate)
+            user = getattr(django_request, "__dict__", {}).get("user")
+            if user is None or (not evaluate and getattr(user, "_wrapped", None) is empty):
+                return
+        try:
+            fields = user_fields(user)
+        except Exception:
+            return
+        if fields != (None, None):
+            context.user = fields
+        return
 
 
 def _status_of(error: BaseException) -> int:
@@ -72,6 +102,7 @@ def _sync_wrapper(
             context = log.context
             token = set_context(context)
         prepare(context)
+        _adopt_user(context, args, kwargs, evaluate=True)
         response: Any = None
         failed_status: int | None = None
         try:
@@ -114,6 +145,7 @@ def _async_wrapper(
             context = log.context
             token = set_context(context)
         prepare(context)
+        _adopt_user(context, args, kwargs, evaluate=False)
         response: Any = None
         failed_status: int | None = None
         try:

@@ -54,7 +54,7 @@ def route_template(route: str) -> str:
     >>> route_template(r"^api/users/(?P<pk>[0-9]+)/$")
     '/api/users/{pk}/'
     """
-    template = _PATH_CONVERTER.sub(lambda match: "{" + match.group(1) + "}", route)
+    template = route
     while _NAMED_GROUP in template:
         start = template.index(_NAMED_GROUP)
         name_end = template.index(">", start)
@@ -69,6 +69,7 @@ def route_template(route: str) -> str:
                 depth -= 1
             cursor += 1
         template = template[:start] + "{" + name + "}" + template[cursor:]
+    template = _PATH_CONVERTER.sub(lambda match: "{" + match.group(1) + "}", template)
     template = template.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
     return template if template.startswith("/") else "/" + template
 
@@ -84,7 +85,7 @@ def endpoint_signature(request: HttpRequest) -> str | None:
 
 def describe_exception(error: BaseException) -> tuple[str, str]:
     """``(error_type, error_message)`` of an exception; DRF's details are flattened into
-    ``field: message`` text rather than their ``repr``."""
+    ``field (message)`` text rather than their ``repr``."""
     detail = getattr(error, "detail", None)
     if detail is not None:
         message = _flatten_detail(detail)
@@ -95,7 +96,9 @@ def describe_exception(error: BaseException) -> tuple[str, str]:
 
 def _flatten_detail(detail: Any) -> str:
     if isinstance(detail, dict):
-        return "; ".join(f"{key}: {_flatten_detail(value)}" for key, value in detail.items())
+        # `field (message)` rather than `field: message`: a field named `password` would
+        # otherwise read as a secret pair and lose its message to redaction.
+        return "; ".join(f"{key} ({_flatten_detail(value)})" for key, value in detail.items())
     if isinstance(detail, (list, tuple)):
         return "; ".join(_flatten_detail(item) for item in detail)
     return str(detail)
