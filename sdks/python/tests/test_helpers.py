@@ -93,8 +93,9 @@ def test_timed_database_operation_measures_and_flags(capture: Capture) -> None:
     with timed_database_operation("USER_READ", "USER", username="alice") as query:
         time.sleep(0.02)
         query.rows_affected = 3
-    with pytest.raises(ValueError, match="no such table"), timed_database_operation(
-        "USER_UPDATE", "USER"
+    with (
+        pytest.raises(ValueError, match="no such table"),
+        timed_database_operation("USER_UPDATE", "USER"),
     ):
         raise ValueError("no such table: users")
     read = capture.only(db_operation="USER_READ")
@@ -239,8 +240,13 @@ async def test_context_follows_tasks_and_stays_apart(capture: Capture) -> None:
 
 @pytest.mark.parametrize(
     ("operation", "action"),
-    [("USER_CREATE", "create"), ("SESSION_READ", "read"), ("PROFILE_UPDATE", "update"),
-     ("USER_DELETE", "delete"), ("HEALTH", None)],
+    [
+        ("USER_CREATE", "create"),
+        ("SESSION_READ", "read"),
+        ("PROFILE_UPDATE", "update"),
+        ("USER_DELETE", "delete"),
+        ("HEALTH", None),
+    ],
 )
 def test_db_action_is_inferred_from_the_operation(operation: str, action: str | None) -> None:
     assert infer_db_action(operation) == action

@@ -121,9 +121,7 @@ def test_class_based_view_and_regex_routes(capture: Capture) -> None:
 
 
 async def test_async_view_under_the_async_middleware(capture: Capture) -> None:
-    response = await AsyncClient().get(
-        "/api/async/users/3/", headers={"X-Request-ID": "req-async"}
-    )
+    response = await AsyncClient().get("/api/async/users/3/", headers={"X-Request-ID": "req-async"})
     assert response.status_code == 200
     assert response["X-Request-ID"] == "req-async"
     event = capture.only(log_category="api_request", target=None)

@@ -13,9 +13,22 @@ redactor = Redactor()
 
 @pytest.mark.parametrize(
     "key",
-    ["password", "user_password", "PASSWORD", "Authorization", "x-api-key", "X-Api-Key",
-     "api_key", "apiKey", "Set-Cookie", "client_secret", "refresh_token", "csrfToken",
-     "db_passwd", "card_number"],
+    [
+        "password",
+        "user_password",
+        "PASSWORD",
+        "Authorization",
+        "x-api-key",
+        "X-Api-Key",
+        "api_key",
+        "apiKey",
+        "Set-Cookie",
+        "client_secret",
+        "refresh_token",
+        "csrfToken",
+        "db_passwd",
+        "card_number",
+    ],
 )
 def test_sensitive_keys(key: str) -> None:
     assert redactor.is_sensitive_key(key)
@@ -54,9 +67,16 @@ def test_card_numbers_in_text(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["order 4111111111111112", "at 1764173820120 ms", "id 411111111111",
-     "id 41111111111111111111", "trace a4111111111111111", "2026-11-26 16:17:00.123",
-     "10.0.0.1 and 192.168.1.1", "user signed up in 41 ms: everything fine"],
+    [
+        "order 4111111111111112",
+        "at 1764173820120 ms",
+        "id 411111111111",
+        "id 41111111111111111111",
+        "trace a4111111111111111",
+        "2026-11-26 16:17:00.123",
+        "10.0.0.1 and 192.168.1.1",
+        "user signed up in 41 ms: everything fine",
+    ],
 )
 def test_text_that_is_not_sensitive_is_kept(text: str) -> None:
     assert redactor.redact_text(text) is text

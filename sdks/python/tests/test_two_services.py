@@ -33,9 +33,7 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_proxy_and_upstream_share_the_request_id_and_trace(
-    capture: Capture, upstream: str
-) -> None:
+def test_proxy_and_upstream_share_the_request_id_and_trace(capture: Capture, upstream: str) -> None:
     response = Client().post(
         "/proxy/signup/", {"username": "alice"}, HTTP_X_REQUEST_ID="req-end-to-end"
     )

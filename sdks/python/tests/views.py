@@ -30,7 +30,7 @@ class SignupSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(min_length=8)
 
 
-class api_signup(APIView):  # noqa: N801 - the seed's name
+class api_signup(APIView):
     authentication_classes: list[Any] = []
 
     @log_api_request(action_type="USER_SIGNUP")
@@ -45,7 +45,7 @@ class api_signup(APIView):  # noqa: N801 - the seed's name
         return Response({"id": user.pk}, status=status.HTTP_201_CREATED)
 
 
-class api_me(APIView):  # noqa: N801
+class api_me(APIView):
     @log_api_request(action_type="PROFILE_READ")
     def get(self, request: Request) -> Response:
         logger.info("profile read")

@@ -45,6 +45,7 @@ __all__ = [
     "current_context",
     "flush",
     "get",
+    "load_settings",
     "log_authentication_event",
     "log_database_operation",
     "log_event",
@@ -71,7 +72,7 @@ def configure(
     lines too (a :class:`MemoryWriter` in tests).
 
     >>> sdk = configure(app_name="user_service", service_type="proxy_service",
-    ...                 url="http://127.0.0.1:9200", spool_dir="/tmp/user_service-spool")
+    ...                 url="http://127.0.0.1:9200")
     >>> sdk.settings.app_name
     'user_service'
     >>> sdk.shutdown(0.1)

@@ -108,8 +108,16 @@ SETTING_NAMES = frozenset(_FIELDS)
 
 
 def _parse_bool(text: str) -> bool | None:
-    return {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False,
-            "no": False, "off": False}.get(text.strip().lower())
+    return {
+        "1": True,
+        "true": True,
+        "yes": True,
+        "on": True,
+        "0": False,
+        "false": False,
+        "no": False,
+        "off": False,
+    }.get(text.strip().lower())
 
 
 def _convert(name: str, value: Any, source: str) -> Any:
@@ -137,9 +145,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
         except (TypeError, ValueError):
             raise invalid("expected an integer") from None
     if annotation.startswith("float"):
-        if from_env and value.strip().lower() in ("", "none", "off"):
-            if "None" in annotation:
-                return None
+        if from_env and "None" in annotation and value.strip().lower() in ("none", "off"):
+            return None
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -164,8 +171,9 @@ def load_settings(
     (handler arguments), upper-case keys (the ``LOGFLEET`` dict), lower-case ``overrides``
     (arguments of :func:`logfleet.configure`) and ``LOGFLEET_*`` variables.
 
-    >>> load_settings({"APP_NAME": "auth"}, environ={"LOGFLEET_ENVIRONMENT": "production"}).environment
-    'production'
+    >>> settings = load_settings({"APP_NAME": "auth"}, environ={"LOGFLEET_LEVEL": "warning"})
+    >>> settings.app_name, settings.level
+    ('auth', 'warning')
     """
     values: dict[str, Any] = {}
     for name, value in (defaults or {}).items():
@@ -189,5 +197,3 @@ def load_settings(
         if raw is not None and raw.strip() != "":
             values[name] = _convert(name, raw, variable)
     return Settings(**values).validate()
-
-

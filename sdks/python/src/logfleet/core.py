@@ -148,8 +148,10 @@ class Logfleet:
         )
         self._bulk_url = settings.bulk_url()
         # stdout is on unless the events go somewhere else (a URL or a writer), as in Rust.
-        self._stdout = settings.stdout if settings.stdout is not None else (
-            self._bulk_url is None and writer is None
+        self._stdout = (
+            settings.stdout
+            if settings.stdout is not None
+            else (self._bulk_url is None and writer is None)
         )
         self._capacity = settings.queue_capacity
         self._wake_threshold = max(1, settings.queue_capacity // 2)
@@ -219,7 +221,9 @@ class Logfleet:
         if context is None and use_current_context:
             context = current_context()
         user = context.user if context is not None else (None, None)
-        self.enqueue(Record(time.time_ns(), level, category, message, fields, context, user, target))
+        self.enqueue(
+            Record(time.time_ns(), level, category, message, fields, context, user, target)
+        )
 
     def enqueue(self, record: Record) -> None:
         queue = self._queue
@@ -494,7 +498,9 @@ class Logfleet:
 
     def _emit_direct(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = Record(time.time_ns(), level, "performance", message, fields, None, (None, None))
-        self._process(record, self.encoder.encode, self._shipper, self._stdout or self.writer is not None)
+        self._process(
+            record, self.encoder.encode, self._shipper, self._stdout or self.writer is not None
+        )
         self._write_outputs()
 
     def _emit_performance(self, now: float) -> None:

@@ -39,7 +39,11 @@ class Record(NamedTuple):
 
 
 def format_timestamp(time_ns: int) -> str:
-    """``@timestamp``: UTC, RFC 3339, milliseconds (truncated), e.g. ``2026-11-26T16:17:00.123Z``."""
+    """``@timestamp``: UTC, RFC 3339, milliseconds (truncated).
+
+    >>> format_timestamp(1_764_173_820_123_456_789)
+    '2025-11-26T16:17:00.123Z'
+    """
     seconds, nanos = divmod(time_ns, 1_000_000_000)
     moment = time.gmtime(seconds)
     return (
@@ -102,9 +106,8 @@ class Encoder:
                 event["user_name"] = redact_text(user_name)
         is_sensitive = self.redactor.is_sensitive_key
         for key, value in record.fields.items():
-            if key in event:
-                # The event's own value replaces the identity's or the context's, at its place.
-                del event[key]
+            # The event's own value replaces the identity's or the context's, at its place.
+            event.pop(key, None)
             event[key] = REDACTED if is_sensitive(key) else self._value(value, 0)
         if record.target is not None:
             event["target"] = record.target

@@ -24,9 +24,11 @@ from logfleet.context import current_context
 from logfleet.encode import Record
 
 # The attributes every LogRecord has; anything else came from `extra`.
-_STANDARD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__
-) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 def level_name(levelno: int) -> str:

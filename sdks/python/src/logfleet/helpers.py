@@ -35,8 +35,22 @@ if TYPE_CHECKING:
 # Words of an operation's name that say which CRUD verb it is (`USER_CREATE` → create).
 _DB_ACTION_WORDS = {
     "create": ("CREATE", "INSERT", "ADD", "SIGNUP", "REGISTER", "NEW"),
-    "read": ("READ", "GET", "SELECT", "FETCH", "FIND", "LIST", "SEARCH", "LOOKUP", "LOGIN",
-             "AUTHENTICATE", "COUNT", "EXISTS", "CHECK", "VERIFY"),
+    "read": (
+        "READ",
+        "GET",
+        "SELECT",
+        "FETCH",
+        "FIND",
+        "LIST",
+        "SEARCH",
+        "LOOKUP",
+        "LOGIN",
+        "AUTHENTICATE",
+        "COUNT",
+        "EXISTS",
+        "CHECK",
+        "VERIFY",
+    ),
     "update": ("UPDATE", "SET", "CHANGE", "EDIT", "PATCH", "MODIFY", "RENAME", "LOGOUT"),
     "delete": ("DELETE", "REMOVE", "DESTROY", "PURGE", "DROP"),
 }
@@ -178,8 +192,9 @@ def timed_database_operation(
             fields["rows_affected"] = operation_state.rows_affected
         if operation_state.db_error is not None:
             fields["db_error"] = operation_state.db_error
-        _with_context(request, log_database_operation, operation, entity,
-                      duration_ms=duration_ms, **fields)
+        _with_context(
+            request, log_database_operation, operation, entity, duration_ms=duration_ms, **fields
+        )
 
 
 def _with_context(request: Any, function: Any, *args: Any, **kwargs: Any) -> None:
@@ -199,8 +214,15 @@ def _describe_error(error: BaseException) -> str:
 
 # Audit.
 
-_AUDIT_KEYS = ("user_id", "user_name", "reason", "client_ip", "session_id",
-               "session_duration_ms", "target_entity")
+_AUDIT_KEYS = (
+    "user_id",
+    "user_name",
+    "reason",
+    "client_ip",
+    "session_id",
+    "session_duration_ms",
+    "target_entity",
+)
 
 
 def _audit(
@@ -313,8 +335,14 @@ def _classify_requests_error(error: BaseException) -> str:
         return "decode"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "body"
-    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                          requests.exceptions.InvalidSchema)):
+    if isinstance(
+        error,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ),
+    ):
         return "builder"
     # The OS error underneath is the most precise answer when there is one.
     seen: set[int] = set()
@@ -399,8 +427,9 @@ def log_external_request(
     status: int | None = None
     failure: tuple[str, str] | None = None
     try:
-        response: requests.Response = session.request(method, url, headers=headers,
-                                                      **requests_kwargs)
+        response: requests.Response = session.request(
+            method, url, headers=headers, **requests_kwargs
+        )
         status = response.status_code
         return response
     except requests.RequestException as error:
@@ -416,8 +445,20 @@ def log_external_request(
                 error_type=failure[0] if failure else None,
             )
         if status is not None or failure is not None:
-            _log_call(sdk, context, method, target_service, target_url, path, duration_ms,
-                      status, failure, request_id, trace_id, span_id)
+            _log_call(
+                sdk,
+                context,
+                method,
+                target_service,
+                target_url,
+                path,
+                duration_ms,
+                status,
+                failure,
+                request_id,
+                trace_id,
+                span_id,
+            )
 
 
 def _log_call(

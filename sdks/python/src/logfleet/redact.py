@@ -42,9 +42,7 @@ SENSITIVE_KEY_FRAGMENTS: tuple[str, ...] = (
 
 _DIGITS = frozenset("0123456789")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
-_TOKEN_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/="
-)
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/=")
 _JWT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 _VALUE_END = frozenset(" \t\n\r\x0c&,;\"'")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -70,9 +68,7 @@ class Redactor:
 
     def __init__(self, enabled: bool = True, extra_keys: Iterable[str] = ()) -> None:
         self.enabled = enabled
-        extra = tuple(
-            key.lower().replace("-", "_") for key in extra_keys if key.strip() != ""
-        )
+        extra = tuple(key.lower().replace("-", "_") for key in extra_keys if key.strip() != "")
         self._fragments = SENSITIVE_KEY_FRAGMENTS + extra
         # Field names repeat in every event: remember the verdict for each one seen.
         self._cache: dict[str, bool] = {}
@@ -142,8 +138,10 @@ class Redactor:
 
 def _ascii_lower(text: str) -> str:
     # Only ASCII letters fold, as in the Rust rules (`str.lower` would also fold others).
-    return text.lower() if text.isascii() else "".join(
-        char.lower() if char.isascii() else char for char in text
+    return (
+        text.lower()
+        if text.isascii()
+        else "".join(char.lower() if char.isascii() else char for char in text)
     )
 
 
@@ -151,9 +149,7 @@ def _find_card_numbers(text: str, spans: list[tuple[int, int]]) -> None:
     length = len(text)
     index = 0
     while index < length:
-        starts_run = text[index] in _DIGITS and (
-            index == 0 or not _is_ascii_alnum(text[index - 1])
-        )
+        starts_run = text[index] in _DIGITS and (index == 0 or not _is_ascii_alnum(text[index - 1]))
         if not starts_run:
             index += 1
             continue

@@ -127,4 +127,4 @@ def snake_case(text: str) -> str:
 
 def level_severity(level: str) -> int:
     """The rank of a level, from 0 (debug) to 4 (critical)."""
-    return LEVELS.index(level)  # type: ignore[arg-type]
+    return LEVELS.index(level)

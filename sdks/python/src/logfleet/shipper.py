@@ -125,7 +125,7 @@ def classify_items(body: bytes, doc_count: int) -> Answered:
 
 
 def backoff(initial: float, maximum: float, attempt: int) -> float:
-    """The delay before attempt ``attempt + 1``: ``initial × 2^(attempt − 1)``, capped, then
+    """The delay before attempt ``attempt + 1``: ``initial * 2 ** (attempt - 1)``, capped, then
     randomised between half and all of it so clients that failed together do not retry
     together."""
     base = min(initial * (1 << min(max(attempt - 1, 0), 20)), maximum)

@@ -50,7 +50,9 @@ class Spool:
         self.directory = base / str(os.getpid())
         self.max_bytes = max_bytes
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock_descriptor = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._lock_descriptor = os.open(
+            self.directory / _LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+        )
         fcntl.flock(self._lock_descriptor, fcntl.LOCK_EX)
         # (sequence, bytes), oldest first.
         self.entries: deque[tuple[int, int]] = deque()

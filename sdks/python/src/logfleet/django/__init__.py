@@ -72,7 +72,9 @@ def logging_config(
         for key, value in (("app_name", app_name), ("service_type", service_type))
         if value is not None
     }
-    handlers: dict[str, Any] = {"logfleet": {"class": "logfleet.handlers.LogfleetHandler", **identity}}
+    handlers: dict[str, Any] = {
+        "logfleet": {"class": "logfleet.handlers.LogfleetHandler", **identity}
+    }
     if console:
         handlers["console"] = {"class": "logging.StreamHandler", "formatter": "json"}
     names = sorted(handlers)

@@ -19,13 +19,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.utils.functional import empty
 
 from logfleet.context import RequestContext, current_context, reset_context, set_context
-from logfleet.helpers import user_fields
 from logfleet.django.middleware import (
     RequestLog,
     arequest_user,
     describe_exception,
     request_user,
 )
+from logfleet.helpers import user_fields
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -74,8 +74,12 @@ def _status_of(error: BaseException) -> int:
     if isinstance(status, int):
         return status
     name = type(error).__name__
-    return {"Http404": 404, "PermissionDenied": 403, "SuspiciousOperation": 400,
-            "BadRequest": 400}.get(name, 500)
+    return {
+        "Http404": 404,
+        "PermissionDenied": 403,
+        "SuspiciousOperation": 400,
+        "BadRequest": 400,
+    }.get(name, 500)
 
 
 def _record(context: RequestContext, error: BaseException) -> None:
@@ -164,7 +168,9 @@ def _async_wrapper(
         finally:
             if log is not None and token is not None and request is not None:
                 reset_context(token)
-                log.finish(request, _for_event(response), await arequest_user(request), failed_status)
+                log.finish(
+                    request, _for_event(response), await arequest_user(request), failed_status
+                )
 
     return wrapper
 
@@ -264,8 +270,10 @@ def log_proxy_request(target_service: str) -> Callable[[View], View]:
             return _reraise(context, error)
         timed_out = isinstance(error, requests.Timeout)
         status = 504 if timed_out else 502
-        body = {"error": "upstream timed out" if timed_out else "upstream unavailable",
-                "target_service": target_service}
+        body = {
+            "error": "upstream timed out" if timed_out else "upstream unavailable",
+            "target_service": target_service,
+        }
         return JsonResponse(body, status=status)
 
     def decorate(function: View) -> View:
@@ -275,11 +283,23 @@ def log_proxy_request(target_service: str) -> Callable[[View], View]:
 
 
 # Hop-by-hop and transport headers that describe the upstream's connection, not the content.
-_NOT_RELAYED = frozenset({
-    "connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
-    "proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade", "server", "date",
-    "set-cookie",
-})
+_NOT_RELAYED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-encoding",
+        "content-length",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "upgrade",
+        "server",
+        "date",
+        "set-cookie",
+    }
+)
 
 
 def relay(result: Any) -> Any:

@@ -87,10 +87,7 @@ def describe_exception(error: BaseException) -> tuple[str, str]:
     """``(error_type, error_message)`` of an exception; DRF's details are flattened into
     ``field (message)`` text rather than their ``repr``."""
     detail = getattr(error, "detail", None)
-    if detail is not None:
-        message = _flatten_detail(detail)
-    else:
-        message = str(error)
+    message = _flatten_detail(detail) if detail is not None else str(error)
     return type(error).__name__, message or type(error).__name__
 
 
@@ -121,7 +118,9 @@ class RequestLog:
         sdk = core.get()
         meta = request.META
         peer = meta.get("REMOTE_ADDR")
-        client = resolve_client_ip(peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted) if peer else None
+        client = (
+            resolve_client_ip(peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted) if peer else None
+        )
         context = new_context(
             request_id=meta.get("HTTP_X_REQUEST_ID"),
             traceparent=meta.get("HTTP_TRACEPARENT"),
