@@ -16,6 +16,7 @@ urlpatterns = [
     path("proxy/signup/", views.signup),
     path("proxy/api/signup/", views.ProxyAPIView.as_view()),
     path("proxy/async/", views.signup_async),
+    path("api/pid/", views.worker_pid),
     path("healthz", views.healthz),
     path("internal/metrics", views.healthz),
 ]

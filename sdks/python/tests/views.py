@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -17,6 +18,7 @@ from logfleet.django import (
     log_api_request,
     log_authentication_event,
     log_database_operation,
+    log_event,
     log_external_request,
     log_proxy_request,
     log_user_action,
@@ -87,6 +89,13 @@ def login_view(request: HttpRequest) -> JsonResponse:
     user = User.objects.get(username=username)
     log_authentication_event("LOGIN_SUCCESS", user=user, ip_address=request.META["REMOTE_ADDR"])
     return JsonResponse({"ok": True})
+
+
+@log_api_request(action_type="WORKER_PID")
+def worker_pid(request: HttpRequest) -> JsonResponse:
+    pid = os.getpid()
+    log_event("worker handled", worker_pid=pid, marker=request.GET.get("marker", ""))
+    return JsonResponse({"pid": pid})
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
