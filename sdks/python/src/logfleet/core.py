@@ -578,6 +578,15 @@ _instance: Logfleet | None = None
 _instance_lock = threading.Lock()
 
 
+def _new_instance_lock() -> None:
+    # A fork while another thread held the lock would leave the child's copy locked forever.
+    global _instance_lock
+    _instance_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_instance_lock)
+
+
 def get() -> Logfleet:
     """The process's SDK, configured on first use (from Django's settings when Django is set
     up, else from ``LOGFLEET_*`` variables)."""

@@ -67,15 +67,17 @@ class Encoder:
         self._dumps = json.JSONEncoder(
             ensure_ascii=False, separators=(",", ":"), allow_nan=False
         ).encode
-        self._last_second = -1
-        self._last_prefix = ""
+        # The last second formatted and its text up to the milliseconds, as one tuple so a
+        # console formatter on another thread never pairs one second with another's text.
+        self._last_second: tuple[int, str] = (-1, "")
 
     def _timestamp(self, time_ns: int) -> str:
         seconds, nanos = divmod(time_ns, 1_000_000_000)
-        if seconds != self._last_second:
-            self._last_second = seconds
-            self._last_prefix = format_timestamp(seconds * 1_000_000_000)[:-4]
-        return f"{self._last_prefix}{nanos // 1_000_000:03d}Z"
+        cached_second, prefix = self._last_second
+        if seconds != cached_second:
+            prefix = format_timestamp(seconds * 1_000_000_000)[:-4]
+            self._last_second = (seconds, prefix)
+        return f"{prefix}{nanos // 1_000_000:03d}Z"
 
     def event(self, record: Record) -> dict[str, Any]:
         """The record as an ordered event (a dict), redacted."""
