@@ -110,7 +110,15 @@ class Encoder:
         for key, value in record.fields.items():
             # The event's own value replaces the identity's or the context's, at its place.
             event.pop(key, None)
-            event[key] = REDACTED if is_sensitive(key) else self._value(value, 0)
+            if is_sensitive(key):
+                event[key] = REDACTED
+            elif type(value) is str:
+                # The common case first, without the dispatch of `_value`.
+                event[key] = redact_text(value)
+            elif type(value) is bool or value is None:
+                event[key] = value
+            else:
+                event[key] = self._value(value, 0)
         if record.target is not None:
             event["target"] = record.target
         return event

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from itertools import islice
 from typing import Any
 
 from logfleet import core
@@ -23,12 +24,15 @@ from logfleet.config import SETTING_NAMES
 from logfleet.context import current_context
 from logfleet.encode import Record
 
-# The attributes every LogRecord has; anything else came from `extra`.
+# The attributes every LogRecord has; anything else came from `extra`. `makeRecord` adds
+# `extra` after `__init__`, so a record's own fields are the keys after the first
+# `_BASE_ATTRIBUTE_COUNT`, which saves walking the standard ones on every call.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
     "taskName",
 }
+_BASE_ATTRIBUTE_COUNT = len(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 
 
 def level_name(levelno: int) -> str:
@@ -46,11 +50,14 @@ def level_name(levelno: int) -> str:
 
 def record_to_event_parts(record: logging.LogRecord) -> tuple[str, str | None, dict[str, Any]]:
     """``(level, log_category, fields)`` of a log record."""
-    fields = {
-        key: value
-        for key, value in record.__dict__.items()
-        if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
-    }
+    attributes = record.__dict__
+    fields: dict[str, Any] = {}
+    if len(attributes) > _BASE_ATTRIBUTE_COUNT:
+        fields = {
+            key: value
+            for key, value in islice(attributes.items(), _BASE_ATTRIBUTE_COUNT, None)
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+        }
     category = fields.pop("log_category", None)
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
@@ -76,6 +83,15 @@ class LogfleetHandler(logging.Handler):
     def __init__(self, level: int | str = logging.NOTSET, **settings: Any) -> None:
         super().__init__(level)
         core.handler_defaults.update(settings)
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # `emit` only appends to the SDK's buffer, which is safe from any thread: the
+        # handler's lock that `Handler.handle` takes around it would only serialise callers.
+        result: object = self.filter(record)
+        if result:
+            # Since Python 3.12 a filter may return a replacement record.
+            self.emit(result if isinstance(result, logging.LogRecord) else record)
+        return bool(result)
 
     def emit(self, record: logging.LogRecord) -> None:
         if core.on_sender_thread():

@@ -47,6 +47,10 @@ _JWT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 _VALUE_END = frozenset(" \t\n\r\x0c&,;\"'")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _SEPARATOR = re.compile("[=:]")
+# What every rule needs to find something: a separator, the word bearer, the start of a JWT,
+# or 13 digits with at most single spaces or dashes between them. Most values have none, and
+# one search says so faster than running the rules.
+_TRIGGER = re.compile(r"[=:]|[bB][eE][aA][rR][eE][rR]|eyJ|[0-9](?:[ -]?[0-9]){12}")
 _SMALLEST_CARD = 1_000_000_000_000
 
 
@@ -93,7 +97,7 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """The text with card numbers, bearer tokens, JWTs and sensitive pairs replaced."""
-        if not self.enabled or len(text) < 8:
+        if not self.enabled or len(text) < 8 or _TRIGGER.search(text) is None:
             return text
         lowered = _ascii_lower(text)
         spans: list[tuple[int, int]] = []
