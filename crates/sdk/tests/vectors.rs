@@ -115,7 +115,8 @@ fn call(spec: &Value) {
                 audit = audit.user(text(user, "id"), text(user, "name"));
             }
             if let Some(name) = spec.get("username").and_then(Value::as_str) {
-                audit = audit.user_name(name);
+                // The name that was tried, as the demo's data manager records it.
+                audit = audit.field("username", name.to_owned());
             }
             if let Some(address) = spec.get("ip_address").and_then(Value::as_str) {
                 audit = audit.client_ip(address.parse::<IpAddr>().expect("ip_address"));

@@ -143,7 +143,8 @@ def test_authentication_events_as_the_seed_writes_them(capture: Capture) -> None
     failed = capture.only(user_action="LOGIN_FAILED")
     assert failed["success"] is False
     assert failed["level"] == "warning"
-    assert failed["user_name"] == "mallory"
+    assert failed["username"] == "mallory"
+    assert "user_name" not in failed
     assert failed["reason"] == "invalid_password"
     assert "user_id" not in failed
     logout = capture.only(user_action="LOGOUT")

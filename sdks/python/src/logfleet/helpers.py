@@ -290,13 +290,17 @@ def log_authentication_event(
 ) -> None:
     """Logs an authentication event (``audit`` category): ``LOGIN_SUCCESS``,
     ``LOGIN_FAILED``, ``LOGOUT``, ``PASSWORD_CHANGED``…; the seed's helper, with its
-    signature. Failures are logged at level ``warning``.
+    signature. ``user`` gives ``user_id``/``user_name`` (default: the request's user),
+    ``username`` the name that was tried (the ``username`` field), ``ip_address`` the
+    ``client_ip`` (default: the request's). Failures are logged at level ``warning``.
 
     >>> log_authentication_event("LOGIN_FAILED", success=False, username="alice",
     ...                          reason="invalid_password")
     """
     if username is not None:
-        context.setdefault("user_name", username)
+        # The name someone tried, not an authenticated identity: the `username` field, which
+        # the failed-login panels split by (user_id/user_name come from `user`).
+        context.setdefault("username", username)
     if ip_address is not None:
         context["client_ip"] = ip_address
     if reason is not None:
