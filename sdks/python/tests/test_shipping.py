@@ -283,6 +283,8 @@ def test_gunicorn_workers_each_deliver_their_events(server: Server, tmp_path: Pa
         LOGFLEET_APP_NAME=f"gunicorn-{run}",
         LOGFLEET_TEST_MASTER_EVENT=run,
     )
+    gunicorn_log = tmp_path / "gunicorn.log"
+    log_file = gunicorn_log.open("wb")
     gunicorn = subprocess.Popen(
         [
             sys.executable,
@@ -300,8 +302,9 @@ def test_gunicorn_workers_each_deliver_their_events(server: Server, tmp_path: Pa
         cwd=SDK_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
+    log_file.close()  # the child has its own descriptor
     pids: Counter[int] = Counter()
     try:
         deadline = time.monotonic() + 30
@@ -311,7 +314,7 @@ def test_gunicorn_workers_each_deliver_their_events(server: Server, tmp_path: Pa
                 break
             except OSError:
                 assert time.monotonic() < deadline, "gunicorn did not start"
-                assert gunicorn.poll() is None, gunicorn.stderr.read() if gunicorn.stderr else ""
+                assert gunicorn.poll() is None, gunicorn_log.read_text()
                 time.sleep(0.1)
         lock = threading.Lock()
 

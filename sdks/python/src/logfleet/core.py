@@ -189,7 +189,9 @@ class Logfleet:
         interval = self.settings.performance_interval
         self._next_performance = now + interval if interval else None
         self._last_performance = now
-        self._last_cpu: tuple[float, float] | None = None
+        # The CPU time used so far, so the first sample has a window to compare with.
+        times = os.times()
+        self._last_cpu: tuple[float, float] | None = (now, times.user + times.system)
 
     def _reset_after_fork(self) -> None:
         # The parent's events are the parent's to deliver; its spool lock stays the parent's.
