@@ -57,6 +57,7 @@ def test_a_misspelt_key_is_rejected_by_name() -> None:
         ("LOGFLEET_QUEUE_CAPACITY", "many", "for LOGFLEET_QUEUE_CAPACITY: expected an integer"),
         ("LOGFLEET_URL", "ftp://h", "expected an http or https URL"),
         ("LOGFLEET_QUEUE_CAPACITY", "0", "QUEUE_CAPACITY: must be at least 1"),
+        ("LOGFLEET_TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES: `10.0.0.0/33` is not"),
     ],
 )
 def test_invalid_values_name_the_setting(variable: str, value: str, message: str) -> None:

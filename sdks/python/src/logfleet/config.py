@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from logfleet.context import parse_trusted_proxies
 from logfleet.schema import DEFAULT_SLOW_QUERY_THRESHOLD_MS, LEVELS, LOG_CATEGORIES
 
 
@@ -100,6 +101,10 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"invalid value for {name.upper()}: must be at least 1")
         self.bulk_url()
+        try:
+            parse_trusted_proxies(self.trusted_proxies)
+        except ValueError as error:
+            raise ConfigError(f"invalid value for TRUSTED_PROXIES: {error}") from None
         return self
 
 

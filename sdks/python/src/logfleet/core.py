@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from logfleet.config import Settings
-from logfleet.context import RequestContext, _reseed, current_context
+from logfleet.context import RequestContext, _reseed, current_context, parse_trusted_proxies
 from logfleet.encode import Encoder, Record
 from logfleet.redact import Redactor
 from logfleet.shipper import Shipper, ShipSettings
@@ -147,6 +147,8 @@ class Logfleet:
             settings.default_category,
         )
         self._bulk_url = settings.bulk_url()
+        # Parsed once: the middleware and the view decorators resolve client addresses with it.
+        self.trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
         # stdout is on unless the events go somewhere else (a URL or a writer), as in Rust.
         self._stdout = (
             settings.stdout
@@ -214,13 +216,11 @@ class Logfleet:
         fields: dict[str, Any],
         context: RequestContext | None = None,
         target: str | None = None,
-        *,
-        use_current_context: bool = True,
     ) -> None:
         """Queues one event; never blocks. ``context`` defaults to the current request's."""
         if SEVERITY.get(level, 1) < self.min_severity or self._closed:
             return
-        if context is None and use_current_context:
+        if context is None:
             context = current_context()
         user = context.user if context is not None else (None, None)
         self.enqueue(
@@ -303,7 +303,9 @@ class Logfleet:
         return delivered
 
     def _at_exit(self) -> None:
-        if not self._closed:
+        # A process that never logged (a forked child, say) has nothing to deliver.
+        nothing_to_do = self._thread is None and not self._queue and self._shipper is None
+        if not self._closed and not nothing_to_do:
             self.shutdown(self.settings.exit_timeout)
 
     # The sender's side.

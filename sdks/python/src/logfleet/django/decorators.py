@@ -102,7 +102,7 @@ def _sync_wrapper(
         if context is None:
             if request is None:
                 return function(*args, **kwargs)
-            log = RequestLog.begin(request, ())
+            log = RequestLog.begin(request)
             context = log.context
             token = set_context(context)
         prepare(context)
@@ -145,7 +145,7 @@ def _async_wrapper(
         if context is None:
             if request is None:
                 return await function(*args, **kwargs)
-            log = RequestLog.begin(request, ())
+            log = RequestLog.begin(request)
             context = log.context
             token = set_context(context)
         prepare(context)

@@ -27,10 +27,8 @@ from django.utils.functional import empty
 from logfleet import core
 from logfleet.context import (
     REQUEST_ID_HEADER,
-    Network,
     RequestContext,
     new_context,
-    parse_trusted_proxies,
     reset_context,
     resolve_client_ip,
     set_context,
@@ -114,8 +112,9 @@ class RequestLog:
     request_size: int | None
 
     @classmethod
-    def begin(cls, request: HttpRequest, trusted: tuple[Network, ...]) -> RequestLog:
+    def begin(cls, request: HttpRequest) -> RequestLog:
         sdk = core.get()
+        trusted = sdk.trusted_proxies
         meta = request.META
         peer = meta.get("REMOTE_ADDR")
         client = (
@@ -288,7 +287,6 @@ class LogfleetMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
         settings = core.get().settings
-        self._trusted = parse_trusted_proxies(settings.trusted_proxies)
         self._skip_exact = frozenset(path for path in settings.skip_paths if not path.endswith("*"))
         self._skip_prefixes = tuple(path[:-1] for path in settings.skip_paths if path.endswith("*"))
 
@@ -301,7 +299,7 @@ class LogfleetMiddleware:
             return self.__acall__(request)
         if self._skipped(request):
             return self.get_response(request)
-        log = RequestLog.begin(request, self._trusted)
+        log = RequestLog.begin(request)
         token = set_context(log.context)
         response: HttpResponseBase | None = None
         try:
@@ -314,7 +312,7 @@ class LogfleetMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if self._skipped(request):
             return await self.get_response(request)  # type: ignore[no-any-return,misc]
-        log = RequestLog.begin(request, self._trusted)
+        log = RequestLog.begin(request)
         token = set_context(log.context)
         response: HttpResponseBase | None = None
         try:
