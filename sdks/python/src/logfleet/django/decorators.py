@@ -10,6 +10,7 @@ that event itself, so the seed's examples run as written either way.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast, overload
@@ -87,6 +88,41 @@ def _record(context: RequestContext, error: BaseException) -> None:
         context.error = describe_exception(error)
 
 
+class _ViewCall:
+    """One call of a decorated view: the context it runs in — the middleware's, or, without
+    the middleware, one of its own whose ``api_request`` event the decorator writes."""
+
+    def __init__(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        prepare: Callable[[RequestContext], None],
+        load_user: bool,
+    ) -> None:
+        self.log: RequestLog | None = None
+        self.request: HttpRequest | None = None
+        self._token: contextvars.Token[RequestContext | None] | None = None
+        context = current_context()
+        if context is None:
+            self.request = _django_request(args, kwargs)
+            if self.request is not None:
+                self.log = RequestLog.begin(self.request)
+                context = self.log.context
+                self._token = set_context(context)
+        self.context = context
+        if context is not None:
+            prepare(context)
+            _adopt_user(context, args, kwargs, evaluate=load_user)
+
+    def finish(
+        self, response: Any, user: tuple[str | None, str | None] | None, failed_status: int | None
+    ) -> None:
+        if self.log is None or self.request is None or self._token is None:
+            return
+        reset_context(self._token)
+        self.log.finish(self.request, _for_event(response), user, failed_status)
+
+
 def _sync_wrapper(
     function: Callable[..., Any],
     prepare: Callable[[RequestContext], None],
@@ -95,18 +131,10 @@ def _sync_wrapper(
 ) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        context = current_context()
-        request = _django_request(args, kwargs) if context is None else None
-        log = None
-        token = None
+        call = _ViewCall(args, kwargs, prepare, load_user=True)
+        context = call.context
         if context is None:
-            if request is None:
-                return function(*args, **kwargs)
-            log = RequestLog.begin(request)
-            context = log.context
-            token = set_context(context)
-        prepare(context)
-        _adopt_user(context, args, kwargs, evaluate=True)
+            return function(*args, **kwargs)
         response: Any = None
         failed_status: int | None = None
         try:
@@ -123,9 +151,8 @@ def _sync_wrapper(
             failed_status = _status_of(error)
             raise
         finally:
-            if log is not None and token is not None and request is not None:
-                reset_context(token)
-                log.finish(request, _for_event(response), request_user(request), failed_status)
+            if call.request is not None:
+                call.finish(response, request_user(call.request), failed_status)
 
     return wrapper
 
@@ -136,20 +163,14 @@ def _async_wrapper(
     adapt: Callable[[RequestContext, Any], Any],
     recover: Callable[[RequestContext, BaseException], Any],
 ) -> Callable[..., Awaitable[Any]]:
+    # The same steps as `_sync_wrapper`, awaiting the view and loading a lazy user with
+    # `auser()`.
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        context = current_context()
-        request = _django_request(args, kwargs) if context is None else None
-        log = None
-        token = None
+        call = _ViewCall(args, kwargs, prepare, load_user=False)
+        context = call.context
         if context is None:
-            if request is None:
-                return await function(*args, **kwargs)
-            log = RequestLog.begin(request)
-            context = log.context
-            token = set_context(context)
-        prepare(context)
-        _adopt_user(context, args, kwargs, evaluate=False)
+            return await function(*args, **kwargs)
         response: Any = None
         failed_status: int | None = None
         try:
@@ -166,11 +187,8 @@ def _async_wrapper(
             failed_status = _status_of(error)
             raise
         finally:
-            if log is not None and token is not None and request is not None:
-                reset_context(token)
-                log.finish(
-                    request, _for_event(response), await arequest_user(request), failed_status
-                )
+            if call.request is not None:
+                call.finish(response, await arequest_user(call.request), failed_status)
 
     return wrapper
 

@@ -229,8 +229,10 @@ def _evaluated_user(request: HttpRequest) -> Any:
 def request_user(request: HttpRequest) -> tuple[str | None, str | None] | None:
     """The request's authenticated user, read at response time (after DRF authenticated)."""
     user = _evaluated_user(request)
-    if user is None:
-        return None
+    return None if user is None else _authenticated_fields(user)
+
+
+def _authenticated_fields(user: Any) -> tuple[str | None, str | None] | None:
     try:
         fields = user_fields(user)
     except Exception:
@@ -250,11 +252,7 @@ async def arequest_user(request: HttpRequest) -> tuple[str | None, str | None] |
             user = await loader()
         except Exception:
             return None
-    try:
-        fields = user_fields(user)
-    except Exception:
-        return None
-    return None if fields == (None, None) else fields
+    return _authenticated_fields(user)
 
 
 def request_context_of(request: Any) -> RequestContext | None:
