@@ -48,17 +48,25 @@ def level_name(levelno: int) -> str:
     return "debug"
 
 
+_LEVEL_NAMES = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
+
+
 def record_to_event_parts(record: logging.LogRecord) -> tuple[str, str | None, dict[str, Any]]:
     """``(level, log_category, fields)`` of a log record."""
     attributes = record.__dict__
     fields: dict[str, Any] = {}
     if len(attributes) > _BASE_ATTRIBUTE_COUNT:
-        fields = {
-            key: value
-            for key, value in islice(attributes.items(), _BASE_ATTRIBUTE_COUNT, None)
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
-        }
+        for key, value in islice(attributes.items(), _BASE_ATTRIBUTE_COUNT, None):
+            if key not in _STANDARD_ATTRIBUTES and key[:1] != "_":
+                fields[key] = value
     category = fields.pop("log_category", None)
+    level = _LEVEL_NAMES.get(record.levelno) or level_name(record.levelno)
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
         fields.setdefault("error_type", type(error).__name__)
@@ -66,7 +74,7 @@ def record_to_event_parts(record: logging.LogRecord) -> tuple[str, str | None, d
         fields.setdefault("stack_trace", "".join(traceback.format_exception(*record.exc_info)))
     elif record.stack_info:
         fields.setdefault("stack_trace", record.stack_info)
-    return level_name(record.levelno), None if category is None else str(category), fields
+    return level, None if category is None else str(category), fields
 
 
 class LogfleetHandler(logging.Handler):
