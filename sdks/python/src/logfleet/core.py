@@ -8,9 +8,9 @@ thread, started by the first event (so importing and configuring cost nothing an
 that never logs never starts it).
 
 **Fork.** ``os.register_at_fork`` resets the buffer, the counters and the thread in the child
-(events queued in the parent are the parent's to send), so gunicorn ``--preload`` and uWSGI
-workers each start their own sender with their first event and spool into their own
-directory.
+(events queued in the parent are the parent's to send), so gunicorn workers (``--preload``
+or not) each start their own sender with their first event and spool into their own
+directory. uWSGI runs the hooks only with ``py-call-osafterfork`` (or ``lazy-apps``).
 
 **Exit.** An ``atexit`` handler delivers what is left within ``exit_timeout`` seconds and
 spools the rest; events logged just before exit arrive.
