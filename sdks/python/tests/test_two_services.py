@@ -93,7 +93,10 @@ def test_unreachable_upstream_becomes_a_bad_gateway(capture: Capture) -> None:
     views.UPSTREAM["url"] = f"http://127.0.0.1:{_closed_port()}/api/signup/"
     response = Client().post("/proxy/signup/", {"username": "carol"})
     assert response.status_code == 502
-    assert response.json()["target_service"] == "access_postgresql"
+    assert response.json() == {
+        "error": "UpstreamUnavailable",
+        "message": "access_postgresql is unavailable",
+    }
     call = capture.only(log_category="inter_service")
     assert call["error_type"] == "connection_refused"
     assert call["level"] == "error"
@@ -102,7 +105,8 @@ def test_unreachable_upstream_becomes_a_bad_gateway(capture: Capture) -> None:
     proxy = capture.only(path="/proxy/signup/", target=None)
     assert proxy["status_code"] == 502
     assert proxy["upstream_error_type"] == "connection_refused"
-    assert proxy["error_type"] == "ConnectionError"
+    assert proxy["error_type"] == "UpstreamUnavailable"
+    assert proxy["error_message"].startswith("access_postgresql is unavailable: ")
 
 
 def test_external_request_outside_a_request_and_with_errors(

@@ -288,11 +288,12 @@ def log_proxy_request(target_service: str) -> Callable[[View], View]:
             return _reraise(context, error)
         timed_out = isinstance(error, requests.Timeout)
         status = 504 if timed_out else 502
-        body = {
-            "error": "upstream timed out" if timed_out else "upstream unavailable",
-            "target_service": target_service,
-        }
-        return JsonResponse(body, status=status)
+        error_type = "UpstreamTimeout" if timed_out else "UpstreamUnavailable"
+        message = f"{target_service} {'timed out' if timed_out else 'is unavailable'}"
+        # The proxy's own event says what went wrong in the demo's vocabulary; the call's
+        # `inter_service` event has the network error itself.
+        context.error = (error_type, f"{message}: {error}")
+        return JsonResponse({"error": error_type, "message": message}, status=status)
 
     def decorate(function: View) -> View:
         return _decorate(function, prepare, adapt, recover)
