@@ -43,6 +43,10 @@ fn count(server: &Server, app_name: &str, category: &str) -> u64 {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped test says why in the test output"
+)]
 fn django_services_fill_every_category_with_one_request_id_across_services() {
     let Ok(python) = std::env::var("LOGFLEET_PYTHON") else {
         eprintln!(
