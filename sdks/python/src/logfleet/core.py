@@ -178,7 +178,7 @@ class Logfleet:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._stop_deadline: float | None = None
+        self._stop_requested = False
         self._flushes: list[_Flush] = []
         self.stats = Stats()
         self._shipper: Shipper | None = None
@@ -296,7 +296,7 @@ class Logfleet:
         atexit.unregister(self._at_exit)
         with self._lock:
             self._closed = True
-            self._stop_deadline = time.monotonic()
+            self._stop_requested = True
             thread = self._thread
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
@@ -348,11 +348,11 @@ class Logfleet:
                 self._step(time.monotonic())
             except Exception as error:  # the sender must outlive any bug; say it once
                 sys.stderr.write(f"logfleet: sender error: {error!r}\n")
-            if self._stop_deadline is not None and not self._flushes:
+            if self._stop_requested and not self._flushes:
                 return
 
     def _next_wakeup(self, now: float) -> float:
-        if self._queue or self._stop_deadline is not None:
+        if self._queue or self._stop_requested:
             return 0.0
         wake_at = now + DRAIN_INTERVAL
         shipper = self._shipper

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,12 +20,15 @@ from logfleet.context import (
     REQUEST_ID_HEADER,
     SAMPLED,
     TRACEPARENT_HEADER,
+    RequestContext,
     Upstream,
     current_context,
     format_traceparent,
     new_request_id,
     new_span_id,
     new_trace_id,
+    reset_context,
+    set_context,
 )
 from logfleet.schema import reason_phrase, response_category
 
@@ -197,9 +200,10 @@ def timed_database_operation(
         )
 
 
-def _with_context(request: Any, function: Any, *args: Any, **kwargs: Any) -> None:
-    from logfleet.context import reset_context, set_context
-
+def _with_context(
+    request: RequestContext | None, function: Callable[..., None], *args: Any, **kwargs: Any
+) -> None:
+    """Calls ``function`` with ``request`` as the current context."""
     token = set_context(request)
     try:
         function(*args, **kwargs)

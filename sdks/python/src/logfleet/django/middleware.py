@@ -290,7 +290,9 @@ class LogfleetMiddleware:
 
     def _skipped(self, request: HttpRequest) -> bool:
         path = request.path
-        return path in self._skip_exact or path.startswith(self._skip_prefixes or ("\0",))
+        if path in self._skip_exact:
+            return True
+        return bool(self._skip_prefixes) and path.startswith(self._skip_prefixes)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
