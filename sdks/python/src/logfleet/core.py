@@ -38,7 +38,7 @@ from logfleet.config import Settings
 from logfleet.context import RequestContext, _reseed, current_context, parse_trusted_proxies
 from logfleet.encode import Encoder, Record
 from logfleet.redact import Redactor
-from logfleet.shipper import Shipper, ShipSettings
+from logfleet.shipper import Shipper
 
 # How often the sender wakes on its own to drain the buffer.
 DRAIN_INTERVAL = 0.05
@@ -367,26 +367,9 @@ class Logfleet:
         return max(0.0, wake_at - now)
 
     def _ensure_shipper(self) -> Shipper | None:
+        # Made on the sender thread, so its spool belongs to the process that sends.
         if self._shipper is None and self._bulk_url is not None:
-            settings = self.settings
-            self._shipper = Shipper(
-                ShipSettings(
-                    bulk_url=self._bulk_url,
-                    index=settings.index,
-                    batch_max_events=settings.batch_max_events,
-                    batch_max_bytes=settings.batch_max_bytes,
-                    batch_interval=settings.batch_interval,
-                    max_pending_batches=settings.max_pending_batches,
-                    max_attempts=settings.max_attempts,
-                    initial_backoff=settings.initial_backoff,
-                    max_backoff=settings.max_backoff,
-                    request_timeout=settings.request_timeout,
-                    use_gzip=settings.gzip,
-                    spool_dir=settings.spool_dir,
-                    spool_max_bytes=settings.spool_max_bytes,
-                ),
-                self._count_drop,
-            )
+            self._shipper = Shipper(self.settings, self._bulk_url, self._count_drop)
         return self._shipper
 
     def _step(self, now: float) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from logfleet.config import Settings
 from logfleet.spool import Spool, SpoolFullError
 
 
@@ -188,30 +189,15 @@ class BulkClient:
         return classify_items(answer, doc_count)
 
 
-@dataclass
-class ShipSettings:
-    bulk_url: str
-    index: str
-    batch_max_events: int
-    batch_max_bytes: int
-    batch_interval: float
-    max_pending_batches: int
-    max_attempts: int
-    initial_backoff: float
-    max_backoff: float
-    request_timeout: float
-    use_gzip: bool
-    spool_dir: str | None
-    spool_max_bytes: int
-
-
 class Shipper:
     """The delivery state machine; ``count_drop(kind, n)`` counts events given up on."""
 
-    def __init__(self, settings: ShipSettings, count_drop: Callable[[str, int], None]) -> None:
+    def __init__(
+        self, settings: Settings, bulk_url: str, count_drop: Callable[[str, int], None]
+    ) -> None:
         self.settings = settings
         self._count_drop = count_drop
-        self._client = BulkClient(settings.bulk_url, settings.use_gzip)
+        self._client = BulkClient(bulk_url, settings.gzip)
         action = json.dumps({"create": {"_index": settings.index}}, separators=(",", ":"))
         self._action_line = action.encode() + b"\n"
         self.spool: Spool | None = None
