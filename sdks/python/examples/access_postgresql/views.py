@@ -132,9 +132,16 @@ class BearerSessionAuthentication(BaseAuthentication):
 
 
 def authenticated(request: Request) -> tuple[User, Session]:
-    if request.user is None or request.auth is None:
+    user, session = request.user, request.auth
+    if not isinstance(user, User) or not isinstance(session, Session):
         raise Unauthenticated
-    return request.user, request.auth
+    return user, session
+
+
+def body(request: Request) -> dict[str, Any]:
+    """The JSON object sent; anything else (an array, a scalar) reads as no fields."""
+    data = request.data
+    return data if isinstance(data, dict) else {}
 
 
 def authorize(request: Request, user_id: int, action: str) -> User:
@@ -209,9 +216,9 @@ class api_signup(APIView):
     @log_api_request(action_type="USER_SIGNUP")
     def post(self, request: Request) -> Response:
         fault = check_request_fault(request)
-        username = str(request.data.get("username", ""))
-        email = str(request.data.get("email", ""))
-        password = str(request.data.get("password", ""))
+        username = str(body(request).get("username", ""))
+        email = str(body(request).get("email", ""))
+        password = str(body(request).get("password", ""))
         validate_signup(username, email, password)
         with transaction.atomic():
             user = query(
@@ -231,8 +238,8 @@ class api_login(APIView):
     @log_api_request(action_type="USER_LOGIN")
     def post(self, request: Request) -> Response:
         fault = check_request_fault(request)
-        username = str(request.data.get("username", ""))
-        password = str(request.data.get("password", ""))
+        username = str(body(request).get("username", ""))
+        password = str(body(request).get("password", ""))
         address = client_ip()
         if is_blocked(address):
             log_authentication_event(
@@ -307,15 +314,18 @@ class api_profile(APIView):
     def put(self, request: Request, user_id: int) -> Response:
         fault = check_request_fault(request)
         user = authorize(request, user_id, "PROFILE_UPDATE")
-        email = str(request.data.get("email", user.email))
+        email = str(body(request).get("email", user.email))
         validate_email(email)
         current = profile_of(user)
-        full_name = str(request.data.get("full_name", current["full_name"]))
-        bio = str(request.data.get("bio", current["bio"]))
+        full_name = str(body(request).get("full_name", current["full_name"]))
+        bio = str(body(request).get("bio", current["bio"]))
 
         def update() -> int:
             User.objects.filter(pk=user_id).update(email=email)
-            return Profile.objects.filter(user_id=user_id).update(full_name=full_name, bio=bio)
+            updated: int = Profile.objects.filter(user_id=user_id).update(
+                full_name=full_name, bio=bio
+            )
+            return updated
 
         query("USER_UPDATE", "USER", fault, update, lambda rows: rows)
         log_user_action("PROFILE_UPDATED", user, target_entity="USER")
