@@ -33,6 +33,34 @@ pub struct QuickstartArgs {
     /// Seconds between the services' performance samples.
     #[arg(long, default_value_t = 15)]
     performance_interval: u64,
+    /// Which services to run: the Rust ones of `demo/`, in this binary, or the Django ones
+    /// of `sdks/python/examples/` under gunicorn, shipping with the Python SDK (from a
+    /// Logfleet checkout, with the SDK's virtual environment: `scripts/python-sdk venv`).
+    #[arg(long, value_enum, default_value_t = Stack::Rust)]
+    stack: Stack,
+    /// With `--stack django`: the Python that has Django, DRF, gunicorn and the SDK.
+    #[arg(
+        long,
+        env = "LOGFLEET_PYTHON",
+        default_value = "python3",
+        value_name = "PATH"
+    )]
+    python: PathBuf,
+    /// With `--stack django`: the directory of the Django services.
+    #[arg(long, value_name = "DIR", default_value = DJANGO_EXAMPLES)]
+    django_dir: PathBuf,
+}
+
+/// The Django services in the checkout this binary was built from.
+const DJANGO_EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdks/python/examples");
+
+/// Which implementation of the seed's services the quickstart runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stack {
+    /// `demo/`'s services, each a `logfleet demo service` process.
+    Rust,
+    /// `sdks/python/examples/`'s Django and DRF services, each under gunicorn.
+    Django,
 }
 
 /// `logfleet demo`.
@@ -160,6 +188,7 @@ pub fn run_demo(command: DemoCommand) -> anyhow::Result<()> {
                 data_dir: args.data_dir.clone(),
                 faults: args.allow_fault_injection,
                 performance_interval: args.performance_interval,
+                runtime: ServiceRuntime::Rust,
             })
             .await?;
             say(&services.describe());
@@ -222,11 +251,19 @@ pub fn run_quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
         };
         let logfleet_url = format!("http://{address}");
         let started = Instant::now();
+        let runtime = match args.stack {
+            Stack::Rust => ServiceRuntime::Rust,
+            Stack::Django => ServiceRuntime::Django {
+                python: args.python.clone(),
+                directory: args.django_dir.clone(),
+            },
+        };
         let services = Services::start(&ServicesPlan {
             logfleet_url: logfleet_url.clone(),
             data_dir: data_dir.join("demo"),
             faults: true,
             performance_interval: args.performance_interval,
+            runtime,
         })
         .await;
         let services = match services {
@@ -316,6 +353,15 @@ struct ServicesPlan {
     data_dir: PathBuf,
     faults: bool,
     performance_interval: u64,
+    runtime: ServiceRuntime,
+}
+
+/// What runs each service.
+enum ServiceRuntime {
+    /// This executable's `demo service`.
+    Rust,
+    /// gunicorn over the Django services in `directory`, with `python`.
+    Django { python: PathBuf, directory: PathBuf },
 }
 
 /// The three service processes.
@@ -328,6 +374,9 @@ impl Services {
     async fn start(plan: &ServicesPlan) -> anyhow::Result<Services> {
         std::fs::create_dir_all(&plan.data_dir)
             .with_context(|| format!("creating {}", plan.data_dir.display()))?;
+        if let ServiceRuntime::Django { python, directory } = &plan.runtime {
+            return Services::start_django(plan, python, directory).await;
+        }
         let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
             format!(
                 "sqlite://{}?mode=rwc",
@@ -368,6 +417,112 @@ impl Services {
             let child = command
                 .spawn()
                 .with_context(|| format!("starting {}", kind.app_name()))?;
+            services.children.push((kind, listen, child));
+            if kind == ServiceKind::AccessPostgresql {
+                data_manager_url = format!("http://{listen}");
+            }
+            services.wait_healthy(kind, listen).await?;
+        }
+        Ok(services)
+    }
+
+    /// The Django services: the data manager's tables created, then each service under
+    /// gunicorn with two forked workers, configured through the environment as their
+    /// settings read it (`LOGFLEET_*` for the SDK). Their output goes to `<name>.log` in the
+    /// data directory.
+    async fn start_django(
+        plan: &ServicesPlan,
+        python: &Path,
+        directory: &Path,
+    ) -> anyhow::Result<Services> {
+        if !directory.join("manage.py").is_file() {
+            bail!(
+                "no Django services in {}: --stack django runs from a Logfleet checkout \
+                 (or give --django-dir)",
+                directory.display()
+            );
+        }
+        let database = plan.data_dir.join("access_postgresql.sqlite3");
+        let environment = |kind: ServiceKind| {
+            let mut variables = vec![
+                ("LOGFLEET_URL", plan.logfleet_url.clone()),
+                (
+                    "LOGFLEET_PERFORMANCE_INTERVAL",
+                    plan.performance_interval.to_string(),
+                ),
+                ("PROXY_APP_NAME", kind.app_name().to_owned()),
+                ("ACCESS_POSTGRESQL_DATABASE", database.display().to_string()),
+                ("RECOMMENDATIONS_URL", UNREACHABLE_URL.to_owned()),
+                ("PYTHONDONTWRITEBYTECODE", "1".to_owned()),
+            ];
+            if plan.faults {
+                variables.push(("DEMO_FAULTS", "1".to_owned()));
+            }
+            variables
+        };
+        let migrate = {
+            let mut command = Command::new(python);
+            command
+                .args(["manage.py", "migrate", "-v", "0"])
+                .current_dir(directory)
+                .env("DJANGO_SETTINGS_MODULE", "access_postgresql.settings")
+                .envs(environment(ServiceKind::AccessPostgresql));
+            command
+        };
+        let migrated = tokio::task::spawn_blocking(move || {
+            let mut migrate = migrate;
+            migrate.status()
+        })
+        .await?
+        .with_context(|| format!("running {}", python.display()))?;
+        if !migrated.success() {
+            bail!(
+                "creating the data manager's tables failed ({migrated}); does {} have the \
+                 SDK's packages? (scripts/python-sdk venv, then --python <venv>/bin/python)",
+                python.display()
+            );
+        }
+        let mut services = Services {
+            children: Vec::new(),
+            database: format!("sqlite {}", database.display()),
+        };
+        let mut data_manager_url = String::new();
+        for kind in ServiceKind::ALL {
+            let listen = free_address(kind.default_port())?;
+            let module = match kind {
+                ServiceKind::AccessPostgresql => "access_postgresql",
+                ServiceKind::UserService | ServiceKind::Auth => "user_service",
+            };
+            let log = std::fs::File::create(plan.data_dir.join(format!("{}.log", kind.app_name())))
+                .context("creating a service log")?;
+            let mut command = Command::new(python);
+            command
+                .args([
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    "2",
+                    "--graceful-timeout",
+                    "10",
+                ])
+                .arg("--bind")
+                .arg(listen.to_string())
+                .arg(format!("{module}.wsgi:application"))
+                .current_dir(directory)
+                .envs(environment(kind))
+                .env(
+                    "LOGFLEET_SPOOL_DIR",
+                    plan.data_dir.join("spool").join(kind.app_name()),
+                )
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log);
+            if !data_manager_url.is_empty() {
+                command.env("DATA_MANAGER_URL", &data_manager_url);
+            }
+            let child = command.spawn().with_context(|| {
+                format!("starting {} with {}", kind.app_name(), python.display())
+            })?;
             services.children.push((kind, listen, child));
             if kind == ServiceKind::AccessPostgresql {
                 data_manager_url = format!("http://{listen}");

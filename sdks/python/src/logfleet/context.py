@@ -1,0 +1,290 @@
+"""The request context: request id, W3C trace context, endpoint and user, in ``contextvars``.
+
+A request's context is one :class:`RequestContext` held in a ``ContextVar``, so it follows
+the request into ``async`` code, into ``sync_to_async`` threads (asgiref copies the context)
+and nowhere else. Events read it when they are emitted; the middleware reads it again at
+response time for what the view learnt meanwhile (the user, the action type, the upstream).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+REQUEST_ID_HEADER = "X-Request-ID"
+TRACEPARENT_HEADER = "traceparent"
+
+# W3C trace flags with the `sampled` bit set.
+SAMPLED = 0x01
+
+# `random` rather than `secrets`: ids must be unique, not unpredictable, and this is cheaper.
+# Re-seeded after fork so workers forked from one parent do not draw the same ids.
+_random = random.Random()
+
+
+def _reseed() -> None:
+    _random.seed()
+
+
+@dataclass(frozen=True)
+class TraceParent:
+    """The parts of a W3C ``traceparent`` header a service continues."""
+
+    trace_id: str
+    parent_id: str
+    flags: int
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What a proxy view learnt from the service it forwarded to."""
+
+    target_service: str
+    status_code: int | None
+    duration_ms: float
+    error_type: str | None
+
+
+@dataclass(eq=False)
+class RequestContext:
+    """The context of one request (or job): the ids every event inside it carries."""
+
+    request_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None = None
+    trace_flags: int = SAMPLED
+    endpoint_signature: str | None = None
+    client_ip: str | None = None
+    # (user_id, user_name), replaced as a whole so a reader never sees half of a change.
+    user: tuple[str | None, str | None] = (None, None)
+    action_type: str | None = None
+    # Set by `log_proxy_request` (the service this request is forwarded to) and by the call.
+    proxy_target: str | None = None
+    upstream: Upstream | None = None
+    # A view's own description of its failure, for the api_request event.
+    error: tuple[str, str] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def set_user(self, user_id: object, user_name: object) -> None:
+        """Sets ``user_id`` and ``user_name`` for the events that follow."""
+        self.user = (
+            None if user_id is None else str(user_id),
+            None if user_name is None else str(user_name),
+        )
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "logfleet_request_context", default=None
+)
+
+
+def current_context() -> RequestContext | None:
+    """The context of the request being handled, or ``None`` outside a request."""
+    return _current.get()
+
+
+def set_context(context: RequestContext | None) -> contextvars.Token[RequestContext | None]:
+    """Makes ``context`` current; reset with the returned token."""
+    return _current.set(context)
+
+
+def reset_context(token: contextvars.Token[RequestContext | None]) -> None:
+    """Restores the context that was current before :func:`set_context`."""
+    _current.reset(token)
+
+
+def new_context(
+    request_id: str | None = None,
+    traceparent: str | None = None,
+    endpoint_signature: str | None = None,
+    client_ip: str | None = None,
+) -> RequestContext:
+    """A context for a new unit of work: the given (valid) request id or a new one, the trace
+    of ``traceparent`` continued or a new one, and a new span id."""
+    parent = parse_traceparent(traceparent) if traceparent else None
+    checked_id = valid_request_id(request_id) if request_id else None
+    return RequestContext(
+        request_id=checked_id or new_request_id(),
+        trace_id=parent.trace_id if parent else new_trace_id(),
+        span_id=new_span_id(),
+        parent_span_id=parent.parent_id if parent else None,
+        trace_flags=parent.flags if parent else SAMPLED,
+        endpoint_signature=endpoint_signature,
+        client_ip=client_ip,
+    )
+
+
+@contextmanager
+def request_context(
+    request_id: str | None = None,
+    traceparent: str | None = None,
+    endpoint_signature: str | None = None,
+    client_ip: str | None = None,
+) -> Iterator[RequestContext]:
+    """Runs a block inside a request context: for jobs, queue consumers, management commands.
+
+    >>> with request_context(request_id="job-42", endpoint_signature="JOB send_email") as ctx:
+    ...     ctx.request_id
+    'job-42'
+    """
+    context = new_context(request_id, traceparent, endpoint_signature, client_ip)
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+
+
+def set_user(user_id: object, user_name: object) -> bool:
+    """Sets the user of the current request: ``user_id`` and ``user_name`` on its
+    ``api_request`` event and on every event after this call. ``False`` outside a request."""
+    context = _current.get()
+    if context is None:
+        return False
+    context.set_user(user_id, user_name)
+    return True
+
+
+def client_ip() -> str | None:
+    """The client address of the request being handled, as its events record it."""
+    context = _current.get()
+    return context.client_ip if context else None
+
+
+# Identifiers.
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(char in _HEX for char in text)
+
+
+def parse_traceparent(header: str) -> TraceParent | None:
+    """Parses ``traceparent`` as W3C Trace Context level 1 says: lowercase hex, all-zero ids
+    invalid, version ``ff`` invalid, later versions accepted when they begin with the same
+    four fields."""
+    parts = header.strip().split("-")
+    if len(parts) < 4:
+        return None
+    version, trace_id, parent_id, flags = parts[:4]
+    has_more = len(parts) > 4
+    valid = (
+        _is_hex(version, 2)
+        and version != "ff"
+        and (version != "00" or not has_more)
+        and _is_hex(trace_id, 32)
+        and trace_id != "0" * 32
+        and _is_hex(parent_id, 16)
+        and parent_id != "0" * 16
+        and _is_hex(flags, 2)
+    )
+    if not valid:
+        return None
+    return TraceParent(trace_id=trace_id, parent_id=parent_id, flags=int(flags, 16))
+
+
+def format_traceparent(trace_id: str, span_id: str, flags: int) -> str:
+    """A ``traceparent`` header value."""
+    return f"00-{trace_id}-{span_id}-{flags:02x}"
+
+
+def valid_request_id(candidate: str) -> str | None:
+    """An incoming request id, kept when it is visible ASCII, not empty, at most 128 bytes."""
+    candidate = candidate.strip()
+    acceptable = (
+        0 < len(candidate) <= 128
+        and candidate.isascii()
+        and all(33 <= ord(char) <= 126 for char in candidate)
+    )
+    return candidate if acceptable else None
+
+
+def new_request_id() -> str:
+    """A random UUID (version 4) in its usual text form."""
+    bits = _random.getrandbits(128)
+    bits = (bits & ~(0xF << 76)) | (0x4 << 76)
+    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)
+    text = f"{bits:032x}"
+    return f"{text[0:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:32]}"
+
+
+def new_trace_id() -> str:
+    """A new W3C trace id: 32 lowercase hex digits, never all zero."""
+    return f"{_random.randrange(1, 1 << 128):032x}"
+
+
+def new_span_id() -> str:
+    """A new W3C span id: 16 lowercase hex digits, never all zero."""
+    return f"{_random.randrange(1, 1 << 64):016x}"
+
+
+# Client addresses.
+
+
+def canonical_ip(address: str) -> str | None:
+    """An address in canonical text form (IPv4-mapped IPv6 as IPv4), or ``None`` if invalid."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(parsed)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(entries: list[str] | tuple[str, ...]) -> tuple[Network, ...]:
+    """Addresses or CIDR blocks whose ``X-Forwarded-For`` is believed; ``ValueError`` names a
+    bad entry."""
+    networks: list[Network] = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"`{entry}` is not an IP address or CIDR block") from None
+    return tuple(networks)
+
+
+def _parse_forwarded(entry: str) -> str | None:
+    address = canonical_ip(entry)
+    if address is not None:
+        return address
+    # `198.51.100.7:5555` and `[2001:db8::1]:443`.
+    host, _, port = entry.rpartition(":")
+    if host and port.isdigit():
+        return canonical_ip(host.strip("[]"))
+    return None
+
+
+def resolve_client_ip(peer: str, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
+    """The client's address: the peer, or, when the peer is a trusted proxy, the rightmost
+    ``X-Forwarded-For`` entry that is not itself a trusted proxy."""
+    client = canonical_ip(peer) or peer
+
+    def is_trusted(address: str) -> bool:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(parsed.version == network.version and parsed in network for network in trusted)
+
+    if not trusted or not forwarded_for or not is_trusted(client):
+        return client
+    entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+    for entry in reversed(entries):
+        # A hop that wrote garbage is not to be believed; the last good address stands.
+        address = _parse_forwarded(entry)
+        if address is None:
+            break
+        client = address
+        if not is_trusted(address):
+            break
+    return client
