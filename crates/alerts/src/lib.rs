@@ -34,6 +34,11 @@ use state::{Alert, Phase, Transition};
 pub const RULES_KIND: &str = "alert_rules";
 /// The objects kind alert states are stored as.
 const STATE_KIND: &str = "alert_state";
+/// The objects kind recording which prebuilt rules a data directory has had, so that one a
+/// user deletes stays deleted.
+const INSTALLED_KIND: &str = "alert_rules_installed";
+/// The prebuilt SLA rules for the seed's services.
+pub const PREBUILT_RULES: &str = include_str!("builtin/sla-rules.json");
 /// The data stream of alert history.
 pub const HISTORY_STREAM: &str = "logs-alerts-default";
 
@@ -159,6 +164,32 @@ impl Alerts {
             self.put_rule(&id, &body)?;
         }
         Ok(())
+    }
+
+    /// Installs the prebuilt SLA rules this data directory has never had (a deleted one stays
+    /// deleted); how many it installed.
+    pub fn install_prebuilt(&self) -> Result<usize, AlertError> {
+        let rules: Vec<Value> = serde_json::from_str(PREBUILT_RULES)
+            .map_err(|error| AlertError::InvalidRule(format!("prebuilt rules: {error}")))?;
+        let mut installed = 0;
+        for mut body in rules {
+            let id = body
+                .as_object_mut()
+                .and_then(|object| object.remove("id"))
+                .and_then(|id| id.as_str().map(str::to_owned))
+                .ok_or_else(|| AlertError::InvalidRule("a prebuilt rule has no id".into()))?;
+            if self.inner.store.object(INSTALLED_KIND, &id)?.is_some() {
+                continue;
+            }
+            self.put_rule(&id, &body)?;
+            self.inner.store.put_object(
+                INSTALLED_KIND,
+                &id,
+                json!({"installed_at": logfleet_store::format_epoch_millis(logfleet_store::now_millis())}),
+            )?;
+            installed += 1;
+        }
+        Ok(installed)
     }
 
     /// A rule by id.

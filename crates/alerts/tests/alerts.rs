@@ -502,3 +502,69 @@ async fn a_restart_neither_repeats_a_notification_nor_loses_a_resolution() {
             .starts_with("[RESOLVED] Errors")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_prebuilt_sla_rules_fire_on_the_seeds_events() {
+    let harness = open(tempfile::tempdir().unwrap());
+    assert_eq!(harness.alerts.install_prebuilt().unwrap(), 6);
+    assert_eq!(
+        harness.alerts.install_prebuilt().unwrap(),
+        0,
+        "installed once"
+    );
+    assert!(harness.alerts.delete_rule("slow-queries").unwrap());
+    assert_eq!(
+        harness.alerts.install_prebuilt().unwrap(),
+        0,
+        "a deleted one stays deleted"
+    );
+    // A brute-force burst from one address, and a service failing one request in four.
+    let mut audit = Vec::new();
+    for n in 0..12 {
+        audit.push(Event {
+            index: "logs-audit-default".into(),
+            source: Bytes::from(
+                json!({"@timestamp": logfleet_store::format_epoch_millis(NOON - 2 * MINUTE + n * 1000),
+                       "app_name": "auth", "user_action": "LOGIN_FAILED", "client_ip": "203.0.113.9"})
+                .to_string(),
+            ),
+        });
+    }
+    harness.ingest.write_events(audit).await;
+    let requests: Vec<Value> = (0..40)
+        .map(|n| {
+            request(
+                NOON - 3 * MINUTE + n * 1000,
+                "user_service",
+                if n % 4 == 0 { 500 } else { 200 },
+                20.0,
+            )
+        })
+        .collect();
+    harness.send(&requests).await;
+
+    let burst = harness.alerts.evaluate("brute-force", NOON).await.unwrap();
+    assert_eq!(burst.len(), 1);
+    assert_eq!(burst[0].transition, Transition::Firing);
+    assert_eq!(burst[0].alert.group["client_ip"], "203.0.113.9");
+    assert_eq!(
+        burst[0].annotations()["summary"],
+        "12 failed logins from 203.0.113.9 in 5 minutes"
+    );
+    let errors = harness
+        .alerts
+        .evaluate("sla-error-rate", NOON)
+        .await
+        .unwrap();
+    assert_eq!(
+        transitions(&errors),
+        [("user_service".into(), Transition::Pending)]
+    );
+    assert_eq!(errors[0].alert.value, Some(25.0));
+    let latency = harness
+        .alerts
+        .evaluate("sla-latency-p95", NOON)
+        .await
+        .unwrap();
+    assert!(latency.is_empty(), "20 ms is within the SLA");
+}

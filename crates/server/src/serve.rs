@@ -115,6 +115,13 @@ pub async fn serve(
         .start(&state.ingest, &data_dir)
         .await
         .context("starting the inputs")?;
+    let prebuilt = state
+        .alerts
+        .install_prebuilt()
+        .map_err(|error| anyhow::anyhow!("installing the prebuilt alert rules: {error}"))?;
+    if prebuilt > 0 {
+        info!(prebuilt, "installed the prebuilt SLA alert rules");
+    }
     state
         .alerts
         .install_configured(&config.alerts.rules)
