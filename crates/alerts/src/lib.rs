@@ -10,6 +10,7 @@
 pub mod evaluate;
 pub mod notify;
 pub mod rule;
+pub mod silence;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -39,6 +40,8 @@ const STATE_KIND: &str = "alert_state";
 const INSTALLED_KIND: &str = "alert_rules_installed";
 /// The prebuilt SLA rules for the seed's services.
 pub const PREBUILT_RULES: &str = include_str!("builtin/sla-rules.json");
+/// The objects kind silences are stored as.
+const SILENCES_KIND: &str = "alert_silences";
 /// The data stream of alert history.
 pub const HISTORY_STREAM: &str = "logs-alerts-default";
 
@@ -192,6 +195,38 @@ impl Alerts {
         Ok(installed)
     }
 
+    /// Stores a silence; its id.
+    pub fn put_silence(
+        &self,
+        mut silence: silence::Silence,
+        now_ms: i64,
+    ) -> Result<String, AlertError> {
+        if silence.starts_at_ms == 0 {
+            silence.starts_at_ms = now_ms;
+        }
+        silence.validate().map_err(AlertError::InvalidRule)?;
+        let id = logfleet_store::new_uuid();
+        let body = serde_json::to_value(&silence).unwrap_or(Value::Null);
+        self.inner.store.put_object(SILENCES_KIND, &id, body)?;
+        Ok(id)
+    }
+
+    /// Every silence by id, expired ones included.
+    pub fn silences(&self) -> Result<BTreeMap<String, silence::Silence>, AlertError> {
+        Ok(self
+            .inner
+            .store
+            .objects(SILENCES_KIND)?
+            .into_iter()
+            .filter_map(|(id, body)| Some((id, serde_json::from_value(body).ok()?)))
+            .collect())
+    }
+
+    /// Removes a silence; whether it existed.
+    pub fn delete_silence(&self, id: &str) -> Result<bool, AlertError> {
+        Ok(self.inner.store.delete_object(SILENCES_KIND, id)?)
+    }
+
     /// A rule by id.
     pub fn rule(&self, id: &str) -> Option<Rule> {
         read(&self.inner.rules).get(id).cloned()
@@ -319,9 +354,19 @@ impl Alerts {
             notices
         };
         if !notices.is_empty() {
-            self.record(&notices).await;
-            for notice in &notices {
-                if notice.transition.notifies() {
+            let silences = self.silences().unwrap_or_default();
+            let silenced: Vec<bool> = notices
+                .iter()
+                .map(|notice| {
+                    let labels = notice.labels();
+                    silences
+                        .values()
+                        .any(|silence| silence.active(now_ms) && silence.matches(&labels))
+                })
+                .collect();
+            self.record(&notices, &silenced).await;
+            for (notice, silenced) in notices.iter().zip(&silenced) {
+                if notice.transition.notifies() && !silenced {
                     self.notify(notice);
                 }
             }
@@ -347,8 +392,12 @@ impl Alerts {
     }
 
     /// Writes each change to the history stream.
-    async fn record(&self, notices: &[Notice]) {
-        let events = notices.iter().map(history_event).collect();
+    async fn record(&self, notices: &[Notice], silenced: &[bool]) {
+        let events = notices
+            .iter()
+            .zip(silenced)
+            .map(|(notice, silenced)| history_event(notice, *silenced))
+            .collect();
         let outcome = self.inner.ingest.write_events(events).await;
         if outcome.rejected > 0 || outcome.retry > 0 {
             warn!(
@@ -407,7 +456,7 @@ impl Inner {
 }
 
 /// The history event of one change.
-fn history_event(notice: &Notice) -> Event {
+fn history_event(notice: &Notice, silenced: bool) -> Event {
     let level = match (notice.transition, notice.rule.severity.as_str()) {
         (Transition::Firing, "critical") => "critical",
         (Transition::Firing, "warning") => "warning",
@@ -431,6 +480,7 @@ fn history_event(notice: &Notice) -> Event {
             "window": notice.rule.window,
             "labels": notice.rule.labels,
             "annotations": notice.annotations(),
+            "silenced": silenced,
         },
     });
     Event {

@@ -105,7 +105,7 @@ impl Notice {
 
     /// The labels Alertmanager's receivers match on: `alertname`, `severity`, the rule's
     /// labels and the group's values.
-    fn labels(&self) -> BTreeMap<String, String> {
+    pub fn labels(&self) -> BTreeMap<String, String> {
         let mut labels = self.rule.labels.clone();
         labels.insert("alertname".into(), self.rule.name.clone());
         labels.insert("severity".into(), self.rule.severity.clone());

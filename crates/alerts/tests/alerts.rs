@@ -568,3 +568,52 @@ async fn the_prebuilt_sla_rules_fire_on_the_seeds_events() {
         .unwrap();
     assert!(latency.is_empty(), "20 ms is within the SLA");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silence_suppresses_the_notifications_it_matches() {
+    let harness = open(tempfile::tempdir().unwrap());
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    harness
+        .alerts
+        .put_rule(
+            "errors",
+            &json!({"name": "Errors", "index": "logs-*", "query": "status_code:>=500",
+                    "condition": {"metric": "count", "threshold": 0}, "group_by": "app_name",
+                    "notify": [{"type": "webhook", "url": url}]}),
+        )
+        .unwrap();
+    let silence: logfleet_alerts::silence::Silence = serde_json::from_value(json!({
+        "matchers": [{"name": "app_name", "value": "user_service"}],
+        "ends_at_ms": NOON + 60 * MINUTE,
+        "comment": "deploying user_service",
+    }))
+    .unwrap();
+    let id = harness.alerts.put_silence(silence, NOON - MINUTE).unwrap();
+    harness
+        .send(&[
+            request(NOON - MINUTE, "user_service", 500, 1.0),
+            request(NOON - MINUTE, "auth", 500, 1.0),
+        ])
+        .await;
+    let fired = harness.alerts.evaluate("errors", NOON).await.unwrap();
+    assert_eq!(fired.len(), 2);
+    let bodies = receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let bodies = if bodies.len() > 1 {
+        bodies
+    } else {
+        receiver.bodies()
+    };
+    assert_eq!(bodies.len(), 1, "only the unsilenced group is notified");
+    assert_eq!(bodies[0]["group"]["app_name"], "auth");
+    let history = harness.history().await;
+    let silenced: Vec<&Value> = history
+        .iter()
+        .filter(|event| event["alert"]["silenced"] == true)
+        .map(|event| &event["alert"]["group"]["app_name"])
+        .collect();
+    assert_eq!(silenced, [&json!("user_service")]);
+    assert!(harness.alerts.delete_silence(&id).unwrap());
+    assert!(harness.alerts.silences().unwrap().is_empty());
+}

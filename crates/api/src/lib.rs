@@ -170,6 +170,14 @@ pub fn router(state: AppState) -> Router {
         .route("/_logfleet/alerts", get(alerts::active))
         .route("/_logfleet/alerts/rules", get(alerts::list_rules))
         .route(
+            "/_logfleet/alerts/silences",
+            get(alerts::list_silences).post(alerts::create_silence),
+        )
+        .route(
+            "/_logfleet/alerts/silences/{id}",
+            delete(alerts::delete_silence),
+        )
+        .route(
             "/_logfleet/alerts/rules/{id}",
             get(alerts::get_rule)
                 .put(alerts::put_rule)

@@ -91,4 +91,37 @@ async fn rules_are_stored_listed_replaced_and_deleted() {
     let harness = harness.restart().await;
     let (_, listed, _) = call(&harness, "GET", "/_logfleet/alerts/rules", "").await;
     assert_eq!(listed, json!({}));
+
+    // Silences.
+    let (status, created, _) = call(
+        &harness,
+        "POST",
+        "/_logfleet/alerts/silences",
+        r#"{"matchers": [{"name": "app_name", "value": "user_service"}], "ends_at_ms": 99999999999999, "comment": "deploy"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, silences, _) = call(&harness, "GET", "/_logfleet/alerts/silences", "").await;
+    assert_eq!(silences["silences"][0]["id"], json!(id));
+    assert_eq!(silences["silences"][0]["active"], true);
+    let (status, error, _) = call(
+        &harness,
+        "POST",
+        "/_logfleet/alerts/silences",
+        r#"{"matchers": [], "ends_at_ms": 99999999999999}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at least one matcher")
+    );
+    let path = format!("/_logfleet/alerts/silences/{id}");
+    let (status, _, _) = call(&harness, "DELETE", &path, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&harness, "DELETE", &path, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

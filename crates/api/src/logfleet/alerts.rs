@@ -3,7 +3,8 @@
 //! - `GET /_logfleet/alerts/rules`: every rule, by id, with its alerts' states;
 //! - `GET|PUT|DELETE /_logfleet/alerts/rules/{id}`: one rule (see `logfleet_alerts::rule`
 //!   for its JSON);
-//! - `GET /_logfleet/alerts`: the alerts that are pending or firing.
+//! - `GET /_logfleet/alerts`: the alerts that are pending or firing;
+//! - `GET|POST /_logfleet/alerts/silences`, `DELETE /_logfleet/alerts/silences/{id}`.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -126,4 +127,56 @@ pub async fn active(State(state): State<AppState>) -> Result<Response, ApiError>
         .collect();
     alerts.sort_by_key(|alert| alert["state"] != "firing");
     Ok(ok(&json!({"alerts": alerts})))
+}
+
+/// `GET /_logfleet/alerts/silences`: every silence, with whether it is in force.
+pub async fn list_silences(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let now = logfleet_store::now_millis();
+    let silences: Vec<Value> = state
+        .alerts
+        .silences()?
+        .into_iter()
+        .map(|(id, silence)| {
+            let active = silence.active(now);
+            let mut shown = serde_json::to_value(&silence).unwrap_or(Value::Null);
+            shown["id"] = json!(id);
+            shown["active"] = json!(active);
+            shown
+        })
+        .collect();
+    Ok(ok(&json!({"silences": silences})))
+}
+
+/// `POST /_logfleet/alerts/silences`: `{"matchers": [{"name", "value", "isRegex",
+/// "isEqual"}], "starts_at_ms", "ends_at_ms", "comment", "created_by"}`; `201` with its id.
+pub async fn create_silence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_object(
+        &state,
+        &headers,
+        body,
+        "a silence is a JSON object with \"matchers\" and \"ends_at_ms\"",
+    )
+    .await?;
+    let silence: logfleet_alerts::silence::Silence = serde_json::from_value(Value::Object(body))
+        .map_err(|error| ApiError::illegal_argument(format!("silence: {error}")))?;
+    let id = state
+        .alerts
+        .put_silence(silence, logfleet_store::now_millis())?;
+    Ok(json_response(StatusCode::CREATED, &json!({"id": id})))
+}
+
+/// `DELETE /_logfleet/alerts/silences/{id}`.
+pub async fn delete_silence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if state.alerts.delete_silence(&id)? {
+        Ok(ok(&json!({"acknowledged": true})))
+    } else {
+        Err(not_found("silence", "alert_silence", &id))
+    }
 }
