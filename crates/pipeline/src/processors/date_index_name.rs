@@ -47,9 +47,8 @@ pub fn build(mut config: ProcessorConfig) -> Result<DateIndexName, ConfigError> 
     let (timezone, zone_name) = match config.optional_string("timezone")? {
         None => (TimeZone::UTC, "UTC".to_owned()),
         Some(name) => {
-            let zone = date::time_zone(&name).ok_or_else(|| {
-                config.error("timezone", format!("Unknown time-zone ID: {name}"))
-            })?;
+            let zone = date::time_zone(&name)
+                .ok_or_else(|| config.error("timezone", format!("Unknown time-zone ID: {name}")))?;
             let zone_name = zone_name(&name, &zone);
             (zone, zone_name)
         }
@@ -362,8 +361,10 @@ mod tests {
             "[timezone] Unknown time-zone ID: Mars/Olympus"
         );
         assert!(
-            build_error(json!({"date_index_name": {"field": "d", "date_rounding": "d",
-                                "index_name_format": "yyyy-qq"}}))
+            build_error(
+                json!({"date_index_name": {"field": "d", "date_rounding": "d",
+                                "index_name_format": "yyyy-qq"}})
+            )
             .contains("unknown pattern letter")
         );
         assert!(

@@ -295,10 +295,7 @@ mod tests {
         let expected = [
             ("MD5", "b+3QyaPYdnUF1lb5IKE+1g=="),
             ("SHA-1", "SX/93t223OurJvgMUOCtSl9hcpg="),
-            (
-                "SHA-256",
-                "zDQYTy34tBlmNedlDdn++N7NN+wBY15mCoPDINmUxXc=",
-            ),
+            ("SHA-256", "zDQYTy34tBlmNedlDdn++N7NN+wBY15mCoPDINmUxXc="),
             (
                 "SHA-512",
                 "xNIpYyJzRmg5R0T44ZORC2tgh8N4tVtTFzD5AdBqxmdOuRUjibQQ64lgefkbuZFl8Hv9ze9U6PAmrlgJPcRPGA==",
@@ -406,10 +403,7 @@ mod tests {
         // From the reference implementation's test suite (Python's mmh3.hash128, seed 0).
         assert_eq!(murmur3_x64_128(b"", 0), (0, 0));
         let (high, low) = murmur3_x64_128(b"The quick brown fox jumps over the lazy dog", 0);
-        assert_eq!(
-            (high, low),
-            (0xe34b_bc7b_bc07_1b6c, 0x7a43_3ca9_c49a_9347)
-        );
+        assert_eq!((high, low), (0xe34b_bc7b_bc07_1b6c, 0x7a43_3ca9_c49a_9347));
     }
 
     #[test]
