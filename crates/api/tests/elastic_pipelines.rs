@@ -50,11 +50,17 @@ const FILEBEAT_FIELDS: [&str; 8] = [
 
 /// Known differences of user-agent rule data: header, field, Elasticsearch's value, ours.
 /// The rule that reads `Firefox/50.0` in Elasticsearch's bundled rules has a fourth group that
-/// matches empty, which it joins as an empty patch (`50.0.`); in uap-core 0.18.0 the first
+/// matches empty, which it joins as an empty patch (`50.0.`, `49.0.`); in uap-core 0.18.0 the first
 /// rule to match, `(Firefox)/(\d+)\.(\d+)(?:\.(\d+)|$)`, leaves the patch out. uap-core's
 /// device rules also know Macs, which the rules of the Elasticsearch that wrote the Apache
 /// samples called `Other`.
-const USER_AGENT_RULE_DIFFERENCES: [(&str, &str, &str, &str); 2] = [
+const USER_AGENT_RULE_DIFFERENCES: [(&str, &str, &str, &str); 3] = [
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0",
+        "user_agent.version",
+        "\"49.0.\"",
+        "\"49.0\"",
+    ),
     (
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:50.0) Gecko/20100101 Firefox/50.0",
         "user_agent.version",
@@ -265,7 +271,22 @@ async fn apache_access_logs_parse_as_filebeat_expects() {
             fileset: "apache/access",
             log: "darwin-2.4.23.log",
         },
+        // A later version of the pipeline, which keeps event.original, splits the URL with
+        // uri_parts and drops null fields with a script of two recursive functions.
+        Sample {
+            fileset: "apache/access-8b3afe9",
+            log: "ssl-request.log",
+        },
     ])
+    .await;
+}
+
+#[tokio::test]
+async fn nginx_access_logs_parse_as_filebeat_expects() {
+    assert_samples_pass(&[Sample {
+        fileset: "nginx/access",
+        log: "test.log",
+    }])
     .await;
 }
 
