@@ -18,6 +18,12 @@
 //!
 //! Lists are compared as sorted, as Filebeat's harness writes them.
 //!
+//! Filebeat's `system/auth` fileset is not here: no version of its sample logs could be
+//! paired with expected documents written from that same log by a version of its pipeline
+//! (the `test.log` available has the anonymised addresses, 216.160.83.57, while its expected
+//! documents predate them; the `secure-rhel7.log` available is the long original of a later,
+//! shortened and anonymised sample). Comparing mismatched files would test nothing.
+//!
 //! One more kind of difference is listed rather than ignored: where the user-agent rules
 //! Logfleet ships (uap-core 0.18.0) and the older ones bundled with the Elasticsearch that
 //! wrote an expected document classify a header differently. Each is named with the header,
