@@ -246,7 +246,9 @@ impl Processor for Fingerprint {
         let mut bytes = self.salt.clone();
         let mut hashed_any = false;
         for field in &self.fields {
-            let value = document.get(field)?;
+            // Elasticsearch reads each field leniently: a path that cannot be followed (a
+            // member of a string) is a missing field like any other.
+            let value = document.get(field).ok().flatten();
             let Some(value) = value.filter(|value| **value != JsonValue::Null) else {
                 if self.ignore_missing {
                     continue;
@@ -354,6 +356,13 @@ mod tests {
                 json!({"foo": "foo", "bar": "foo", "baz": null}),
             ),
             "missing field [baz] when calculating fingerprint"
+        );
+        assert_eq!(
+            run_error(
+                json!({"fingerprint": {"fields": ["foo.inner"]}}),
+                json!({"foo": "a string has no members"}),
+            ),
+            "missing field [foo.inner] when calculating fingerprint"
         );
     }
 
