@@ -1,5 +1,6 @@
 //! `date`: a date in a field parsed with the first of several formats that fits, written as
-//! an ISO 8601 timestamp (to `@timestamp` by default).
+//! an ISO 8601 timestamp (to `@timestamp` by default) in the processor's `timezone`, whatever
+//! offset the text had: `07/Dec/2016:11:05:07 +0100` becomes `2016-12-07T10:05:07.000Z`.
 //!
 //! Formats are Elasticsearch's: `ISO8601`, `UNIX` (seconds, with a fraction), `UNIX_MS`,
 //! `TAI64N`, or Java `DateTimeFormatter` patterns (`dd/MMM/yyyy:HH:mm:ss Z`,
