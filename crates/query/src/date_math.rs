@@ -444,6 +444,24 @@ mod tests {
             fn arbitrary_text_never_panics(text in "\\PC{0,40}", now in 0i64..4_000_000_000_000) {
                 let _ = parse_date_bound(&text, now, false, &TimeZone::UTC, None);
                 let _ = parse_date_bound(&text, now, true, &TimeZone::UTC, Some("epoch_second||strict_date_optional_time"));
+                for pattern in ["yyyy.MM.dd", "yyyyMMdd", "MMM d HH:mm:ss a", "yyyy-MM-dd'T'HH:mm:ss.SSSXX"] {
+                    let _ = parse_with_pattern(&text, pattern, &TimeZone::UTC);
+                }
+            }
+
+            #[test]
+            fn patterns_read_back_what_they_write(millis in 0i64..4_000_000_000_000, pattern in 0usize..3) {
+                // What a date-math index name's format prints, the same format reads back:
+                // exactly with milliseconds, to the start of the day without a time.
+                let (format, unit) = [
+                    ("yyyy-MM-dd'T'HH:mm:ss.SSSZ", 1),
+                    ("yyyyMMddHHmmssSSS", 1),
+                    ("yyyy.MM.dd", 86_400_000),
+                ][pattern];
+                let zone = TimeZone::UTC;
+                let written = crate::calendar::format_date(millis, &zone, Some(format));
+                let read = parse_with_pattern(&written, format, &zone);
+                prop_assert_eq!(read, Some(millis - millis % unit), "{}", written);
             }
         }
     }
