@@ -293,6 +293,46 @@ async fn writes_run_the_pipeline_they_name() {
 }
 
 #[tokio::test]
+async fn date_index_name_sends_each_document_to_its_months_index() {
+    let harness = harness(1 << 20);
+    let monthly = r#"{"processors": [{"date_index_name": {
+        "field": "@timestamp", "index_name_prefix": "events-", "date_rounding": "M",
+        "index_name_format": "yyyy.MM", "date_formats": ["ISO8601"]}}]}"#;
+    let (status, body, _) = call(&harness, "PUT", "/_ingest/pipeline/monthly", monthly).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = concat!(
+        "{\"index\":{\"_index\":\"events\",\"_id\":\"a\"}}\n",
+        "{\"@timestamp\":\"2016-04-25T12:02:01.789Z\"}\n",
+        "{\"index\":{\"_index\":\"events\",\"_id\":\"b\"}}\n",
+        "{\"@timestamp\":\"2016-04-01T00:00:00Z\"}\n",
+        "{\"index\":{\"_index\":\"events\",\"_id\":\"c\"}}\n",
+        "{\"@timestamp\":\"2016-05-31T23:59:59+02:00\"}\n",
+    );
+    let (status, response, _) = call(&harness, "POST", "/_bulk?pipeline=monthly", body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(response["errors"], false, "{response}");
+    let indexes: Vec<&str> = response["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["index"]["_index"].as_str().unwrap())
+        .collect();
+    // The last one is still May in UTC, the processor's zone.
+    assert_eq!(
+        indexes,
+        ["events-2016.04", "events-2016.04", "events-2016.05"]
+    );
+    assert_eq!(
+        search(&harness, "events-2016.04").await["hits"]["total"]["value"],
+        2
+    );
+    assert_eq!(
+        search(&harness, "events-2016.05").await["hits"]["total"]["value"],
+        1
+    );
+}
+
+#[tokio::test]
 async fn the_grok_library_is_listed() {
     let harness = harness(1 << 20);
     let (status, body, _) = call(&harness, "GET", "/_ingest/processor/grok", "").await;

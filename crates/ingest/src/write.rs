@@ -360,6 +360,8 @@ impl Ingest {
                 return Ok(Flow::Drop);
             }
             if document.target != before {
+                // `date_index_name` and scripts may name the target by date math.
+                document.target = self.store.resolve_date_math(&document.target)?;
                 check_index_name(&document.target)?;
                 visited.push(document.target.clone());
                 if visited[..visited.len() - 1].contains(&document.target) {

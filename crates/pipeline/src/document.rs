@@ -212,13 +212,18 @@ impl<'a> IngestDocument<'a> {
         }
     }
 
-    /// The document as `_simulate` shows it: `_index`, `_id`…, `_source` and `_ingest`.
+    /// The document as `_simulate` shows it: `_index`, `_id`…, `_source` and `_ingest`, with
+    /// `_version` `"-3"` (Elasticsearch's internal "match any") unless the document has one,
+    /// in the final document and after each processor of a verbose run alike.
     pub fn to_simulated(&self) -> serde_json::Value {
         let mut shown = serde_json::Map::new();
         shown.insert("_index".to_owned(), self.target.clone().into());
         for (key, value) in &self.metadata {
             shown.insert(key.to_string(), value.to_value());
         }
+        shown
+            .entry("_version")
+            .or_insert_with(|| serde_json::Value::from("-3"));
         shown.insert(
             "_source".to_owned(),
             serde_json::Value::Object(self.source.to_map()),

@@ -856,7 +856,31 @@ fn compile_errors_name_the_construct_and_position() {
             "def d = java.time.Instant.now()",
             "unsupported construct [java.time.Instant.now] at 1:9",
         ),
-        ("def f() { 1 }", "unsupported construct [function f] at 1:1"),
+        (
+            "ctx.a = 1; def f() { 1 }",
+            "function [f] must be declared before the statements at 1:12",
+        ),
+        (
+            "nope(1)",
+            "unsupported construct [function call nope()] at 1:1",
+        ),
+        (
+            "int f(def a) { a } f(1, 2)",
+            "function [f] takes [1] arguments, not [2] at 1:20",
+        ),
+        (
+            "try { ctx.a = 1 } catch (IOException e) {}",
+            "unsupported construct [catch (IOException)] at 1:26",
+        ),
+        (
+            "try { ctx.a = 1 } finally { ctx.b = 2 }",
+            "unsupported construct [finally] at 1:19",
+        ),
+        ("try { ctx.a = 1 }", "[try] without [catch] at 1:1"),
+        (
+            "ctx.l.removeIf(x -> { return x == null })",
+            "unsupported construct [lambda with a block body] at 1:21",
+        ),
         (
             "ctx.a = String::valueOf",
             "unsupported construct [method reference ::] at 1:15",
@@ -1058,4 +1082,211 @@ fn arbitrary_input_never_panics() {
         let _ = script.execute(&mut doc, &no_params());
     }
     assert!(compiled > 300, "only {compiled} inputs compiled");
+}
+
+#[test]
+fn functions_declared_before_the_statements() {
+    // Nginx's Filebeat pipeline: a function, a try/catch and a StringTokenizer.
+    let nginx = "boolean isPrivate(def dot, def ip) {
+          try {
+            StringTokenizer tok = new StringTokenizer(ip, dot);
+            int firstByte = Integer.parseInt(tok.nextToken());
+            int secondByte = Integer.parseInt(tok.nextToken());
+            if (firstByte == 10) { return true; }
+            if (firstByte == 192 && secondByte == 168) { return true; }
+            if (firstByte == 172 && secondByte >= 16 && secondByte <= 31) { return true; }
+            if (firstByte == 127) { return true; }
+            return false;
+          }
+          catch (Exception e) {
+            return false;
+          }
+        }
+        def found = [];
+        for (def item : ctx.ips) { found.add(isPrivate('.', item)); }
+        ctx.private = found;";
+    let doc = run(
+        nginx,
+        r#"{"ips":["10.0.0.2","81.2.69.143","172.20.1.1","192.168.1.1","localhost","2a02:cf40::1","7"]}"#,
+    );
+    assert_eq!(
+        doc.source.get("private").map(JsonValue::to_string).unwrap(),
+        "[true,false,true,true,false,false,false]"
+    );
+
+    // Functions call each other in any order, and themselves, each call with its own locals.
+    let doc = run(
+        "long factorial(int n) { if (n <= 1) { return 1L } def rest = factorial(n - 1); return n * rest }
+         String twice(def s) { return join(s, s) }
+         String join(String a, String b) { return a + b }
+         ctx.f = factorial(10); ctx.t = twice('ab')",
+        "{}",
+    );
+    assert_eq!(source_of(&doc), r#"{"f":3628800,"t":"abab"}"#);
+
+    // A void function that walks the document, as Filebeat's pipelines do to drop nulls.
+    let walker = "void handleMap(Map map) {
+          for (def x : map.values()) {
+            if (x instanceof Map) { handleMap(x); } else if (x instanceof List) { handleList(x); }
+          }
+          map.values().removeIf(v -> v == null);
+        }
+        void handleList(List list) {
+          for (def x : list) {
+            if (x instanceof Map) { handleMap(x); } else if (x instanceof List) { handleList(x); }
+          }
+        }
+        handleMap(ctx);";
+    let doc = run(
+        walker,
+        r#"{"a":null,"b":{"c":null,"d":1},"e":[{"f":null,"g":[{"h":null}]}, null]}"#,
+    );
+    assert_eq!(source_of(&doc), r#"{"b":{"d":1},"e":[{"g":[{}]},null]}"#);
+    assert!(doc.source_modified);
+}
+
+#[test]
+fn function_arguments_and_results_are_typed() {
+    let error = run_error("int f(Map m) { return 1 } ctx.r = f('text')", "{}");
+    assert_eq!(error.kind, "class_cast_exception");
+    let error = run_error("boolean f() { } ctx.r = f()", "{}");
+    assert_eq!(error.kind, "null_pointer_exception", "no return value");
+    assert_eq!(
+        value_of("long f(int a) { return a } ctx.r = f(2) instanceof Long"),
+        "true"
+    );
+    assert_eq!(value_of("void f() { return } ctx.r = f()"), "null");
+}
+
+#[test]
+fn recursion_is_bounded() {
+    let error = run_error("int down(int n) { return down(n + 1) } down(0)", "{}");
+    assert_eq!(error.kind, "script_exception");
+    assert!(
+        error.reason.contains("more than [20] calls deep"),
+        "{}",
+        error.reason
+    );
+    // The limit is an error, not an exception: no catch takes it.
+    let error = run_error(
+        "int down(int n) { return down(n + 1) } try { down(0) } catch (Exception e) { ctx.caught = true }",
+        "{}",
+    );
+    assert_eq!(error.kind, "script_exception");
+}
+
+#[test]
+fn try_catches_what_its_clauses_name() {
+    let doc = run(
+        "try { ctx.a = 1; ctx.n = Integer.parseInt(ctx.text) } catch (NumberFormatException e) { ctx.why = e }",
+        r#"{"text":"x1"}"#,
+    );
+    assert!(
+        source_of(&doc).contains(r#""a":1"#),
+        "changes before the error stay"
+    );
+    assert!(source_of(&doc).contains(r#""why":"#), "{}", source_of(&doc));
+    assert!(!source_of(&doc).contains(r#""n":"#));
+
+    // The first clause whose class matches runs; IllegalArgumentException takes number formats.
+    let doc = run(
+        "try { Integer.parseInt('x') } catch (NullPointerException e) { ctx.c = 'npe' } catch (IllegalArgumentException e) { ctx.c = 'iae' } catch (Exception e) { ctx.c = 'any' }",
+        "{}",
+    );
+    assert_eq!(source_of(&doc), r#"{"c":"iae"}"#);
+    let doc = run(
+        "try { ctx.missing.x = 1 } catch (RuntimeException e) { ctx.c = 'caught' }",
+        "{}",
+    );
+    assert_eq!(source_of(&doc), r#"{"c":"caught"}"#);
+    // No clause matches: the error goes on.
+    let error = run_error(
+        "try { ctx.missing.x = 1 } catch (ArithmeticException e) { ctx.c = 1 }",
+        "{}",
+    );
+    assert_eq!(error.kind, "null_pointer_exception");
+    // The loop budget cannot be caught.
+    let error = run_error(
+        "try { while (true) {} } catch (Exception e) { ctx.c = 1 }",
+        "{}",
+    );
+    assert_eq!(error.kind, "script_exception");
+    // A return inside try returns from the script.
+    let doc = run(
+        "try { ctx.a = 1; return } catch (Exception e) {} ctx.b = 2",
+        "{}",
+    );
+    assert_eq!(source_of(&doc), r#"{"a":1}"#);
+}
+
+#[test]
+fn string_tokenizer() {
+    assert_eq!(
+        value_of(
+            "def t = new StringTokenizer('a,,b;c', ',;'); def out = [t.countTokens()]; \
+             while (t.hasMoreTokens()) { out.add(t.nextToken()) } ctx.r = out"
+        ),
+        r#"[3,"a","b","c"]"#
+    );
+    assert_eq!(
+        value_of(
+            "def t = new StringTokenizer(' one \\t two '); ctx.r = t.nextToken() + t.nextToken()"
+        ),
+        r#""onetwo""#
+    );
+    let error = run_error("def t = new StringTokenizer(''); t.nextToken()", "{}");
+    assert_eq!(error.kind, "no_such_element_exception");
+    let error = run_error("def t = new StringTokenizer(ctx.none, '.')", "{}");
+    assert_eq!(error.kind, "null_pointer_exception");
+    let error = run_error("ctx.t = new StringTokenizer('a')", "{}");
+    assert!(error.reason.contains("StringTokenizer"), "{}", error.reason);
+}
+
+#[test]
+fn remove_if_on_lists_sets_and_map_views() {
+    assert_eq!(
+        value_of(
+            "def l = [1, null, 2, null]; boolean changed = l.removeIf(x -> x == null); ctx.r = [changed, l]"
+        ),
+        "[true,[1,2]]"
+    );
+    assert_eq!(
+        value_of("def s = new HashSet([1, 2, 3]); s.removeIf((x) -> x > 1); ctx.r = s"),
+        "[1]"
+    );
+    assert_eq!(
+        value_of("def l = ['a']; ctx.r = l.removeIf(x -> x == 'b')"),
+        "false"
+    );
+    let doc = run(
+        "ctx.m.keySet().removeIf(k -> k.startsWith('_')); ctx.n.entrySet().removeIf(e -> e.getValue() == 0)",
+        r#"{"m":{"_a":1,"b":2},"n":{"x":0,"y":1}}"#,
+    );
+    assert_eq!(source_of(&doc), r#"{"m":{"b":2},"n":{"y":1}}"#);
+    // The lambda's parameter is its own; locals of the script stay readable in it.
+    assert_eq!(
+        value_of("def limit = 2; def l = [1, 2, 3]; l.removeIf(x -> x >= limit); ctx.r = l"),
+        "[1]"
+    );
+    assert!(ctx_null_safe_remove_if_is_null());
+    let error = condition("ctx.l.removeIf(x -> true)", r#"{"l":[1]}"#).unwrap_err();
+    assert_eq!(error.kind, "unsupported_operation_exception");
+    let error = run_error("ctx.s = 'abc'; ctx.s.removeIf(x -> true)", "{}");
+    assert_eq!(error.kind, "illegal_argument_exception");
+    let error = run_error("def l = [1]; l.removeIf(x -> 'yes')", "{}");
+    assert_eq!(error.kind, "class_cast_exception");
+}
+
+fn ctx_null_safe_remove_if_is_null() -> bool {
+    let doc = run("ctx.r = ctx.missing?.removeIf(x -> true)", "{}");
+    source_of(&doc) == r#"{"r":null}"#
+}
+
+/// The JSON of `ctx.r` after running `source`.
+fn value_of(source: &str) -> String {
+    let doc = run(source, "{}");
+    doc.source
+        .get("r")
+        .map(JsonValue::to_string)
+        .unwrap_or_else(|| "<unset>".to_owned())
 }

@@ -52,6 +52,8 @@ fn parse_anchor(
                 .parse::<f64>()
                 .ok()
                 .map(|seconds| (seconds * 1000.0) as i64),
+            pattern if is_java_pattern(pattern) => parse_with_pattern(text, pattern, zone)
+                .or_else(|| parse_with_zone_and_rounding(text, zone, round_up)),
             _ => parse_with_zone_and_rounding(text, zone, round_up),
         };
         if let Some(millis) = parsed {
@@ -59,6 +61,177 @@ fn parse_anchor(
         }
     }
     Err(failed())
+}
+
+/// The pattern letters a custom format may use; a format with any other letter outside
+/// quotes (`strict_date_optional_time`, `date`) is one of Elasticsearch's named formats.
+const PATTERN_LETTERS: &str = "yuMLdHhkKmsSaEZXx";
+
+fn is_java_pattern(format: &str) -> bool {
+    let mut quoted = false;
+    let mut letters = 0;
+    for character in format.chars() {
+        match character {
+            '\'' => quoted = !quoted,
+            letter if !quoted && letter.is_ascii_alphabetic() => {
+                if !PATTERN_LETTERS.contains(letter) {
+                    return false;
+                }
+                letters += 1;
+            }
+            _ => {}
+        }
+    }
+    letters > 0
+}
+
+/// Reads `text` written with a Java date pattern (`yyyy.MM`, `yyyyMMdd`, `MM/dd/yyyy`,
+/// `yyyy-MM-dd'T'HH:mm:ss.SSSZ`), the way a date math anchor in an index name is read with
+/// the name's own format: fields it lacks are the start of their unit, and a reading without
+/// an offset is a wall-clock time in `zone`.
+fn parse_with_pattern(text: &str, pattern: &str, zone: &TimeZone) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let pattern: Vec<char> = pattern.chars().collect();
+    let (mut year, mut month, mut day) = (1970_i16, 1_i8, 1_i8);
+    let (mut hour, mut minute, mut second, mut nanosecond) = (0_i8, 0_i8, 0_i8, 0_i32);
+    let mut pm = None;
+    let mut offset_seconds = None;
+    let (mut at, mut index) = (0_usize, 0_usize);
+    while index < pattern.len() {
+        let letter = pattern[index];
+        if letter == '\'' {
+            let close = pattern[index + 1..].iter().position(|c| *c == '\'')? + index + 1;
+            let literal: String = pattern[index + 1..close].iter().collect();
+            let literal = if literal.is_empty() {
+                "'".to_owned()
+            } else {
+                literal
+            };
+            text.get(at..)?.strip_prefix(literal.as_str())?;
+            at += literal.len();
+            index = close + 1;
+            continue;
+        }
+        if !letter.is_ascii_alphabetic() {
+            let mut buffer = [0; 4];
+            text.get(at..)?
+                .strip_prefix(&*letter.encode_utf8(&mut buffer))?;
+            at += letter.len_utf8();
+            index += 1;
+            continue;
+        }
+        let count = pattern[index..]
+            .iter()
+            .take_while(|c| **c == letter)
+            .count();
+        index += count;
+        // Numbers next to numbers (`yyyyMMdd`) have the pattern's width; others run on.
+        let adjacent = pattern
+            .get(index)
+            .is_some_and(|next| next.is_ascii_alphabetic());
+        let number = |at: &mut usize, minimum: usize| {
+            read_digits(text, at, adjacent.then_some(count.max(minimum)))
+        };
+        match letter {
+            'y' | 'u' => {
+                year = i16::try_from(number(&mut at, if count == 2 { 2 } else { 4 })?).ok()?
+            }
+            'M' | 'L' if count >= 3 => {
+                let rest = text.get(at..)?.to_ascii_lowercase();
+                let found = MONTHS.iter().position(|name| rest.starts_with(name))?;
+                let full = jiff::civil::date(2001, found as i8 + 1, 1)
+                    .strftime("%B")
+                    .to_string()
+                    .to_ascii_lowercase();
+                at += if count >= 4 && rest.starts_with(&full) {
+                    full.len()
+                } else {
+                    3
+                };
+                month = found as i8 + 1;
+            }
+            'M' | 'L' => month = i8::try_from(number(&mut at, 2)?).ok()?,
+            'd' => day = i8::try_from(number(&mut at, 2)?).ok()?,
+            'H' | 'k' => hour = i8::try_from(number(&mut at, 2)? % 24).ok()?,
+            'h' | 'K' => hour = i8::try_from(number(&mut at, 2)? % 12).ok()?,
+            'm' => minute = i8::try_from(number(&mut at, 2)?).ok()?,
+            's' => second = i8::try_from(number(&mut at, 2)?).ok()?,
+            'S' => {
+                let start = at;
+                let fraction = number(&mut at, count)?;
+                let digits = u32::try_from(at - start).ok()?.min(9);
+                nanosecond = i32::try_from(fraction * 10_i64.pow(9 - digits)).ok()?;
+            }
+            'a' => {
+                let rest = text.get(at..at + 2)?.to_ascii_lowercase();
+                pm = Some(match rest.as_str() {
+                    "am" => false,
+                    "pm" => true,
+                    _ => return None,
+                });
+                at += 2;
+            }
+            'Z' | 'X' | 'x' => {
+                let rest = text.get(at..)?;
+                if rest.starts_with('Z') && letter != 'x' {
+                    offset_seconds = Some(0);
+                    at += 1;
+                    continue;
+                }
+                let sign = match rest.as_bytes().first()? {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                at += 1;
+                let hours = i32::try_from(number(&mut at, 2)?).ok()?;
+                if text.get(at..)?.starts_with(':') {
+                    at += 1;
+                }
+                let minutes = if text.as_bytes().get(at).is_some_and(u8::is_ascii_digit) {
+                    i32::try_from(number(&mut at, 2)?).ok()?
+                } else {
+                    0
+                };
+                offset_seconds = Some(sign * (hours * 3600 + minutes * 60));
+            }
+            _ => return None,
+        }
+    }
+    if at != text.len() {
+        return None;
+    }
+    if pm == Some(true) {
+        hour += 12;
+    }
+    let civil =
+        jiff::civil::DateTime::new(year, month, day, hour, minute, second, nanosecond).ok()?;
+    let zoned = match offset_seconds {
+        Some(seconds) => {
+            let offset = jiff::tz::Offset::from_seconds(seconds).ok()?;
+            civil.to_zoned(TimeZone::fixed(offset)).ok()?
+        }
+        None => civil.to_zoned(zone.clone()).ok()?,
+    };
+    Some(zoned.timestamp().as_millisecond())
+}
+
+/// The number at `at` in `text`: exactly `width` digits when given, else all the digits
+/// there are.
+fn read_digits(text: &str, at: &mut usize, width: Option<usize>) -> Option<i64> {
+    let available = text.as_bytes()[*at..]
+        .iter()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count();
+    let width = width.unwrap_or(available);
+    if width == 0 || width > available {
+        return None;
+    }
+    let value = text[*at..*at + width].parse().ok()?;
+    *at += width;
+    Some(value)
 }
 
 fn parse_with_zone_and_rounding(text: &str, zone: &TimeZone, round_up: bool) -> Option<i64> {
@@ -271,6 +444,24 @@ mod tests {
             fn arbitrary_text_never_panics(text in "\\PC{0,40}", now in 0i64..4_000_000_000_000) {
                 let _ = parse_date_bound(&text, now, false, &TimeZone::UTC, None);
                 let _ = parse_date_bound(&text, now, true, &TimeZone::UTC, Some("epoch_second||strict_date_optional_time"));
+                for pattern in ["yyyy.MM.dd", "yyyyMMdd", "MMM d HH:mm:ss a", "yyyy-MM-dd'T'HH:mm:ss.SSSXX"] {
+                    let _ = parse_with_pattern(&text, pattern, &TimeZone::UTC);
+                }
+            }
+
+            #[test]
+            fn patterns_read_back_what_they_write(millis in 0i64..4_000_000_000_000, pattern in 0usize..3) {
+                // What a date-math index name's format prints, the same format reads back:
+                // exactly with milliseconds, to the start of the day without a time.
+                let (format, unit) = [
+                    ("yyyy-MM-dd'T'HH:mm:ss.SSSZ", 1),
+                    ("yyyyMMddHHmmssSSS", 1),
+                    ("yyyy.MM.dd", 86_400_000),
+                ][pattern];
+                let zone = TimeZone::UTC;
+                let written = crate::calendar::format_date(millis, &zone, Some(format));
+                let read = parse_with_pattern(&written, format, &zone);
+                prop_assert_eq!(read, Some(millis - millis % unit), "{}", written);
             }
         }
     }

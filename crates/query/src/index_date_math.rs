@@ -2,8 +2,9 @@
 //! resolves it in every API that takes an index name.
 //!
 //! An expression is `<`, static text and `{math}` or `{math{format|time_zone}}` parts, then
-//! `>`. The math is date math on `now` (`now/d`, `now-1M/M`), the format a Java date pattern
-//! (default `uuuu.MM.dd`), the zone an offset or IANA name (default UTC). `\` escapes the
+//! `>`. The math is date math on `now` (`now/d`, `now-1M/M`) or on a date written in the
+//! part's format (`2016.04.25||/M`, as the `date_index_name` processor writes it), the format
+//! a Java date pattern (default `uuuu.MM.dd`), the zone an offset or IANA name (default UTC). `\` escapes the
 //! next character, so `{` and `}` can appear in the static text as `\{` and `\}`.
 
 use crate::calendar::{format_date, parse_time_zone};
@@ -117,9 +118,10 @@ fn date_math_part(characters: &[char], start: usize) -> Option<(DateMathPart, us
 }
 
 fn evaluate(part: &DateMathPart, now_millis: i64) -> Result<String, String> {
-    if !part.math.starts_with("now") {
+    let anchored = part.math.starts_with("now") || part.math.contains("||");
+    if !anchored {
         return Err(format!(
-            "date math expression [{}] must start with [now]",
+            "date math expression [{}] must start with [now] or a date followed by [||]",
             part.math
         ));
     }
@@ -127,8 +129,10 @@ fn evaluate(part: &DateMathPart, now_millis: i64) -> Result<String, String> {
         Some(zone) => parse_time_zone(zone)?,
         None => jiff::tz::TimeZone::UTC,
     };
-    let millis = parse_date_bound(&part.math, now_millis, false, &zone, None)?;
     let format = part.format.as_deref().unwrap_or(DEFAULT_FORMAT);
+    // A date anchor is read with the part's own format, as Elasticsearch's date math
+    // parser does: `date_index_name` writes `{2016.04||/M{yyyy.MM|UTC}}`.
+    let millis = parse_date_bound(&part.math, now_millis, false, &zone, Some(format))?;
     Ok(format_date(millis, &zone, Some(format)))
 }
 
@@ -182,6 +186,37 @@ mod tests {
         assert_eq!(
             resolve("<logs-{now/d{yyyy-MM-dd|Asia/Tokyo}}>").unwrap(),
             "logs-2026-12-05"
+        );
+    }
+
+    #[test]
+    fn a_date_anchor_is_read_with_the_parts_format() {
+        // What the date_index_name processor writes.
+        assert_eq!(
+            resolve("<my-index-{2016-04-25||/M{yyyy-MM-dd|UTC}}>").unwrap(),
+            "my-index-2016-04-01"
+        );
+        assert_eq!(
+            resolve("<events-{20160425||/w{yyyyMMdd|UTC}}>").unwrap(),
+            "events-20160425",
+            "the 25th of April 2016 is a Monday"
+        );
+        assert_eq!(
+            resolve("<events-{2016.04||/M{yyyy.MM|UTC}}>").unwrap(),
+            "events-2016.04"
+        );
+        assert_eq!(
+            resolve("<x-{04/26/2016||/d{MM/dd/yyyy|Europe/Paris}}>").unwrap(),
+            "x-04/26/2016"
+        );
+        assert_eq!(
+            resolve("<x-{2016-04-25T23:30:00.000+0000||/h{yyyy-MM-dd'T'HH:mm:ss.SSSZ|UTC}}>")
+                .unwrap(),
+            "x-2016-04-25T23:00:00.000+0000"
+        );
+        assert_eq!(
+            resolve("<x-{2016.04.25||+1d{yyyy.MM.dd}}>").unwrap(),
+            "x-2016.04.26"
         );
     }
 

@@ -1822,7 +1822,8 @@ impl Store {
     }
 
     /// Installs what resolves date math index names (`<logs-{now/d}-000001>`) for the
-    /// rollovers the store runs by itself; the API, which owns date math, provides it.
+    /// rollovers the store runs by itself and for [`Store::resolve_date_math`]; the API,
+    /// which owns date math, provides it.
     pub fn set_date_math_resolver(
         &self,
         resolver: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
@@ -1831,6 +1832,13 @@ impl Store {
             .inner
             .date_math
             .set(DateMathResolver(Box::new(resolver)));
+    }
+
+    /// Resolves a date math index name (`<logs-{2016-04-25||/M{yyyy.MM}}>`) with the installed
+    /// resolver, as a write does when a pipeline points `_index` at one; other names pass
+    /// unchanged.
+    pub fn resolve_date_math(&self, name: &str) -> StoreResult<String> {
+        self.inner.resolve_date_math(name)
     }
 
     /// Runs the lifecycle policies of plain indexes: rolls a rollover alias over when its

@@ -352,7 +352,7 @@ async fn simulate(
         }
         results.push(match outcome {
             Ok(Flow::Drop) => Value::Null,
-            Ok(_) => json!({ "doc": simulated(&document) }),
+            Ok(_) => json!({ "doc": document.to_simulated() }),
             Err(error) => json!({ "error": error.to_json() }),
         });
     }
@@ -448,15 +448,6 @@ fn simulated_documents(
             Ok(ingest)
         })
         .collect()
-}
-
-/// A document as `_simulate` shows it.
-fn simulated(document: &IngestDocument<'_>) -> Value {
-    let mut shown = document.to_simulated();
-    if let Value::Object(shown) = &mut shown {
-        shown.entry("_version").or_insert_with(|| json!("-3"));
-    }
-    shown
 }
 
 /// `POST /_ingest/_simulate`: documents through the pipelines a write to their index would

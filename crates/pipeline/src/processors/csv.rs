@@ -81,8 +81,12 @@ fn split(line: &str, separator: char, quote: char, trim: bool) -> Result<Vec<Str
         } else if character == separator {
             cells.push(finish(std::mem::take(&mut cell), trim, was_quoted));
             was_quoted = false;
-        } else if was_quoted && !(trim && character.is_whitespace()) {
-            return Err(format!("Illegal character after closing quote in [{line}]"));
+        } else if was_quoted {
+            // Only whitespace may follow a closing quote, and only when trimming, which
+            // drops it: the quotes delimit the value.
+            if !(trim && character.is_whitespace()) {
+                return Err(format!("Illegal character after closing quote in [{line}]"));
+            }
         } else {
             cell.push(character);
         }
@@ -158,6 +162,24 @@ mod tests {
                 json!({"line": "\"open"})
             )
             .contains("Unmatched quote")
+        );
+    }
+
+    #[test]
+    fn trimming_drops_whitespace_after_a_closing_quote() {
+        let out = run(
+            json!({"csv": {"field": "line", "target_fields": ["a", "b"], "trim": true}}),
+            json!({"line": "\"two, three\"  , 4"}),
+        );
+        assert_eq!(out["a"], "two, three");
+        assert_eq!(out["b"], "4");
+        assert!(
+            run_error(
+                json!({"csv": {"field": "line", "target_fields": ["a", "b"]}}),
+                json!({"line": "\"two\" ,4"}),
+            )
+            .contains("Illegal character after closing quote"),
+            "without trim, nothing may follow the quote"
         );
     }
 }

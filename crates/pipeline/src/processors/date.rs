@@ -1,5 +1,6 @@
 //! `date`: a date in a field parsed with the first of several formats that fits, written as
-//! an ISO 8601 timestamp (to `@timestamp` by default).
+//! an ISO 8601 timestamp (to `@timestamp` by default) in the processor's `timezone`, whatever
+//! offset the text had: `07/Dec/2016:11:05:07 +0100` becomes `2016-12-07T10:05:07.000Z`.
 //!
 //! Formats are Elasticsearch's: `ISO8601`, `UNIX` (seconds, with a fraction), `UNIX_MS`,
 //! `TAI64N`, or Java `DateTimeFormatter` patterns (`dd/MMM/yyyy:HH:mm:ss Z`,
@@ -49,7 +50,7 @@ const ISO8601: &str = "yyyy-MM-dd[['T'][' ']HH[:mm[:ss[.SSSSSSSSS]]]][XXX]";
 
 /// One element of a Java date pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Literal(String),
     /// A pattern letter repeated `count` times.
     Field(char, usize),
@@ -58,7 +59,7 @@ enum Token {
 
 /// A date format.
 #[derive(Debug, Clone)]
-enum Format {
+pub(crate) enum Format {
     Unix,
     UnixMs,
     Tai64n,
@@ -66,7 +67,8 @@ enum Format {
 }
 
 impl Format {
-    fn parse_definition(format: &str) -> Result<Format, String> {
+    /// A format as `formats` names it: a keyword or a Java pattern.
+    pub(crate) fn parse_definition(format: &str) -> Result<Format, String> {
         Ok(match format {
             "UNIX" => Format::Unix,
             "UNIX_MS" => Format::UnixMs,
@@ -80,7 +82,7 @@ impl Format {
 }
 
 /// Parses a Java `DateTimeFormatter` pattern.
-fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
+pub(crate) fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
     let characters: Vec<char> = pattern.chars().collect();
     let (tokens, end) = tokenize_from(&characters, 0, pattern)?;
     if end < characters.len() {
@@ -388,13 +390,15 @@ fn abbreviation(name: &str) -> Option<TimeZone> {
 }
 
 /// Parses `text` with `format`; `zone` is for dates without an offset, `now` gives the year
-/// to dates without one.
-fn parse(text: &str, format: &Format, zone: &TimeZone, now: &Zoned) -> Option<Zoned> {
+/// to dates without one. The result is in `zone` whatever offset the text had, as
+/// Elasticsearch's parsers end with `withZoneSameInstant(zone)`.
+pub(crate) fn parse(text: &str, format: &Format, zone: &TimeZone, now: &Zoned) -> Option<Zoned> {
     let text = text.trim();
     match format {
         Format::Unix => {
             let seconds: f64 = text.parse().ok()?;
-            let millis = (seconds * 1000.0).round() as i64;
+            // Java's `(long) (seconds * 1000.0)`: truncated, not rounded.
+            let millis = (seconds * 1000.0) as i64;
             Some(
                 Timestamp::from_millisecond(millis)
                     .ok()?
@@ -442,17 +446,18 @@ fn parse(text: &str, format: &Format, zone: &TimeZone, now: &Zoned) -> Option<Zo
             let date = Date::new(year, parsed.month.unwrap_or(1), parsed.day.unwrap_or(1)).ok()?;
             let time = Time::new(hour, parsed.minute, parsed.second, parsed.nanosecond).ok()?;
             let civil = DateTime::from_parts(date, time);
-            match (parsed.offset, parsed.zone) {
-                (Some(offset), _) => civil.to_zoned(TimeZone::fixed(offset)).ok(),
-                (None, Some(named)) => civil.to_zoned(named).ok(),
-                (None, None) => civil.to_zoned(zone.clone()).ok(),
-            }
+            let written_in = match (parsed.offset, parsed.zone) {
+                (Some(offset), _) => civil.to_zoned(TimeZone::fixed(offset)).ok()?,
+                (None, Some(named)) => civil.to_zoned(named).ok()?,
+                (None, None) => civil.to_zoned(zone.clone()).ok()?,
+            };
+            Some(written_in.with_time_zone(zone.clone()))
         }
     }
 }
 
 /// Formats `moment` with a Java pattern.
-fn format(moment: &Zoned, tokens: &[Token], out: &mut String) {
+pub(crate) fn format(moment: &Zoned, tokens: &[Token], out: &mut String) {
     for token in tokens {
         match token {
             Token::Literal(literal) => out.push_str(literal),
@@ -523,7 +528,7 @@ fn capitalize(name: &str) -> String {
 }
 
 /// A time zone by id (`Europe/Paris`), offset (`+02:00`) or `UTC`.
-fn time_zone(name: &str) -> Option<TimeZone> {
+pub(crate) fn time_zone(name: &str) -> Option<TimeZone> {
     match name {
         "UTC" | "Z" | "GMT" | "utc" => Some(TimeZone::UTC),
         _ => {
@@ -538,6 +543,20 @@ fn time_zone(name: &str) -> Option<TimeZone> {
             }
             TimeZone::get(name).ok()
         }
+    }
+}
+
+/// Refuses a locale whose month and day names would not be English, the only ones read.
+pub(crate) fn check_locale(locale: &str) -> Result<(), String> {
+    let english = [
+        "ENGLISH", "ROOT", "en", "en_US", "en-US", "en_GB", "en-GB", "US", "UK",
+    ];
+    if english.iter().any(|name| name.eq_ignore_ascii_case(locale)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "Unknown language: {locale}: month and day names are read in English"
+        ))
     }
 }
 
@@ -577,20 +596,10 @@ pub fn build(mut config: ProcessorConfig) -> Result<DateProcessor, ConfigError> 
             Some(template)
         }
     };
-    if let Some(locale) = config.optional_string("locale")? {
-        let english = [
-            "ENGLISH", "ROOT", "en", "en_US", "en-US", "en_GB", "en-GB", "US", "UK",
-        ];
-        if !locale.contains("{{")
-            && !english
-                .iter()
-                .any(|name| name.eq_ignore_ascii_case(&locale))
-        {
-            return Err(config.error(
-                "locale",
-                format!("Unknown language: {locale}: month and day names are read in English"),
-            ));
-        }
+    if let Some(locale) = config.optional_string("locale")?
+        && !locale.contains("{{")
+    {
+        check_locale(&locale).map_err(|reason| config.error("locale", reason))?;
     }
     let output = config
         .optional_string("output_format")?
@@ -684,7 +693,8 @@ mod tests {
                 json!("2016-06-12T17:26:01.123456+02:00"),
                 json!(null)
             ),
-            "2016-06-12T17:26:01.123+02:00"
+            "2016-06-12T15:26:01.123Z",
+            "in the processor's time zone, as Elasticsearch writes it"
         );
         assert_eq!(
             date(json!(["ISO8601"]), json!("2016-06-12"), json!(null)),

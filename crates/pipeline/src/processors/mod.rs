@@ -8,10 +8,12 @@ pub mod community_id;
 pub mod convert;
 pub mod csv;
 pub mod date;
+pub mod date_index_name;
 pub mod dissect;
 pub mod dot_expander;
 pub mod drop;
 pub mod fail;
+pub mod fingerprint;
 pub mod foreach;
 pub mod geoip;
 pub mod grok;
@@ -51,17 +53,19 @@ use crate::processor::Processor;
 use crate::resources::Resources;
 
 /// The processor types this build knows, in the order `GET /_nodes` would list them.
-pub const KINDS: [&str; 37] = [
+pub const KINDS: [&str; 39] = [
     "append",
     "bytes",
     "community_id",
     "convert",
     "csv",
     "date",
+    "date_index_name",
     "dissect",
     "dot_expander",
     "drop",
     "fail",
+    "fingerprint",
     "foreach",
     "geoip",
     "grok",
@@ -103,10 +107,12 @@ pub fn build(
         "convert" => Box::new(convert::build(config)?),
         "csv" => Box::new(csv::build(config)?),
         "date" => Box::new(date::build(config)?),
+        "date_index_name" => Box::new(date_index_name::build(config)?),
         "dissect" => Box::new(dissect::build(config)?),
         "dot_expander" => Box::new(dot_expander::build(config)?),
         "drop" => Box::new(drop::build(config)?),
         "fail" => Box::new(fail::build(config)?),
+        "fingerprint" => Box::new(fingerprint::build(config)?),
         "foreach" => Box::new(foreach::build(config, resources)?),
         "geoip" => Box::new(geoip::build(config, resources, "geoip")?),
         "grok" => Box::new(grok::build(config, resources)?),

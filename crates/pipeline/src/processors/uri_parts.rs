@@ -1,5 +1,11 @@
 //! `uri_parts`: a URI split into the ECS `url.*` fields (`scheme`, `domain`, `port`, `path`,
 //! `extension`, `query`, `fragment`, `username`, `password`, `user_info`, `original`).
+//!
+//! As in Elasticsearch, which reads the text as a `java.net.URI` first, the path, query,
+//! fragment and user info come out percent-decoded (`?opts=%7B%7D` gives the query `opts={}`).
+//! Text that is not a valid URI (a `{` or `|` left unescaped, a `%` not followed by two hex
+//! digits) is read as a `java.net.URL` instead, whose parts are not decoded, and which needs a
+//! scheme: a relative reference that is not a valid URI cannot be split.
 
 use logfleet_model::json::{JsonObject, JsonValue};
 use serde_json::Number;
@@ -75,6 +81,17 @@ pub fn parse(uri: &str) -> Result<JsonObject<'static>, String> {
     if path.chars().any(|character| character.is_whitespace()) {
         return Err(invalid());
     }
+    let decoding = is_java_uri(uri);
+    if !decoding && scheme.is_none() {
+        return Err(invalid());
+    }
+    let component = |raw: &str| {
+        if decoding {
+            JsonValue::from(percent_decode(raw))
+        } else {
+            text(raw)
+        }
+    };
     if let Some(scheme) = scheme {
         parts.insert("scheme", text(scheme));
     }
@@ -101,10 +118,12 @@ pub fn parse(uri: &str) -> Result<JsonObject<'static>, String> {
             parts.insert("port", JsonValue::Number(Number::from(port)));
         }
         if let Some(user_info) = user_info {
-            parts.insert("user_info", text(user_info));
-            let (username, password) = match user_info.split_once(':') {
+            let user_info = component(user_info);
+            let decoded = user_info.as_str().unwrap_or_default().to_owned();
+            parts.insert("user_info", user_info);
+            let (username, password) = match decoded.split_once(':') {
                 Some((username, password)) => (username, Some(password)),
-                None => (user_info, None),
+                None => (decoded.as_str(), None),
             };
             parts.insert("username", text(username));
             if let Some(password) = password {
@@ -113,21 +132,81 @@ pub fn parse(uri: &str) -> Result<JsonObject<'static>, String> {
         }
     }
     if !path.is_empty() {
-        parts.insert("path", text(path));
-        let last = path.rsplit('/').next().unwrap_or_default();
+        let path = component(path);
+        let last = path
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         if let Some((_, extension)) = last.rsplit_once('.')
             && !extension.is_empty()
         {
             parts.insert("extension", text(extension));
         }
+        parts.insert("path", path);
     }
     if let Some(query) = query {
-        parts.insert("query", text(query));
+        parts.insert("query", component(query));
     }
     if let Some(fragment) = fragment {
-        parts.insert("fragment", text(fragment));
+        parts.insert("fragment", component(fragment));
     }
     Ok(parts)
+}
+
+/// Whether `java.net.URI` accepts `text`: only the characters RFC 2396 allows (non-ASCII
+/// ones included, as Java does), and every `%` followed by two hex digits.
+fn is_java_uri(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'%' {
+            let escape = bytes.get(index + 1..index + 3);
+            if !escape.is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            index += 3;
+            continue;
+        }
+        let allowed = !byte.is_ascii()
+            || byte.is_ascii_alphanumeric()
+            || b"-_.!~*'();/?:@&=+$,[]#".contains(&byte);
+        if !allowed {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+/// `%XX` escapes decoded as UTF-8, as `java.net.URI` decodes its components: a sequence that
+/// is not UTF-8 becomes U+FFFD; `+` stays a plus (this is not form decoding).
+fn percent_decode(raw: &str) -> String {
+    if !raw.contains('%') {
+        return raw.to_owned();
+    }
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| raw.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 impl Processor for UriParts {
@@ -201,6 +280,41 @@ mod tests {
                 json!({"u": "http://host:99999/"})
             )
             .contains("unable to parse URI")
+        );
+    }
+
+    #[test]
+    fn components_are_percent_decoded_as_java_net_uri_does() {
+        // Filebeat's Apache sample: the query comes out decoded, `&amp;` and all.
+        let out = run(
+            json!({"uri_parts": {"field": "u", "keep_original": false}}),
+            json!({"u": "/appl/ajax%20helper.php?cmd=x&amp;opts=%7B%22func%22%3A%22f%22%7D#a%2Fb"}),
+        );
+        assert_eq!(
+            out["url"],
+            json!({"path": "/appl/ajax helper.php", "extension": "php",
+                   "query": "cmd=x&amp;opts={\"func\":\"f\"}", "fragment": "a/b"})
+        );
+        let out = run(
+            json!({"uri_parts": {"field": "u"}}),
+            json!({"u": "https://ann%40corp:p%3Ass@example.com/caf%C3%A9?q=a+b%FF"}),
+        );
+        assert_eq!(out["url"]["user_info"], "ann@corp:p:ss");
+        assert_eq!(out["url"]["username"], "ann@corp");
+        assert_eq!(out["url"]["password"], "p:ss");
+        assert_eq!(out["url"]["path"], "/café");
+        assert_eq!(out["url"]["query"], "q=a+b\u{fffd}");
+        // Not a valid URI: read as a URL, whose parts stay as written.
+        let out = run(
+            json!({"uri_parts": {"field": "u"}}),
+            json!({"u": "http://example.com/a%7Cb|c?x=%zz"}),
+        );
+        assert_eq!(out["url"]["path"], "/a%7Cb|c");
+        assert_eq!(out["url"]["query"], "x=%zz");
+        // A relative reference must be a valid URI.
+        assert_eq!(
+            run_error(json!({"uri_parts": {"field": "u"}}), json!({"u": "/a{b}"})),
+            "unable to parse URI [/a{b}]"
         );
     }
 }

@@ -8,13 +8,99 @@ use std::sync::Arc;
 
 use super::lexer::Position;
 
-/// A whole script: its statements and the declared type of each local slot.
+/// A whole script: its functions, its statements and the declared type of each local slot.
 #[derive(Debug)]
 pub(crate) struct Program {
+    pub functions: Vec<Function>,
     pub statements: Vec<Statement>,
     pub slot_types: Vec<Type>,
     /// Whether the script reads `params`, which a `script` processor then copies for the run.
     pub uses_params: bool,
+}
+
+/// A function the script declares before its statements (`boolean isPrivate(def ip) {…}`).
+/// Its locals are slots of its own frame, its parameters the first of them.
+#[derive(Debug)]
+pub(crate) struct Function {
+    pub name: Arc<str>,
+    pub parameters: Vec<Type>,
+    /// `None` for `void`.
+    pub returns: Option<Type>,
+    pub slot_types: Vec<Type>,
+    pub body: Vec<Statement>,
+}
+
+/// One `catch (Class name) {…}` of a `try`.
+#[derive(Debug)]
+pub(crate) struct Catch {
+    pub class: ExceptionClass,
+    /// The local that holds what was caught: its message, as a string.
+    pub slot: usize,
+    pub body: Statement,
+}
+
+/// The exception classes a `catch` may name, with the errors each one catches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExceptionClass {
+    /// `Exception` and `RuntimeException`: every error a script can recover from.
+    Any,
+    NullPointer,
+    IllegalArgument,
+    NumberFormat,
+    ClassCast,
+    Arithmetic,
+    IndexOutOfBounds,
+    UnsupportedOperation,
+    NoSuchElement,
+}
+
+impl ExceptionClass {
+    pub fn from_name(name: &str) -> Option<ExceptionClass> {
+        Some(match name {
+            "Exception" | "RuntimeException" => ExceptionClass::Any,
+            "NullPointerException" => ExceptionClass::NullPointer,
+            "IllegalArgumentException" => ExceptionClass::IllegalArgument,
+            "NumberFormatException" => ExceptionClass::NumberFormat,
+            "ClassCastException" => ExceptionClass::ClassCast,
+            "ArithmeticException" => ExceptionClass::Arithmetic,
+            "IndexOutOfBoundsException" => ExceptionClass::IndexOutOfBounds,
+            "UnsupportedOperationException" => ExceptionClass::UnsupportedOperation,
+            "NoSuchElementException" => ExceptionClass::NoSuchElement,
+            _ => return None,
+        })
+    }
+
+    /// Whether an error of Elasticsearch type `kind` is an instance of this class. The limits
+    /// of a run (`script_exception`: the loop budget, string and collection sizes, the call
+    /// depth) are errors in Painless, not exceptions, and no `catch` takes them.
+    pub fn catches(self, kind: &str) -> bool {
+        match self {
+            ExceptionClass::Any => kind != "script_exception",
+            ExceptionClass::NullPointer => kind == "null_pointer_exception",
+            // NumberFormatException is an IllegalArgumentException.
+            ExceptionClass::IllegalArgument => {
+                kind == "illegal_argument_exception" || kind == "number_format_exception"
+            }
+            ExceptionClass::NumberFormat => kind == "number_format_exception",
+            ExceptionClass::ClassCast => kind == "class_cast_exception",
+            ExceptionClass::Arithmetic => kind == "arithmetic_exception",
+            ExceptionClass::IndexOutOfBounds => {
+                kind == "index_out_of_bounds_exception"
+                    || kind == "string_index_out_of_bounds_exception"
+            }
+            ExceptionClass::UnsupportedOperation => kind == "unsupported_operation_exception",
+            ExceptionClass::NoSuchElement => kind == "no_such_element_exception",
+        }
+    }
+}
+
+/// Which view of a map `removeIf` filters: `keySet()`, `values()` or `entrySet()`. Removing
+/// through a view removes the entries from the map, as in Java.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MapView {
+    Keys,
+    Values,
+    Entries,
 }
 
 #[derive(Debug)]
@@ -54,6 +140,11 @@ pub(crate) enum Statement {
     Break,
     Continue,
     Return(Option<Expression>),
+    /// `try {…} catch (Exception e) {…}…`
+    Try {
+        body: Box<Statement>,
+        catches: Vec<Catch>,
+    },
     Empty,
 }
 
@@ -97,9 +188,12 @@ impl ExpressionKind {
             ExpressionKind::Call {
                 target, arguments, ..
             } => target.depth.max(deepest(arguments)),
-            ExpressionKind::Static { arguments, .. } | ExpressionKind::New { arguments, .. } => {
-                deepest(arguments)
-            }
+            ExpressionKind::Static { arguments, .. }
+            | ExpressionKind::New { arguments, .. }
+            | ExpressionKind::CallFunction { arguments, .. } => deepest(arguments),
+            ExpressionKind::RemoveIf {
+                target, predicate, ..
+            } => target.depth.max(predicate.depth),
             ExpressionKind::Not(operand) | ExpressionKind::Negate(operand) => operand.depth,
             ExpressionKind::Binary { left, right, .. }
             | ExpressionKind::And(left, right)
@@ -161,6 +255,20 @@ pub(crate) enum ExpressionKind {
     New {
         class: NewClass,
         arguments: Vec<Expression>,
+    },
+    /// A call of the script's own function number `function`.
+    CallFunction {
+        function: usize,
+        arguments: Vec<Expression>,
+    },
+    /// `target.removeIf(x -> predicate)`, or through a view of a map
+    /// (`map.values().removeIf(v -> v == null)`): `parameter` is the lambda's slot.
+    RemoveIf {
+        target: Box<Expression>,
+        view: Option<MapView>,
+        parameter: usize,
+        predicate: Box<Expression>,
+        null_safe: bool,
     },
     Not(Box<Expression>),
     Negate(Box<Expression>),
@@ -260,6 +368,7 @@ pub(crate) enum Type {
     MapEntry,
     /// `String[]`, `def[]`…: arrays are lists here (`splitOnToken` returns one).
     Array,
+    StringTokenizer,
 }
 
 impl Type {
@@ -286,6 +395,7 @@ impl Type {
             "HashSet" => Type::HashSet,
             "Collection" => Type::Collection,
             "Map.Entry" => Type::MapEntry,
+            "StringTokenizer" => Type::StringTokenizer,
             _ => return None,
         })
     }
@@ -313,6 +423,7 @@ impl Type {
             Type::Collection => "java.util.Collection",
             Type::MapEntry => "java.util.Map$Entry",
             Type::Array => "array",
+            Type::StringTokenizer => "java.util.StringTokenizer",
         }
     }
 }
@@ -323,6 +434,7 @@ pub(crate) enum NewClass {
     ArrayList,
     HashMap,
     HashSet,
+    StringTokenizer,
 }
 
 /// The static methods of the whitelisted classes.
@@ -373,7 +485,7 @@ pub(crate) const STATIC_CLASSES: [&str; 6] =
 
 /// Every instance method the subset knows; which receiver has which is decided when called,
 /// as Painless does for `def` values.
-pub(crate) const METHODS: [&str; 37] = [
+pub(crate) const METHODS: [&str; 40] = [
     "contains",
     "startsWith",
     "endsWith",
@@ -411,4 +523,7 @@ pub(crate) const METHODS: [&str; 37] = [
     "intValue",
     "longValue",
     "doubleValue",
+    "nextToken",
+    "hasMoreTokens",
+    "countTokens",
 ];

@@ -11,12 +11,13 @@ use crate::PipelineError;
 use crate::document::METADATA_FIELDS;
 
 use super::ast::{
-    Expression, ExpressionKind, NewClass, Operator, Program, Statement, StaticFunction, Type,
+    Catch, Expression, ExpressionKind, MapView, NewClass, Operator, Program, Statement,
+    StaticFunction, Type,
 };
 use super::lexer::Position;
 use super::value::{
-    Map, Origin, SharedList, SharedMap, Text, Value, contains, java_equals, new_list, new_map,
-    read, string, write,
+    Map, Origin, SharedList, SharedMap, Text, Tokenizer, Value, contains, java_equals, new_list,
+    new_map, read, string, write,
 };
 
 /// How many loop iterations one run may take, as Painless's `max_loop_counter` default.
@@ -25,6 +26,10 @@ pub(crate) const MAX_LOOP_ITERATIONS: u32 = 1_000_000;
 pub(crate) const MAX_STRING_LENGTH: usize = 64 * 1024 * 1024;
 /// The most items a script may put in one collection.
 pub(crate) const MAX_COLLECTION_SIZE: usize = 1_000_000;
+/// How deeply a script's functions may call each other: Elasticsearch's default limit on the
+/// depth of a document's objects (`index.mapping.depth.limit`), so that a function that walks
+/// a document recursively reaches every level a document may have.
+pub(crate) const MAX_CALL_DEPTH: u32 = 20;
 
 pub(crate) fn error(kind: &'static str, reason: String) -> PipelineError {
     PipelineError::new(kind, reason)
@@ -87,7 +92,12 @@ enum Place<'v> {
 
 pub(crate) struct Evaluator<'p, 'v> {
     program: &'p Program,
+    /// The locals of the running frame: the script's, or a function's while it runs.
     locals: Vec<Value<'v>>,
+    /// The declared types of the running frame's slots.
+    slot_types: &'p [Type],
+    /// How many function calls are under way.
+    calls: u32,
     context: Value<'v>,
     params: Value<'v>,
     iterations: u32,
@@ -100,6 +110,8 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         Evaluator {
             program,
             locals: vec![Value::Null; program.slot_types.len()],
+            slot_types: &program.slot_types,
+            calls: 0,
             context,
             params,
             iterations: 0,
@@ -163,8 +175,30 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             Statement::Break => Ok(Flow::Break),
             Statement::Continue => Ok(Flow::Continue),
             Statement::Return(value) => self.return_statement(value.as_ref()),
+            Statement::Try { body, catches } => self.try_statement(body, catches),
             Statement::Empty => Ok(Flow::Next),
         }
+    }
+
+    /// Runs `body`; an error one of the `catch` clauses takes runs that clause instead, with
+    /// the error's message in its variable. What `body` changed before the error stays.
+    fn try_statement(
+        &mut self,
+        body: &Statement,
+        catches: &[Catch],
+    ) -> Result<Flow<'v>, PipelineError> {
+        let failure = match self.statement(body) {
+            Ok(flow) => return Ok(flow),
+            Err(failure) => failure,
+        };
+        let Some(handler) = catches
+            .iter()
+            .find(|handler| handler.class.catches(failure.kind))
+        else {
+            return Err(failure);
+        };
+        self.locals[handler.slot] = string(failure.reason);
+        self.statement(&handler.body)
     }
 
     fn declare(
@@ -323,11 +357,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     }
 
     fn slot_type(&self, slot: usize) -> Type {
-        self.program
-            .slot_types
-            .get(slot)
-            .copied()
-            .unwrap_or(Type::Def)
+        self.slot_types.get(slot).copied().unwrap_or(Type::Def)
     }
 
     /// A value that must be a boolean: an `if`, a loop condition, an operand of `&&`.
@@ -377,6 +407,17 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                 arguments,
             } => self.static_call(*function, arguments, at),
             ExpressionKind::New { class, arguments } => self.new_instance(*class, arguments, at),
+            ExpressionKind::CallFunction {
+                function,
+                arguments,
+            } => self.call_function(*function, arguments, at),
+            ExpressionKind::RemoveIf {
+                target,
+                view,
+                parameter,
+                predicate,
+                null_safe,
+            } => self.remove_if(target, *view, *parameter, predicate, *null_safe, at),
             ExpressionKind::Not(operand) => self.not(operand),
             ExpressionKind::Negate(operand) => self.negate(operand, at),
             ExpressionKind::Binary {
@@ -501,8 +542,130 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         arguments: &[Expression],
         at: Position,
     ) -> Result<Value<'v>, PipelineError> {
-        let arguments = self.arguments(arguments)?;
-        construct(class, arguments.into_iter().next(), at)
+        let mut arguments = self.arguments(arguments)?.into_iter();
+        let first = arguments.next();
+        if class == NewClass::StringTokenizer {
+            return tokenizer(first.unwrap_or(Value::Null), arguments.next(), at);
+        }
+        construct(class, first, at)
+    }
+
+    /// Calls the script's function number `index` in a frame of its own.
+    fn call_function(
+        &mut self,
+        index: usize,
+        arguments: &[Expression],
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let program = self.program;
+        let function = &program.functions[index];
+        if self.calls >= MAX_CALL_DEPTH {
+            return Err(error(
+                "script_exception",
+                format!(
+                    "function [{}] called more than [{MAX_CALL_DEPTH}] calls deep at {at}",
+                    function.name
+                ),
+            ));
+        }
+        let values = self.arguments(arguments)?;
+        let mut frame = vec![Value::Null; function.slot_types.len()];
+        for (slot, (value, parameter_type)) in
+            values.into_iter().zip(&function.parameters).enumerate()
+        {
+            frame[slot] = implicit_cast(value, *parameter_type, at)?;
+        }
+        let caller_locals = std::mem::replace(&mut self.locals, frame);
+        let caller_types = std::mem::replace(&mut self.slot_types, &function.slot_types);
+        self.calls += 1;
+        let outcome = self.block(&function.body);
+        self.calls -= 1;
+        self.locals = caller_locals;
+        self.slot_types = caller_types;
+        let returned = match outcome? {
+            Flow::Return(value) => value,
+            _ => Value::Null,
+        };
+        match function.returns {
+            None => Ok(Value::Null),
+            Some(declared) => implicit_cast(returned, declared, at),
+        }
+    }
+
+    /// `removeIf`: evaluates the predicate on every item (or key, value or entry of a map)
+    /// first, then removes those it holds for, so that the predicate never sees a half-changed
+    /// collection.
+    fn remove_if(
+        &mut self,
+        target: &Expression,
+        view: Option<MapView>,
+        parameter: usize,
+        predicate: &Expression,
+        null_safe: bool,
+        at: Position,
+    ) -> Result<Value<'v>, PipelineError> {
+        let action = || "cannot call [removeIf] on a null value".to_owned();
+        let Some(receiver) = self.receiver(target, null_safe, action, at)? else {
+            return Ok(Value::Null);
+        };
+        let not_found = |receiver: &Value<'_>| {
+            error(
+                "illegal_argument_exception",
+                format!(
+                    "dynamic method [{}, removeIf/1] not found at {at}",
+                    receiver.type_name()
+                ),
+            )
+        };
+        match view {
+            None => {
+                if !receiver.is_collection() {
+                    return Err(not_found(&receiver));
+                }
+                let items = receiver.list_items()?;
+                let mut doomed = Vec::with_capacity(items.len());
+                for item in items {
+                    self.locals[parameter] = item;
+                    doomed.push(self.condition(predicate)?);
+                }
+                if !doomed.contains(&true) {
+                    return Ok(Value::Bool(false));
+                }
+                let list = self.list_to_change(&receiver, at)?;
+                let mut list = write(&list)?;
+                if list.items.len() != doomed.len() {
+                    return Err(concurrent_modification(at));
+                }
+                let mut verdicts = doomed.into_iter();
+                list.items.retain(|_| !verdicts.next().unwrap_or(false));
+                Ok(Value::Bool(true))
+            }
+            Some(view) => {
+                if !receiver.is_map() {
+                    return Err(not_found(&receiver));
+                }
+                let mut doomed = Vec::new();
+                for (key, value) in receiver.map_entries()? {
+                    self.locals[parameter] = match view {
+                        MapView::Keys => Value::Str(key.clone()),
+                        MapView::Values => value,
+                        MapView::Entries => Value::Entry(Rc::new((key.clone(), value))),
+                    };
+                    if self.condition(predicate)? {
+                        doomed.push(key);
+                    }
+                }
+                if doomed.is_empty() {
+                    return Ok(Value::Bool(false));
+                }
+                let map = self.map_to_change(&receiver, None, at)?;
+                let mut map = write(&map)?;
+                for key in &doomed {
+                    map.remove(key.as_str());
+                }
+                Ok(Value::Bool(true))
+            }
+        }
     }
 
     fn not(&mut self, operand: &Expression) -> Result<Value<'v>, PipelineError> {
@@ -880,6 +1043,36 @@ fn field<'v>(object: &Value<'v>, name: &str, at: Position) -> Result<Value<'v>, 
     }
 }
 
+fn concurrent_modification(at: Position) -> PipelineError {
+    error(
+        "concurrent_modification_exception",
+        format!("the collection changed while removeIf read it at {at}"),
+    )
+}
+
+/// `new StringTokenizer(text)` or `new StringTokenizer(text, delimiters)`; Java's default
+/// delimiters are the whitespace characters.
+fn tokenizer<'v>(
+    text: Value<'v>,
+    delimiters: Option<Value<'v>>,
+    at: Position,
+) -> Result<Value<'v>, PipelineError> {
+    let text = match text {
+        Value::Str(text) => text,
+        Value::Null => return Err(null_pointer("cannot tokenize a null string", at)),
+        other => return Err(class_cast(&other, "java.lang.String", at)),
+    };
+    let delimiters = match delimiters {
+        None => Text::from(" \t\n\r\u{c}".to_owned()),
+        Some(Value::Str(delimiters)) => delimiters,
+        Some(Value::Null) => return Err(null_pointer("null delimiters", at)),
+        Some(other) => return Err(class_cast(&other, "java.lang.String", at)),
+    };
+    Ok(Value::Tokenizer(Rc::new(std::cell::RefCell::new(
+        Tokenizer::new(text.as_str(), delimiters.as_str()),
+    ))))
+}
+
 /// `new ArrayList(…)`, `new HashMap(…)`, `new HashSet(…)`: empty, or a shallow copy.
 fn construct<'v>(
     class: NewClass,
@@ -887,6 +1080,7 @@ fn construct<'v>(
     at: Position,
 ) -> Result<Value<'v>, PipelineError> {
     match (class, from) {
+        (NewClass::StringTokenizer, from) => tokenizer(from.unwrap_or(Value::Null), None, at),
         (NewClass::HashMap, None) => Ok(new_map(Vec::new(), Origin::Script)),
         (NewClass::HashMap, Some(map)) if map.is_map() => {
             Ok(new_map(map.map_entries()?, Origin::Script))
@@ -947,6 +1141,7 @@ pub(crate) fn instance_of(value: &Value<'_>, class: Type) -> bool {
         Type::Set | Type::HashSet => value.is_set(),
         Type::Collection => value.is_collection(),
         Type::MapEntry => matches!(value, Value::Entry(_)),
+        Type::StringTokenizer => matches!(value, Value::Tokenizer(_)),
     }
 }
 

@@ -143,6 +143,20 @@ impl<'v> Evaluator<'_, 'v> {
                 ("getValue", 0) => Ok(entry.1.clone()),
                 _ => Err(not_found(&receiver, method, arguments.len(), at)),
             },
+            Value::Tokenizer(tokenizer) => {
+                let mut tokenizer = tokenizer.borrow_mut();
+                match (method, arguments.len()) {
+                    ("nextToken", 0) => tokenizer.next_token().map(string).ok_or_else(|| {
+                        error(
+                            "no_such_element_exception",
+                            format!("no more tokens at {at}"),
+                        )
+                    }),
+                    ("hasMoreTokens", 0) => Ok(Value::Bool(tokenizer.remaining() > 0)),
+                    ("countTokens", 0) => Ok(int_result(tokenizer.remaining())),
+                    _ => Err(not_found(&receiver, method, arguments.len(), at)),
+                }
+            }
             map if map.is_map() => self.map_method(&receiver, method, arguments, at),
             list if list.is_collection() => self.list_method(&receiver, method, arguments, at),
             _ => Err(not_found(&receiver, method, arguments.len(), at)),

@@ -15,8 +15,13 @@
 //! `?:` operators; `instanceof` and casts; `def` and typed locals, assignments (also compound,
 //! `++`/`--`) to locals, `ctx` paths and list items; `if`/`else`, `while`, `do`, `for`
 //! (classic, `for (def x : xs)`, `for (x in xs)`), `break`, `continue`, `return`; `new` of
-//! `ArrayList`, `HashMap` and `HashSet`; the methods of strings, lists, sets, maps and
-//! entries that pipelines call, and `Integer.parseInt`, `Math.max` and their kin.
+//! `ArrayList`, `HashMap`, `HashSet` and `StringTokenizer`; the methods of strings, lists,
+//! sets, maps, entries and tokenizers that pipelines call, and `Integer.parseInt`, `Math.max`
+//! and their kin. Functions declared before the statements (`boolean isPrivate(def ip) {…}`),
+//! which may call each other and themselves, each call with its own locals;
+//! `try {…} catch (Exception e) {…}` with the exception classes Painless throws; and one
+//! lambda, the predicate of `removeIf` (`map.values().removeIf(v -> v == null)` removes
+//! through the view, as in Java), which is how Filebeat's pipelines drop empty fields.
 //!
 //! **Semantics kept from Painless.** `ctx` is the source, with `_index`, `_id`, `_routing`,
 //! `_version`, `_version_type` and `_ingest` as members; `ctx.a.b` and `ctx['a']['b']` are
@@ -28,7 +33,10 @@
 //! budget of 1,000,000 iterations per run, like Painless's loop counter.
 //!
 //! **Differences.** Map keys are strings (as in JSON); a non-string key is used as its
-//! `toString`. `keySet()`, `values()` and `entrySet()` return copies, so iterating them while
+//! `toString`. A caught exception is seen as its message (a string), the only thing the
+//! scripts in use read from one. Functions call each other at most 20 deep (Elasticsearch's
+//! default depth limit of a document), and that limit, like the loop budget, is an error no
+//! `catch` takes. `keySet()`, `values()` and `entrySet()` return copies, so iterating them while
 //! changing the map is allowed (Java would throw). Maps keep their insertion order. A
 //! condition sees the document read-only, and changing it there is an
 //! `unsupported_operation_exception`, as in Elasticsearch.

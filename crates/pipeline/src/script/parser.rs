@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::ScriptError;
 use super::ast::Expression;
 use super::ast::{
-    ExpressionKind, METHODS, NewClass, Operator, Program, STATIC_CLASSES, Statement,
-    StaticFunction, Type,
+    Catch, ExceptionClass, ExpressionKind, Function, METHODS, MapView, NewClass, Operator, Program,
+    STATIC_CLASSES, Statement, StaticFunction, Type,
 };
 use super::lexer::{Kind, Position, Token, tokenize};
 
@@ -63,7 +63,15 @@ pub(crate) fn parse(source: &str) -> Result<Program, ScriptError> {
         scopes: vec![Vec::new()],
         slot_types: Vec::new(),
         uses_params: false,
+        function_names: Vec::new(),
     };
+    // Functions come first, as in Painless; they are named before any body is read, so that
+    // they may call each other whatever their order, and themselves.
+    parser.function_names = parser.scan_functions();
+    let mut functions = Vec::with_capacity(parser.function_names.len());
+    while parser.function_header(parser.position).is_some() {
+        functions.push(parser.function()?);
+    }
     let mut statements = Vec::new();
     while parser.peek().kind != Kind::End {
         statements.push(parser.statement()?);
@@ -76,6 +84,7 @@ pub(crate) fn parse(source: &str) -> Result<Program, ScriptError> {
         statements.push(Statement::Return(Some(last)));
     }
     Ok(Program {
+        functions,
         statements,
         slot_types: parser.slot_types,
         uses_params: parser.uses_params,
@@ -92,6 +101,8 @@ struct Parser<'s> {
     scopes: Vec<Vec<(&'s str, usize)>>,
     slot_types: Vec<Type>,
     uses_params: bool,
+    /// The script's functions, by index: name and number of parameters.
+    function_names: Vec<(&'s str, usize)>,
 }
 
 fn unsupported(construct: &str, at: Position) -> ScriptError {
@@ -229,23 +240,177 @@ impl<'s> Parser<'s> {
     /// Whether a type name starts here: `String`, `def`, `Map.Entry`, `String[]`…; returns
     /// how many tokens it spans.
     fn type_ahead(&self) -> Option<(Type, usize)> {
-        let first = self.peek();
+        self.type_at(self.position)
+    }
+
+    /// The token at absolute index `index` (the end token past the last).
+    fn token(&self, index: usize) -> &Token<'s> {
+        &self.tokens[index.min(self.tokens.len() - 1)]
+    }
+
+    /// [`Parser::type_ahead`] at an absolute index.
+    fn type_at(&self, index: usize) -> Option<(Type, usize)> {
+        let first = self.token(index);
         if first.kind != Kind::Identifier {
             return None;
         }
         let (mut found, mut length) = if first.text == "Map"
-            && self.peek_at(1).is_symbol(".")
-            && self.peek_at(2).is_word("Entry")
+            && self.token(index + 1).is_symbol(".")
+            && self.token(index + 2).is_word("Entry")
         {
             (Type::MapEntry, 3)
         } else {
             (Type::from_name(first.text)?, 1)
         };
-        if self.peek_at(length).is_symbol("[") && self.peek_at(length + 1).is_symbol("]") {
+        if self.token(index + length).is_symbol("[")
+            && self.token(index + length + 1).is_symbol("]")
+        {
             found = Type::Array;
             length += 2;
         }
         Some((found, length))
+    }
+
+    // Functions.
+
+    /// Whether a function declaration (`boolean name(def a, …) {`) starts at `index`: its
+    /// name, its number of parameters and the index of its body's `{`.
+    fn function_header(&self, index: usize) -> Option<(&'s str, usize, usize)> {
+        let return_length = if self.token(index).is_word("void") {
+            1
+        } else {
+            self.type_at(index)?.1
+        };
+        let name = self.token(index + return_length);
+        if name.kind != Kind::Identifier
+            || RESERVED.contains(&name.text)
+            || !self.token(index + return_length + 1).is_symbol("(")
+        {
+            return None;
+        }
+        let mut at = index + return_length + 2;
+        let mut arity = 0;
+        let mut depth = 0_usize;
+        loop {
+            let token = self.token(at);
+            match token.kind {
+                Kind::End => return None,
+                Kind::Symbol("(") => depth += 1,
+                Kind::Symbol(")") if depth == 0 => break,
+                Kind::Symbol(")") => depth -= 1,
+                Kind::Symbol(",") if depth == 0 => arity += 1,
+                _ if arity == 0 => arity = 1,
+                _ => {}
+            }
+            at += 1;
+        }
+        let body = at + 1;
+        self.token(body)
+            .is_symbol("{")
+            .then_some((name.text, arity, body))
+    }
+
+    /// The functions declared at the start of the script, in order, found by skipping over
+    /// their bodies.
+    fn scan_functions(&self) -> Vec<(&'s str, usize)> {
+        let mut found = Vec::new();
+        let mut index = self.position;
+        while let Some((name, arity, body)) = self.function_header(index) {
+            let mut depth = 0_usize;
+            let mut at = body;
+            loop {
+                match self.token(at).kind {
+                    Kind::End => return found,
+                    Kind::Symbol("{") => depth += 1,
+                    Kind::Symbol("}") => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            found.push((name, arity));
+            index = at + 1;
+        }
+        found
+    }
+
+    /// A function declaration: its parameters and locals are slots of a frame of its own.
+    fn function(&mut self) -> Result<Function, ScriptError> {
+        let returns = if self.peek().is_word("void") {
+            self.advance();
+            None
+        } else {
+            Some(self.type_name()?)
+        };
+        let name = self.identifier()?;
+        let scopes = std::mem::replace(&mut self.scopes, vec![Vec::new()]);
+        let slot_types = std::mem::take(&mut self.slot_types);
+        let loops = std::mem::replace(&mut self.loops, 0);
+        let parsed = self.function_rest(name.text);
+        self.scopes = scopes;
+        self.loops = loops;
+        let frame_types = std::mem::replace(&mut self.slot_types, slot_types);
+        let (parameters, body) = parsed?;
+        Ok(Function {
+            name: Arc::from(name.text),
+            parameters,
+            returns,
+            slot_types: frame_types,
+            body,
+        })
+    }
+
+    fn function_rest(&mut self, name: &str) -> Result<(Vec<Type>, Vec<Statement>), ScriptError> {
+        self.expect("(")?;
+        let mut parameters = Vec::new();
+        while !self.peek().is_symbol(")") {
+            if !parameters.is_empty() {
+                self.expect(",")?;
+            }
+            let parameter_type = self.type_name()?;
+            let parameter = self.identifier()?;
+            self.declare(&parameter, parameter_type)?;
+            parameters.push(parameter_type);
+        }
+        self.expect(")")?;
+        let Statement::Block(body) = self.block()? else {
+            return Err(ScriptError::new(
+                format!("function [{name}] has no body"),
+                self.peek().at,
+            ));
+        };
+        Ok((parameters, body))
+    }
+
+    /// A call of one of the script's functions, from its name on.
+    fn function_call(
+        &mut self,
+        function: usize,
+        name: &Token<'s>,
+    ) -> Result<Expression, ScriptError> {
+        let arguments = self.arguments()?;
+        let arity = self.function_names[function].1;
+        if arguments.len() != arity {
+            return Err(ScriptError::new(
+                format!(
+                    "function [{}] takes [{arity}] arguments, not [{}]",
+                    name.text,
+                    arguments.len()
+                ),
+                name.at,
+            ));
+        }
+        self.make(
+            ExpressionKind::CallFunction {
+                function,
+                arguments,
+            },
+            name.at,
+        )
     }
 
     fn type_name(&mut self) -> Result<Type, ScriptError> {
@@ -308,7 +473,8 @@ impl<'s> Parser<'s> {
                 }
                 "break" | "continue" => return self.break_or_continue(&token),
                 "return" => return self.return_statement(),
-                "try" | "throw" | "switch" | "synchronized" | "catch" | "class" | "import" => {
+                "try" => return self.try_statement(),
+                "throw" | "switch" | "synchronized" | "catch" | "class" | "import" => {
                     return Err(unsupported(token.text, token.at));
                 }
                 _ => {}
@@ -317,8 +483,12 @@ impl<'s> Parser<'s> {
                 && self.peek_at(length).kind == Kind::Identifier
             {
                 if self.peek_at(length + 1).is_symbol("(") {
+                    // Functions are declared before the script's statements, as in Painless.
                     let name = self.peek_at(length).text;
-                    return Err(unsupported(&format!("function {name}"), token.at));
+                    return Err(ScriptError::new(
+                        format!("function [{name}] must be declared before the statements"),
+                        token.at,
+                    ));
                 }
                 let declaration = self.declaration()?;
                 self.terminator()?;
@@ -368,6 +538,48 @@ impl<'s> Parser<'s> {
             branches,
             otherwise,
         })
+    }
+
+    /// `try {…} catch (Exception e) {…}`, with one or more `catch` clauses; `finally` is not
+    /// part of the subset.
+    fn try_statement(&mut self) -> Result<Statement, ScriptError> {
+        let at = self.advance().at;
+        if !self.peek().is_symbol("{") {
+            return Err(self.unexpected());
+        }
+        let body = Box::new(self.block()?);
+        let mut catches = Vec::new();
+        while self.peek().is_word("catch") {
+            self.advance();
+            self.expect("(")?;
+            let class = self.identifier()?;
+            let Some(exception) = ExceptionClass::from_name(class.text) else {
+                return Err(unsupported(&format!("catch ({})", class.text), class.at));
+            };
+            let name = self.identifier()?;
+            self.expect(")")?;
+            if !self.peek().is_symbol("{") {
+                return Err(self.unexpected());
+            }
+            self.scopes.push(Vec::new());
+            let caught = self
+                .declare(&name, Type::Def)
+                .and_then(|slot| Ok((slot, self.block()?)));
+            self.scopes.pop();
+            let (slot, handler) = caught?;
+            catches.push(Catch {
+                class: exception,
+                slot,
+                body: handler,
+            });
+        }
+        if self.peek().is_word("finally") {
+            return Err(unsupported("finally", self.peek().at));
+        }
+        if catches.is_empty() {
+            return Err(ScriptError::new("[try] without [catch]".to_owned(), at));
+        }
+        Ok(Statement::Try { body, catches })
     }
 
     fn while_statement(&mut self) -> Result<Statement, ScriptError> {
@@ -968,6 +1180,13 @@ impl<'s> Parser<'s> {
                     ExpressionKind::Local(slot)
                 } else if STATIC_CLASSES.contains(&name) && self.peek().is_symbol(".") {
                     return self.static_call(name, first);
+                } else if let Some(function) = self
+                    .function_names
+                    .iter()
+                    .position(|(declared, _)| *declared == name)
+                    .filter(|_| self.peek().is_symbol("("))
+                {
+                    return self.function_call(function, &token);
                 } else if self.peek().is_symbol("(") {
                     return Err(unsupported(&format!("function call {name}()"), at));
                 } else if name.starts_with(|first: char| first.is_ascii_uppercase())
@@ -1027,6 +1246,7 @@ impl<'s> Parser<'s> {
             "ArrayList" => Some(NewClass::ArrayList),
             "HashMap" | "LinkedHashMap" => Some(NewClass::HashMap),
             "HashSet" => Some(NewClass::HashSet),
+            "StringTokenizer" => Some(NewClass::StringTokenizer),
             _ => None,
         };
         if self.peek().is_symbol("[") || self.peek().is_symbol("<") {
@@ -1039,10 +1259,76 @@ impl<'s> Parser<'s> {
         let Some(class) = known else {
             return Err(unsupported(&self.text_since(first), at));
         };
-        if arguments.len() > 1 {
+        let most = if class == NewClass::StringTokenizer {
+            2
+        } else {
+            1
+        };
+        let least = usize::from(class == NewClass::StringTokenizer);
+        if arguments.len() > most || arguments.len() < least {
             return Err(unsupported(&self.text_since(first), at));
         }
         self.make(ExpressionKind::New { class, arguments }, at)
+    }
+
+    /// `.removeIf(x -> predicate)`, from its `(` on: the one place a lambda is part of the
+    /// subset, as the integration pipelines use it to drop nulls and empty values. On
+    /// `map.values()`, `keySet()` or `entrySet()` it removes entries from the map itself.
+    fn remove_if(
+        &mut self,
+        target: Expression,
+        null_safe: bool,
+    ) -> Result<Expression, ScriptError> {
+        let at = target.at;
+        self.expect("(")?;
+        let parenthesised = self.eat("(");
+        let parameter = self.identifier()?;
+        if parenthesised {
+            self.expect(")")?;
+        }
+        self.expect("->")?;
+        if self.peek().is_symbol("{") {
+            return Err(unsupported("lambda with a block body", self.peek().at));
+        }
+        self.scopes.push(Vec::new());
+        let parsed = self
+            .declare(&parameter, Type::Def)
+            .and_then(|slot| Ok((slot, self.expression()?)));
+        self.scopes.pop();
+        let (slot, predicate) = parsed?;
+        self.expect(")")?;
+        let view = match &target.kind {
+            ExpressionKind::Call {
+                method,
+                arguments,
+                null_safe: false,
+                ..
+            } if arguments.is_empty() => match *method {
+                "keySet" => Some(MapView::Keys),
+                "values" => Some(MapView::Values),
+                "entrySet" => Some(MapView::Entries),
+                _ => None,
+            },
+            _ => None,
+        };
+        let target = match (view, target.kind) {
+            (Some(_), ExpressionKind::Call { target: map, .. }) => *map,
+            (_, kind) => Expression {
+                kind,
+                at: target.at,
+                depth: target.depth,
+            },
+        };
+        self.make(
+            ExpressionKind::RemoveIf {
+                target: Box::new(target),
+                view,
+                parameter: slot,
+                predicate: Box::new(predicate),
+                null_safe,
+            },
+            at,
+        )
     }
 
     fn postfix(&mut self, mut expression: Expression) -> Result<Expression, ScriptError> {
@@ -1057,6 +1343,10 @@ impl<'s> Parser<'s> {
                     self.advance();
                     let name = self.identifier()?;
                     let null_safe = symbol == "?.";
+                    if name.is_word("removeIf") && self.peek().is_symbol("(") {
+                        expression = self.remove_if(expression, null_safe)?;
+                        continue;
+                    }
                     if self.peek().is_symbol("(") {
                         // Arguments first, so that a lambda among them is named as such.
                         let arguments = self.arguments()?;
@@ -1155,8 +1445,8 @@ mod tests {
             "unsupported construct [/fo+/] at 1:5"
         );
         assert_eq!(
-            error("ctx.list.removeIf(x -> x == null)"),
-            "unsupported construct [lambda ->] at 1:19"
+            error("ctx.list.forEach(x -> x == null)"),
+            "unsupported construct [lambda ->] at 1:18"
         );
         assert_eq!(
             error("ctx.list.stream()"),
@@ -1172,7 +1462,7 @@ mod tests {
         );
         assert_eq!(
             error("def f(x) { return x } f(1)"),
-            "unsupported construct [function f] at 1:1"
+            "unsupported construct [type x] at 1:7"
         );
         assert_eq!(
             error("ctx.a = ctx.b & 1"),
@@ -1187,8 +1477,8 @@ mod tests {
             "unsupported construct [Math.random] at 1:1"
         );
         assert_eq!(
-            error("try { ctx.a = 1 } catch (Exception e) {}"),
-            "unsupported construct [try] at 1:1"
+            error("try { ctx.a = 1 } catch (Exception e) {} finally {}"),
+            "unsupported construct [finally] at 1:42"
         );
         assert_eq!(
             error("new String[2]"),

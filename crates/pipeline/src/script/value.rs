@@ -139,6 +139,35 @@ pub(crate) struct List<'v> {
 pub(crate) type SharedMap<'v> = Rc<RefCell<Map<'v>>>;
 pub(crate) type SharedList<'v> = Rc<RefCell<List<'v>>>;
 
+/// A `java.util.StringTokenizer`: the tokens of a string, handed out one by one.
+#[derive(Debug)]
+pub(crate) struct Tokenizer {
+    tokens: Vec<String>,
+    next: usize,
+}
+
+impl Tokenizer {
+    /// The maximal runs of characters of `text` that are not in `delimiters`.
+    pub fn new(text: &str, delimiters: &str) -> Tokenizer {
+        let tokens = text
+            .split(|character| delimiters.contains(character))
+            .filter(|token| !token.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Tokenizer { tokens, next: 0 }
+    }
+
+    pub fn next_token(&mut self) -> Option<String> {
+        let token = self.tokens.get(self.next)?.clone();
+        self.next += 1;
+        Some(token)
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.tokens.len() - self.next
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Value<'v> {
     Null,
@@ -157,6 +186,8 @@ pub(crate) enum Value<'v> {
     List(SharedList<'v>),
     /// A member of `entrySet()`.
     Entry(Rc<(Text<'v>, Value<'v>)>),
+    /// `new StringTokenizer(…)`: a script's own, never part of a document.
+    Tokenizer(Rc<RefCell<Tokenizer>>),
 }
 
 pub(crate) fn number<'v>(number: &Number) -> Value<'v> {
@@ -315,6 +346,11 @@ impl<'v> Value<'v> {
                 object.insert(entry.0.clone().into_cow(), entry.1.to_json(depth + 1)?);
                 JsonValue::Object(object)
             }
+            Value::Tokenizer(_) => {
+                return Err(PipelineError::illegal_argument(
+                    "cannot store a [java.util.StringTokenizer] in a document".to_owned(),
+                ));
+            }
         })
     }
 
@@ -334,6 +370,7 @@ impl<'v> Value<'v> {
                 _ => "java.util.ArrayList",
             },
             Value::Entry(_) => "java.util.Map$Entry",
+            Value::Tokenizer(_) => "java.util.StringTokenizer",
         }
     }
 
@@ -445,6 +482,7 @@ impl<'v> Value<'v> {
                 out.push('=');
                 entry.1.write_java(out, depth + 1)?;
             }
+            Value::Tokenizer(_) => out.push_str("java.util.StringTokenizer"),
             map if map.is_map() => {
                 out.push('{');
                 for (position, (key, value)) in map.map_entries()?.iter().enumerate() {
@@ -492,6 +530,7 @@ pub(crate) fn java_equals(
         (Value::Entry(left), Value::Entry(right)) => {
             left.0.as_str() == right.0.as_str() && java_equals(&left.1, &right.1, depth + 1)?
         }
+        (Value::Tokenizer(left), Value::Tokenizer(right)) => Rc::ptr_eq(left, right),
         (left, right) if left.is_map() && right.is_map() => {
             if left.size()? != right.size()? {
                 return Ok(false);
