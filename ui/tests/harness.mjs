@@ -108,8 +108,10 @@ export async function startStack() {
   const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-test-"));
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
+  // Without the prebuilt alert rules: their history events would join the tests' events in
+  // `logs-*` at moments the tests do not choose.
   const spawnServer = () => spawnLogged(binaryPath(), ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", LOGFLEET_ALERTS__PREBUILT: "false" },
   }, "logfleet");
   let server = spawnServer();
   const children = [server];

@@ -205,40 +205,30 @@ impl InputsConfig {
                         address,
                         source,
                     })?;
-                info!(address = %socket.local_addr().unwrap_or(address), "syslog over UDP");
+                info!(address = %socket.local_addr().unwrap_or(address), "syslog UDP");
                 tasks.push(tokio::spawn(syslog::serve_udp(
                     socket,
                     syslog.clone(),
                     receiver.clone(),
                 )));
             }
-            if let Some(address) = config.tcp {
+            let streams = [
+                (config.tcp, None, "syslog TCP"),
+                (config.tls, acceptor, "syslog TLS"),
+            ];
+            for (address, tls, what) in streams {
+                let Some(address) = address else { continue };
                 let listener = tokio::net::TcpListener::bind(address)
                     .await
                     .map_err(|source| InputError::Bind {
-                        what: "syslog TCP",
+                        what,
                         address,
                         source,
                     })?;
-                info!(address = %listener.local_addr().unwrap_or(address), "syslog over TCP");
-                tasks.push(tokio::spawn(syslog::serve_tcp(
+                info!(address = %listener.local_addr().unwrap_or(address), "{what}");
+                tasks.push(tokio::spawn(syslog::serve_stream(
                     listener,
-                    syslog.clone(),
-                    receiver.clone(),
-                )));
-            }
-            if let (Some(address), Some(acceptor)) = (config.tls, acceptor) {
-                let listener = tokio::net::TcpListener::bind(address)
-                    .await
-                    .map_err(|source| InputError::Bind {
-                        what: "syslog TLS",
-                        address,
-                        source,
-                    })?;
-                info!(address = %listener.local_addr().unwrap_or(address), "syslog over TLS");
-                tasks.push(tokio::spawn(syslog::serve_tls(
-                    listener,
-                    acceptor,
+                    tls,
                     syslog.clone(),
                     receiver.clone(),
                 )));

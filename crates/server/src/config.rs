@@ -45,6 +45,7 @@ const ENV_KEYS: &[&str] = &[
     "inputs.syslog.timezone",
     "inputs.syslog.max_message_size",
     "inputs.file",
+    "alerts.prebuilt",
 ];
 
 /// The whole configuration, with defaults in [`Default`].
@@ -95,13 +96,24 @@ pub struct Config {
 }
 
 /// `[alerts]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
+    /// Whether a data directory gets the prebuilt SLA rules on its first start.
+    pub prebuilt: bool,
     /// `[[alerts.rules]]`: each an `id` and a rule in `/_logfleet/alerts/rules`'s shape,
     /// stored at every start as `PUT /_logfleet/alerts/rules/{id}` would.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<serde_json::Value>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            prebuilt: true,
+            rules: Vec::new(),
+        }
+    }
 }
 
 /// `[ingest]`: the default pipeline of `logs-*` data streams, and pipelines defined here.

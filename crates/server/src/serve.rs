@@ -115,10 +115,14 @@ pub async fn serve(
         .start(&state.ingest, &data_dir)
         .await
         .context("starting the inputs")?;
-    let prebuilt = state
-        .alerts
-        .install_prebuilt()
-        .map_err(|error| anyhow::anyhow!("installing the prebuilt alert rules: {error}"))?;
+    let prebuilt = if config.alerts.prebuilt {
+        state
+            .alerts
+            .install_prebuilt()
+            .map_err(|error| anyhow::anyhow!("installing the prebuilt alert rules: {error}"))?
+    } else {
+        0
+    };
     if prebuilt > 0 {
         info!(prebuilt, "installed the prebuilt SLA alert rules");
     }

@@ -123,32 +123,6 @@ pub async fn serve_udp(socket: UdpSocket, syslog: Syslog, mut shutdown: watch::R
     }
 }
 
-/// Accepts connections on `listener` until `shutdown` says stop.
-pub async fn serve_tcp(listener: TcpListener, syslog: Syslog, shutdown: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let mut stop = shutdown.clone();
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.changed() => return,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let syslog = syslog.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(async move {
-                    read_stream(stream, peer, &syslog, shutdown).await;
-                    drop(permit);
-                });
-            }
-            Err(error) => warn!(%error, "syslog: accepting a connection failed"),
-        }
-    }
-}
-
 /// How long a TLS client has to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -174,10 +148,11 @@ pub fn tls_acceptor(certificate: &Path, key: &Path) -> Result<TlsAcceptor, Strin
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Accepts TLS connections on `listener` until `shutdown` says stop.
-pub async fn serve_tls(
+/// Accepts connections on `listener` until `shutdown` says stop: plain TCP, or TLS with
+/// `tls`.
+pub async fn serve_stream(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    tls: Option<TlsAcceptor>,
     syslog: Syslog,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -191,23 +166,27 @@ pub async fn serve_tls(
             accepted = listener.accept() => accepted,
             _ = stop.changed() => return,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                let (syslog, shutdown, acceptor) =
-                    (syslog.clone(), shutdown.clone(), acceptor.clone());
-                tokio::spawn(async move {
-                    let handshake =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-                    match handshake {
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                warn!(%error, "syslog: accepting a connection failed");
+                continue;
+            }
+        };
+        let (syslog, shutdown, tls) = (syslog.clone(), shutdown.clone(), tls.clone());
+        tokio::spawn(async move {
+            match tls {
+                None => read_stream(stream, peer, &syslog, shutdown).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => read_stream(stream, peer, &syslog, shutdown).await,
                         Ok(Err(error)) => info!(%peer, %error, "syslog: TLS handshake failed"),
                         Err(_) => info!(%peer, "syslog: TLS handshake timed out"),
                     }
-                    drop(permit);
-                });
+                }
             }
-            Err(error) => warn!(%error, "syslog: accepting a connection failed"),
-        }
+            drop(permit);
+        });
     }
 }
 

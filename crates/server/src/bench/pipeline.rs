@@ -254,38 +254,23 @@ fn run_builtin(args: &PipelineArgs, threads: usize) -> anyhow::Result<()> {
     // Each round times decoding alone, then decoding and the pipeline: the difference is
     // what the pipeline costs.
     let pass = |with_pipeline: bool| -> anyhow::Result<f64> {
-        let started = Instant::now();
-        let chunk = events.len().div_ceil(threads);
-        let workers: Vec<_> = (0..threads)
-            .map(|thread| {
-                let (pipeline, events) = (pipeline.clone(), events.clone());
-                std::thread::spawn(move || -> anyhow::Result<()> {
-                    let start = (thread * chunk).min(events.len());
-                    let end = (start + chunk).min(events.len());
-                    for event in &events[start..end] {
-                        let source = JsonObject::from_slice(event.as_bytes())
-                            .map_err(|error| anyhow::anyhow!("{error}"))?;
-                        let mut document = IngestDocument::new("logs", source);
-                        if with_pipeline {
-                            pipeline
-                                .execute(&mut document, &mut Run::new(&NoPipelines))
-                                .map_err(|error| anyhow::anyhow!("the pipeline failed: {error}"))?;
-                        }
-                        if document.source_modified {
-                            std::hint::black_box(serde_json::to_vec(&document.source)?);
-                        }
-                        std::hint::black_box(&document);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for worker in workers {
-            worker
-                .join()
-                .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
-        }
-        Ok(started.elapsed().as_secs_f64() * 1e6 * threads as f64 / events.len() as f64)
+        let pipeline = pipeline.clone();
+        let took = across_threads(&events, threads, move |event| {
+            let source = JsonObject::from_slice(event.as_bytes())
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let mut document = IngestDocument::new("logs", source);
+            if with_pipeline {
+                pipeline
+                    .execute(&mut document, &mut Run::new(&NoPipelines))
+                    .map_err(|error| anyhow::anyhow!("the pipeline failed: {error}"))?;
+            }
+            if document.source_modified {
+                std::hint::black_box(serde_json::to_vec(&document.source)?);
+            }
+            std::hint::black_box(&document);
+            Ok(())
+        })?;
+        Ok(took.as_secs_f64() * 1e6 * threads as f64 / events.len() as f64)
     };
     let mut per_event = Vec::with_capacity(args.rounds);
     let mut decoding = Vec::with_capacity(args.rounds);
@@ -330,25 +315,35 @@ fn round_time(
     lines: &Arc<Vec<String>>,
     threads: usize,
 ) -> anyhow::Result<Duration> {
+    let pipeline = pipeline.clone();
+    across_threads(lines, threads, move |line| {
+        let mut source = JsonObject::default();
+        source.insert("message", JsonValue::String(line.as_str().into()));
+        let mut document = IngestDocument::new("logs-web-default", source);
+        pipeline
+            .execute(&mut document, &mut Run::new(&NoPipelines))
+            .map_err(|error| anyhow::anyhow!("the pipeline failed on [{line}]: {error}"))?;
+        Ok(())
+    })
+}
+
+/// Runs `work` on every item, the items split in `threads` contiguous parts, each on a
+/// thread of its own; how long it took.
+fn across_threads<T: Send + Sync + 'static>(
+    items: &Arc<Vec<T>>,
+    threads: usize,
+    work: impl Fn(&T) -> anyhow::Result<()> + Send + Sync + 'static,
+) -> anyhow::Result<Duration> {
+    let work = Arc::new(work);
     let started = Instant::now();
-    let chunk = lines.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
     let workers: Vec<_> = (0..threads)
         .map(|thread| {
-            let (pipeline, lines) = (pipeline.clone(), lines.clone());
+            let (items, work) = (items.clone(), work.clone());
             std::thread::spawn(move || -> anyhow::Result<()> {
-                let start = (thread * chunk).min(lines.len());
-                let end = (start + chunk).min(lines.len());
-                for line in &lines[start..end] {
-                    let mut source = JsonObject::default();
-                    source.insert("message", JsonValue::String(line.as_str().into()));
-                    let mut document = IngestDocument::new("logs-web-default", source);
-                    pipeline
-                        .execute(&mut document, &mut Run::new(&NoPipelines))
-                        .map_err(|error| {
-                            anyhow::anyhow!("the pipeline failed on [{line}]: {error}")
-                        })?;
-                }
-                Ok(())
+                let start = (thread * chunk).min(items.len());
+                let end = (start + chunk).min(items.len());
+                items[start..end].iter().try_for_each(|item| work(item))
             })
         })
         .collect();
