@@ -330,9 +330,13 @@ impl Alerts {
                 let alert = alerts
                     .entry(key.clone())
                     .or_insert_with(|| Alert::new(id, result.group.clone()));
-                if let Some(transition) =
-                    alert.step(result.holds, result.value, now_ms, timing.hold)
-                {
+                if let Some(transition) = alert.step(
+                    result.holds,
+                    result.value,
+                    now_ms,
+                    timing.hold,
+                    timing.repeat,
+                ) {
                     notices.push(self.notice(id, rule, alert, transition, now_ms));
                 }
                 seen.push(key);
@@ -342,7 +346,8 @@ impl Alerts {
                 if alert.rule == id
                     && alert.phase != Phase::Inactive
                     && !seen.contains(key)
-                    && let Some(transition) = alert.step(false, None, now_ms, timing.hold)
+                    && let Some(transition) =
+                        alert.step(false, None, now_ms, timing.hold, timing.repeat)
                 {
                     notices.push(self.notice(id, rule, alert, transition, now_ms));
                 }
@@ -458,8 +463,8 @@ impl Inner {
 /// The history event of one change.
 fn history_event(notice: &Notice, silenced: bool) -> Event {
     let level = match (notice.transition, notice.rule.severity.as_str()) {
-        (Transition::Firing, "critical") => "critical",
-        (Transition::Firing, "warning") => "warning",
+        (Transition::Firing | Transition::Repeat, "critical") => "critical",
+        (Transition::Firing | Transition::Repeat, "warning") => "warning",
         _ => "info",
     };
     let condition = &notice.rule.condition;
@@ -481,6 +486,7 @@ fn history_event(notice: &Notice, silenced: bool) -> Event {
             "labels": notice.rule.labels,
             "annotations": notice.annotations(),
             "silenced": silenced,
+            "repeat": notice.transition == Transition::Repeat,
         },
     });
     Event {

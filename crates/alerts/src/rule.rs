@@ -46,6 +46,10 @@ pub struct Rule {
     /// How far behind now each window ends, for events that arrive late (`30s`).
     #[serde(default = "default_delay")]
     pub delay: String,
+    /// How often receivers are reminded of an alert that still fires (`4h`, Alertmanager's
+    /// `repeat_interval`; `0s` for never).
+    #[serde(default = "default_repeat")]
+    pub repeat: String,
     /// One alert per value of these fields (`["app_name"]`); one alert in all when empty.
     #[serde(
         default,
@@ -211,6 +215,10 @@ fn default_delay() -> String {
     "30s".into()
 }
 
+fn default_repeat() -> String {
+    "4h".into()
+}
+
 fn default_severity() -> String {
     "warning".into()
 }
@@ -247,6 +255,8 @@ pub struct Timing {
     pub hold: Duration,
     /// `delay`.
     pub delay: Duration,
+    /// `repeat`.
+    pub repeat: Duration,
 }
 
 impl Rule {
@@ -346,6 +356,7 @@ impl Rule {
             every: read("every", &self.every)?,
             hold: read("for", &self.for_)?,
             delay: read("delay", &self.delay)?,
+            repeat: read("repeat", &self.repeat)?,
         })
     }
 }

@@ -27,6 +27,8 @@ pub enum Transition {
     Pending,
     /// The alert fires.
     Firing,
+    /// The alert still fires, `repeat` after it was last notified: receivers are reminded.
+    Repeat,
     /// A firing alert's condition no longer holds.
     Resolved,
     /// A pending alert's condition stopped holding before `for`: nothing was notified.
@@ -36,14 +38,17 @@ pub enum Transition {
 impl Transition {
     /// Whether receivers hear of it.
     pub fn notifies(self) -> bool {
-        matches!(self, Transition::Firing | Transition::Resolved)
+        matches!(
+            self,
+            Transition::Firing | Transition::Repeat | Transition::Resolved
+        )
     }
 
     /// The state name events and notifications carry.
     pub fn as_str(self) -> &'static str {
         match self {
             Transition::Pending => "pending",
-            Transition::Firing => "firing",
+            Transition::Firing | Transition::Repeat => "firing",
             Transition::Resolved => "resolved",
             Transition::Cleared => "inactive",
         }
@@ -65,6 +70,9 @@ pub struct Alert {
     /// When it fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fired_ms: Option<i64>,
+    /// When receivers last heard that it fires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_ms: Option<i64>,
     /// The measure at the last evaluation.
     #[serde(default)]
     pub value: Option<f64>,
@@ -81,18 +89,21 @@ impl Alert {
             phase: Phase::Inactive,
             active_since_ms: None,
             fired_ms: None,
+            notified_ms: None,
             value: None,
             evaluated_ms: 0,
         }
     }
 
-    /// Takes an evaluation's outcome; returns the change it makes, if any.
+    /// Takes an evaluation's outcome; returns the change it makes, if any. A firing alert
+    /// is repeated to receivers once `repeat` has passed since they last heard of it.
     pub fn step(
         &mut self,
         holds: bool,
         value: Option<f64>,
         now_ms: i64,
         hold: Duration,
+        repeat: Duration,
     ) -> Option<Transition> {
         self.value = value;
         self.evaluated_ms = now_ms;
@@ -125,13 +136,23 @@ impl Alert {
                 self.active_since_ms = None;
                 Some(Transition::Resolved)
             }
-            (Phase::Firing, true) | (Phase::Inactive, false) => None,
+            (Phase::Firing, true) => {
+                let last = self.notified_ms.or(self.fired_ms).unwrap_or(now_ms);
+                if !repeat.is_zero() && now_ms - last >= repeat.as_millis() as i64 {
+                    self.notified_ms = Some(now_ms);
+                    Some(Transition::Repeat)
+                } else {
+                    None
+                }
+            }
+            (Phase::Inactive, false) => None,
         }
     }
 
     fn fire(&mut self, now_ms: i64) -> Option<Transition> {
         self.phase = Phase::Firing;
         self.fired_ms = Some(now_ms);
+        self.notified_ms = Some(now_ms);
         Some(Transition::Firing)
     }
 
@@ -153,35 +174,38 @@ mod tests {
         let hold = Duration::from_secs(120);
         let mut alert = Alert::new("r", BTreeMap::new());
         assert_eq!(
-            alert.step(true, Some(9.0), 0, hold),
+            alert.step(true, Some(9.0), 0, hold, Duration::ZERO),
             Some(Transition::Pending)
         );
         assert_eq!(
-            alert.step(false, Some(1.0), 60_000, hold),
+            alert.step(false, Some(1.0), 60_000, hold, Duration::ZERO),
             Some(Transition::Cleared)
         );
         assert_eq!(alert.phase, Phase::Inactive);
         assert_eq!(
-            alert.step(true, Some(9.0), 120_000, hold),
+            alert.step(true, Some(9.0), 120_000, hold, Duration::ZERO),
             Some(Transition::Pending)
         );
-        assert_eq!(alert.step(true, Some(9.0), 180_000, hold), None);
         assert_eq!(
-            alert.step(true, Some(9.0), 240_000, hold),
+            alert.step(true, Some(9.0), 180_000, hold, Duration::ZERO),
+            None
+        );
+        assert_eq!(
+            alert.step(true, Some(9.0), 240_000, hold, Duration::ZERO),
             Some(Transition::Firing)
         );
         assert_eq!(alert.fired_ms, Some(240_000));
         assert_eq!(
-            alert.step(true, Some(9.0), 300_000, hold),
+            alert.step(true, Some(9.0), 300_000, hold, Duration::ZERO),
             None,
             "fires once"
         );
         assert_eq!(
-            alert.step(false, Some(0.0), 360_000, hold),
+            alert.step(false, Some(0.0), 360_000, hold, Duration::ZERO),
             Some(Transition::Resolved)
         );
         assert_eq!(
-            alert.step(false, Some(0.0), 420_000, hold),
+            alert.step(false, Some(0.0), 420_000, hold, Duration::ZERO),
             None,
             "resolves once"
         );
@@ -191,8 +215,21 @@ mod tests {
     fn without_for_an_alert_fires_at_once() {
         let mut alert = Alert::new("r", BTreeMap::new());
         assert_eq!(
-            alert.step(true, Some(1.0), 5, Duration::ZERO),
+            alert.step(true, Some(1.0), 5, Duration::ZERO, Duration::ZERO),
             Some(Transition::Firing)
         );
+    }
+
+    #[test]
+    fn a_firing_alert_is_repeated_every_repeat_interval() {
+        let repeat = Duration::from_secs(3600);
+        let mut alert = Alert::new("r", BTreeMap::new());
+        let mut step = |at: i64| alert.step(true, Some(1.0), at, Duration::ZERO, repeat);
+        assert_eq!(step(0), Some(Transition::Firing));
+        assert_eq!(step(3_599_999), None);
+        assert_eq!(step(3_600_000), Some(Transition::Repeat));
+        assert_eq!(step(3_660_000), None);
+        assert_eq!(step(7_200_000), Some(Transition::Repeat));
+        assert_eq!(Transition::Repeat.as_str(), "firing");
     }
 }
