@@ -87,8 +87,13 @@ fn quickstart_produces_every_category_and_answers_the_seed_queries() {
             ],
         ),
         (
+            // Operations that completed; a failed one (an injected fault) carries `db_error`
+            // instead of `rows_affected`, checked below.
             "database",
-            json!({"term": {"log_category": "database"}}),
+            json!({"bool": {
+                "filter": [{"term": {"log_category": "database"}}],
+                "must_not": [{"exists": {"field": "db_error"}}]
+            }}),
             vec![
                 "db_operation",
                 "db_entity",
@@ -144,6 +149,25 @@ fn quickstart_produces_every_category_and_answers_the_seed_queries() {
                     "{category} event without {field}: {event}"
                 );
             }
+        }
+    }
+    // A failed operation (an injected fault) names its error where a completed one counts rows.
+    let failed = json!({"bool": {"filter": [
+        {"term": {"log_category": "database"}},
+        {"exists": {"field": "db_error"}}
+    ]}});
+    for event in hits(&server, failed, 5) {
+        for field in [
+            "db_operation",
+            "db_entity",
+            "db_action",
+            "duration_ms",
+            "request_id",
+        ] {
+            assert!(
+                event.get(field).is_some(),
+                "failed database event without {field}: {event}"
+            );
         }
     }
 
