@@ -95,15 +95,31 @@ impl Alerts {
     /// An engine with no rules and no alerts, for a data directory whose rules cannot be
     /// read (the server still starts; the warning says why).
     pub fn empty(store: Store, ingest: Ingest) -> Alerts {
+        Alerts::assemble(
+            store,
+            ingest,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            notify::FIRST_RETRY,
+        )
+    }
+
+    fn assemble(
+        store: Store,
+        ingest: Ingest,
+        rules: BTreeMap<String, Rule>,
+        alerts: BTreeMap<String, Alert>,
+        first_retry: Duration,
+    ) -> Alerts {
         Alerts {
             inner: Arc::new(Inner {
                 store,
                 ingest,
-                rules: RwLock::new(BTreeMap::new()),
-                alerts: Mutex::new(BTreeMap::new()),
+                rules: RwLock::new(rules),
+                alerts: Mutex::new(alerts),
                 due: Mutex::new(BTreeMap::new()),
                 evaluating: tokio::sync::Mutex::new(()),
-                sender: Sender::new(notify::FIRST_RETRY),
+                sender: Sender::new(first_retry),
             }),
         }
     }
@@ -127,17 +143,7 @@ impl Alerts {
             .object(STATE_KIND, "alerts")?
             .and_then(|saved| serde_json::from_value(saved).ok())
             .unwrap_or_default();
-        Ok(Alerts {
-            inner: Arc::new(Inner {
-                store,
-                ingest,
-                rules: RwLock::new(rules),
-                alerts: Mutex::new(alerts),
-                due: Mutex::new(BTreeMap::new()),
-                evaluating: tokio::sync::Mutex::new(()),
-                sender: Sender::new(first_retry),
-            }),
-        })
+        Ok(Alerts::assemble(store, ingest, rules, alerts, first_retry))
     }
 
     /// Stores a rule (`PUT /_logfleet/alerts/rules/{id}`); whether it is new. Its next
@@ -155,15 +161,11 @@ impl Alerts {
     pub fn install_configured(&self, rules: &[Value]) -> Result<(), AlertError> {
         for body in rules {
             let mut body = body.clone();
-            let id = body
-                .as_object_mut()
-                .and_then(|object| object.remove("id"))
-                .and_then(|id| id.as_str().map(str::to_owned))
-                .ok_or_else(|| {
-                    AlertError::InvalidRule(
-                        "[[alerts.rules]] entries need an [id] (letters, digits, -, _, .)".into(),
-                    )
-                })?;
+            let id = take_id(&mut body).ok_or_else(|| {
+                AlertError::InvalidRule(
+                    "[[alerts.rules]] entries need an [id] (letters, digits, -, _, .)".into(),
+                )
+            })?;
             self.put_rule(&id, &body)?;
         }
         Ok(())
@@ -176,10 +178,7 @@ impl Alerts {
             .map_err(|error| AlertError::InvalidRule(format!("prebuilt rules: {error}")))?;
         let mut installed = 0;
         for mut body in rules {
-            let id = body
-                .as_object_mut()
-                .and_then(|object| object.remove("id"))
-                .and_then(|id| id.as_str().map(str::to_owned))
+            let id = take_id(&mut body)
                 .ok_or_else(|| AlertError::InvalidRule("a prebuilt rule has no id".into()))?;
             if self.inner.store.object(INSTALLED_KIND, &id)?.is_some() {
                 continue;
@@ -489,10 +488,7 @@ fn history_event(notice: &Notice, silenced: bool) -> Event {
             "repeat": notice.transition == Transition::Repeat,
         },
     });
-    Event {
-        index: HISTORY_STREAM.to_owned(),
-        source: Bytes::from(serde_json::to_vec(&document).unwrap_or_default()),
-    }
+    history(&document)
 }
 
 /// The history event of one delivery attempt.
@@ -527,9 +523,22 @@ fn delivery_event(notice: &Notice, channel: &rule::Channel, attempt: &notify::At
             },
         },
     });
+    history(&document)
+}
+
+/// Removes a rule body's `id` member and returns it, when it is a string.
+fn take_id(body: &mut Value) -> Option<String> {
+    match body.as_object_mut()?.remove("id")? {
+        Value::String(id) => Some(id),
+        _ => None,
+    }
+}
+
+/// An event of the history stream.
+fn history(document: &Value) -> Event {
     Event {
         index: HISTORY_STREAM.to_owned(),
-        source: Bytes::from(serde_json::to_vec(&document).unwrap_or_default()),
+        source: Bytes::from(serde_json::to_vec(document).unwrap_or_default()),
     }
 }
 
