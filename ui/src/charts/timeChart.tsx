@@ -1,6 +1,7 @@
 // A dashboard's time chart (uPlot): one line per series, alert thresholds drawn as lines or
-// bands, deployment markers as dashed verticals, and a tooltip with every series' exact value
-// at the cursor (and the deployments in that interval).
+// bands, deployment markers as dashed verticals, the intervals an alert fired as shaded
+// regions, and a tooltip with every series' exact value at the cursor (and the deployments
+// and alerts of that interval).
 
 import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
@@ -15,6 +16,14 @@ export interface ThresholdMark {
   to?: number;
   severity: "warning" | "critical" | "ok";
   label?: string;
+}
+
+/** An interval shaded across the chart's height: an alert that fired (`to` null: still firing). */
+export interface Region {
+  from: number;
+  to: number | null;
+  text: string;
+  severity: ThresholdMark["severity"];
 }
 
 export interface Marker {
@@ -44,6 +53,9 @@ export interface TimeChartProps {
   height: number;
   thresholds?: ThresholdMark[];
   markers?: Marker[];
+  regions?: Region[];
+  /** Always widen the y range to show every threshold (an alert's preview). */
+  fitThresholds?: boolean;
   /** Filled areas under a single series. */
   area?: boolean;
   /** Draw lines across intervals without a value (sampled gauges: CPU, memory). */
@@ -65,7 +77,7 @@ function withAlpha(color: string, alpha: number): string {
 }
 
 /** Draws thresholds (under the series) and markers (over them) on the chart's canvas. */
-function decorations(thresholds: ThresholdMark[], markers: Marker[]): uPlot.Plugin {
+function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Region[]): uPlot.Plugin {
   return {
     hooks: {
       drawClear: [
@@ -73,6 +85,17 @@ function decorations(thresholds: ThresholdMark[], markers: Marker[]): uPlot.Plug
           const context = chart.ctx;
           const { left, top, width, height } = chart.bbox;
           context.save();
+          for (const region of regions) {
+            const x0 = Math.max(left, chart.valToPos(region.from, "x", true));
+            const x1 = Math.min(left + width, region.to === null ? left + width : chart.valToPos(region.to, "x", true));
+            if (x1 < left || x0 > left + width) continue;
+            const color = severityColor(region.severity);
+            context.fillStyle = withAlpha(color, 0.12);
+            // At least two pixels wide, so a short alert is seen.
+            context.fillRect(x0, top, Math.max(2, x1 - x0), height);
+            context.fillStyle = withAlpha(color, 0.8);
+            context.fillRect(x0, top, Math.max(2, x1 - x0), 3 * (window.devicePixelRatio || 1));
+          }
           for (const threshold of thresholds) {
             const color = severityColor(threshold.severity);
             if (threshold.from !== undefined || threshold.to !== undefined) {
@@ -138,14 +161,14 @@ function decorations(thresholds: ThresholdMark[], markers: Marker[]): uPlot.Plug
   };
 }
 
-export function TimeChart({ times, series, step, unit, zone, height, thresholds = [], markers = [], area = false, compact = false, connectGaps = false }: TimeChartProps) {
+export function TimeChart({ times, series, step, unit, zone, height, thresholds = [], markers = [], regions = [], fitThresholds = false, area = false, compact = false, connectGaps = false }: TimeChartProps) {
   const [hover, setHover] = useState<CursorHover | null>(null);
   const colors = useMemo(() => series.map((one, position) => seriesColor(one.name, position, "")), [series.length, darkScheme.value]);
   const data = useMemo<uPlot.AlignedData>(() => [times, ...series.map((one) => one.values)], [times, series]);
   // A threshold near the data widens the y range so its line is seen; one far above it would
   // flatten the series, so it is left out (the axis then shows the data stays below it).
   const dataMax = Math.max(0, ...series.flatMap((one) => one.values.filter((value): value is number => value !== null)));
-  const thresholdValues = compact ? [] : thresholds.flatMap((threshold) => [threshold.value, threshold.from]).filter((value): value is number => value !== undefined && Number.isFinite(value) && value <= Math.max(dataMax * 2, 1e-9));
+  const thresholdValues = compact ? [] : thresholds.flatMap((threshold) => [threshold.value, threshold.from]).filter((value): value is number => value !== undefined && Number.isFinite(value) && (fitThresholds || value <= Math.max(dataMax * 2, 1e-9)));
   const container = useUPlot(
     () => ({
       ...zoneOptions(zone),
@@ -178,22 +201,24 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           points: { show: true, size: 5, filter: times.length <= 24 ? null : isolatedPoints },
         })),
       ],
-      plugins: [decorations(compact ? [] : thresholds, markers)],
+      plugins: [decorations(compact ? [] : thresholds, markers, regions)],
       hooks: { setCursor: [hoverHook(setHover)] },
     }),
     data,
-    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), compact, connectGaps, times.length <= 24],
+    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), JSON.stringify(regions), fitThresholds, compact, connectGaps, times.length <= 24],
     height,
   );
   const time = hover ? times[hover.index] : undefined;
   const nearby = time === undefined ? [] : markers.filter((marker) => marker.time >= time && marker.time < time + step);
+  const alerting = time === undefined ? [] : regions.filter((region) => region.from < time + step && (region.to === null || region.to >= time));
   const rows = hover
     ? series.map((one, position) => ({ one, position, value: one.values[hover.index] ?? null }))
       .sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity))
       .slice(0, 12)
     : [];
   return (
-    <div class="time-chart">
+    // What the canvas draws, for tests and tools: the thresholds' labels and the regions.
+    <div class="time-chart" data-thresholds={thresholds.map((threshold) => threshold.label ?? String(threshold.value ?? "")).join("|")} data-regions={regions.length}>
       <div class="time-chart-plot" ref={container} onMouseLeave={() => { setHover(null); }} />
       {hover && time !== undefined ? (
         <div class={`chart-tooltip ${hover.left > 260 ? "tooltip-left" : ""}`} style={{ left: `${hover.left}px`, top: `${Math.max(0, hover.top - 10)}px` }} data-testid="chart-tooltip">
@@ -209,6 +234,12 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
             <div class="tooltip-row tooltip-marker" key={`${marker.time}-${marker.text}`}>
               <span class="swatch marker-swatch" />
               <span class="tooltip-name">{marker.service ? `${marker.service}: ` : ""}{marker.text}</span>
+            </div>
+          ))}
+          {alerting.slice(0, 4).map((region) => (
+            <div class="tooltip-row tooltip-alert" key={`${region.from}-${region.text}`}>
+              <span class="swatch" style={{ background: severityColor(region.severity) }} />
+              <span class="tooltip-name">{region.text}</span>
             </div>
           ))}
         </div>
