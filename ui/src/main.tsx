@@ -7,7 +7,7 @@ import "./styles/app.css";
 import { Loading } from "./components/StateMessage";
 import { TopBar } from "./components/TopBar";
 import { Explorer } from "./explorer/Explorer";
-import { BASE, navigate, pageOf, pathname } from "./router";
+import { BASE, navigate, pageOf, pathname, type Page } from "./router";
 
 function NotFound({ path }: { path: string }) {
   return (
@@ -33,6 +33,18 @@ function Dashboards({ id }: { id: string | null }) {
   return id === null ? <module.DashboardList /> : <module.DashboardPage key={id} id={id} />;
 }
 
+type AlertsModule = typeof import("./alerts/pages");
+
+/** The alerts' code loads only when an alerts page opens. */
+function Alerts({ page }: { page: Extract<Page, { name: "alerts" | "alert-rule" }> }) {
+  const [module, setModule] = useState<AlertsModule | null>(null);
+  useEffect(() => {
+    import("./alerts/pages").then(setModule, (error: unknown) => { console.error("the alerts' code did not load", error); });
+  }, []);
+  if (!module) return <Loading label="Loading alerts…" />;
+  return page.name === "alerts" ? <module.AlertsPage tab={page.tab} /> : <module.RuleEditorPage key={page.id ?? ""} id={page.id} />;
+}
+
 function App() {
   const page = pageOf(pathname.value);
   return (
@@ -41,6 +53,7 @@ function App() {
       {page.name === "explorer" ? <Explorer /> : null}
       {page.name === "dashboards" ? <Dashboards id={null} /> : null}
       {page.name === "dashboard" ? <Dashboards id={page.id} /> : null}
+      {page.name === "alerts" || page.name === "alert-rule" ? <Alerts page={page} /> : null}
       {page.name === "not-found" ? <NotFound path={page.path} /> : null}
     </div>
   );

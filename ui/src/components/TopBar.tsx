@@ -5,6 +5,7 @@ import { BASE, navigate, pathname } from "../router";
 const PAGES = [
   { path: `${BASE}/explorer`, label: "Explorer", matches: (path: string) => path === `${BASE}/` || path === BASE || path.startsWith(`${BASE}/explorer`) },
   { path: `${BASE}/dashboards`, label: "Dashboards", matches: (path: string) => path.startsWith(`${BASE}/dashboards`) },
+  { path: `${BASE}/alerts`, label: "Alerts", matches: (path: string) => path.startsWith(`${BASE}/alerts`) },
 ];
 
 export function TopBar() {
@@ -24,13 +25,13 @@ export function TopBar() {
         {PAGES.map((page) => (
           <a
             key={page.path}
-            href={`${page.path}${page.matches(current) && !page.path.endsWith("/dashboards") ? window.location.search : ""}`}
+            href={`${page.path}${page.matches(current) && page.label === "Explorer" ? window.location.search : ""}`}
             class={page.matches(current) ? "active" : ""}
             aria-current={page.matches(current) ? "page" : undefined}
             onClick={(event) => {
               event.preventDefault();
-              // The explorer keeps its view; the dashboards' tab always leads to their list.
-              if (!page.matches(current) || (page.path.endsWith("/dashboards") && current !== page.path)) navigate(page.path);
+              // The explorer keeps its view; the dashboards' and alerts' tabs lead to their lists.
+              if (!page.matches(current) || (page.label !== "Explorer" && current !== page.path)) navigate(page.path);
             }}
           >
             {page.label}
