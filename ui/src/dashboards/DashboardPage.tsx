@@ -337,6 +337,7 @@ export function DashboardPage({ id }: { id: string }) {
                 height={panelPixelHeight(panel.layout) - FRAME}
                 zone={zone.value}
                 markers={results?.annotations ?? []}
+                alert={panel.alert ? results?.alerts[panel.alert] : undefined}
                 actions={{
                   onFilter: (fields, value) => { addFilter({ fields, value }); },
                   onInspect: () => { setInspecting(panel.id); },

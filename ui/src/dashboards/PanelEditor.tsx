@@ -4,6 +4,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { isAbort } from "../api/client";
+import { listRules, type StoredRule } from "../api/alerts";
 import { fieldCaps } from "../api/elasticsearch";
 import { Modal } from "../components/Modal";
 import { zone } from "../lib/zone";
@@ -35,6 +36,7 @@ export function PanelEditor({ panel, context, onApply, onCancel }: {
   const [optionsText, setOptionsText] = useState(() => JSON.stringify(panel.options, null, 2));
   const [fields, setFields] = useState<string[]>([]);
   const [preview, setPreview] = useState<PanelResult | null>(null);
+  const [rules, setRules] = useState<[string, StoredRule][]>([]);
   const dsl = parseJsonObject(dslText);
   const options = parseJsonObject(optionsText);
   const candidate = useMemo<Panel | null>(() => {
@@ -43,6 +45,15 @@ export function PanelEditor({ panel, context, onApply, onCancel }: {
     // Through the parser, so the preview shows exactly what would be saved.
     return parsePanel(panelJson({ ...draft, query: draft.query.language === "dsl" ? { language: "dsl", dsl: dsl.value ?? {} } : draft.query, options: options.value }), 0);
   }, [draft, dslText, optionsText]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    listRules(controller.signal).then(
+      (all) => { setRules(Object.entries(all).sort(([, a], [, b]) => a.name.localeCompare(b.name))); },
+      (error: unknown) => { if (!isAbort(error)) setRules([]); },
+    );
+    return () => { controller.abort(); };
+  }, []);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -181,6 +192,13 @@ export function PanelEditor({ panel, context, onApply, onCancel }: {
             </div>
           ))}
           <button type="button" class="link-button" onClick={() => { update({ thresholds: [...draft.thresholds, { value: 0, severity: "warning" }] }); }}>+ add a threshold</button>
+          <label class="field-label">Alert rule <span class="muted">— a time chart draws its threshold (when it shows the rule's measure) and shades when it fired</span>
+            <select class="select tall" value={draft.alert ?? ""} onChange={(event) => { const alert = event.currentTarget.value; const next = { ...draft }; delete next.alert; setDraft(alert ? { ...next, alert } : next); }} data-testid="panel-alert">
+              <option value="">(none)</option>
+              {draft.alert && !rules.some(([id]) => id === draft.alert) ? <option value={draft.alert}>{draft.alert} (not found)</option> : null}
+              {rules.map(([id, rule]) => <option key={id} value={id}>{rule.name} ({id})</option>)}
+            </select>
+          </label>
           <details class="editor-options">
             <summary>Options of this chart type (JSON)</summary>
             <textarea class="text-input mono code-area" rows={5} value={optionsText} onInput={(event) => { setOptionsText(event.currentTarget.value); }} spellcheck={false} aria-invalid={options.error !== null} />

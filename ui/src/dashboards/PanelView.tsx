@@ -15,6 +15,8 @@ import { Icon } from "../components/Icon";
 import { Empty, Failed, Loading } from "../components/StateMessage";
 import { formatPercent } from "../lib/format";
 import { stringOption, type Panel } from "./model";
+import { BASE, navigate } from "../router";
+import { thresholdsWithAlert, type PanelAlert } from "./alerts";
 import type { PanelResult } from "./data";
 import type { PanelData } from "./results";
 import { browserZoneName, formatTimestampValue, type Zone } from "../lib/time";
@@ -35,11 +37,11 @@ export interface EditActions {
   onDragStart: (event: PointerEvent, mode: "move" | "resize") => void;
 }
 
-function ChartOf({ panel, data, height, zone, markers, actions }: { panel: Panel; data: PanelData; height: number; zone: Zone; markers: Marker[]; actions: PanelActions }) {
+function ChartOf({ panel, data, height, zone, markers, alert, actions }: { panel: Panel; data: PanelData; height: number; zone: Zone; markers: Marker[]; alert: PanelAlert | undefined; actions: PanelActions }) {
   const filterBy = (field: string) => (value: string): void => { actions.onFilter([field], value); };
   switch (data.kind) {
     case "timeseries":
-      return <TimeChart times={data.times} series={data.series} step={data.step} unit={panel.unit} zone={zone} height={height - (data.series.length > 1 ? 26 : 0)} thresholds={panel.thresholds} markers={markers} area={data.series.length === 1} connectGaps={panel.options.connect_gaps === true} />;
+      return <TimeChart times={data.times} series={data.series} step={data.step} unit={panel.unit} zone={zone} height={height - (data.series.length > 1 ? 26 : 0)} thresholds={thresholdsWithAlert(panel, alert)} markers={markers} regions={alert?.regions ?? []} area={data.series.length === 1} connectGaps={panel.options.connect_gaps === true} />;
     case "stat":
       return <Stat value={data.value} previous={data.previous} times={data.times} values={data.values} step={data.step} unit={panel.unit} zone={zone} height={height} thresholds={panel.thresholds} higherIsBetter={panel.options.higher_is_better === true} />;
     case "bars":
@@ -124,12 +126,30 @@ function ChartOf({ panel, data, height, zone, markers, actions }: { panel: Panel
   }
 }
 
-export function PanelView({ panel, result, height, zone, markers, actions, edit }: {
+/** The bell that says a panel watches an alert rule, coloured by its state, linking to the rule. */
+function AlertLink({ id, alert }: { id: string; alert: PanelAlert | undefined }) {
+  const rule = alert?.rule;
+  const firing = rule?.state?.firing ?? 0;
+  const state = !alert ? "unknown" : !rule ? "missing" : rule.enabled === false ? "disabled" : firing > 0 ? "firing" : (rule.state?.pending ?? 0) > 0 ? "pending" : "ok";
+  const title = !alert ? `Alert rule ${id}`
+    : !rule ? `The alert rule ${id} does not exist`
+      : `Alert rule: ${rule.name} — ${state === "firing" ? `firing (${firing})` : state}. Its threshold and the intervals it fired are drawn.`;
+  const href = `${BASE}/alerts/rules/${encodeURIComponent(id)}`;
+  return (
+    <a class={`panel-alert alert-${state}`} href={href} title={title} aria-label={title} data-alert-state={state} onClick={(event) => { event.preventDefault(); navigate(href); }}>
+      <Icon name="bell" />
+    </a>
+  );
+}
+
+export function PanelView({ panel, result, height, zone, markers, alert, actions, edit }: {
   panel: Panel;
   result: PanelResult | undefined;
   height: number;
   zone: Zone;
   markers: Marker[];
+  /** The alert rule the panel links to, with the intervals it fired. */
+  alert?: PanelAlert | undefined;
   actions: PanelActions;
   edit: EditActions | null;
 }) {
@@ -144,6 +164,7 @@ export function PanelView({ panel, result, height, zone, markers, actions, edit 
           </button>
         ) : null}
         <h2 class="dash-panel-title" title={panel.description ?? panel.title}>{panel.title}</h2>
+        {panel.alert && panel.type === "timeseries" ? <AlertLink id={panel.alert} alert={alert} /> : null}
         {result?.state === "ready" && result.took !== null ? <span class="panel-took" title="Time the server took">{result.took} ms</span> : null}
         <span class="spacer" />
         <button type="button" class="icon-button" title="Inspect: the request and the response" aria-label={`Inspect ${panel.title}`} onClick={actions.onInspect} data-testid="panel-inspect">
@@ -168,7 +189,7 @@ export function PanelView({ panel, result, height, zone, markers, actions, edit 
             <p class="hint">{stringOption(panel, "empty", "No events match this panel's query in the time range and filters.")}</p>
           </Empty>
         ) : null}
-        {state === "ready" && result?.data ? <ChartOf panel={panel} data={result.data} height={bodyHeight} zone={zone} markers={markers} actions={actions} /> : null}
+        {state === "ready" && result?.data ? <ChartOf panel={panel} data={result.data} height={bodyHeight} zone={zone} markers={markers} alert={alert} actions={actions} /> : null}
       </div>
       {edit ? <span class="resize-corner" title="Drag to resize" onPointerDown={(event) => { edit.onDragStart(event, "resize"); }} /> : null}
     </>

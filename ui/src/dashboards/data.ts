@@ -6,7 +6,9 @@ import { ApiError, asApiError, errorFromBody, isAbort } from "../api/client";
 import { multiSearch, type MultiSearchItem, type SearchResponse } from "../api/elasticsearch";
 import { loadECharts, loadWorldMap } from "../charts/echarts";
 import type { Dashboard, Panel } from "./model";
-import { annotationRequest, batchRequests, panelRequest, variablesRequest, type QueryContext } from "./requests";
+import { listRules, type StoredRule } from "../api/alerts";
+import { readAlertRegions, type PanelAlert } from "./alerts";
+import { alertHistoryRequest, annotationRequest, batchRequests, panelRequest, variablesRequest, type QueryContext } from "./requests";
 import { isEmpty, readAnnotations, readPanel, readVariables, type AnnotationMark, type PanelData } from "./results";
 
 export type PanelState = "loading" | "ready" | "empty" | "error";
@@ -25,6 +27,17 @@ export interface DashboardResults {
   panels: Record<string, PanelResult>;
   variables: Record<string, string[]>;
   annotations: AnnotationMark[];
+  /** The alert rules panels link to, by id. */
+  alerts: Record<string, PanelAlert>;
+}
+
+/** The rules, or none: a dashboard draws without its alerts when they cannot be read. */
+function rulesOrNone(linked: string[], signal: AbortSignal): Promise<Record<string, StoredRule>> {
+  if (linked.length === 0) return Promise.resolve({});
+  return listRules(signal).catch((error: unknown) => {
+    if (isAbort(error)) throw error;
+    return {};
+  });
 }
 
 const ECHARTS_TYPES = new Set<Panel["type"]>(["heatmap", "graph", "pie", "map"]);
@@ -53,11 +66,15 @@ export async function runDashboard(dashboard: Dashboard, panels: Panel[], contex
   const panelRequests = panels.map((panel) => panelRequest(panel, context));
   const variables = variablesRequest(dashboard.variables, context);
   const annotations = dashboard.annotations.map((annotation) => annotationRequest(annotation, context));
-  const all = [...panelRequests, ...(variables ? [variables] : []), ...annotations];
+  // The alerts of the rules time charts link to go in the same round trip.
+  const linked = [...new Set(panels.filter((panel) => panel.type === "timeseries" && panel.alert).map((panel) => panel.alert ?? ""))];
+  const history = linked.length > 0 ? alertHistoryRequest(linked, context) : null;
+  const all = [...panelRequests, ...(variables ? [variables] : []), ...annotations, ...(history ? [history] : [])];
   const batch = batchRequests(all);
   let answers: Awaited<ReturnType<typeof multiSearch>>;
+  let rules: Record<string, StoredRule>;
   try {
-    [answers] = await Promise.all([multiSearch(batch.items, signal), loadChartCode(panels)]);
+    [answers, rules] = await Promise.all([multiSearch(batch.items, signal), rulesOrNone(linked, signal), loadChartCode(panels)]);
   } catch (error) {
     if (isAbort(error)) throw error;
     const failure = asApiError(error);
@@ -65,6 +82,7 @@ export async function runDashboard(dashboard: Dashboard, panels: Panel[], contex
       panels: Object.fromEntries(panels.map((panel, position) => [panel.id, { state: "error", request: panelRequests[position] ?? { index: panel.index, body: {} }, data: null, response: null, error: failure, took: null }])),
       variables: {},
       annotations: [],
+      alerts: {},
     };
   }
   const answerFor = (position: number): (typeof answers)[number] | undefined => answers[batch.slots[position] ?? -1];
@@ -78,10 +96,16 @@ export async function runDashboard(dashboard: Dashboard, panels: Panel[], contex
     const answer = answerFor(panelRequests.length + (variables ? 1 : 0) + position);
     if (answer?.ok) marks.push(...readAnnotations(answer.response, annotation.textField));
   });
+  // A history that cannot be read (no alert has changed yet: the stream does not exist) shades nothing.
+  const historyAnswer = history ? answerFor(all.length - 1) : undefined;
+  const regions = historyAnswer?.ok ? readAlertRegions(historyAnswer.response, rules) : {};
+  const alerts: Record<string, PanelAlert> = {};
+  for (const id of linked) alerts[id] = { rule: rules[id] ?? null, regions: regions[id] ?? [] };
   return {
     panels: results,
     variables: variableAnswer?.ok ? readVariables(variableAnswer.response) : {},
     annotations: marks.sort((a, b) => a.time - b.time),
+    alerts,
   };
 }
 

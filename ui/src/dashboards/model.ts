@@ -80,6 +80,8 @@ export interface Panel {
   split: Split[];
   unit: Unit;
   thresholds: Threshold[];
+  /** An alert rule's id: a time chart draws its threshold and the intervals it fired. */
+  alert?: string;
   layout: Layout;
   /** Options of one panel type (see ui/README.md): columns and sort of `events`, fields of `graph`… */
   options: Record<string, unknown>;
@@ -196,6 +198,7 @@ export function parsePanel(value: unknown, position: number): Panel {
     split,
     unit: UNITS.find((one) => one.unit === source.unit)?.unit ?? "count",
     thresholds: (Array.isArray(source.thresholds) ? source.thresholds : []).map(parseThreshold).filter((one): one is Threshold => one !== null),
+    ...(typeof source.alert === "string" && source.alert.trim() !== "" ? { alert: source.alert.trim() } : {}),
     layout: { x: clamp(number(layout.x, 0), 0, GRID_COLUMNS - w), y: clamp(number(layout.y, position * 8), 0, 10_000), w, h: clamp(number(layout.h, 8), 3, 40) },
     options: isObject(source.options) ? source.options : {},
   };
@@ -265,6 +268,7 @@ export function panelJson(panel: Panel): Record<string, unknown> {
     ...(panel.split.length > 0 ? { split: panel.split } : {}),
     unit: panel.unit,
     ...(panel.thresholds.length > 0 ? { thresholds: panel.thresholds } : {}),
+    ...(panel.alert ? { alert: panel.alert } : {}),
     layout: panel.layout,
     ...(Object.keys(panel.options).length > 0 ? { options: panel.options } : {}),
   };

@@ -7,6 +7,7 @@
 // request until a new interval starts and the server's request cache answers the partitions
 // whose data did not change.
 
+import { HISTORY_STREAM } from "../api/alerts";
 import type { MultiSearchItem } from "../api/elasticsearch";
 import { histogramInterval, resolveTime, zoneParameter, type Bounds, type HistogramInterval, type TimeRange, type Zone } from "../lib/time";
 import { numberOption, objectOption, stringListOption, stringOption, type Annotation, type Metric, type Panel, type Variable } from "./model";
@@ -278,6 +279,31 @@ export function annotationRequest(annotation: Annotation, context: QueryContext)
       query: { bool: { must: [annotation.query], filter: [rangeClause(context.bounds), ...contextFilters(null, context)] } },
       sort: [{ [TIME_FIELD]: { order: "desc" } }],
       _source: [TIME_FIELD, annotation.textField, "app_name", "service_version"],
+    },
+  };
+}
+
+/**
+ * The changes of the alerts of `rules` that can shade the time range: from a week before it
+ * (an alert that fired then may still fire), newest first.
+ */
+export function alertHistoryRequest(rules: string[], context: QueryContext): MultiSearchItem {
+  const lookBack = 7 * 86_400_000;
+  return {
+    index: HISTORY_STREAM,
+    body: {
+      size: 1000,
+      query: {
+        bool: {
+          filter: [
+            { terms: { "alert.rule": rules } },
+            { terms: { "alert.state": ["firing", "resolved", "inactive"] } },
+            rangeClause({ from: context.bounds.from - lookBack, to: context.bounds.to }),
+          ],
+        },
+      },
+      sort: [{ [TIME_FIELD]: { order: "desc" } }],
+      _source: [TIME_FIELD, "message", "alert"],
     },
   };
 }
