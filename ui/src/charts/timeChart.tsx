@@ -77,7 +77,7 @@ function withAlpha(color: string, alpha: number): string {
 }
 
 /** Draws thresholds (under the series) and markers (over them) on the chart's canvas. */
-function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Region[]): uPlot.Plugin {
+function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Region[], step: number): uPlot.Plugin {
   return {
     hooks: {
       drawClear: [
@@ -85,16 +85,21 @@ function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Re
           const context = chart.ctx;
           const { left, top, width, height } = chart.bbox;
           context.save();
+          const ratio = window.devicePixelRatio || 1;
+          // The axis ends at the last interval's start: a region that starts within that
+          // interval is drawn at the right edge rather than not at all.
+          const lastInterval = (chart.scales.x?.max ?? 0) + step;
           for (const region of regions) {
-            const x0 = Math.max(left, chart.valToPos(region.from, "x", true));
+            if (region.from >= lastInterval) continue;
+            const x0 = Math.max(left, Math.min(left + width - 4 * ratio, chart.valToPos(region.from, "x", true)));
             const x1 = Math.min(left + width, region.to === null ? left + width : chart.valToPos(region.to, "x", true));
             if (x1 < left || x0 > left + width) continue;
             const color = severityColor(region.severity);
             context.fillStyle = withAlpha(color, 0.12);
             // At least two pixels wide, so a short alert is seen.
-            context.fillRect(x0, top, Math.max(2, x1 - x0), height);
+            context.fillRect(x0, top, Math.max(2 * ratio, x1 - x0), height);
             context.fillStyle = withAlpha(color, 0.8);
-            context.fillRect(x0, top, Math.max(2, x1 - x0), 3 * (window.devicePixelRatio || 1));
+            context.fillRect(x0, top, Math.max(2 * ratio, x1 - x0), 3 * ratio);
           }
           for (const threshold of thresholds) {
             const color = severityColor(threshold.severity);
@@ -201,11 +206,11 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           points: { show: true, size: 5, filter: times.length <= 24 ? null : isolatedPoints },
         })),
       ],
-      plugins: [decorations(compact ? [] : thresholds, markers, regions)],
+      plugins: [decorations(compact ? [] : thresholds, markers, regions, step)],
       hooks: { setCursor: [hoverHook(setHover)] },
     }),
     data,
-    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), JSON.stringify(regions), fitThresholds, compact, connectGaps, times.length <= 24],
+    [series.map((one) => one.name).join("\u0000"), colors, zone, unit, JSON.stringify(thresholds), JSON.stringify(markers), JSON.stringify(regions), step, fitThresholds, compact, connectGaps, times.length <= 24],
     height,
   );
   const time = hover ? times[hover.index] : undefined;

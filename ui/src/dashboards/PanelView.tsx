@@ -41,7 +41,7 @@ function ChartOf({ panel, data, height, zone, markers, alert, actions }: { panel
   const filterBy = (field: string) => (value: string): void => { actions.onFilter([field], value); };
   switch (data.kind) {
     case "timeseries":
-      return <TimeChart times={data.times} series={data.series} step={data.step} unit={panel.unit} zone={zone} height={height - (data.series.length > 1 ? 26 : 0)} thresholds={thresholdsWithAlert(panel, alert)} markers={markers} regions={alert?.regions ?? []} area={data.series.length === 1} connectGaps={panel.options.connect_gaps === true} />;
+      return <TimeChart times={data.times} series={data.series} step={data.step} unit={panel.unit} zone={zone} height={height - (data.series.length > 1 ? 26 : 0)} thresholds={thresholdsWithAlert(panel, alert, data.step)} markers={markers} regions={alert?.regions ?? []} area={data.series.length === 1} connectGaps={panel.options.connect_gaps === true} />;
     case "stat":
       return <Stat value={data.value} previous={data.previous} times={data.times} values={data.values} step={data.step} unit={panel.unit} zone={zone} height={height} thresholds={panel.thresholds} higherIsBetter={panel.options.higher_is_better === true} />;
     case "bars":

@@ -5,7 +5,7 @@
 import type { StoredRule } from "../api/alerts";
 import type { SearchResponse } from "../api/elasticsearch";
 import type { Region } from "../charts/timeChart";
-import { firedSpans, groupText, readHistoryEvent, ruleUnit, type HistoryEvent } from "../alerts/model";
+import { durationMs, firedSpans, formatDuration, groupText, readHistoryEvent, ruleUnit, type HistoryEvent } from "../alerts/model";
 import { formatValue } from "../lib/units";
 import type { Metric, Panel, Threshold } from "./model";
 
@@ -21,7 +21,7 @@ const PERCENTILES: Record<string, number> = { p50: 50, p95: 95, p99: 99 };
 function sameMeasure(metric: Metric, rule: StoredRule): boolean {
   const { metric: measure, field } = rule.condition;
   switch (measure) {
-    case "count": return metric.type === "count";
+    case "count": return metric.type === "count" || metric.type === "rate";
     case "ratio": return metric.type === "ratio";
     case "p50": case "p95": case "p99": return metric.type === "percentile" && (metric.percent ?? 95) === PERCENTILES[measure] && metric.field === field;
     case "avg": case "max": case "min": case "sum": case "cardinality": return metric.type === measure && metric.field === field;
@@ -31,18 +31,33 @@ function sameMeasure(metric: Metric, rule: StoredRule): boolean {
 
 const severityOf = (severity: string | undefined): Threshold["severity"] => (severity === "critical" ? "critical" : severity === "info" ? "ok" : "warning");
 
-/** The rule's threshold in the panel's unit, labelled, when the panel shows its measure. */
-export function alertThreshold(panel: Panel, rule: StoredRule): Threshold | null {
-  if (rule.condition.threshold === undefined || !panel.metrics.some((metric) => sameMeasure(metric, rule))) return null;
+/**
+ * The rule's threshold in the panel's unit, labelled, when the panel shows its measure. A
+ * count over the rule's window is scaled to the chart's interval (10 per 5m is 1 per 30s),
+ * as a rate it is the same line; a sum or a distinct count is drawn only when the interval is
+ * the window, since it does not scale.
+ */
+export function alertThreshold(panel: Panel, rule: StoredRule, stepMs: number): Threshold | null {
+  const { metric: measure, threshold, op = ">" } = rule.condition;
+  const metric = panel.metrics.find((one) => sameMeasure(one, rule));
+  if (threshold === undefined || !metric) return null;
+  const severity = severityOf(rule.severity);
+  const window = rule.window ?? "5m";
+  const windowMs = durationMs(window);
+  if (measure === "count" && windowMs) {
+    const value = metric.type === "rate" ? threshold / (windowMs / 60_000) : threshold * (stepMs / windowMs);
+    const scaled = metric.type === "rate" ? ` (${formatValue(value, "per_minute")})` : stepMs === windowMs ? "" : ` (${formatValue(value, "count")} per ${formatDuration(stepMs)})`;
+    return { value, severity, label: `alert ${op} ${threshold} per ${window}${scaled}` };
+  }
+  if ((measure === "sum" || measure === "cardinality") && windowMs !== stepMs) return null;
   // Ratios are percentages in rules; a panel may show them as shares (0–1).
-  const value = rule.condition.metric === "ratio" && panel.unit === "share" ? rule.condition.threshold / 100 : rule.condition.threshold;
-  const per = rule.condition.metric === "count" ? ` per ${rule.window ?? "5m"}` : "";
-  return { value, severity: severityOf(rule.severity), label: `alert ${rule.condition.op ?? ">"} ${formatValue(value, panel.unit)}${per}` };
+  const value = measure === "ratio" && panel.unit === "share" ? threshold / 100 : threshold;
+  return { value, severity, label: `alert ${op} ${formatValue(value, panel.unit)}` };
 }
 
 /** The panel's thresholds with the rule's, which replaces a line drawn at the same value. */
-export function thresholdsWithAlert(panel: Panel, alert: PanelAlert | undefined): Threshold[] {
-  const threshold = alert?.rule ? alertThreshold(panel, alert.rule) : null;
+export function thresholdsWithAlert(panel: Panel, alert: PanelAlert | undefined, stepMs: number): Threshold[] {
+  const threshold = alert?.rule ? alertThreshold(panel, alert.rule, stepMs) : null;
   if (!threshold) return panel.thresholds;
   return [...panel.thresholds.filter((one) => one.value === undefined || Math.abs(one.value - (threshold.value ?? 0)) > 1e-9), threshold];
 }
