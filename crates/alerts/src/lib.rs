@@ -9,26 +9,28 @@
 
 pub mod evaluate;
 pub mod notify;
+pub mod preview;
 pub mod rule;
 pub mod silence;
 pub mod state;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use logfleet_ingest::{Event, Ingest};
-use logfleet_query::{SearchContext, SearchRequest, SearchUrlParameters};
+use logfleet_query::{RequestCache, SearchContext, SearchRequest, SearchUrlParameters};
 use logfleet_store::Store;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use notify::{Notice, Sender};
-use rule::Rule;
+use notify::{Notice, Notification, Sender};
+use rule::{Rule, Timing};
 use state::{Alert, Phase, Transition};
 
 /// The objects kind rules are stored as.
@@ -57,6 +59,9 @@ pub enum AlertError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] logfleet_store::StoreError),
+    /// The server's alerting settings are wrong (`[alerts.smtp]`).
+    #[error("{0}")]
+    Config(String),
     /// The rule's search failed.
     #[error("evaluating alert rule [{rule}]: {reason}")]
     Evaluation {
@@ -65,6 +70,56 @@ pub enum AlertError {
         /// Why.
         reason: String,
     },
+}
+
+/// How the engine is set up besides its store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The wait before a failed delivery's second attempt (it doubles after).
+    pub first_retry: Duration,
+    /// How email is sent; email channels fail (recorded) without it.
+    pub smtp: Option<notify::SmtpConfig>,
+    /// The query engine's request cache, which evaluations and previews use.
+    pub request_cache: Option<Arc<RequestCache>>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            first_retry: notify::FIRST_RETRY,
+            smtp: None,
+            request_cache: None,
+        }
+    }
+}
+
+/// How a rule's last evaluation went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// When, epoch milliseconds.
+    pub at_ms: i64,
+    /// How long its search took.
+    pub took_ms: u64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// When a rule's alerts were last notified, and since when news of them has waited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct GroupState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    waiting_since_ms: Option<i64>,
+}
+
+/// What alert states are persisted as.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Saved {
+    #[serde(default)]
+    alerts: BTreeMap<String, Alert>,
+    #[serde(default)]
+    groups: BTreeMap<String, GroupState>,
 }
 
 /// The alerting engine.
@@ -78,58 +133,23 @@ struct Inner {
     store: Store,
     ingest: Ingest,
     rules: RwLock<BTreeMap<String, Rule>>,
-    alerts: Mutex<BTreeMap<String, Alert>>,
+    /// Alerts and notification groups, behind one lock and saved together.
+    state: Mutex<Saved>,
     /// When each rule is next evaluated, epoch milliseconds.
     due: Mutex<BTreeMap<String, i64>>,
+    /// How each rule's last evaluation went.
+    last: Mutex<BTreeMap<String, Evaluation>>,
     /// One evaluation pass at a time.
     evaluating: tokio::sync::Mutex<()>,
     sender: Sender,
+    request_cache: Option<Arc<RequestCache>>,
 }
 
 impl Alerts {
     /// The engine over `store`, with the rules and states it holds.
-    pub fn open(store: Store, ingest: Ingest) -> Result<Alerts, AlertError> {
-        Alerts::with_retry_delay(store, ingest, notify::FIRST_RETRY)
-    }
-
-    /// An engine with no rules and no alerts, for a data directory whose rules cannot be
-    /// read (the server still starts; the warning says why).
-    pub fn empty(store: Store, ingest: Ingest) -> Alerts {
-        Alerts::assemble(
-            store,
-            ingest,
-            BTreeMap::new(),
-            BTreeMap::new(),
-            notify::FIRST_RETRY,
-        )
-    }
-
-    fn assemble(
-        store: Store,
-        ingest: Ingest,
-        rules: BTreeMap<String, Rule>,
-        alerts: BTreeMap<String, Alert>,
-        first_retry: Duration,
-    ) -> Alerts {
-        Alerts {
-            inner: Arc::new(Inner {
-                store,
-                ingest,
-                rules: RwLock::new(rules),
-                alerts: Mutex::new(alerts),
-                due: Mutex::new(BTreeMap::new()),
-                evaluating: tokio::sync::Mutex::new(()),
-                sender: Sender::new(first_retry),
-            }),
-        }
-    }
-
-    /// As [`Alerts::open`], retrying deliveries after `first_retry` (tests use a short one).
-    pub fn with_retry_delay(
-        store: Store,
-        ingest: Ingest,
-        first_retry: Duration,
-    ) -> Result<Alerts, AlertError> {
+    pub fn open(store: Store, ingest: Ingest, options: Options) -> Result<Alerts, AlertError> {
+        let sender =
+            Sender::new(options.first_retry, options.smtp.as_ref()).map_err(AlertError::Config)?;
         let mut rules = BTreeMap::new();
         for (id, body) in store.objects(RULES_KIND)? {
             match Rule::parse(&id, &body) {
@@ -139,11 +159,55 @@ impl Alerts {
                 Err(error) => warn!(%error, "ignoring a stored alert rule"),
             }
         }
-        let alerts: BTreeMap<String, Alert> = store
+        let saved = store
             .object(STATE_KIND, "alerts")?
             .and_then(|saved| serde_json::from_value(saved).ok())
             .unwrap_or_default();
-        Ok(Alerts::assemble(store, ingest, rules, alerts, first_retry))
+        Ok(Alerts::assemble(
+            store,
+            ingest,
+            rules,
+            saved,
+            sender,
+            options.request_cache,
+        ))
+    }
+
+    /// An engine with no rules and no alerts, for a data directory whose rules cannot be
+    /// read (the server still starts; the warning says why).
+    pub fn empty(store: Store, ingest: Ingest) -> Alerts {
+        let sender = Sender::new(notify::FIRST_RETRY, None).unwrap_or_else(|_| unreachable!());
+        Alerts::assemble(
+            store,
+            ingest,
+            BTreeMap::new(),
+            Saved::default(),
+            sender,
+            None,
+        )
+    }
+
+    fn assemble(
+        store: Store,
+        ingest: Ingest,
+        rules: BTreeMap<String, Rule>,
+        saved: Saved,
+        sender: Sender,
+        request_cache: Option<Arc<RequestCache>>,
+    ) -> Alerts {
+        Alerts {
+            inner: Arc::new(Inner {
+                store,
+                ingest,
+                rules: RwLock::new(rules),
+                state: Mutex::new(saved),
+                due: Mutex::new(BTreeMap::new()),
+                last: Mutex::new(BTreeMap::new()),
+                evaluating: tokio::sync::Mutex::new(()),
+                sender,
+                request_cache,
+            }),
+        }
     }
 
     /// Stores a rule (`PUT /_logfleet/alerts/rules/{id}`); whether it is new. Its next
@@ -236,6 +300,11 @@ impl Alerts {
         read(&self.inner.rules).clone()
     }
 
+    /// How a rule's last evaluation went, if it has had one since the server started.
+    pub fn last_evaluation(&self, id: &str) -> Option<Evaluation> {
+        lock(&self.inner.last).get(id).cloned()
+    }
+
     /// Deletes a rule and forgets its alerts; whether it existed.
     pub fn delete_rule(&self, id: &str) -> Result<bool, AlertError> {
         let existed = write(&self.inner.rules).remove(id).is_some();
@@ -243,195 +312,293 @@ impl Alerts {
             return Ok(false);
         }
         self.inner.store.delete_object(RULES_KIND, id)?;
-        let mut alerts = lock(&self.inner.alerts);
-        alerts.retain(|_, alert| alert.rule != id);
-        self.inner.persist(&alerts);
+        lock(&self.inner.last).remove(id);
+        let mut state = lock(&self.inner.state);
+        state.alerts.retain(|_, alert| alert.rule != id);
+        state.groups.remove(id);
+        self.inner.persist(&state);
         Ok(true)
     }
 
     /// The alerts that are pending or firing.
     pub fn active(&self) -> Vec<Alert> {
-        lock(&self.inner.alerts)
+        lock(&self.inner.state)
+            .alerts
             .values()
             .filter(|alert| alert.phase != Phase::Inactive)
             .cloned()
             .collect()
     }
 
-    /// Evaluates every enabled rule whose time has come at `now_ms`; how many were.
+    /// Evaluates every enabled rule whose time has come at `now_ms`, and sends the
+    /// notifications whose time has come; how many rules were evaluated.
     pub async fn evaluate_due(&self, now_ms: i64) -> usize {
         let _one_pass = self.inner.evaluating.lock().await;
         let rules = self.rules();
         let mut evaluated = 0;
-        for (id, rule) in rules {
+        for (id, rule) in &rules {
             if !rule.enabled {
                 continue;
             }
             let Ok(timing) = rule.timing() else {
                 continue;
             };
-            let due = lock(&self.inner.due).get(&id).copied().unwrap_or(i64::MIN);
+            let due = lock(&self.inner.due).get(id).copied().unwrap_or(i64::MIN);
             if now_ms < due {
                 continue;
             }
             lock(&self.inner.due).insert(id.clone(), now_ms + timing.every.as_millis() as i64);
-            match self.evaluate_rule(&id, &rule, now_ms).await {
+            match self.evaluate_rule(id, rule, &timing, now_ms).await {
                 Ok(_) => evaluated += 1,
                 Err(error) => warn!(rule = %id, %error, "alert rule evaluation failed"),
+            }
+        }
+        let silences = self.silences().unwrap_or_default();
+        for (id, rule) in &rules {
+            if let Ok(timing) = rule.timing() {
+                self.flush(id, rule, &timing, &silences, now_ms);
             }
         }
         evaluated
     }
 
-    /// Evaluates one rule at `now_ms`: its alerts' changes, recorded and notified.
+    /// Evaluates one rule at `now_ms`, and sends its notification if its time has come: its
+    /// alerts' changes.
     pub async fn evaluate(&self, id: &str, now_ms: i64) -> Result<Vec<Notice>, AlertError> {
         let rule = self
             .rule(id)
             .ok_or_else(|| AlertError::NoSuchRule(id.to_owned()))?;
+        let timing = rule
+            .timing()
+            .map_err(|reason| AlertError::InvalidRule(format!("alert rule [{id}]: {reason}")))?;
         let _one_pass = self.inner.evaluating.lock().await;
-        self.evaluate_rule(id, &rule, now_ms).await
+        let notices = self.evaluate_rule(id, &rule, &timing, now_ms).await?;
+        let silences = self.silences().unwrap_or_default();
+        self.flush(id, &rule, &timing, &silences, now_ms);
+        Ok(notices)
+    }
+
+    /// Runs a rule's search at each of `times`, over one view of its indexes: each
+    /// evaluation's groups.
+    async fn measure(
+        &self,
+        id: &str,
+        rule: &Rule,
+        timing: &Timing,
+        times: Vec<i64>,
+    ) -> Result<Vec<Vec<evaluate::GroupResult>>, AlertError> {
+        let failed = |reason: String| AlertError::Evaluation {
+            rule: id.to_owned(),
+            reason,
+        };
+        let requests = times
+            .iter()
+            .map(|&at| {
+                let body = evaluate::request_body(rule, timing, at);
+                SearchRequest::parse(Some(&body), &SearchUrlParameters::default())
+                    .map(|request| (at, request))
+                    .map_err(|error| failed(error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let shards = self.inner.store.search_shards(&rule.index, true).await?;
+        let (store, cache, rule) = (
+            self.inner.store.clone(),
+            self.inner.request_cache.clone(),
+            rule.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            requests
+                .iter()
+                .map(|(at, request)| {
+                    let context = SearchContext {
+                        fields: store.fields(),
+                        now_millis: *at,
+                        request_cache: cache.as_deref(),
+                    };
+                    logfleet_query::search(&shards, request, &context)
+                        .map(|response| evaluate::interpret(&rule, &response))
+                        .map_err(|error| error.to_string())
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|_| failed("the search was interrupted".into()))?
+        .map_err(failed)
     }
 
     async fn evaluate_rule(
         &self,
         id: &str,
         rule: &Rule,
+        timing: &Timing,
         now_ms: i64,
     ) -> Result<Vec<Notice>, AlertError> {
-        let failed = |reason: String| AlertError::Evaluation {
-            rule: id.to_owned(),
-            reason,
-        };
-        let timing = rule.timing().map_err(failed)?;
-        let body = evaluate::request_body(rule, &timing, now_ms);
-        let request = SearchRequest::parse(Some(&body), &SearchUrlParameters::default())
-            .map_err(|error| failed(error.to_string()))?;
-        let shards = self.inner.store.search_shards(&rule.index, true).await?;
-        let store = self.inner.store.clone();
-        let response = tokio::task::spawn_blocking(move || {
-            let context = SearchContext {
-                fields: store.fields(),
-                now_millis: now_ms,
-                request_cache: None,
-            };
-            logfleet_query::search(&shards, &request, &context)
-        })
-        .await
-        .map_err(|_| failed("the search was interrupted".into()))?
-        .map_err(|error| failed(error.to_string()))?;
-        let results = evaluate::interpret(rule, &response);
+        let started = std::time::Instant::now();
+        let measured = self.measure(id, rule, timing, vec![now_ms]).await;
+        lock(&self.inner.last).insert(
+            id.to_owned(),
+            Evaluation {
+                at_ms: now_ms,
+                took_ms: started.elapsed().as_millis() as u64,
+                error: measured.as_ref().err().map(ToString::to_string),
+            },
+        );
+        let results = measured?.pop().unwrap_or_default();
         let notices = {
-            let mut alerts = lock(&self.inner.alerts);
+            let mut state = lock(&self.inner.state);
+            let alerts = &mut state.alerts;
             let mut notices = Vec::new();
-            let mut seen = Vec::with_capacity(results.len());
+            let mut seen = BTreeSet::new();
             for result in results {
                 let key = Alert::key(id, &result.group);
                 let alert = alerts
                     .entry(key.clone())
                     .or_insert_with(|| Alert::new(id, result.group.clone()));
-                if let Some(transition) = alert.step(
-                    result.holds,
-                    result.value,
-                    now_ms,
-                    timing.hold,
-                    timing.repeat,
-                ) {
-                    notices.push(self.notice(id, rule, alert, transition, now_ms));
-                }
-                seen.push(key);
-            }
-            // Groups with no events in the window any more: their condition no longer holds.
-            for (key, alert) in alerts.iter_mut() {
-                if alert.rule == id
-                    && alert.phase != Phase::Inactive
-                    && !seen.contains(key)
-                    && let Some(transition) =
-                        alert.step(false, None, now_ms, timing.hold, timing.repeat)
+                if let Some(transition) =
+                    alert.step(result.holds, result.value, now_ms, timing.hold)
                 {
-                    notices.push(self.notice(id, rule, alert, transition, now_ms));
+                    notices.push(notice(id, rule, alert, transition, now_ms));
+                }
+                seen.insert(key);
+            }
+            for (key, alert) in alerts.iter_mut().filter(|(_, alert)| alert.rule == id) {
+                // Groups with no events in the window any more: their condition no longer
+                // holds.
+                if alert.phase != Phase::Inactive
+                    && !seen.contains(key)
+                    && let Some(transition) = alert.step(false, None, now_ms, timing.hold)
+                {
+                    notices.push(notice(id, rule, alert, transition, now_ms));
+                }
+                if let Some(transition) =
+                    alert.observe_flapping(now_ms, timing.flap_window, rule.flapping.changes)
+                {
+                    notices.push(notice(id, rule, alert, transition, now_ms));
                 }
             }
-            alerts.retain(|_, alert| alert.phase != Phase::Inactive);
+            alerts.retain(|_, alert| alert.worth_keeping());
             if !notices.is_empty() {
-                self.inner.persist(&alerts);
+                self.inner.persist(&state);
             }
             notices
         };
         if !notices.is_empty() {
             let silences = self.silences().unwrap_or_default();
-            let silenced: Vec<bool> = notices
+            let events = notices
                 .iter()
-                .map(|notice| {
-                    let labels = notice.labels();
-                    silences
-                        .values()
-                        .any(|silence| silence.active(now_ms) && silence.matches(&labels))
-                })
+                .map(|notice| history_event(notice, silenced(&silences, &notice.labels(), now_ms)))
                 .collect();
-            self.record(&notices, &silenced).await;
-            for (notice, silenced) in notices.iter().zip(&silenced) {
-                if notice.transition.notifies() && !silenced {
-                    self.notify(notice);
-                }
-            }
+            self.inner.write_history(events).await;
         }
         Ok(notices)
     }
 
-    fn notice(
+    /// Sends a rule's notification when there is news for receivers and its time has come:
+    /// `group_wait` after the first news, and no sooner than `group_interval` after the
+    /// last notification. Silenced alerts wait for their silence to end.
+    fn flush(
         &self,
         id: &str,
         rule: &Rule,
-        alert: &Alert,
-        transition: Transition,
+        timing: &Timing,
+        silences: &BTreeMap<String, silence::Silence>,
         now_ms: i64,
-    ) -> Notice {
-        Notice {
-            rule_id: id.to_owned(),
-            rule: rule.clone(),
-            alert: alert.clone(),
-            transition,
-            at_ms: now_ms,
-        }
+    ) {
+        let notification = {
+            let mut state = lock(&self.inner.state);
+            let Saved { alerts, groups } = &mut *state;
+            let news: Vec<(String, state::Tell)> = alerts
+                .iter()
+                .filter(|(_, alert)| alert.rule == id)
+                .filter(|(_, alert)| !silenced(silences, &notify::labels(id, rule, alert), now_ms))
+                .filter_map(|(key, alert)| Some((key.clone(), alert.news(now_ms, timing.repeat)?)))
+                .collect();
+            let group = groups.entry(id.to_owned()).or_default();
+            if news.is_empty() {
+                if group.waiting_since_ms.take().is_some() {
+                    self.inner.persist(&state);
+                }
+                return;
+            }
+            let waiting_since = *group.waiting_since_ms.get_or_insert(now_ms);
+            let mut due = waiting_since + timing.group_wait.as_millis() as i64;
+            if let Some(sent) = group.sent_ms {
+                due = due.max(sent + timing.group_interval.as_millis() as i64);
+            }
+            if now_ms < due {
+                return;
+            }
+            *group = GroupState {
+                sent_ms: Some(now_ms),
+                waiting_since_ms: None,
+            };
+            let mut told = Vec::with_capacity(news.len());
+            for (key, tell) in news {
+                if let Some(alert) = alerts.get_mut(&key) {
+                    alert.told(tell, now_ms);
+                    told.push((alert.clone(), tell));
+                }
+            }
+            alerts.retain(|_, alert| alert.worth_keeping());
+            self.inner.persist(&state);
+            Notification {
+                rule_id: id.to_owned(),
+                rule: rule.clone(),
+                alerts: told,
+                at_ms: now_ms,
+            }
+        };
+        self.send(notification);
     }
 
-    /// Writes each change to the history stream.
-    async fn record(&self, notices: &[Notice], silenced: &[bool]) {
-        let events = notices
-            .iter()
-            .zip(silenced)
-            .map(|(notice, silenced)| history_event(notice, *silenced))
-            .collect();
-        let outcome = self.inner.ingest.write_events(events).await;
-        if outcome.rejected > 0 || outcome.retry > 0 {
-            warn!(
-                reason = outcome.first_error.as_deref().unwrap_or_default(),
-                "alert history events were not all stored"
-            );
-        }
-    }
-
-    /// Sends a notice to each of its rule's channels, each on a task of its own.
-    fn notify(&self, notice: &Notice) {
-        for channel in &notice.rule.notify {
-            let (inner, notice, channel) = (self.inner.clone(), notice.clone(), channel.clone());
+    /// Sends a notification to each of its rule's channels, each on a task of its own.
+    fn send(&self, notification: Notification) {
+        let notification = Arc::new(notification);
+        for channel in &notification.rule.notify {
+            let (inner, notification, channel) =
+                (self.inner.clone(), notification.clone(), channel.clone());
             tokio::spawn(async move {
-                let payload = notice.payload(&channel);
+                let payload = notification.payload(&channel);
                 let mut attempts = Vec::new();
                 let delivered = inner
                     .sender
-                    .deliver(channel.url(), &payload, |attempt| attempts.push(attempt))
+                    .deliver(&payload, |attempt| attempts.push(attempt))
                     .await;
                 if !delivered {
-                    warn!(rule = %notice.rule_id, url = channel.url(), "an alert notification could not be delivered");
+                    warn!(
+                        rule = %notification.rule_id,
+                        channel = channel.kind(),
+                        target = %channel.target(),
+                        "an alert notification could not be delivered"
+                    );
                 }
                 let events = attempts
                     .iter()
-                    .map(|attempt| delivery_event(&notice, &channel, attempt))
+                    .map(|attempt| delivery_event(&notification, &channel, attempt))
                     .collect();
-                inner.ingest.write_events(events).await;
+                inner.write_history(events).await;
             });
         }
+    }
+
+    /// What a rule would have done over `[from_ms, to_ms]`: its measure at evenly spaced
+    /// evaluations (its `every`, or more apart so that there are at most
+    /// [`preview::MAX_EVALUATIONS`]), and when it would have fired, computed from the stored
+    /// events.
+    pub async fn preview(
+        &self,
+        id: &str,
+        rule: &Rule,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<preview::Preview, AlertError> {
+        let timing = rule
+            .timing()
+            .map_err(|reason| AlertError::InvalidRule(format!("alert rule [{id}]: {reason}")))?;
+        let step = preview::step(&timing, to_ms - from_ms);
+        let times = preview::times(from_ms, to_ms, step);
+        let measured = self.measure(id, rule, &timing, times.clone()).await?;
+        Ok(preview::replay(rule, &timing, step, &times, measured))
     }
 
     /// Evaluates due rules every second until `shutdown` says stop.
@@ -451,19 +618,50 @@ impl Alerts {
 }
 
 impl Inner {
-    fn persist(&self, alerts: &BTreeMap<String, Alert>) {
-        let saved = serde_json::to_value(alerts).unwrap_or(Value::Null);
+    fn persist(&self, saved: &Saved) {
+        let saved = serde_json::to_value(saved).unwrap_or(Value::Null);
         if let Err(error) = self.store.put_object(STATE_KIND, "alerts", saved) {
             warn!(%error, "saving alert states failed");
         }
     }
+
+    async fn write_history(&self, events: Vec<Event>) {
+        let outcome = self.ingest.write_events(events).await;
+        if outcome.rejected > 0 || outcome.retry > 0 {
+            warn!(
+                reason = outcome.first_error.as_deref().unwrap_or_default(),
+                "alert history events were not all stored"
+            );
+        }
+    }
+}
+
+fn notice(id: &str, rule: &Rule, alert: &Alert, transition: Transition, now_ms: i64) -> Notice {
+    Notice {
+        rule_id: id.to_owned(),
+        rule: rule.clone(),
+        alert: alert.clone(),
+        transition,
+        at_ms: now_ms,
+    }
+}
+
+/// Whether a silence in force at `now_ms` matches `labels`.
+fn silenced(
+    silences: &BTreeMap<String, silence::Silence>,
+    labels: &BTreeMap<String, String>,
+    now_ms: i64,
+) -> bool {
+    silences
+        .values()
+        .any(|silence| silence.active(now_ms) && silence.matches(labels))
 }
 
 /// The history event of one change.
 fn history_event(notice: &Notice, silenced: bool) -> Event {
     let level = match (notice.transition, notice.rule.severity.as_str()) {
-        (Transition::Firing | Transition::Repeat, "critical") => "critical",
-        (Transition::Firing | Transition::Repeat, "warning") => "warning",
+        (Transition::Firing, "critical") => "critical",
+        (Transition::Firing | Transition::Flapping, "critical" | "warning") => "warning",
         _ => "info",
     };
     let condition = &notice.rule.condition;
@@ -485,37 +683,43 @@ fn history_event(notice: &Notice, silenced: bool) -> Event {
             "labels": notice.rule.labels,
             "annotations": notice.annotations(),
             "silenced": silenced,
-            "repeat": notice.transition == Transition::Repeat,
+            "flapping": notice.alert.flapping,
         },
     });
     history(&document)
 }
 
 /// The history event of one delivery attempt.
-fn delivery_event(notice: &Notice, channel: &rule::Channel, attempt: &notify::Attempt) -> Event {
-    let kind = match channel {
-        rule::Channel::Webhook { .. } => "webhook",
-        rule::Channel::Slack { .. } => "slack",
-        rule::Channel::Alertmanager { .. } => "alertmanager",
-    };
+fn delivery_event(
+    notification: &Notification,
+    channel: &rule::Channel,
+    attempt: &notify::Attempt,
+) -> Event {
+    let target = channel.target();
+    let kind = channel.kind();
+    let groups: Vec<&BTreeMap<String, Value>> = notification
+        .alerts
+        .iter()
+        .map(|(alert, _)| &alert.group)
+        .collect();
     let document = json!({
         "@timestamp": logfleet_store::format_epoch_millis(logfleet_store::now_millis()),
         "message": format!(
-            "{} {} to {kind} {} (attempt {})",
+            "{} {} to {kind} {target} (attempt {})",
             if attempt.delivered() { "delivered" } else { "failed to deliver" },
-            notice.headline(),
-            channel.url(),
+            notification.headline(),
             attempt.number
         ),
         "level": if attempt.delivered() { "info" } else { "warning" },
         "alert": {
-            "rule": notice.rule_id,
-            "name": notice.rule.name,
-            "state": notice.status(),
-            "group": notice.alert.group,
+            "rule": notification.rule_id,
+            "name": notification.rule.name,
+            "state": notification.status(),
+            "groups": groups,
             "delivery": {
                 "channel": kind,
-                "url": channel.url(),
+                "target": target,
+                "alerts": notification.alerts.len(),
                 "attempt": attempt.number,
                 "status": attempt.status,
                 "error": attempt.error,

@@ -50,6 +50,17 @@ pub struct Rule {
     /// `repeat_interval`; `0s` for never).
     #[serde(default = "default_repeat")]
     pub repeat: String,
+    /// How long the first notification of a rule's alerts waits for more of them to join it
+    /// (`0s`, Alertmanager's `group_wait`).
+    #[serde(default = "default_group_wait")]
+    pub group_wait: String,
+    /// The least time between two notifications of a rule's alerts; changes in between wait
+    /// and go together (`1m`, Alertmanager's `group_interval`).
+    #[serde(default = "default_group_interval")]
+    pub group_interval: String,
+    /// When an alert counts as flapping, and is notified less.
+    #[serde(default)]
+    pub flapping: Flapping,
     /// One alert per value of these fields (`["app_name"]`); one alert in all when empty.
     #[serde(
         default,
@@ -72,6 +83,29 @@ pub struct Rule {
     /// A disabled rule is kept and not evaluated.
     #[serde(default = "enabled")]
     pub enabled: bool,
+}
+
+/// An alert flaps when it has started or stopped firing `changes` times within `window`:
+/// receivers are told once that it flaps, then hear nothing of it until it has changed no
+/// more than a third as often over the window (it then settles, and they hear how it stands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flapping {
+    /// The span changes are counted over (`1h`).
+    #[serde(default = "default_flap_window")]
+    pub window: String,
+    /// How many changes make an alert flap (`6`; `0` turns flapping detection off).
+    #[serde(default = "default_flap_changes")]
+    pub changes: u32,
+}
+
+impl Default for Flapping {
+    fn default() -> Flapping {
+        Flapping {
+            window: default_flap_window(),
+            changes: default_flap_changes(),
+        }
+    }
 }
 
 /// What a rule measures and when that is a problem.
@@ -186,15 +220,32 @@ pub enum Channel {
         /// Where.
         url: String,
     },
+    /// Email over SMTP (the server's `[alerts.smtp]` settings).
+    Email {
+        /// The recipients.
+        #[serde(deserialize_with = "one_or_many")]
+        to: Vec<String>,
+    },
 }
 
 impl Channel {
-    /// Its URL.
-    pub fn url(&self) -> &str {
+    /// The channel's kind, as rules write it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Webhook { .. } => "webhook",
+            Channel::Slack { .. } => "slack",
+            Channel::Alertmanager { .. } => "alertmanager",
+            Channel::Email { .. } => "email",
+        }
+    }
+
+    /// Where it delivers: a URL, or `mailto:` the recipients.
+    pub fn target(&self) -> String {
         match self {
             Channel::Webhook { url } | Channel::Slack { url } | Channel::Alertmanager { url } => {
-                url
+                url.clone()
             }
+            Channel::Email { to } => format!("mailto:{}", to.join(",")),
         }
     }
 }
@@ -217,6 +268,22 @@ fn default_delay() -> String {
 
 fn default_repeat() -> String {
     "4h".into()
+}
+
+fn default_group_wait() -> String {
+    "0s".into()
+}
+
+fn default_group_interval() -> String {
+    "1m".into()
+}
+
+fn default_flap_window() -> String {
+    "1h".into()
+}
+
+fn default_flap_changes() -> u32 {
+    6
 }
 
 fn default_severity() -> String {
@@ -257,6 +324,12 @@ pub struct Timing {
     pub delay: Duration,
     /// `repeat`.
     pub repeat: Duration,
+    /// `group_wait`.
+    pub group_wait: Duration,
+    /// `group_interval`.
+    pub group_interval: Duration,
+    /// `flapping.window`.
+    pub flap_window: Duration,
 }
 
 impl Rule {
@@ -331,11 +404,28 @@ impl Rule {
             return fail("[condition.threshold] must be a finite number".into());
         }
         for channel in &self.notify {
-            let url = channel.url();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return fail(format!(
-                    "notification URL [{url}] must be http:// or https://"
-                ));
+            match channel {
+                Channel::Email { to } => {
+                    if to.is_empty() {
+                        return fail(
+                            "an [email] channel needs at least one address in [to]".into(),
+                        );
+                    }
+                    for address in to {
+                        if address.parse::<lettre::Address>().is_err() {
+                            return fail(format!("[{address}] is not an email address"));
+                        }
+                    }
+                }
+                Channel::Webhook { url }
+                | Channel::Slack { url }
+                | Channel::Alertmanager { url } => {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return fail(format!(
+                            "notification URL [{url}] must be http:// or https://"
+                        ));
+                    }
+                }
             }
         }
         for field in &self.group_by {
@@ -357,6 +447,9 @@ impl Rule {
             hold: read("for", &self.for_)?,
             delay: read("delay", &self.delay)?,
             repeat: read("repeat", &self.repeat)?,
+            group_wait: read("group_wait", &self.group_wait)?,
+            group_interval: read("group_interval", &self.group_interval)?,
+            flap_window: read("flapping.window", &self.flapping.window)?,
         })
     }
 }
@@ -468,6 +561,19 @@ mod tests {
             (
                 json!({"notify": [{"type": "pager"}]}),
                 "unknown variant `pager`",
+            ),
+            (
+                json!({"notify": [{"type": "email", "to": ["oncall"]}]}),
+                "[oncall] is not an email address",
+            ),
+            (
+                json!({"notify": [{"type": "email", "to": []}]}),
+                "at least one address",
+            ),
+            (json!({"group_interval": "often"}), "[group_interval]"),
+            (
+                json!({"flapping": {"window": "1h", "flips": 3}}),
+                "unknown field `flips`",
             ),
             (json!({"extra": 1}), "unknown field `extra`"),
         ];

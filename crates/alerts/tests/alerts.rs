@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use logfleet_alerts::state::Transition;
-use logfleet_alerts::{Alerts, HISTORY_STREAM};
+use logfleet_alerts::{Alerts, HISTORY_STREAM, Options};
 use logfleet_ingest::{Event, Ingest};
 use logfleet_pipeline::{Pipelines, Resources};
 use logfleet_store::{Store, StoreConfig};
@@ -108,8 +108,11 @@ fn open(directory: tempfile::TempDir) -> Harness {
         store.clone(),
         Arc::new(Pipelines::new(Resources::default())),
     );
-    let alerts =
-        Alerts::with_retry_delay(store.clone(), ingest.clone(), Duration::from_millis(20)).unwrap();
+    let options = Options {
+        first_retry: Duration::from_millis(20),
+        ..Options::default()
+    };
+    let alerts = Alerts::open(store.clone(), ingest.clone(), options).unwrap();
     Harness {
         store,
         ingest,
@@ -251,9 +254,13 @@ async fn an_error_rate_fires_per_service_after_for_and_resolves_once() {
     let bodies = receiver.wait_for(1).await;
     assert_eq!(bodies.len(), 1);
     assert_eq!(bodies[0]["status"], "firing");
-    assert_eq!(bodies[0]["group"], json!({"app_name": "user_service"}));
+    assert_eq!(bodies[0]["version"], "2");
     assert_eq!(
-        bodies[0]["annotations"]["summary"],
+        bodies[0]["alerts"][0]["group"],
+        json!({"app_name": "user_service"})
+    );
+    assert_eq!(
+        bodies[0]["alerts"][0]["annotations"]["summary"],
         "user_service: 20% of requests failed"
     );
     assert_eq!(bodies[0]["rule"]["id"], "error-rate");
@@ -271,6 +278,7 @@ async fn an_error_rate_fires_per_service_after_for_and_resolves_once() {
     let bodies = receiver.wait_for(2).await;
     assert_eq!(bodies.len(), 2);
     assert_eq!(bodies[1]["status"], "resolved");
+    assert_eq!(bodies[1]["alerts"][0]["status"], "resolved");
     assert!(
         harness
             .alerts
@@ -606,7 +614,8 @@ async fn a_silence_suppresses_the_notifications_it_matches() {
         receiver.bodies()
     };
     assert_eq!(bodies.len(), 1, "only the unsilenced group is notified");
-    assert_eq!(bodies[0]["group"]["app_name"], "auth");
+    assert_eq!(bodies[0]["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(bodies[0]["alerts"][0]["group"]["app_name"], "auth");
     let history = harness.history().await;
     let silenced: Vec<&Value> = history
         .iter()

@@ -53,6 +53,8 @@ pub struct ApiConfig {
     pub ui: UiSource,
     /// Where the `geoip` processor finds its databases; `None` for none.
     pub geoip_directory: Option<std::path::PathBuf>,
+    /// How alerts send email (`[alerts.smtp]`); `None` for not at all.
+    pub smtp: Option<logfleet_alerts::notify::SmtpConfig>,
 }
 
 impl Default for ApiConfig {
@@ -66,6 +68,7 @@ impl Default for ApiConfig {
             publish_address: None,
             ui: UiSource::default(),
             geoip_directory: None,
+            smtp: None,
         }
     }
 }
@@ -105,9 +108,15 @@ impl AppState {
         handlers::ingest::install_builtin(&store);
         handlers::ingest::load_pipelines(&store, &pipelines);
         let ingest = logfleet_ingest::Ingest::new(store.clone(), pipelines.clone());
-        let alerts =
-            logfleet_alerts::Alerts::open(store.clone(), ingest.clone()).unwrap_or_else(|error| {
-                tracing::warn!(%error, "alert rules could not be read; starting with none");
+        let request_cache: Arc<logfleet_query::RequestCache> = Arc::default();
+        let options = logfleet_alerts::Options {
+            smtp: config.smtp.clone(),
+            request_cache: Some(request_cache.clone()),
+            ..logfleet_alerts::Options::default()
+        };
+        let alerts = logfleet_alerts::Alerts::open(store.clone(), ingest.clone(), options)
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "alerting could not start; starting with no rules");
                 logfleet_alerts::Alerts::empty(store.clone(), ingest.clone())
             });
         AppState {
@@ -117,7 +126,7 @@ impl AppState {
             pipelines,
             config: Arc::new(config),
             scrolls: Arc::default(),
-            request_cache: Arc::default(),
+            request_cache,
             points_in_time: Arc::default(),
         }
     }
@@ -169,6 +178,11 @@ pub fn router(state: AppState) -> Router {
         .route("/_logfleet/export", post(export::export))
         .route("/_logfleet/alerts", get(alerts::active))
         .route("/_logfleet/alerts/rules", get(alerts::list_rules))
+        .route("/_logfleet/alerts/rules/_preview", post(alerts::preview))
+        .route(
+            "/_logfleet/alerts/rules/{id}/_preview",
+            get(alerts::preview_stored),
+        )
         .route(
             "/_logfleet/alerts/silences",
             get(alerts::list_silences).post(alerts::create_silence),

@@ -105,6 +105,9 @@ pub struct AlertsConfig {
     /// stored at every start as `PUT /_logfleet/alerts/rules/{id}` would.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<serde_json::Value>,
+    /// `[alerts.smtp]`: how email notifications are sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<logfleet_alerts::notify::SmtpConfig>,
 }
 
 impl Default for AlertsConfig {
@@ -112,6 +115,7 @@ impl Default for AlertsConfig {
         AlertsConfig {
             prebuilt: true,
             rules: Vec::new(),
+            smtp: None,
         }
     }
 }

@@ -74,6 +74,7 @@ pub async fn serve(
             None => UiSource::Embedded(UI_ASSETS),
         },
         geoip_directory: Some(config.geoip_directory()),
+        smtp: config.alerts.smtp.clone(),
     };
     let geoip_directory = config.geoip_directory();
     if crate::geoip::has_database(&geoip_directory) {

@@ -3,20 +3,27 @@
 //! - `GET /_logfleet/alerts/rules`: every rule, by id, with its alerts' states;
 //! - `GET|PUT|DELETE /_logfleet/alerts/rules/{id}`: one rule (see `logfleet_alerts::rule`
 //!   for its JSON);
+//! - `POST /_logfleet/alerts/rules/_preview` (a rule in the body) and
+//!   `GET /_logfleet/alerts/rules/{id}/_preview`: what the rule would have done over the
+//!   last `?range=` (`24h` unless said, at most `7d`), from the stored events;
 //! - `GET /_logfleet/alerts`: the alerts that are pending or firing;
 //! - `GET|POST /_logfleet/alerts/silences`, `DELETE /_logfleet/alerts/silences/{id}`.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use std::time::Duration;
+
 use logfleet_alerts::AlertError;
+use logfleet_alerts::rule::Rule;
 use logfleet_alerts::state::Phase;
 use serde_json::{Map, Value, json};
 
 use super::objects::{not_found, read_object};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::params::{self, Params};
 use crate::response::{json_response, ok};
 
 impl From<AlertError> for ApiError {
@@ -25,6 +32,11 @@ impl From<AlertError> for ApiError {
             AlertError::InvalidRule(reason) => ApiError::illegal_argument(reason),
             AlertError::NoSuchRule(id) => not_found("alert rule", "alert_rule", &id),
             AlertError::Store(error) => error.into(),
+            AlertError::Config(reason) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "settings_exception",
+                reason,
+            ),
             AlertError::Evaluation { .. } => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "exception",
@@ -48,7 +60,14 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<Response, ApiEr
             .iter()
             .filter(|alert| alert.rule == id && alert.phase == Phase::Pending)
             .count();
-        shown["state"] = json!({"firing": firing, "pending": pending});
+        let last = state.alerts.last_evaluation(&id).map(|evaluation| {
+            json!({
+                "at": logfleet_store::format_epoch_millis(evaluation.at_ms),
+                "took_ms": evaluation.took_ms,
+                "error": evaluation.error,
+            })
+        });
+        shown["state"] = json!({"firing": firing, "pending": pending, "last_evaluation": last});
         rules.insert(id, shown);
     }
     Ok(ok(&Value::Object(rules)))
@@ -103,6 +122,67 @@ pub async fn delete_rule(
     }
 }
 
+/// The longest span a preview covers.
+const MAX_PREVIEW_RANGE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `POST /_logfleet/alerts/rules/_preview`: the rule in the body, previewed.
+pub async fn preview(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_logfleet/alerts/rules/_preview", &["range"])?;
+    let mut body = read_object(
+        &state,
+        &headers,
+        body,
+        "a preview's body is an alert rule: a JSON object with \"name\", \"index\" and \"condition\"",
+    )
+    .await?;
+    body.remove("id");
+    let rule = Rule::parse("preview", &Value::Object(body)).map_err(ApiError::illegal_argument)?;
+    previewed(&state, "preview", &rule, &params).await
+}
+
+/// `GET /_logfleet/alerts/rules/{id}/_preview`: a stored rule, previewed.
+pub async fn preview_stored(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, "/_logfleet/alerts/rules/{id}/_preview", &["range"])?;
+    let rule = state
+        .alerts
+        .rule(&id)
+        .ok_or_else(|| ApiError::from(AlertError::NoSuchRule(id.clone())))?;
+    previewed(&state, &id, &rule, &params).await
+}
+
+async fn previewed(
+    state: &AppState,
+    id: &str,
+    rule: &Rule,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let range = match params.get("range") {
+        Some(text) => logfleet_store::parse_time_value(text)
+            .map_err(|error| ApiError::illegal_argument(format!("[range]: {error}")))?,
+        None => Duration::from_secs(24 * 3600),
+    };
+    if range.is_zero() || range > MAX_PREVIEW_RANGE {
+        return Err(ApiError::illegal_argument(
+            "[range] must be longer than 0s and at most 7d",
+        ));
+    }
+    let to = logfleet_store::now_millis();
+    let preview = state
+        .alerts
+        .preview(id, rule, to - range.as_millis() as i64, to)
+        .await?;
+    Ok(ok(&serde_json::to_value(&preview).unwrap_or(Value::Null)))
+}
+
 /// `GET /_logfleet/alerts`: pending and firing alerts, firing first.
 pub async fn active(State(state): State<AppState>) -> Result<Response, ApiError> {
     let rules = state.alerts.rules();
@@ -122,6 +202,7 @@ pub async fn active(State(state): State<AppState>) -> Result<Response, ApiError>
                 "active_since": alert.active_since_ms.map(logfleet_store::format_epoch_millis),
                 "fired_at": alert.fired_ms.map(logfleet_store::format_epoch_millis),
                 "evaluated_at": logfleet_store::format_epoch_millis(alert.evaluated_ms),
+                "flapping": alert.flapping,
             })
         })
         .collect();
