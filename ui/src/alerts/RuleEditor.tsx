@@ -46,17 +46,20 @@ function RuleForm({ draft, update, fields, isNew, id, setId }: {
       <section class="form-section">
         <h3 class="section-title">Rule</h3>
         <div class="form-row">
-          <label class="field-label grow">Name
+          <label class="field-label grow">
+            <span class="label-text">Name</span>
             <input class="text-input" value={draft.name} placeholder="Error rate over 5%" onInput={(event) => { update({ name: event.currentTarget.value }); }} data-testid="rule-name" />
           </label>
-          <label class="field-label">Severity
+          <label class="field-label">
+            <span class="label-text">Severity</span>
             <select class="select tall" value={draft.severity} onChange={(event) => { update({ severity: event.currentTarget.value }); }} data-testid="rule-severity">
               {SEVERITIES.map((severity) => <option key={severity} value={severity}>{severity}</option>)}
             </select>
           </label>
         </div>
         <div class="form-row">
-          <label class="field-label grow">Id {isNew ? <span class="muted">(in the rule's URL; from the name unless you change it)</span> : null}
+          <label class="field-label grow">
+            <span class="label-text">Id {isNew ? <span class="muted">(in the rule's URL; from the name unless you change it)</span> : null}</span>
             <input class={`text-input mono ${id !== "" && !RULE_ID.test(id) ? "invalid" : ""}`} value={id} disabled={!isNew} placeholder={idFromName(draft.name) || "error-rate"} onInput={(event) => { setId(event.currentTarget.value); }} data-testid="rule-id" />
           </label>
           <label class="inline-label enabled-toggle">
@@ -66,60 +69,74 @@ function RuleForm({ draft, update, fields, isNew, id, setId }: {
       </section>
       <section class="form-section">
         <h3 class="section-title">Events</h3>
-        <label class="field-label">Index pattern
+        <label class="field-label">
+          <span class="label-text">Index pattern</span>
           <input class="text-input mono" value={draft.index} placeholder="logs-*" onInput={(event) => { update({ index: event.currentTarget.value }); }} data-testid="rule-index" />
         </label>
-        <label class="field-label">Query <span class="muted">— Lucene (<code>status_code:&gt;=500 AND app_name:auth</code>) or a Query DSL JSON object; every event when empty</span>
+        <label class="field-label">
+          <span class="label-text">Query <span class="muted">— Lucene (<code>status_code:&gt;=500 AND app_name:auth</code>) or a Query DSL JSON object; every event when empty</span></span>
           <textarea class="text-input mono code-area short" rows={2} spellcheck={false} value={draft.query} onInput={(event) => { update({ query: event.currentTarget.value }); }} data-testid="rule-query" />
         </label>
       </section>
       <section class="form-section">
         <h3 class="section-title">Condition</h3>
         <div class="form-row">
-          <label class="field-label grow">Measure
+          <label class="field-label grow">
+            <span class="label-text">Measure</span>
             <select class="select tall" value={metric} onChange={(event) => { update({ metric: event.currentTarget.value }); }} data-testid="rule-metric">
               {METRICS.map((one) => <option key={one.metric} value={one.metric}>{one.label}</option>)}
             </select>
           </label>
           {needsField(metric) ? (
-            <label class="field-label grow">Field
+            <label class="field-label grow">
+              <span class="label-text">Field</span>
               <input class="text-input mono" list="rule-fields" value={draft.field} placeholder="duration_ms" onInput={(event) => { update({ field: event.currentTarget.value }); }} data-testid="rule-field" />
             </label>
           ) : null}
         </div>
         {metric === "ratio" ? (
           <>
-            <label class="field-label">Numerator <span class="muted">— the events counted as bad (Lucene or Query DSL)</span>
+            <label class="field-label">
+              <span class="label-text">Numerator <span class="muted">— the events counted as bad (Lucene or Query DSL)</span></span>
               <input class="text-input mono" value={draft.numerator} placeholder="status_code:>=500" onInput={(event) => { update({ numerator: event.currentTarget.value }); }} data-testid="rule-numerator" />
             </label>
-            <label class="field-label">Denominator <span class="muted">— all the rule's events when empty</span>
+            <label class="field-label">
+              <span class="label-text">Denominator <span class="muted">— all the rule's events when empty</span></span>
               <input class="text-input mono" value={draft.denominator} placeholder="(the rule's events)" onInput={(event) => { update({ denominator: event.currentTarget.value }); }} data-testid="rule-denominator" />
             </label>
           </>
         ) : null}
         {metric !== "absence" ? (
           <div class="form-row">
-            <label class="field-label">Is
+            <label class="field-label">
+              <span class="label-text">Is</span>
               <select class="select tall" value={draft.op} onChange={(event) => { update({ op: event.currentTarget.value }); }} data-testid="rule-op">
                 {OPS.map((op) => <option key={op} value={op}>{op}</option>)}
               </select>
             </label>
-            <label class="field-label">Threshold {metric === "ratio" ? <span class="muted">(%)</span> : metric === "change" ? <span class="muted">(× the window before)</span> : null}
+            <label class="field-label">
+              <span class="label-text">Threshold {metric === "ratio" ? <span class="muted">(%)</span> : metric === "change" ? <span class="muted">(× the window before)</span> : null}</span>
               <input class={`text-input ${draft.threshold.trim() === "" || !Number.isFinite(Number(draft.threshold)) ? "invalid" : ""}`} type="number" step="any" value={draft.threshold} onInput={(event) => { update({ threshold: event.currentTarget.value }); }} data-testid="rule-threshold" />
             </label>
           </div>
         ) : <p class="hint">Fires when no matching event arrived in the window (per group: a group seen in the last day that went silent).</p>}
         <div class="form-row">
-          <label class="field-label" title="The span of events each evaluation looks at">Over the last (window)
-            <input class="text-input narrow" value={draft.window} onInput={(event) => { update({ window: event.currentTarget.value }); }} data-testid="rule-window" />
+          <label class="field-label" title="The span of events each evaluation looks at">
+            <span class="label-text">For the last <span class="muted">(window)</span></span>
+            <input class="text-input" value={draft.window} onInput={(event) => { update({ window: event.currentTarget.value }); }} data-testid="rule-window" />
           </label>
-          <label class="field-label" title="How often the rule is evaluated">Evaluate every
-            <input class="text-input narrow" value={draft.every} onInput={(event) => { update({ every: event.currentTarget.value }); }} data-testid="rule-every" />
+          <label class="field-label" title="How often the rule is evaluated">
+            <span class="label-text">Check every</span>
+            <input class="text-input" value={draft.every} onInput={(event) => { update({ every: event.currentTarget.value }); }} data-testid="rule-every" />
           </label>
-          <label class="field-label" title="How long the condition must hold before the alert fires (pending until then)">Pending for
-            <input class="text-input narrow" value={draft.for} onInput={(event) => { update({ for: event.currentTarget.value }); }} data-testid="rule-for" />
+          <label class="field-label" title="How long the condition must hold before the alert fires (pending until then)">
+            <span class="label-text">Pending period</span>
+            <input class="text-input" value={draft.for} onInput={(event) => { update({ for: event.currentTarget.value }); }} data-testid="rule-for" />
           </label>
-          <label class="field-label grow" title="One alert per value of these fields">Group by <span class="muted">(fields, comma-separated)</span>
+</div>
+        <div class="form-row">
+          <label class="field-label grow" title="One alert per value of these fields">
+            <span class="label-text">Group by <span class="muted">(fields, comma-separated)</span></span>
             <input class="text-input mono" list="rule-fields" value={draft.groupBy} placeholder="app_name" onInput={(event) => { update({ groupBy: event.currentTarget.value }); }} data-testid="rule-group-by" />
           </label>
         </div>
@@ -202,7 +219,8 @@ export function RuleEditorPage({ id }: { id: string | null }) {
     );
   }
   const draft = loaded.draft;
-  const update = (change: Partial<RuleDraft>): void => { setLoaded({ phase: "ready", draft: { ...draft, ...change } }); setProblem(null); };
+  // An edit answers the last complaint: it is shown again only if the next save fails.
+  const update = (change: Partial<RuleDraft>): void => { setLoaded({ phase: "ready", draft: { ...draft, ...change } }); setProblem(null); setSaveError(null); };
   const effectiveId = isNew ? (ruleId.trim() || idFromName(draft.name)) : id;
 
   /** The rule as the current tab says, or null with the problem shown. */
