@@ -102,16 +102,17 @@ async function uiFor(apiUrl, children) {
 
 /**
  * Starts logfleet and, unless it serves the UI itself, dev.mjs in front of it. `restart()`
- * stops the server and starts it again on the same data directory and port.
+ * stops the server and starts it again on the same data directory and port. `prebuiltAlerts`
+ * installs the prebuilt alert rules (the alerts' tests want them; the others do not).
  */
-export async function startStack() {
+export async function startStack({ prebuiltAlerts = false } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-test-"));
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  // Without the prebuilt alert rules: their history events would join the tests' events in
-  // `logs-*` at moments the tests do not choose.
+  // Without the prebuilt alert rules unless asked: their history events would join the tests'
+  // events in `logs-*` at moments the tests do not choose.
   const spawnServer = () => spawnLogged(binaryPath(), ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", LOGFLEET_ALERTS__PREBUILT: "false" },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", LOGFLEET_ALERTS__PREBUILT: String(prebuiltAlerts) },
   }, "logfleet");
   let server = spawnServer();
   const children = [server];

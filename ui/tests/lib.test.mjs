@@ -224,3 +224,71 @@ describe("dashboard layout", () => {
     assert.deepEqual(model.parseDashboard(model.dashboardJson(dashboard)), dashboard);
   });
 });
+
+const alerts = await load("src/alerts/model.ts");
+const dashboardAlerts = await load("src/dashboards/alerts.ts");
+
+describe("alert rules in the UI", () => {
+  const rule = {
+    name: "Error rate", index: "logs-api_request-*", query: { term: { service_type: "proxy_service" } },
+    condition: { metric: "ratio", numerator: "status_code:>=500", op: ">", threshold: 5 },
+    window: "5m", every: "1m", for: "2m", delay: "30s", group_by: ["app_name"], severity: "critical",
+    labels: { sla: "availability" }, notify: [{ type: "email", to: ["ops@example.com"] }], enabled: true,
+  };
+
+  test("a rule survives the form: draft and back, keys the form does not edit included", () => {
+    const draft = alerts.draftOf({ ...rule, state: { firing: 1, pending: 0 } });
+    assert.equal(draft.query, '{"term":{"service_type":"proxy_service"}}');
+    assert.equal(draft.groupBy, "app_name");
+    assert.deepEqual(draft.rest, { delay: "30s" });
+    assert.deepEqual(alerts.ruleOf(draft).rule, rule);
+  });
+
+  test("the form says what to fix before the server is asked", () => {
+    const draft = alerts.draftOf(rule);
+    assert.match(alerts.ruleOf({ ...draft, query: "{not json" }).error, /^Query: not valid JSON/);
+    assert.match(alerts.ruleOf({ ...draft, threshold: "" }).error, /^Threshold/);
+    assert.equal(alerts.ruleOf({ ...draft, query: "app_name:auth" }).rule.query, "app_name:auth");
+    assert.equal(alerts.ruleOf({ ...draft, query: "  " }).rule.query, undefined);
+  });
+
+  test("conditions in one line", () => {
+    assert.equal(alerts.conditionSummary(rule), "ratio > 5 % over 5m per app_name");
+    assert.equal(alerts.conditionSummary({ ...rule, condition: { metric: "p95", field: "duration_ms", op: ">", threshold: 1000 }, group_by: [] }), "p95(duration_ms) > 1000 ms over 5m");
+    assert.equal(alerts.conditionSummary({ ...rule, condition: { metric: "absence" } }), "no events for 5m per app_name");
+  });
+
+  test("fired intervals pair each firing with its resolution, per group", () => {
+    const event = (minute, state, app, value = null) => ({ time: minute * 60_000, rule: "r", name: "R", state, group: { app_name: app }, value, message: "", severity: "critical", silenced: false, repeat: false });
+    const spans = alerts.firedSpans([
+      event(7, "resolved", "a"), event(1, "pending", "a"), event(2, "firing", "a", 6), event(3, "firing", "b", 9), event(5, "firing", "a", 8), event(9, "firing", "a", 7),
+    ]);
+    assert.deepEqual(spans.map((span) => [span.group.app_name, span.from / 60_000, span.to === null ? null : span.to / 60_000, span.peak]), [["a", 2, 7, 8], ["b", 3, null, 9], ["a", 9, null, 7]]);
+  });
+
+  test("silence matchers as Alertmanager reads them", () => {
+    const labels = alerts.alertLabels(rule, "sla-error-rate", { app_name: "auth" });
+    assert.deepEqual(labels, { sla: "availability", alertname: "Error rate", severity: "critical", rule_id: "sla-error-rate", app_name: "auth" });
+    assert.ok(alerts.matchesLabels([{ name: "alertname", value: "Error.*", isRegex: true, isEqual: true }], labels));
+    assert.ok(!alerts.matchesLabels([{ name: "app_name", value: "auth", isRegex: false, isEqual: false }], labels));
+    assert.ok(!alerts.matchesLabels([{ name: "app_name", value: "(", isRegex: true, isEqual: true }], labels));
+    assert.ok(!alerts.matchesLabels([], labels), "no matchers match nothing");
+    assert.equal(alerts.matcherText({ name: "a", value: "b", isRegex: true, isEqual: false }), "a!~b");
+  });
+
+  test("a linked rule's threshold is drawn only where the panel shows its measure", () => {
+    const panel = (metrics, unit) => ({ metrics, unit, thresholds: [{ value: 0.05, severity: "critical", label: "5%" }] });
+    const ratio = dashboardAlerts.alertThreshold(panel([{ type: "ratio" }], "share"), rule, 60_000);
+    assert.deepEqual(ratio, { value: 0.05, severity: "critical", label: "alert > 5%" });
+    // The panel's own line at the same value gives way to the rule's.
+    assert.deepEqual(dashboardAlerts.thresholdsWithAlert(panel([{ type: "ratio" }], "share"), { rule, regions: [] }, 60_000), [ratio]);
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "avg", field: "duration_ms" }], "ms"), rule, 60_000), null);
+    const count = { ...rule, condition: { metric: "count", op: ">=", threshold: 10 } };
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "count" }], "count"), count, 30_000).value, 1);
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "count" }], "count"), count, 300_000).label, "alert >= 10 per 5m");
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "rate" }], "per_minute"), count, 30_000).value, 2);
+    const p95 = { ...rule, condition: { metric: "p95", field: "duration_ms", op: ">", threshold: 1000 } };
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "avg", field: "duration_ms" }, { type: "percentile", field: "duration_ms", percent: 95 }], "ms"), p95, 60_000).value, 1000);
+    assert.equal(dashboardAlerts.alertThreshold(panel([{ type: "percentile", field: "duration_ms", percent: 99 }], "ms"), p95, 60_000), null);
+  });
+});
