@@ -17,6 +17,14 @@ type Loaded = { phase: "loading" } | { phase: "ready"; draft: RuleDraft } | { ph
 
 const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
 
+/** Timing keys the form shows folded away; the server's defaults when left empty. */
+const ADVANCED_TIMING = [
+  { key: "delay", label: "Delay", placeholder: "30s", title: "How far behind now each window ends, for events that arrive late" },
+  { key: "repeat", label: "Remind every", placeholder: "4h", title: "How often receivers are reminded of an alert that still fires (0s: never)" },
+  { key: "group_wait", label: "Group wait", placeholder: "0s", title: "How long the first notification waits for more alerts of the rule to join it" },
+  { key: "group_interval", label: "Group interval", placeholder: "1m", title: "The least time between two notifications of the rule's alerts" },
+];
+
 function Pairs({ label, pairs, onChange, keyPlaceholder, testId }: { label: string; pairs: [string, string][]; onChange: (pairs: [string, string][]) => void; keyPlaceholder: string; testId: string }) {
   return (
     <div class="pairs" data-testid={testId}>
@@ -140,6 +148,27 @@ function RuleForm({ draft, update, fields, isNew, id, setId }: {
             <input class="text-input mono" list="rule-fields" value={draft.groupBy} placeholder="app_name" onInput={(event) => { update({ groupBy: event.currentTarget.value }); }} data-testid="rule-group-by" />
           </label>
         </div>
+        <details class="editor-options advanced-timing">
+          <summary>More timing: delay, reminders, notification grouping</summary>
+          <div class="form-row">
+            {ADVANCED_TIMING.map((one) => (
+              <label class="field-label" key={one.key} title={one.title}>
+                <span class="label-text">{one.label}</span>
+                <input
+                  class="text-input"
+                  value={typeof draft.rest[one.key] === "string" ? draft.rest[one.key] as string : ""}
+                  placeholder={one.placeholder}
+                  onInput={(event) => {
+                    const value = event.currentTarget.value.trim();
+                    const rest = Object.fromEntries(Object.entries(draft.rest).filter(([key]) => key !== one.key));
+                    update({ rest: value === "" ? rest : { ...rest, [one.key]: value } });
+                  }}
+                  data-testid={`rule-${one.key}`}
+                />
+              </label>
+            ))}
+          </div>
+        </details>
         <datalist id="rule-fields">{fields.map((field) => <option key={field} value={field} />)}</datalist>
       </section>
       <section class="form-section">

@@ -94,7 +94,7 @@ export function SilenceForm({ initial, data, onClose, onCreated }: {
         <div class="form-row matcher-row" key={position} data-row={position}>
           <input class="text-input" placeholder="label" aria-label="Label name" value={matcher.name} onInput={(event) => { update(position, { name: event.currentTarget.value }); }} data-testid="matcher-name" />
           <select
-            class="select"
+            class="select tall"
             aria-label="Operator"
             value={OPERATORS.find((one) => one.isEqual === matcher.isEqual && one.isRegex === matcher.isRegex)?.label ?? "="}
             onChange={(event) => {
@@ -111,7 +111,7 @@ export function SilenceForm({ initial, data, onClose, onCreated }: {
       <div><button type="button" class="link-button" onClick={() => { setMatchers([...matchers, { name: "", value: "", isRegex: false, isEqual: true }]); }}>+ add a matcher</button></div>
       <div class="form-row">
         <label class="field-label">Duration
-          <select class="select" value={duration} onChange={(event) => { setDuration(event.currentTarget.value); }} data-testid="silence-duration">
+          <select class="select tall" value={duration} onChange={(event) => { setDuration(event.currentTarget.value); }} data-testid="silence-duration">
             {DURATIONS.map((one) => <option key={one} value={one}>{one}</option>)}
             <option value="custom">until a time…</option>
           </select>

@@ -126,7 +126,6 @@ export function ruleOf(draft: RuleDraft): { rule: RuleBody } | { error: string }
   const groupBy = list(draft.groupBy);
   const notify: Channel[] = draft.notify.map((channel) => (channel.type === "email" ? { type: "email", to: list(channel.to) } : { type: channel.type, url: channel.url.trim() }));
   const rule: RuleBody = {
-    ...draft.rest,
     name: draft.name.trim(),
     index: draft.index.trim(),
     ...(query.value !== undefined ? { query: query.value } : {}),
@@ -140,6 +139,7 @@ export function ruleOf(draft: RuleDraft): { rule: RuleBody } | { error: string }
     ...(annotations ? { annotations } : {}),
     ...(notify.length > 0 ? { notify } : {}),
     enabled: draft.enabled,
+    ...draft.rest,
   };
   return { rule };
 }
