@@ -52,6 +52,8 @@ export function RulePreview({ state, rule }: { state: PreviewState; rule: RuleBo
     to: fired.to === null ? null : Date.parse(fired.to),
     text: `would fire${groupText(fired.group) ? `: ${groupText(fired.group)}` : ""}`,
     severity,
+    // Several groups' intervals overlap: each in its line's colour.
+    ...(preview.series.length > 1 ? { series: groupText(fired.group) } : {}),
   }));
   const count = preview.fired.length;
   const words = RANGE_WORDS[state.range] ?? state.range;

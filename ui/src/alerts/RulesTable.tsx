@@ -45,9 +45,16 @@ export function RulesTable({ data, reload }: { data: Loaded<AlertsData>; reload:
   const [deleting, setDeleting] = useState<{ id: string; name: string } | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [search, setSearch] = useState("");
+  const [shown, setShown] = useState<RuleStateName | "all">("all");
   if (data.phase === "loading") return <div class="panel" data-panel="Rules" data-state="loading"><Loading /></div>;
   if (data.phase === "error") return <div class="panel" data-panel="Rules" data-state="error"><Failed error={data.error} title="The alert rules could not be read" /></div>;
-  const rules = Object.entries(data.value.rules).sort(([idA, a], [idB, b]) => ORDER[ruleState(a)] - ORDER[ruleState(b)] || a.name.localeCompare(b.name) || idA.localeCompare(idB));
+  const all = Object.entries(data.value.rules);
+  const words = search.toLowerCase().split(/\s+/).filter((word) => word !== "");
+  const rules = all
+    .filter(([, rule]) => shown === "all" || ruleState(rule) === shown)
+    .filter(([id, rule]) => words.every((word) => `${id} ${rule.name} ${rule.index} ${rule.severity ?? ""} ${Object.values(rule.labels ?? {}).join(" ")}`.toLowerCase().includes(word)))
+    .sort(([idA, a], [idB, b]) => ORDER[ruleState(a)] - ORDER[ruleState(b)] || a.name.localeCompare(b.name) || idA.localeCompare(idB));
   const toggle = async (id: string, rule: StoredRule): Promise<void> => {
     setBusy(id);
     setFailure(null);
@@ -74,9 +81,23 @@ export function RulesTable({ data, reload }: { data: Loaded<AlertsData>; reload:
   const edit = (id: string): void => { navigate(`${BASE}/alerts/rules/${encodeURIComponent(id)}`); };
   const now = Date.now();
   return (
-    <div class="panel" data-panel="Rules" data-state={rules.length === 0 ? "empty" : "ready"}>
+    <div class="panel" data-panel="Rules" data-state={all.length === 0 ? "empty" : "ready"}>
       {failure ? <ErrorMessage error={failure} title="The rule could not be changed" /> : null}
-      {rules.length === 0 ? (
+      {all.length > 0 ? (
+        <div class="panel-header rules-filter">
+          <input class="text-input" type="search" placeholder="Search by name, id, index, severity or label" aria-label="Search the rules" value={search} onInput={(event) => { setSearch(event.currentTarget.value); }} data-testid="rule-search" />
+          <select class="select tall" aria-label="State" value={shown} onChange={(event) => { setShown(event.currentTarget.value as RuleStateName | "all"); }}>
+            <option value="all">Any state</option>
+            <option value="firing">Firing</option>
+            <option value="pending">Pending</option>
+            <option value="ok">OK</option>
+            <option value="disabled">Disabled</option>
+          </select>
+          <span class="muted">{rules.length === all.length ? `${all.length} rule${all.length === 1 ? "" : "s"}` : `${rules.length} of ${all.length} rules`}</span>
+        </div>
+      ) : null}
+      {all.length > 0 && rules.length === 0 ? <Empty title="No rule matches"><p class="hint">Change the search or the state.</p></Empty> : null}
+      {all.length === 0 ? (
         <Empty title="No alert rules yet">
           <p class="hint">
             A rule counts or measures the events of an index pattern on a schedule (every minute, say) and fires when the
@@ -89,7 +110,7 @@ export function RulesTable({ data, reload }: { data: Loaded<AlertsData>; reload:
           </p>
           <div class="empty-actions"><button type="button" class="button primary" onClick={() => { navigate(`${BASE}/alerts/new`); }}><Icon name="plus" /><span>New rule</span></button></div>
         </Empty>
-      ) : (
+      ) : rules.length === 0 ? null : (
         <div class="data-table-scroll">
           <table class="data-table rules-table">
             <thead>

@@ -24,6 +24,8 @@ export interface Region {
   to: number | null;
   text: string;
   severity: ThresholdMark["severity"];
+  /** The series it belongs to: drawn in that series' colour rather than the severity's. */
+  series?: string;
 }
 
 export interface Marker {
@@ -77,7 +79,7 @@ function withAlpha(color: string, alpha: number): string {
 }
 
 /** Draws thresholds (under the series) and markers (over them) on the chart's canvas. */
-function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Region[], step: number): uPlot.Plugin {
+function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Region[], step: number, regionColor: (region: Region) => string): uPlot.Plugin {
   return {
     hooks: {
       drawClear: [
@@ -94,7 +96,7 @@ function decorations(thresholds: ThresholdMark[], markers: Marker[], regions: Re
             const x0 = Math.max(left, Math.min(left + width - 4 * ratio, chart.valToPos(region.from, "x", true)));
             const x1 = Math.min(left + width, region.to === null ? left + width : chart.valToPos(region.to, "x", true));
             if (x1 < left || x0 > left + width) continue;
-            const color = severityColor(region.severity);
+            const color = regionColor(region);
             context.fillStyle = withAlpha(color, 0.12);
             // At least two pixels wide, so a short alert is seen.
             context.fillRect(x0, top, Math.max(2 * ratio, x1 - x0), height);
@@ -170,6 +172,10 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
   const [hover, setHover] = useState<CursorHover | null>(null);
   const colors = useMemo(() => series.map((one, position) => seriesColor(one.name, position, "")), [series.length, darkScheme.value]);
   const data = useMemo<uPlot.AlignedData>(() => [times, ...series.map((one) => one.values)], [times, series]);
+  const regionColor = (region: Region): string => {
+    const position = region.series === undefined ? -1 : series.findIndex((one) => one.name === region.series);
+    return colors[position] ?? severityColor(region.severity);
+  };
   // A threshold near the data widens the y range so its line is seen; one far above it would
   // flatten the series, so it is left out (the axis then shows the data stays below it).
   const dataMax = Math.max(0, ...series.flatMap((one) => one.values.filter((value): value is number => value !== null)));
@@ -206,7 +212,7 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           points: { show: true, size: 5, filter: times.length <= 24 ? null : isolatedPoints },
         })),
       ],
-      plugins: [decorations(compact ? [] : thresholds, markers, regions, step)],
+      plugins: [decorations(compact ? [] : thresholds, markers, regions, step, regionColor)],
       hooks: { setCursor: [hoverHook(setHover)] },
     }),
     data,
@@ -243,7 +249,7 @@ export function TimeChart({ times, series, step, unit, zone, height, thresholds 
           ))}
           {alerting.slice(0, 4).map((region) => (
             <div class="tooltip-row tooltip-alert" key={`${region.from}-${region.text}`}>
-              <span class="swatch" style={{ background: severityColor(region.severity) }} />
+              <span class="swatch" style={{ background: regionColor(region) }} />
               <span class="tooltip-name">{region.text}</span>
             </div>
           ))}
