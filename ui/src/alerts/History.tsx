@@ -29,10 +29,7 @@ export function History({ rules }: { rules: Record<string, StoredRule> }) {
       },
       (error: unknown) => {
         if (isAbort(error)) return;
-        const failure = asApiError(error);
-        // No alert has changed yet: the data stream does not exist.
-        if (failure.status === 404) setState({ phase: "ready", events: [] });
-        else setState({ phase: "error", error: failure });
+        setState({ phase: "error", error: asApiError(error) });
       },
     );
     return () => { controller.abort(); };

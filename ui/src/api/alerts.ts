@@ -3,7 +3,7 @@
 // history of changes is an ordinary data stream, read with `_search`.
 
 import { requestJson } from "./client";
-import { search, type SearchResponse } from "./elasticsearch";
+import type { SearchResponse } from "./elasticsearch";
 
 /** A rule's JSON, as `crates/alerts/src/rule.rs` reads it (unknown keys are kept as they are). */
 export interface RuleBody {
@@ -157,11 +157,17 @@ export async function deleteSilence(id: string): Promise<void> {
   await requestJson<unknown>(`/_logfleet/alerts/silences/${encodeURIComponent(id)}`, { method: "DELETE" });
 }
 
-/** The newest changes of alerts (delivery attempts left out), newest first. */
+/**
+ * The newest changes of alerts (delivery attempts left out), newest first; none before the
+ * first change has created the stream.
+ */
 export function alertHistory(size: number, signal?: AbortSignal): Promise<SearchResponse> {
-  return search(HISTORY_STREAM, {
-    size,
-    query: { bool: { must_not: [{ exists: { field: "alert.delivery.channel" } }] } },
-    sort: [{ "@timestamp": { order: "desc" } }],
-  }, signal);
+  return requestJson<SearchResponse>(`/${HISTORY_STREAM}/_search?ignore_unavailable=true`, {
+    body: {
+      size,
+      query: { bool: { must_not: [{ exists: { field: "alert.delivery.channel" } }] } },
+      sort: [{ "@timestamp": { order: "desc" } }],
+    },
+    signal,
+  });
 }
