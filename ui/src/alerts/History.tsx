@@ -34,7 +34,9 @@ export function History({ rules }: { rules: Record<string, StoredRule> }) {
     );
     return () => { controller.abort(); };
   }, []);
-  const explorerHref = `${BASE}/explorer?${new URLSearchParams({ index: HISTORY_STREAM, from: "now-24h", to: "now", q: "NOT _exists_:alert.delivery.channel" }).toString()}`;
+  const explorerParameters = new URLSearchParams({ index: HISTORY_STREAM, from: "now-24h", to: "now", q: "NOT _exists_:alert.delivery.channel" });
+  for (const column of ["alert.state", "alert.name", "message"]) explorerParameters.append("column", column);
+  const explorerHref = `${BASE}/explorer?${explorerParameters.toString()}`;
   const listState = state.phase === "ready" ? (state.events.length === 0 ? "empty" : "ready") : state.phase;
   return (
     <div class="panel" data-panel="History" data-state={listState}>
