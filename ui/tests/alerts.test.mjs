@@ -167,6 +167,9 @@ describe("the alerts page", () => {
       assert.equal(await alert.getAttribute("data-state"), "firing");
       assert.match(await alert.textContent(), new RegExp(`client_ip.*${BURST_CLIENT.replace(/\./g, "\\.")}`));
       assert.match(await alert.textContent(), /Failed login burst/);
+      const events = new URL(await alert.locator("[data-testid=alert-events]").getAttribute("href"), stack.uiUrl);
+      assert.equal(events.searchParams.get("index"), "logs-audit-*");
+      assert.equal(events.searchParams.get("q"), `user_action:LOGIN_FAILED client_ip:"${BURST_CLIENT}"`);
       await screenshot(page, "alerts-firing");
       await alert.locator("[data-testid=silence-alert]").click();
       await page.waitForSelector("[data-testid=silence-form]");

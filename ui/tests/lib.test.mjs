@@ -276,6 +276,14 @@ describe("alert rules in the UI", () => {
     assert.equal(alerts.matcherText({ name: "a", value: "b", isRegex: true, isEqual: false }), "a!~b");
   });
 
+  test("an alert's events in the explorer: the rule's Lucene query and the group as filters", () => {
+    const path = new URL(alerts.alertEventsPath("/_ui", { ...rule, query: "service_type:proxy_service OR level:error" }, { app_name: "auth" }), "http://x");
+    assert.equal(path.pathname, "/_ui/explorer");
+    assert.equal(path.searchParams.get("index"), "logs-api_request-*");
+    assert.equal(path.searchParams.get("q"), '(service_type:proxy_service OR level:error) app_name:"auth"');
+    assert.equal(new URL(alerts.alertEventsPath("/_ui", rule, { app_name: "auth" }), "http://x").searchParams.get("q"), 'app_name:"auth"');
+  });
+
   test("a linked rule's threshold is drawn only where the panel shows its measure", () => {
     const panel = (metrics, unit) => ({ metrics, unit, thresholds: [{ value: 0.05, severity: "critical", label: "5%" }] });
     const ratio = dashboardAlerts.alertThreshold(panel([{ type: "ratio" }], "share"), rule, 60_000);

@@ -8,7 +8,7 @@ import { formatTime } from "../lib/time";
 import { zone } from "../lib/zone";
 import { BASE, navigate } from "../router";
 import type { AlertsData, Loaded } from "./AlertsPage";
-import { alertLabels, formatDuration, groupText, matchesLabels, ruleUnit } from "./model";
+import { alertEventsPath, alertLabels, formatDuration, groupText, matchesLabels, ruleUnit } from "./model";
 import { SeverityBadge, StateBadge } from "./RulesTable";
 import type { SilenceDraft } from "./Silences";
 
@@ -49,6 +49,16 @@ export function ActiveAlerts({ data, onSilence }: { data: Loaded<AlertsData>; on
                     <td class="numeric">{rule ? formatValue(alert.value, ruleUnit(rule)) : String(alert.value ?? "—")}</td>
                     <td title={Number.isFinite(since) ? formatTime(since, zone.value, "s") : ""}>{Number.isFinite(since) ? formatDuration(now - since) : "—"}</td>
                     <td class="actions-cell">
+                      <a
+                        class="icon-button"
+                        href={alertEventsPath(BASE, rule, alert.group)}
+                        title={typeof rule?.query === "object" ? "The group's events in the explorer (the rule's Query DSL query has no Lucene form: it is left out)" : "The events behind it in the explorer"}
+                        aria-label={`Events of ${alert.name ?? alert.rule}`}
+                        onClick={(event) => { event.preventDefault(); navigate(alertEventsPath(BASE, rule, alert.group)); }}
+                        data-testid="alert-events"
+                      >
+                        <Icon name="search" />
+                      </a>
                       <button
                         type="button"
                         class="button small"

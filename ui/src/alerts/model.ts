@@ -3,6 +3,7 @@
 // alert fired, read from the history stream's events.
 
 import type { Channel, RuleBody, StoredRule } from "../api/alerts";
+import { addClause, filterClause } from "../lib/lucene";
 import type { ValueUnit } from "../lib/units";
 
 export const METRICS: { metric: string; label: string; needsField: boolean }[] = [
@@ -317,3 +318,17 @@ export function idFromName(name: string): string {
 }
 
 export const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The explorer's view of the events behind an alert: the rule's index and Lucene query with
+ * the group's values as filters, over the last hour. A Query DSL query has no Lucene form, so
+ * the view then shows the group's events without it.
+ */
+export function alertEventsPath(base: string, rule: RuleBody | undefined, group: Record<string, unknown>): string {
+  let query = typeof rule?.query === "string" ? rule.query : "";
+  for (const [field, value] of Object.entries(group)) {
+    query = addClause(query, filterClause(field, typeof value === "string" ? value : JSON.stringify(value), false));
+  }
+  const parameters = new URLSearchParams({ index: rule?.index ?? "logs-*", from: "now-1h", to: "now", q: query });
+  return `${base}/explorer?${parameters.toString()}`;
+}
