@@ -81,7 +81,10 @@ fn rule(n: usize, every: &str) -> Value {
         ),
         5 => (
             "logs-*",
-            json!(format!("log_category:database AND duration_ms:>{}", 1000 + 100 * variant)),
+            json!(format!(
+                "log_category:database AND duration_ms:>{}",
+                1000 + 100 * variant
+            )),
             json!({"metric": "count", "op": ">", "threshold": 10}),
             json!(["app_name"]),
         ),
@@ -170,7 +173,11 @@ async fn measure(args: &AlertsArgs, data_dir: &std::path::Path) -> anyhow::Resul
     let base = format!("http://{}", server.address);
     // Only the benchmark's rules: the prebuilt ones (or an earlier run's) go.
     let existing = get_json(&client, &format!("{base}/_logfleet/alerts/rules")).await?;
-    for id in existing.as_object().into_iter().flat_map(|rules| rules.keys()) {
+    for id in existing
+        .as_object()
+        .into_iter()
+        .flat_map(|rules| rules.keys())
+    {
         client
             .delete(format!("{base}/_logfleet/alerts/rules/{id}"))
             .send()
@@ -231,7 +238,11 @@ async fn measure(args: &AlertsArgs, data_dir: &std::path::Path) -> anyhow::Resul
 
     let mut took: Vec<u64> = Vec::new();
     let mut failed = 0;
-    for shown in rules.as_object().into_iter().flat_map(|rules| rules.values()) {
+    for shown in rules
+        .as_object()
+        .into_iter()
+        .flat_map(|rules| rules.values())
+    {
         let last = &shown["state"]["last_evaluation"];
         if !last["error"].is_null() {
             failed += 1;
