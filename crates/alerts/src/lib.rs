@@ -520,18 +520,16 @@ impl Alerts {
                 }
                 return;
             }
+            // A rule's first news waits `group_wait` for more to join it; while receivers
+            // believe some of its alerts fire, news waits `group_interval` after the last.
             let waiting_since = *group.waiting_since_ms.get_or_insert(now_ms);
-            let mut due = waiting_since + timing.group_wait.as_millis() as i64;
-            if let Some(sent) = group.sent_ms {
-                due = due.max(sent + timing.group_interval.as_millis() as i64);
-            }
+            let due = match group.sent_ms {
+                Some(sent) => sent + timing.group_interval.as_millis() as i64,
+                None => waiting_since + timing.group_wait.as_millis() as i64,
+            };
             if now_ms < due {
                 return;
             }
-            *group = GroupState {
-                sent_ms: Some(now_ms),
-                waiting_since_ms: None,
-            };
             let mut told = Vec::with_capacity(news.len());
             for (key, tell) in news {
                 if let Some(alert) = alerts.get_mut(&key) {
@@ -539,6 +537,13 @@ impl Alerts {
                     told.push((alert.clone(), tell));
                 }
             }
+            let alive = alerts
+                .values()
+                .any(|alert| alert.rule == id && alert.told_firing);
+            *group = GroupState {
+                sent_ms: alive.then_some(now_ms),
+                waiting_since_ms: None,
+            };
             alerts.retain(|_, alert| alert.worth_keeping());
             self.inner.persist(&state);
             Notification {

@@ -33,6 +33,8 @@ pub struct QuickstartArgs {
     /// Seconds between the services' performance samples.
     #[arg(long, default_value_t = 15)]
     performance_interval: u64,
+    #[command(flatten)]
+    faults: FaultArgs,
     /// Which services to run: the Rust ones of `demo/`, in this binary, or the Django ones
     /// of `sdks/python/examples/` under gunicorn, shipping with the Python SDK (from a
     /// Logfleet checkout, with the SDK's virtual environment: `scripts/python-sdk venv`).
@@ -107,6 +109,34 @@ pub struct TrafficArgs {
     /// Stop after this long (e.g. 5m) instead of at Ctrl-C.
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// How much trouble the traffic asks for.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct FaultArgs {
+    /// Share of requests that ask for an injected fault (a failed query or request: a 5xx),
+    /// from 0 to 1. Above 0.05 the prebuilt error-rate alerts fire.
+    #[arg(long, default_value_t = 0.02, value_parser = parse_share)]
+    fault_rate: f64,
+    /// Share of requests that ask for a query slower than one second, from 0 to 1.
+    #[arg(long, default_value_t = 0.02, value_parser = parse_share)]
+    slow_query_rate: f64,
+}
+
+impl FaultArgs {
+    fn apply(self, config: &mut TrafficConfig) {
+        config.fault_rate = self.fault_rate;
+        config.slow_query_rate = self.slow_query_rate;
+    }
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("expected a share from 0 to 1, found [{text}]")),
+    }
 }
 
 /// `logfleet demo service`.
@@ -200,6 +230,7 @@ pub fn run_demo(command: DemoCommand) -> anyhow::Result<()> {
         DemoCommand::Traffic(args) => runtime.block_on(async {
             let mut config = TrafficConfig::new(args.user_service, args.auth);
             config.concurrency = args.users;
+            args.faults.apply(&mut config);
             let stats = Arc::new(TrafficStats::default());
             say(&format!(
                 "sending traffic to {} and {} with {} virtual users; Ctrl-C stops",
@@ -279,6 +310,7 @@ pub fn run_quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
             services.url(ServiceKind::Auth),
         );
         traffic_config.concurrency = args.users;
+        args.faults.apply(&mut traffic_config);
         let stats = Arc::new(TrafficStats::default());
         let traffic = tokio::spawn(logfleet_demo::traffic::run(traffic_config, stats.clone()));
         say(&banner(&logfleet_url, &data_dir, &services, args.users));

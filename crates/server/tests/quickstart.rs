@@ -355,3 +355,137 @@ fn quickstart_produces_every_category_and_answers_the_seed_queries() {
     // Ctrl-C (SIGTERM here) stops everything cleanly.
     server.stop();
 }
+
+/// A local webhook receiver: every JSON body posted to it, in order.
+fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let received = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                received
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn quickstart_faults_and_brute_force_fire_the_prebuilt_alert_rules() {
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().join("data");
+    let (url, bodies) = webhook_receiver();
+    let server = Server::start_command(
+        "quickstart",
+        &data_dir,
+        &["--users", "8", "--fault-rate", "0.2"],
+    );
+    // The prebuilt rules, edited as a user would: sooner (every 2 s, no `for`, no ingest
+    // delay, for a test that lasts seconds) and notifying the test's webhook.
+    let (status, rules) = server.get("/_logfleet/alerts/rules");
+    assert_eq!(status, 200);
+    for id in ["sla-error-rate", "inter-service-errors", "brute-force"] {
+        let mut rule = rules[id].clone();
+        assert!(
+            rule.is_object(),
+            "the prebuilt rule {id} is installed: {rules}"
+        );
+        rule.as_object_mut().unwrap().remove("state");
+        rule["every"] = json!("2s");
+        rule["for"] = json!("0s");
+        rule["delay"] = json!("0s");
+        rule["notify"] = json!([{"type": "webhook", "url": url}]);
+        let (status, body) =
+            server.put(&format!("/_logfleet/alerts/rules/{id}"), &rule.to_string());
+        assert_eq!(status, 200, "{body}");
+    }
+    let fired = |bodies: &[Value]| -> HashSet<String> {
+        bodies
+            .iter()
+            .filter(|body| body["status"] == "firing")
+            .map(|body| body["rule"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + TRAFFIC_TIME;
+    while fired(&bodies.lock().unwrap()).len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(
+        fired(&bodies),
+        ["sla-error-rate", "inter-service-errors", "brute-force"]
+            .map(String::from)
+            .into_iter()
+            .collect(),
+        "{bodies:#?}"
+    );
+    let burst = bodies
+        .iter()
+        .find(|body| body["rule"]["id"] == "brute-force")
+        .unwrap();
+    let summary = burst["alerts"][0]["annotations"]["summary"]
+        .as_str()
+        .unwrap();
+    assert!(summary.contains("failed logins from"), "{summary}");
+    let errors = bodies
+        .iter()
+        .find(|body| body["rule"]["id"] == "sla-error-rate")
+        .unwrap();
+    assert!(
+        errors["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|alert| alert["value"].as_f64().unwrap() > 5.0),
+        "{errors}"
+    );
+
+    // The server's own view agrees, and the history has the changes.
+    let (_, active) = server.get("/_logfleet/alerts");
+    let firing: HashSet<&str> = active["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|alert| alert["state"] == "firing")
+        .filter_map(|alert| alert["rule"].as_str())
+        .collect();
+    assert!(
+        firing.contains("brute-force") || firing.contains("sla-error-rate"),
+        "{active}"
+    );
+    server.post("/logs-alerts-default/_refresh", "");
+    let (status, history) = server.post(
+        "/logs-alerts-default/_search",
+        &json!({"size": 0, "query": {"term": {"alert.state": "firing"}},
+                "aggs": {"rules": {"terms": {"field": "alert.rule"}}}})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{history}");
+    let recorded: HashSet<String> = bucket_keys(&history["aggregations"]["rules"])
+        .into_iter()
+        .collect();
+    assert!(recorded.contains("brute-force"), "{history}");
+}

@@ -39,7 +39,7 @@ impl Rng {
     }
 }
 
-const SERVICES: &[&str] = &[
+pub const SERVICES: &[&str] = &[
     "access_postgresql",
     "user_service",
     "auth",

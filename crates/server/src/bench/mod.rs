@@ -1,6 +1,7 @@
 //! `logfleet bench`: measurements taken against a real server process over HTTP, so that
 //! what is measured is what a user gets.
 
+mod alerts;
 mod generator;
 mod ingest;
 mod load;
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     /// Throughput of an ingest pipeline in process: `grok` + `date` (+ `geoip` with a
     /// database) over web-server access lines, in MB/s.
     Pipeline(pipeline::PipelineArgs),
+    /// What evaluating alert rules costs the server: its CPU with `--rules` rules evaluated
+    /// every `--every` over generated events, against its idle CPU, as a share of one core.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Progress of a long-running benchmark, on standard error.
@@ -43,5 +47,6 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Query(args) => query::run(args),
         BenchCommand::Soak(args) => soak::run(args),
         BenchCommand::Pipeline(args) => pipeline::run(args),
+        BenchCommand::Alerts(args) => alerts::run(args),
     }
 }
