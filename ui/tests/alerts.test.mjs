@@ -156,6 +156,12 @@ describe("the alerts page", () => {
       const saved = (await api("/_logfleet/alerts/rules/auth-server-errors"))["auth-server-errors"];
       assert.equal(saved.query, "app_name:auth");
       assert.equal(saved.severity, "critical");
+      // Deleting asks first.
+      await page.click(`tr[data-id="auth-server-errors"] [data-testid=rule-delete]`);
+      await page.waitForSelector("[data-testid=confirm-delete]");
+      await page.click("[data-testid=confirm-delete-button]");
+      await page.waitForSelector(`tr[data-id="auth-server-errors"]`, { state: "detached" });
+      assert.equal((await fetch(`${stack.apiUrl}/_logfleet/alerts/rules/auth-server-errors`)).status, 404);
     });
   });
 
