@@ -114,6 +114,13 @@ describe("the alerts page", () => {
       await waitForPanel(page, "Rules");
       await page.click("[data-testid=new-rule]");
       await page.waitForSelector("[data-testid=rule-name]");
+      // A new rule may not take an existing rule's id.
+      await page.fill("[data-testid=rule-name]", "Failed login burst");
+      await page.fill("[data-testid=rule-id]", FIRING_RULE);
+      await page.click("[data-testid=rule-save]");
+      await page.waitForSelector("[data-testid=rule-problem]");
+      assert.match(await page.textContent("[data-testid=rule-problem]"), /a rule with the id login-burst exists/);
+      await page.fill("[data-testid=rule-id]", "");
       await page.fill("[data-testid=rule-name]", "Auth server errors");
       assert.equal(await page.getAttribute("[data-testid=rule-id]", "placeholder"), "auth-server-errors");
       await page.fill("[data-testid=rule-index]", "logs-api_request-*");

@@ -3,7 +3,7 @@
 // right; Save PUTs the rule, and the server's reason for refusing it shows under the form.
 
 import { useEffect, useState } from "preact/hooks";
-import { getRule, previewRule, putRule, type RuleBody } from "../api/alerts";
+import { getRule, listRules, previewRule, putRule, type RuleBody } from "../api/alerts";
 import { ApiError, asApiError, isAbort } from "../api/client";
 import { fieldCaps } from "../api/elasticsearch";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -311,6 +311,11 @@ export function RuleEditorPage({ id }: { id: string | null }) {
     }
     setSaving(true);
     try {
+      // A PUT replaces: a new rule must not take the id of one that exists.
+      if (isNew && effectiveId in await listRules()) {
+        setProblem(`Id: a rule with the id ${effectiveId} exists; choose another id (or edit that rule).`);
+        return;
+      }
       await putRule(effectiveId, rule);
       navigate(`${BASE}/alerts`);
     } catch (error) {
