@@ -218,9 +218,12 @@ impl Notification {
     /// What a channel is sent.
     pub fn payload(&self, channel: &Channel) -> Payload {
         match channel {
-            Channel::Webhook { url } => Payload::Json {
+            Channel::Webhook { url, template } => Payload::Json {
                 url: url.clone(),
-                body: self.webhook(),
+                body: match template {
+                    Some(template) => self.fill(template),
+                    None => self.webhook(),
+                },
             },
             Channel::Slack { url } => Payload::Json {
                 url: url.clone(),
@@ -235,6 +238,39 @@ impl Notification {
                 subject: self.headline(),
                 body: self.text(),
             },
+        }
+    }
+
+    /// A user's webhook body: `template` with the placeholders of its strings filled in
+    /// (keys stay as written; the result is JSON whatever the values hold).
+    pub fn fill(&self, template: &Value) -> Value {
+        match template {
+            Value::String(text) => {
+                let mut filled = text.clone();
+                for (placeholder, value) in [
+                    ("{{headline}}", self.headline()),
+                    ("{{text}}", self.text()),
+                    ("{{status}}", self.status().to_owned()),
+                    ("{{count}}", self.alerts.len().to_string()),
+                    ("{{at}}", iso(self.at_ms)),
+                    ("{{rule.id}}", self.rule_id.clone()),
+                    ("{{rule.name}}", self.rule.name.clone()),
+                    ("{{rule.severity}}", self.rule.severity.clone()),
+                ] {
+                    if filled.contains(placeholder) {
+                        filled = filled.replace(placeholder, &value);
+                    }
+                }
+                Value::String(filled)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|item| self.fill(item)).collect()),
+            Value::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(key, value)| (key.clone(), self.fill(value)))
+                    .collect(),
+            ),
+            other => other.clone(),
         }
     }
 

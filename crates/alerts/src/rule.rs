@@ -48,7 +48,7 @@ pub struct Rule {
     pub delay: String,
     /// How often receivers are reminded of an alert that still fires (`4h`, Alertmanager's
     /// `repeat_interval`; `0s` for never).
-    #[serde(default = "default_repeat")]
+    #[serde(default = "default_repeat", alias = "repeat_interval")]
     pub repeat: String,
     /// How long the first notification of a rule's alerts waits for more of them to join it
     /// (`0s`, Alertmanager's `group_wait`).
@@ -205,10 +205,15 @@ impl Op {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Channel {
-    /// Logfleet's JSON (see the README) posted to a URL.
+    /// Logfleet's JSON (see the README) posted to a URL, or the user's own body.
     Webhook {
         /// Where.
         url: String,
+        /// The body to post instead of Logfleet's: any JSON, whose strings may hold
+        /// `{{headline}}`, `{{text}}`, `{{status}}`, `{{count}}`, `{{at}}`, `{{rule.id}}`,
+        /// `{{rule.name}}` and `{{rule.severity}}` (for PagerDuty, Teams, Discord…).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<Value>,
     },
     /// A Slack-compatible incoming webhook (`{"text": …}`).
     Slack {
@@ -242,9 +247,9 @@ impl Channel {
     /// Where it delivers: a URL, or `mailto:` the recipients.
     pub fn target(&self) -> String {
         match self {
-            Channel::Webhook { url } | Channel::Slack { url } | Channel::Alertmanager { url } => {
-                url.clone()
-            }
+            Channel::Webhook { url, .. }
+            | Channel::Slack { url }
+            | Channel::Alertmanager { url } => url.clone(),
             Channel::Email { to } => format!("mailto:{}", to.join(",")),
         }
     }
@@ -417,7 +422,14 @@ impl Rule {
                         }
                     }
                 }
-                Channel::Webhook { url }
+                Channel::Webhook { template, .. }
+                    if template
+                        .as_ref()
+                        .is_some_and(|body| !(body.is_object() || body.is_array())) =>
+                {
+                    return fail("a webhook's [template] must be a JSON object or array".into());
+                }
+                Channel::Webhook { url, .. }
                 | Channel::Slack { url }
                 | Channel::Alertmanager { url } => {
                     if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -525,6 +537,9 @@ mod tests {
         assert_eq!(rule.severity, "warning");
         let timing = rule.timing().unwrap();
         assert_eq!(timing.delay, Duration::from_secs(30));
+        let alias = json!({"name": "n", "index": "logs-*", "repeat_interval": "2h",
+                           "condition": {"metric": "count"}});
+        assert_eq!(Rule::parse("r", &alias).unwrap().repeat, "2h");
     }
 
     #[test]
@@ -571,6 +586,10 @@ mod tests {
                 "at least one address",
             ),
             (json!({"group_interval": "often"}), "[group_interval]"),
+            (
+                json!({"notify": [{"type": "webhook", "url": "http://x", "template": "text"}]}),
+                "[template] must be a JSON object or array",
+            ),
             (
                 json!({"flapping": {"window": "1h", "flips": 3}}),
                 "unknown field `flips`",

@@ -237,6 +237,56 @@ async fn a_silenced_alert_is_told_when_its_silence_ends() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_template_shapes_the_body_for_another_receiver() {
+    let harness = open(tempfile::tempdir().unwrap());
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    // PagerDuty's Events API v2, say.
+    let template = json!({
+        "routing_key": "R0UT1NG",
+        "event_action": "trigger",
+        "dedup_key": "logfleet-{{rule.id}}",
+        "payload": {
+            "summary": "{{headline}}",
+            "severity": "{{rule.severity}}",
+            "source": "logfleet",
+            "custom_details": {"alerts": "{{count}}", "status": "{{status}}", "text": "{{text}}", "at": "{{at}}"},
+        },
+        "links": [{"href": "http://logfleet.example/_ui/alerts", "text": "{{rule.name}} \"quoted\""}],
+    });
+    rule(
+        &harness,
+        "errors",
+        json!({"severity": "critical", "annotations": {"summary": "{{group.app_name}} is failing"},
+               "notify": [{"type": "webhook", "url": url, "template": template}]}),
+    )
+    .await;
+    harness.send(&failures("auth", -1, 1)).await;
+    evaluate(&harness, "errors", 0..1).await;
+    let bodies = receiver.wait_for(1).await;
+    assert_eq!(
+        bodies[0],
+        json!({
+            "routing_key": "R0UT1NG",
+            "event_action": "trigger",
+            "dedup_key": "logfleet-errors",
+            "payload": {
+                "summary": "[FIRING] Errors (app_name=auth): count 2 > 0",
+                "severity": "critical",
+                "source": "logfleet",
+                "custom_details": {
+                    "alerts": "1",
+                    "status": "firing",
+                    "text": "[FIRING] Errors (app_name=auth): count 2 > 0\nauth is failing",
+                    "at": logfleet_store::format_epoch_millis(NOON),
+                },
+            },
+            "links": [{"href": "http://logfleet.example/_ui/alerts", "text": "Errors \"quoted\""}],
+        })
+    );
+}
+
 /// One message an [`SmtpServer`] took.
 #[derive(Debug, Clone, Default)]
 struct Mail {
