@@ -26,7 +26,6 @@ mod search;
 mod sort;
 mod source_filter;
 mod time_bounds;
-mod top_hits;
 
 pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{Fuzziness, FuzzySettings, QueryAst, RangeBound};

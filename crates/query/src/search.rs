@@ -28,13 +28,13 @@ use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys}
 use tantivy::query::Query;
 use tantivy::{DocAddress, TantivyDocument};
 
+use crate::aggs::top_hits::{fill_top_hits, requests_top_hits};
 use crate::ast::QueryAst;
 use crate::build::{BuildContext, build_query};
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, TrackTotalHits};
 use crate::time_bounds::timestamp_bounds;
-use crate::top_hits::{fill_top_hits, requests_top_hits};
 
 /// What every search needs besides the request.
 #[derive(Debug, Clone, Copy)]

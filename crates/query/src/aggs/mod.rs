@@ -16,10 +16,12 @@ use crate::date_histogram::DateHistogram;
 use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
-use crate::top_hits::parse_top_hits;
 
 mod render;
+pub(crate) mod top_hits;
 mod translate;
+
+use top_hits::parse_top_hits;
 
 const BUCKET_TYPES: &[&str] = &[
     "terms",

@@ -12,12 +12,13 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::aggs::{AggregationsRequest, FiltersSpec, aggregation_type, children_of, filters_of};
 use crate::ast::QueryAst;
 use crate::date_histogram::DateHistogram;
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, SearchUrlParameters, TrackTotalHits};
+
+use super::{AggregationsRequest, FiltersSpec, aggregation_type, children_of, filters_of};
 
 /// Elasticsearch's `index.max_inner_result_window`.
 const MAX_INNER_RESULT_WINDOW: usize = 100;
