@@ -13,6 +13,7 @@ mod aggs;
 mod ast;
 mod build;
 mod calendar;
+mod columns;
 mod date_histogram;
 mod date_math;
 mod dsl;

@@ -4,7 +4,6 @@
 //! once, and rendered back in Elasticsearch's shapes (integer date keys with
 //! `key_as_string`, IP and boolean keys as Elasticsearch prints them).
 
-use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::{FieldType, Mapping};
 use std::collections::HashMap;
 
@@ -12,6 +11,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
 use crate::calendar::parse_time_zone;
+use crate::columns::field_type_of;
 use crate::date_histogram::DateHistogram;
 use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
@@ -392,15 +392,6 @@ pub(crate) fn lenient_number(value: &Value) -> std::borrow::Cow<'_, Value> {
     match text.parse::<f64>() {
         Ok(number) if number.is_finite() => std::borrow::Cow::Owned(json!(number)),
         _ => std::borrow::Cow::Borrowed(value),
-    }
-}
-
-/// The type of a field an aggregation names (`@timestamp` is always a date).
-fn field_type_of(mapping: &Mapping, field: &str) -> Option<FieldType> {
-    if field == TIMESTAMP {
-        Some(FieldType::Date)
-    } else {
-        mapping.resolve(field).map(|resolved| resolved.field_type)
     }
 }
 

@@ -6,12 +6,13 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
 use crate::calendar::format_date;
+use crate::columns::field_type_of;
 use crate::date_histogram::DateHistogram;
 
 use super::{
     AggregationsRequest, FiltersSpec, PercentileOrder, aggregation_type, children_of,
-    composite_sources, date_ranges_millis, field_type_of, filters_of, lenient_number,
-    percentile_order, range_zone,
+    composite_sources, date_ranges_millis, filters_of, lenient_number, percentile_order,
+    range_zone,
 };
 
 /// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that

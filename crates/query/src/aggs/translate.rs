@@ -1,7 +1,5 @@
 //! Translation of a validated request to tantivy's aggregation framework, per target mapping.
 
-use logfleet_model::fields::TIMESTAMP;
-use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD};
 use logfleet_store::{FieldType, Fields, IdCodec, Mapping};
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +12,7 @@ use tantivy::tokenizer::TokenizerManager;
 
 use crate::build::{BuildContext, build_query};
 use crate::calendar::{CalendarUnit, is_utc};
+use crate::columns::aggregation_column;
 use crate::date_histogram::DateHistogram;
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
@@ -58,7 +57,7 @@ fn translate_composite(name: &str, body: &Value, mapping: &Mapping) -> QueryResu
                     .and_then(Value::as_str)
                     .map(str::to_owned)
                 {
-                    let (column, _) = column_for(mapping, &field)?;
+                    let (column, _) = aggregation_column(mapping, &field)?;
                     definition.insert("field".into(), json!(column));
                 }
                 if kind == "date_histogram" {
@@ -144,31 +143,6 @@ impl QueryBuilder for LogfleetFilter {
 
     fn box_clone(&self) -> Box<dyn QueryBuilder> {
         Box::new(self.clone())
-    }
-}
-
-/// The column an aggregation reads for `field`, or an error for fields without columns.
-fn column_for(mapping: &Mapping, field: &str) -> QueryResult<(String, Option<FieldType>)> {
-    if field == TIMESTAMP {
-        return Ok((TIMESTAMP.to_owned(), Some(FieldType::Date)));
-    }
-    match mapping.resolve(field) {
-        Some(resolved) => match resolved.field_type {
-            FieldType::Text => Err(QueryError::illegal(format!(
-                "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead."
-            ))),
-            // The resolved path: an alias reads the column of the field it names.
-            FieldType::Long | FieldType::Double | FieldType::Date => Ok((
-                format!("{NUMBER_FIELD}.{}", resolved.path),
-                Some(resolved.field_type),
-            )),
-            field_type => Ok((
-                format!("{KEYWORD_FIELD}.{}", resolved.path),
-                Some(field_type),
-            )),
-        },
-        // An unmapped field has no column: the aggregation is empty, as in Elasticsearch.
-        None => Ok((format!("{KEYWORD_FIELD}.{field}"), None)),
     }
 }
 
@@ -290,7 +264,7 @@ fn translate_level(
                 }
                 "date_histogram" => {
                     let histogram = DateHistogram::parse(name, body, now_millis)?;
-                    let (column, _) = column_for(mapping, &histogram.field)?;
+                    let (column, _) = aggregation_column(mapping, &histogram.field)?;
                     let bounds = data_bounds.get(&histogram.field).copied();
                     if let Some((agg_type, planned)) = histogram.plan(name, &column, bounds)? {
                         out.insert(agg_type.into(), planned);
@@ -406,7 +380,7 @@ fn translate_body(
                 let field = value.as_str().ok_or_else(|| {
                     QueryError::parsing(format!("[field] of [{name}] must be a string"))
                 })?;
-                let (column, resolved_type) = column_for(mapping, field)?;
+                let (column, resolved_type) = aggregation_column(mapping, field)?;
                 field_type = resolved_type;
                 out.insert("field".into(), Value::String(column));
             }
