@@ -12,14 +12,18 @@ use serde_json::{Map, Value, json};
 
 use crate::calendar::parse_time_zone;
 use crate::columns::field_type_of;
-use crate::date_histogram::DateHistogram;
 use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
 
 mod render;
+mod request;
 pub(crate) mod top_hits;
 mod translate;
+
+pub(crate) use render::render;
+pub(crate) use request::{Aggregation, fields_needing_data_bounds};
+pub(crate) use translate::to_tantivy;
 
 use top_hits::parse_top_hits;
 
@@ -228,6 +232,7 @@ fn range_zone(body: &Value) -> QueryResult<TimeZone> {
 }
 
 /// A `filters` aggregation's definition.
+#[derive(Debug)]
 pub(crate) struct FiltersSpec {
     /// The filters by key (indexes for the anonymous, array form).
     pub(crate) named: Vec<(String, Value)>,
@@ -307,33 +312,6 @@ impl AggregationsRequest {
         &self.root
     }
 
-    /// The date fields whose first and last matching dates must be known before the request
-    /// can be translated, because a `date_histogram` over them has calendar-length buckets.
-    pub(crate) fn fields_needing_data_bounds(&self, now_millis: i64) -> Vec<String> {
-        fn walk(level: &Map<String, Value>, now_millis: i64, fields: &mut Vec<String>) {
-            for (name, definition) in level {
-                let Some(definition) = definition.as_object() else {
-                    continue;
-                };
-                if let Some(body) = definition.get("date_histogram")
-                    && let Ok(histogram) = DateHistogram::parse(name, body, now_millis)
-                    && histogram.needs_data_bounds()
-                    && !fields.contains(&histogram.field)
-                {
-                    fields.push(histogram.field);
-                }
-                for children in ["aggs", "aggregations"] {
-                    if let Some(children) = definition.get(children).and_then(Value::as_object) {
-                        walk(children, now_millis, fields);
-                    }
-                }
-            }
-        }
-        let mut fields = Vec::new();
-        walk(&self.root, now_millis, &mut fields);
-        fields
-    }
-
     /// A request for the `min` (`min0`, `min1`…) and `max` of each field.
     pub(crate) fn min_and_max(fields: &[String]) -> AggregationsRequest {
         let mut root = Map::new();
@@ -348,7 +326,7 @@ impl AggregationsRequest {
 /// A `terms` order on one percentile of a `percentiles` sub-aggregation, as Grafana sends
 /// it: `{"order": {"4.95": "desc"}}` or `{"order": {"4[95.0]": "asc"}}`.
 #[derive(Debug, Clone, PartialEq)]
-struct PercentileOrder {
+pub(crate) struct PercentileOrder {
     aggregation: String,
     percent: f64,
     descending: bool,

@@ -7,12 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::calendar::format_date;
 use crate::columns::field_type_of;
-use crate::date_histogram::DateHistogram;
 
+use super::request::{Aggregation, AggregationKind};
 use super::{
-    AggregationsRequest, FiltersSpec, PercentileOrder, aggregation_type, children_of,
-    composite_sources, date_ranges_millis, filters_of, lenient_number, percentile_order,
-    range_zone,
+    FiltersSpec, PercentileOrder, composite_sources, date_ranges_millis, lenient_number, range_zone,
 };
 
 /// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that
@@ -67,21 +65,24 @@ struct RenderContext<'a> {
     now_millis: i64,
 }
 
-impl AggregationsRequest {
-    /// Renders tantivy's final results in Elasticsearch's shapes.
-    pub fn render(&self, results: Value, mapping: &Mapping, now_millis: i64) -> Value {
-        let Value::Object(results) = results else {
-            return json!({});
-        };
-        render_level(
-            &self.root,
-            results,
-            &RenderContext {
-                mapping,
-                now_millis,
-            },
-        )
-    }
+/// Renders tantivy's final results of typed aggregations in Elasticsearch's shapes.
+pub(crate) fn render(
+    aggregations: &[Aggregation],
+    results: Value,
+    mapping: &Mapping,
+    now_millis: i64,
+) -> Value {
+    let Value::Object(results) = results else {
+        return json!({});
+    };
+    render_level(
+        aggregations,
+        results,
+        &RenderContext {
+            mapping,
+            now_millis,
+        },
+    )
 }
 
 /// Orders rendered `terms` buckets by a percentile and keeps the requested number, counting
@@ -123,66 +124,56 @@ fn apply_percentile_order(result: &mut Value, order: &PercentileOrder, size: usi
 }
 
 fn render_level(
-    request: &Map<String, Value>,
+    level: &[Aggregation],
     mut results: Map<String, Value>,
     context: &RenderContext<'_>,
 ) -> Value {
     let mut rendered = Map::new();
-    for (name, definition) in request {
-        let Some(definition) = definition.as_object() else {
-            continue;
-        };
-        if let Some(body) = definition.get("filters") {
-            let children = definition
-                .get("aggs")
-                .or_else(|| definition.get("aggregations"))
-                .and_then(Value::as_object);
+    for aggregation in level {
+        let Aggregation {
+            name,
+            agg_type,
+            body,
+            sub: children,
+            ..
+        } = aggregation;
+        if let AggregationKind::Filters(filters) = &aggregation.kind {
             rendered.insert(
                 name.clone(),
-                render_filters(name, body, &mut results, children, context),
+                render_filters(name, filters, &mut results, children, context),
             );
             continue;
         }
-        let agg_type = aggregation_type(definition);
-        let result = match results.remove(name) {
-            Some(result) => Some(result),
+        let result = match (results.remove(name), &aggregation.kind) {
+            (Some(result), _) => result,
             // A histogram with no possible bucket was not sent to tantivy.
-            None if agg_type == "date_histogram" => Some(json!({"buckets": []})),
+            (None, AggregationKind::DateHistogram(_)) => json!({"buckets": []}),
             // Filled in by `top_hits.rs` once every bucket is rendered.
-            None if agg_type == "top_hits" => Some(
-                json!({"hits": {"total": {"value": 0, "relation": "eq"}, "max_score": null, "hits": []}}),
-            ),
-            None => None,
+            (None, AggregationKind::TopHits(_)) => {
+                json!({"hits": {"total": {"value": 0, "relation": "eq"}, "max_score": null, "hits": []}})
+            }
+            (None, _) => continue,
         };
-        let Some(mut result) = result else {
-            continue;
-        };
-        let children = children_of(definition);
-        let field_type = definition
-            .get(agg_type)
-            .and_then(|body| body.get("field"))
+        let mut result = result;
+        let field_type = body
+            .get("field")
             .and_then(Value::as_str)
             .and_then(|field| field_type_of(context.mapping, field));
-        let body = definition.get(agg_type).cloned().unwrap_or(Value::Null);
-        if agg_type == "date_histogram"
-            && let Ok(histogram) = DateHistogram::parse(name, &body, context.now_millis)
-        {
+        if let AggregationKind::DateHistogram(histogram) = &aggregation.kind {
             histogram.render(&mut result, |bucket| {
                 render_children(bucket, children, context)
             });
         } else {
-            render_result(agg_type, field_type, &mut result, children, context, &body);
+            render_result(agg_type, field_type, &mut result, children, context, body);
         }
-        if agg_type == "terms"
-            && let Some(order) = percentile_order(definition)
-        {
+        if let AggregationKind::Terms(Some(order)) = &aggregation.kind {
             let size = body
                 .get("size")
                 .map(|size| lenient_number(size).as_u64().unwrap_or(10))
                 .unwrap_or(10) as usize;
-            apply_percentile_order(&mut result, &order, size);
+            apply_percentile_order(&mut result, order, size);
         }
-        if let Some(meta) = definition.get("meta")
+        if let Some(meta) = &aggregation.meta
             && let Value::Object(object) = &mut result
         {
             object.insert("meta".into(), meta.clone());
@@ -196,7 +187,7 @@ fn render_result(
     agg_type: &str,
     field_type: Option<FieldType>,
     result: &mut Value,
-    children: Option<&Map<String, Value>>,
+    children: &[Aggregation],
     context: &RenderContext<'_>,
     body: &Value,
 ) {
@@ -256,20 +247,16 @@ fn render_result(
 
 fn render_filters(
     name: &str,
-    body: &Value,
+    filters: &FiltersSpec,
     results: &mut Map<String, Value>,
-    children: Option<&Map<String, Value>>,
+    children: &[Aggregation],
     context: &RenderContext<'_>,
 ) -> Value {
-    let Ok(FiltersSpec {
-        named: filters,
-        keyed,
-        other,
-    }) = filters_of(name, body)
-    else {
-        return json!({"buckets": []});
-    };
-    let keys = filters.into_iter().map(|(key, _)| key).chain(other);
+    let keys = filters
+        .named
+        .iter()
+        .map(|(key, _)| key.clone())
+        .chain(filters.other.clone());
     let mut buckets = Vec::new();
     for key in keys {
         let mut bucket = results
@@ -278,7 +265,7 @@ fn render_filters(
         render_children(&mut bucket, children, context);
         buckets.push((key, bucket));
     }
-    if keyed {
+    if filters.keyed {
         json!({"buckets": buckets.into_iter().collect::<Map<String, Value>>()})
     } else {
         json!({"buckets": buckets.into_iter().map(|(_, bucket)| bucket).collect::<Vec<_>>()})
@@ -398,19 +385,17 @@ fn render_composite_key(key: Option<&mut Value>, body: &Value, mapping: &Mapping
     }
 }
 
-fn render_children(
-    bucket: &mut Value,
-    children: Option<&Map<String, Value>>,
-    context: &RenderContext<'_>,
-) {
-    let Some(children) = children else { return };
+fn render_children(bucket: &mut Value, children: &[Aggregation], context: &RenderContext<'_>) {
+    if children.is_empty() {
+        return;
+    }
     let Value::Object(object) = bucket else {
         return;
     };
     let mut sub_results = Map::new();
-    for name in children.keys() {
-        if let Some(value) = object.remove(name) {
-            sub_results.insert(name.clone(), value);
+    for child in children {
+        if let Some(value) = object.remove(&child.name) {
+            sub_results.insert(child.name.clone(), value);
         }
     }
     if let Value::Object(rendered) = render_level(children, sub_results, context) {

@@ -13,14 +13,11 @@ use tantivy::tokenizer::TokenizerManager;
 use crate::build::{BuildContext, build_query};
 use crate::calendar::{CalendarUnit, is_utc};
 use crate::columns::aggregation_column;
-use crate::date_histogram::DateHistogram;
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 
-use super::{
-    AggregationsRequest, DataBounds, FiltersSpec, composite_sources, date_ranges_millis,
-    filters_of, lenient_number, percentile_order,
-};
+use super::request::{Aggregation, AggregationKind};
+use super::{DataBounds, FiltersSpec, composite_sources, date_ranges_millis, lenient_number};
 
 /// A `composite` aggregation: each source's field becomes its column; calendar intervals
 /// become tantivy's calendar units or fixed durations.
@@ -154,29 +151,27 @@ struct Translation<'a> {
     data_bounds: &'a DataBounds,
 }
 
-impl AggregationsRequest {
-    /// Translates the request for one target's mapping.
-    pub(crate) fn to_tantivy(
-        &self,
-        mapping: &Mapping,
-        ids: IdCodec,
-        now_millis: i64,
-        data_bounds: &DataBounds,
-    ) -> QueryResult<Aggregations> {
-        let translation = Translation {
-            mapping,
-            ids,
-            now_millis,
-            data_bounds,
-        };
-        let translated = translate_level(&self.root, &translation)?;
-        serde_json::from_value(Value::Object(translated))
-            .map_err(|error| QueryError::illegal(format!("invalid aggregation: {error}")))
-    }
+/// Translates typed aggregations for one target's mapping.
+pub(crate) fn to_tantivy(
+    aggregations: &[Aggregation],
+    mapping: &Mapping,
+    ids: IdCodec,
+    now_millis: i64,
+    data_bounds: &DataBounds,
+) -> QueryResult<Aggregations> {
+    let translation = Translation {
+        mapping,
+        ids,
+        now_millis,
+        data_bounds,
+    };
+    let translated = translate_level(aggregations, &translation)?;
+    serde_json::from_value(Value::Object(translated))
+        .map_err(|error| QueryError::illegal(format!("invalid aggregation: {error}")))
 }
 
 fn translate_level(
-    level: &Map<String, Value>,
+    level: &[Aggregation],
     translation: &Translation<'_>,
 ) -> QueryResult<Map<String, Value>> {
     let Translation {
@@ -186,148 +181,132 @@ fn translate_level(
         ..
     } = *translation;
     let mut translated = Map::new();
-    for (name, definition) in level {
-        let Some(definition) = definition.as_object() else {
-            continue;
-        };
+    for aggregation in level {
+        let Aggregation { name, body, .. } = aggregation;
         let mut out = Map::new();
-        for (key, body) in definition {
-            match key.as_str() {
-                "aggs" | "aggregations" => {
-                    let Some(sub) = body.as_object() else {
-                        continue;
-                    };
-                    out.insert(
-                        "aggs".into(),
-                        Value::Object(translate_level(sub, translation)?),
-                    );
+        match &aggregation.kind {
+            // Run per bucket once the buckets are known (see `top_hits.rs`).
+            AggregationKind::TopHits(_) => continue,
+            AggregationKind::Filters(FiltersSpec {
+                named: filters,
+                other,
+                ..
+            }) => {
+                // One tantivy filter aggregation per named filter, under names users cannot
+                // write (`>` is not allowed in aggregation names); reassembled in `render`.
+                let sub = translate_sub(aggregation, translation)?;
+                let mut queries: Vec<(String, Value)> = filters.clone();
+                if let Some(other_key) = other {
+                    let all: Vec<Value> = filters.iter().map(|(_, query)| query.clone()).collect();
+                    queries.push((other_key.clone(), json!({"bool": {"must_not": all}})));
                 }
-                "meta" => {}
-                // Run per bucket once the buckets are known (see `top_hits.rs`).
-                "top_hits" => {
-                    out.clear();
-                    break;
-                }
-                "filters" => {
-                    // One tantivy filter aggregation per named filter, under names users cannot
-                    // write (`>` is not allowed in aggregation names); reassembled in `render`.
-                    let children = definition
-                        .get("aggs")
-                        .or_else(|| definition.get("aggregations"))
-                        .and_then(Value::as_object);
-                    let sub = match children {
-                        Some(children) => {
-                            Some(Value::Object(translate_level(children, translation)?))
-                        }
-                        None => None,
-                    };
-                    let FiltersSpec {
-                        named: filters,
-                        other,
-                        ..
-                    } = filters_of(name, body)?;
-                    let mut queries: Vec<(String, Value)> = filters.clone();
-                    if let Some(other_key) = other {
-                        let all: Vec<Value> =
-                            filters.iter().map(|(_, query)| query.clone()).collect();
-                        queries.push((other_key, json!({"bool": {"must_not": all}})));
-                    }
-                    for (key, query) in queries {
-                        let mut entry = Map::new();
-                        entry.insert(
-                            "filter".into(),
-                            translate_body(name, "filter", &query, translation)?,
-                        );
-                        if let Some(sub) = &sub {
-                            entry.insert("aggs".into(), sub.clone());
-                        }
-                        translated.insert(format!("{name}>{key}"), Value::Object(entry));
-                    }
-                    out.clear();
-                    break;
-                }
-                "missing" => {
-                    let field = body.get("field").and_then(Value::as_str).ok_or_else(|| {
-                        QueryError::parsing(format!("[missing] of [{name}] needs a [field]"))
-                    })?;
-                    let query = json!({"bool": {"must_not": {"exists": {"field": field}}}});
-                    out.insert(
+                for (key, query) in queries {
+                    let mut entry = Map::new();
+                    entry.insert(
                         "filter".into(),
                         translate_body(name, "filter", &query, translation)?,
                     );
-                }
-                "composite" => {
-                    out.insert(
-                        "composite".into(),
-                        translate_composite(name, body, mapping)?,
-                    );
-                }
-                "date_histogram" => {
-                    let histogram = DateHistogram::parse(name, body, now_millis)?;
-                    let (column, _) = aggregation_column(mapping, &histogram.field)?;
-                    let bounds = data_bounds.get(&histogram.field).copied();
-                    if let Some((agg_type, planned)) = histogram.plan(name, &column, bounds)? {
-                        out.insert(agg_type.into(), planned);
-                    } else {
-                        // No bucket can exist: nothing to collect, `render` answers empty.
-                        out.clear();
-                        break;
+                    if let Some(sub) = &sub {
+                        entry.insert("aggs".into(), sub.clone());
                     }
+                    translated.insert(format!("{name}>{key}"), Value::Object(entry));
                 }
-                "date_range" => {
-                    let mut range = translate_body(name, "date_range", body, translation)?;
-                    let ranges = date_ranges_millis(name, body, now_millis)?
-                        .into_iter()
-                        .zip(
-                            body.get("ranges")
-                                .and_then(Value::as_array)
-                                .into_iter()
-                                .flatten(),
-                        )
-                        .map(|((from, to), original)| {
-                            // tantivy's date columns count nanoseconds.
-                            let mut converted = Map::new();
-                            if let Some(from) = from {
-                                converted.insert("from".into(), json!(from as f64 * 1e6));
-                            }
-                            if let Some(to) = to {
-                                converted.insert("to".into(), json!(to as f64 * 1e6));
-                            }
-                            if let Some(key) = original.get("key") {
-                                converted.insert("key".into(), key.clone());
-                            }
-                            Value::Object(converted)
-                        })
-                        .collect::<Vec<_>>();
-                    range["ranges"] = Value::Array(ranges);
-                    if let Value::Object(object) = &mut range {
-                        object.remove("time_zone");
-                    }
-                    out.insert("range".into(), range);
+                continue;
+            }
+            AggregationKind::DateHistogram(histogram) => {
+                let (column, _) = aggregation_column(mapping, &histogram.field)?;
+                let bounds = data_bounds.get(&histogram.field).copied();
+                let Some((agg_type, planned)) = histogram.plan(name, &column, bounds)? else {
+                    // No bucket can exist: nothing to collect, `render` answers empty.
+                    continue;
+                };
+                out.insert(agg_type.into(), planned);
+            }
+            AggregationKind::Terms(Some(_)) => {
+                // tantivy cannot order by a percentile: every term is collected and ordered
+                // when the result is rendered.
+                let mut all_terms = body.clone();
+                all_terms["order"] = json!({"_count": "desc"});
+                all_terms["size"] = json!(PERCENTILE_ORDER_MAX_TERMS);
+                if let Value::Object(object) = &mut all_terms {
+                    object.remove("shard_size");
                 }
-                "terms" if percentile_order(definition).is_some() => {
-                    // tantivy cannot order by a percentile: every term is collected and
-                    // ordered when the result is rendered.
-                    let mut all_terms = body.clone();
-                    all_terms["order"] = json!({"_count": "desc"});
-                    all_terms["size"] = json!(PERCENTILE_ORDER_MAX_TERMS);
-                    if let Value::Object(object) = &mut all_terms {
-                        object.remove("shard_size");
-                    }
-                    let body = translate_body(name, "terms", &all_terms, translation)?;
-                    out.insert("terms".to_owned(), body);
+                let body = translate_body(name, "terms", &all_terms, translation)?;
+                out.insert("terms".to_owned(), body);
+            }
+            AggregationKind::Missing => {
+                let field = body.get("field").and_then(Value::as_str).ok_or_else(|| {
+                    QueryError::parsing(format!("[missing] of [{name}] needs a [field]"))
+                })?;
+                let query = json!({"bool": {"must_not": {"exists": {"field": field}}}});
+                out.insert(
+                    "filter".into(),
+                    translate_body(name, "filter", &query, translation)?,
+                );
+            }
+            AggregationKind::Composite => {
+                out.insert(
+                    "composite".into(),
+                    translate_composite(name, body, mapping)?,
+                );
+            }
+            AggregationKind::DateRange => {
+                let mut range = translate_body(name, "date_range", body, translation)?;
+                let ranges = date_ranges_millis(name, body, now_millis)?
+                    .into_iter()
+                    .zip(
+                        body.get("ranges")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten(),
+                    )
+                    .map(|((from, to), original)| {
+                        // tantivy's date columns count nanoseconds.
+                        let mut converted = Map::new();
+                        if let Some(from) = from {
+                            converted.insert("from".into(), json!(from as f64 * 1e6));
+                        }
+                        if let Some(to) = to {
+                            converted.insert("to".into(), json!(to as f64 * 1e6));
+                        }
+                        if let Some(key) = original.get("key") {
+                            converted.insert("key".into(), key.clone());
+                        }
+                        Value::Object(converted)
+                    })
+                    .collect::<Vec<_>>();
+                range["ranges"] = Value::Array(ranges);
+                if let Value::Object(object) = &mut range {
+                    object.remove("time_zone");
                 }
-                agg_type => {
-                    let body = translate_body(name, agg_type, body, translation)?;
-                    out.insert(agg_type.to_owned(), body);
-                }
+                out.insert("range".into(), range);
+            }
+            AggregationKind::Terms(None) | AggregationKind::Native => {
+                let agg_type = aggregation.agg_type.as_str();
+                let body = translate_body(name, agg_type, body, translation)?;
+                out.insert(agg_type.to_owned(), body);
             }
         }
-        if !out.is_empty() {
-            translated.insert(name.clone(), Value::Object(out));
+        if let Some(sub) = translate_sub(aggregation, translation)? {
+            out.insert("aggs".into(), sub);
         }
+        translated.insert(name.clone(), Value::Object(out));
     }
     Ok(translated)
+}
+
+/// The translated sub-aggregations of `aggregation`, if it has any.
+fn translate_sub(
+    aggregation: &Aggregation,
+    translation: &Translation<'_>,
+) -> QueryResult<Option<Value>> {
+    if aggregation.sub.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Value::Object(translate_level(
+        &aggregation.sub,
+        translation,
+    )?)))
 }
 
 /// How many terms a `terms` aggregation ordered by a percentile considers at most.
