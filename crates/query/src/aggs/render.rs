@@ -397,6 +397,20 @@ fn render_children(bucket: &mut Value, children: &[Aggregation], context: &Rende
         if let Some(value) = object.remove(&child.name) {
             sub_results.insert(child.name.clone(), value);
         }
+        // A `filters` child came back as one result per filter (see `translate.rs`).
+        if let AggregationKind::Filters(filters) = &child.kind {
+            let keys = filters
+                .named
+                .iter()
+                .map(|(key, _)| key)
+                .chain(&filters.other);
+            for key in keys {
+                let internal_name = format!("{}>{key}", child.name);
+                if let Some(value) = object.remove(&internal_name) {
+                    sub_results.insert(internal_name, value);
+                }
+            }
+        }
     }
     if let Value::Object(rendered) = render_level(children, sub_results, context) {
         object.extend(rendered);
