@@ -4,7 +4,8 @@
 //! Numbers and dates live in the columnar-only `_num` field, every other exact value in
 //! `_kw`, both under the field's resolved path, so an alias reads the column of the field it
 //! names; `@timestamp` has a column of its own. Text is indexed in `_text` by the schema's
-//! tokenizer and has no column: aggregating on it is refused with Elasticsearch's message.
+//! tokenizer and has no column: aggregating or sorting on it is refused with Elasticsearch's
+//! message.
 
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD, TEXT_TOKENIZER};
@@ -55,6 +56,13 @@ pub(crate) fn field_type_of(mapping: &Mapping, field: &str) -> Option<FieldType>
     }
 }
 
+/// Elasticsearch's refusal to aggregate or sort on a text `field`, which has no column.
+pub(crate) fn fielddata_disabled(field: &str) -> QueryError {
+    QueryError::illegal(format!(
+        "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead."
+    ))
+}
+
 /// The column an aggregation reads for `field` and the field's type, or an error for text,
 /// which has no column.
 pub(crate) fn aggregation_column(
@@ -65,11 +73,7 @@ pub(crate) fn aggregation_column(
         return Ok((TIMESTAMP.to_owned(), Some(FieldType::Date)));
     }
     match mapping.resolve(field) {
-        Some(resolved) if resolved.field_type == FieldType::Text => {
-            Err(QueryError::illegal(format!(
-                "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead."
-            )))
-        }
+        Some(resolved) if resolved.field_type == FieldType::Text => Err(fielddata_disabled(field)),
         Some(resolved) => Ok((
             column_path(&resolved.path, resolved.field_type),
             Some(resolved.field_type),
