@@ -1,10 +1,9 @@
-//! [`QueryAst`] → tantivy queries, for one target's mapping. The only place that knows how
-//! fields are laid out in the schema (see `logfleet_store::schema`).
+//! [`QueryAst`] → tantivy queries, for one target's mapping. [`crate::columns`] says where a
+//! field's terms and column are.
 
 use std::net::IpAddr;
 use std::ops::Bound;
 
-use logfleet_store::schema::TEXT_TOKENIZER;
 use logfleet_store::{
     FieldType, Fields, GeneratedIdQuery, IdCodec, Mapping, encode_ip, parse_date_value,
 };
@@ -14,20 +13,17 @@ use tantivy::query::{
     Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Term};
 
 use crate::ast::{FuzzySettings, MatchKind, QueryAst, RangeBound};
 use jiff::tz::TimeZone;
 
 use crate::calendar::parse_time_zone;
+use crate::columns::{analyze, column_field, column_path};
 use crate::date_math::parse_date_bound;
 use crate::dsl::{escape_regex, resolve_minimum_should_match};
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
-use logfleet_store::schema::{
-    KEYWORD_FIELD as KEYWORD_FIELD_NAME, NUMBER_FIELD as NUMBER_FIELD_NAME,
-};
 
 /// What a query is built against.
 #[derive(Debug, Clone, Copy)]
@@ -277,22 +273,6 @@ fn expand_field_patterns(context: &BuildContext<'_>, patterns: &[String]) -> Vec
     fields
 }
 
-/// The terms Elasticsearch's `standard` analyzer would produce, as indexed in `_text`: the
-/// same tokenizer the schema registers, with positions.
-fn analyze(text: &str) -> Vec<(usize, String)> {
-    let mut analyzer = TokenizerManager::default()
-        .get(TEXT_TOKENIZER)
-        .unwrap_or_else(|| {
-            tantivy::tokenizer::TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default())
-        });
-    let mut stream = analyzer.token_stream(text);
-    let mut tokens = Vec::new();
-    while let Some(token) = stream.next() {
-        tokens.push((token.position, token.text.clone()));
-    }
-    tokens
-}
-
 fn build_match(
     context: &BuildContext<'_>,
     field: &str,
@@ -305,7 +285,10 @@ fn build_match(
         // On exact-value fields a match is a term query on the whole value.
         return build_term(context, field, query, false);
     };
-    let tokens = analyze(&scalar_text(query));
+    let tokens: Vec<(usize, String)> = analyze(&scalar_text(query))
+        .into_iter()
+        .map(|token| (token.position, token.text))
+        .collect();
     let term_for = |text: &str| {
         let mut term = Term::from_field_json_path(context.fields.text, &path, true);
         term.append_type_and_str(text);
@@ -429,7 +412,7 @@ fn build_fuzzy(
         // Text is indexed lowercased, one term per token.
         Located::Text { path } => {
             let terms = if analyzed {
-                analyze(value).into_iter().map(|(_, token)| token).collect()
+                analyze(value).into_iter().map(|token| token.text).collect()
             } else {
                 vec![value.to_lowercase()]
             };
@@ -519,22 +502,9 @@ fn keyword_term(context: &BuildContext<'_>, path: &str, value: &str) -> Term {
     term
 }
 
-/// Numbers and dates live in the columnar-only `_num` field, everything else exact in `_kw`.
-fn is_numeric(field_type: FieldType) -> bool {
-    matches!(
-        field_type,
-        FieldType::Long | FieldType::Double | FieldType::Date
-    )
-}
-
 /// A term (without value) addressing the column that holds `path`.
 fn column_term(context: &BuildContext<'_>, path: &str, field_type: FieldType) -> Term {
-    let field = if is_numeric(field_type) {
-        context.fields.numbers
-    } else {
-        context.fields.keyword
-    };
-    Term::from_field_json_path(field, path, true)
+    Term::from_field_json_path(column_field(context.fields, field_type), path, true)
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -884,12 +854,7 @@ fn build_exists(context: &BuildContext<'_>, field: &str) -> Box<dyn Query> {
         Located::Id => Box::new(AllQuery),
         Located::Timestamp => Box::new(ExistsQuery::new(TIMESTAMP.to_owned(), false)),
         Located::Exact { path, field_type } => {
-            let column = if is_numeric(field_type) {
-                NUMBER_FIELD_NAME
-            } else {
-                KEYWORD_FIELD_NAME
-            };
-            Box::new(ExistsQuery::new(format!("{column}.{path}"), false))
+            Box::new(ExistsQuery::new(column_path(&path, field_type), false))
         }
         Located::Text { path } => Box::new(TermQuery::new(
             Term::from_field_text(context.fields.field_names, &path),

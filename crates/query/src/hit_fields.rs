@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use logfleet_store::schema::TEXT_TOKENIZER;
 use logfleet_store::{FieldType, Mapping, format_epoch_millis, parse_date_value, wildcard_match};
 use serde_json::{Map, Value, json};
-use tantivy::tokenizer::TokenizerManager;
 
 use crate::ast::{MatchKind, QueryAst};
+use crate::columns::analyze;
 use crate::dsl::json_token;
 use crate::error::{QueryError, QueryResult};
 
@@ -208,25 +207,13 @@ fn text_fields(mapping: &Mapping, pattern: &str) -> Vec<String> {
         .collect()
 }
 
-fn analyze(text: &str) -> Vec<(usize, usize, String)> {
-    let Some(mut analyzer) = TokenizerManager::default().get(TEXT_TOKENIZER) else {
-        return Vec::new();
-    };
-    let mut stream = analyzer.token_stream(text);
-    let mut tokens = Vec::new();
-    while let Some(token) = stream.next() {
-        tokens.push((token.offset_from, token.offset_to, token.text.clone()));
-    }
-    tokens
-}
-
 fn collect_terms(
     query: &QueryAst,
     mapping: &Mapping,
     terms: &mut BTreeMap<String, BTreeSet<String>>,
 ) {
     let mut add = |fields: Vec<String>, text: &str| {
-        let analyzed: Vec<String> = analyze(text).into_iter().map(|(_, _, term)| term).collect();
+        let analyzed: Vec<String> = analyze(text).into_iter().map(|token| token.text).collect();
         for field in fields {
             terms
                 .entry(field)
@@ -308,8 +295,8 @@ pub fn highlight(
             let Some(text) = value.as_str() else { continue };
             let matches: Vec<(usize, usize)> = analyze(text)
                 .into_iter()
-                .filter(|(_, _, term)| wanted.contains(term))
-                .map(|(from, to, _)| (from, to))
+                .filter(|token| wanted.contains(&token.text))
+                .map(|token| (token.offset_from, token.offset_to))
                 .collect();
             if matches.is_empty() {
                 continue;

@@ -13,6 +13,7 @@ mod aggs;
 mod ast;
 mod build;
 mod calendar;
+mod columns;
 mod date_histogram;
 mod date_math;
 mod dsl;
@@ -26,7 +27,6 @@ mod search;
 mod sort;
 mod source_filter;
 mod time_bounds;
-mod top_hits;
 
 pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{Fuzziness, FuzzySettings, QueryAst, RangeBound};

@@ -21,20 +21,22 @@ use tantivy::aggregation::{
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::tokenizer::TokenizerManager;
 
-use crate::aggs::{AggregationsRequest, DataBounds};
+use crate::aggs::{
+    Aggregation, AggregationsRequest, DataBounds, fields_needing_data_bounds, render, to_tantivy,
+};
 use crate::hit_fields::{extract_fields, highlight, query_terms};
 use crate::request_cache::{RequestCache, ShardResult, contents_key};
 use crate::sort::{SortCollector, SortOrder, SortTarget, SortValue, compare_keys};
 use tantivy::query::Query;
 use tantivy::{DocAddress, TantivyDocument};
 
+use crate::aggs::top_hits::{fill_top_hits, requests_top_hits};
 use crate::ast::QueryAst;
 use crate::build::{BuildContext, build_query};
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, TrackTotalHits};
 use crate::time_bounds::timestamp_bounds;
-use crate::top_hits::{fill_top_hits, requests_top_hits};
 
 /// What every search needs besides the request.
 #[derive(Debug, Clone, Copy)]
@@ -148,11 +150,18 @@ pub fn search(
     });
     let mut total: u64 = 0;
     let mut hits = Vec::new();
-    let mut aggregations = match &request.aggregations {
-        Some(aggregations) => {
-            let data_bounds = data_bounds(aggregations, &prepared, context.now_millis)?;
+    // The aggregations in types, parsed once for the data bounds, every partition's
+    // translation, rendering and `top_hits`.
+    let typed_aggregations = match &request.aggregations {
+        Some(aggregations) => Some((aggregations, aggregations.parse_typed(context.now_millis)?)),
+        None => None,
+    };
+    let mut aggregations = match &typed_aggregations {
+        Some((aggregations, typed)) => {
+            let data_bounds = data_bounds(typed, &prepared, context.now_millis)?;
             Some(AggregationRun::new(
                 aggregations,
+                typed,
                 context.now_millis,
                 data_bounds,
             ))
@@ -319,18 +328,17 @@ pub fn search(
     response.insert("hits".into(), Value::Object(hits_object));
     if let Some(run) = aggregations {
         let mut rendered = run.finish()?;
-        if let Some(aggregations) = &request.aggregations
-            && requests_top_hits(aggregations)
+        if let Some((_, typed)) = &typed_aggregations
+            && requests_top_hits(typed)
         {
             let mut run_top_hits = |inner: SearchRequest, doc_count: u64| {
                 top_hits_object(search(shards, &inner, context)?, doc_count)
             };
             fill_top_hits(
-                aggregations,
+                typed,
                 &mut rendered,
                 &request.query,
                 total,
-                context.now_millis,
                 &mut run_top_hits,
             )?;
         }
@@ -487,16 +495,17 @@ fn top_hits_object(mut response: Value, doc_count: u64) -> QueryResult<Value> {
 /// on the calendar before collecting (see `date_histogram.rs`): one `min`/`max` pass over the
 /// same partitions and query, on columns, so it costs a fraction of the main pass.
 fn data_bounds(
-    request: &AggregationsRequest,
+    aggregations: &[Aggregation],
     prepared: &PreparedShards<'_>,
     now_millis: i64,
 ) -> QueryResult<DataBounds> {
-    let fields = request.fields_needing_data_bounds(now_millis);
+    let fields = fields_needing_data_bounds(aggregations);
     if fields.is_empty() {
         return Ok(DataBounds::new());
     }
     let bounds_request = AggregationsRequest::min_and_max(&fields);
-    let mut run = AggregationRun::new(&bounds_request, now_millis, DataBounds::new());
+    let typed = bounds_request.parse_typed(now_millis)?;
+    let mut run = AggregationRun::new(&bounds_request, &typed, now_millis, DataBounds::new());
     let mut jobs = Vec::new();
     for (shard, query) in prepared.shards.iter().zip(&prepared.queries) {
         let Some(query) = query else { continue };
@@ -524,6 +533,8 @@ fn data_bounds(
 /// merged as intermediate results and finalised once.
 struct AggregationRun<'r> {
     request: &'r AggregationsRequest,
+    /// The request in types, parsed once for the search.
+    typed: &'r [Aggregation],
     now_millis: i64,
     data_bounds: DataBounds,
     translated: HashMap<String, Aggregations>,
@@ -532,9 +543,15 @@ struct AggregationRun<'r> {
 }
 
 impl<'r> AggregationRun<'r> {
-    fn new(request: &'r AggregationsRequest, now_millis: i64, data_bounds: DataBounds) -> Self {
+    fn new(
+        request: &'r AggregationsRequest,
+        typed: &'r [Aggregation],
+        now_millis: i64,
+        data_bounds: DataBounds,
+    ) -> Self {
         AggregationRun {
             request,
+            typed,
             now_millis,
             data_bounds,
             translated: HashMap::new(),
@@ -567,7 +584,8 @@ impl<'r> AggregationRun<'r> {
         shard: &SearchShard,
     ) -> QueryResult<DistributedAggregationCollector> {
         if !self.translated.contains_key(&shard.target) {
-            let aggregations = self.request.to_tantivy(
+            let aggregations = to_tantivy(
+                self.typed,
                 &shard.mapping,
                 shard.ids,
                 self.now_millis,
@@ -602,7 +620,8 @@ impl<'r> AggregationRun<'r> {
             Some(first) => first,
             None => {
                 let mapping = Arc::new(Mapping::new(logfleet_store::DynamicStyle::Index));
-                let aggregations = self.request.to_tantivy(
+                let aggregations = to_tantivy(
+                    self.typed,
                     &mapping,
                     logfleet_store::IdCodec::random(),
                     self.now_millis,
@@ -618,7 +637,7 @@ impl<'r> AggregationRun<'r> {
             .map_err(engine_or_request_error)?;
         let value = serde_json::to_value(&results)
             .map_err(|error| QueryError::illegal(format!("aggregation results: {error}")))?;
-        Ok(self.request.render(value, &mapping, self.now_millis))
+        Ok(render(self.typed, value, &mapping, self.now_millis))
     }
 }
 

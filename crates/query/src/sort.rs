@@ -5,13 +5,13 @@
 use std::cmp::Ordering;
 
 use logfleet_model::fields::TIMESTAMP;
-use logfleet_store::schema::{KEYWORD_FIELD, NUMBER_FIELD};
 use logfleet_store::{FieldType, Mapping, decode_ip};
 use serde_json::{Value, json};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, DynamicColumn, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::columns::{column_path, fielddata_disabled};
 use crate::dsl::json_token;
 use crate::error::{QueryError, QueryResult};
 
@@ -298,25 +298,45 @@ fn resolve(keys: &[SortKey], mapping: &Mapping) -> QueryResult<Vec<Source>> {
     keys.iter()
         .map(|key| {
             let SortTarget::Field(field) = &key.target else {
-                return Ok(if key.target == SortTarget::Score { Source::Score } else { Source::Doc });
+                return Ok(if key.target == SortTarget::Score {
+                    Source::Score
+                } else {
+                    Source::Doc
+                });
             };
             if field == TIMESTAMP {
                 return Ok(Source::Timestamp);
             }
             // An alias sorts by the column of the field it names.
             let resolved = mapping.resolve(field);
-            let column = resolved.as_ref().map_or(field.as_str(), |resolved| resolved.path.as_str());
+            let column = resolved
+                .as_ref()
+                .map_or(field.as_str(), |resolved| resolved.path.as_str());
             match resolved.as_ref().map(|resolved| resolved.field_type) {
-                Some(FieldType::Long | FieldType::Double | FieldType::Date) => Ok(Source::Number(format!("{NUMBER_FIELD}.{column}"))),
-                Some(FieldType::Keyword) => Ok(Source::Keyword(format!("{KEYWORD_FIELD}.{column}"))),
-                Some(FieldType::Ip) => Ok(Source::Ip(format!("{KEYWORD_FIELD}.{column}"))),
-                Some(FieldType::Boolean) => Ok(Source::Boolean(format!("{KEYWORD_FIELD}.{column}"))),
-                Some(FieldType::Text) => Err(QueryError::illegal(format!(
-                    "Fielddata is disabled on [{field}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting. Please use a keyword field instead."
+                Some(field_type @ (FieldType::Long | FieldType::Double | FieldType::Date)) => {
+                    Ok(Source::Number(column_path(column, field_type)))
+                }
+                Some(FieldType::Keyword) => {
+                    Ok(Source::Keyword(column_path(column, FieldType::Keyword)))
+                }
+                Some(FieldType::Ip) => Ok(Source::Ip(column_path(column, FieldType::Ip))),
+                Some(FieldType::Boolean) => {
+                    Ok(Source::Boolean(column_path(column, FieldType::Boolean)))
+                }
+                Some(FieldType::Text) => Err(fielddata_disabled(field)),
+                Some(
+                    FieldType::Object
+                    | FieldType::GeoPoint
+                    | FieldType::Alias
+                    | FieldType::Flattened
+                    | FieldType::Unindexed,
+                ) => Err(QueryError::illegal(format!(
+                    "can't sort on field [{field}]"
                 ))),
-                Some(FieldType::Object | FieldType::GeoPoint | FieldType::Alias | FieldType::Flattened | FieldType::Unindexed) => Err(QueryError::illegal(format!("can't sort on field [{field}]"))),
                 None if key.unmapped_ok => Ok(Source::Missing),
-                None => Err(QueryError::illegal(format!("No mapping found for [{field}] in order to sort on"))),
+                None => Err(QueryError::illegal(format!(
+                    "No mapping found for [{field}] in order to sort on"
+                ))),
             }
         })
         .collect()

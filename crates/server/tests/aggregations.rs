@@ -410,3 +410,22 @@ fn grafana_logs_query() {
         25
     );
 }
+
+#[test]
+fn filters_under_a_bucket_count_each_bucket() {
+    let server = server_with_events();
+    let (status, result) = aggregate(
+        &server,
+        json!({
+            "per_ip": {
+                "terms": {"field": "client_ip", "order": {"_key": "asc"}},
+                "aggs": {"speed": {"filters": {"filters": {"slow": {"range": {"duration_ms": {"gte": 20}}}}}}},
+            },
+        }),
+    );
+    assert_eq!(status, 200, "{result}");
+    let first = &result["aggregations"]["per_ip"]["buckets"][0];
+    assert_eq!(first["key"], "10.0.0.1");
+    assert_eq!(first["speed"]["buckets"]["slow"]["doc_count"], 1, "{first}");
+    assert!(first.get("speed>slow").is_none(), "{first}");
+}

@@ -349,3 +349,26 @@ fn point_in_time_pages_with_search_after_over_a_frozen_view() {
     assert_eq!(status, 404, "{gone}");
     assert_eq!(gone["error"]["type"], "search_context_missing_exception");
 }
+
+#[test]
+fn sorting_on_text_is_refused_with_the_message_aggregating_gets() {
+    let server = server_with_events();
+    let (status, sorted) = server.post("/logs-*/_search", r#"{"sort":["message"]}"#);
+    assert_eq!(status, 400);
+    let (status, aggregated) = server.post(
+        "/logs-*/_search",
+        r#"{"aggs":{"m":{"terms":{"field":"message"}}}}"#,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        sorted["error"]["reason"], aggregated["error"]["reason"],
+        "Elasticsearch refuses both with one message"
+    );
+    assert!(
+        sorted["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("so these operations are disabled by default"),
+        "{sorted}"
+    );
+}

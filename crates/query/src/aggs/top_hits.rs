@@ -12,12 +12,13 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::aggs::{AggregationsRequest, FiltersSpec, aggregation_type, children_of, filters_of};
 use crate::ast::QueryAst;
-use crate::date_histogram::DateHistogram;
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use crate::request::{SearchRequest, SearchUrlParameters, TrackTotalHits};
+
+use super::FiltersSpec;
+use super::request::{Aggregation, AggregationKind};
 
 /// Elasticsearch's `index.max_inner_result_window`.
 const MAX_INNER_RESULT_WINDOW: usize = 100;
@@ -76,11 +77,10 @@ pub(crate) type RunTopHits<'a> = dyn FnMut(SearchRequest, u64) -> QueryResult<Va
 /// Fills every `top_hits` of the rendered `aggregations` (a `top_hits` renders as nothing
 /// until then). `query` is the search's query and `total` its number of matches.
 pub(crate) fn fill_top_hits(
-    request: &AggregationsRequest,
+    aggregations: &[Aggregation],
     rendered: &mut Value,
     query: &QueryAst,
     total: u64,
-    now_millis: i64,
     run: &mut RunTopHits<'_>,
 ) -> QueryResult<()> {
     let Value::Object(rendered) = rendered else {
@@ -88,16 +88,14 @@ pub(crate) fn fill_top_hits(
     };
     let mut walk = Walk {
         query,
-        now_millis,
         clauses: Vec::new(),
         run,
     };
-    walk.level(request.root(), rendered, total)
+    walk.level(aggregations, rendered, total)
 }
 
 struct Walk<'a, 'r> {
     query: &'a QueryAst,
-    now_millis: i64,
     /// The conditions of the buckets above the current level, as Query DSL.
     clauses: Vec<Value>,
     run: &'a mut RunTopHits<'r>,
@@ -106,37 +104,37 @@ struct Walk<'a, 'r> {
 impl Walk<'_, '_> {
     fn level(
         &mut self,
-        request: &Map<String, Value>,
+        level: &[Aggregation],
         rendered: &mut Map<String, Value>,
         doc_count: u64,
     ) -> QueryResult<()> {
-        for (name, definition) in request {
-            let Some(definition) = definition.as_object() else {
-                continue;
-            };
-            let agg_type = aggregation_type(definition);
-            let body = definition.get(agg_type).unwrap_or(&Value::Null);
-            if agg_type == "top_hits" {
-                let hits = self.search(name, body, doc_count)?;
+        for aggregation in level {
+            let Aggregation {
+                name,
+                agg_type,
+                body,
+                sub: children,
+                ..
+            } = aggregation;
+            if let AggregationKind::TopHits(request) = &aggregation.kind {
+                let hits = self.search(request, doc_count)?;
                 rendered.insert(name.clone(), hits);
                 continue;
             }
-            let Some(children) = children_of(definition).filter(|children| has_top_hits(children))
-            else {
+            if !has_top_hits(children) {
                 continue;
-            };
+            }
             let Some(result) = rendered.get_mut(name) else {
                 continue;
             };
-            match agg_type {
-                "filter" => self.bucket(children, result, body.clone())?,
-                "missing" => {
+            match (&aggregation.kind, agg_type.as_str()) {
+                (_, "filter") => self.bucket(children, result, body.clone())?,
+                (_, "missing") => {
                     let field = body.get("field").cloned().unwrap_or(Value::Null);
                     let clause = json!({"bool": {"must_not": {"exists": {"field": field}}}});
                     self.bucket(children, result, clause)?;
                 }
-                "filters" => {
-                    let FiltersSpec { named, other, .. } = filters_of(name, body)?;
+                (AggregationKind::Filters(FiltersSpec { named, other, .. }), _) => {
                     let buckets = buckets_of(result);
                     for (index, bucket) in buckets.into_iter().enumerate() {
                         let clause = match named.get(index) {
@@ -153,7 +151,7 @@ impl Walk<'_, '_> {
                 }
                 _ => {
                     for bucket in buckets_of(result) {
-                        let clause = self.bucket_clause(name, agg_type, body, bucket)?;
+                        let clause = self.bucket_clause(aggregation, bucket)?;
                         self.bucket(children, bucket, clause)?;
                     }
                 }
@@ -164,7 +162,7 @@ impl Walk<'_, '_> {
 
     fn bucket(
         &mut self,
-        children: &Map<String, Value>,
+        children: &[Aggregation],
         bucket: &mut Value,
         clause: Value,
     ) -> QueryResult<()> {
@@ -179,13 +177,13 @@ impl Walk<'_, '_> {
     }
 
     /// The condition a document meets to be in `bucket` of a bucketing aggregation.
-    fn bucket_clause(
-        &self,
-        name: &str,
-        agg_type: &str,
-        body: &Value,
-        bucket: &Value,
-    ) -> QueryResult<Value> {
+    fn bucket_clause(&self, aggregation: &Aggregation, bucket: &Value) -> QueryResult<Value> {
+        let Aggregation {
+            name,
+            agg_type,
+            body,
+            ..
+        } = aggregation;
         let field = body.get("field").cloned().unwrap_or(Value::Null);
         let field = field.as_str().unwrap_or_default();
         let key = bucket.get("key").cloned().unwrap_or(Value::Null);
@@ -202,7 +200,14 @@ impl Walk<'_, '_> {
             }
             json!({"range": {field: bounds}})
         };
-        Ok(match agg_type {
+        if let AggregationKind::DateHistogram(histogram) = &aggregation.kind {
+            let end = key
+                .as_i64()
+                .and_then(|start| histogram.bucket_end(start))
+                .map(|end| json!(end));
+            return Ok(range(Some(key), end, true));
+        }
+        Ok(match agg_type.as_str() {
             // Booleans and dates match by their printed form (`true`, an ISO date).
             "terms" => {
                 let value = bucket.get("key_as_string").cloned().unwrap_or(key);
@@ -212,14 +217,6 @@ impl Walk<'_, '_> {
                 let interval = body.get("interval").and_then(Value::as_f64).unwrap_or(1.0);
                 let to = key.as_f64().map(|start| json!(start + interval));
                 range(Some(key), to, false)
-            }
-            "date_histogram" => {
-                let histogram = DateHistogram::parse(name, body, self.now_millis)?;
-                let end = key
-                    .as_i64()
-                    .and_then(|start| histogram.bucket_end(start))
-                    .map(|end| json!(end));
-                range(Some(key), end, true)
             }
             "range" | "date_range" => range(
                 bucket.get("from").cloned(),
@@ -263,8 +260,8 @@ impl Walk<'_, '_> {
         })
     }
 
-    fn search(&mut self, name: &str, body: &Value, doc_count: u64) -> QueryResult<Value> {
-        let mut request = parse_top_hits(name, body)?;
+    fn search(&mut self, request: &SearchRequest, doc_count: u64) -> QueryResult<Value> {
+        let mut request = request.clone();
         let mut filter = Vec::with_capacity(self.clauses.len());
         for clause in &self.clauses {
             filter.push(parse_query(clause)?);
@@ -290,18 +287,15 @@ fn buckets_of(result: &mut Value) -> Vec<&mut Value> {
     }
 }
 
-fn has_top_hits(level: &Map<String, Value>) -> bool {
-    level
-        .values()
-        .filter_map(Value::as_object)
-        .any(|definition| {
-            definition.contains_key("top_hits") || children_of(definition).is_some_and(has_top_hits)
-        })
+fn has_top_hits(level: &[Aggregation]) -> bool {
+    level.iter().any(|aggregation| {
+        matches!(aggregation.kind, AggregationKind::TopHits(_)) || has_top_hits(&aggregation.sub)
+    })
 }
 
-/// Whether an `aggs` object has a `top_hits` anywhere.
-pub(crate) fn requests_top_hits(request: &AggregationsRequest) -> bool {
-    has_top_hits(request.root())
+/// Whether aggregations have a `top_hits` anywhere.
+pub(crate) fn requests_top_hits(aggregations: &[Aggregation]) -> bool {
+    has_top_hits(aggregations)
 }
 
 #[cfg(test)]
