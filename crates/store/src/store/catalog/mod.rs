@@ -1,0 +1,50 @@
+//! The catalog: targets (indexes and data streams), aliases, templates, lifecycle
+//! policies and rollover.
+
+pub(super) mod aliases;
+pub(super) mod lifecycle;
+pub(super) mod rollover;
+pub(super) mod targets;
+pub(super) mod templates;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Inner;
+use crate::alias::AliasTable;
+use crate::component_template::ComponentTemplate;
+use crate::target::Target;
+
+impl Inner {
+    pub(in crate::store) fn read_targets(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Target>>> {
+        self.targets
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(in crate::store) fn read_components(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, ComponentTemplate>> {
+        self.component_templates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(in crate::store) fn read_aliases(&self) -> std::sync::RwLockReadGuard<'_, AliasTable> {
+        self.aliases
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(in crate::store) fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.catalog_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(in crate::store) fn get_target(&self, name: &str) -> Option<Arc<Target>> {
+        self.read_targets().get(name).cloned()
+    }
+}
