@@ -5,15 +5,20 @@
 
 use std::path::Path;
 
+use logfleet_store::faults::{Fault, FaultSite, Faults};
 use logfleet_store::{AliasAction, AliasProperties, FloodStage, Store, StoreConfig, StoreError};
 use serde_json::{Value, json};
 
-fn open(directory: &Path) -> Store {
+fn config(directory: &Path) -> StoreConfig {
     let mut config = StoreConfig::new(directory);
     // Nothing here depends on a refresh, and none should run behind a test's back.
     config.refresh_interval = None;
     config.flood_stage = FloodStage::disabled();
-    Store::open(config).unwrap()
+    config
+}
+
+fn open(directory: &Path) -> Store {
+    Store::open(config(directory)).unwrap()
 }
 
 async fn reopen(store: Store, directory: &Path) -> Store {
@@ -428,4 +433,36 @@ async fn a_lifecycle_policy_rolls_its_alias_over_and_deletes_the_retired_index()
     assert_eq!(deleted, ["rolled-000001"]);
     assert!(!store.is_plain_index("rolled-000001"));
     assert_eq!(members(&store, "rolled"), ["rolled-000002"]);
+}
+
+/// `put_template` and `delete_template` changed the templates in memory before writing
+/// them: a write that failed (a full disk) left the store creating targets from a template
+/// that a restart would not know, and forgetting one that a restart would bring back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_template_that_cannot_be_persisted_changes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let mut config = config(directory.path());
+    config.faults = Some(faults.clone());
+    let store = Store::open(config).unwrap();
+    store
+        .put_template("kept", &json!({"index_patterns": ["kept-*"]}))
+        .unwrap();
+
+    faults.inject(FaultSite::Metadata, Fault::NoSpace);
+    assert!(
+        store
+            .put_template("lost", &json!({"index_patterns": ["lost-*"]}))
+            .is_err()
+    );
+    assert!(store.delete_template("kept").is_err());
+    faults.clear_all();
+
+    let names: Vec<String> = store
+        .templates("*")
+        .into_iter()
+        .map(|template| template.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+    assert_eq!(store.simulate_template("lost-1").0, None);
 }

@@ -31,12 +31,15 @@ impl Store {
             .templates
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        templates.insert(name.to_owned(), template);
+        let mut updated = templates.clone();
+        updated.insert(name.to_owned(), template);
         write_json_atomically(
             &self.inner.config.data_dir.join("templates.json"),
-            &*templates,
+            &updated,
             self.inner.config.faults.as_deref(),
-        )
+        )?;
+        *templates = updated;
+        Ok(())
     }
 
     /// Templates whose names match `pattern` (`*` for all).
@@ -60,15 +63,18 @@ impl Store {
             .templates
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let removed = templates.remove(name).is_some();
-        if removed {
-            write_json_atomically(
-                &self.inner.config.data_dir.join("templates.json"),
-                &*templates,
-                self.inner.config.faults.as_deref(),
-            )?;
+        if !templates.contains_key(name) {
+            return Ok(false);
         }
-        Ok(removed)
+        let mut updated = templates.clone();
+        updated.remove(name);
+        write_json_atomically(
+            &self.inner.config.data_dir.join("templates.json"),
+            &updated,
+            self.inner.config.faults.as_deref(),
+        )?;
+        *templates = updated;
+        Ok(true)
     }
 
     /// Stores a component template (`PUT /_component_template/{name}`); with `create`, fails
