@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::error::{StoreError, StoreResult};
 use crate::faults::Faults;
 use crate::persist::{read_json, write_json_atomically};
+use crate::sync::MutexExt;
 
 const DIRECTORY: &str = "objects";
 
@@ -112,9 +113,7 @@ impl Objects {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<&'static str, BTreeMap<String, Value>>> {
-        self.kinds
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.kinds.lock_or_recover()
     }
 }
 

@@ -11,6 +11,7 @@ use tracing::{debug, error, info, warn};
 use super::{Inner, Store, WriterMessage, WriterMessageBox};
 use crate::error::{StoreError, StoreResult};
 use crate::partition::Partition;
+use crate::sync::MutexExt;
 use crate::target::now_millis;
 use crate::wal::Wal;
 
@@ -87,11 +88,7 @@ impl Store {
         if !self.inner.has_broken_partitions() || self.inner.disk.check() {
             return;
         }
-        let mut last = self
-            .inner
-            .last_recovery_request
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = self.inner.last_recovery_request.lock_or_recover();
         if last.is_some_and(|last| last.elapsed() < RECOVERY_RETRY_INTERVAL) {
             return;
         }
@@ -174,11 +171,7 @@ impl Store {
         {
             let _ = done.await;
         }
-        let handle = self
-            .writer_thread
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+        let handle = self.writer_thread.lock_or_recover().take();
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
@@ -190,11 +183,7 @@ impl Store {
             .map_err(|_| StoreError::Closed)?;
         // Nothing writes to the directory any more (the background tasks stop at their
         // next tick, seeing the writer gone): another store may open it now.
-        self.inner
-            .data_dir_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+        self.inner.data_dir_lock.lock_or_recover().take();
         closed
     }
 }
@@ -205,10 +194,7 @@ impl Inner {
     /// to it is in a commit, and searchable. Broken partitions are not committed, and hold
     /// the covered sequence number back to their last commit.
     pub(super) fn refresh_all(&self, kind: RefreshKind) -> Refreshed {
-        let _guard = self
-            .refresh_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self.refresh_lock.lock_or_recover();
         let applied = self.applied_seq.load(Ordering::SeqCst);
         let partitions = self.all_partitions();
         let dirty: Vec<Arc<Partition>> = partitions

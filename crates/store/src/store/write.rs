@@ -22,6 +22,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::failure_store::{failure_store_name, failure_store_parent};
 use crate::partition::{DocumentKey, Partition};
 use crate::skeleton;
+use crate::sync::MutexExt;
 use crate::tail::TailEntry;
 use crate::target::{Target, TargetKind};
 use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, encode_record};
@@ -682,24 +683,16 @@ impl Inner {
         if !self.tailing.load(Ordering::Relaxed) {
             return;
         }
-        self.tail_pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(TailEntry {
-                target: target.clone(),
-                index: index.to_owned(),
-                document: document.clone(),
-            });
+        self.tail_pending.lock_or_recover().push(TailEntry {
+            target: target.clone(),
+            index: index.to_owned(),
+            document: document.clone(),
+        });
     }
 
     /// Sends what [`Inner::tail_document`] kept to the tails, once its writes are answered.
     pub(super) fn publish_tail(&self) {
-        let entries = std::mem::take(
-            &mut *self
-                .tail_pending
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        let entries = std::mem::take(&mut *self.tail_pending.lock_or_recover());
         if !entries.is_empty() {
             let _ = self.tail.send(Arc::new(entries));
         }

@@ -8,6 +8,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::persist::write_json_atomically;
 use crate::store::types::AliasResult;
 use crate::store::{Inner, Store};
+use crate::sync::RwLockExt;
 use crate::target::{Target, TargetKind};
 use crate::template::wildcard_match;
 
@@ -45,10 +46,7 @@ impl Inner {
         &self,
         change: impl FnOnce(&mut AliasTable) -> StoreResult<bool>,
     ) -> StoreResult<()> {
-        let mut aliases = self
-            .aliases
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut aliases = self.aliases.write_or_recover();
         let mut updated = aliases.clone();
         if !change(&mut updated)? {
             return Ok(());

@@ -13,35 +13,28 @@ use std::sync::Arc;
 use super::Inner;
 use crate::alias::AliasTable;
 use crate::component_template::ComponentTemplate;
+use crate::sync::{MutexExt, RwLockExt};
 use crate::target::Target;
 
 impl Inner {
     pub(in crate::store) fn read_targets(
         &self,
     ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Target>>> {
-        self.targets
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.targets.read_or_recover()
     }
 
     pub(in crate::store) fn read_components(
         &self,
     ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, ComponentTemplate>> {
-        self.component_templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.component_templates.read_or_recover()
     }
 
     pub(in crate::store) fn read_aliases(&self) -> std::sync::RwLockReadGuard<'_, AliasTable> {
-        self.aliases
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.aliases.read_or_recover()
     }
 
     pub(in crate::store) fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.catalog_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.catalog_lock.lock_or_recover()
     }
 
     pub(in crate::store) fn get_target(&self, name: &str) -> Option<Arc<Target>> {

@@ -14,6 +14,7 @@ use crate::mapping::{DynamicStyle, Mapping};
 use crate::persist::write_json_atomically;
 use crate::store::types::{DataStreamInfo, IndexStats, ItemFailure, PreparedWrite};
 use crate::store::{Inner, Store};
+use crate::sync::RwLockExt;
 use crate::target::{
     IngestPipelineSettings, Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir,
 };
@@ -380,8 +381,7 @@ impl Inner {
         }
         let target = Arc::new(Target::create(&dir, meta, &self.partition_settings)?);
         self.targets
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .write_or_recover()
             .insert(name.to_owned(), target.clone());
         if !aliases.is_empty() {
             let added = self.update_aliases_locked(|table| {
@@ -392,10 +392,7 @@ impl Inner {
             });
             if let Err(error) = added {
                 // The request fails as a whole: the target it created goes again.
-                self.targets
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .remove(name);
+                self.targets.write_or_recover().remove(name);
                 let _ = remove_dir(target.dir());
                 return Err(error);
             }
@@ -448,10 +445,7 @@ impl Inner {
     pub(in crate::store) fn remove_target(&self, target: &Arc<Target>) -> StoreResult<()> {
         let _guard = self.lock_catalog();
         let name = target.name();
-        let mut targets = self
-            .targets
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut targets = self.targets.write_or_recover();
         let is_current = targets
             .get(&name)
             .is_some_and(|current| Arc::ptr_eq(current, target));
@@ -461,10 +455,7 @@ impl Inner {
         targets.remove(&name);
         drop(targets);
         // Kept in memory even if persisting fails: start-up drops members that are gone.
-        let mut aliases = self
-            .aliases
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut aliases = self.aliases.write_or_recover();
         if aliases.remove_target(&name)
             && let Err(error) = write_json_atomically(
                 &self.config.data_dir.join(ALIASES_FILE),

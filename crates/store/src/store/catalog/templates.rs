@@ -12,6 +12,7 @@ use crate::mapping::DynamicStyle;
 use crate::persist::write_json_atomically;
 use crate::store::catalog::targets::is_builtin_data_stream;
 use crate::store::{Inner, Store};
+use crate::sync::RwLockExt;
 use crate::template::{IndexTemplate, wildcard_match};
 
 impl Store {
@@ -26,11 +27,7 @@ impl Store {
             composed.mapping(DynamicStyle::Index)?;
             composed.aliases("index")?;
         }
-        let mut templates = self
-            .inner
-            .templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self.inner.templates.write_or_recover();
         let mut updated = templates.clone();
         updated.insert(name.to_owned(), template);
         write_json_atomically(
@@ -44,11 +41,7 @@ impl Store {
 
     /// Templates whose names match `pattern` (`*` for all).
     pub fn templates(&self, pattern: &str) -> Vec<IndexTemplate> {
-        let templates = self
-            .inner
-            .templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let templates = self.inner.templates.read_or_recover();
         templates
             .values()
             .filter(|template| wildcard_match(pattern, &template.name))
@@ -58,11 +51,7 @@ impl Store {
 
     /// Deletes an index template.
     pub fn delete_template(&self, name: &str) -> StoreResult<bool> {
-        let mut templates = self
-            .inner
-            .templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self.inner.templates.write_or_recover();
         if !templates.contains_key(name) {
             return Ok(false);
         }
@@ -86,11 +75,7 @@ impl Store {
         create: bool,
     ) -> StoreResult<()> {
         let component = ComponentTemplate::parse(name, body)?;
-        let mut components = self
-            .inner
-            .component_templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut components = self.inner.component_templates.write_or_recover();
         if create && components.contains_key(name) {
             return Err(StoreError::IllegalArgument(format!(
                 "component template [{name}] already exists"
@@ -116,8 +101,7 @@ impl Store {
         let overlapping = self
             .inner
             .templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .read_or_recover()
             .values()
             .filter(|template| template.matches(name))
             .filter(|template| {
@@ -150,8 +134,7 @@ impl Store {
         let users: Vec<String> = self
             .inner
             .templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .read_or_recover()
             .values()
             .filter(|template| template.composed_of().iter().any(|used| used == name))
             .map(|template| template.name.clone())
@@ -162,11 +145,7 @@ impl Store {
                 users.join(", ")
             )));
         }
-        let mut components = self
-            .inner
-            .component_templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut components = self.inner.component_templates.write_or_recover();
         if !components.contains_key(name) {
             return Ok(false);
         }
@@ -185,11 +164,7 @@ impl Store {
     /// that name exists.
     pub fn put_legacy_template(&self, name: &str, body: &Value, create: bool) -> StoreResult<()> {
         let template = LegacyTemplate::parse(name, body)?;
-        let mut templates = self
-            .inner
-            .legacy_templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self.inner.legacy_templates.write_or_recover();
         if create && templates.contains_key(name) {
             return Err(StoreError::IllegalArgument(format!(
                 "index_template [{name}] already exists"
@@ -208,11 +183,7 @@ impl Store {
 
     /// Legacy templates whose names match any of the comma-separated `patterns`.
     pub fn legacy_templates(&self, patterns: &str) -> Vec<LegacyTemplate> {
-        let templates = self
-            .inner
-            .legacy_templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let templates = self.inner.legacy_templates.read_or_recover();
         templates
             .values()
             .filter(|template| {
@@ -226,11 +197,7 @@ impl Store {
 
     /// Deletes a legacy template; whether there was one.
     pub fn delete_legacy_template(&self, name: &str) -> StoreResult<bool> {
-        let mut templates = self
-            .inner
-            .legacy_templates
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut templates = self.inner.legacy_templates.write_or_recover();
         if !templates.contains_key(name) {
             return Ok(false);
         }
@@ -252,10 +219,7 @@ impl Inner {
     /// built-in data streams never take legacy templates, as Elasticsearch's built-in `logs`
     /// template outranks them.
     pub(in crate::store) fn template_for(&self, name: &str) -> Option<IndexTemplate> {
-        let templates = self
-            .templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let templates = self.templates.read_or_recover();
         let composable = templates
             .values()
             .filter(|template| template.matches(name))
@@ -265,10 +229,7 @@ impl Inner {
             return composable;
         }
         drop(templates);
-        let legacy = self
-            .legacy_templates
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let legacy = self.legacy_templates.read_or_recover();
         merge_matching(legacy.values(), name)
     }
 }
