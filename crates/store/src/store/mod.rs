@@ -36,6 +36,7 @@ use crate::lifecycle::LifecyclePolicy;
 use crate::lock::DataDirLock;
 use crate::objects::Objects;
 use crate::partition::PartitionSettings;
+use crate::persist::Persisted;
 use crate::schema::Fields;
 use crate::tail::{Tail, TailBatch, TailEntry};
 use crate::target::Target;
@@ -73,11 +74,11 @@ struct Inner {
     config: StoreConfig,
     partition_settings: PartitionSettings,
     targets: RwLock<BTreeMap<String, Arc<Target>>>,
-    templates: RwLock<BTreeMap<String, IndexTemplate>>,
-    legacy_templates: RwLock<BTreeMap<String, LegacyTemplate>>,
-    component_templates: RwLock<BTreeMap<String, ComponentTemplate>>,
-    lifecycle_policies: RwLock<BTreeMap<String, LifecyclePolicy>>,
-    aliases: RwLock<AliasTable>,
+    templates: Persisted<BTreeMap<String, IndexTemplate>>,
+    legacy_templates: Persisted<BTreeMap<String, LegacyTemplate>>,
+    component_templates: Persisted<BTreeMap<String, ComponentTemplate>>,
+    lifecycle_policies: Persisted<BTreeMap<String, LifecyclePolicy>>,
+    aliases: Persisted<AliasTable>,
     date_math: std::sync::OnceLock<DateMathResolver>,
     /// Serialises target creation and deletion, and mapping updates.
     catalog_lock: Mutex<()>,

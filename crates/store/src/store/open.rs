@@ -15,25 +15,24 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{info, warn};
 
 use super::catalog::lifecycle::LIFECYCLE_POLICIES_FILE;
+use super::catalog::templates::TEMPLATES_FILE;
 use super::refresh::RefreshKind;
 use super::types::StoreConfig;
 use super::write::WRITE_QUEUE_DEPTH;
 use super::{Inner, Store};
 use crate::alias::{ALIASES_FILE, AliasTable};
-use crate::component_template::{COMPONENT_TEMPLATES_FILE, ComponentTemplate};
+use crate::component_template::COMPONENT_TEMPLATES_FILE;
 use crate::disk::DiskGuard;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::IdCodec;
-use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate};
-use crate::lifecycle::LifecyclePolicy;
+use crate::legacy_template::LEGACY_TEMPLATES_FILE;
 use crate::lock::DataDirLock;
 use crate::objects::Objects;
 use crate::partition::PartitionSettings;
-use crate::persist::{read_json, write_json_atomically};
+use crate::persist::{Persisted, read_json, write_json_atomically};
 use crate::schema::{Fields, build_schema};
 use crate::tail::TAIL_CAPACITY;
 use crate::target::Target;
-use crate::template::IndexTemplate;
 use crate::wal::Wal;
 
 /// The on-disk format this build writes and reads. Format 1 (no `format` in `state.json`)
@@ -70,64 +69,28 @@ impl Store {
         let (schema, fields) = build_schema();
         let partition_settings = partition_settings(&config, schema, fields);
         let targets = open_targets(&data_dir, &partition_settings)?;
-        let templates: BTreeMap<String, IndexTemplate> = {
-            let path = data_dir.join("templates.json");
-            if path.exists() {
-                read_json(&path)?
-            } else {
-                BTreeMap::new()
-            }
-        };
-        let legacy_templates: BTreeMap<String, LegacyTemplate> = {
-            let path = data_dir.join(LEGACY_TEMPLATES_FILE);
-            if path.exists() {
-                read_json(&path)?
-            } else {
-                BTreeMap::new()
-            }
-        };
-        let component_templates: BTreeMap<String, ComponentTemplate> = {
-            let path = data_dir.join(COMPONENT_TEMPLATES_FILE);
-            if path.exists() {
-                read_json(&path)?
-            } else {
-                BTreeMap::new()
-            }
-        };
-        let lifecycle_policies: BTreeMap<String, LifecyclePolicy> = {
-            let path = data_dir.join(LIFECYCLE_POLICIES_FILE);
-            if path.exists() {
-                read_json(&path)?
-            } else {
-                BTreeMap::new()
-            }
-        };
-        let mut aliases: AliasTable = {
-            let path = data_dir.join(ALIASES_FILE);
-            if path.exists() {
-                read_json(&path)?
-            } else {
-                AliasTable::default()
-            }
-        };
+        let catalog_file = |name: &str| data_dir.join(name);
+        let faults = || config.faults.clone();
+        let templates = Persisted::load(catalog_file(TEMPLATES_FILE), faults())?;
+        let legacy_templates = Persisted::load(catalog_file(LEGACY_TEMPLATES_FILE), faults())?;
+        let component_templates =
+            Persisted::load(catalog_file(COMPONENT_TEMPLATES_FILE), faults())?;
+        let lifecycle_policies = Persisted::load(catalog_file(LIFECYCLE_POLICIES_FILE), faults())?;
+        let aliases: Persisted<AliasTable> = Persisted::load(catalog_file(ALIASES_FILE), faults())?;
         // A crash between deleting a target and updating the table leaves members that no
         // longer exist; they are dropped here.
-        let vanished: Vec<String> = aliases
-            .iter()
-            .flat_map(|(_, members)| members.keys())
-            .filter(|member| !targets.contains_key(*member))
-            .cloned()
-            .collect();
-        if !vanished.is_empty() {
+        aliases.update(|aliases| {
+            let vanished: Vec<String> = aliases
+                .iter()
+                .flat_map(|(_, members)| members.keys())
+                .filter(|member| !targets.contains_key(*member))
+                .cloned()
+                .collect();
             for member in &vanished {
                 aliases.remove_target(member);
             }
-            write_json_atomically(
-                &data_dir.join(ALIASES_FILE),
-                &aliases,
-                config.faults.as_deref(),
-            )?;
-        }
+            Ok(!vanished.is_empty())
+        })?;
         let state: Option<StoreState> = {
             let path = data_dir.join("state.json");
             if path.exists() {
@@ -182,11 +145,11 @@ impl Store {
             config,
             partition_settings,
             targets: RwLock::new(targets),
-            templates: RwLock::new(templates),
-            legacy_templates: RwLock::new(legacy_templates),
-            component_templates: RwLock::new(component_templates),
-            lifecycle_policies: RwLock::new(lifecycle_policies),
-            aliases: RwLock::new(aliases),
+            templates,
+            legacy_templates,
+            component_templates,
+            lifecycle_policies,
+            aliases,
             date_math: std::sync::OnceLock::new(),
             catalog_lock: Mutex::new(()),
             last_seq: AtomicU64::new(highest_known),

@@ -3,12 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::alias::{ALIASES_FILE, AliasAction, AliasTable};
+use crate::alias::{AliasAction, AliasTable};
 use crate::error::{StoreError, StoreResult};
-use crate::persist::write_json_atomically;
 use crate::store::types::AliasResult;
 use crate::store::{Inner, Store};
-use crate::sync::RwLockExt;
 use crate::target::{Target, TargetKind};
 use crate::template::wildcard_match;
 
@@ -46,20 +44,14 @@ impl Inner {
         &self,
         change: impl FnOnce(&mut AliasTable) -> StoreResult<bool>,
     ) -> StoreResult<()> {
-        let mut aliases = self.aliases.write_or_recover();
-        let mut updated = aliases.clone();
-        if !change(&mut updated)? {
-            return Ok(());
-        }
-        let targets = self.read_targets();
-        updated.validate(|name| targets.get(name).map(|target| target.kind()))?;
-        drop(targets);
-        write_json_atomically(
-            &self.config.data_dir.join(ALIASES_FILE),
-            &updated,
-            self.config.faults.as_deref(),
-        )?;
-        *aliases = updated;
+        self.aliases.update(|aliases| {
+            if !change(aliases)? {
+                return Ok(false);
+            }
+            let targets = self.read_targets();
+            aliases.validate(|name| targets.get(name).map(|target| target.kind()))?;
+            Ok(true)
+        })?;
         Ok(())
     }
 

@@ -11,10 +11,8 @@ use crate::component_template::compose;
 use crate::error::{StoreError, StoreResult};
 use crate::failure_store::failure_store_parent;
 use crate::lifecycle::LifecyclePolicy;
-use crate::persist::write_json_atomically;
 use crate::store::types::{IndexLifecycle, ManagedLifecycle, PolicyUsage, format_duration};
 use crate::store::{Inner, Store};
-use crate::sync::RwLockExt;
 use crate::target::{Target, TargetKind, TargetMeta, now_millis};
 use crate::template::wildcard_match;
 use crate::time_value::parse_time_value;
@@ -55,23 +53,14 @@ impl Store {
         &self,
         change: impl FnOnce(&mut BTreeMap<String, LifecyclePolicy>) -> bool,
     ) -> StoreResult<bool> {
-        let mut policies = self.inner.lifecycle_policies.write_or_recover();
-        let mut updated = policies.clone();
-        if !change(&mut updated) {
-            return Ok(false);
-        }
-        write_json_atomically(
-            &self.inner.config.data_dir.join(LIFECYCLE_POLICIES_FILE),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *policies = updated;
-        Ok(true)
+        self.inner
+            .lifecycle_policies
+            .update(|policies| Ok(change(policies)))
     }
 
     /// Lifecycle policies whose names match `pattern` (`*` for all), by name.
     pub fn lifecycle_policies(&self, pattern: &str) -> Vec<LifecyclePolicy> {
-        let policies = self.inner.lifecycle_policies.read_or_recover();
+        let policies = self.inner.lifecycle_policies.read();
         policies
             .values()
             .filter(|policy| wildcard_match(pattern, &policy.name))
@@ -84,7 +73,7 @@ impl Store {
         let templates: Vec<String> = self
             .inner
             .templates
-            .read_or_recover()
+            .read()
             .values()
             .filter(|template| {
                 compose(template, &self.inner.read_components())
@@ -144,7 +133,7 @@ impl Store {
         expression: &str,
         ignore_unavailable: bool,
     ) -> StoreResult<Vec<IndexLifecycle>> {
-        let policies = self.inner.lifecycle_policies.read_or_recover().clone();
+        let policies = self.inner.lifecycle_policies.read().clone();
         let mut explained = Vec::new();
         for resolved in self.resolve_targets(expression, ignore_unavailable)? {
             let Some(target) = self.inner.get_target(&resolved.name) else {
@@ -233,7 +222,7 @@ impl Inner {
     pub(in crate::store) fn lifecycle_steps(&self, now_ms: i64) -> Vec<LifecycleStep> {
         let targets: Vec<Arc<Target>> = self.read_targets().values().cloned().collect();
         let aliases = self.read_aliases().clone();
-        let policies = self.lifecycle_policies.read_or_recover().clone();
+        let policies = self.lifecycle_policies.read().clone();
         let mut steps = Vec::new();
         for target in targets {
             if target.kind() != TargetKind::Index {
@@ -285,7 +274,7 @@ impl Inner {
             return None;
         }
         let template_name = meta.template.as_ref()?;
-        let templates = self.templates.read_or_recover();
+        let templates = self.templates.read();
         compose(templates.get(template_name)?, &self.read_components()).lifecycle_name()
     }
 
@@ -302,7 +291,7 @@ impl Inner {
             return Some((retention.clone(), "data_stream_configuration"));
         }
         if let Some(policy_name) = self.lifecycle_name(meta) {
-            let policies = self.lifecycle_policies.read_or_recover();
+            let policies = self.lifecycle_policies.read();
             if let Some(policy) = policies.get(&policy_name) {
                 return policy
                     .delete_after

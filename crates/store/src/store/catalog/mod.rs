@@ -26,11 +26,11 @@ impl Inner {
     pub(in crate::store) fn read_components(
         &self,
     ) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, ComponentTemplate>> {
-        self.component_templates.read_or_recover()
+        self.component_templates.read()
     }
 
     pub(in crate::store) fn read_aliases(&self) -> std::sync::RwLockReadGuard<'_, AliasTable> {
-        self.aliases.read_or_recover()
+        self.aliases.read()
     }
 
     pub(in crate::store) fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {

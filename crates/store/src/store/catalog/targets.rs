@@ -7,11 +7,9 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 use tracing::{info, warn};
 
-use crate::alias::ALIASES_FILE;
 use crate::error::{StoreError, StoreResult};
 use crate::failure_store::{self, failure_store_name, failure_store_parent, has_selector};
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::persist::write_json_atomically;
 use crate::store::types::{DataStreamInfo, IndexStats, ItemFailure, PreparedWrite};
 use crate::store::{Inner, Store};
 use crate::sync::RwLockExt;
@@ -455,17 +453,12 @@ impl Inner {
         targets.remove(&name);
         drop(targets);
         // Kept in memory even if persisting fails: start-up drops members that are gone.
-        let mut aliases = self.aliases.write_or_recover();
-        if aliases.remove_target(&name)
-            && let Err(error) = write_json_atomically(
-                &self.config.data_dir.join(ALIASES_FILE),
-                &*aliases,
-                self.config.faults.as_deref(),
-            )
+        if let Err(error) = self
+            .aliases
+            .update_even_if_unpersisted(|aliases| aliases.remove_target(&name))
         {
             warn!(%error, name, "persisting the aliases of a deleted target failed");
         }
-        drop(aliases);
         for partition in target.partitions() {
             let _ = partition.close_writer_if_clean();
         }

@@ -3,17 +3,16 @@
 
 use serde_json::Value;
 
-use crate::component_template::{
-    COMPONENT_TEMPLATES_FILE, ComponentTemplate, check_components, compose,
-};
+use crate::component_template::{ComponentTemplate, check_components, compose};
 use crate::error::{StoreError, StoreResult};
-use crate::legacy_template::{LEGACY_TEMPLATES_FILE, LegacyTemplate, merge_matching};
+use crate::legacy_template::{LegacyTemplate, merge_matching};
 use crate::mapping::DynamicStyle;
-use crate::persist::write_json_atomically;
 use crate::store::catalog::targets::is_builtin_data_stream;
 use crate::store::{Inner, Store};
-use crate::sync::RwLockExt;
 use crate::template::{IndexTemplate, wildcard_match};
+
+/// Where index templates are kept, in the data directory.
+pub(in crate::store) const TEMPLATES_FILE: &str = "templates.json";
 
 impl Store {
     /// Stores an index template, checking that its components exist and that it composes
@@ -27,21 +26,16 @@ impl Store {
             composed.mapping(DynamicStyle::Index)?;
             composed.aliases("index")?;
         }
-        let mut templates = self.inner.templates.write_or_recover();
-        let mut updated = templates.clone();
-        updated.insert(name.to_owned(), template);
-        write_json_atomically(
-            &self.inner.config.data_dir.join("templates.json"),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *templates = updated;
+        self.inner.templates.update(|templates| {
+            templates.insert(name.to_owned(), template);
+            Ok(true)
+        })?;
         Ok(())
     }
 
     /// Templates whose names match `pattern` (`*` for all).
     pub fn templates(&self, pattern: &str) -> Vec<IndexTemplate> {
-        let templates = self.inner.templates.read_or_recover();
+        let templates = self.inner.templates.read();
         templates
             .values()
             .filter(|template| wildcard_match(pattern, &template.name))
@@ -51,19 +45,9 @@ impl Store {
 
     /// Deletes an index template.
     pub fn delete_template(&self, name: &str) -> StoreResult<bool> {
-        let mut templates = self.inner.templates.write_or_recover();
-        if !templates.contains_key(name) {
-            return Ok(false);
-        }
-        let mut updated = templates.clone();
-        updated.remove(name);
-        write_json_atomically(
-            &self.inner.config.data_dir.join("templates.json"),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *templates = updated;
-        Ok(true)
+        self.inner
+            .templates
+            .update(|templates| Ok(templates.remove(name).is_some()))
     }
 
     /// Stores a component template (`PUT /_component_template/{name}`); with `create`, fails
@@ -75,20 +59,15 @@ impl Store {
         create: bool,
     ) -> StoreResult<()> {
         let component = ComponentTemplate::parse(name, body)?;
-        let mut components = self.inner.component_templates.write_or_recover();
-        if create && components.contains_key(name) {
-            return Err(StoreError::IllegalArgument(format!(
-                "component template [{name}] already exists"
-            )));
-        }
-        let mut updated = components.clone();
-        updated.insert(name.to_owned(), component);
-        write_json_atomically(
-            &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *components = updated;
+        self.inner.component_templates.update(|components| {
+            if create && components.contains_key(name) {
+                return Err(StoreError::IllegalArgument(format!(
+                    "component template [{name}] already exists"
+                )));
+            }
+            components.insert(name.to_owned(), component);
+            Ok(true)
+        })?;
         Ok(())
     }
 
@@ -101,7 +80,7 @@ impl Store {
         let overlapping = self
             .inner
             .templates
-            .read_or_recover()
+            .read()
             .values()
             .filter(|template| template.matches(name))
             .filter(|template| {
@@ -134,7 +113,7 @@ impl Store {
         let users: Vec<String> = self
             .inner
             .templates
-            .read_or_recover()
+            .read()
             .values()
             .filter(|template| template.composed_of().iter().any(|used| used == name))
             .map(|template| template.name.clone())
@@ -145,45 +124,30 @@ impl Store {
                 users.join(", ")
             )));
         }
-        let mut components = self.inner.component_templates.write_or_recover();
-        if !components.contains_key(name) {
-            return Ok(false);
-        }
-        let mut updated = components.clone();
-        updated.remove(name);
-        write_json_atomically(
-            &self.inner.config.data_dir.join(COMPONENT_TEMPLATES_FILE),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *components = updated;
-        Ok(true)
+        self.inner
+            .component_templates
+            .update(|components| Ok(components.remove(name).is_some()))
     }
 
     /// Stores a legacy template (`PUT /_template/{name}`); with `create`, fails if one of
     /// that name exists.
     pub fn put_legacy_template(&self, name: &str, body: &Value, create: bool) -> StoreResult<()> {
         let template = LegacyTemplate::parse(name, body)?;
-        let mut templates = self.inner.legacy_templates.write_or_recover();
-        if create && templates.contains_key(name) {
-            return Err(StoreError::IllegalArgument(format!(
-                "index_template [{name}] already exists"
-            )));
-        }
-        let mut updated = templates.clone();
-        updated.insert(name.to_owned(), template);
-        write_json_atomically(
-            &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *templates = updated;
+        self.inner.legacy_templates.update(|templates| {
+            if create && templates.contains_key(name) {
+                return Err(StoreError::IllegalArgument(format!(
+                    "index_template [{name}] already exists"
+                )));
+            }
+            templates.insert(name.to_owned(), template);
+            Ok(true)
+        })?;
         Ok(())
     }
 
     /// Legacy templates whose names match any of the comma-separated `patterns`.
     pub fn legacy_templates(&self, patterns: &str) -> Vec<LegacyTemplate> {
-        let templates = self.inner.legacy_templates.read_or_recover();
+        let templates = self.inner.legacy_templates.read();
         templates
             .values()
             .filter(|template| {
@@ -197,19 +161,9 @@ impl Store {
 
     /// Deletes a legacy template; whether there was one.
     pub fn delete_legacy_template(&self, name: &str) -> StoreResult<bool> {
-        let mut templates = self.inner.legacy_templates.write_or_recover();
-        if !templates.contains_key(name) {
-            return Ok(false);
-        }
-        let mut updated = templates.clone();
-        updated.remove(name);
-        write_json_atomically(
-            &self.inner.config.data_dir.join(LEGACY_TEMPLATES_FILE),
-            &updated,
-            self.inner.config.faults.as_deref(),
-        )?;
-        *templates = updated;
-        Ok(true)
+        self.inner
+            .legacy_templates
+            .update(|templates| Ok(templates.remove(name).is_some()))
     }
 }
 
@@ -219,7 +173,7 @@ impl Inner {
     /// built-in data streams never take legacy templates, as Elasticsearch's built-in `logs`
     /// template outranks them.
     pub(in crate::store) fn template_for(&self, name: &str) -> Option<IndexTemplate> {
-        let templates = self.templates.read_or_recover();
+        let templates = self.templates.read();
         let composable = templates
             .values()
             .filter(|template| template.matches(name))
@@ -229,7 +183,7 @@ impl Inner {
             return composable;
         }
         drop(templates);
-        let legacy = self.legacy_templates.read_or_recover();
+        let legacy = self.legacy_templates.read();
         merge_matching(legacy.values(), name)
     }
 }
