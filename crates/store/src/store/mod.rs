@@ -1,5 +1,38 @@
 //! The store: the catalog of indexes and data streams, the write path through the
 //! write-ahead log, refresh, retention, and what searches read.
+//!
+//! [`Store`] is a cheap handle on the shared state, `Inner`; each concern is an `impl` block
+//! of its own file, in data-flow order:
+//!
+//! - `open.rs`: opening a data directory — its lock, catalog files, targets, format check —
+//!   replaying the log and starting the writer thread.
+//! - `types.rs`: the public types (configuration, write requests and outcomes, search
+//!   shards, catalog reports).
+//! - `write.rs`: preparing a write against its target's mapping (auto-creating targets), the
+//!   writer thread's group commit, and applying logged writes to partitions.
+//! - `replay.rs`: reading the log back at start-up and for broken partitions.
+//! - `refresh.rs`: commits, log trimming, idle writers, the background tasks, shutdown.
+//! - `search.rs` and `resolve.rs`: what searches read, and index expressions resolved to
+//!   targets and concrete indexes.
+//! - `catalog/`: targets, aliases, templates, lifecycle policies and retention, rollover. Its
+//!   files are kept on disk through [`crate::persist::Persisted`], which changes memory only
+//!   once the new version is durable.
+//!
+//! # Lock order
+//!
+//! A thread that holds several of the store's locks takes them in this order:
+//!
+//! 1. the catalog lock (`catalog::CatalogGuard`), which serialises target creation and
+//!    deletion, alias changes, rollover and mapping updates. A function that must run under
+//!    it takes a `&CatalogGuard` instead of saying so in a comment;
+//! 2. the refresh lock, taken by refreshes alone;
+//! 3. the alias table before the targets map; the index templates before the component
+//!    templates; the legacy templates and lifecycle policies on their own;
+//! 4. last, a target's and a partition's own locks, which never reach back to the store's.
+//!
+//! The other mutexes (tail buffer, recovery timer, data directory lock) guard one value
+//! each and are held only around it. Poisoned locks are taken all the same (see
+//! [`crate::sync`]).
 
 mod catalog;
 mod open;
@@ -80,7 +113,8 @@ struct Inner {
     lifecycle_policies: Persisted<BTreeMap<String, LifecyclePolicy>>,
     aliases: Persisted<AliasTable>,
     date_math: std::sync::OnceLock<DateMathResolver>,
-    /// Serialises target creation and deletion, and mapping updates.
+    /// Serialises target creation and deletion, alias changes, rollover and mapping
+    /// updates; taken through `lock_catalog`, first of all the locks.
     catalog_lock: Mutex<()>,
     /// The last sequence number assigned by the writer thread.
     last_seq: AtomicU64,

@@ -104,7 +104,7 @@ impl Inner {
                 "index request targeting backing index [{name}] is not allowed, target the data stream instead"
             )));
         }
-        let _guard = self.lock_catalog();
+        let catalog = self.lock_catalog();
         if let Some(target) = self.get_target(name) {
             return Ok(target);
         }
@@ -115,7 +115,7 @@ impl Inner {
             None if is_builtin_data_stream(name) => TargetKind::DataStream,
             None => TargetKind::Index,
         };
-        self.create_target_locked(name, kind, template.as_ref(), None, None)
+        self.create_target(&catalog, name, kind, template.as_ref(), None, None)
     }
 
     /// The failure store of `stream`, created (with the stream, if need be) on first use.
@@ -127,11 +127,11 @@ impl Inner {
             )));
         }
         let name = failure_store_name(stream);
-        let _guard = self.lock_catalog();
+        let catalog = self.lock_catalog();
         if let Some(target) = self.get_target(&name) {
             return Ok(target);
         }
-        self.create_target_locked(&name, TargetKind::DataStream, None, None, None)
+        self.create_target(&catalog, &name, TargetKind::DataStream, None, None, None)
     }
 
     pub(super) fn prepare(
@@ -279,7 +279,7 @@ impl Inner {
         }
         // Another writer may have mapped the same fields meanwhile: convert again under the
         // lock against the latest mapping, so the mapping that is persisted is the one used.
-        let _guard = self.lock_catalog();
+        let _catalog = self.lock_catalog();
         let latest = target.mapping();
         let conversion = convert_document(&latest, parsed, id)?;
         if !conversion.new_fields.is_empty() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::alias::{AliasAction, AliasTable};
 use crate::error::{StoreError, StoreResult};
+use crate::store::catalog::CatalogGuard;
 use crate::store::types::AliasResult;
 use crate::store::{Inner, Store};
 use crate::target::{Target, TargetKind};
@@ -39,9 +40,10 @@ impl Store {
 
 impl Inner {
     /// Applies `change` to a copy of the alias table and, if it says it changed something,
-    /// validates and persists the copy before it takes effect. Call with the catalog lock.
-    pub(in crate::store) fn update_aliases_locked(
+    /// validates and persists the copy before it takes effect.
+    pub(in crate::store) fn update_alias_table(
         &self,
+        _catalog: &CatalogGuard<'_>,
         change: impl FnOnce(&mut AliasTable) -> StoreResult<bool>,
     ) -> StoreResult<()> {
         self.aliases.update(|aliases| {
@@ -114,7 +116,7 @@ impl Inner {
         &self,
         actions: &[AliasAction],
     ) -> StoreResult<(Vec<AliasResult>, Vec<String>)> {
-        let _guard = self.lock_catalog();
+        let catalog = self.lock_catalog();
         let targets = self.read_targets().clone();
         let mut resolved = Vec::with_capacity(actions.len());
         for action in actions {
@@ -122,7 +124,7 @@ impl Inner {
         }
         let mut results = Vec::with_capacity(actions.len());
         let mut doomed = Vec::new();
-        self.update_aliases_locked(|table| {
+        self.update_alias_table(&catalog, |table| {
             for (action, names) in resolved {
                 match action {
                     AliasAction::Add {

@@ -8,13 +8,21 @@ pub(super) mod targets;
 pub(super) mod templates;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use super::Inner;
 use crate::alias::AliasTable;
 use crate::component_template::ComponentTemplate;
 use crate::sync::{MutexExt, RwLockExt};
 use crate::target::Target;
+
+/// The catalog lock, held: target creation and deletion, alias changes, rollover and mapping
+/// updates happen one at a time. What must only run under it takes a `&CatalogGuard`, so
+/// that the compiler, not a comment, asks for the lock.
+#[derive(Debug)]
+pub(in crate::store) struct CatalogGuard<'a> {
+    _held: MutexGuard<'a, ()>,
+}
 
 impl Inner {
     pub(in crate::store) fn read_targets(
@@ -33,8 +41,11 @@ impl Inner {
         self.aliases.read()
     }
 
-    pub(in crate::store) fn lock_catalog(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.catalog_lock.lock_or_recover()
+    /// Takes the catalog lock (see the lock order in [`crate::store`]).
+    pub(in crate::store) fn lock_catalog(&self) -> CatalogGuard<'_> {
+        CatalogGuard {
+            _held: self.catalog_lock.lock_or_recover(),
+        }
     }
 
     pub(in crate::store) fn get_target(&self, name: &str) -> Option<Arc<Target>> {

@@ -37,7 +37,7 @@ impl Store {
             )));
         }
         let inner = &self.inner;
-        let _guard = inner.lock_catalog();
+        let catalog = inner.lock_catalog();
         if let Some(target) = inner.get_target(alias) {
             return Err(match target.kind() {
                 TargetKind::DataStream => data_stream_rollover(alias),
@@ -119,14 +119,15 @@ impl Store {
         if let Value::Object(object) = &mut explicit {
             object.remove("conditions");
         }
-        inner.create_target_locked(
+        inner.create_target(
+            &catalog,
             &new_name,
             TargetKind::Index,
             template.as_ref(),
             Some(&explicit),
             new_provided.as_deref(),
         )?;
-        inner.update_aliases_locked(|table| {
+        inner.update_alias_table(&catalog, |table| {
             if properties.is_write_index == Some(true) {
                 let mut retired = properties.clone();
                 retired.is_write_index = Some(false);

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 use crate::error::{StoreError, StoreResult};
 use crate::failure_store::{self, failure_store_name, failure_store_parent, has_selector};
 use crate::mapping::{DynamicStyle, Mapping};
+use crate::store::catalog::CatalogGuard;
 use crate::store::types::{DataStreamInfo, IndexStats, ItemFailure, PreparedWrite};
 use crate::store::{Inner, Store};
 use crate::sync::RwLockExt;
@@ -57,13 +58,14 @@ impl Store {
 
     /// Creates an empty data stream (`PUT /_data_stream/{name}`).
     pub fn create_data_stream(&self, name: &str) -> StoreResult<()> {
-        let _guard = self.inner.lock_catalog();
+        let catalog = self.inner.lock_catalog();
         if self.inner.get_target(name).is_some() {
             return Err(StoreError::AlreadyExists(name.to_owned()));
         }
         match self.inner.template_for(name) {
             Some(template) if template.data_stream => {
-                self.inner.create_target_locked(
+                self.inner.create_target(
+                    &catalog,
                     name,
                     TargetKind::DataStream,
                     Some(&template),
@@ -73,8 +75,14 @@ impl Store {
                 Ok(())
             }
             _ if is_builtin_data_stream(name) => {
-                self.inner
-                    .create_target_locked(name, TargetKind::DataStream, None, None, None)?;
+                self.inner.create_target(
+                    &catalog,
+                    name,
+                    TargetKind::DataStream,
+                    None,
+                    None,
+                    None,
+                )?;
                 Ok(())
             }
             _ => Err(StoreError::IllegalArgument(format!(
@@ -113,7 +121,7 @@ impl Store {
             .inner
             .get_target(name)
             .ok_or_else(|| StoreError::IndexNotFound(name.to_owned()))?;
-        let _guard = self.inner.lock_catalog();
+        let _catalog = self.inner.lock_catalog();
         let mut mapping = (*target.mapping()).clone();
         mapping.merge_explicit(body)?;
         target.set_mapping(mapping)
@@ -285,8 +293,9 @@ impl Store {
 }
 
 impl Inner {
-    pub(in crate::store) fn create_target_locked(
+    pub(in crate::store) fn create_target(
         &self,
+        catalog: &CatalogGuard<'_>,
         name: &str,
         kind: TargetKind,
         template: Option<&IndexTemplate>,
@@ -382,7 +391,7 @@ impl Inner {
             .write_or_recover()
             .insert(name.to_owned(), target.clone());
         if !aliases.is_empty() {
-            let added = self.update_aliases_locked(|table| {
+            let added = self.update_alias_table(catalog, |table| {
                 for (alias, properties) in aliases {
                     table.add(&alias, name, properties);
                 }
@@ -414,7 +423,7 @@ impl Inner {
                 }
             }
         }
-        let _guard = self.lock_catalog();
+        let catalog = self.lock_catalog();
         if self.get_target(name).is_some() {
             return Err(StoreError::AlreadyExists(name.to_owned()));
         }
@@ -430,7 +439,8 @@ impl Inner {
                 "cannot create index with name [{name}], because it matches with template [{template_name}] that creates data streams only, use create data stream api instead"
             )));
         }
-        self.create_target_locked(
+        self.create_target(
+            &catalog,
             name,
             TargetKind::Index,
             template.as_ref(),
@@ -441,7 +451,7 @@ impl Inner {
     }
 
     pub(in crate::store) fn remove_target(&self, target: &Arc<Target>) -> StoreResult<()> {
-        let _guard = self.lock_catalog();
+        let _catalog = self.lock_catalog();
         let name = target.name();
         let mut targets = self.targets.write_or_recover();
         let is_current = targets
