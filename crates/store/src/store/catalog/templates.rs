@@ -1,12 +1,17 @@
 //! Index templates (composable and legacy) and component templates, and which one a new
 //! target is created from.
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::component_template::{ComponentTemplate, check_components, compose};
 use crate::error::{StoreError, StoreResult};
 use crate::legacy_template::{LegacyTemplate, merge_matching};
 use crate::mapping::DynamicStyle;
+use crate::persist::Persisted;
 use crate::store::catalog::targets::is_builtin_data_stream;
 use crate::store::{Inner, Store};
 use crate::template::{IndexTemplate, wildcard_match};
@@ -59,16 +64,13 @@ impl Store {
         create: bool,
     ) -> StoreResult<()> {
         let component = ComponentTemplate::parse(name, body)?;
-        self.inner.component_templates.update(|components| {
-            if create && components.contains_key(name) {
-                return Err(StoreError::IllegalArgument(format!(
-                    "component template [{name}] already exists"
-                )));
-            }
-            components.insert(name.to_owned(), component);
-            Ok(true)
-        })?;
-        Ok(())
+        put_named(
+            &self.inner.component_templates,
+            name,
+            component,
+            create,
+            "component template",
+        )
     }
 
     /// What a new target named `name` would be created from
@@ -133,16 +135,13 @@ impl Store {
     /// that name exists.
     pub fn put_legacy_template(&self, name: &str, body: &Value, create: bool) -> StoreResult<()> {
         let template = LegacyTemplate::parse(name, body)?;
-        self.inner.legacy_templates.update(|templates| {
-            if create && templates.contains_key(name) {
-                return Err(StoreError::IllegalArgument(format!(
-                    "index_template [{name}] already exists"
-                )));
-            }
-            templates.insert(name.to_owned(), template);
-            Ok(true)
-        })?;
-        Ok(())
+        put_named(
+            &self.inner.legacy_templates,
+            name,
+            template,
+            create,
+            "index_template",
+        )
     }
 
     /// Legacy templates whose names match any of the comma-separated `patterns`.
@@ -186,4 +185,25 @@ impl Inner {
         let legacy = self.legacy_templates.read();
         merge_matching(legacy.values(), name)
     }
+}
+
+/// Stores `value` as `name` in `map`; with `create`, refuses a name that is taken, calling
+/// what is stored there `what`.
+fn put_named<T: Serialize + DeserializeOwned + Clone>(
+    map: &Persisted<BTreeMap<String, T>>,
+    name: &str,
+    value: T,
+    create: bool,
+    what: &str,
+) -> StoreResult<()> {
+    map.update(|values| {
+        if create && values.contains_key(name) {
+            return Err(StoreError::IllegalArgument(format!(
+                "{what} [{name}] already exists"
+            )));
+        }
+        values.insert(name.to_owned(), value);
+        Ok(true)
+    })?;
+    Ok(())
 }
