@@ -132,3 +132,58 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> StoreResult<T> {
         reason: error.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::faults::Fault;
+
+    type Map = BTreeMap<String, u32>;
+
+    fn insert(name: &str, value: u32) -> impl FnOnce(&mut Map) -> StoreResult<bool> {
+        move |map| Ok(map.insert(name.to_owned(), value) != Some(value))
+    }
+
+    #[test]
+    fn a_missing_file_is_the_default_and_its_directory_is_made_on_the_first_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kind").join("map.json");
+        let map: Persisted<Map> = Persisted::load(path.clone(), None).unwrap();
+        assert!(map.read().is_empty());
+        assert!(!map.update(|_| Ok(false)).unwrap());
+        assert!(!path.exists(), "an update that changed nothing was written");
+        assert!(map.update(insert("one", 1)).unwrap());
+        let reloaded: Persisted<Map> = Persisted::load(path, None).unwrap();
+        assert_eq!(*reloaded.read(), Map::from([("one".to_owned(), 1)]));
+    }
+
+    #[test]
+    fn a_failed_write_changes_the_value_only_when_asked_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("map.json");
+        let faults = Faults::new();
+        let map: Persisted<Map> = Persisted::load(path.clone(), Some(faults.clone())).unwrap();
+        map.update(insert("one", 1)).unwrap();
+
+        faults.inject(FaultSite::Metadata, Fault::NoSpace);
+        assert!(map.update(insert("two", 2)).is_err());
+        assert_eq!(*map.read(), Map::from([("one".to_owned(), 1)]));
+        let failed = map.update(|map| {
+            map.clear();
+            Err(StoreError::IllegalArgument("refused".to_owned()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(map.read().len(), 1);
+        assert!(
+            map.update_even_if_unpersisted(|map| map.remove("one").is_some())
+                .is_err()
+        );
+        assert!(map.read().is_empty());
+        faults.clear_all();
+
+        let reloaded: Persisted<Map> = Persisted::load(path, None).unwrap();
+        assert_eq!(*reloaded.read(), Map::from([("one".to_owned(), 1)]));
+    }
+}
