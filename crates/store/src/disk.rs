@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::{info, warn};
 
+use crate::sync::MutexExt;
 use crate::time_value::format_byte_size;
 
 /// When writes stop.
@@ -203,9 +204,7 @@ impl DiskGuard {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<WriteBlock>> {
-        self.block
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.block.lock_or_recover()
     }
 }
 

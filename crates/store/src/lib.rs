@@ -40,6 +40,7 @@ pub mod schema;
 mod seq_query;
 pub mod skeleton;
 mod store;
+mod sync;
 mod tail;
 mod target;
 mod template;

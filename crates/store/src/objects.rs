@@ -8,13 +8,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use crate::error::{StoreError, StoreResult};
 use crate::faults::Faults;
-use crate::persist::{read_json, write_json_atomically};
+use crate::persist::Persisted;
+use crate::sync::MutexExt;
 
 const DIRECTORY: &str = "objects";
 
@@ -22,11 +23,14 @@ const DIRECTORY: &str = "objects";
 const MAX_OBJECTS_PER_KIND: usize = 10_000;
 
 /// Objects by kind, then by id.
+/// One kind's objects, by id.
+type Kind = Persisted<BTreeMap<String, Value>>;
+
 #[derive(Debug)]
 pub(crate) struct Objects {
     dir: PathBuf,
     faults: Option<Arc<Faults>>,
-    kinds: Mutex<BTreeMap<&'static str, BTreeMap<String, Value>>>,
+    kinds: Mutex<BTreeMap<&'static str, Arc<Kind>>>,
 }
 
 impl Objects {
@@ -40,81 +44,47 @@ impl Objects {
 
     /// Every object of `kind`, by id.
     pub(crate) fn list(&self, kind: &'static str) -> StoreResult<BTreeMap<String, Value>> {
-        let mut kinds = self.lock();
-        Ok(self.loaded(&mut kinds, kind)?.clone())
+        Ok(self.loaded(kind)?.read().clone())
     }
 
     /// One object.
     pub(crate) fn get(&self, kind: &'static str, id: &str) -> StoreResult<Option<Value>> {
-        let mut kinds = self.lock();
-        Ok(self.loaded(&mut kinds, kind)?.get(id).cloned())
+        Ok(self.loaded(kind)?.read().get(id).cloned())
     }
 
     /// Creates or replaces an object; returns whether it is new. Nothing changes if it
     /// cannot be written.
     pub(crate) fn put(&self, kind: &'static str, id: &str, object: Value) -> StoreResult<bool> {
-        let mut kinds = self.lock();
-        let objects = self.loaded(&mut kinds, kind)?;
-        let created = !objects.contains_key(id);
-        if created && objects.len() >= MAX_OBJECTS_PER_KIND {
-            return Err(StoreError::IllegalArgument(format!(
-                "there are {MAX_OBJECTS_PER_KIND} {kind} already; delete some first"
-            )));
-        }
-        let mut updated = objects.clone();
-        updated.insert(id.to_owned(), object);
-        self.persist(kind, &updated)?;
-        *objects = updated;
+        let mut created = false;
+        self.loaded(kind)?.update(|objects| {
+            created = !objects.contains_key(id);
+            if created && objects.len() >= MAX_OBJECTS_PER_KIND {
+                return Err(StoreError::IllegalArgument(format!(
+                    "there are {MAX_OBJECTS_PER_KIND} {kind} already; delete some first"
+                )));
+            }
+            objects.insert(id.to_owned(), object);
+            Ok(true)
+        })?;
         Ok(created)
     }
 
     /// Deletes an object; returns whether it existed.
     pub(crate) fn delete(&self, kind: &'static str, id: &str) -> StoreResult<bool> {
-        let mut kinds = self.lock();
-        let objects = self.loaded(&mut kinds, kind)?;
-        if !objects.contains_key(id) {
-            return Ok(false);
+        self.loaded(kind)?
+            .update(|objects| Ok(objects.remove(id).is_some()))
+    }
+
+    /// The objects of `kind`, read from their file the first time they are asked for.
+    fn loaded(&self, kind: &'static str) -> StoreResult<Arc<Kind>> {
+        let mut kinds = self.kinds.lock_or_recover();
+        if let Some(objects) = kinds.get(kind) {
+            return Ok(objects.clone());
         }
-        let mut updated = objects.clone();
-        updated.remove(id);
-        self.persist(kind, &updated)?;
-        *objects = updated;
-        Ok(true)
-    }
-
-    fn loaded<'k>(
-        &self,
-        kinds: &'k mut BTreeMap<&'static str, BTreeMap<String, Value>>,
-        kind: &'static str,
-    ) -> StoreResult<&'k mut BTreeMap<String, Value>> {
-        if !kinds.contains_key(kind) {
-            let path = self.path(kind);
-            let objects = if path.exists() {
-                read_json(&path)?
-            } else {
-                BTreeMap::new()
-            };
-            kinds.insert(kind, objects);
-        }
-        kinds
-            .get_mut(kind)
-            .ok_or_else(|| StoreError::IllegalState(format!("objects of kind {kind} vanished")))
-    }
-
-    fn persist(&self, kind: &str, objects: &BTreeMap<String, Value>) -> StoreResult<()> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|error| StoreError::io(format!("creating {}", self.dir.display()), error))?;
-        write_json_atomically(&self.path(kind), objects, self.faults.as_deref())
-    }
-
-    fn path(&self, kind: &str) -> PathBuf {
-        self.dir.join(format!("{kind}.json"))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<&'static str, BTreeMap<String, Value>>> {
-        self.kinds
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let path = self.dir.join(format!("{kind}.json"));
+        let objects = Arc::new(Persisted::load(path, self.faults.clone())?);
+        kinds.insert(kind, objects.clone());
+        Ok(objects)
     }
 }
 

@@ -46,6 +46,7 @@ use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
 use crate::seq_query::GeneratedIdQuery;
 use crate::skeleton::SourceCache;
+use crate::sync::{MutexExt, RwLockExt};
 
 const META_FILE: &str = "partition.json";
 
@@ -357,9 +358,7 @@ impl Partition {
     fn lock_state(&self) -> MutexGuard<'_, PendingState> {
         // A panic while holding the lock cannot leave the counters half-updated in a way
         // that matters more than refusing all further writes would.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock_or_recover()
     }
 
     fn with_writer<T>(
@@ -367,18 +366,12 @@ impl Partition {
         action: impl FnOnce(&IndexWriter) -> StoreResult<T>,
     ) -> StoreResult<T> {
         {
-            let guard = self
-                .writer
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let guard = self.writer.read_or_recover();
             if let Some(writer) = guard.as_ref() {
                 return action(writer);
             }
         }
-        let mut guard = self
-            .writer
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.writer.write_or_recover();
         if guard.is_none() {
             // One indexing thread and one merge thread per partition: a store has many
             // partitions, and each concurrent merge holds its own buffers.
@@ -517,11 +510,7 @@ impl Partition {
             // tantivy only says that the indexing thread stopped; joining it tells why, and
             // of the ways to join it only preparing a commit (never finished here) keeps
             // the thread's error.
-            let writer = self
-                .writer
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take();
+            let writer = self.writer.write_or_recover().take();
             let cause = writer.and_then(|mut writer| writer.prepare_commit().err());
             self.mark_broken(&cause.map_or(error, StoreError::from));
         }
@@ -610,14 +599,8 @@ impl Partition {
     /// [`PendingCommit::finish`] waits for the commit to be published. `None` when there was
     /// nothing to commit, or the partition is broken. A failure breaks the partition.
     pub fn begin_commit(&self) -> StoreResult<Option<PendingCommit<'_>>> {
-        let commit_guard = self
-            .commit_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut guard = self
-            .writer
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let commit_guard = self.commit_lock.lock_or_recover();
+        let mut guard = self.writer.write_or_recover();
         let Some(writer) = guard.as_mut() else {
             return Ok(None);
         };
@@ -649,14 +632,8 @@ impl Partition {
     /// which the caller then applies again from the log, in order, from
     /// [`Recovery::committed_seq`] on.
     pub fn begin_recovery(&self) -> StoreResult<Recovery<'_>> {
-        let commit_guard = self
-            .commit_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut guard = self
-            .writer
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let commit_guard = self.commit_lock.lock_or_recover();
+        let mut guard = self.writer.write_or_recover();
         // Dropping a writer without committing is tantivy's rollback: its uncommitted
         // segment files are garbage-collected by the next writer.
         drop(guard.take());
@@ -700,10 +677,7 @@ impl Partition {
         &self,
         condition: impl FnOnce(&PendingState) -> bool,
     ) -> StoreResult<bool> {
-        let mut guard = self
-            .writer
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.writer.write_or_recover();
         if guard.is_none() || !condition(&self.lock_state()) {
             return Ok(false);
         }

@@ -13,6 +13,7 @@ use crate::faults::Faults;
 use crate::mapping::Mapping;
 use crate::partition::{Partition, PartitionMeta, PartitionSettings};
 use crate::persist::{read_json, write_json_atomically};
+use crate::sync::{MutexExt, RwLockExt};
 
 const META_FILE: &str = "target.json";
 const PARTITIONS_DIR: &str = "partitions";
@@ -173,15 +174,11 @@ impl Target {
     }
 
     fn lock_meta(&self) -> MutexGuard<'_, TargetMeta> {
-        self.meta
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.meta.lock_or_recover()
     }
 
     fn write_partitions(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Arc<Partition>>> {
-        self.partitions
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.partitions.write_or_recover()
     }
 
     fn partition_dir(&self, name: &str) -> PathBuf {
@@ -217,10 +214,7 @@ impl Target {
 
     /// The current mapping.
     pub fn mapping(&self) -> Arc<Mapping> {
-        self.mapping
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.mapping.read_or_recover().clone()
     }
 
     /// Replaces the mapping, persisting it first.
@@ -228,10 +222,7 @@ impl Target {
         let mut meta = self.lock_meta();
         meta.mapping = mapping.clone();
         write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())?;
-        *self
-            .mapping
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(mapping);
+        *self.mapping.write_or_recover() = Arc::new(mapping);
         Ok(())
     }
 
@@ -261,10 +252,7 @@ impl Target {
 
     /// The partitions, oldest bucket first.
     pub fn partitions(&self) -> Vec<Arc<Partition>> {
-        self.partitions
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.partitions.read_or_recover().clone()
     }
 
     /// The partition a document with this timestamp belongs to, created if needed. Plain
