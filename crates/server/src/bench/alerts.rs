@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::generator::SERVICES;
-use super::load::load_events;
+use super::load::load_last_day;
 use super::process::ServerProcess;
 use crate::print_out;
 
@@ -185,21 +185,7 @@ async fn measure(args: &AlertsArgs, data_dir: &std::path::Path) -> anyhow::Resul
             .error_for_status()?;
     }
     if !args.no_load {
-        let now = logfleet_store::now_millis();
-        super::progress(&format!(
-            "loading {} events over the last 24 hours",
-            args.events
-        ));
-        load_events(
-            &client,
-            &base,
-            args.events,
-            5_000,
-            2,
-            args.seed,
-            (now - 86_400_000, now),
-        )
-        .await?;
+        load_last_day(&client, &base, args.events, args.seed).await?;
     }
     client
         .post(format!("{base}/_refresh"))

@@ -85,3 +85,25 @@ pub async fn load_events(
     }
     Ok(())
 }
+
+/// Loads `events` generated events spread over the last 24 hours (with progress), as the
+/// query and alert benchmarks start from.
+pub async fn load_last_day(
+    client: &reqwest::Client,
+    base: &str,
+    events: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let now = logfleet_store::now_millis();
+    super::progress(&format!("loading {events} events over the last 24 hours"));
+    load_events(
+        client,
+        base,
+        events,
+        5_000,
+        2,
+        seed,
+        (now - 86_400_000, now),
+    )
+    .await
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::load::load_events;
+use super::load::load_last_day;
 use super::process::ServerProcess;
 use crate::print_out;
 
@@ -115,21 +115,7 @@ async fn measure(args: &QueryArgs, data_dir: &std::path::Path) -> anyhow::Result
     server.wait_ready(&client).await?;
     let base = format!("http://{}", server.address);
     if !args.no_load {
-        let now = logfleet_store::now_millis();
-        super::progress(&format!(
-            "loading {} events over the last 24 hours",
-            args.events
-        ));
-        load_events(
-            &client,
-            &base,
-            args.events,
-            5_000,
-            2,
-            args.seed,
-            (now - 86_400_000, now),
-        )
-        .await?;
+        load_last_day(&client, &base, args.events, args.seed).await?;
         client
             .post(format!("{base}/_refresh"))
             .send()
