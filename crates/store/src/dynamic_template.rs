@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::MappingError;
-use crate::template::wildcard_match;
+use crate::expression::wildcard_match;
 
 /// The JSON types `match_mapping_type` can name.
 const DETECTED_TYPES: &[&str] = &[

@@ -9,8 +9,8 @@
 use serde_json::json;
 
 use crate::error::StoreResult;
+use crate::expression::wildcard_match;
 use crate::mapping::{DynamicStyle, Mapping};
-use crate::template::wildcard_match;
 
 /// The selector that names a data stream's failure store: `logs-api-default::failures`.
 pub const FAILURES_SELECTOR: &str = "::failures";

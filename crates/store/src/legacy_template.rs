@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::error::{StoreError, StoreResult};
+use crate::expression::wildcard_match;
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::template::{
     IndexTemplate, merge_template_section, parse_aliases, parse_index_patterns, render_settings,
-    wildcard_match,
 };
 
 /// Where legacy templates are kept, in the data directory.

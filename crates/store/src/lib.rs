@@ -25,6 +25,7 @@ mod disk;
 mod document;
 mod dynamic_template;
 mod error;
+mod expression;
 mod failure_store;
 pub mod faults;
 mod ids;
@@ -55,6 +56,7 @@ pub use date::{
 pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
+pub use expression::{Expression, Part, wildcard_match};
 pub use failure_store::{
     DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, failure_store_parent, has_selector,
 };
@@ -74,7 +76,5 @@ pub use store::{
 };
 pub use tail::{Tail, TailEvent};
 pub use target::{IngestPipelineSettings, TargetKind, new_uuid, now_millis};
-pub use template::{
-    IndexTemplate, flatten_settings, parse_aliases, render_settings, wildcard_match,
-};
+pub use template::{IndexTemplate, flatten_settings, parse_aliases, render_settings};
 pub use time_value::{format_byte_size, parse_byte_size_value, parse_time_value};

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::alias::AliasProperties;
 use crate::error::{StoreError, StoreResult};
+use crate::expression::wildcard_match;
 use crate::mapping::{DynamicStyle, Mapping};
 
 /// A composable index template, as stored and as shown by `GET /_index_template`.
@@ -370,41 +371,10 @@ pub fn parse_aliases(aliases: &Value, target: &str) -> StoreResult<Vec<(String, 
         .collect()
 }
 
-/// Elasticsearch's simple wildcard match: `*` matches any run of characters.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
-    let Some(mut remaining) = name.strip_prefix(first) else {
-        return false;
-    };
-    let (last, middle) = rest.split_last().unwrap_or((&"", &[]));
-    for part in middle {
-        match remaining.find(part) {
-            Some(position) => remaining = &remaining[position + part.len()..],
-            None => return false,
-        }
-    }
-    remaining.len() >= last.len() && remaining.ends_with(last)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("logs-*", "logs-a-b"));
-        assert!(wildcard_match("*", "x"));
-        assert!(wildcard_match("a*b*c", "axxbyyc"));
-        assert!(!wildcard_match("a*b*c", "axxbyy"));
-        assert!(!wildcard_match("logs-*", "logs"));
-        assert!(wildcard_match("logs", "logs"));
-        assert!(!wildcard_match("ab*ba", "aba"));
-    }
 
     #[test]
     fn parses_a_data_stream_template() {

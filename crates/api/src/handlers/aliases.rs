@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use logfleet_ingest::validate_index_name;
 use logfleet_store::{
-    AliasAction, AliasProperties, AliasTable, StoreError, TargetKind, wildcard_match,
+    AliasAction, AliasProperties, AliasTable, Expression, StoreError, TargetKind,
 };
 use serde_json::{Map, Value, json};
 
@@ -436,32 +436,6 @@ async fn run_rollover(
     })))
 }
 
-/// Alias name patterns of `GET /_alias/{name}`: names, `*` wildcards, `_all`, and `-`
-/// exclusions of what earlier patterns matched.
-struct NamePatterns(Vec<String>);
-
-impl NamePatterns {
-    fn matches(&self, alias: &str) -> bool {
-        let mut matched = false;
-        for pattern in &self.0 {
-            match pattern.strip_prefix('-') {
-                Some(excluded) if matched && wildcard_match(excluded, alias) => matched = false,
-                Some(_) => {}
-                None if pattern == "_all" || wildcard_match(pattern, alias) => matched = true,
-                None => {}
-            }
-        }
-        matched
-    }
-
-    /// Names asked for by their exact name.
-    fn exact(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str).filter(|pattern| {
-            *pattern != "_all" && !pattern.contains('*') && !pattern.starts_with('-')
-        })
-    }
-}
-
 fn render_get(
     State(state): State<AppState>,
     index: Option<String>,
@@ -473,10 +447,8 @@ fn render_get(
     let targets = state
         .store
         .resolve_targets(index.as_deref().unwrap_or("_all"), false)?;
-    let patterns = names
-        .as_deref()
-        .map(|names| resolve_expression(names).map(|names| NamePatterns(split(&names))))
-        .transpose()?;
+    let names = names.as_deref().map(resolve_expression).transpose()?;
+    let patterns = names.as_deref().map(Expression::parse);
     let mut found = BTreeSet::new();
     let mut body = Map::new();
     for target in targets {
@@ -506,7 +478,7 @@ fn render_get(
         .as_ref()
         .map(|patterns| {
             patterns
-                .exact()
+                .names()
                 .filter(|name| !found.contains(*name))
                 .collect()
         })
@@ -597,16 +569,5 @@ mod tests {
                 "{action}"
             );
         }
-    }
-
-    #[test]
-    fn name_patterns_include_then_exclude() {
-        let patterns = NamePatterns(split("logs*,-logs-old,metrics"));
-        assert!(patterns.matches("logs"));
-        assert!(patterns.matches("logs-new"));
-        assert!(!patterns.matches("logs-old"));
-        assert!(patterns.matches("metrics"));
-        assert!(!patterns.matches("other"));
-        assert_eq!(patterns.exact().collect::<Vec<_>>(), ["metrics"]);
     }
 }

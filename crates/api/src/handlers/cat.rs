@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::{IndexStats, format_byte_size, format_epoch_millis, wildcard_match};
+use logfleet_store::{Expression, IndexStats, format_byte_size, format_epoch_millis};
 use serde_json::{Map, Value};
 
 use crate::AppState;
@@ -182,13 +182,10 @@ fn cat_aliases(
 ) -> Result<Response, ApiError> {
     params::check(&params, "/_cat/aliases", PARAMETERS)?;
     let dash = |value: Option<&String>| value.cloned().unwrap_or_else(|| "-".to_owned());
+    let names = names.as_deref().map(Expression::parse);
     let mut rows = Vec::new();
     for (alias, members) in state.store.aliases().iter() {
-        let wanted = names.as_deref().is_none_or(|names| {
-            names
-                .split(',')
-                .any(|pattern| pattern == "_all" || wildcard_match(pattern.trim(), alias))
-        });
+        let wanted = names.as_ref().is_none_or(|names| names.matches(alias));
         if !wanted {
             continue;
         }

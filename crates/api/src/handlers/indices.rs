@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::TargetKind;
+use logfleet_store::{Expression, Part, TargetKind};
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
@@ -72,19 +72,18 @@ pub async fn delete(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}"), RESOLVE_PARAMETERS)?;
-    let names: Vec<&str> = index
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .collect();
-    if names
+    let expression = Expression::parse(&index);
+    // Wildcards, `_all`, and the exclusions that only make sense after them.
+    if expression
+        .parts()
         .iter()
-        .any(|name| name.contains('*') || *name == "_all")
+        .any(|part| !matches!(part, Part::Name(_)))
     {
         return Err(ApiError::illegal_argument(
             "Wildcard expressions or all indices are not allowed",
         ));
     }
+    let names: Vec<&str> = expression.names().collect();
     if let Some(alias) = names.iter().find(|name| state.store.is_alias(name)) {
         return Err(ApiError::illegal_argument(format!(
             "The provided expression [{alias}] matches an alias, specify the corresponding concrete indices instead."
@@ -554,14 +553,10 @@ pub async fn resolve_index(
         }
     }
     // Only aliases the expression named, or matched by a wildcard, are listed themselves.
-    let parts: Vec<&str> = name.split(',').map(str::trim).collect();
+    let expression = Expression::parse(&name);
     let aliases: Vec<Value> = aliases
         .into_iter()
-        .filter(|(alias, _)| {
-            parts
-                .iter()
-                .any(|part| *part == "_all" || logfleet_store::wildcard_match(part, alias))
-        })
+        .filter(|(alias, _)| expression.matches(alias))
         .map(|(alias, members)| json!({"name": alias, "indices": members}))
         .collect();
     Ok(ok(

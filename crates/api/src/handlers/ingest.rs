@@ -21,7 +21,7 @@ use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::{json_response, ok};
-use logfleet_store::wildcard_match;
+use logfleet_store::{Expression, wildcard_match};
 
 /// Where pipeline definitions are kept.
 const KIND: &str = "ingest_pipelines";
@@ -194,17 +194,10 @@ pub async fn get_pipelines(
 fn pipelines_response(state: &AppState, ids: &str, params: &Params) -> Result<Response, ApiError> {
     params::check(params, "/_ingest/pipeline", &["summary"])?;
     let summary = params::flag(params, "summary")?;
-    let patterns: Vec<&str> = ids
-        .split(',')
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .collect();
+    let ids = Expression::parse(ids);
     let mut found = Map::new();
     for pipeline in state.pipelines.all() {
-        if patterns
-            .iter()
-            .any(|pattern| wildcard_match(pattern, pipeline.id()))
-        {
+        if ids.matches(pipeline.id()) {
             let definition = if summary {
                 Map::new()
             } else {
@@ -213,10 +206,7 @@ fn pipelines_response(state: &AppState, ids: &str, params: &Params) -> Result<Re
             found.insert(pipeline.id().to_owned(), Value::Object(definition));
         }
     }
-    let asked_for_all = patterns
-        .iter()
-        .all(|pattern| *pattern == "*" || *pattern == "_all");
-    if found.is_empty() && !asked_for_all {
+    if found.is_empty() && !ids.is_all() {
         return Ok(json_response(StatusCode::NOT_FOUND, &json!({})));
     }
     Ok(ok(&Value::Object(found)))

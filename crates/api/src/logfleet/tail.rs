@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use logfleet_query::{SearchContext, SearchRequest, SearchUrlParameters};
-use logfleet_store::{Tail, TailEvent, wildcard_match};
+use logfleet_store::{Expression, Tail, TailEvent};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -91,9 +91,7 @@ fn wanted(pattern: &str, targets: &[String], target: &str) -> bool {
     targets
         .binary_search_by(|known| known.as_str().cmp(target))
         .is_ok()
-        || pattern
-            .split(',')
-            .any(|part| wildcard_match(part.trim(), target))
+        || Expression::parse(pattern).matches(target)
 }
 
 impl Subscription {

@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::types::{ResolvedTarget, SearchShard};
 use super::{Inner, Store};
 use crate::error::{StoreError, StoreResult};
+use crate::expression::{Expression, Part, wildcard_match};
 use crate::failure_store::{DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, has_selector};
 use crate::target::{Target, TargetKind};
-use crate::template::wildcard_match;
 
 /// Resolves date math index names; see [`Store::set_date_math_resolver`].
 pub(super) struct DateMathResolver(pub(super) Box<ResolveName>);
@@ -80,13 +80,8 @@ impl Store {
                 }
             }
         };
-        let parts: Vec<&str> = expression
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .collect();
-        let all = parts.is_empty() || parts.iter().all(|part| *part == "_all" || *part == "*");
-        if all {
+        let expression = Expression::parse(expression);
+        if expression.is_all() {
             selected.extend(
                 targets
                     .values()
@@ -97,7 +92,18 @@ impl Store {
                     .map(|target| (target.clone(), None, None)),
             );
         } else {
-            for part in parts {
+            for part in expression.parts() {
+                let part = match *part {
+                    Part::Exclude(excluded) => {
+                        selected.retain(|(target, partition, _)| {
+                            let name = partition.clone().unwrap_or_else(|| target.name());
+                            !wildcard_match(excluded, &name)
+                        });
+                        continue;
+                    }
+                    Part::All => "*",
+                    Part::Pattern(text) | Part::Name(text) => text,
+                };
                 let part = part.strip_suffix(DATA_SELECTOR).unwrap_or(part);
                 if let Some(streams) = part.strip_suffix(FAILURES_SELECTOR) {
                     // `logs-*::failures`: the failure stores of the matching data streams.
@@ -118,13 +124,6 @@ impl Store {
                     if !matched && !streams.contains('*') && !ignore_unavailable {
                         return Err(StoreError::IndexNotFound(part.to_owned()));
                     }
-                    continue;
-                }
-                if let Some(excluded) = part.strip_prefix('-') {
-                    selected.retain(|(target, partition, _)| {
-                        let name = partition.clone().unwrap_or_else(|| target.name());
-                        !wildcard_match(excluded, &name)
-                    });
                     continue;
                 }
                 if part.contains('*') {
@@ -273,10 +272,9 @@ impl Store {
                 .push(shard.index);
         }
         // Empty data streams have no partitions yet but still exist.
-        let parts: Vec<&str> = expression.split(',').map(str::trim).collect();
-        let everything = parts.iter().all(|part| matches!(*part, "" | "_all" | "*"));
+        let expression = Expression::parse(expression);
         let mut named: Vec<Arc<Target>> = Vec::new();
-        if everything {
+        if expression.is_all() {
             named.extend(
                 self.inner
                     .read_targets()
@@ -288,7 +286,7 @@ impl Store {
                     .cloned(),
             );
         }
-        for part in parts {
+        for part in expression.names() {
             if let Some(target) = self.inner.get_target(part) {
                 named.push(target);
             } else if let Some(members) = self.inner.read_aliases().members(part) {

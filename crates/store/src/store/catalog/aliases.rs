@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use crate::alias::{AliasAction, AliasTable};
 use crate::error::{StoreError, StoreResult};
+use crate::expression::wildcard_match;
 use crate::store::catalog::CatalogGuard;
 use crate::store::types::AliasResult;
 use crate::store::{Inner, Store};
 use crate::target::{Target, TargetKind};
-use crate::template::wildcard_match;
 
 impl Store {
     /// A copy of the alias table.

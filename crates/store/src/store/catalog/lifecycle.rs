@@ -9,12 +9,12 @@ use tracing::{info, warn};
 
 use crate::component_template::compose;
 use crate::error::{StoreError, StoreResult};
+use crate::expression::{Expression, wildcard_match};
 use crate::failure_store::failure_store_parent;
 use crate::lifecycle::LifecyclePolicy;
 use crate::store::types::{IndexLifecycle, ManagedLifecycle, PolicyUsage, format_duration};
 use crate::store::{Inner, Store};
 use crate::target::{Target, TargetKind, TargetMeta, now_millis};
-use crate::template::wildcard_match;
 use crate::time_value::parse_time_value;
 
 /// What an index lifecycle policy asks for now.
@@ -58,12 +58,14 @@ impl Store {
             .update(|policies| Ok(change(policies)))
     }
 
-    /// Lifecycle policies whose names match `pattern` (`*` for all), by name.
-    pub fn lifecycle_policies(&self, pattern: &str) -> Vec<LifecyclePolicy> {
+    /// Lifecycle policies whose names `names` selects (a comma list with wildcards; `*` for
+    /// all), by name.
+    pub fn lifecycle_policies(&self, names: &str) -> Vec<LifecyclePolicy> {
+        let names = Expression::parse(names);
         let policies = self.inner.lifecycle_policies.read();
         policies
             .values()
-            .filter(|policy| wildcard_match(pattern, &policy.name))
+            .filter(|policy| names.matches(&policy.name))
             .cloned()
             .collect()
     }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::error::{StoreError, StoreResult};
+use crate::expression::Expression;
 use crate::failure_store::{self, failure_store_name, failure_store_parent, has_selector};
 use crate::mapping::{DynamicStyle, Mapping};
 use crate::store::catalog::CatalogGuard;
@@ -17,9 +18,7 @@ use crate::sync::RwLockExt;
 use crate::target::{
     IngestPipelineSettings, Target, TargetKind, TargetMeta, new_uuid, now_millis, remove_dir,
 };
-use crate::template::{
-    IndexTemplate, parse_aliases, string_setting, total_fields_limit_setting, wildcard_match,
-};
+use crate::template::{IndexTemplate, parse_aliases, string_setting, total_fields_limit_setting};
 use crate::time_value::parse_time_value;
 
 impl Store {
@@ -247,15 +246,16 @@ impl Store {
         rows
     }
 
-    /// Data streams matching `pattern`.
-    pub fn data_streams(&self, pattern: &str) -> Vec<DataStreamInfo> {
+    /// Data streams whose names `names` selects (a comma list with wildcards).
+    pub fn data_streams(&self, names: &str) -> Vec<DataStreamInfo> {
+        let names = Expression::parse(names);
         let targets = self.inner.read_targets().clone();
         targets
             .values()
             .filter(|target| target.kind() == TargetKind::DataStream)
             .filter(|target| {
                 let name = target.name();
-                !has_selector(&name) && wildcard_match(pattern, &name)
+                !has_selector(&name) && names.matches(&name)
             })
             .map(|target| {
                 let meta = target.meta();

@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use crate::component_template::{ComponentTemplate, check_components, compose};
 use crate::error::{StoreError, StoreResult};
+use crate::expression::Expression;
 use crate::legacy_template::{LegacyTemplate, merge_matching};
 use crate::mapping::DynamicStyle;
 use crate::persist::Persisted;
 use crate::store::catalog::targets::is_builtin_data_stream;
 use crate::store::{Inner, Store};
-use crate::template::{IndexTemplate, wildcard_match};
+use crate::template::IndexTemplate;
 
 /// Where index templates are kept, in the data directory.
 pub(in crate::store) const TEMPLATES_FILE: &str = "templates.json";
@@ -38,12 +39,13 @@ impl Store {
         Ok(())
     }
 
-    /// Templates whose names match `pattern` (`*` for all).
-    pub fn templates(&self, pattern: &str) -> Vec<IndexTemplate> {
+    /// Templates whose names `names` selects (a comma list with wildcards; `*` for all).
+    pub fn templates(&self, names: &str) -> Vec<IndexTemplate> {
+        let names = Expression::parse(names);
         let templates = self.inner.templates.read();
         templates
             .values()
-            .filter(|template| wildcard_match(pattern, &template.name))
+            .filter(|template| names.matches(&template.name))
             .cloned()
             .collect()
     }
@@ -95,16 +97,13 @@ impl Store {
         (chosen, overlapping)
     }
 
-    /// Component templates whose names match any of the comma-separated `patterns`.
-    pub fn component_templates(&self, patterns: &str) -> Vec<ComponentTemplate> {
+    /// Component templates whose names `names` selects (a comma list with wildcards).
+    pub fn component_templates(&self, names: &str) -> Vec<ComponentTemplate> {
+        let names = Expression::parse(names);
         self.inner
             .read_components()
             .values()
-            .filter(|component| {
-                patterns
-                    .split(',')
-                    .any(|pattern| wildcard_match(pattern.trim(), &component.name))
-            })
+            .filter(|component| names.matches(&component.name))
             .cloned()
             .collect()
     }
@@ -145,15 +144,12 @@ impl Store {
     }
 
     /// Legacy templates whose names match any of the comma-separated `patterns`.
-    pub fn legacy_templates(&self, patterns: &str) -> Vec<LegacyTemplate> {
+    pub fn legacy_templates(&self, names: &str) -> Vec<LegacyTemplate> {
+        let names = Expression::parse(names);
         let templates = self.inner.legacy_templates.read();
         templates
             .values()
-            .filter(|template| {
-                patterns
-                    .split(',')
-                    .any(|pattern| wildcard_match(pattern.trim(), &template.name))
-            })
+            .filter(|template| names.matches(&template.name))
             .cloned()
             .collect()
     }
