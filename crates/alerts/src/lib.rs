@@ -251,7 +251,7 @@ impl Alerts {
             self.inner.store.put_object(
                 INSTALLED_KIND,
                 &id,
-                json!({"installed_at": logfleet_store::format_epoch_millis(logfleet_store::now_millis())}),
+                json!({"installed_at": logfleet_time::format_epoch_millis(logfleet_store::now_millis())}),
             )?;
             installed += 1;
         }
@@ -671,7 +671,7 @@ fn history_event(notice: &Notice, silenced: bool) -> Event {
     };
     let condition = &notice.rule.condition;
     let document = json!({
-        "@timestamp": logfleet_store::format_epoch_millis(notice.at_ms),
+        "@timestamp": logfleet_time::format_epoch_millis(notice.at_ms),
         "message": notice.headline(),
         "level": level,
         "alert": {
@@ -708,7 +708,7 @@ fn delivery_event(
         .map(|(alert, _)| &alert.group)
         .collect();
     let document = json!({
-        "@timestamp": logfleet_store::format_epoch_millis(logfleet_store::now_millis()),
+        "@timestamp": logfleet_time::format_epoch_millis(logfleet_store::now_millis()),
         "message": format!(
             "{} {} to {kind} {target} (attempt {})",
             if attempt.delivered() { "delivered" } else { "failed to deliver" },

@@ -406,7 +406,7 @@ fn common<'a>(
 }
 
 fn iso(millis: i64) -> String {
-    logfleet_store::format_epoch_millis(millis)
+    logfleet_time::format_epoch_millis(millis)
 }
 
 /// A value as text: strings without their quotes.

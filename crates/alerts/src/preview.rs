@@ -214,7 +214,7 @@ impl Replayed {
 }
 
 fn iso(millis: i64) -> String {
-    logfleet_store::format_epoch_millis(millis)
+    logfleet_time::format_epoch_millis(millis)
 }
 
 /// `300000` → `5m`.

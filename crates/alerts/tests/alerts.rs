@@ -357,7 +357,7 @@ async fn the_prebuilt_sla_rules_fire_on_the_seeds_events() {
         audit.push(Event {
             index: "logs-audit-default".into(),
             source: Bytes::from(
-                json!({"@timestamp": logfleet_store::format_epoch_millis(NOON - 2 * MINUTE + n * 1000),
+                json!({"@timestamp": logfleet_time::format_epoch_millis(NOON - 2 * MINUTE + n * 1000),
                        "app_name": "auth", "user_action": "LOGIN_FAILED", "client_ip": "203.0.113.9"})
                 .to_string(),
             ),

@@ -279,7 +279,7 @@ async fn a_webhook_template_shapes_the_body_for_another_receiver() {
                     "alerts": "1",
                     "status": "firing",
                     "text": "[FIRING] Errors (app_name=auth): count 2 > 0\nauth is failing",
-                    "at": logfleet_store::format_epoch_millis(NOON),
+                    "at": logfleet_time::format_epoch_millis(NOON),
                 },
             },
             "links": [{"href": "http://logfleet.example/_ui/alerts", "text": "Errors \"quoted\""}],

@@ -8,8 +8,8 @@ use axum::extract::Request;
 use axum::http::Uri;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use logfleet_query::resolve_index_date_math;
 use logfleet_store::now_millis;
+use logfleet_time::resolve_index_date_math;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use crate::error::ApiError;

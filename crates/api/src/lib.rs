@@ -97,9 +97,6 @@ pub struct AppState {
 impl AppState {
     /// State over `store`, with the ingest pipelines stored in it.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        store.set_date_math_resolver(|name| {
-            logfleet_query::resolve_index_date_math(name, logfleet_store::now_millis())
-        });
         let resources = match &config.geoip_directory {
             Some(directory) => Resources::with_geoip_directory(directory),
             None => Resources::default(),

@@ -144,7 +144,7 @@ async fn a_preview_says_when_a_rule_would_have_fired_from_the_stored_events() {
         ] {
             bulk.push_str("{\"create\":{}}\n");
             bulk.push_str(
-                &json!({"@timestamp": logfleet_store::format_epoch_millis(at), "app_name": app,
+                &json!({"@timestamp": logfleet_time::format_epoch_millis(at), "app_name": app,
                         "status_code": status, "message": "request"})
                 .to_string(),
             );
@@ -188,10 +188,9 @@ async fn a_preview_says_when_a_rule_would_have_fired_from_the_stored_events() {
         fired[0]["peak"], 5.0,
         "five 503s in a five-minute window at most"
     );
-    let from = logfleet_store::parse_date_optional_time(fired[0]["from"].as_str().unwrap())
-        .unwrap()
+    let from = logfleet_time::parse_date_optional_time(fired[0]["from"].as_str().unwrap()).unwrap()
         / 1_000_000;
-    let to = logfleet_store::parse_date_optional_time(fired[0]["to"].as_str().unwrap()).unwrap()
+    let to = logfleet_time::parse_date_optional_time(fired[0]["to"].as_str().unwrap()).unwrap()
         / 1_000_000;
     let burst = now - 3 * 3_600_000;
     assert!(

@@ -4,9 +4,8 @@
 use std::net::IpAddr;
 use std::ops::Bound;
 
-use logfleet_store::{
-    FieldType, Fields, GeneratedIdQuery, IdCodec, Mapping, encode_ip, parse_date_value,
-};
+use logfleet_store::{FieldType, Fields, GeneratedIdQuery, IdCodec, Mapping, encode_ip};
+use logfleet_time::parse_date_value;
 use serde_json::Value;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, FuzzyTermQuery,
@@ -18,12 +17,12 @@ use tantivy::{DateTime, Term};
 use crate::ast::{FuzzySettings, MatchKind, QueryAst, RangeBound};
 use jiff::tz::TimeZone;
 
-use crate::calendar::parse_time_zone;
 use crate::columns::{analyze, column_field, column_path};
-use crate::date_math::parse_date_bound;
 use crate::dsl::{escape_regex, resolve_minimum_should_match};
 use crate::error::{QueryError, QueryResult};
 use logfleet_model::fields::TIMESTAMP;
+use logfleet_time::calendar::parse_time_zone;
+use logfleet_time::date_math::parse_date_bound;
 
 /// What a query is built against.
 #[derive(Debug, Clone, Copy)]

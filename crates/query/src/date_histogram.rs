@@ -15,9 +15,11 @@
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
-use crate::calendar::{CalendarUnit, format_date, local_to_utc, parse_time_zone, utc_to_local};
-use crate::date_math::parse_date_bound;
 use crate::error::{QueryError, QueryResult};
+use logfleet_time::calendar::{
+    CalendarUnit, format_date, local_to_utc, parse_time_zone, utc_to_local,
+};
+use logfleet_time::date_math::parse_date_bound;
 
 /// Elasticsearch's `search.max_buckets`.
 pub(crate) const MAX_BUCKETS: usize = 65_536;
@@ -472,7 +474,7 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> i64 {
-        logfleet_store::parse_date_optional_time(text).unwrap() / 1_000_000
+        logfleet_time::parse_date_optional_time(text).unwrap() / 1_000_000
     }
 
     fn histogram(body: Value) -> DateHistogram {

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use logfleet_store::{FieldType, Mapping, format_epoch_millis, parse_date_value, wildcard_match};
+use logfleet_store::{FieldType, Mapping, wildcard_match};
+use logfleet_time::{format_epoch_millis, parse_date_value};
 use serde_json::{Map, Value, json};
 
 use crate::ast::{MatchKind, QueryAst};

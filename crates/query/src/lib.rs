@@ -12,14 +12,11 @@
 mod aggs;
 mod ast;
 mod build;
-mod calendar;
 mod columns;
 mod date_histogram;
-mod date_math;
 mod dsl;
 mod error;
 mod hit_fields;
-mod index_date_math;
 mod request;
 mod request_cache;
 mod scroll;
@@ -31,11 +28,8 @@ mod time_bounds;
 pub use aggs::{AggregationsRequest, parse_aggregations};
 pub use ast::{Fuzziness, FuzzySettings, QueryAst, RangeBound};
 pub use build::{BuildContext, build_query};
-pub use calendar::parse_time_zone;
-pub use date_math::parse_date_bound;
 pub use dsl::{QueryStringOptions, parse_lucene, parse_query};
 pub use error::{QueryError, QueryResult};
-pub use index_date_math::resolve_index_date_math;
 pub use request::{
     MAX_RESULT_WINDOW, PointInTime, SearchRequest, SearchUrlParameters, TrackTotalHits,
     parse_count_body, parse_uri_query,

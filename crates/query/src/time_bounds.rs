@@ -7,8 +7,8 @@
 use crate::ast::QueryAst;
 use jiff::tz::TimeZone;
 
-use crate::calendar::parse_time_zone;
-use crate::date_math::parse_date_bound;
+use logfleet_time::calendar::parse_time_zone;
+use logfleet_time::date_math::parse_date_bound;
 
 /// `[low, high]` in epoch milliseconds (inclusive), or `None` when the query does not
 /// restrict `@timestamp`.

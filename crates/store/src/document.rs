@@ -13,7 +13,6 @@ use logfleet_model::json::{JsonObject, JsonValue};
 use serde_json::Value;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 
-use crate::date::parse_date_json;
 use crate::error::DocumentError;
 use crate::mapping::{Dynamic, FieldMapping, FieldType, Mapping};
 
@@ -738,6 +737,16 @@ fn to_double(value: &JsonValue<'_>) -> Option<f64> {
         _ => return None,
     };
     number.is_finite().then_some(number)
+}
+
+/// A date field's value in a document being ingested: a date string, or epoch milliseconds
+/// as a number or a string of digits.
+fn parse_date_json(value: &JsonValue<'_>) -> Option<logfleet_time::EpochNanos> {
+    match value {
+        JsonValue::String(text) => logfleet_time::parse_date_text(text),
+        JsonValue::Number(number) => logfleet_time::parse::millis_to_nanos(number.as_f64()?),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@
 
 mod alias;
 mod component_template;
-mod date;
 mod disk;
 mod document;
 mod dynamic_template;
@@ -50,9 +49,6 @@ pub mod wal;
 
 pub use alias::{AliasAction, AliasProperties, AliasTable};
 pub use component_template::ComponentTemplate;
-pub use date::{
-    EpochNanos, format_epoch_millis, looks_like_date, parse_date_optional_time, parse_date_value,
-};
 pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
@@ -71,8 +67,8 @@ pub use seq_query::GeneratedIdQuery;
 pub use store::{
     AliasResult, DataStreamInfo, DocumentOp, IndexLifecycle, IndexStats, ItemFailure,
     ManagedLifecycle, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule, RolloverOutcome,
-    SearchShard, Store, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest,
-    WriteResult, format_duration,
+    RolloverRequest, SearchShard, Store, StoreConfig, StoredDocument, VersionConflict,
+    WriteOutcome, WriteRequest, WriteResult, format_duration,
 };
 pub use tail::{Tail, TailEvent};
 pub use target::{IngestPipelineSettings, TargetKind, new_uuid, now_millis};

@@ -341,7 +341,7 @@ impl Mapping {
                 Some(FieldMapping::new(FieldType::Double, "float"))
             }
             Value::Number(_) => Some(FieldMapping::new(FieldType::Long, "long")),
-            Value::String(text) if self.date_detection && crate::date::looks_like_date(text) => {
+            Value::String(text) if self.date_detection && logfleet_time::looks_like_date(text) => {
                 Some(FieldMapping::new(FieldType::Date, "date"))
             }
             Value::String(_) => Some(match self.style {
@@ -374,7 +374,7 @@ impl Mapping {
             Value::Bool(_) => "boolean",
             Value::Number(number) if number.is_f64() => "double",
             Value::Number(_) => "long",
-            Value::String(text) if self.date_detection && crate::date::looks_like_date(text) => {
+            Value::String(text) if self.date_detection && logfleet_time::looks_like_date(text) => {
                 "date"
             }
             Value::String(_) => "string",

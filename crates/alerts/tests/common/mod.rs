@@ -169,7 +169,7 @@ impl Harness {
 
 pub fn request(at: i64, app: &str, status: u16, duration_ms: f64) -> Value {
     json!({
-        "@timestamp": logfleet_store::format_epoch_millis(at),
+        "@timestamp": logfleet_time::format_epoch_millis(at),
         "app_name": app,
         "status_code": status,
         "duration_ms": duration_ms,

@@ -4,7 +4,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::{Expression, IndexStats, format_byte_size, format_epoch_millis};
+use logfleet_store::{Expression, IndexStats, format_byte_size};
+use logfleet_time::format_epoch_millis;
 use serde_json::{Map, Value};
 
 use crate::AppState;

@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use logfleet_store::{IndexLifecycle, LifecyclePolicy, format_epoch_millis};
+use logfleet_store::{IndexLifecycle, LifecyclePolicy};
+use logfleet_time::format_epoch_millis;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;

@@ -7,7 +7,7 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use logfleet_store::format_epoch_millis;
+use logfleet_time::format_epoch_millis;
 use serde_json::{Map, Value, json};
 
 use super::root::BUILD_DATE;

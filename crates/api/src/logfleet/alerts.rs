@@ -62,7 +62,7 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<Response, ApiEr
             .count();
         let last = state.alerts.last_evaluation(&id).map(|evaluation| {
             json!({
-                "at": logfleet_store::format_epoch_millis(evaluation.at_ms),
+                "at": logfleet_time::format_epoch_millis(evaluation.at_ms),
                 "took_ms": evaluation.took_ms,
                 "error": evaluation.error,
             })
@@ -199,9 +199,9 @@ pub async fn active(State(state): State<AppState>) -> Result<Response, ApiError>
                 "state": alert.phase,
                 "group": alert.group,
                 "value": alert.value,
-                "active_since": alert.active_since_ms.map(logfleet_store::format_epoch_millis),
-                "fired_at": alert.fired_ms.map(logfleet_store::format_epoch_millis),
-                "evaluated_at": logfleet_store::format_epoch_millis(alert.evaluated_ms),
+                "active_since": alert.active_since_ms.map(logfleet_time::format_epoch_millis),
+                "fired_at": alert.fired_ms.map(logfleet_time::format_epoch_millis),
+                "evaluated_at": logfleet_time::format_epoch_millis(alert.evaluated_ms),
                 "flapping": alert.flapping,
             })
         })

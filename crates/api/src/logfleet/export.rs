@@ -129,7 +129,7 @@ pub async fn export(
     };
     let file_name = format!(
         "logfleet-export-{}.{extension}",
-        logfleet_store::format_epoch_millis(logfleet_store::now_millis()).replace(':', "-")
+        logfleet_time::format_epoch_millis(logfleet_store::now_millis()).replace(':', "-")
     );
     let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let response_headers = response.headers_mut();

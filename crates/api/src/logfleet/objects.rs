@@ -57,5 +57,5 @@ pub async fn read_object(
 
 /// Now, as the RFC 3339 text objects record their creation and update times in.
 pub fn now_rfc3339() -> String {
-    logfleet_store::format_epoch_millis(logfleet_store::now_millis())
+    logfleet_time::format_epoch_millis(logfleet_store::now_millis())
 }

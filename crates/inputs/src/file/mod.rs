@@ -476,7 +476,7 @@ fn event(input: &FileInput, path: &Path, joined: Joined) -> Event {
     if !flags.is_empty() {
         log["flags"] = json!(flags);
     }
-    let now = logfleet_store::format_epoch_millis(now_ms());
+    let now = logfleet_time::format_epoch_millis(now_ms());
     let document = match input.format {
         Format::Lines => json!({
             "@timestamp": now,

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
-use crate::calendar::parse_time_zone;
 use crate::columns::field_type_of;
-use crate::date_math::parse_date_bound;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
+use logfleet_time::calendar::parse_time_zone;
+use logfleet_time::date_math::parse_date_bound;
 
 mod render;
 mod request;

@@ -1,12 +1,13 @@
 //! Rendering of tantivy's final results in Elasticsearch's shapes.
 
-use logfleet_store::{FieldType, Mapping, decode_ip, format_epoch_millis};
+use logfleet_store::{FieldType, Mapping, decode_ip};
+use logfleet_time::format_epoch_millis;
 
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
-use crate::calendar::format_date;
 use crate::columns::field_type_of;
+use logfleet_time::calendar::format_date;
 
 use super::request::{Aggregation, AggregationKind};
 use super::{

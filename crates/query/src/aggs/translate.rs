@@ -11,10 +11,10 @@ use tantivy::schema::Schema;
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::build::{BuildContext, build_query};
-use crate::calendar::{CalendarUnit, is_utc};
 use crate::columns::aggregation_column;
 use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
+use logfleet_time::calendar::{CalendarUnit, is_utc};
 
 use super::request::{Aggregation, AggregationKind};
 use super::{DataBounds, FiltersSpec, composite_sources, date_ranges_millis, lenient_number};

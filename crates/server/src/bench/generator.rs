@@ -324,7 +324,7 @@ impl EventGenerator {
 /// RFC 3339 with microseconds, UTC.
 fn format_micros(micros: i64) -> String {
     let millis = micros.div_euclid(1000);
-    let base = logfleet_store::format_epoch_millis(millis);
+    let base = logfleet_time::format_epoch_millis(millis);
     // `…SS.mmmZ` → `…SS.mmmuuuZ`
     format!("{}{:03}Z", &base[..base.len() - 1], micros.rem_euclid(1000))
 }
@@ -346,7 +346,7 @@ mod tests {
                 serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"));
             categories.insert(event["log_category"].as_str().unwrap().to_owned());
             assert!(
-                logfleet_store::parse_date_optional_time(event["@timestamp"].as_str().unwrap())
+                logfleet_time::parse_date_optional_time(event["@timestamp"].as_str().unwrap())
                     .is_some()
             );
         }

@@ -228,7 +228,7 @@ async fn write_until_killed(
                 _ => json!({"create": {"_index": DATA_STREAM}}),
             };
             let document = json!({
-                "@timestamp": logfleet_store::format_epoch_millis(logfleet_store::now_millis()),
+                "@timestamp": logfleet_time::format_epoch_millis(logfleet_store::now_millis()),
                 "log_category": "soak",
                 "message": format!("soak document {token}"),
                 "marker": token,

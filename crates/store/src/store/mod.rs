@@ -43,6 +43,7 @@ mod search;
 mod types;
 mod write;
 
+pub use catalog::rollover::RolloverRequest;
 pub use types::{
     AliasResult, DataStreamInfo, DocumentOp, IndexLifecycle, IndexStats, ItemFailure,
     ManagedLifecycle, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule, RolloverOutcome,
@@ -75,7 +76,6 @@ use crate::tail::{Tail, TailBatch, TailEntry};
 use crate::target::Target;
 use crate::template::IndexTemplate;
 use crate::wal::WalRecord;
-use resolve::DateMathResolver;
 
 /// Where the writer thread sends each batch's outcomes.
 type OutcomeSender = oneshot::Sender<Vec<Result<WriteOutcome, ItemFailure>>>;
@@ -112,7 +112,6 @@ struct Inner {
     component_templates: Persisted<BTreeMap<String, ComponentTemplate>>,
     lifecycle_policies: Persisted<BTreeMap<String, LifecyclePolicy>>,
     aliases: Persisted<AliasTable>,
-    date_math: std::sync::OnceLock<DateMathResolver>,
     /// Serialises target creation and deletion, alias changes, rollover and mapping
     /// updates; taken through `lock_catalog`, first of all the locks.
     catalog_lock: Mutex<()>,

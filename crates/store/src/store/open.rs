@@ -150,7 +150,6 @@ impl Store {
             component_templates,
             lifecycle_policies,
             aliases,
-            date_math: std::sync::OnceLock::new(),
             catalog_lock: Mutex::new(()),
             last_seq: AtomicU64::new(highest_known),
             applied_seq: AtomicU64::new(highest_known),

@@ -11,18 +11,7 @@ use super::{Inner, Store};
 use crate::error::{StoreError, StoreResult};
 use crate::expression::{Expression, Part, wildcard_match};
 use crate::failure_store::{DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, has_selector};
-use crate::target::{Target, TargetKind};
-
-/// Resolves date math index names; see [`Store::set_date_math_resolver`].
-pub(super) struct DateMathResolver(pub(super) Box<ResolveName>);
-
-pub(super) type ResolveName = dyn Fn(&str) -> Result<String, String> + Send + Sync;
-
-impl std::fmt::Debug for DateMathResolver {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("DateMathResolver")
-    }
-}
+use crate::target::{Target, TargetKind, now_millis};
 
 impl Store {
     /// Whether writes to `name` go to an existing plain index, directly or through an alias
@@ -40,22 +29,8 @@ impl Store {
         target.is_some_and(|target| target.kind() == TargetKind::Index)
     }
 
-    /// Installs what resolves date math index names (`<logs-{now/d}-000001>`) for the
-    /// rollovers the store runs by itself and for [`Store::resolve_date_math`]; the API,
-    /// which owns date math, provides it.
-    pub fn set_date_math_resolver(
-        &self,
-        resolver: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
-    ) {
-        let _ = self
-            .inner
-            .date_math
-            .set(DateMathResolver(Box::new(resolver)));
-    }
-
-    /// Resolves a date math index name (`<logs-{2016-04-25||/M{yyyy.MM}}>`) with the installed
-    /// resolver, as a write does when a pipeline points `_index` at one; other names pass
-    /// unchanged.
+    /// Resolves a date math index name (`<logs-{2016-04-25||/M{yyyy.MM}}>`), as a write does
+    /// when a pipeline points `_index` at one; other names pass unchanged.
     pub fn resolve_date_math(&self, name: &str) -> StoreResult<String> {
         self.inner.resolve_date_math(name)
     }
@@ -312,17 +287,10 @@ impl Store {
 }
 
 impl Inner {
-    /// Resolves a date math name with the installed resolver; other names pass unchanged.
+    /// Resolves a date math name against the current time; other names pass unchanged.
     pub(super) fn resolve_date_math(&self, name: &str) -> StoreResult<String> {
-        if !(name.starts_with('<') && name.ends_with('>')) {
-            return Ok(name.to_owned());
-        }
-        match self.date_math.get() {
-            Some(DateMathResolver(resolve)) => resolve(name).map_err(StoreError::IllegalArgument),
-            None => Err(StoreError::IllegalArgument(format!(
-                "cannot resolve the date math index name [{name}] here"
-            ))),
-        }
+        logfleet_time::resolve_index_date_math(name, now_millis())
+            .map_err(StoreError::IllegalArgument)
     }
 
     /// The data stream that owns the backing index `name`.

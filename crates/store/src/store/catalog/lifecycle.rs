@@ -12,6 +12,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::expression::{Expression, wildcard_match};
 use crate::failure_store::failure_store_parent;
 use crate::lifecycle::LifecyclePolicy;
+use crate::rollover::RolloverConditions;
+use crate::store::catalog::rollover::RolloverRequest;
 use crate::store::types::{IndexLifecycle, ManagedLifecycle, PolicyUsage, format_duration};
 use crate::store::{Inner, Store};
 use crate::target::{Target, TargetKind, TargetMeta, now_millis};
@@ -19,8 +21,14 @@ use crate::time_value::parse_time_value;
 
 /// What an index lifecycle policy asks for now.
 pub(in crate::store) enum LifecycleStep {
-    Rollover { alias: String, conditions: Value },
-    Delete { index: String, policy: String },
+    Rollover {
+        alias: String,
+        conditions: RolloverConditions,
+    },
+    Delete {
+        index: String,
+        policy: String,
+    },
 }
 
 /// Where lifecycle policies are kept, in the data directory.
@@ -201,8 +209,11 @@ impl Store {
         for step in self.inner.lifecycle_steps(now_ms) {
             match step {
                 LifecycleStep::Rollover { alias, conditions } => {
-                    let body = serde_json::json!({ "conditions": conditions });
-                    match self.rollover(&alias, None, &body, false) {
+                    let request = RolloverRequest {
+                        conditions,
+                        ..RolloverRequest::default()
+                    };
+                    match self.roll_over(&alias, None, &request, false) {
                         Ok(outcome) if outcome.rolled_over => changed.push(outcome.new_index),
                         Ok(_) => {}
                         Err(error) => warn!(alias, %error, "lifecycle rollover failed"),
@@ -245,10 +256,15 @@ impl Inner {
                 && is_write_index
                 && meta.rolled_over_ms.is_none()
             {
-                steps.push(LifecycleStep::Rollover {
-                    alias: alias.clone(),
-                    conditions: conditions.clone(),
-                });
+                match RolloverConditions::parse(conditions) {
+                    Ok(conditions) => steps.push(LifecycleStep::Rollover {
+                        alias: alias.clone(),
+                        conditions,
+                    }),
+                    Err(error) => {
+                        warn!(alias, policy = policy.name, %error, "lifecycle rollover conditions are invalid");
+                    }
+                }
                 continue;
             }
             // An index still waiting for its rollover is in the hot phase, and the alias's

@@ -1,6 +1,6 @@
 //! Rollover of an alias's or an index's write index, on conditions or at once.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tracing::info;
 
 use crate::error::{StoreError, StoreResult};
@@ -8,6 +8,40 @@ use crate::rollover::{IndexMeasures, RolloverConditions, next_index_name};
 use crate::store::Store;
 use crate::store::types::RolloverOutcome;
 use crate::target::{TargetKind, now_millis};
+
+/// A rollover request: the conditions to check, and what the new index gets besides its
+/// templates (`settings`, `mappings`, `aliases`).
+#[derive(Debug, Clone, Default)]
+pub struct RolloverRequest {
+    /// Rolled over only when these are met; no conditions means at once.
+    pub conditions: RolloverConditions,
+    /// The request's `settings`, `mappings` and `aliases`, as a create-index body.
+    pub new_index: Map<String, Value>,
+}
+
+impl RolloverRequest {
+    /// Parses the body of `POST /{alias}/_rollover`.
+    pub fn parse(body: &Value) -> StoreResult<RolloverRequest> {
+        let mut request = RolloverRequest::default();
+        let Value::Object(object) = body else {
+            return Ok(request);
+        };
+        for (key, value) in object {
+            match key.as_str() {
+                "conditions" => request.conditions = RolloverConditions::parse(value)?,
+                "settings" | "mappings" | "aliases" => {
+                    request.new_index.insert(key.clone(), value.clone());
+                }
+                _ => {
+                    return Err(StoreError::IllegalArgument(format!(
+                        "[rollover] unknown field [{key}]"
+                    )));
+                }
+            }
+        }
+        Ok(request)
+    }
+}
 
 impl Store {
     /// Rolls the alias `alias` over to a new write index (`POST /{alias}/_rollover`) if the
@@ -20,22 +54,17 @@ impl Store {
         body: &Value,
         dry_run: bool,
     ) -> StoreResult<RolloverOutcome> {
-        let conditions = match body.get("conditions") {
-            Some(conditions) => RolloverConditions::parse(conditions)?,
-            None => RolloverConditions::default(),
-        };
-        if let Value::Object(object) = body
-            && let Some(key) = object.keys().find(|key| {
-                !matches!(
-                    key.as_str(),
-                    "conditions" | "settings" | "mappings" | "aliases"
-                )
-            })
-        {
-            return Err(StoreError::IllegalArgument(format!(
-                "[rollover] unknown field [{key}]"
-            )));
-        }
+        self.roll_over(alias, new_index, &RolloverRequest::parse(body)?, dry_run)
+    }
+
+    /// [`Store::rollover`] of a parsed request.
+    pub fn roll_over(
+        &self,
+        alias: &str,
+        new_index: Option<&str>,
+        request: &RolloverRequest,
+        dry_run: bool,
+    ) -> StoreResult<RolloverOutcome> {
         let inner = &self.inner;
         let catalog = inner.lock_catalog();
         if let Some(target) = inner.get_target(alias) {
@@ -93,7 +122,7 @@ impl Store {
                 .map(|partition| partition.size_on_disk())
                 .sum(),
         };
-        let (condition_results, met) = conditions.evaluate(measures);
+        let (condition_results, met) = request.conditions.evaluate(measures);
         let outcome = RolloverOutcome {
             old_index: write_name.clone(),
             new_index: new_name.clone(),
@@ -115,10 +144,7 @@ impl Store {
                 "cannot roll over to [{new_name}]: it matches a template that creates data streams"
             )));
         }
-        let mut explicit = body.clone();
-        if let Value::Object(object) = &mut explicit {
-            object.remove("conditions");
-        }
+        let explicit = Value::Object(request.new_index.clone());
         inner.create_target(
             &catalog,
             &new_name,

@@ -1,8 +1,8 @@
 //! Elasticsearch date math: `now-1h`, `now/d`, `2026-11-26||+1M/d`, with the rounding rules
 //! that make `lte: now/d` include the whole day and `gt: now/d` exclude it.
 
+use crate::parse::parse_date_optional_time;
 use jiff::tz::TimeZone;
-use logfleet_store::parse_date_optional_time;
 
 use crate::calendar::{CalendarUnit, local_to_utc, utc_to_local};
 

@@ -65,7 +65,7 @@ fn parse_fixed_offset(text: &str) -> Option<Offset> {
 }
 
 /// The wall-clock reading of an instant in `zone`, as milliseconds counted as if in UTC.
-pub(crate) fn utc_to_local(millis: i64, zone: &TimeZone) -> Option<i64> {
+pub fn utc_to_local(millis: i64, zone: &TimeZone) -> Option<i64> {
     let instant = Timestamp::from_millisecond(millis).ok()?;
     let offset = zone.to_offset(instant);
     millis.checked_add(i64::from(offset.seconds()) * SECOND)
@@ -73,7 +73,7 @@ pub(crate) fn utc_to_local(millis: i64, zone: &TimeZone) -> Option<i64> {
 
 /// The instant a wall-clock reading in `zone` stands for; see the module header for gaps
 /// and folds.
-pub(crate) fn local_to_utc(local: i64, zone: &TimeZone) -> Option<i64> {
+pub fn local_to_utc(local: i64, zone: &TimeZone) -> Option<i64> {
     if let Ok(offset) = zone.to_fixed_offset() {
         return local.checked_sub(i64::from(offset.seconds()) * SECOND);
     }
@@ -89,7 +89,7 @@ pub(crate) fn local_to_utc(local: i64, zone: &TimeZone) -> Option<i64> {
 
 /// Formats an instant as Elasticsearch's `strict_date_optional_time` prints it in a zone:
 /// `2026-11-26T01:00:00.000+01:00`, or with `Z` where the offset is zero.
-pub(crate) fn format_in_zone(millis: i64, zone: &TimeZone) -> String {
+pub fn format_in_zone(millis: i64, zone: &TimeZone) -> String {
     let Some(instant) = Timestamp::from_millisecond(millis).ok() else {
         return millis.to_string();
     };
@@ -120,7 +120,7 @@ pub(crate) fn format_in_zone(millis: i64, zone: &TimeZone) -> String {
 /// (`strict_date_optional_time`, `epoch_millis`, …) or a Java pattern such as
 /// `yyyy-MM-dd HH:mm` (letters `y M d H h m s S a E X Z`, quoted literals). Patterns with
 /// other letters fall back to `strict_date_optional_time`, the default.
-pub(crate) fn format_date(millis: i64, zone: &TimeZone, format: Option<&str>) -> String {
+pub fn format_date(millis: i64, zone: &TimeZone, format: Option<&str>) -> String {
     // A `||` list formats with its first entry.
     let format = format.map(|format| format.split("||").next().unwrap_or(format));
     match format {
@@ -220,7 +220,7 @@ fn format_pattern(millis: i64, zone: &TimeZone, pattern: &str) -> Option<String>
 /// A unit of the calendar: what date math rounds to (`/d`) and what a `calendar_interval`
 /// buckets by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CalendarUnit {
+pub enum CalendarUnit {
     Second,
     Minute,
     Hour,
@@ -233,7 +233,7 @@ pub(crate) enum CalendarUnit {
 
 impl CalendarUnit {
     /// The unit of a date-math letter (`y M w d h H m s`; date math has no quarters).
-    pub(crate) fn from_date_math(letter: u8) -> Option<CalendarUnit> {
+    pub fn from_date_math(letter: u8) -> Option<CalendarUnit> {
         Some(match letter {
             b'y' => CalendarUnit::Year,
             b'M' => CalendarUnit::Month,
@@ -247,7 +247,7 @@ impl CalendarUnit {
     }
 
     /// The unit of a `calendar_interval` (`1d` or `day`, …; only single units exist).
-    pub(crate) fn from_interval(text: &str) -> Option<CalendarUnit> {
+    pub fn from_interval(text: &str) -> Option<CalendarUnit> {
         Some(match text {
             "1s" | "second" => CalendarUnit::Second,
             "1m" | "minute" => CalendarUnit::Minute,
@@ -262,7 +262,7 @@ impl CalendarUnit {
     }
 
     /// The unit's length when it is the same everywhere in a zone with a fixed offset.
-    pub(crate) fn fixed_millis(self) -> Option<i64> {
+    pub fn fixed_millis(self) -> Option<i64> {
         Some(match self {
             CalendarUnit::Second => SECOND,
             CalendarUnit::Minute => MINUTE,
@@ -274,7 +274,7 @@ impl CalendarUnit {
     }
 
     /// The start of the unit holding a local reading.
-    pub(crate) fn truncate(self, local: i64) -> Option<i64> {
+    pub fn truncate(self, local: i64) -> Option<i64> {
         if self == CalendarUnit::Week {
             return Some(floor_to(local - FIRST_MONDAY, 7 * DAY) + FIRST_MONDAY);
         }
@@ -295,7 +295,7 @@ impl CalendarUnit {
 
     /// A local reading moved by `amount` units; months keep their day where they can and
     /// clamp it to the month's end otherwise (`2026-01-31||+1M` is February 28th).
-    pub(crate) fn advance(self, local: i64, amount: i64) -> Option<i64> {
+    pub fn advance(self, local: i64, amount: i64) -> Option<i64> {
         let months = match self {
             CalendarUnit::Month => amount,
             CalendarUnit::Quarter => amount.checked_mul(3)?,
@@ -328,7 +328,7 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> i64 {
-        logfleet_store::parse_date_optional_time(text).unwrap() / 1_000_000
+        crate::parse::parse_date_optional_time(text).unwrap() / 1_000_000
     }
 
     #[test]

@@ -78,25 +78,16 @@ pub fn parse_date_value(value: &serde_json::Value) -> Option<EpochNanos> {
     }
 }
 
-/// [`parse_date_value`] for a value of a document being ingested.
-pub(crate) fn parse_date_json(value: &logfleet_model::json::JsonValue<'_>) -> Option<EpochNanos> {
-    use logfleet_model::json::JsonValue;
-    match value {
-        JsonValue::String(text) => parse_date_text(text),
-        JsonValue::Number(number) => millis_to_nanos(number.as_f64()?),
-        _ => None,
-    }
-}
-
 /// A date string, or epoch milliseconds spelt as a number.
-fn parse_date_text(text: &str) -> Option<EpochNanos> {
+pub fn parse_date_text(text: &str) -> Option<EpochNanos> {
     parse_date_optional_time(text).or_else(|| {
         let millis: f64 = text.parse().ok()?;
         millis_to_nanos(millis)
     })
 }
 
-fn millis_to_nanos(millis: f64) -> Option<EpochNanos> {
+/// Epoch milliseconds, fractions included, as nanoseconds; `None` when out of range.
+pub fn millis_to_nanos(millis: f64) -> Option<EpochNanos> {
     let nanos = millis * NANOS_PER_MILLI as f64;
     (nanos.is_finite() && nanos.abs() < i64::MAX as f64).then_some(nanos as i64)
 }
