@@ -650,33 +650,20 @@ fn parse_ip_or_cidr(text: &str) -> Option<(IpAddr, IpAddr)> {
     };
     let ip: IpAddr = address.parse().ok()?;
     let prefix: u32 = prefix.parse().ok()?;
-    match ip {
-        IpAddr::V4(v4) if prefix <= 32 => {
-            let bits = u32::from(v4);
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
-            Some((
-                IpAddr::V4((bits & mask).into()),
-                IpAddr::V4((bits | !mask).into()),
-            ))
-        }
-        IpAddr::V6(v6) if prefix <= 128 => {
-            let bits = u128::from(v6);
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
-            Some((
-                IpAddr::V6((bits & mask).into()),
-                IpAddr::V6((bits | !mask).into()),
-            ))
-        }
-        _ => None,
-    }
+    let (bits, width) = match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32u32),
+        IpAddr::V6(v6) => (u128::from(v6), 128),
+    };
+    let host_bits = width.checked_sub(prefix)?;
+    let hosts = u128::MAX.checked_shr(128 - host_bits).unwrap_or(0);
+    let (first, last) = (bits & !hosts, bits | hosts);
+    Some(match ip {
+        IpAddr::V4(_) => (
+            IpAddr::V4((first as u32).into()),
+            IpAddr::V4((last as u32).into()),
+        ),
+        IpAddr::V6(_) => (IpAddr::V6(first.into()), IpAddr::V6(last.into())),
+    })
 }
 
 fn numeric(field: &str, value: &Value) -> QueryResult<f64> {
@@ -743,21 +730,19 @@ fn build_range(
         };
         // Elasticsearch rounds `gt` and `lte` date bounds up, `gte` and `lt` down.
         let round_up = is_lower != bound.inclusive;
+        let date = || {
+            date_value(
+                context,
+                field,
+                &bound.value,
+                round_up,
+                format,
+                zone.as_ref(),
+            )
+            .map(DateTime::from_timestamp_millis)
+        };
         let term = match &located {
-            Located::Timestamp => {
-                let millis = date_value(
-                    context,
-                    field,
-                    &bound.value,
-                    round_up,
-                    format,
-                    zone.as_ref(),
-                )?;
-                Term::from_field_date(
-                    context.fields.timestamp,
-                    DateTime::from_timestamp_millis(millis),
-                )
-            }
+            Located::Timestamp => Term::from_field_date(context.fields.timestamp, date()?),
             Located::Exact { path, field_type } => {
                 let mut term = column_term(context, path, *field_type);
                 match field_type {
@@ -778,17 +763,7 @@ fn build_range(
                     FieldType::Double => {
                         term.append_type_and_fast_value(numeric(field, &bound.value)?)
                     }
-                    FieldType::Date => {
-                        let millis = date_value(
-                            context,
-                            field,
-                            &bound.value,
-                            round_up,
-                            format,
-                            zone.as_ref(),
-                        )?;
-                        term.append_type_and_fast_value(DateTime::from_timestamp_millis(millis));
-                    }
+                    FieldType::Date => term.append_type_and_fast_value(date()?),
                     FieldType::Keyword => term.append_type_and_str(&scalar_text(&bound.value)),
                     FieldType::Ip => {
                         let text = scalar_text(&bound.value);
@@ -891,5 +866,26 @@ mod tests {
         assert_eq!(low, high);
         assert!(parse_ip_or_cidr("10.0.0.0/33").is_none());
         assert!(parse_ip_or_cidr("nope").is_none());
+        let every_v4 = parse_ip_or_cidr("10.9.8.7/0").unwrap();
+        assert_eq!(
+            (every_v4.0.to_string(), every_v4.1.to_string()),
+            ("0.0.0.0".to_owned(), "255.255.255.255".to_owned())
+        );
+        let host = parse_ip_or_cidr("10.9.8.7/32").unwrap();
+        assert_eq!(host.0, host.1);
+        let block = parse_ip_or_cidr("2001:db8::1/32").unwrap();
+        assert_eq!(
+            (block.0.to_string(), block.1.to_string()),
+            (
+                "2001:db8::".to_owned(),
+                "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".to_owned()
+            )
+        );
+        let every_v6 = parse_ip_or_cidr("::/0").unwrap();
+        assert_eq!(
+            every_v6.1.to_string(),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+        );
+        assert!(parse_ip_or_cidr("::/129").is_none());
     }
 }

@@ -637,7 +637,7 @@ impl<'r> AggregationRun<'r> {
             .map_err(engine_or_request_error)?;
         let value = serde_json::to_value(&results)
             .map_err(|error| QueryError::illegal(format!("aggregation results: {error}")))?;
-        Ok(render(self.typed, value, &mapping, self.now_millis))
+        Ok(render(self.typed, value, &mapping))
     }
 }
 

@@ -6,6 +6,8 @@
 //! it. What a part resolves *to* (targets, aliases, backing indexes, hidden names) is the
 //! caller's business: [`crate::Store::resolve`] for indexes, the catalog for the rest.
 
+use std::collections::BTreeMap;
+
 /// Elasticsearch's simple wildcard match (`Regex.simpleMatch`): `*` matches any run of
 /// characters, everything else matches itself.
 pub fn wildcard_match(pattern: &str, name: &str) -> bool {
@@ -117,6 +119,15 @@ impl<'a> Expression<'a> {
             }
         }
         selected
+    }
+
+    /// The values of a map keyed by name whose names the expression selects, in name order.
+    pub fn select<T: Clone>(&self, named: &BTreeMap<String, T>) -> Vec<T> {
+        named
+            .iter()
+            .filter(|(name, _)| self.matches(name))
+            .map(|(_, value)| value.clone())
+            .collect()
     }
 
     /// The names written without wildcards, which must exist.

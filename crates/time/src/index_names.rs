@@ -155,38 +155,21 @@ mod tests {
 
     #[test]
     fn the_examples_of_the_elasticsearch_reference() {
-        assert_eq!(
-            resolve("<logstash-{now/d}>").unwrap(),
-            "logstash-2026.12.04"
-        );
-        assert_eq!(
-            resolve("<logstash-{now/M}>").unwrap(),
-            "logstash-2026.12.01"
-        );
-        assert_eq!(
-            resolve("<logstash-{now/M{yyyy.MM}}>").unwrap(),
-            "logstash-2026.12"
-        );
-        assert_eq!(
-            resolve("<logstash-{now/M-1M{yyyy.MM}}>").unwrap(),
-            "logstash-2026.11"
-        );
-        assert_eq!(
-            resolve("<logstash-{now/d{yyyy.MM.dd|+12:00}}>").unwrap(),
-            "logstash-2026.12.05"
-        );
-        assert_eq!(
-            resolve("<logstash-{now/d}-000001>").unwrap(),
-            "logstash-2026.12.04-000001"
-        );
-        assert_eq!(
-            resolve("<elastic\\{ON\\}-{now/M}>").unwrap(),
-            "elastic{ON}-2026.12.01"
-        );
-        assert_eq!(
-            resolve("<logs-{now/d{yyyy-MM-dd|Asia/Tokyo}}>").unwrap(),
-            "logs-2026-12-05"
-        );
+        for (name, resolved) in [
+            ("<logstash-{now/d}>", "logstash-2026.12.04"),
+            ("<logstash-{now/M}>", "logstash-2026.12.01"),
+            ("<logstash-{now/M{yyyy.MM}}>", "logstash-2026.12"),
+            ("<logstash-{now/M-1M{yyyy.MM}}>", "logstash-2026.11"),
+            (
+                "<logstash-{now/d{yyyy.MM.dd|+12:00}}>",
+                "logstash-2026.12.05",
+            ),
+            ("<logstash-{now/d}-000001>", "logstash-2026.12.04-000001"),
+            ("<elastic\\{ON\\}-{now/M}>", "elastic{ON}-2026.12.01"),
+            ("<logs-{now/d{yyyy-MM-dd|Asia/Tokyo}}>", "logs-2026-12-05"),
+        ] {
+            assert_eq!(resolve(name).unwrap(), resolved, "{name}");
+        }
     }
 
     #[test]

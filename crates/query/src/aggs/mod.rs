@@ -126,6 +126,11 @@ fn validate_level(level: &Map<String, Value>) -> QueryResult<()> {
                 json_token(definition)
             )));
         };
+        if definition.contains_key("aggs") && definition.contains_key("aggregations") {
+            return Err(QueryError::parsing(format!(
+                "Found two sub aggregation definitions under [{name}]"
+            )));
+        }
         let mut agg_type = None;
         for (key, body) in definition {
             match key.as_str() {
@@ -424,5 +429,19 @@ mod tests {
             &json!({"a": {"terms": {"field": "x"}, "aggs": {"b": {"avg": {"field": "y"}}}}}),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn two_sub_aggregation_definitions_are_refused() {
+        let error = parse_aggregations(&json!({"by_app": {
+            "terms": {"field": "app_name"},
+            "aggs": {"a": {"max": {"field": "duration_ms"}}},
+            "aggregations": {"b": {"min": {"field": "duration_ms"}}},
+        }}))
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Found two sub aggregation definitions under [by_app]"
+        );
     }
 }

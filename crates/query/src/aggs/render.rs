@@ -9,24 +9,20 @@ use serde_json::{Map, Value, json};
 use crate::columns::field_type_of;
 use logfleet_time::calendar::format_date;
 
-use super::request::{Aggregation, AggregationKind};
-use super::{
-    FiltersSpec, PercentileOrder, composite_sources, date_ranges_millis, lenient_number, range_zone,
-};
+use super::request::{Aggregation, AggregationKind, DateRangeBounds};
+use super::{FiltersSpec, PercentileOrder, composite_sources, lenient_number, range_zone};
 
 /// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that
 /// the buckets tantivy adds to fill the gaps between them can be left out, as Elasticsearch
 /// returns only the requested ones.
 fn requested_ranges(
-    agg_type: &str,
     body: &Value,
-    now_millis: i64,
+    date_bounds: Option<&[DateRangeBounds]>,
 ) -> Vec<(Option<f64>, Option<f64>)> {
-    if agg_type == "date_range" {
-        return date_ranges_millis("", body, now_millis)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(from, to)| (from.map(|from| from as f64), to.map(|to| to as f64)))
+    if let Some(bounds) = date_bounds {
+        return bounds
+            .iter()
+            .map(|&(from, to)| (from.map(|from| from as f64), to.map(|to| to as f64)))
             .collect();
     }
     body.get("ranges")
@@ -62,28 +58,14 @@ fn java_double(value: f64) -> String {
 /// What rendering needs besides the results.
 struct RenderContext<'a> {
     mapping: &'a Mapping,
-    /// The same "now" the request was translated with, to resolve relative date bounds.
-    now_millis: i64,
 }
 
 /// Renders tantivy's final results of typed aggregations in Elasticsearch's shapes.
-pub(crate) fn render(
-    aggregations: &[Aggregation],
-    results: Value,
-    mapping: &Mapping,
-    now_millis: i64,
-) -> Value {
+pub(crate) fn render(aggregations: &[Aggregation], results: Value, mapping: &Mapping) -> Value {
     let Value::Object(results) = results else {
         return json!({});
     };
-    render_level(
-        aggregations,
-        results,
-        &RenderContext {
-            mapping,
-            now_millis,
-        },
-    )
+    render_level(aggregations, results, &RenderContext { mapping })
 }
 
 /// Orders rendered `terms` buckets by a percentile and keeps the requested number, counting
@@ -165,6 +147,11 @@ fn render_level(
                 render_children(bucket, children, context)
             });
         } else {
+            if let AggregationKind::DateRange(bounds) = &aggregation.kind {
+                render_ranges(&mut result, body, Some(bounds));
+            } else if agg_type == "range" {
+                render_ranges(&mut result, body, None);
+            }
             render_result(agg_type, field_type, &mut result, children, context, body);
         }
         if let AggregationKind::Terms(Some(order)) = &aggregation.kind {
@@ -192,9 +179,6 @@ fn render_result(
     context: &RenderContext<'_>,
     body: &Value,
 ) {
-    if matches!(agg_type, "range" | "date_range") {
-        render_ranges(agg_type, result, body, context.now_millis);
-    }
     match agg_type {
         "terms" | "histogram" | "range" | "date_range" => {
             let buckets = match result.get_mut("buckets") {
@@ -273,11 +257,12 @@ fn render_filters(
     }
 }
 
-/// Converts `date_range` bounds to milliseconds with their strings, and drops the gap buckets
-/// tantivy adds between requested ranges.
-fn render_ranges(agg_type: &str, result: &mut Value, body: &Value, now_millis: i64) {
-    let requested = requested_ranges(agg_type, body, now_millis);
-    let is_date = agg_type == "date_range";
+/// Converts `date_range` bounds (`date_bounds`, resolved when the request was parsed) to
+/// milliseconds with their strings, and drops the gap buckets tantivy adds between requested
+/// ranges.
+fn render_ranges(result: &mut Value, body: &Value, date_bounds: Option<&[DateRangeBounds]>) {
+    let requested = requested_ranges(body, date_bounds);
+    let is_date = date_bounds.is_some();
     let zone = range_zone(body).unwrap_or(TimeZone::UTC);
     let format = body.get("format").and_then(Value::as_str);
     let keep = |bucket: &mut Value| -> bool {

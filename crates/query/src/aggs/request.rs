@@ -7,13 +7,13 @@
 use serde_json::{Map, Value};
 
 use crate::date_histogram::DateHistogram;
-use crate::error::QueryResult;
+use crate::error::{QueryError, QueryResult};
 use crate::request::SearchRequest;
 
 use super::top_hits::parse_top_hits;
 use super::{
-    AggregationsRequest, FiltersSpec, PercentileOrder, aggregation_type, children_of, filters_of,
-    percentile_order,
+    AggregationsRequest, FiltersSpec, PercentileOrder, aggregation_type, children_of,
+    date_ranges_millis, filters_of, percentile_order,
 };
 
 /// One aggregation of a request.
@@ -30,6 +30,9 @@ pub(crate) struct Aggregation {
     pub(crate) meta: Option<Value>,
 }
 
+/// A `date_range` bucket's `from` and `to`, epoch milliseconds.
+pub(crate) type DateRangeBounds = (Option<i64>, Option<i64>);
+
 /// What an aggregation is, for the types Logfleet plans itself; the others go to tantivy
 /// from their body.
 #[derive(Debug)]
@@ -40,8 +43,12 @@ pub(crate) enum AggregationKind {
     /// A `terms`, with the percentile it is ordered by when it is one (Grafana's order).
     Terms(Option<PercentileOrder>),
     Composite,
-    DateRange,
-    Missing,
+    /// A `date_range`, its bounds resolved to epoch milliseconds, in the request's order.
+    DateRange(Vec<DateRangeBounds>),
+    /// A `missing`: documents without a value in `field`.
+    Missing {
+        field: String,
+    },
     /// What tantivy runs from the body with its fields made columns: `range`, `histogram`,
     /// `filter` and the metrics.
     Native,
@@ -71,8 +78,18 @@ fn parse_level(level: &Map<String, Value>, now_millis: i64) -> QueryResult<Vec<A
             "top_hits" => AggregationKind::TopHits(Box::new(parse_top_hits(name, &body)?)),
             "terms" => AggregationKind::Terms(percentile_order(definition)),
             "composite" => AggregationKind::Composite,
-            "date_range" => AggregationKind::DateRange,
-            "missing" => AggregationKind::Missing,
+            "date_range" => {
+                AggregationKind::DateRange(date_ranges_millis(name, &body, now_millis)?)
+            }
+            "missing" => AggregationKind::Missing {
+                field: body
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        QueryError::parsing(format!("[missing] of [{name}] needs a [field]"))
+                    })?
+                    .to_owned(),
+            },
             _ => AggregationKind::Native,
         };
         let sub = match children_of(definition) {

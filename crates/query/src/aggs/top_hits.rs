@@ -109,13 +109,7 @@ impl Walk<'_, '_> {
         doc_count: u64,
     ) -> QueryResult<()> {
         for aggregation in level {
-            let Aggregation {
-                name,
-                agg_type,
-                body,
-                sub: children,
-                ..
-            } = aggregation;
+            let (name, children) = (&aggregation.name, &aggregation.sub);
             if let AggregationKind::TopHits(request) = &aggregation.kind {
                 let hits = self.search(request, doc_count)?;
                 rendered.insert(name.clone(), hits);
@@ -127,10 +121,9 @@ impl Walk<'_, '_> {
             let Some(result) = rendered.get_mut(name) else {
                 continue;
             };
-            match (&aggregation.kind, agg_type.as_str()) {
-                (_, "filter") => self.bucket(children, result, body.clone())?,
-                (_, "missing") => {
-                    let field = body.get("field").cloned().unwrap_or(Value::Null);
+            match (&aggregation.kind, aggregation.agg_type.as_str()) {
+                (_, "filter") => self.bucket(children, result, aggregation.body.clone())?,
+                (AggregationKind::Missing { field }, _) => {
                     let clause = json!({"bool": {"must_not": {"exists": {"field": field}}}});
                     self.bucket(children, result, clause)?;
                 }

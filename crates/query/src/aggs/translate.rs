@@ -17,7 +17,7 @@ use crate::error::{QueryError, QueryResult};
 use logfleet_time::calendar::{CalendarUnit, is_utc};
 
 use super::request::{Aggregation, AggregationKind};
-use super::{DataBounds, FiltersSpec, composite_sources, date_ranges_millis, lenient_number};
+use super::{DataBounds, FiltersSpec, composite_sources, lenient_number};
 
 /// A `composite` aggregation: each source's field becomes its column; calendar intervals
 /// become tantivy's calendar units or fixed durations.
@@ -176,7 +176,6 @@ fn translate_level(
 ) -> QueryResult<Map<String, Value>> {
     let Translation {
         mapping,
-        now_millis,
         data_bounds,
         ..
     } = *translation;
@@ -234,10 +233,7 @@ fn translate_level(
                 let body = translate_body(name, "terms", &all_terms, translation)?;
                 out.insert("terms".to_owned(), body);
             }
-            AggregationKind::Missing => {
-                let field = body.get("field").and_then(Value::as_str).ok_or_else(|| {
-                    QueryError::parsing(format!("[missing] of [{name}] needs a [field]"))
-                })?;
+            AggregationKind::Missing { field } => {
                 let query = json!({"bool": {"must_not": {"exists": {"field": field}}}});
                 out.insert(
                     "filter".into(),
@@ -250,17 +246,17 @@ fn translate_level(
                     translate_composite(name, body, mapping)?,
                 );
             }
-            AggregationKind::DateRange => {
+            AggregationKind::DateRange(bounds) => {
                 let mut range = translate_body(name, "date_range", body, translation)?;
-                let ranges = date_ranges_millis(name, body, now_millis)?
-                    .into_iter()
+                let ranges = bounds
+                    .iter()
                     .zip(
                         body.get("ranges")
                             .and_then(Value::as_array)
                             .into_iter()
                             .flatten(),
                     )
-                    .map(|((from, to), original)| {
+                    .map(|(&(from, to), original)| {
                         // tantivy's date columns count nanoseconds.
                         let mut converted = Map::new();
                         if let Some(from) = from {

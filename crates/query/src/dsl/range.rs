@@ -84,13 +84,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn bounds(query: serde_json::Value) -> (Option<RangeBound>, Option<RangeBound>) {
+        let QueryAst::Range { lower, upper, .. } = parse_query(&query).unwrap() else {
+            panic!("not a range: {query}")
+        };
+        (lower, upper)
+    }
+
     #[test]
     fn bounds_and_inclusivity() {
-        let QueryAst::Range { lower, upper, .. } =
-            parse_query(&json!({"range": {"n": {"gt": 1, "lte": 5}}})).unwrap()
-        else {
-            panic!()
-        };
+        let (lower, upper) = bounds(json!({"range": {"n": {"gt": 1, "lte": 5}}}));
         assert_eq!(
             lower,
             Some(RangeBound {
@@ -109,12 +112,8 @@ mod tests {
 
     #[test]
     fn legacy_form() {
-        let QueryAst::Range { lower, upper, .. } =
-            parse_query(&json!({"range": {"n": {"from": 1, "to": null, "include_lower": false}}}))
-                .unwrap()
-        else {
-            panic!()
-        };
+        let (lower, upper) =
+            bounds(json!({"range": {"n": {"from": 1, "to": null, "include_lower": false}}}));
         assert_eq!(
             lower,
             Some(RangeBound {

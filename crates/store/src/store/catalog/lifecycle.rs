@@ -69,13 +69,7 @@ impl Store {
     /// Lifecycle policies whose names `names` selects (a comma list with wildcards; `*` for
     /// all), by name.
     pub fn lifecycle_policies(&self, names: &str) -> Vec<LifecyclePolicy> {
-        let names = Expression::parse(names);
-        let policies = self.inner.lifecycle_policies.read();
-        policies
-            .values()
-            .filter(|policy| names.matches(&policy.name))
-            .cloned()
-            .collect()
+        Expression::parse(names).select(&self.inner.lifecycle_policies.read())
     }
 
     /// What refers to a lifecycle policy: backing indexes, data streams and templates.
@@ -213,7 +207,7 @@ impl Store {
                         conditions,
                         ..RolloverRequest::default()
                     };
-                    match self.roll_over(&alias, None, &request, false) {
+                    match self.roll_over(&alias, &request) {
                         Ok(outcome) if outcome.rolled_over => changed.push(outcome.new_index),
                         Ok(_) => {}
                         Err(error) => warn!(alias, %error, "lifecycle rollover failed"),

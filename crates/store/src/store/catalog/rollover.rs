@@ -17,6 +17,10 @@ pub struct RolloverRequest {
     pub conditions: RolloverConditions,
     /// The request's `settings`, `mappings` and `aliases`, as a create-index body.
     pub new_index: Map<String, Value>,
+    /// The new write index's name; the next of the series when `None`.
+    pub new_index_name: Option<String>,
+    /// Only checks the conditions.
+    pub dry_run: bool,
 }
 
 impl RolloverRequest {
@@ -54,16 +58,19 @@ impl Store {
         body: &Value,
         dry_run: bool,
     ) -> StoreResult<RolloverOutcome> {
-        self.roll_over(alias, new_index, &RolloverRequest::parse(body)?, dry_run)
+        let request = RolloverRequest {
+            new_index_name: new_index.map(str::to_owned),
+            dry_run,
+            ..RolloverRequest::parse(body)?
+        };
+        self.roll_over(alias, &request)
     }
 
     /// [`Store::rollover`] of a parsed request.
     pub fn roll_over(
         &self,
         alias: &str,
-        new_index: Option<&str>,
         request: &RolloverRequest,
-        dry_run: bool,
     ) -> StoreResult<RolloverOutcome> {
         let inner = &self.inner;
         let catalog = inner.lock_catalog();
@@ -100,8 +107,8 @@ impl Store {
             return Err(data_stream_rollover(alias));
         }
         let meta = old.meta();
-        let (new_name, new_provided) = match new_index {
-            Some(name) => (name.to_owned(), None),
+        let (new_name, new_provided) = match &request.new_index_name {
+            Some(name) => (name.clone(), None),
             None => {
                 let next = next_index_name(meta.provided_name.as_deref().unwrap_or(&meta.name))?;
                 let resolved = inner.resolve_date_math(&next)?;
@@ -129,7 +136,7 @@ impl Store {
             rolled_over: false,
             conditions: condition_results,
         };
-        if dry_run || !met {
+        if request.dry_run || !met {
             return Ok(outcome);
         }
         if inner.get_target(&new_name).is_some() {

@@ -41,13 +41,7 @@ impl Store {
 
     /// Templates whose names `names` selects (a comma list with wildcards; `*` for all).
     pub fn templates(&self, names: &str) -> Vec<IndexTemplate> {
-        let names = Expression::parse(names);
-        let templates = self.inner.templates.read();
-        templates
-            .values()
-            .filter(|template| names.matches(&template.name))
-            .cloned()
-            .collect()
+        Expression::parse(names).select(&self.inner.templates.read())
     }
 
     /// Deletes an index template.
@@ -99,13 +93,7 @@ impl Store {
 
     /// Component templates whose names `names` selects (a comma list with wildcards).
     pub fn component_templates(&self, names: &str) -> Vec<ComponentTemplate> {
-        let names = Expression::parse(names);
-        self.inner
-            .read_components()
-            .values()
-            .filter(|component| names.matches(&component.name))
-            .cloned()
-            .collect()
+        Expression::parse(names).select(&self.inner.read_components())
     }
 
     /// Deletes a component template; whether there was one. One that index templates are
@@ -143,15 +131,9 @@ impl Store {
         )
     }
 
-    /// Legacy templates whose names match any of the comma-separated `patterns`.
+    /// Legacy templates whose names `names` selects (a comma list with wildcards).
     pub fn legacy_templates(&self, names: &str) -> Vec<LegacyTemplate> {
-        let names = Expression::parse(names);
-        let templates = self.inner.legacy_templates.read();
-        templates
-            .values()
-            .filter(|template| names.matches(&template.name))
-            .cloned()
-            .collect()
+        Expression::parse(names).select(&self.inner.legacy_templates.read())
     }
 
     /// Deletes a legacy template; whether there was one.
