@@ -4,13 +4,11 @@
 //! once, and rendered back in Elasticsearch's shapes (integer date keys with
 //! `key_as_string`, IP and boolean keys as Elasticsearch prints them).
 
-use logfleet_store::{FieldType, Mapping};
 use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
-use crate::columns::field_type_of;
 use crate::dsl::{json_token, parse_query};
 use crate::error::{QueryError, QueryResult};
 use logfleet_time::calendar::parse_time_zone;
@@ -376,27 +374,6 @@ pub(crate) fn lenient_number(value: &Value) -> std::borrow::Cow<'_, Value> {
         Ok(number) if number.is_finite() => std::borrow::Cow::Owned(json!(number)),
         _ => std::borrow::Cow::Borrowed(value),
     }
-}
-
-/// The sources of a composite request: name, kind (`terms`…), field type.
-fn composite_sources<'a>(
-    body: &'a Value,
-    mapping: &Mapping,
-) -> Vec<(&'a str, &'a str, Option<FieldType>)> {
-    body.get("sources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|source| {
-            let (name, kinds) = source.as_object()?.iter().next()?;
-            let (kind, definition) = kinds.as_object()?.iter().next()?;
-            let field = definition
-                .get("field")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            Some((name.as_str(), kind.as_str(), field_type_of(mapping, field)))
-        })
-        .collect()
 }
 
 #[cfg(test)]

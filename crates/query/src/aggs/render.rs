@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use crate::columns::field_type_of;
 use logfleet_time::calendar::format_date;
 
-use super::request::{Aggregation, AggregationKind, DateRangeBounds};
-use super::{FiltersSpec, PercentileOrder, composite_sources, lenient_number, range_zone};
+use super::request::{Aggregation, AggregationKind, CompositeSource, DateRangeBounds};
+use super::{FiltersSpec, PercentileOrder, lenient_number, range_zone};
 
 /// The ranges a `range` or `date_range` request asked for (milliseconds for dates), so that
 /// the buckets tantivy adds to fill the gaps between them can be left out, as Elasticsearch
@@ -147,12 +147,20 @@ fn render_level(
                 render_children(bucket, children, context)
             });
         } else {
-            if let AggregationKind::DateRange(bounds) = &aggregation.kind {
+            if let AggregationKind::Composite(sources) = &aggregation.kind {
+                if let Some(Value::Array(buckets)) = result.get_mut("buckets") {
+                    for bucket in buckets {
+                        render_composite_key(bucket.get_mut("key"), sources, context.mapping);
+                        render_children(bucket, children, context);
+                    }
+                }
+                render_composite_key(result.get_mut("after_key"), sources, context.mapping);
+            } else if let AggregationKind::DateRange(bounds) = &aggregation.kind {
                 render_ranges(&mut result, body, Some(bounds));
             } else if agg_type == "range" {
                 render_ranges(&mut result, body, None);
             }
-            render_result(agg_type, field_type, &mut result, children, context, body);
+            render_result(agg_type, field_type, &mut result, children, context);
         }
         if let AggregationKind::Terms(Some(order)) = &aggregation.kind {
             let size = body
@@ -177,7 +185,6 @@ fn render_result(
     result: &mut Value,
     children: &[Aggregation],
     context: &RenderContext<'_>,
-    body: &Value,
 ) {
     match agg_type {
         "terms" | "histogram" | "range" | "date_range" => {
@@ -203,15 +210,6 @@ fn render_result(
             }
         }
         "filter" | "missing" => render_children(result, children, context),
-        "composite" => {
-            if let Some(Value::Array(buckets)) = result.get_mut("buckets") {
-                for bucket in buckets {
-                    render_composite_key(bucket.get_mut("key"), body, context.mapping);
-                    render_children(bucket, children, context);
-                }
-            }
-            render_composite_key(result.get_mut("after_key"), body, context.mapping);
-        }
         // Counts are integers in Elasticsearch's responses.
         "value_count" | "cardinality" => {
             if let Some(count) = result.get("value").and_then(Value::as_f64) {
@@ -320,14 +318,15 @@ fn render_ranges(result: &mut Value, body: &Value, date_bounds: Option<&[DateRan
 
 /// Composite keys: dates as epoch milliseconds, IPs and booleans as Elasticsearch prints
 /// them, per source.
-fn render_composite_key(key: Option<&mut Value>, body: &Value, mapping: &Mapping) {
+fn render_composite_key(key: Option<&mut Value>, sources: &[CompositeSource], mapping: &Mapping) {
     let Some(Value::Object(key)) = key else {
         return;
     };
-    for (name, kind, field_type) in composite_sources(body, mapping) {
+    for CompositeSource { name, kind, field } in sources {
         let Some(value) = key.get_mut(name) else {
             continue;
         };
+        let (kind, field_type) = (kind.as_str(), field_type_of(mapping, field));
         // `after_key` comes back in tantivy's tagged form.
         let tagged = value
             .as_str()

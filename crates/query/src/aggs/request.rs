@@ -30,6 +30,53 @@ pub(crate) struct Aggregation {
     pub(crate) meta: Option<Value>,
 }
 
+/// One source of a `composite` aggregation, in the request's order.
+#[derive(Debug)]
+pub(crate) struct CompositeSource {
+    /// The key it fills in each bucket.
+    pub(crate) name: String,
+    /// `terms`, `histogram` or `date_histogram`.
+    pub(crate) kind: String,
+    /// Its field, as the request names it.
+    pub(crate) field: String,
+}
+
+fn composite_sources(name: &str, body: &Value) -> QueryResult<Vec<CompositeSource>> {
+    let Some(sources) = body.get("sources").and_then(Value::as_array) else {
+        return Err(QueryError::parsing(format!(
+            "[composite] of [{name}] needs [sources]"
+        )));
+    };
+    sources
+        .iter()
+        .map(|source| {
+            let (source_name, kinds) = source
+                .as_object()
+                .and_then(|source| source.iter().next())
+                .ok_or_else(|| {
+                QueryError::parsing(format!("[composite] sources of [{name}] must be objects"))
+            })?;
+            let (kind, definition) = kinds
+                .as_object()
+                .and_then(|kinds| kinds.iter().next())
+                .ok_or_else(|| {
+                    QueryError::parsing(format!(
+                        "[composite] source [{source_name}] of [{name}] needs a type"
+                    ))
+                })?;
+            Ok(CompositeSource {
+                name: source_name.clone(),
+                kind: kind.clone(),
+                field: definition
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
 /// A `date_range` bucket's `from` and `to`, epoch milliseconds.
 pub(crate) type DateRangeBounds = (Option<i64>, Option<i64>);
 
@@ -42,7 +89,7 @@ pub(crate) enum AggregationKind {
     TopHits(Box<SearchRequest>),
     /// A `terms`, with the percentile it is ordered by when it is one (Grafana's order).
     Terms(Option<PercentileOrder>),
-    Composite,
+    Composite(Vec<CompositeSource>),
     /// A `date_range`, its bounds resolved to epoch milliseconds, in the request's order.
     DateRange(Vec<DateRangeBounds>),
     /// A `missing`: documents without a value in `field`.
@@ -77,7 +124,7 @@ fn parse_level(level: &Map<String, Value>, now_millis: i64) -> QueryResult<Vec<A
             "filters" => AggregationKind::Filters(filters_of(name, &body)?),
             "top_hits" => AggregationKind::TopHits(Box::new(parse_top_hits(name, &body)?)),
             "terms" => AggregationKind::Terms(percentile_order(definition)),
-            "composite" => AggregationKind::Composite,
+            "composite" => AggregationKind::Composite(composite_sources(name, &body)?),
             "date_range" => {
                 AggregationKind::DateRange(date_ranges_millis(name, &body, now_millis)?)
             }

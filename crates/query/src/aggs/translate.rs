@@ -16,19 +16,25 @@ use crate::dsl::parse_query;
 use crate::error::{QueryError, QueryResult};
 use logfleet_time::calendar::{CalendarUnit, is_utc};
 
-use super::request::{Aggregation, AggregationKind};
-use super::{DataBounds, FiltersSpec, composite_sources, lenient_number};
+use super::request::{Aggregation, AggregationKind, CompositeSource};
+use super::{DataBounds, FiltersSpec, lenient_number};
+use crate::columns::field_type_of;
 
 /// A `composite` aggregation: each source's field becomes its column; calendar intervals
 /// become tantivy's calendar units or fixed durations.
-fn translate_composite(name: &str, body: &Value, mapping: &Mapping) -> QueryResult<Value> {
+fn translate_composite(
+    name: &str,
+    body: &Value,
+    sources: &[CompositeSource],
+    mapping: &Mapping,
+) -> QueryResult<Value> {
     let mut translated = body.clone();
     if translated.get("size").is_none() {
         translated["size"] = json!(10);
     }
     if let Some(after) = body.get("after").and_then(Value::as_object) {
         translated["after"] =
-            Value::Object(composite_after_to_tantivy(name, after, body, mapping)?);
+            Value::Object(composite_after_to_tantivy(name, after, sources, mapping)?);
     }
     let Some(sources) = translated.get_mut("sources").and_then(Value::as_array_mut) else {
         return Err(QueryError::parsing(format!(
@@ -240,10 +246,10 @@ fn translate_level(
                     translate_body(name, "filter", &query, translation)?,
                 );
             }
-            AggregationKind::Composite => {
+            AggregationKind::Composite(sources) => {
                 out.insert(
                     "composite".into(),
-                    translate_composite(name, body, mapping)?,
+                    translate_composite(name, body, sources, mapping)?,
                 );
             }
             AggregationKind::DateRange(bounds) => {
@@ -418,15 +424,20 @@ fn translate_body(
 fn composite_after_to_tantivy(
     name: &str,
     after: &Map<String, Value>,
-    body: &Value,
+    sources: &[CompositeSource],
     mapping: &Mapping,
 ) -> QueryResult<Map<String, Value>> {
     let mut tagged = Map::new();
-    for (source, kind, field_type) in composite_sources(body, mapping) {
+    for CompositeSource {
+        name: source,
+        kind,
+        field,
+    } in sources
+    {
         let Some(value) = after.get(source) else {
             continue;
         };
-        let text = match (value, kind, field_type) {
+        let text = match (value, kind.as_str(), field_type_of(mapping, field)) {
             (Value::Null, _, _) => "null:".to_owned(),
             (value, "date_histogram", _) => {
                 let millis = value.as_i64().ok_or_else(|| {
