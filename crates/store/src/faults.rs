@@ -25,6 +25,8 @@ use tantivy::directory::{
 };
 use tantivy::{Directory, TantivyError};
 
+use crate::failpoint::{self, Failpoint};
+
 /// Where a fault strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultSite {
@@ -225,7 +227,12 @@ impl Write for FaultyWrite {
 impl TerminatingWrite for FaultyWrite {
     fn terminate_ref(&mut self, token: AntiCallToken) -> io::Result<()> {
         self.check()?;
-        self.inner.terminate_ref(token)
+        self.inner.terminate_ref(token)?;
+        if self.site == FaultSite::Merge {
+            // One file of the merged segment is complete, the segment is not.
+            failpoint::reach(Failpoint::Merge);
+        }
+        Ok(())
     }
 }
 

@@ -41,6 +41,7 @@ use tantivy::{
 use tantivy::{TantivyDocument, Term};
 
 use crate::error::{StoreError, StoreResult};
+use crate::failpoint::{self, Failpoint};
 use crate::faults::{Faults, FaultyDirectory};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
@@ -215,6 +216,11 @@ impl PartitionSettings {
     fn directory(&self, dir: &Path) -> StoreResult<Box<dyn tantivy::Directory>> {
         let directory: Box<dyn tantivy::Directory> = match &self.faults {
             Some(faults) => Box::new(FaultyDirectory::open(dir, faults.clone())?),
+            // The merge failpoint is reached where merged segments are written, which only
+            // this directory sees; it injects nothing.
+            None if failpoint::armed(Failpoint::Merge) => {
+                Box::new(FaultyDirectory::open(dir, Faults::new())?)
+            }
             None => Box::new(
                 tantivy::directory::MmapDirectory::open(dir).map_err(|error| {
                     StoreError::io(
@@ -613,6 +619,7 @@ impl Partition {
         };
         let prepared = writer.prepare_commit().map_err(StoreError::from);
         let published = prepared.map(|mut prepared| {
+            failpoint::reach(Failpoint::CommitBeforePublish);
             prepared.set_payload(&seq.to_string());
             prepared.commit_future()
         });
@@ -751,6 +758,7 @@ impl PendingCommit<'_> {
             .map_err(StoreError::from)
             .and_then(|_| partition.reader.reload().map_err(StoreError::from));
         published.inspect_err(|error| partition.mark_broken(error))?;
+        failpoint::reach(Failpoint::CommitAfterPublish);
         let mut state = partition.lock_state();
         state.writes_committed = state.writes_committed.max(writes);
         // Commits of one partition are published in the order they were prepared, but

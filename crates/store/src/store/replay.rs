@@ -13,6 +13,7 @@ use super::Inner;
 use super::types::{DocumentOp, ItemFailure, PreparedWrite, WriteRequest, WriteResult};
 use super::write::ApplyMode;
 use crate::error::{StoreError, StoreResult};
+use crate::failpoint::{self, Failpoint};
 use crate::partition::Partition;
 use crate::target::Target;
 use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord};
@@ -20,7 +21,11 @@ use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord};
 impl Inner {
     pub(super) fn replay(&self, records: Vec<WalRecord>) -> StoreResult<usize> {
         let mut replayed = 0;
-        for record in records {
+        let halfway = records.len() / 2;
+        for (position, record) in records.into_iter().enumerate() {
+            if position == halfway && position > 0 {
+                failpoint::reach(Failpoint::Replay);
+            }
             let seq = record.seq;
             let write = match self.prepare_replayed(record) {
                 Ok(Some(write)) => write,
