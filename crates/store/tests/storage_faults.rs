@@ -1,7 +1,8 @@
 //! Every storage fault the store can meet, injected where it strikes (see
 //! `logfleet_store::faults`): no space when the log is appended to, when a segment is
 //! flushed, when a commit is written, when metadata is written and while segments merge;
-//! an I/O error from the log's fsync; torn metadata files. For each, no acknowledged write
+//! an I/O error from the log's fsync, from a segment flush, from a commit and from metadata
+//! writes; torn metadata files. For each, no acknowledged write
 //! is lost or doubled, reads go on, the error says what happened, and a restart recovers.
 //!
 //! `crates/server/tests/full_disk.rs` does the same with a real, small file system.
@@ -370,4 +371,110 @@ async fn torn_metadata_files_are_either_ignored_or_named() {
     let error = Store::open(config(directory.path(), &faults)).unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     assert!(error.to_string().contains("state.json"), "{error}");
+}
+
+/// Whether `error` is the device's I/O error, not a full disk.
+fn is_io_error(error: &StoreError) -> bool {
+    !error.is_disk_full() && error.to_string().contains("Input/output error")
+}
+
+/// Writes refused until a restart, as after a failed fsync of the log.
+async fn assert_writes_refused_until_restart(store: &Store, ids: std::ops::Range<u32>) {
+    for outcome in write_ids(store, ids).await {
+        let failure = outcome.unwrap_err();
+        assert!(failure.contains("LogFailed"), "{failure}");
+        assert!(failure.contains("until Logfleet restarts"), "{failure}");
+    }
+    let block = store.write_block().expect("writes are refused");
+    assert!(block.reason.contains("Input/output error"), "{block:?}");
+}
+
+/// An I/O error from the device where a partition is written — its segment or its commit
+/// — is not retried in the running process, whose page cache may hold what never reached
+/// the disk: writes stop, reads go on as last committed, and a restart recovers every
+/// acknowledged write from the log.
+async fn an_io_error_in_a_partition_is_recovered_by_a_restart(site: FaultSite) {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..100).await;
+    store.refresh().await.unwrap();
+    acknowledge(&store, 100..300).await;
+
+    faults.inject(site, Fault::Io);
+    let error = store.refresh().await.unwrap_err();
+    assert!(is_io_error(&error), "{site:?}: {error}");
+    assert_eq!(visible(&store), 100, "searchable as last committed");
+    assert!(all_readable(&store, 0..300).await, "and the rest from the log");
+
+    // The device answers again, and still nothing is retried.
+    faults.clear_all();
+    assert!(store.refresh().await.is_err());
+    assert_eq!(visible(&store), 100);
+    assert_writes_refused_until_restart(&store, 300..310).await;
+    assert!(wal_files(directory.path()) > 0, "the log is kept");
+    store.shutdown().await.unwrap();
+
+    let store = open(directory.path(), &faults);
+    assert!(store.write_block().is_none());
+    assert_eq!(visible(&store), 300, "each acknowledged write, once");
+    assert!(all_readable(&store, 0..300).await);
+    assert!(store.get(INDEX, "d305").await.unwrap().is_none());
+    acknowledge(&store, 300..310).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 310);
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 310);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_commit_stops_writes_until_a_restart_recovers_from_the_log() {
+    an_io_error_in_a_partition_is_recovered_by_a_restart(FaultSite::Commit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_segment_flush_stops_writes_until_a_restart_recovers_from_the_log() {
+    an_io_error_in_a_partition_is_recovered_by_a_restart(FaultSite::SegmentFlush).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_metadata_writes_refuses_what_needs_them_and_names_the_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..20).await;
+    faults.inject(FaultSite::Metadata, Fault::Io);
+    // The mapping of a new field is persisted before the write: the write is refused and
+    // says which file the device failed to write.
+    let error = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap_err();
+    assert!(is_io_error(&error), "{error}");
+    assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
+    assert!(error.to_string().contains(".json"), "names the file: {error}");
+    let error = prepare(&store, "another", "a", json!({})).unwrap_err();
+    assert!(is_io_error(&error), "{error}");
+    // Documents that fit the mapping are still written; `state.json`, which cannot be
+    // written, keeps the log from being trimmed.
+    acknowledge(&store, 20..40).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 40, "reads go on");
+    assert!(all_readable(&store, 0..40).await);
+    assert!(wal_files(directory.path()) > 0, "the log is kept");
+    // The refused mapping change left nothing behind: not in memory, not on disk.
+    faults.clear_all();
+    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
+    store
+        .execute(vec![prepared])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 41, "each acknowledged write, once");
+    assert!(store.get(INDEX, "new-field").await.unwrap().is_some());
+    assert!(store.get(INDEX, "a").await.unwrap().is_none());
+    store.shutdown().await.unwrap();
 }
