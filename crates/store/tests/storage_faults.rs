@@ -5,7 +5,9 @@
 //! writes; torn metadata files. For each, no acknowledged write
 //! is lost or doubled, reads go on, the error says what happened, and a restart recovers.
 //!
-//! `crates/server/tests/full_disk.rs` does the same with a real, small file system.
+//! `crates/server/tests/storage.rs` does the same with a real, small file system, and
+//! `crates/server/tests/crash.rs` kills the server in the middle of a commit, a merge and
+//! the start-up replay.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -330,7 +332,14 @@ async fn a_full_disk_during_merges_loses_nothing() {
         acknowledge(&store, round * 10..round * 10 + 10).await;
         store.refresh().await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while faults.struck(FaultSite::Merge) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no merge was attempted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(visible(&store), 140);
     assert!(
         store.broken_partitions().is_empty(),
