@@ -16,8 +16,8 @@ use std::time::Duration;
 use logfleet_model::json::JsonObject;
 use logfleet_store::faults::{Fault, FaultSite, Faults};
 use logfleet_store::{
-    DocumentOp, FloodStage, ItemFailure, PreparedWrite, Store, StoreConfig, StoreError,
-    WriteRequest,
+    DocumentOp, FloodStage, ItemFailure, PreparedWrite, RetentionRule, Store, StoreConfig,
+    StoreError, WriteRequest,
 };
 use serde_json::json;
 
@@ -485,5 +485,75 @@ async fn an_io_error_at_metadata_writes_refuses_what_needs_them_and_names_the_fi
     assert_eq!(visible(&store), 41, "each acknowledged write, once");
     assert!(store.get(INDEX, "new-field").await.unwrap().is_some());
     assert!(store.get(INDEX, "a").await.unwrap().is_none());
+    store.shutdown().await.unwrap();
+}
+
+/// Writes one document stamped `timestamp` to the data stream, with a generated id.
+async fn write_to_stream_at(store: &Store, timestamp: &str) -> Result<(), String> {
+    let source = bytes::Bytes::from(
+        json!({"@timestamp": timestamp, "log_category": "audit", "message": "dated"}).to_string(),
+    );
+    let prepared = store
+        .prepare(WriteRequest::Document {
+            target: DATA_STREAM.to_owned(),
+            op: DocumentOp::Create,
+            id: None,
+            source: source.clone(),
+            parsed: JsonObject::from_slice(&source).unwrap(),
+        })
+        .map_err(|error| format!("{error:?}"))?;
+    let outcome = store.execute(vec![prepared]).await.unwrap().pop().unwrap();
+    outcome.map(|_| ()).map_err(|failure| describe(&failure))
+}
+
+/// Deleting old data is how an operator gets out of the flood stage, so retention must go
+/// on while the flood stage refuses writes, as Elasticsearch's `read_only_allow_delete`
+/// allows deletions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_runs_while_the_flood_stage_refuses_writes() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    let now = logfleet_store::format_epoch_millis(logfleet_store::now_millis());
+    write_to_stream_at(&store, "2025-01-01T10:00:00Z").await.unwrap();
+    write_to_stream_at(&store, &now).await.unwrap();
+    store.refresh().await.unwrap();
+    store.shutdown().await.unwrap();
+
+    let mut config = config(directory.path(), &faults);
+    // A threshold no file system meets: the flood stage holds from the start.
+    config.flood_stage = FloodStage {
+        max_used_ratio: 0.0,
+        min_free_bytes: u64::MAX,
+    };
+    config.retention_rules = vec![RetentionRule {
+        pattern: "logs-*".to_owned(),
+        max_age: Duration::from_secs(30 * 24 * 3600),
+    }];
+    config.retention_check_interval = Duration::from_millis(50);
+    let store = Store::open(config).unwrap();
+    let partitions = |store: &Store| store.resolve(DATA_STREAM, false).unwrap().len();
+    assert_eq!(partitions(&store), 2, "a partition for each day");
+    assert!(store.write_block().is_some(), "the flood stage is reached");
+    let refused = write_to_stream_at(&store, &now).await.unwrap_err();
+    assert!(refused.contains("WritesBlocked"), "{refused}");
+
+    store.spawn_background_tasks();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while partitions(&store) > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retention never dropped the expired partition"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept: u64 = store
+        .resolve(DATA_STREAM, false)
+        .unwrap()
+        .iter()
+        .map(|shard| shard.searcher.num_docs())
+        .sum();
+    assert_eq!(kept, 1, "the recent document is kept");
+    assert!(store.write_block().is_some(), "writes are still refused");
     store.shutdown().await.unwrap();
 }
