@@ -414,7 +414,10 @@ async fn an_io_error_in_a_partition_is_recovered_by_a_restart(site: FaultSite) {
     let error = store.refresh().await.unwrap_err();
     assert!(is_io_error(&error), "{site:?}: {error}");
     assert_eq!(visible(&store), 100, "searchable as last committed");
-    assert!(all_readable(&store, 0..300).await, "and the rest from the log");
+    assert!(
+        all_readable(&store, 0..300).await,
+        "and the rest from the log"
+    );
 
     // The device answers again, and still nothing is retried.
     faults.clear_all();
@@ -460,7 +463,10 @@ async fn an_io_error_at_metadata_writes_refuses_what_needs_them_and_names_the_fi
     let error = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap_err();
     assert!(is_io_error(&error), "{error}");
     assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
-    assert!(error.to_string().contains(".json"), "names the file: {error}");
+    assert!(
+        error.to_string().contains(".json"),
+        "names the file: {error}"
+    );
     let error = prepare(&store, "another", "a", json!({})).unwrap_err();
     assert!(is_io_error(&error), "{error}");
     // Documents that fit the mapping are still written; `state.json`, which cannot be
@@ -515,7 +521,9 @@ async fn retention_runs_while_the_flood_stage_refuses_writes() {
     let faults = Faults::new();
     let store = open(directory.path(), &faults);
     let now = logfleet_store::format_epoch_millis(logfleet_store::now_millis());
-    write_to_stream_at(&store, "2025-01-01T10:00:00Z").await.unwrap();
+    write_to_stream_at(&store, "2025-01-01T10:00:00Z")
+        .await
+        .unwrap();
     write_to_stream_at(&store, &now).await.unwrap();
     store.refresh().await.unwrap();
     store.shutdown().await.unwrap();
