@@ -41,6 +41,13 @@ impl Failpoint {
         Failpoint::Replay,
     ];
 
+    /// The failpoint named `name`, as `LOGFLEET_FAILPOINT` names it.
+    fn parse(name: &str) -> Option<Failpoint> {
+        Failpoint::ALL
+            .into_iter()
+            .find(|failpoint| failpoint.name() == name.trim())
+    }
+
     fn name(self) -> &'static str {
         match self {
             Failpoint::CommitBeforePublish => "commit-before-publish",
@@ -56,9 +63,7 @@ fn armed_failpoint() -> Option<Failpoint> {
     static ARMED: OnceLock<Option<Failpoint>> = OnceLock::new();
     *ARMED.get_or_init(|| {
         let name = std::env::var(FAILPOINT_VARIABLE).ok()?;
-        let failpoint = Failpoint::ALL
-            .into_iter()
-            .find(|failpoint| failpoint.name() == name.trim());
+        let failpoint = Failpoint::parse(&name);
         if failpoint.is_none() {
             tracing::warn!(variable = FAILPOINT_VARIABLE, %name, "unknown failpoint ignored");
         }
@@ -85,5 +90,29 @@ pub(crate) fn reach(failpoint: Failpoint) {
     drop(stderr);
     loop {
         std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failpoint_is_armed_by_its_own_name_only() {
+        for failpoint in Failpoint::ALL {
+            assert_eq!(Failpoint::parse(failpoint.name()), Some(failpoint));
+        }
+        assert_eq!(
+            Failpoint::parse(" replay\n"),
+            Some(Failpoint::Replay),
+            "as a shell may pass it"
+        );
+        assert_eq!(Failpoint::parse("commit"), None);
+        assert_eq!(Failpoint::parse(""), None);
+        // The test process has no failpoint armed: every place runs through.
+        if std::env::var_os(FAILPOINT_VARIABLE).is_none() {
+            reach(Failpoint::Replay);
+            assert!(!armed(Failpoint::Merge));
+        }
     }
 }
