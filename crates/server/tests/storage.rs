@@ -1,6 +1,6 @@
 //! The real binary on a real, small file system that fills up (a tmpfs, which needs root;
 //! the tests say so and pass where they cannot mount one), and two processes on one data
-//! directory.
+//! directory (servers and benchmarks).
 //!
 //! `crates/store/tests/storage_faults.rs` injects each storage fault where it strikes;
 //! these tests show the same from a client's side.
@@ -350,4 +350,45 @@ fn a_killed_server_leaves_no_lock_behind() {
     first.kill();
     let second = Server::start_in(&data_dir, &[]);
     assert_eq!(second.count("kept"), 1);
+}
+
+/// The benchmarks that start a server on a given data directory meet the same lock.
+#[test]
+fn benchmarks_on_a_data_directory_in_use_are_refused() {
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().join("data");
+    let first = Server::start_in(&data_dir, &[]);
+    let (status, _) = first.put("/kept/_doc/1?refresh=true", "{\"message\":\"first\"}");
+    assert_eq!(status, 201);
+    let data_dir_arg = data_dir.to_str().unwrap();
+    let benchmarks: [&[&str]; 2] = [
+        &["bench", "query", "--no-load", "--data-dir", data_dir_arg],
+        &[
+            "bench",
+            "soak",
+            "--cycles",
+            "1",
+            "--seed",
+            "7",
+            "--data-dir",
+            data_dir_arg,
+        ],
+    ];
+    for arguments in benchmarks {
+        let output = Command::new(env!("CARGO_BIN_EXE_logfleet"))
+            .args(arguments)
+            // A failed soak keeps its temporary directory as evidence: here, not in /tmp.
+            .env("TMPDIR", temporary.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{arguments:?} must be refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!(
+            "the data directory {} is in use by another Logfleet process (pid {})",
+            data_dir.display(),
+            first.pid()
+        );
+        assert!(stderr.contains(&expected), "{arguments:?}: {stderr}");
+    }
+    assert_eq!(first.count("kept"), 1, "the first server is untouched");
 }

@@ -117,10 +117,10 @@ pub enum StoreError {
         /// Why, for the operator (see [`crate::WriteBlock`]).
         reason: String,
     },
-    /// The write-ahead log could not be made durable (an I/O error from the device, not a
-    /// full disk). Writes are refused until the process restarts and recovers from the log:
-    /// retrying an fsync after it failed would report as durable data the kernel may have
-    /// dropped.
+    /// The write-ahead log, or a partition's segment or commit, could not be made durable
+    /// (an I/O error from the device, not a full disk). Writes are refused until the process
+    /// restarts and recovers from the log: retrying a write or fsync after it failed would
+    /// report as durable data the kernel may have dropped.
     #[error("{reason}")]
     LogFailed {
         /// What failed, and what to do.
@@ -219,6 +219,28 @@ impl StoreError {
         }
     }
 
+    /// Whether the failure is the device's I/O error (`EIO`): the kernel may have dropped
+    /// what it could not write, so nothing written since the last successful fsync can be
+    /// trusted to be on disk.
+    pub fn is_device_failure(&self) -> bool {
+        use tantivy::TantivyError;
+        use tantivy::directory::error::OpenWriteError;
+        let is_eio = |error: &std::io::Error| error.raw_os_error() == Some(EIO);
+        match self {
+            StoreError::Io { source, .. } => is_eio(source),
+            StoreError::Engine(TantivyError::IoError(source))
+            | StoreError::Engine(TantivyError::OpenWriteError(OpenWriteError::IoError {
+                io_error: source,
+                ..
+            })) if is_eio(source) => true,
+            // tantivy's indexing and commit threads keep only the message of the error they
+            // met, and a broken partition only its reason.
+            StoreError::Engine(other) => other.to_string().contains(EIO_MESSAGE),
+            StoreError::PartitionUnavailable { reason, .. } => reason.contains(EIO_MESSAGE),
+            _ => false,
+        }
+    }
+
     /// The same refusal for a write to `index`: every item of a refused batch gets its own.
     pub(crate) fn for_index(&self, index: &str) -> StoreError {
         match self {
@@ -237,6 +259,10 @@ impl StoreError {
         }
     }
 }
+
+/// `EIO`, and how the standard library words it.
+const EIO: i32 = rustix::io::Errno::IO.raw_os_error();
+const EIO_MESSAGE: &str = "Input/output error";
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -15,7 +15,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use rustix::io::Errno;
 use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
@@ -24,6 +24,8 @@ use tantivy::directory::{
     WatchHandle, WritePtr,
 };
 use tantivy::{Directory, TantivyError};
+
+use crate::failpoint::{self, Failpoint};
 
 /// Where a fault strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,8 @@ pub enum Fault {
 #[derive(Debug, Default)]
 pub struct Faults {
     sites: [AtomicU8; SITES],
+    /// How many operations each site failed, so that a test can tell a fault struck.
+    struck: [AtomicU64; SITES],
 }
 
 impl Faults {
@@ -90,9 +94,18 @@ impl Faults {
         }
     }
 
+    /// How many operations at `site` a fault has failed so far.
+    pub fn struck(&self, site: FaultSite) -> u64 {
+        self.struck[site as usize].load(Ordering::SeqCst)
+    }
+
     /// The error an operation at `site` fails with, if a fault is on there.
     pub fn check(&self, site: FaultSite) -> io::Result<()> {
-        match self.sites[site as usize].load(Ordering::SeqCst) {
+        let fault = self.sites[site as usize].load(Ordering::SeqCst);
+        if fault != 0 {
+            self.struck[site as usize].fetch_add(1, Ordering::SeqCst);
+        }
+        match fault {
             0 => Ok(()),
             // The kernel's own errno values, so that an injected error reads exactly as a
             // real one (`No space left on device (os error 28)`).
@@ -225,7 +238,12 @@ impl Write for FaultyWrite {
 impl TerminatingWrite for FaultyWrite {
     fn terminate_ref(&mut self, token: AntiCallToken) -> io::Result<()> {
         self.check()?;
-        self.inner.terminate_ref(token)
+        self.inner.terminate_ref(token)?;
+        if self.site == FaultSite::Merge {
+            // One file of the merged segment is complete, the segment is not.
+            failpoint::reach(Failpoint::Merge);
+        }
+        Ok(())
     }
 }
 
@@ -240,6 +258,8 @@ mod tests {
         faults.inject(FaultSite::WalSync, Fault::Io);
         let error = faults.check(FaultSite::WalSync).unwrap_err();
         assert_eq!(error.raw_os_error(), Some(Errno::IO.raw_os_error()));
+        assert_eq!(faults.struck(FaultSite::WalSync), 1);
+        assert_eq!(faults.struck(FaultSite::Metadata), 0);
         faults.inject_everywhere(Fault::NoSpace);
         let error = faults.check(FaultSite::Metadata).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::StorageFull);

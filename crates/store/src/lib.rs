@@ -25,6 +25,7 @@ mod document;
 mod dynamic_template;
 mod error;
 mod expression;
+mod failpoint;
 mod failure_store;
 pub mod faults;
 mod ids;
@@ -53,6 +54,7 @@ pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};
 pub use error::{DocumentError, MappingError, StoreError, StoreResult};
 pub use expression::{Expression, Part, wildcard_match};
+pub use failpoint::FAILPOINT_VARIABLE;
 pub use failure_store::{
     DATA_SELECTOR, FAILURES_SELECTOR, failure_store_name, failure_store_parent, has_selector,
 };

@@ -21,7 +21,9 @@
 //! to it (ids, versions, deletes), but indexes nothing and commits nothing until the store
 //! recovers it: [`Partition::begin_recovery`] discards the writer and everything since the
 //! last durable commit, and the store gives it the write-ahead log's records again from
-//! there. Until then the log is kept from that commit on.
+//! there. Until then the log is kept from that commit on. A writer that failed with the
+//! device's I/O error is not recovered in the running process (see
+//! [`Partition::device_failure`]); the store refuses writes until a restart replays the log.
 
 use std::collections::HashMap;
 use std::fs;
@@ -41,6 +43,7 @@ use tantivy::{
 use tantivy::{TantivyDocument, Term};
 
 use crate::error::{StoreError, StoreResult};
+use crate::failpoint::{self, Failpoint};
 use crate::faults::{Faults, FaultyDirectory};
 use crate::persist::{read_json, write_json_atomically};
 use crate::schema::Fields;
@@ -133,6 +136,8 @@ impl PendingState {
 struct BrokenWriter {
     reason: String,
     disk_full: bool,
+    /// An I/O error from the device: the partition waits for a restart, not a recovery.
+    device_failure: bool,
 }
 
 /// What a partition knows of a document written or deleted since its last commit.
@@ -215,6 +220,11 @@ impl PartitionSettings {
     fn directory(&self, dir: &Path) -> StoreResult<Box<dyn tantivy::Directory>> {
         let directory: Box<dyn tantivy::Directory> = match &self.faults {
             Some(faults) => Box::new(FaultyDirectory::open(dir, faults.clone())?),
+            // The merge failpoint is reached where merged segments are written, which only
+            // this directory sees; it injects nothing.
+            None if failpoint::armed(Failpoint::Merge) => {
+                Box::new(FaultyDirectory::open(dir, Faults::new())?)
+            }
             None => Box::new(
                 tantivy::directory::MmapDirectory::open(dir).map_err(|error| {
                     StoreError::io(
@@ -533,6 +543,7 @@ impl Partition {
             state.broken = Some(BrokenWriter {
                 reason: error.to_string(),
                 disk_full: error.is_disk_full(),
+                device_failure: error.is_device_failure(),
             });
         }
         state.recovering = false;
@@ -553,6 +564,27 @@ impl Partition {
     /// Whether the partition is waiting for recovery.
     pub fn is_broken(&self) -> bool {
         self.lock_state().broken.is_some()
+    }
+
+    /// Whether the partition is waiting for a recovery in this process: it broke for a
+    /// reason that may pass, such as a full disk.
+    pub fn is_recoverable(&self) -> bool {
+        self.lock_state()
+            .broken
+            .as_ref()
+            .is_some_and(|broken| !broken.device_failure)
+    }
+
+    /// Why the partition broke, if the device failed under it. Such a partition is not
+    /// recovered in this process: its writer's files may be in the page cache only, and a
+    /// new attempt could not tell what reached the disk. A restart replays its writes from
+    /// the log over its last commit that is surely on disk.
+    pub fn device_failure(&self) -> Option<String> {
+        self.lock_state()
+            .broken
+            .as_ref()
+            .filter(|broken| broken.device_failure)
+            .map(|broken| broken.reason.clone())
     }
 
     /// What happened to `key` since the last commit, as far as the partition tracks it.
@@ -613,6 +645,7 @@ impl Partition {
         };
         let prepared = writer.prepare_commit().map_err(StoreError::from);
         let published = prepared.map(|mut prepared| {
+            failpoint::reach(Failpoint::CommitBeforePublish);
             prepared.set_payload(&seq.to_string());
             prepared.commit_future()
         });
@@ -751,6 +784,7 @@ impl PendingCommit<'_> {
             .map_err(StoreError::from)
             .and_then(|_| partition.reader.reload().map_err(StoreError::from));
         published.inspect_err(|error| partition.mark_broken(error))?;
+        failpoint::reach(Failpoint::CommitAfterPublish);
         let mut state = partition.lock_state();
         state.writes_committed = state.writes_committed.max(writes);
         // Commits of one partition are published in the order they were prepared, but

@@ -1,10 +1,13 @@
 //! Every storage fault the store can meet, injected where it strikes (see
 //! `logfleet_store::faults`): no space when the log is appended to, when a segment is
 //! flushed, when a commit is written, when metadata is written and while segments merge;
-//! an I/O error from the log's fsync; torn metadata files. For each, no acknowledged write
+//! an I/O error from the log's fsync, from a segment flush, from a commit and from metadata
+//! writes; torn metadata files. For each, no acknowledged write
 //! is lost or doubled, reads go on, the error says what happened, and a restart recovers.
 //!
-//! `crates/server/tests/full_disk.rs` does the same with a real, small file system.
+//! `crates/server/tests/storage.rs` does the same with a real, small file system, and
+//! `crates/server/tests/crash.rs` kills the server in the middle of a commit, a merge and
+//! the start-up replay.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +16,8 @@ use std::time::Duration;
 use logfleet_model::json::JsonObject;
 use logfleet_store::faults::{Fault, FaultSite, Faults};
 use logfleet_store::{
-    DocumentOp, FloodStage, ItemFailure, PreparedWrite, Store, StoreConfig, StoreError,
-    WriteRequest,
+    DocumentOp, FloodStage, ItemFailure, PreparedWrite, RetentionRule, Store, StoreConfig,
+    StoreError, WriteRequest,
 };
 use serde_json::json;
 
@@ -329,7 +332,14 @@ async fn a_full_disk_during_merges_loses_nothing() {
         acknowledge(&store, round * 10..round * 10 + 10).await;
         store.refresh().await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while faults.struck(FaultSite::Merge) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no merge was attempted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(visible(&store), 140);
     assert!(
         store.broken_partitions().is_empty(),
@@ -370,4 +380,188 @@ async fn torn_metadata_files_are_either_ignored_or_named() {
     let error = Store::open(config(directory.path(), &faults)).unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     assert!(error.to_string().contains("state.json"), "{error}");
+}
+
+/// Whether `error` is the device's I/O error, not a full disk.
+fn is_io_error(error: &StoreError) -> bool {
+    !error.is_disk_full() && error.to_string().contains("Input/output error")
+}
+
+/// Writes refused until a restart, as after a failed fsync of the log.
+async fn assert_writes_refused_until_restart(store: &Store, ids: std::ops::Range<u32>) {
+    for outcome in write_ids(store, ids).await {
+        let failure = outcome.unwrap_err();
+        assert!(failure.contains("LogFailed"), "{failure}");
+        assert!(failure.contains("until Logfleet restarts"), "{failure}");
+    }
+    let block = store.write_block().expect("writes are refused");
+    assert!(block.reason.contains("Input/output error"), "{block:?}");
+}
+
+/// An I/O error from the device where a partition is written — its segment or its commit
+/// — is not retried in the running process, whose page cache may hold what never reached
+/// the disk: writes stop, reads go on as last committed, and a restart recovers every
+/// acknowledged write from the log.
+async fn an_io_error_in_a_partition_is_recovered_by_a_restart(site: FaultSite) {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..100).await;
+    store.refresh().await.unwrap();
+    acknowledge(&store, 100..300).await;
+
+    faults.inject(site, Fault::Io);
+    let error = store.refresh().await.unwrap_err();
+    assert!(is_io_error(&error), "{site:?}: {error}");
+    assert_eq!(visible(&store), 100, "searchable as last committed");
+    assert!(
+        all_readable(&store, 0..300).await,
+        "and the rest from the log"
+    );
+
+    // The device answers again, and still nothing is retried.
+    faults.clear_all();
+    assert!(store.refresh().await.is_err());
+    assert_eq!(visible(&store), 100);
+    assert_writes_refused_until_restart(&store, 300..310).await;
+    assert!(wal_files(directory.path()) > 0, "the log is kept");
+    store.shutdown().await.unwrap();
+
+    let store = open(directory.path(), &faults);
+    assert!(store.write_block().is_none());
+    assert_eq!(visible(&store), 300, "each acknowledged write, once");
+    assert!(all_readable(&store, 0..300).await);
+    assert!(store.get(INDEX, "d305").await.unwrap().is_none());
+    acknowledge(&store, 300..310).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 310);
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 310);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_commit_stops_writes_until_a_restart_recovers_from_the_log() {
+    an_io_error_in_a_partition_is_recovered_by_a_restart(FaultSite::Commit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_segment_flush_stops_writes_until_a_restart_recovers_from_the_log() {
+    an_io_error_in_a_partition_is_recovered_by_a_restart(FaultSite::SegmentFlush).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_io_error_at_metadata_writes_refuses_what_needs_them_and_names_the_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    acknowledge(&store, 0..20).await;
+    faults.inject(FaultSite::Metadata, Fault::Io);
+    // The mapping of a new field is persisted before the write: the write is refused and
+    // says which file the device failed to write.
+    let error = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap_err();
+    assert!(is_io_error(&error), "{error}");
+    assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains(".json"),
+        "names the file: {error}"
+    );
+    let error = prepare(&store, "another", "a", json!({})).unwrap_err();
+    assert!(is_io_error(&error), "{error}");
+    // Documents that fit the mapping are still written; `state.json`, which cannot be
+    // written, keeps the log from being trimmed.
+    acknowledge(&store, 20..40).await;
+    store.refresh().await.unwrap();
+    assert_eq!(visible(&store), 40, "reads go on");
+    assert!(all_readable(&store, 0..40).await);
+    assert!(wal_files(directory.path()) > 0, "the log is kept");
+    // The refused mapping change left nothing behind: not in memory, not on disk.
+    faults.clear_all();
+    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
+    store
+        .execute(vec![prepared])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    store.shutdown().await.unwrap();
+    let store = open(directory.path(), &faults);
+    assert_eq!(visible(&store), 41, "each acknowledged write, once");
+    assert!(store.get(INDEX, "new-field").await.unwrap().is_some());
+    assert!(store.get(INDEX, "a").await.unwrap().is_none());
+    store.shutdown().await.unwrap();
+}
+
+/// Writes one document stamped `timestamp` to the data stream, with a generated id.
+async fn write_to_stream_at(store: &Store, timestamp: &str) -> Result<(), String> {
+    let source = bytes::Bytes::from(
+        json!({"@timestamp": timestamp, "log_category": "audit", "message": "dated"}).to_string(),
+    );
+    let prepared = store
+        .prepare(WriteRequest::Document {
+            target: DATA_STREAM.to_owned(),
+            op: DocumentOp::Create,
+            id: None,
+            source: source.clone(),
+            parsed: JsonObject::from_slice(&source).unwrap(),
+        })
+        .map_err(|error| format!("{error:?}"))?;
+    let outcome = store.execute(vec![prepared]).await.unwrap().pop().unwrap();
+    outcome.map(|_| ()).map_err(|failure| describe(&failure))
+}
+
+/// Deleting old data is how an operator gets out of the flood stage, so retention must go
+/// on while the flood stage refuses writes, as Elasticsearch's `read_only_allow_delete`
+/// allows deletions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_runs_while_the_flood_stage_refuses_writes() {
+    let directory = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let store = open(directory.path(), &faults);
+    let now = logfleet_time::format_epoch_millis(logfleet_store::now_millis());
+    write_to_stream_at(&store, "2025-01-01T10:00:00Z")
+        .await
+        .unwrap();
+    write_to_stream_at(&store, &now).await.unwrap();
+    store.refresh().await.unwrap();
+    store.shutdown().await.unwrap();
+
+    let mut config = config(directory.path(), &faults);
+    // A threshold no file system meets: the flood stage holds from the start.
+    config.flood_stage = FloodStage {
+        max_used_ratio: 0.0,
+        min_free_bytes: u64::MAX,
+    };
+    config.retention_rules = vec![RetentionRule {
+        pattern: "logs-*".to_owned(),
+        max_age: Duration::from_secs(30 * 24 * 3600),
+    }];
+    config.retention_check_interval = Duration::from_millis(50);
+    let store = Store::open(config).unwrap();
+    let partitions = |store: &Store| store.resolve(DATA_STREAM, false).unwrap().len();
+    assert_eq!(partitions(&store), 2, "a partition for each day");
+    assert!(store.write_block().is_some(), "the flood stage is reached");
+    let refused = write_to_stream_at(&store, &now).await.unwrap_err();
+    assert!(refused.contains("WritesBlocked"), "{refused}");
+
+    store.spawn_background_tasks();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while partitions(&store) > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retention never dropped the expired partition"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept: u64 = store
+        .resolve(DATA_STREAM, false)
+        .unwrap()
+        .iter()
+        .map(|shard| shard.searcher.num_docs())
+        .sum();
+    assert_eq!(kept, 1, "the recent document is kept");
+    assert!(store.write_block().is_some(), "writes are still refused");
+    store.shutdown().await.unwrap();
 }

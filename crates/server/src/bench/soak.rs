@@ -2,9 +2,12 @@
 //! that every acknowledged document is there exactly once.
 //!
 //! Each cycle starts `logfleet serve` on the same data directory and kills it without
-//! warning: in about one cycle in four while it is still starting (replaying its
-//! write-ahead log), otherwise after a random stretch of ingest by several writers into a
-//! plain index (client-chosen ids) and a data stream (client-chosen and generated ids).
+//! warning: in about one cycle in four (never the first) while it is still starting
+//! (replaying its write-ahead log), at a random moment within three quarters of the time
+//! the last start-up took, otherwise after a random stretch of ingest by several writers into a plain index
+//! (client-chosen ids) and a data stream (client-chosen and generated ids). A kill counts
+//! as one during start-up only if the server did not accept connections yet, which it does
+//! once its log is replayed.
 //! The server refreshes every 100 ms with 1 MB log segments, so commits, log trims and
 //! merges run all the time and are interrupted too. At the end a last server reads every
 //! document back: each acknowledged one must be found, no document twice (by id or by the
@@ -66,6 +69,8 @@ struct Acknowledged {
 #[derive(Debug, Default)]
 struct Tally {
     kills_while_starting: usize,
+    /// Kills meant for the start-up that came after it: the server already listened.
+    kills_after_starting: usize,
     kills_while_ingesting: usize,
     acknowledged: BTreeSet<Acknowledged>,
 }
@@ -137,15 +142,30 @@ async fn soak(
         config.to_str().context("a UTF-8 temporary path")?,
     ];
     let mut tally = Tally::default();
+    // How long the last start-up took, until the server listened.
+    let mut last_start_up = Duration::from_millis(400);
     for cycle in 0..args.cycles {
+        let started = Instant::now();
         let mut server = ServerProcess::start(data_dir, &flags)?;
-        if random.below(4) == 0 {
+        // The first cycle leaves a log to replay.
+        if cycle > 0 && random.below(4) == 0 {
             // Killed while starting: often in the middle of replaying the log.
-            tokio::time::sleep(Duration::from_millis(random.below(400))).await;
+            // Within three quarters of the last start-up: start-ups vary, and most of these
+            // kills should land before the server listens.
+            let window = (last_start_up.as_millis() as u64 * 3 / 4).max(1);
+            tokio::time::sleep(Duration::from_millis(random.below(window))).await;
+            // The server listens only once its store is open: a refused connection means
+            // the kill lands during start-up.
+            let listening = tokio::net::TcpStream::connect(server.address).await.is_ok();
             server.kill();
-            tally.kills_while_starting += 1;
+            if listening {
+                tally.kills_after_starting += 1;
+            } else {
+                tally.kills_while_starting += 1;
+            }
             continue;
         }
+        last_start_up = wait_listening(&server, started).await;
         server
             .wait_ready(&client)
             .await
@@ -197,14 +217,29 @@ async fn soak(
         bail!("{}", problems.join("; "));
     }
     Ok(format!(
-        "{} cycles ({} killed while starting, {} while ingesting), {} documents acknowledged, \
-         all found exactly once; {} more were written but their acknowledgement was cut off",
+        "{} cycles ({} killed while starting, {} just after starting, {} while ingesting), {} \
+         documents acknowledged, all found exactly once; {} more were written but their \
+         acknowledgement was cut off",
         args.cycles,
         tally.kills_while_starting,
+        tally.kills_after_starting,
         tally.kills_while_ingesting,
         tally.acknowledged.len(),
         found.len().saturating_sub(tally.acknowledged.len()),
     ))
+}
+
+/// How long after `started` the server began to accept connections, measured to a few
+/// milliseconds (answering `GET /` comes a little later, and is polled more slowly).
+async fn wait_listening(server: &ServerProcess, started: Instant) -> Duration {
+    let deadline = started + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(server.address).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    started.elapsed()
 }
 
 /// Sends batches until the server stops answering; records what was acknowledged.

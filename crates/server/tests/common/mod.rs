@@ -60,6 +60,35 @@ impl Server {
         log_path: &Path,
         extra: &[&str],
     ) -> Server {
+        let server = Server::spawn(subcommand, data_dir, port, log_path, extra, &[]);
+        server.wait_ready();
+        server
+    }
+
+    /// `logfleet serve` with `LOGFLEET_FAILPOINT=failpoint`, once the API answers.
+    pub fn start_with_failpoint(data_dir: &Path, extra: &[&str], failpoint: &str) -> Server {
+        let server = Server::spawn_with_failpoint(data_dir, extra, failpoint);
+        server.wait_ready();
+        server
+    }
+
+    /// `logfleet serve` with `LOGFLEET_FAILPOINT=failpoint`, without waiting for the API
+    /// (a failpoint reached during start-up keeps it from ever answering).
+    pub fn spawn_with_failpoint(data_dir: &Path, extra: &[&str], failpoint: &str) -> Server {
+        let port = free_port();
+        let log_path = data_dir.with_extension(format!("{port}.log"));
+        let environment = [("LOGFLEET_FAILPOINT", failpoint)];
+        Server::spawn("serve", data_dir, port, &log_path, extra, &environment)
+    }
+
+    fn spawn(
+        subcommand: &str,
+        data_dir: &Path,
+        port: u16,
+        log_path: &Path,
+        extra: &[&str],
+        environment: &[(&str, &str)],
+    ) -> Server {
         let log_path = log_path.to_owned();
         std::fs::create_dir_all(data_dir.parent().unwrap()).unwrap();
         let log = std::fs::File::create(&log_path).unwrap();
@@ -70,20 +99,31 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(extra)
+            .envs(environment.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("start logfleet");
-        let server = Server {
+        Server {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
             data_dir: data_dir.to_owned(),
             _temporary: None,
             log_path,
-        };
-        server.wait_ready();
-        server
+        }
+    }
+
+    /// Waits until the server's log holds `line` (a failpoint's `failpoint reached: …`).
+    pub fn wait_for_log(&self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.log().contains(line) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the server never logged {line:?}; log:\n{}", self.log());
     }
 
     fn wait_ready(&self) {

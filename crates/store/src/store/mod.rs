@@ -126,8 +126,9 @@ struct Inner {
     ids: IdCodec,
     /// The flood stage: whether writes are refused for lack of disk space.
     disk: DiskGuard,
-    /// Why the write-ahead log refuses writes until a restart, once it does.
-    log_failure: OnceLock<String>,
+    /// Why writes are refused until a restart, once they are: the device failed under the
+    /// write-ahead log or a partition.
+    write_failure: OnceLock<String>,
     /// When the periodic refresh last asked for a recovery.
     last_recovery_request: Mutex<Option<Instant>>,
     /// Logfleet's own objects (saved searches…).
@@ -180,10 +181,10 @@ impl Store {
         &self.inner.config
     }
 
-    /// Why writes are refused, if they are: the flood stage, or a write-ahead log that
-    /// failed. Measures the disk anew.
+    /// Why writes are refused, if they are: the flood stage, or a device that failed under
+    /// the write-ahead log or a partition. Measures the disk anew.
     pub fn write_block(&self) -> Option<WriteBlock> {
-        if let Some(reason) = self.inner.log_failure.get() {
+        if let Some(reason) = self.inner.write_failure.get() {
             return Some(WriteBlock {
                 reason: reason.clone(),
             });

@@ -157,7 +157,7 @@ impl Store {
             refresh_lock: Mutex::new(()),
             ids,
             disk,
-            log_failure: OnceLock::new(),
+            write_failure: OnceLock::new(),
             last_recovery_request: Mutex::new(None),
             objects,
             tail: broadcast::channel(TAIL_CAPACITY).0,

@@ -247,6 +247,7 @@ impl Inner {
         {
             self.disk.note_disk_full(&error.to_string());
         }
+        self.note_device_failures(&partitions);
         // The log is still needed from the last commit of every partition holding writes
         // no commit contains: those passed over, those whose commit failed, those broken.
         let covered = partitions
@@ -271,6 +272,30 @@ impl Inner {
             );
         }
         Refreshed { covered, failure }
+    }
+
+    /// Refuses writes until a restart once the device failed under a partition, as under the
+    /// write-ahead log: the partition is not recovered in this process, and the log it needs
+    /// would grow without end.
+    fn note_device_failures(&self, partitions: &[Arc<Partition>]) {
+        if self.write_failure.get().is_some() {
+            return;
+        }
+        let Some((partition, failure)) = partitions.iter().find_map(|partition| {
+            partition
+                .device_failure()
+                .map(|failure| (partition.meta().name.clone(), failure))
+        }) else {
+            return;
+        };
+        let reason = format!(
+            "the partition [{partition}] could not be written to disk ({failure}); writes are \
+             refused until Logfleet restarts and recovers every acknowledged write from the \
+             write-ahead log (check the device: a failed write or fsync is not retried, since \
+             the kernel may have dropped the unwritten pages)"
+        );
+        error!(reason, "writes are refused until a restart");
+        let _ = self.write_failure.set(reason);
     }
 
     /// Records the last sequence number handed out, then trims the log through `covered`.

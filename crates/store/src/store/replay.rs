@@ -13,6 +13,7 @@ use super::Inner;
 use super::types::{DocumentOp, ItemFailure, PreparedWrite, WriteRequest, WriteResult};
 use super::write::ApplyMode;
 use crate::error::{StoreError, StoreResult};
+use crate::failpoint::{self, Failpoint};
 use crate::partition::Partition;
 use crate::target::Target;
 use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord};
@@ -20,7 +21,11 @@ use crate::wal::{FLAG_AUTO_ID, Wal, WalOp, WalRecord};
 impl Inner {
     pub(super) fn replay(&self, records: Vec<WalRecord>) -> StoreResult<usize> {
         let mut replayed = 0;
-        for record in records {
+        let halfway = records.len() / 2;
+        for (position, record) in records.into_iter().enumerate() {
+            if position == halfway && position > 0 {
+                failpoint::reach(Failpoint::Replay);
+            }
             let seq = record.seq;
             let write = match self.prepare_replayed(record) {
                 Ok(Some(write)) => write,
@@ -101,16 +106,18 @@ impl Inner {
         }
     }
 
-    /// Whether a partition waits for recovery.
+    /// Whether a partition waits for a recovery in this process.
     pub(super) fn has_broken_partitions(&self) -> bool {
         self.all_partitions()
             .iter()
-            .any(|partition| partition.is_broken())
+            .any(|partition| partition.is_recoverable())
     }
 
     /// Recovers every broken partition from the log (on the writer thread, which owns the
     /// log and orders every write): each is reset to its last durable commit and given its
-    /// writes since again, in their order. One that fails again stays broken.
+    /// writes since again, in their order. One that fails again stays broken. One that broke
+    /// with the device's I/O error is left to a restart (see
+    /// [`Partition::device_failure`]).
     pub(super) fn recover_broken_partitions(&self, wal: &Wal) {
         let broken: Vec<(Arc<Target>, Arc<Partition>)> = self
             .read_targets()
@@ -119,7 +126,7 @@ impl Inner {
                 target
                     .partitions()
                     .into_iter()
-                    .filter(|partition| partition.is_broken())
+                    .filter(|partition| partition.is_recoverable())
                     .map(|partition| (target.clone(), partition))
                     .collect::<Vec<_>>()
             })

@@ -364,7 +364,7 @@ impl Inner {
         buffer: &mut Vec<u8>,
         mut batches: Vec<(Vec<PreparedWrite>, OutcomeSender)>,
     ) {
-        let blocked = match self.log_failure.get() {
+        let blocked = match self.write_failure.get() {
             Some(reason) => Some(StoreError::LogFailed {
                 reason: reason.clone(),
             }),
@@ -506,7 +506,7 @@ impl Inner {
     /// disk), or the log refuses writes until a restart.
     pub(super) fn log_append_failure(&self, wal: &Wal, error: &std::io::Error) -> StoreError {
         if let Some(reason) = wal.failure() {
-            let reason = self.log_failure.get_or_init(|| reason.to_owned());
+            let reason = self.write_failure.get_or_init(|| reason.to_owned());
             return StoreError::LogFailed {
                 reason: reason.clone(),
             };
