@@ -67,6 +67,11 @@ impl ServerProcess {
         bail!("the server did not answer within 60 s")
     }
 
+    /// Whether the server process has ended (it exits at once when it cannot start).
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// User plus system CPU time consumed so far.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         stat_cpu_time(&format!("/proc/{}/stat", self.pid()), 11)

@@ -165,7 +165,7 @@ async fn soak(
             }
             continue;
         }
-        last_start_up = wait_listening(&server, started).await;
+        last_start_up = wait_listening(&mut server, started).await;
         server
             .wait_ready(&client)
             .await
@@ -231,10 +231,11 @@ async fn soak(
 
 /// How long after `started` the server began to accept connections, measured to a few
 /// milliseconds (answering `GET /` comes a little later, and is polled more slowly).
-async fn wait_listening(server: &ServerProcess, started: Instant) -> Duration {
+async fn wait_listening(server: &mut ServerProcess, started: Instant) -> Duration {
     let deadline = started + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(server.address).await.is_ok() {
+        // One that exited (a data directory in use, say) is reported by `wait_ready`.
+        if server.has_exited() || tokio::net::TcpStream::connect(server.address).await.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
