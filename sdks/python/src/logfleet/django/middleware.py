@@ -128,6 +128,14 @@ class RequestLog:
         )
         setattr(request, _CONTEXT_ATTRIBUTE, context)
         length = meta.get("CONTENT_LENGTH")
+        if length and str(length).isdigit():
+            request_size: int | None = int(length)
+        elif "HTTP_TRANSFER_ENCODING" in meta:
+            # Chunked: the size is not known before the body is read.
+            request_size = None
+        else:
+            # No length and no chunks: an empty body, 0 as the Rust SDK reports it.
+            request_size = 0
         sdk.request_started()
         return cls(
             sdk=sdk,
@@ -136,7 +144,7 @@ class RequestLog:
             method=request.method or "GET",
             path=request.path,
             user_agent=meta.get("HTTP_USER_AGENT") or None,
-            request_size=int(length) if length and str(length).isdigit() else None,
+            request_size=request_size,
         )
 
     def finish(
