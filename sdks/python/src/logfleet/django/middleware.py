@@ -123,11 +123,13 @@ class RequestLog:
         client = (
             resolve_client_ip(peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted) if peer else None
         )
+        # Positional arguments here and below: this runs on every request, and keywords
+        # cost more to pass.
         context = new_context(
-            request_id=meta.get("HTTP_X_REQUEST_ID"),
-            traceparent=meta.get("HTTP_TRACEPARENT"),
-            endpoint_signature=endpoint_signature(request),
-            client_ip=client,
+            meta.get("HTTP_X_REQUEST_ID"),
+            meta.get("HTTP_TRACEPARENT"),
+            endpoint_signature(request),
+            client,
         )
         setattr(request, _CONTEXT_ATTRIBUTE, context)
         length = meta.get("CONTENT_LENGTH")
@@ -141,13 +143,13 @@ class RequestLog:
             request_size = 0
         sdk.request_started()
         return cls(
-            sdk=sdk,
-            context=context,
-            started=time.perf_counter(),
-            method=request.method or "GET",
-            path=request.path,
-            user_agent=meta.get("HTTP_USER_AGENT") or None,
-            request_size=request_size,
+            sdk,
+            context,
+            time.perf_counter(),
+            request.method or "GET",
+            request.path,
+            meta.get("HTTP_USER_AGENT") or None,
+            request_size,
         )
 
     def finish(
@@ -173,30 +175,56 @@ class RequestLog:
         if not sdk.enabled(level):
             return
         if response is not None and _header(response, REQUEST_ID_HEADER) is None:
-            response[REQUEST_ID_HEADER] = context.request_id
+            _set_request_id_header(response, context.request_id)
         signature = endpoint_signature(request) or context.endpoint_signature
         if signature is not None:
             context.endpoint_signature = signature
         shown_route = signature.split(" ", 1)[1] if signature else self.path
+        message = f"{self.method} {shown_route} {status}"
+        fields = _ApiRequestFields(self, signature, status, duration_ms, _response_size(response))
+        sdk.emit(level, "api_request", message, fields, context)
+
+
+class _ApiRequestFields:
+    """The ``api_request`` event's fields, put together on the sender thread from what the
+    request's thread measured: the request only pays for the measurements."""
+
+    __slots__ = ("duration_ms", "log", "response_size", "signature", "status")
+
+    def __init__(
+        self,
+        log: RequestLog,
+        signature: str | None,
+        status: int,
+        duration_ms: float,
+        response_size: int | None,
+    ) -> None:
+        self.log = log
+        self.signature = signature
+        self.status = status
+        self.duration_ms = duration_ms
+        self.response_size = response_size
+
+    def __call__(self) -> dict[str, Any]:
+        log, context, status = self.log, self.log.context, self.status
         fields: dict[str, Any] = {}
         if context.action_type is not None:
             fields["action_type"] = context.action_type
-        fields["http_method"] = self.method
-        fields["path"] = self.path
-        if signature is not None:
-            fields["endpoint_signature"] = signature
+        fields["http_method"] = log.method
+        fields["path"] = log.path
+        if self.signature is not None:
+            fields["endpoint_signature"] = self.signature
         fields["status_code"] = status
         fields["response_category"] = response_category(status)
-        fields["duration_ms"] = duration_ms
-        if self.request_size is not None:
-            fields["request_size"] = self.request_size
-        response_size = _response_size(response)
-        if response_size is not None:
-            fields["response_size"] = response_size
+        fields["duration_ms"] = self.duration_ms
+        if log.request_size is not None:
+            fields["request_size"] = log.request_size
+        if self.response_size is not None:
+            fields["response_size"] = self.response_size
         if context.client_ip is not None:
             fields["client_ip"] = context.client_ip
-        if self.user_agent is not None:
-            fields["user_agent"] = self.user_agent
+        if log.user_agent is not None:
+            fields["user_agent"] = log.user_agent
         error = context.error
         if error is None and status >= 400:
             reason = reason_phrase(status)
@@ -214,8 +242,7 @@ class RequestLog:
             if upstream.error_type is not None:
                 fields["upstream_error_type"] = upstream.error_type
         fields.update(context.extra)
-        message = f"{self.method} {shown_route} {status}"
-        sdk.emit(level, "api_request", message, fields, context)
+        return fields
 
 
 def _header(response: HttpResponseBase, name: str) -> str | None:
@@ -231,6 +258,17 @@ def _header(response: HttpResponseBase, name: str) -> str | None:
         return None if entry is None else str(entry[1])
     value = response.get(name)
     return None if value is None else str(value)
+
+
+def _set_request_id_header(response: HttpResponseBase, request_id: str) -> None:
+    """Sets ``X-Request-ID``. The id is visible ASCII (checked when it came in, or made
+    here), so Django's check of each header for newlines and its charset, a microsecond per
+    request, is skipped when its store of headers is there to write to."""
+    store = getattr(response.headers, "_store", None)
+    if isinstance(store, dict):
+        store[REQUEST_ID_HEADER.lower()] = (REQUEST_ID_HEADER, request_id)
+    else:
+        response[REQUEST_ID_HEADER] = request_id
 
 
 def _response_size(response: HttpResponseBase | None) -> int | None:
