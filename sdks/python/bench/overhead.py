@@ -191,15 +191,23 @@ def helpers() -> list[Helper]:
 
     decorated_view = log_api_request(action_type="USER_SIGNUP")(signup_view)
 
-    def resolving(view: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    def resolving(
+        view: Callable[[HttpRequest], HttpResponse], hooks: list[LogfleetMiddleware]
+    ) -> Callable[..., HttpResponse]:
+        # What Django's handler does between the middleware and the view: resolve the URL,
+        # call the middleware's process_view, call the view.
         def get_response(request: HttpRequest) -> HttpResponse:
             request.resolver_match = ResolverMatch(view, (), {}, route="api/signup/")
+            for hook in hooks:
+                hook.process_view(request, view, (), {})
             return view(request)
 
         return get_response
 
-    middleware = LogfleetMiddleware(resolving(decorated_view))
-    bare = resolving(signup_view)
+    hooks: list[LogfleetMiddleware] = []
+    middleware = LogfleetMiddleware(resolving(decorated_view, hooks))
+    hooks.append(middleware)
+    bare = resolving(signup_view, [])
     request = RequestFactory().post(
         "/api/signup/",
         data=b'{"username": "alice"}',

@@ -176,7 +176,9 @@ class RequestLog:
             return
         if response is not None and _header(response, REQUEST_ID_HEADER) is None:
             _set_request_id_header(response, context.request_id)
-        signature = endpoint_signature(request) or context.endpoint_signature
+        # process_view has put the resolved route on the context; a view called without the
+        # middleware's hooks (the decorator alone, a test) is resolved here.
+        signature = context.endpoint_signature or endpoint_signature(request)
         if signature is not None:
             context.endpoint_signature = signature
         shown_route = signature.split(" ", 1)[1] if signature else self.path
