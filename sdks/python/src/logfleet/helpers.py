@@ -499,29 +499,24 @@ def _log_call(
         message = f"{method} {target_service} {path} {status}"
     else:
         message = f"{method} {target_service} {path} failed: {failure[0] if failure else ''}"
-
-    # Put together on the sender thread: the caller's thread only hands over the values.
-    def fields() -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "target_service": target_service,
-            "target_url": target_url,
-            "http_method": method,
-            "duration_ms": duration_ms,
-        }
-        if status is not None:
-            event["status_code"] = status
-            event["response_category"] = response_category(status)
-            if status >= 400:
-                event["error_type"] = f"http_{status}"
-                event["error_message"] = reason_phrase(status)
-        elif failure is not None:
-            event["error_type"], event["error_message"] = failure
-        event["retry_count"] = 0
-        event["request_id"] = request_id
-        event["trace_id"] = trace_id
-        event["span_id"] = span_id
-        if context is not None:
-            event["parent_span_id"] = context.span_id
-        return event
-
+    fields: dict[str, Any] = {
+        "target_service": target_service,
+        "target_url": target_url,
+        "http_method": method,
+        "duration_ms": duration_ms,
+    }
+    if status is not None:
+        fields["status_code"] = status
+        fields["response_category"] = response_category(status)
+        if status >= 400:
+            fields["error_type"] = f"http_{status}"
+            fields["error_message"] = reason_phrase(status)
+    elif failure is not None:
+        fields["error_type"], fields["error_message"] = failure
+    fields["retry_count"] = 0
+    fields["request_id"] = request_id
+    fields["trace_id"] = trace_id
+    fields["span_id"] = span_id
+    if context is not None:
+        fields["parent_span_id"] = context.span_id
     sdk.emit(level, "inter_service", message, fields, context)
