@@ -2,21 +2,34 @@
 //!
 //! The Python SDK's `sdks/python/tests/test_vectors.py` reads the same files, so both SDKs
 //! write the same field names, values, JSON types and field order. Only `@timestamp` and the
-//! fields a vector lists in `random` (ids drawn at run time) are checked for shape instead of
-//! value.
+//! fields a vector lists in `random` (ids, durations and process figures measured at run
+//! time) are checked for shape and JSON type instead of value.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode};
+use axum::routing::{MethodFilter, on};
 use logfleet_model::{DbAction, Event, Level, LogCategory};
 use logfleet_sdk::{
-    AuthEvent, FieldValue, MemoryWriter, RequestSpan, UserAction, emit, log_authentication_event,
-    log_database_operation, log_user_action, set_user,
+    ApiRequestLayer, AuthEvent, FieldValue, MemoryWriter, RequestSpan, UserAction, action_type,
+    emit, log_authentication_event, log_database_operation, log_external_request, log_user_action,
+    set_user,
 };
 use serde_json::{Map, Value};
+use tower::ServiceExt;
 use tracing_subscriber::Registry;
 use tracing_subscriber::layer::SubscriberExt;
+
+/// The helpers whose event comes from the SDK's own thread, found by its message.
+const PERIODIC: [(&str, &str); 2] = [
+    ("performance_sample", "performance sample"),
+    ("drop_report", "logfleet sdk dropped events"),
+];
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/sdk")
@@ -59,9 +72,112 @@ fn extra_fields(spec: &Value) -> Vec<(String, Value)> {
         .unwrap_or_default()
 }
 
+/// A request through [`ApiRequestLayer`] to a handler at the vector's route, driven in
+/// process: the `api_request` event.
+async fn api_request(spec: &Value) {
+    let user = spec
+        .get("user")
+        .map(|user| (text(user, "id").to_owned(), text(user, "name").to_owned()));
+    let status =
+        StatusCode::from_u16(spec["status"].as_u64().expect("status") as u16).expect("status code");
+    let response_body = spec
+        .get("response_body")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let method = Method::from_bytes(text(spec, "method").as_bytes()).expect("method");
+    let handler = move || async move {
+        if let Some((id, name)) = user {
+            set_user(id, name);
+        }
+        (status, response_body)
+    };
+    let mut route = on(
+        MethodFilter::try_from(method.clone()).expect("method"),
+        handler,
+    );
+    if let Some(action) = spec.get("action_type").and_then(Value::as_str) {
+        route = route.layer(action_type(action.to_owned()));
+    }
+    let app = Router::new()
+        .route(text(spec, "route"), route)
+        .layer(ApiRequestLayer::new());
+    let mut request = Request::builder().method(method).uri(text(spec, "path"));
+    for (name, value) in spec["headers"].as_object().into_iter().flatten() {
+        request = request.header(name.as_str(), value.as_str().expect("header value"));
+    }
+    let body = spec.get("body").and_then(Value::as_str);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .header("content-length", body.len());
+    }
+    let mut request = request
+        .body(Body::from(body.unwrap_or_default().to_owned()))
+        .expect("request");
+    let peer: IpAddr = text(spec, "peer").parse().expect("peer");
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(peer, 40000)));
+    let response = app.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), status);
+}
+
+/// A server answering every request with the vector's status, for an inter-service call.
+async fn upstream(spec: &Value) -> SocketAddr {
+    let status =
+        StatusCode::from_u16(spec["status"].as_u64().expect("status") as u16).expect("status code");
+    let app = Router::new().fallback(move || async move { (status, "{}") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+/// An address where nothing listens.
+fn closed_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+}
+
 /// The helper call a vector describes, written as a Rust service would write it.
-fn call(spec: &Value) {
+fn call(spec: &Value, runtime: &tokio::runtime::Runtime, upstream: Option<SocketAddr>) {
     match text(spec, "helper") {
+        "api_request" => runtime.block_on(api_request(spec)),
+        "inter_service" => {
+            let upstream = upstream.expect("upstream");
+            let url = text(spec, "url").replace("{upstream}", &upstream.to_string());
+            let method = Method::from_bytes(text(spec, "method").as_bytes()).expect("method");
+            let request = reqwest::Client::new().request(method, url);
+            // The context is taken here, inside the request; the call runs after.
+            let call = log_external_request(text(spec, "target_service"), request);
+            let response = runtime.block_on(call).expect("upstream response");
+            assert_eq!(u64::from(response.status().as_u16()), spec["status"]);
+        }
+        "performance_sample" => {
+            for number in 0..spec["requests"].as_u64().expect("requests") {
+                let ping = serde_json::json!({
+                    "method": "GET",
+                    "route": "/api/ping/",
+                    "path": "/api/ping/",
+                    "peer": "127.0.0.1",
+                    "status": 200,
+                    "response_body": number.to_string(),
+                });
+                runtime.block_on(api_request(&ping));
+            }
+        }
+        "drop_report" => {
+            for number in 0..spec["undeliverable"].as_u64().expect("undeliverable") {
+                emit(
+                    Event::new(LogCategory::ApiRequest, Level::Info, "undeliverable")
+                        .with("sequence", Value::from(number)),
+                );
+            }
+        }
         "log_database_operation" => {
             let action: DbAction = text(spec, "db_action").parse().expect("db_action");
             let mut operation = log_database_operation(
@@ -145,22 +261,40 @@ fn call(spec: &Value) {
     }
 }
 
-/// Runs one vector through a fresh SDK and returns the lines it wrote.
-fn run(vector: &Value, identity: &Value) -> Vec<String> {
+/// Runs one vector through a fresh SDK and returns the lines it wrote (for a periodic event,
+/// that event's line), and the test upstream's address if the call had one.
+fn run(vector: &Value, identity: &Value) -> (Vec<String>, Option<SocketAddr>) {
+    let spec = &vector["call"];
+    let helper = text(spec, "helper");
     let output = MemoryWriter::new();
-    let (layer, guard) = logfleet_sdk::builder()
+    let mut builder = logfleet_sdk::builder()
         .app_name(text(identity, "app_name"))
         .service_type(text(identity, "service_type"))
         .environment(text(identity, "environment"))
         .host(text(identity, "host"))
         .service_version(text(identity, "service_version"))
         .writer(output.clone())
-        .performance_interval(None)
-        .layer::<Registry>()
-        .expect("sdk");
+        .performance_interval(None);
+    if helper == "performance_sample" {
+        builder = builder.performance_interval(Some(Duration::from_millis(200)));
+    }
+    if helper == "drop_report" {
+        builder = builder
+            .url(format!("http://{}", closed_address()))
+            .max_attempts(2)
+            .backoff(Duration::from_millis(10), Duration::from_millis(10))
+            .batch_interval(Duration::from_millis(10))
+            .drop_report_interval(Duration::from_millis(100));
+    }
+    let (layer, guard) = builder.layer::<Registry>().expect("sdk");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let upstream = (helper == "inter_service").then(|| runtime.block_on(upstream(spec)));
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || match vector.get("context") {
-        None => call(&vector["call"]),
+        None => call(spec, &runtime, upstream),
         Some(context) => {
             let client_ip: IpAddr = text(context, "client_ip").parse().expect("client_ip");
             RequestSpan::new()
@@ -172,12 +306,37 @@ fn run(vector: &Value, identity: &Value) -> Vec<String> {
                 .in_scope(|| {
                     let user = &context["user"];
                     assert!(set_user(text(user, "id"), text(user, "name")));
-                    call(&vector["call"]);
+                    call(spec, &runtime, upstream);
                 });
         }
     });
+    if let Some((_, message)) = PERIODIC.iter().find(|(name, _)| *name == helper) {
+        return (vec![wait_for(&output, message)], upstream);
+    }
     assert!(guard.flush(Duration::from_secs(10)), "flush failed");
-    output.lines()
+    (output.lines(), upstream)
+}
+
+/// The first line with this message once the SDK's thread has written it (for a performance
+/// sample, the one of the window that holds the requests).
+fn wait_for(output: &MemoryWriter, message: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = output.lines().into_iter().find(|line| {
+            let event: Value = serde_json::from_str(line).expect("json line");
+            event["message"] == message
+                && (message != "performance sample" || event.get("duration_ms_p50").is_some())
+        });
+        if let Some(line) = found {
+            return line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {message:?} in {:?}",
+            output.lines()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Equal values of equal JSON types (an integer is not a float), objects in the same order.
@@ -209,11 +368,40 @@ fn is_timestamp(text: &str) -> bool {
         && text.as_bytes()[19] == b'.'
 }
 
-fn is_span_id(text: &str) -> bool {
-    text.len() == 16
+fn is_lower_hex(text: &str, length: usize) -> bool {
+    text.len() == length
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_uuid_v4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.iter().map(|part| part.len()).eq([8, 4, 4, 4, 12])
+        && parts.iter().all(|part| is_lower_hex(part, part.len()))
+        && parts[2].starts_with('4')
+        && parts[3].starts_with(['8', '9', 'a', 'b'])
+}
+
+/// What a field listed in a vector's `random` must look like, JSON type included (a float is
+/// written with a fraction or exponent, an integer without).
+fn has_random_shape(name: &str, value: &Value) -> bool {
+    let non_negative_float = || {
+        value.as_number().is_some_and(|n| n.is_f64()) && value.as_f64().is_some_and(|v| v >= 0.0)
+    };
+    match name {
+        "span_id" | "parent_span_id" => value.as_str().is_some_and(|v| is_lower_hex(v, 16)),
+        "trace_id" => value.as_str().is_some_and(|v| is_lower_hex(v, 32)),
+        "request_id" => value.as_str().is_some_and(is_uuid_v4),
+        "duration_ms"
+        | "cpu_percent"
+        | "requests_per_minute"
+        | "duration_ms_p50"
+        | "duration_ms_p95"
+        | "duration_ms_p99" => non_negative_float(),
+        "memory_rss_bytes" => value.as_u64().is_some_and(|v| v > 0),
+        other => panic!("no shape for random field {other}"),
+    }
 }
 
 #[test]
@@ -229,10 +417,16 @@ fn every_vector_gives_its_exact_event() {
         })
         .collect();
     paths.sort();
-    assert!(paths.len() >= 10, "vectors found: {paths:?}");
+    assert!(paths.len() >= 16, "vectors found: {paths:?}");
     for path in paths {
-        let vector = read_json(&path);
-        let lines = run(&vector, &identity);
+        let mut vector = read_json(&path);
+        let (lines, upstream) = run(&vector, &identity);
+        if let Some(upstream) = upstream {
+            let text = vector["expected"].to_string();
+            vector["expected"] =
+                serde_json::from_str(&text.replace("{upstream}", &upstream.to_string()))
+                    .expect("expected");
+        }
         assert_eq!(lines.len(), 1, "{path:?}: {lines:?}");
         let mut event: Map<String, Value> = serde_json::from_str(&lines[0]).expect("json line");
         let timestamp = event.shift_remove("@timestamp").expect("@timestamp");
@@ -242,11 +436,20 @@ fn every_vector_gives_its_exact_event() {
         );
         for name in vector["random"].as_array().into_iter().flatten() {
             let name = name.as_str().expect("random field name");
-            assert_eq!(name, "span_id", "only span ids are random");
             let value = event
-                .shift_remove(name)
+                .get_mut(name)
                 .unwrap_or_else(|| panic!("{name} in {path:?}"));
-            assert!(is_span_id(value.as_str().unwrap_or_default()), "{value}");
+            assert!(has_random_shape(name, value), "{name}: {value} in {path:?}");
+            match vector["expected"].get(name) {
+                // Its place and JSON type are the vector's; the value is the run's.
+                Some(expected) => {
+                    assert!(has_random_shape(name, expected), "{name} in {path:?}");
+                    *value = expected.clone();
+                }
+                None => {
+                    event.shift_remove(name);
+                }
+            }
         }
         let name = path
             .file_stem()

@@ -29,10 +29,10 @@ SDK_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ScriptedBulk:
-    """A `_bulk` endpoint answering from a script: each answer is a status, or a list of
-    per-item statuses inside a 200."""
+    """A `_bulk` endpoint answering from a script: each answer is a status, a list of
+    per-item statuses inside a 200, or a status and the exact body to answer with."""
 
-    def __init__(self, script: list[int | list[int]]) -> None:
+    def __init__(self, script: list[int | list[int] | tuple[int, bytes]]) -> None:
         self.script = list(script)
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -47,6 +47,8 @@ class ScriptedBulk:
                     answer = outer.script.pop(0) if outer.script else 200
                     outer.requests.append(
                         {
+                            "received": time.monotonic(),
+                            "size": len(body),
                             "path": self.path,
                             "headers": dict(self.headers),
                             "lines": lines,
@@ -54,7 +56,9 @@ class ScriptedBulk:
                         }
                     )
                 documents = lines[1::2]
-                if isinstance(answer, list):
+                if isinstance(answer, tuple):
+                    self._reply_raw(*answer)
+                elif isinstance(answer, list):
                     items = [{"create": {"status": status}} for status in answer]
                     payload = {"errors": any(s >= 300 for s in answer), "items": items}
                     self._reply(200, payload)
@@ -65,7 +69,9 @@ class ScriptedBulk:
                     self._reply(answer, {"error": {"type": "scripted"}, "status": answer})
 
             def _reply(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+                self._reply_raw(status, json.dumps(payload).encode())
+
+            def _reply_raw(self, status: int, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -125,6 +131,123 @@ def test_whole_request_failures_are_retried_gzipped_ndjson(bulk: ScriptedBulk) -
     for index in range(3):
         assert [document["seq"] for document in bulk.documents(index)] == [0, 1, 2]
     assert sdk.stats.dropped() == 0
+
+
+# Elasticsearch's flood-stage answer, as Logfleet's server writes it when its disk is full:
+# for a whole request, and for an item of a bulk request.
+FLOOD_STAGE_REASON = (
+    "index [logs] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage "
+    "watermark, index has read-only-allow-delete block];"
+)
+FLOOD_STAGE_BODY = json.dumps(
+    {
+        "error": {
+            "root_cause": [{"type": "cluster_block_exception", "reason": FLOOD_STAGE_REASON}],
+            "type": "cluster_block_exception",
+            "reason": FLOOD_STAGE_REASON,
+        },
+        "status": 429,
+    }
+).encode()
+FLOOD_STAGE_ITEMS = json.dumps(
+    {
+        "errors": True,
+        "items": [
+            {"create": {"_index": "logs", "status": 201}},
+            {
+                "create": {
+                    "_index": "logs",
+                    "status": 429,
+                    "error": {"type": "cluster_block_exception", "reason": FLOOD_STAGE_REASON},
+                }
+            },
+        ],
+    }
+).encode()
+
+
+@pytest.mark.script([(429, FLOOD_STAGE_BODY), (200, FLOOD_STAGE_ITEMS), 200])
+def test_flood_stage_answers_are_retried_not_dropped(bulk: ScriptedBulk) -> None:
+    sdk = configure(bulk.url)
+    try:
+        for sequence in range(2):
+            logfleet.log_event("disk full", seq=sequence)
+        assert sdk.flush(10), "a full disk on the server is a reason to wait, not to drop"
+    finally:
+        sdk.shutdown(1)
+    assert [request["answer"][0] for request in bulk.requests[:2]] == [429, 200]
+    # The whole batch again after the request's 429, then only the item refused with 429.
+    assert [document["seq"] for document in bulk.documents(0)] == [0, 1]
+    assert [document["seq"] for document in bulk.documents(1)] == [0, 1]
+    assert [document["seq"] for document in bulk.documents(2)] == [1]
+    assert sdk.stats.dropped() == 0
+
+
+def _wait_for_requests(bulk: ScriptedBulk, count: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(bulk.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(bulk.requests) >= count, bulk.requests
+
+
+def test_a_batch_is_sent_when_it_holds_batch_max_events(bulk: ScriptedBulk) -> None:
+    # An interval that never comes during the test: only the count can seal a batch.
+    sdk = configure(bulk.url, batch_max_events=3, batch_interval=60.0)
+    try:
+        for sequence in range(7):
+            logfleet.log_event("counted", seq=sequence)
+        _wait_for_requests(bulk, 2)
+        time.sleep(0.2)
+        assert len(bulk.requests) == 2, "the seventh event waits for its batch to fill"
+        assert sdk.flush(5)
+    finally:
+        sdk.shutdown(1)
+    sizes = [len(bulk.documents(index)) for index in range(len(bulk.requests))]
+    assert sizes == [3, 3, 1]
+    sequences = [document["seq"] for index in range(3) for document in bulk.documents(index)]
+    assert sequences == list(range(7))
+
+
+def test_a_batch_is_sent_when_it_reaches_batch_max_bytes(bulk: ScriptedBulk) -> None:
+    limit = 2000
+    sdk = configure(bulk.url, batch_max_bytes=limit, batch_max_events=1000, batch_interval=60.0)
+    try:
+        for sequence in range(20):
+            logfleet.log_event("sized", seq=sequence, padding="x" * 200)
+        _wait_for_requests(bulk, 2)
+        assert sdk.flush(5)
+    finally:
+        sdk.shutdown(1)
+    assert len(bulk.requests) >= 3
+    sequences = []
+    for index, request in enumerate(bulk.requests):
+        documents = [
+            json.dumps(document, separators=(",", ":")) for document in request["lines"][1::2]
+        ]
+        sizes = [len(text.encode()) + 1 for text in documents]
+        if index < len(bulk.requests) - 1:
+            # Sealed by the limit: the last event took it to the limit, the others did not.
+            assert sum(sizes) >= limit * 0.95, sizes
+            assert sum(sizes[:-1]) < limit * 1.05, sizes
+        sequences += [document["seq"] for document in bulk.documents(index)]
+    assert sequences == list(range(20))
+
+
+def test_a_batch_is_sent_batch_interval_after_its_first_event(bulk: ScriptedBulk) -> None:
+    interval = 0.4
+    sdk = configure(bulk.url, batch_interval=interval, batch_max_events=1000)
+    try:
+        started = time.monotonic()
+        logfleet.log_event("timed", seq=0)
+        time.sleep(interval / 4)
+        logfleet.log_event("timed", seq=1)
+        _wait_for_requests(bulk, 1)
+        waited = bulk.requests[0]["received"] - started
+    finally:
+        sdk.shutdown(1)
+    # Neither sent at once nor held long past the interval; both events in one batch.
+    assert interval * 0.9 <= waited < interval + 1.0, waited
+    assert [document["seq"] for document in bulk.documents(0)] == [0, 1]
 
 
 @pytest.mark.script([[201, 429, 400, 503, 409]])

@@ -74,6 +74,20 @@ class ProfileView(View):
         return HttpResponse(status=204)
 
 
+class AsyncProfileView(View):
+    """An async class-based view: every handler ``async``, as Django requires."""
+
+    @log_api_request(action_type="PROFILE_READ_ASYNC")
+    async def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+        log_database_operation("PROFILE_READ", "PROFILE", rows_affected=1)
+        logger.info("async profile %s", pk)
+        return JsonResponse({"id": pk})
+
+    @log_api_request(action_type="PROFILE_DELETE_ASYNC")
+    async def delete(self, request: HttpRequest, pk: int) -> HttpResponse:
+        raise PermissionError(f"profile {pk} is locked")
+
+
 @log_api_request(action_type="EXPLODE")
 def explode(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("database connection pool exhausted")

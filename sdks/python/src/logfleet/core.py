@@ -216,11 +216,12 @@ class Logfleet:
         level: str,
         category: str | None,
         message: str,
-        fields: dict[str, Any],
+        fields: dict[str, Any] | Callable[[], dict[str, Any]],
         context: RequestContext | None = None,
         target: str | None = None,
     ) -> None:
-        """Queues one event; never blocks. ``context`` defaults to the current request's."""
+        """Queues one event; never blocks. ``context`` defaults to the current request's;
+        ``fields`` may be a function the sender thread calls for them."""
         if SEVERITY.get(level, 1) < self.min_severity or self._closed:
             return
         if context is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from logfleet.context import RequestContext
@@ -25,14 +26,15 @@ class Record(NamedTuple):
     """One event as the caller's thread hands it over: plain references, no formatting.
 
     ``user`` is the request's user when the event was emitted, so an event written before
-    the view learnt who the user is does not claim to know.
+    the view learnt who the user is does not claim to know. ``fields`` is a dict, or a
+    function the sender calls for it (work a helper leaves to the sender thread).
     """
 
     time_ns: int
     level: str
     category: str | None
     message: str
-    fields: dict[str, Any]
+    fields: dict[str, Any] | Callable[[], dict[str, Any]]
     context: RequestContext | None
     user: tuple[str | None, str | None]
     target: str | None = None
@@ -107,7 +109,10 @@ class Encoder:
             if user_name is not None:
                 event["user_name"] = redact_text(user_name)
         is_sensitive = self.redactor.is_sensitive_key
-        for key, value in record.fields.items():
+        fields = record.fields
+        if not isinstance(fields, dict):
+            fields = fields()
+        for key, value in fields.items():
             # The event's own value replaces the identity's or the context's, at its place.
             event.pop(key, None)
             if is_sensitive(key):

@@ -8,6 +8,7 @@ makes for you).
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -375,6 +376,9 @@ def _classify_requests_error(error: BaseException) -> str:
     return "request"
 
 
+# Splitting a URL costs several microseconds and a service calls the same few URLs again
+# and again: the answers are kept, a bounded number of them.
+@functools.lru_cache(maxsize=4096)
 def _safe_url(url: str) -> tuple[str, str, str | None]:
     """``(target_url, path, host)``: without credentials, query or fragment."""
     parts = urlsplit(url)

@@ -131,6 +131,17 @@ def _sync_wrapper(
 ) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        context = current_context()
+        if context is not None:
+            # Under the middleware, whose event this is: annotate its context, no more.
+            prepare(context)
+            _adopt_user(context, args, kwargs, evaluate=True)
+            try:
+                result = function(*args, **kwargs)
+            except Exception as error:
+                _record(context, error)
+                return recover(context, error)
+            return adapt(context, result)
         call = _ViewCall(args, kwargs, prepare, load_user=True)
         context = call.context
         if context is None:
@@ -167,6 +178,17 @@ def _async_wrapper(
     # `auser()`.
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        context = current_context()
+        if context is not None:
+            # Under the middleware, whose event this is: annotate its context, no more.
+            prepare(context)
+            _adopt_user(context, args, kwargs, evaluate=False)
+            try:
+                result = await function(*args, **kwargs)
+            except Exception as error:
+                _record(context, error)
+                return recover(context, error)
+            return adapt(context, result)
         call = _ViewCall(args, kwargs, prepare, load_user=False)
         context = call.context
         if context is None:
