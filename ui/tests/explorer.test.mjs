@@ -1,22 +1,23 @@
 // Browser tests of the log explorer against the real logfleet binary (LOGFLEET_BIN), filled
-// with seed-like events. Every test fails on a console error or warning, a page error or a
-// dialog; waits are on the panels' data-state, never on fixed delays.
+// by the quickstart's demo services and traffic; the tests that need exact, known or hostile
+// events write them with _bulk on top. Every test fails on a console error or warning, a page
+// error or a dialog; waits are on the panels' data-state, never on fixed delays.
 
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import {
-  countMatching, explorerUrl, ingest, launchBrowser, screenshot, seedEvents, startStack, waitForPanel, withCheckedPage,
+  countMatching, explorerUrl, ingest, launchBrowser, screenshot, startDemoStack, waitForPanel, withCheckedPage,
 } from "./harness.mjs";
-
-const EVENTS = 2600;
 
 let stack;
 let browser;
+/** The span of the demo's traffic, as an absolute range with a few seconds either side. */
+let demoRange;
 
 before(async () => {
-  stack = await startStack();
-  await ingest(stack.apiUrl, seedEvents(EVENTS));
+  stack = await startDemoStack({ trafficMs: Number(process.env.LOGFLEET_DEMO_TRAFFIC_MS ?? 30_000) });
+  demoRange = { from: new Date(stack.startedAt - 5_000).toISOString(), to: new Date(stack.endedAt + 5_000).toISOString() };
   browser = await launchBrowser();
 });
 
@@ -76,6 +77,9 @@ async function legend(page) {
 
 const legendTotal = async (page) => (await legend(page)).reduce((sum, item) => sum + item.count, 0);
 
+/** Every event in `logs-*` (all of them are less than an hour old). */
+const allEvents = () => countMatching(stack.apiUrl, { match_all: {} });
+
 /** Events matching `query` (Lucene, or everything) from `from` to `to` inclusive, as the server counts them. */
 function countBetween(query, from, to) {
   return countMatching(stack.apiUrl, {
@@ -106,11 +110,14 @@ describe("explorer", () => {
   test("loads with every panel ready and no console error, in light and dark", async () => {
     for (const colorScheme of ["light", "dark"]) {
       await withPage({ colorScheme }, async (page) => {
-        await openExplorer(page);
+        // Over the demo's traffic, so the histogram spans it rather than the end of an hour.
+        await openExplorer(page, demoRange);
         await waitForPanel(page, "Events");
         await waitForPanel(page, "Histogram");
         await waitForPanel(page, "Fields");
-        assert.equal(await totalShown(page), EVENTS);
+        const total = await countBetween("", demoRange.from, demoRange.to);
+        assert.ok(total > 1000, `the demo wrote ${total} events`);
+        assert.equal(await totalShown(page), total);
         assert.equal(await rowCount(page), 100);
         for (const column of ["@timestamp", "level", "app_name", "message"]) {
           assert.equal(await page.locator(`th[data-column="${column}"]`).count(), 1, `column ${column}`);
@@ -124,20 +131,21 @@ describe("explorer", () => {
   test("a query narrows the table and the histogram, and stays in the URL", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page);
-      const expected = await countMatching(stack.apiUrl, { query_string: { query: "level:error AND app_name:auth", default_operator: "AND" } });
-      assert.ok(expected > 0 && expected < EVENTS);
+      const query = "app_name:auth AND log_category:inter_service";
+      const expected = await countMatching(stack.apiUrl, { query_string: { query, default_operator: "AND" } });
+      assert.ok(expected > 0 && expected < await allEvents());
       await page.keyboard.press("/");
-      await page.keyboard.type("level:error AND app_name:auth");
+      await page.keyboard.type(query);
       await page.keyboard.press("Enter");
       await waitForSearch(page, (count) => document.querySelector("[data-testid=hits-count]")?.textContent?.replace(/[^\d]/g, "") === String(count), expected);
-      const levels = await page.locator("[data-panel=Events] tbody tr[data-row] td:nth-child(2)").allInnerTexts();
-      assert.ok(levels.length > 0 && levels.every((level) => level === "error"), `levels: ${levels.join(",")}`);
-      assert.equal(new URL(page.url()).searchParams.get("q"), "level:error AND app_name:auth");
+      const apps = await page.locator("[data-panel=Events] tbody tr[data-row] td:nth-child(3)").allInnerTexts();
+      assert.ok(apps.length > 0 && apps.every((app) => app === "auth"), `apps: ${apps.join(",")}`);
+      assert.equal(new URL(page.url()).searchParams.get("q"), query);
       // The URL reproduces the view.
       await page.reload();
       await waitForPanel(page, "Events");
       assert.equal(await totalShown(page), expected);
-      assert.equal(await page.locator(".query-input").inputValue(), "level:error AND app_name:auth");
+      assert.equal(await page.locator(".query-input").inputValue(), query);
     });
   });
 
@@ -227,7 +235,7 @@ describe("explorer", () => {
   test("pages past the first page with search_after, in order and without repeats", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page);
-      assert.match(await page.getByTestId("loaded-count").innerText(), new RegExp(`^100 of ${EVENTS.toLocaleString("en-US")} events`));
+      assert.match(await page.getByTestId("loaded-count").innerText(), new RegExp(`^100 of ${(await allEvents()).toLocaleString("en-US")} events`));
       for (const loaded of [200, 300]) {
         await page.getByRole("button", { name: "Load more" }).click();
         await page.locator(`[data-row="${loaded - 1}"]`).waitFor();
@@ -586,15 +594,16 @@ describe("explorer time", () => {
       // `now` was read between `started` and `ended`.
       const fewest = await countBetween("", ended - 15 * 60_000, started);
       const most = await countBetween("", started - 15 * 60_000, ended);
-      assert.ok(quarter >= fewest && quarter <= most && quarter < hour, `${quarter} events in the last 15 minutes (${fewest} to ${most}), ${hour} in the hour`);
+      assert.ok(quarter >= fewest && quarter <= most && quarter <= hour, `${quarter} events in the last 15 minutes (${fewest} to ${most}), ${hour} in the hour`);
       assert.equal(await note(), "per 10 seconds");
       assert.equal(await legendTotal(page), quarter, "the histogram counts the same events");
       assert.equal(await page.locator(".time-label").innerText(), "Last 15 minutes");
 
       // An absolute range is typed in the chosen zone (here the browser's, Paris) and kept in
       // the URL as instants: switching the zone, or opening the link elsewhere, keeps its events.
+      // It ends halfway through the demo's traffic, so it holds some of its events but not all.
       const minute = 60_000;
-      const to = Math.floor((Date.now() - 10 * minute) / minute) * minute;
+      const to = Math.floor((stack.startedAt + stack.endedAt) / 2 / 1000) * 1000;
       const from = to - 20 * minute;
       await page.getByTestId("time-picker").click();
       await page.getByLabel("From", { exact: true }).fill(inZone(from, "Europe/Paris"));
@@ -604,7 +613,7 @@ describe("explorer time", () => {
       await waitForPanel(page, "Histogram");
       assert.equal(urlParameter(page, "to"), new Date(to).toISOString());
       const expected = await countBetween("", from, to);
-      assert.ok(expected > 0);
+      assert.ok(expected > 0 && expected < quarter, `${expected} events in the range, ${quarter} in the last 15 minutes`);
       assert.equal(await totalShown(page), expected);
       assert.equal(await legendTotal(page), expected);
       assert.equal(await note(), "per 10 seconds");
@@ -627,7 +636,7 @@ describe("explorer time", () => {
 
   test("dragging across the histogram zooms into that span", async () => {
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Events");
       await waitForPanel(page, "Histogram");
       const before = await totalShown(page);
@@ -638,21 +647,23 @@ describe("explorer time", () => {
       await page.mouse.move(plot.x + plot.width * 0.45, y, { steps: 5 });
       await page.mouse.move(plot.x + plot.width * 0.6, y, { steps: 5 });
       await page.mouse.up();
-      await waitForSearch(page, () => !new URL(location.href).searchParams.get("from")?.startsWith("now"));
+      await waitForSearch(page, (before) => new URL(location.href).searchParams.get("from") !== before, demoRange.from);
       await waitForPanel(page, "Histogram");
       const from = Date.parse(urlParameter(page, "from"));
       const to = Date.parse(urlParameter(page, "to"));
       assert.ok(Number.isFinite(from) && Number.isFinite(to), `absolute times: ${urlParameter(page, "from")} to ${urlParameter(page, "to")}`);
-      // 30% of a bit more than an hour (the chart shows the last bucket whole).
-      assert.ok(to - from > 15 * 60_000 && to - from < 22 * 60_000, `zoomed to ${(to - from) / 60_000} minutes`);
+      // 30% of the demo's span (the chart shows its last bucket whole).
+      const span = Date.parse(demoRange.to) - Date.parse(demoRange.from);
+      assert.ok(Date.parse(demoRange.from) < from && to < Date.parse(demoRange.to), "inside the range it was");
+      assert.ok((to - from) / span > 0.25 && (to - from) / span < 0.36, `zoomed to ${(to - from) / 1000} of ${span / 1000} seconds`);
       const zoomed = await totalShown(page);
       assert.ok(zoomed > 0 && zoomed < before, `${zoomed} of ${before} events`);
       assert.equal(zoomed, await countBetween("", from, to));
       assert.equal(await legendTotal(page), zoomed);
-      assert.match(await page.locator("[data-panel=Histogram] .panel-note").innerText(), /^per (10|15) seconds$/, "finer buckets");
-      // A zoom is a step in the history: Back returns to the hour.
+      assert.match(await page.locator("[data-panel=Histogram] .panel-note").innerText(), /^per \d+ seconds?$/);
+      // A zoom is a step in the history: Back returns to the range before it.
       await page.goBack();
-      await waitForSearch(page, () => new URL(location.href).searchParams.get("from") === "now-1h");
+      await waitForSearch(page, (before) => new URL(location.href).searchParams.get("from") === before, demoRange.from);
       await waitForPanel(page, "Events");
       assert.ok(await totalShown(page) > zoomed);
     });
@@ -661,14 +672,17 @@ describe("explorer time", () => {
 
 describe("explorer histogram", () => {
   test("stacking by another field changes the legend, and the URL keeps it", async () => {
+    // The demo's three services, and "other" if some events name none.
+    const unnamed = { bool: { must_not: [{ exists: { field: "app_name" } }] } };
+    const apps = ["access_postgresql", "auth", ...(await countMatching(stack.apiUrl, unnamed) > 0 ? ["other"] : []), "user_service"];
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Events");
       await waitForPanel(page, "Histogram");
       const total = await totalShown(page);
       const names = async () => (await legend(page)).map((item) => item.name);
       const levels = await names();
-      assert.ok(levels.length >= 4, `legend: ${levels.join(",")}`);
+      assert.ok(levels.length >= 2, `legend: ${levels.join(",")}`);
       assert.deepEqual(levels, ["critical", "error", "warning", "info", "debug"].filter((level) => levels.includes(level)), "levels in severity order");
       assert.equal(await legendTotal(page), total);
 
@@ -676,17 +690,18 @@ describe("explorer histogram", () => {
       await page.waitForFunction(() => new URL(location.href).searchParams.get("stack") === "app_name");
       await page.waitForFunction(() => [...document.querySelectorAll("[data-panel=Histogram] .legend-item")].some((item) => item.textContent.startsWith("user_service")));
       await waitForPanel(page, "Histogram");
-      assert.deepEqual((await names()).sort(), ["access_postgresql", "auth", "user_service"]);
+      assert.deepEqual((await names()).sort(), apps);
       assert.equal(await legendTotal(page), total);
       for (const item of await legend(page)) {
-        assert.equal(item.count, await countMatching(stack.apiUrl, { term: { app_name: item.name } }), `${item.name}'s count`);
+        const query = item.name === "other" ? unnamed : { term: { app_name: item.name } };
+        assert.equal(item.count, await countMatching(stack.apiUrl, query), `${item.name}'s count`);
       }
       await screenshot(page, "histogram-stacked");
 
       await page.reload();
       await waitForPanel(page, "Histogram");
       assert.equal(await page.getByLabel("Stack by").inputValue(), "app_name");
-      assert.deepEqual((await names()).sort(), ["access_postgresql", "auth", "user_service"]);
+      assert.deepEqual((await names()).sort(), apps);
 
       await page.getByLabel("Stack by").selectOption("");
       await page.waitForFunction(() => document.querySelectorAll("[data-panel=Histogram] .legend-item").length === 1);
@@ -790,8 +805,11 @@ describe("explorer query bar", () => {
 
       // Field names come from _field_caps, with their types.
       await page.keyboard.type("app_n");
-      await options.filter({ hasText: "app_name" }).waitFor();
-      assert.deepEqual(await optionTexts(), ["app_name"]);
+      await options.filter({ has: page.locator(".suggestion-text", { hasText: /^app_name$/ }) }).waitFor();
+      // The field itself first, then those that hold it (the alerts' alert.group.app_name).
+      const offered = await optionTexts();
+      assert.equal(offered[0], "app_name");
+      assert.ok(offered.every((text) => text.includes("app_n")), `offered: ${offered.join(",")}`);
       assert.equal(await options.first().locator(".suggestion-detail").innerText(), "keyword");
       await page.keyboard.press("ArrowDown");
       assert.equal(await options.first().getAttribute("aria-selected"), "true");
