@@ -327,6 +327,50 @@ describe("explorer", () => {
     });
   });
 
+  test("live tail says when the server skipped events or the connection dropped, and searches for the gap", async () => {
+    const event = (message) => ({ "@timestamp": new Date().toISOString(), log_category: "audit", level: "info", app_name: "auth", message });
+    const row = (page, text) => page.locator("[data-panel=Events] tbody tr", { hasText: text });
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "message:gapmarker*" });
+      // The first stream is held, then answers only that the server skipped three batches
+      // for this subscriber, and ends; the tail reconnects to the real one.
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      let streams = 0;
+      await page.route((url) => url.pathname.endsWith("/_logfleet/tail"), async (route) => {
+        streams += 1;
+        if (streams > 1) return route.continue();
+        await held;
+        return route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body: 'event: missed\ndata: {"missed_batches":3}\n\n' });
+      });
+      await page.getByTestId("live-tail").click();
+      await page.getByTestId("tail-banner").waitFor();
+      await ingest(stack.apiUrl, [event("gapmarker skipped")]);
+      release();
+      const gap = page.getByTestId("tail-gap");
+      await gap.and(page.locator("[data-state=ready]")).filter({ hasText: "skipped 3 batches of writes" }).waitFor({ timeout: 15_000 });
+      assert.match(await gap.innerText(), /A search found 1 event of the gap/);
+      await row(page, "gapmarker skipped").waitFor();
+      await screenshot(page, "live-tail-gap");
+
+      // Written while the tail is disconnected (it reconnects after a few seconds): the search
+      // after the reconnection brings it.
+      await ingest(stack.apiUrl, [event("gapmarker while away")]);
+      await gap.filter({ hasText: "lost its connection and reconnected" }).and(page.locator("[data-state=ready]")).waitFor({ timeout: 15_000 });
+      await row(page, "gapmarker while away").waitFor();
+      assert.equal(streams, 2);
+
+      // The new stream goes on; nothing is shown twice.
+      await ingest(stack.apiUrl, [event("gapmarker live")]);
+      await row(page, "gapmarker live").waitFor({ timeout: 15_000 });
+      const messages = await page.locator("[data-panel=Events] tbody tr[data-row]").allInnerTexts();
+      assert.equal(messages.length, 3, messages.join("\n"));
+      await gap.getByRole("button", { name: "Dismiss" }).click();
+      await gap.waitFor({ state: "detached" });
+      await page.getByTestId("live-stop").click();
+    });
+  });
+
   test("export downloads every matching event", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page, { q: "log_category:audit" });
