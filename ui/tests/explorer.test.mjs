@@ -814,6 +814,40 @@ describe("explorer field sidebar", () => {
     });
   });
 
+  test("each field's share counts every matching event, not only the loaded ones, and the header says so", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "app_name:user_service" });
+      await waitForPanel(page, "Events");
+      await waitForPanel(page, "Fields");
+      const total = await totalShown(page);
+      assert.ok(total > 100, "more events match than are loaded");
+      const basis = page.getByTestId("fields-share-basis");
+      await basis.and(page.locator('[data-share-of="result"]')).waitFor();
+      // (textContent: the header is set in capitals by its style.)
+      assert.match(await basis.textContent(), new RegExp(`^Fields · share of all ${total.toLocaleString("en-US")} matching events`));
+      // user_service writes api_request, inter_service and performance events: status_code is
+      // in some of them only.
+      for (const field of ["status_code", "log_category", "cpu_percent"]) {
+        const share = page.locator(`[data-panel=Fields] [data-field="${field}"] .field-share`);
+        if (await share.count() === 0) continue;
+        const have = await countMatching(stack.apiUrl, { bool: { filter: [{ term: { app_name: "user_service" } }, { exists: { field } }] } });
+        assert.equal(await share.getAttribute("data-share-of"), "result", field);
+        assert.equal(await share.getAttribute("title"), `${have.toLocaleString("en-US")} of all ${total.toLocaleString("en-US")} matching events have this field`);
+        const percent = have / total;
+        assert.equal(await share.innerText(), percent < 0.001 ? "<0.1%" : `${(percent * 100).toFixed(percent < 0.1 ? 1 : 0)}%`, field);
+      }
+      assert.equal(await page.locator('[data-panel=Fields] [data-field="status_code"] .field-share').count(), 1);
+
+      // In a live tail the shares are of the events on screen, and the header says that instead.
+      await page.getByTestId("live-tail").click();
+      await basis.and(page.locator('[data-share-of="loaded"]')).waitFor();
+      assert.match(await basis.textContent(), /^Fields in 100 loaded events/);
+      await page.getByTestId("live-stop").click();
+      await basis.and(page.locator('[data-share-of="result"]')).waitFor();
+      await screenshot(page, "field-shares");
+    });
+  });
+
   test("filtering a value out from the sidebar excludes it", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page);
