@@ -1154,3 +1154,148 @@ describe("explorer keyboard", () => {
     });
   });
 });
+
+describe("explorer index picker, highlighting, export and document actions", () => {
+  test("the index picker lists the data streams, picks one, and this browser remembers it", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      await page.getByTestId("index-picker").click();
+      const item = (name) => page.locator(".index-list .menu-item").filter({ has: page.locator(".menu-text", { hasText: new RegExp(`^${name.replace(/[*.]/g, "\\$&")}$`) }) });
+      await item("logs-audit-default").waitFor();
+      for (const [name, kind] of [["logs-*", "pattern"], ["logs-api_request-default", "data stream"], ["logs-database-default", "data stream"]]) {
+        assert.equal(await item(name).locator(".menu-detail").innerText(), kind, name);
+      }
+      assert.match(await item("logs-*").getAttribute("class"), /active/, "the current pattern is marked");
+      // Typing narrows the list.
+      await page.locator(".index-list input").fill("audit");
+      assert.deepEqual(await page.locator(".index-list .menu-text").allInnerTexts(), ["logs-audit-default"]);
+      await item("logs-audit-default").click();
+      await waitForSearch(page, () => new URL(location.href).searchParams.get("index") === "logs-audit-default");
+      await waitForPanel(page, "Events");
+      const audit = await countMatching(stack.apiUrl, { term: { log_category: "audit" } });
+      assert.equal(await totalShown(page), audit);
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      const categories = await columnTexts(page, "message");
+      assert.ok(categories.length > 0);
+
+      // A reload keeps it (the URL), and so does a visit without it in the URL (this browser).
+      await page.reload();
+      await waitForPanel(page, "Events");
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      await page.goto(`${stack.uiUrl}explorer`);
+      await waitForPanel(page, "Events");
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      assert.equal(urlParameter(page, "index"), "logs-audit-default");
+      assert.equal(await totalShown(page), audit);
+
+      // Any pattern can be typed in.
+      await page.getByTestId("index-picker").click();
+      await page.locator(".index-list input").fill("logs-*-default");
+      await page.locator(".index-list input").press("Enter");
+      await waitForSearch(page, () => new URL(location.href).searchParams.get("index") === "logs-*-default");
+      await waitForPanel(page, "Events");
+      assert.equal(await totalShown(page), await allEvents());
+    });
+  });
+
+  test("the table marks what the query matched", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "message:signup" });
+      await waitForPanel(page, "Events");
+      const marks = await page.locator("[data-panel=Events] tbody td mark").allInnerTexts();
+      assert.ok(marks.length > 0, "something is marked");
+      assert.deepEqual([...new Set(marks.map((mark) => mark.toLowerCase()))], ["signup"]);
+      // Every row's message holds a mark, and the mark is the text, nothing more.
+      const messages = await columnTexts(page, "message");
+      const marked = await page.locator("[data-panel=Events] tbody tr[data-row]").evaluateAll((rows) => rows.map((row) => row.querySelectorAll("mark").length));
+      assert.ok(marked.every((count) => count > 0), "each row has a mark");
+      assert.ok(messages.every((message) => /signup/i.test(message)), "the messages are whole");
+      await screenshot(page, "highlighted-matches");
+      // Without a query nothing is marked.
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      assert.equal(await page.locator("[data-panel=Events] tbody td mark").count(), 0);
+    });
+  });
+
+  test("an NDJSON export stops at its limit and shows its progress", async () => {
+    await withPage({}, async (page, { context }) => {
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      const total = await totalShown(page);
+      const limit = Math.floor(total / 2);
+      // A slow link, so the export's progress can be watched.
+      const session = await context.newCDPSession(page);
+      await session.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: 100 * 1024, uploadThroughput: -1 });
+      await page.getByTestId("export").click();
+      await page.getByRole("radio", { name: "NDJSON" }).click();
+      await page.getByLabel("At most").fill(String(limit));
+      await page.locator(".export-form .hint", { hasText: `${limit.toLocaleString("en-US")} matching events` }).waitFor();
+      const downloaded = page.waitForEvent("download", { timeout: 60_000 });
+      await page.getByRole("button", { name: "Export NDJSON" }).click();
+      // Part of it, against the total the server announced; the toolbar button counts too.
+      const progress = page.locator(".export-progress span", { hasText: new RegExp(`^[1-9][\\d,]* of ${limit.toLocaleString("en-US")} rows$`) });
+      await progress.waitFor({ timeout: 30_000 });
+      assert.equal(await page.locator(".export-progress progress").getAttribute("max"), String(limit));
+      await page.getByTestId("export").filter({ hasText: /^Exporting [\d,]+…$/ }).waitFor();
+      await screenshot(page, "export-progress");
+      await session.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      const download = await downloaded;
+      await page.getByTestId("export-done").waitFor();
+      assert.match(await page.getByTestId("export-done").innerText(), new RegExp(`^Saved ${limit.toLocaleString("en-US")} rows as .+\\.ndjson\\.$`));
+      const lines = (await readFile(await download.path(), "utf8")).trimEnd().split("\n");
+      assert.equal(lines.length, limit);
+      const events = lines.map((line) => JSON.parse(line));
+      const times = events.map((event) => Date.parse(event["@timestamp"]));
+      assert.ok(times.every(Number.isFinite) && inOrder(times, (a, b) => b - a), "newest first, as the table");
+      assert.ok(events.every((event) => Object.keys(event).every((key) => ["@timestamp", "level", "app_name", "message"].includes(key))), "the table's columns");
+    });
+  });
+
+  test("the document view filters for and out a value and copies a value and the JSON", async () => {
+    await withPage({}, async (page, { context }) => {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(stack.uiUrl).origin });
+      await openExplorer(page, { q: "log_category:database" });
+      await waitForPanel(page, "Events");
+      await page.locator('[data-row="0"]').click();
+      await waitForPanel(page, "Document");
+      const field = (name) => page.locator(`[data-panel=Document] [data-field="${name}"]`);
+      const operation = (await field("db_operation").locator(".field-value").innerText()).trim();
+      assert.ok(operation, "the event has a db_operation");
+
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Copy the value of db_operation" }).click();
+      await field("db_operation").locator(".copy-status", { hasText: "Copied" }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), operation);
+      await page.getByRole("tab", { name: "JSON" }).click();
+      await page.getByRole("button", { name: "Copy JSON" }).click();
+      await page.getByRole("button", { name: "Copy JSON" }).filter({ hasText: "Copied" }).waitFor();
+      const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(copied.db_operation, operation);
+      assert.equal(copied.log_category, "database");
+      await page.getByRole("tab", { name: "Fields" }).click();
+
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Filter for db_operation" }).click();
+      const forQuery = `log_category:database db_operation:"${operation}"`;
+      await waitForSearch(page, (expected) => new URL(location.href).searchParams.get("q") === expected, forQuery);
+      assert.equal(urlParameter(page, "doc"), null, "filtering closes the document");
+      await waitForPanel(page, "Events");
+      const matching = await countMatching(stack.apiUrl, { bool: { filter: [{ term: { log_category: "database" } }, { term: { db_operation: operation } }] } });
+      assert.equal(await totalShown(page), matching);
+
+      await page.locator('[data-row="0"]').click();
+      await waitForPanel(page, "Document");
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Filter out db_operation" }).click();
+      // Filtering out replaces the clause that filtered for it.
+      await waitForSearch(page, (expected) => new URL(location.href).searchParams.get("q") === expected, `log_category:database -db_operation:"${operation}"`);
+      await waitForPanel(page, "Events");
+      const database = await countMatching(stack.apiUrl, { term: { log_category: "database" } });
+      assert.equal(await totalShown(page), database - matching);
+      const operations = await page.locator("[data-panel=Events] tbody tr[data-row]").count();
+      assert.ok(operations > 0);
+    });
+  });
+});
