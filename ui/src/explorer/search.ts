@@ -160,8 +160,14 @@ interface Counted {
   total: number;
 }
 
-/** Draws the histogram; resolves to what it counted, or null if it failed. */
-async function runHistogram(index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal): Promise<Counted | null> {
+/**
+ * Draws the histogram; resolves to what it counted, or null if it failed. `onCounted` hears
+ * the counts before the chart is drawn, so that a first page waiting on them is asked for first.
+ */
+async function runHistogram(
+  index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal,
+  onCounted: (counted: Counted | null) => void = () => undefined,
+): Promise<void> {
   const interval = histogramInterval(range);
   histogram.value = { ...histogram.peek(), state: "loading", interval, error: null };
   const dateHistogram = {
@@ -186,6 +192,7 @@ async function runHistogram(index: string, query: object, range: Bounds, stackFi
     const response = await search(index, body, signal);
     const buckets = (response.aggregations?.histogram as { buckets?: HistogramBucket[] } | undefined)?.buckets ?? [];
     const total = response.hits.total?.value ?? 0;
+    onCounted({ times: buckets.map((bucket) => bucket.key), counts: buckets.map((bucket) => bucket.doc_count), total });
     histogram.value = {
       state: total > 0 ? "ready" : "empty",
       times: buckets.map((bucket) => bucket.key),
@@ -194,11 +201,10 @@ async function runHistogram(index: string, query: object, range: Bounds, stackFi
       total,
       error: null,
     };
-    return { times: buckets.map((bucket) => bucket.key), counts: buckets.map((bucket) => bucket.doc_count), total };
   } catch (error) {
-    if (isAbort(error)) return null;
+    onCounted(null);
+    if (isAbort(error)) return;
     histogram.value = { state: "error", times: [], series: [], interval, total: 0, error: asApiError(error) };
-    return null;
   }
 }
 
@@ -375,8 +381,14 @@ function run(): void {
   bounds.value = resolved;
   const timed = hasTimeField.peek();
   const dsl = buildQuery(query, timed ? resolved : null);
-  const counted = timed ? runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal) : null;
-  if (!timed) histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
+  let counted: Promise<Counted | null> | null = null;
+  if (timed) {
+    counted = new Promise((resolve) => {
+      void runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal, resolve);
+    });
+  } else {
+    histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
+  }
   const slicing = counted && sort.field === TIME_FIELD ? { userQuery: query, range: resolved, order: sort.order, counted } : null;
   void runHits(index, dsl, slicing, buildSort(sort, timed), query.trim() !== "", controller.signal);
 }
