@@ -1,9 +1,9 @@
 // Every field of the current result: its type (from _field_caps), the share of events that
 // have it — over all matching events by one `filters` aggregation of `exists` queries, else
-// (while it runs, in a live tail, for fields the mapping lacks) over the loaded events — and
-// its top 5 values, over all matching events by a `terms` aggregation for aggregatable fields,
-// else over the loaded events. The header and each panel say which. Values filter for or
-// against themselves; "Visualize" charts the field.
+// (while that runs, in a live tail, past a million matching events, for fields the mapping
+// lacks) over the loaded events — and its top 5 values, over all matching events by a `terms`
+// aggregation for aggregatable fields, else over the loaded events. The header and each panel
+// say which. Values filter for or against themselves; "Visualize" charts the field.
 
 import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
@@ -26,6 +26,11 @@ export const visualized = signal<string | null>(null);
 const TOP = 5;
 /** The most fields whose share one request counts over the whole result. */
 const MAX_COUNTED_SHARES = 200;
+/**
+ * Past this many matching events the shares stay those of the loaded events: an `exists`
+ * per field over millions of events would cost the server more than the view itself.
+ */
+const MAX_SHARE_COUNTED_EVENTS = 1_000_000;
 
 /** How many of all matching events have each field. */
 interface Shares {
@@ -162,7 +167,8 @@ export function FieldSidebar() {
   const selected = columns.value.filter((name) => present.includes(name) || absent.includes(name));
   // Over the whole result for the fields the mapping knows (exists on others matches nothing).
   const counted = present.filter((name) => known.has(name)).slice(0, MAX_COUNTED_SHARES);
-  const shares = useShares(counted, sidebarOpen.value && !tail.value.active && panelState === "ready");
+  const tooMany = results.value.total > MAX_SHARE_COUNTED_EVENTS;
+  const shares = useShares(counted, sidebarOpen.value && !tail.value.active && panelState === "ready" && !tooMany);
   const overResult = shares?.state === "ready" && shares.total > 0;
   const row = (name: string) => (
     <FieldRow
@@ -194,7 +200,12 @@ export function FieldSidebar() {
               <ul class="field-list">{selected.map(row)}</ul>
             </>
           ) : null}
-          <div class="section-title" data-testid="fields-share-basis" data-share-of={overResult ? "result" : "loaded"}>
+          <div
+            class="section-title"
+            data-testid="fields-share-basis"
+            data-share-of={overResult ? "result" : "loaded"}
+            title={overResult || !tooMany ? undefined : `Over ${formatCount(MAX_SHARE_COUNTED_EVENTS)} matching events, the shares are of the loaded ones`}
+          >
             {overResult
               ? <>Fields · share of all {formatCount(shares.total)} matching events</>
               : <>Fields in {formatCount(loaded)} loaded events</>}
