@@ -1,22 +1,29 @@
 // Browser tests of the log explorer against the real logfleet binary (LOGFLEET_BIN), filled
-// with seed-like events. Every test fails on a console error or warning, a page error or a
-// dialog; waits are on the panels' data-state, never on fixed delays.
+// by the quickstart's demo services and traffic; the tests that need exact, known or hostile
+// events write them with _bulk on top. Every test fails on a console error or warning, a page
+// error or a dialog; waits are on the panels' data-state, never on fixed delays.
 
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import {
-  countMatching, explorerUrl, ingest, launchBrowser, screenshot, seedEvents, startStack, waitForPanel, withCheckedPage,
+  countMatching, explorerUrl, ingest, launchBrowser, screenshot, startDemoStack, waitForPanel, withCheckedPage,
 } from "./harness.mjs";
-
-const EVENTS = 2600;
 
 let stack;
 let browser;
+/** The span of the demo's events, as an absolute range with a few seconds either side. */
+let demoRange;
 
 before(async () => {
-  stack = await startStack();
-  await ingest(stack.apiUrl, seedEvents(EVENTS));
+  stack = await startDemoStack({ trafficMs: Number(process.env.LOGFLEET_DEMO_TRAFFIC_MS ?? 30_000) });
+  const response = await fetch(`${stack.apiUrl}/logs-*/_search`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ size: 0, aggs: { first: { min: { field: "@timestamp" } }, last: { max: { field: "@timestamp" } } } }),
+  });
+  const { aggregations } = await response.json();
+  demoRange = { from: new Date(aggregations.first.value - 2_000).toISOString(), to: new Date(aggregations.last.value + 2_000).toISOString() };
   browser = await launchBrowser();
 });
 
@@ -76,6 +83,9 @@ async function legend(page) {
 
 const legendTotal = async (page) => (await legend(page)).reduce((sum, item) => sum + item.count, 0);
 
+/** Every event in `logs-*` (all of them are less than an hour old). */
+const allEvents = () => countMatching(stack.apiUrl, { match_all: {} });
+
 /** Events matching `query` (Lucene, or everything) from `from` to `to` inclusive, as the server counts them. */
 function countBetween(query, from, to) {
   return countMatching(stack.apiUrl, {
@@ -106,11 +116,15 @@ describe("explorer", () => {
   test("loads with every panel ready and no console error, in light and dark", async () => {
     for (const colorScheme of ["light", "dark"]) {
       await withPage({ colorScheme }, async (page) => {
-        await openExplorer(page);
+        // Over the demo's traffic, so the histogram spans it rather than the end of an hour.
+        await openExplorer(page, demoRange);
         await waitForPanel(page, "Events");
         await waitForPanel(page, "Histogram");
         await waitForPanel(page, "Fields");
-        assert.equal(await totalShown(page), EVENTS);
+        const total = await countBetween("", demoRange.from, demoRange.to);
+        // Enough for the paging tests to go four pages deep.
+        assert.ok(total > 500, `the demo wrote ${total} events`);
+        assert.equal(await totalShown(page), total);
         assert.equal(await rowCount(page), 100);
         for (const column of ["@timestamp", "level", "app_name", "message"]) {
           assert.equal(await page.locator(`th[data-column="${column}"]`).count(), 1, `column ${column}`);
@@ -124,20 +138,21 @@ describe("explorer", () => {
   test("a query narrows the table and the histogram, and stays in the URL", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page);
-      const expected = await countMatching(stack.apiUrl, { query_string: { query: "level:error AND app_name:auth", default_operator: "AND" } });
-      assert.ok(expected > 0 && expected < EVENTS);
+      const query = "app_name:auth AND log_category:inter_service";
+      const expected = await countMatching(stack.apiUrl, { query_string: { query, default_operator: "AND" } });
+      assert.ok(expected > 0 && expected < await allEvents());
       await page.keyboard.press("/");
-      await page.keyboard.type("level:error AND app_name:auth");
+      await page.keyboard.type(query);
       await page.keyboard.press("Enter");
       await waitForSearch(page, (count) => document.querySelector("[data-testid=hits-count]")?.textContent?.replace(/[^\d]/g, "") === String(count), expected);
-      const levels = await page.locator("[data-panel=Events] tbody tr[data-row] td:nth-child(2)").allInnerTexts();
-      assert.ok(levels.length > 0 && levels.every((level) => level === "error"), `levels: ${levels.join(",")}`);
-      assert.equal(new URL(page.url()).searchParams.get("q"), "level:error AND app_name:auth");
+      const apps = await page.locator("[data-panel=Events] tbody tr[data-row] td:nth-child(3)").allInnerTexts();
+      assert.ok(apps.length > 0 && apps.every((app) => app === "auth"), `apps: ${apps.join(",")}`);
+      assert.equal(new URL(page.url()).searchParams.get("q"), query);
       // The URL reproduces the view.
       await page.reload();
       await waitForPanel(page, "Events");
       assert.equal(await totalShown(page), expected);
-      assert.equal(await page.locator(".query-input").inputValue(), "level:error AND app_name:auth");
+      assert.equal(await page.locator(".query-input").inputValue(), query);
     });
   });
 
@@ -227,7 +242,7 @@ describe("explorer", () => {
   test("pages past the first page with search_after, in order and without repeats", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page);
-      assert.match(await page.getByTestId("loaded-count").innerText(), new RegExp(`^100 of ${EVENTS.toLocaleString("en-US")} events`));
+      assert.match(await page.getByTestId("loaded-count").innerText(), new RegExp(`^100 of ${(await allEvents()).toLocaleString("en-US")} events`));
       for (const loaded of [200, 300]) {
         await page.getByRole("button", { name: "Load more" }).click();
         await page.locator(`[data-row="${loaded - 1}"]`).waitFor();
@@ -319,6 +334,50 @@ describe("explorer", () => {
     });
   });
 
+  test("live tail says when the server skipped events or the connection dropped, and searches for the gap", async () => {
+    const event = (message) => ({ "@timestamp": new Date().toISOString(), log_category: "audit", level: "info", app_name: "auth", message });
+    const row = (page, text) => page.locator("[data-panel=Events] tbody tr", { hasText: text });
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "message:gapmarker*" });
+      // The first stream is held, then answers only that the server skipped three batches
+      // for this subscriber, and ends; the tail reconnects to the real one.
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      let streams = 0;
+      await page.route((url) => url.pathname.endsWith("/_logfleet/tail"), async (route) => {
+        streams += 1;
+        if (streams > 1) return route.continue();
+        await held;
+        return route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body: 'event: missed\ndata: {"missed_batches":3}\n\n' });
+      });
+      await page.getByTestId("live-tail").click();
+      await page.getByTestId("tail-banner").waitFor();
+      await ingest(stack.apiUrl, [event("gapmarker skipped")]);
+      release();
+      const gap = page.getByTestId("tail-gap");
+      await gap.and(page.locator("[data-state=ready]")).filter({ hasText: "skipped 3 batches of writes" }).waitFor({ timeout: 15_000 });
+      assert.match(await gap.innerText(), /A search found 1 event of the gap/);
+      await row(page, "gapmarker skipped").waitFor();
+      await screenshot(page, "live-tail-gap");
+
+      // Written while the tail is disconnected (it reconnects after a few seconds): the search
+      // after the reconnection brings it.
+      await ingest(stack.apiUrl, [event("gapmarker while away")]);
+      await gap.filter({ hasText: "lost its connection and reconnected" }).and(page.locator("[data-state=ready]")).waitFor({ timeout: 15_000 });
+      await row(page, "gapmarker while away").waitFor();
+      assert.equal(streams, 2);
+
+      // The new stream goes on; nothing is shown twice.
+      await ingest(stack.apiUrl, [event("gapmarker live")]);
+      await row(page, "gapmarker live").waitFor({ timeout: 15_000 });
+      const messages = await page.locator("[data-panel=Events] tbody tr[data-row]").allInnerTexts();
+      assert.equal(messages.length, 3, messages.join("\n"));
+      await gap.getByRole("button", { name: "Dismiss" }).click();
+      await gap.waitFor({ state: "detached" });
+      await page.getByTestId("live-stop").click();
+    });
+  });
+
   test("export downloads every matching event", async () => {
     await withPage({}, async (page) => {
       await openExplorer(page, { q: "log_category:audit" });
@@ -377,7 +436,7 @@ describe("explorer", () => {
 describe("explorer columns", () => {
   test("columns are added from the sidebar, removed, moved and resized; a reload keeps them", async () => {
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Events");
       await waitForPanel(page, "Fields");
       assert.deepEqual(await headerColumns(page), ["@timestamp", "level", "app_name", "message"]);
@@ -480,7 +539,7 @@ describe("explorer columns", () => {
 describe("explorer sorting", () => {
   test("a column sorts both ways across pages, and time sorts again", async () => {
     await withPage({}, async (page) => {
-      await openExplorer(page, { column: ["@timestamp", "level", "app_name", "status_code", "message"] });
+      await openExplorer(page, { ...demoRange, column: ["@timestamp", "level", "app_name", "status_code", "message"] });
       await waitForPanel(page, "Events");
       const sortBy = async (column, expected) => {
         await page.locator(`th[data-column="${column}"] .th-name`).click();
@@ -586,15 +645,16 @@ describe("explorer time", () => {
       // `now` was read between `started` and `ended`.
       const fewest = await countBetween("", ended - 15 * 60_000, started);
       const most = await countBetween("", started - 15 * 60_000, ended);
-      assert.ok(quarter >= fewest && quarter <= most && quarter < hour, `${quarter} events in the last 15 minutes (${fewest} to ${most}), ${hour} in the hour`);
+      assert.ok(quarter >= fewest && quarter <= most && quarter <= hour, `${quarter} events in the last 15 minutes (${fewest} to ${most}), ${hour} in the hour`);
       assert.equal(await note(), "per 10 seconds");
       assert.equal(await legendTotal(page), quarter, "the histogram counts the same events");
       assert.equal(await page.locator(".time-label").innerText(), "Last 15 minutes");
 
       // An absolute range is typed in the chosen zone (here the browser's, Paris) and kept in
       // the URL as instants: switching the zone, or opening the link elsewhere, keeps its events.
+      // It ends halfway through the demo's traffic, so it holds some of its events but not all.
       const minute = 60_000;
-      const to = Math.floor((Date.now() - 10 * minute) / minute) * minute;
+      const to = Math.floor((Date.parse(demoRange.from) + Date.parse(demoRange.to)) / 2 / 1000) * 1000;
       const from = to - 20 * minute;
       await page.getByTestId("time-picker").click();
       await page.getByLabel("From", { exact: true }).fill(inZone(from, "Europe/Paris"));
@@ -604,7 +664,7 @@ describe("explorer time", () => {
       await waitForPanel(page, "Histogram");
       assert.equal(urlParameter(page, "to"), new Date(to).toISOString());
       const expected = await countBetween("", from, to);
-      assert.ok(expected > 0);
+      assert.ok(expected > 0 && expected < quarter, `${expected} events in the range, ${quarter} in the last 15 minutes`);
       assert.equal(await totalShown(page), expected);
       assert.equal(await legendTotal(page), expected);
       assert.equal(await note(), "per 10 seconds");
@@ -627,7 +687,7 @@ describe("explorer time", () => {
 
   test("dragging across the histogram zooms into that span", async () => {
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Events");
       await waitForPanel(page, "Histogram");
       const before = await totalShown(page);
@@ -638,21 +698,23 @@ describe("explorer time", () => {
       await page.mouse.move(plot.x + plot.width * 0.45, y, { steps: 5 });
       await page.mouse.move(plot.x + plot.width * 0.6, y, { steps: 5 });
       await page.mouse.up();
-      await waitForSearch(page, () => !new URL(location.href).searchParams.get("from")?.startsWith("now"));
+      await waitForSearch(page, (before) => new URL(location.href).searchParams.get("from") !== before, demoRange.from);
       await waitForPanel(page, "Histogram");
       const from = Date.parse(urlParameter(page, "from"));
       const to = Date.parse(urlParameter(page, "to"));
       assert.ok(Number.isFinite(from) && Number.isFinite(to), `absolute times: ${urlParameter(page, "from")} to ${urlParameter(page, "to")}`);
-      // 30% of a bit more than an hour (the chart shows the last bucket whole).
-      assert.ok(to - from > 15 * 60_000 && to - from < 22 * 60_000, `zoomed to ${(to - from) / 60_000} minutes`);
+      // 30% of the demo's span (the chart shows its last bucket whole).
+      const span = Date.parse(demoRange.to) - Date.parse(demoRange.from);
+      assert.ok(Date.parse(demoRange.from) < from && to < Date.parse(demoRange.to), "inside the range it was");
+      assert.ok((to - from) / span > 0.25 && (to - from) / span < 0.36, `zoomed to ${(to - from) / 1000} of ${span / 1000} seconds`);
       const zoomed = await totalShown(page);
       assert.ok(zoomed > 0 && zoomed < before, `${zoomed} of ${before} events`);
       assert.equal(zoomed, await countBetween("", from, to));
       assert.equal(await legendTotal(page), zoomed);
-      assert.match(await page.locator("[data-panel=Histogram] .panel-note").innerText(), /^per (10|15) seconds$/, "finer buckets");
-      // A zoom is a step in the history: Back returns to the hour.
+      assert.match(await page.locator("[data-panel=Histogram] .panel-note").innerText(), /^per \d+ seconds?$/);
+      // A zoom is a step in the history: Back returns to the range before it.
       await page.goBack();
-      await waitForSearch(page, () => new URL(location.href).searchParams.get("from") === "now-1h");
+      await waitForSearch(page, (before) => new URL(location.href).searchParams.get("from") === before, demoRange.from);
       await waitForPanel(page, "Events");
       assert.ok(await totalShown(page) > zoomed);
     });
@@ -661,14 +723,17 @@ describe("explorer time", () => {
 
 describe("explorer histogram", () => {
   test("stacking by another field changes the legend, and the URL keeps it", async () => {
+    // The demo's three services, and "other" if some events name none.
+    const unnamed = { bool: { must_not: [{ exists: { field: "app_name" } }] } };
+    const apps = ["access_postgresql", "auth", ...(await countMatching(stack.apiUrl, unnamed) > 0 ? ["other"] : []), "user_service"];
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Events");
       await waitForPanel(page, "Histogram");
       const total = await totalShown(page);
       const names = async () => (await legend(page)).map((item) => item.name);
       const levels = await names();
-      assert.ok(levels.length >= 4, `legend: ${levels.join(",")}`);
+      assert.ok(levels.length >= 2, `legend: ${levels.join(",")}`);
       assert.deepEqual(levels, ["critical", "error", "warning", "info", "debug"].filter((level) => levels.includes(level)), "levels in severity order");
       assert.equal(await legendTotal(page), total);
 
@@ -676,17 +741,19 @@ describe("explorer histogram", () => {
       await page.waitForFunction(() => new URL(location.href).searchParams.get("stack") === "app_name");
       await page.waitForFunction(() => [...document.querySelectorAll("[data-panel=Histogram] .legend-item")].some((item) => item.textContent.startsWith("user_service")));
       await waitForPanel(page, "Histogram");
-      assert.deepEqual((await names()).sort(), ["access_postgresql", "auth", "user_service"]);
+      assert.deepEqual((await names()).sort(), apps);
       assert.equal(await legendTotal(page), total);
+      const inRange = { range: { "@timestamp": { gte: demoRange.from, lte: demoRange.to } } };
       for (const item of await legend(page)) {
-        assert.equal(item.count, await countMatching(stack.apiUrl, { term: { app_name: item.name } }), `${item.name}'s count`);
+        const query = item.name === "other" ? { bool: { ...unnamed.bool, filter: [inRange] } } : { bool: { filter: [inRange, { term: { app_name: item.name } }] } };
+        assert.equal(item.count, await countMatching(stack.apiUrl, query), `${item.name}'s count`);
       }
       await screenshot(page, "histogram-stacked");
 
       await page.reload();
       await waitForPanel(page, "Histogram");
       assert.equal(await page.getByLabel("Stack by").inputValue(), "app_name");
-      assert.deepEqual((await names()).sort(), ["access_postgresql", "auth", "user_service"]);
+      assert.deepEqual((await names()).sort(), apps);
 
       await page.getByLabel("Stack by").selectOption("");
       await page.waitForFunction(() => document.querySelectorAll("[data-panel=Histogram] .legend-item").length === 1);
@@ -722,7 +789,7 @@ describe("explorer histogram", () => {
 describe("explorer field sidebar", () => {
   test("visualize shows a keyword field's top values and a number field's distribution", async () => {
     await withPage({}, async (page) => {
-      await openExplorer(page);
+      await openExplorer(page, demoRange);
       await waitForPanel(page, "Fields");
       await waitForPanel(page, "Events");
       const visualize = async (name) => {
@@ -740,7 +807,7 @@ describe("explorer field sidebar", () => {
       })));
       assert.deepEqual(items.map((item) => item.label).sort(), ["access_postgresql", "auth", "user_service"]);
       assert.ok(inOrder(items, (a, b) => b.count - a.count), "commonest first");
-      for (const item of items) assert.equal(item.count, await countMatching(stack.apiUrl, { term: { app_name: item.label } }), `${item.label}'s count`);
+      for (const item of items) assert.equal(item.count, await countBetween(`app_name:${item.label}`, demoRange.from, demoRange.to), `${item.label}'s count`);
       assert.match(await keyword.locator(".panel-note").innerText(), /Top 20 values of app_name over all [\d,]+ matching events/);
 
       const number = await visualize("duration_ms");
@@ -752,6 +819,40 @@ describe("explorer field sidebar", () => {
       await screenshot(page, "visualize-number");
       await number.getByRole("button", { name: "Close the visualization" }).click();
       await number.waitFor({ state: "detached" });
+    });
+  });
+
+  test("each field's share counts every matching event, not only the loaded ones, and the header says so", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "app_name:user_service" });
+      await waitForPanel(page, "Events");
+      await waitForPanel(page, "Fields");
+      const total = await totalShown(page);
+      assert.ok(total > 100, "more events match than are loaded");
+      const basis = page.getByTestId("fields-share-basis");
+      await basis.and(page.locator('[data-share-of="result"]')).waitFor();
+      // (textContent: the header is set in capitals by its style.)
+      assert.match(await basis.textContent(), new RegExp(`^Fields · share of all ${total.toLocaleString("en-US")} matching events`));
+      // user_service writes api_request, inter_service and performance events: status_code is
+      // in some of them only.
+      for (const field of ["status_code", "log_category", "cpu_percent"]) {
+        const share = page.locator(`[data-panel=Fields] [data-field="${field}"] .field-share`);
+        if (await share.count() === 0) continue;
+        const have = await countMatching(stack.apiUrl, { bool: { filter: [{ term: { app_name: "user_service" } }, { exists: { field } }] } });
+        assert.equal(await share.getAttribute("data-share-of"), "result", field);
+        assert.equal(await share.getAttribute("title"), `${have.toLocaleString("en-US")} of all ${total.toLocaleString("en-US")} matching events have this field`);
+        const percent = have / total;
+        assert.equal(await share.innerText(), percent < 0.001 ? "<0.1%" : `${(percent * 100).toFixed(percent < 0.1 ? 1 : 0)}%`, field);
+      }
+      assert.equal(await page.locator('[data-panel=Fields] [data-field="status_code"] .field-share').count(), 1);
+
+      // In a live tail the shares are of the events on screen, and the header says that instead.
+      await page.getByTestId("live-tail").click();
+      await basis.and(page.locator('[data-share-of="loaded"]')).waitFor();
+      assert.match(await basis.textContent(), /^Fields in 100 loaded events/);
+      await page.getByTestId("live-stop").click();
+      await basis.and(page.locator('[data-share-of="result"]')).waitFor();
+      await screenshot(page, "field-shares");
     });
   });
 
@@ -790,8 +891,11 @@ describe("explorer query bar", () => {
 
       // Field names come from _field_caps, with their types.
       await page.keyboard.type("app_n");
-      await options.filter({ hasText: "app_name" }).waitFor();
-      assert.deepEqual(await optionTexts(), ["app_name"]);
+      await options.filter({ has: page.locator(".suggestion-text", { hasText: /^app_name$/ }) }).waitFor();
+      // The field itself first, then those that hold it (the alerts' alert.group.app_name).
+      const offered = await optionTexts();
+      assert.equal(offered[0], "app_name");
+      assert.ok(offered.every((text) => text.includes("app_n")), `offered: ${offered.join(",")}`);
       assert.equal(await options.first().locator(".suggestion-detail").innerText(), "keyword");
       await page.keyboard.press("ArrowDown");
       assert.equal(await options.first().getAttribute("aria-selected"), "true");
@@ -954,20 +1058,20 @@ describe("explorer saved searches and sharing", () => {
     const response = await fetch(`${stack.apiUrl}/_logfleet/saved-searches`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "From a script", state: { index: "logs-*", query: "level:critical", range: { from: "now-1h", to: "now" } } }),
+      body: JSON.stringify({ name: "From a script", state: { index: "logs-*", query: "level:warning", range: { from: "now-1h", to: "now" } } }),
     });
     assert.equal(response.status, 201, await response.clone().text());
     await withPage({}, async (page) => {
       await openExplorer(page, { q: "level:error", sort: "status_code:asc", stack: "app_name", column: ["@timestamp", "status_code"] });
       await page.getByTestId("saved-searches").click();
       await page.locator(".saved-item .menu-item", { hasText: "From a script" }).click();
-      await waitForSearch(page, () => new URL(location.href).searchParams.get("q") === "level:critical");
+      await waitForSearch(page, () => new URL(location.href).searchParams.get("q") === "level:warning");
       await waitForPanel(page, "Events");
       // What it does not say is the default, not what the view had before.
       assert.equal(urlParameter(page, "sort"), null);
       assert.equal(urlParameter(page, "stack"), null);
       assert.deepEqual(await headerColumns(page), ["@timestamp", "level", "app_name", "message"]);
-      assert.equal(await totalShown(page), await countMatching(stack.apiUrl, { term: { level: "critical" } }));
+      assert.equal(await totalShown(page), await countMatching(stack.apiUrl, { term: { level: "warning" } }));
     });
   });
 
@@ -1055,6 +1159,151 @@ describe("explorer keyboard", () => {
       assert.equal(await selected(), "0");
       await page.keyboard.press("Enter");
       await waitForDoc(await idOf(0));
+    });
+  });
+});
+
+describe("explorer index picker, highlighting, export and document actions", () => {
+  test("the index picker lists the data streams, picks one, and this browser remembers it", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      await page.getByTestId("index-picker").click();
+      const item = (name) => page.locator(".index-list .menu-item").filter({ has: page.locator(".menu-text", { hasText: new RegExp(`^${name.replace(/[*.]/g, "\\$&")}$`) }) });
+      await item("logs-audit-default").waitFor();
+      for (const [name, kind] of [["logs-*", "pattern"], ["logs-api_request-default", "data stream"], ["logs-database-default", "data stream"]]) {
+        assert.equal(await item(name).locator(".menu-detail").innerText(), kind, name);
+      }
+      assert.match(await item("logs-*").getAttribute("class"), /active/, "the current pattern is marked");
+      // Typing narrows the list.
+      await page.locator(".index-list input").fill("audit");
+      assert.deepEqual(await page.locator(".index-list .menu-text").allInnerTexts(), ["logs-audit-default"]);
+      await item("logs-audit-default").click();
+      await waitForSearch(page, () => new URL(location.href).searchParams.get("index") === "logs-audit-default");
+      await waitForPanel(page, "Events");
+      const audit = await countMatching(stack.apiUrl, { term: { log_category: "audit" } });
+      assert.equal(await totalShown(page), audit);
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      const categories = await columnTexts(page, "message");
+      assert.ok(categories.length > 0);
+
+      // A reload keeps it (the URL), and so does a visit without it in the URL (this browser).
+      await page.reload();
+      await waitForPanel(page, "Events");
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      await page.goto(`${stack.uiUrl}explorer`);
+      await waitForPanel(page, "Events");
+      assert.equal(await page.getByTestId("index-picker").innerText(), "logs-audit-default");
+      assert.equal(urlParameter(page, "index"), "logs-audit-default");
+      assert.equal(await totalShown(page), audit);
+
+      // Any pattern can be typed in.
+      await page.getByTestId("index-picker").click();
+      await page.locator(".index-list input").fill("logs-*-default");
+      await page.locator(".index-list input").press("Enter");
+      await waitForSearch(page, () => new URL(location.href).searchParams.get("index") === "logs-*-default");
+      await waitForPanel(page, "Events");
+      assert.equal(await totalShown(page), await allEvents());
+    });
+  });
+
+  test("the table marks what the query matched", async () => {
+    await withPage({}, async (page) => {
+      await openExplorer(page, { q: "message:signup" });
+      await waitForPanel(page, "Events");
+      const marks = await page.locator("[data-panel=Events] tbody td mark").allInnerTexts();
+      assert.ok(marks.length > 0, "something is marked");
+      assert.deepEqual([...new Set(marks.map((mark) => mark.toLowerCase()))], ["signup"]);
+      // Every row's message holds a mark, and the mark is the text, nothing more.
+      const messages = await columnTexts(page, "message");
+      const marked = await page.locator("[data-panel=Events] tbody tr[data-row]").evaluateAll((rows) => rows.map((row) => row.querySelectorAll("mark").length));
+      assert.ok(marked.every((count) => count > 0), "each row has a mark");
+      assert.ok(messages.every((message) => /signup/i.test(message)), "the messages are whole");
+      await screenshot(page, "highlighted-matches");
+      // Without a query nothing is marked.
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      assert.equal(await page.locator("[data-panel=Events] tbody td mark").count(), 0);
+    });
+  });
+
+  test("an NDJSON export stops at its limit and shows its progress", async () => {
+    await withPage({}, async (page, { context }) => {
+      await openExplorer(page);
+      await waitForPanel(page, "Events");
+      const total = await totalShown(page);
+      const limit = Math.floor(total / 2);
+      // A slow link, so the export's progress can be watched.
+      const session = await context.newCDPSession(page);
+      await session.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: 100 * 1024, uploadThroughput: -1 });
+      await page.getByTestId("export").click();
+      await page.getByRole("radio", { name: "NDJSON" }).click();
+      await page.getByLabel("At most").fill(String(limit));
+      await page.locator(".export-form .hint", { hasText: `${limit.toLocaleString("en-US")} matching events` }).waitFor();
+      const downloaded = page.waitForEvent("download", { timeout: 60_000 });
+      await page.getByRole("button", { name: "Export NDJSON" }).click();
+      // Part of it, against the total the server announced; the toolbar button counts too.
+      const progress = page.locator(".export-progress span", { hasText: new RegExp(`^[1-9][\\d,]* of ${limit.toLocaleString("en-US")} rows$`) });
+      await progress.waitFor({ timeout: 30_000 });
+      assert.equal(await page.locator(".export-progress progress").getAttribute("max"), String(limit));
+      await page.getByTestId("export").filter({ hasText: /^Exporting [\d,]+…$/ }).waitFor();
+      await screenshot(page, "export-progress");
+      await session.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      const download = await downloaded;
+      await page.getByTestId("export-done").waitFor();
+      assert.match(await page.getByTestId("export-done").innerText(), new RegExp(`^Saved ${limit.toLocaleString("en-US")} rows as .+\\.ndjson\\.$`));
+      const lines = (await readFile(await download.path(), "utf8")).trimEnd().split("\n");
+      assert.equal(lines.length, limit);
+      const events = lines.map((line) => JSON.parse(line));
+      const times = events.map((event) => Date.parse(event["@timestamp"]));
+      assert.ok(times.every(Number.isFinite) && inOrder(times, (a, b) => b - a), "newest first, as the table");
+      assert.ok(events.every((event) => Object.keys(event).every((key) => ["@timestamp", "level", "app_name", "message"].includes(key))), "the table's columns");
+    });
+  });
+
+  test("the document view filters for and out a value and copies a value and the JSON", async () => {
+    await withPage({}, async (page, { context }) => {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(stack.uiUrl).origin });
+      await openExplorer(page, { q: "log_category:database" });
+      await waitForPanel(page, "Events");
+      await page.locator('[data-row="0"]').click();
+      await waitForPanel(page, "Document");
+      const field = (name) => page.locator(`[data-panel=Document] [data-field="${name}"]`);
+      const operation = (await field("db_operation").locator(".field-value").innerText()).trim();
+      assert.ok(operation, "the event has a db_operation");
+
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Copy the value of db_operation" }).click();
+      await field("db_operation").locator(".copy-status", { hasText: "Copied" }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), operation);
+      await page.getByRole("tab", { name: "JSON" }).click();
+      await page.getByRole("button", { name: "Copy JSON" }).click();
+      await page.getByRole("button", { name: "Copy JSON" }).filter({ hasText: "Copied" }).waitFor();
+      const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(copied.db_operation, operation);
+      assert.equal(copied.log_category, "database");
+      await page.getByRole("tab", { name: "Fields" }).click();
+
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Filter for db_operation" }).click();
+      const forQuery = `log_category:database db_operation:"${operation}"`;
+      await waitForSearch(page, (expected) => new URL(location.href).searchParams.get("q") === expected, forQuery);
+      assert.equal(urlParameter(page, "doc"), null, "filtering closes the document");
+      await waitForPanel(page, "Events");
+      const matching = await countMatching(stack.apiUrl, { bool: { filter: [{ term: { log_category: "database" } }, { term: { db_operation: operation } }] } });
+      assert.equal(await totalShown(page), matching);
+
+      await page.locator('[data-row="0"]').click();
+      await waitForPanel(page, "Document");
+      await field("db_operation").hover();
+      await field("db_operation").getByRole("button", { name: "Filter out db_operation" }).click();
+      // Filtering out replaces the clause that filtered for it.
+      await waitForSearch(page, (expected) => new URL(location.href).searchParams.get("q") === expected, `log_category:database -db_operation:"${operation}"`);
+      await waitForPanel(page, "Events");
+      const database = await countMatching(stack.apiUrl, { term: { log_category: "database" } });
+      assert.equal(await totalShown(page), database - matching);
+      const operations = await page.locator("[data-panel=Events] tbody tr[data-row]").count();
+      assert.ok(operations > 0);
     });
   });
 });

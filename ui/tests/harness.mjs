@@ -105,8 +105,8 @@ async function uiFor(apiUrl, children) {
  * stops the server and starts it again on the same data directory and port. `prebuiltAlerts`
  * installs the prebuilt alert rules (the alerts' tests want them; the others do not).
  */
-export async function startStack({ prebuiltAlerts = false } = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-test-"));
+export async function startStack({ prebuiltAlerts = false, dataDir: existingDataDir = null } = {}) {
+  const dataDir = existingDataDir ?? await mkdtemp(join(tmpdir(), "logfleet-ui-test-"));
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
   // Without the prebuilt alert rules unless asked: their history events would join the tests'
@@ -168,6 +168,53 @@ export async function startQuickstart({ warmupMs = 60_000, performanceInterval =
     await stop();
     throw new Error(`${error.message}\n${logs}`, { cause: error });
   }
+}
+
+/**
+ * The server filled by the demo: `logfleet quickstart` (its three services and the traffic
+ * generator) runs for `trafficMs` and stops by itself, then `logfleet serve` opens the same
+ * data directory. The events are the demo's own, and they stay put while a test compares what
+ * the page shows with what the server counts: without the prebuilt alert rules, whose
+ * evaluations would go on writing to `logs-*`. `startedAt` and `endedAt` bound their timestamps.
+ */
+export async function startDemoStack({ trafficMs = 30_000 } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), "logfleet-ui-demo-"));
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const quickstart = spawnLogged(binaryPath(), [
+    "quickstart", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--duration", `${Math.ceil(trafficMs / 1000)}s`,
+    "--performance-interval", "5", "--log-level", "warn",
+  ], { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", LOGFLEET_ALERTS__PREBUILT: "false" } }, "logfleet quickstart");
+  const exited = new Promise((resolve) => quickstart.once("exit", resolve));
+  let startedAt;
+  try {
+    await waitFor(`${apiUrl}/`, quickstart, "logfleet quickstart");
+    startedAt = Date.now();
+    const code = await Promise.race([exited, sleep(trafficMs + 60_000).then(() => "timeout")]);
+    if (code !== 0) throw new Error(`logfleet quickstart ended with ${code}`);
+  } catch (error) {
+    const logs = quickstart.logs();
+    await stopChild(quickstart);
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`${error.message}\n${logs}`, { cause: error });
+  }
+  const endedAt = Date.now();
+  const stack = await startStack({ dataDir });
+  try {
+    // Replayed writes become searchable over the first moments: wait until the count holds.
+    let previous = -1;
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      await fetch(`${stack.apiUrl}/_refresh`, { method: "POST" });
+      const count = await countMatching(stack.apiUrl, { match_all: {} });
+      if (count > 0 && count === previous) break;
+      previous = count;
+      await sleep(500);
+    }
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return { ...stack, startedAt, endedAt };
 }
 
 /** The repository's prebuilt dashboards (dashboards/*.json), parsed. */

@@ -106,6 +106,18 @@ export function saveBlob(blob: Blob, fileName: string): void {
   window.setTimeout(() => { URL.revokeObjectURL(url); }, 10_000);
 }
 
+/** What the live tail's stream says besides its hits. */
+export interface TailCallbacks {
+  /** The stream is open: from here on, new events come through it. */
+  onOpen: () => void;
+  onHits: (hits: Hit[]) => void;
+  /**
+   * The server skipped writes this subscriber was too slow for (`event: missed`);
+   * `batches` is how many groups of writes, when the server says.
+   */
+  onMissed: (batches: number | null) => void;
+}
+
 /**
  * Follows the live tail until `signal` aborts or the server ends the stream. Answers before
  * the stream starts (an invalid query) reject with the server's error.
@@ -114,11 +126,12 @@ export async function followTail(
   index: string,
   query: string,
   signal: AbortSignal,
-  onHits: (hits: Hit[]) => void,
+  { onOpen, onHits, onMissed }: TailCallbacks,
 ): Promise<void> {
   const parameters = new URLSearchParams({ index, q: query });
   const response = await send(`/_logfleet/tail?${parameters.toString()}`, { signal });
   if (!response.body) throw new ApiError(response.status, "invalid_response", "the tail has no body");
+  onOpen();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   for (;;) {
@@ -139,10 +152,24 @@ export async function followTail(
         if (field === "event") name = content;
         else if (field === "data") data.push(content);
       }
+      if (name === "missed") {
+        onMissed(missedBatches(data.join("\n")));
+        continue;
+      }
       if (name !== "hits" || data.length === 0) continue;
       const payload = JSON.parse(data.join("\n")) as { hits?: Hit[] };
       if (payload.hits && payload.hits.length > 0) onHits(payload.hits);
     }
+  }
+}
+
+/** `{"missed_batches": n}`'s n, or null when the message does not say. */
+function missedBatches(data: string): number | null {
+  try {
+    const payload = JSON.parse(data) as { missed_batches?: unknown };
+    return typeof payload.missed_batches === "number" && Number.isFinite(payload.missed_batches) ? payload.missed_batches : null;
+  } catch {
+    return null;
   }
 }
 

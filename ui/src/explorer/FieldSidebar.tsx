@@ -1,7 +1,9 @@
-// Every field of the current result: its type (from _field_caps), the share of loaded events
-// that have it, and its top 5 values — over all matching events by a `terms` aggregation for
-// aggregatable fields, else over the loaded events; each panel says which. Values filter for
-// or against themselves; "Visualize" charts the field.
+// Every field of the current result: its type (from _field_caps), the share of events that
+// have it — over all matching events by one `filters` aggregation of `exists` queries, else
+// (while that runs, in a live tail, past a million matching events, for fields the mapping
+// lacks) over the loaded events — and its top 5 values, over all matching events by a `terms`
+// aggregation for aggregatable fields, else over the loaded events. The header and each panel
+// say which. Values filter for or against themselves; "Visualize" charts the field.
 
 import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
@@ -22,6 +24,50 @@ import { tail } from "./tail";
 export const visualized = signal<string | null>(null);
 
 const TOP = 5;
+/** The most fields whose share one request counts over the whole result. */
+const MAX_COUNTED_SHARES = 200;
+/**
+ * Past this many matching events the shares stay those of the loaded events: an `exists`
+ * per field over millions of events would cost the server more than the view itself.
+ */
+const MAX_SHARE_COUNTED_EVENTS = 1_000_000;
+
+/** How many of all matching events have each field. */
+interface Shares {
+  state: "loading" | "ready" | "error";
+  total: number;
+  counts: Map<string, number>;
+}
+
+/** The run's identity as the sidebar's counts see it: a new one counts again. */
+function runKey(): string {
+  return `${view.value.index}\u0000${JSON.stringify(results.value.state === "ready" ? results.value.total : -1)}\u0000${view.value.query}`;
+}
+
+/** Counts, over the whole current result, the events that have each of `names`. */
+function useShares(names: string[], enabled: boolean): Shares | null {
+  const [shares, setShares] = useState<Shares | null>(null);
+  const key = runKey();
+  const fieldsKey = names.join("\u0000");
+  useEffect(() => {
+    if (!enabled || names.length === 0) {
+      setShares(null);
+      return undefined;
+    }
+    const controller = new AbortController();
+    setShares((current) => (current ? { ...current, state: "loading" } : { state: "loading", total: 0, counts: new Map() }));
+    const filters = Object.fromEntries(names.map((name) => [name, { exists: { field: name } }]));
+    aggregate({ shares: { filters: { filters } } }, controller.signal).then((response) => {
+      const buckets = (response.aggregations?.shares as { buckets?: Record<string, { doc_count: number }> } | undefined)?.buckets ?? {};
+      const counts = new Map(names.map((name) => [name, buckets[name]?.doc_count ?? 0]));
+      setShares({ state: "ready", total: response.hits.total?.value ?? 0, counts });
+    }, (error: unknown) => {
+      if (!isAbort(error)) setShares({ state: "error", total: 0, counts: new Map() });
+    });
+    return () => { controller.abort(); };
+  }, [enabled, key, fieldsKey]);
+  return shares;
+}
 
 interface Aggregated {
   state: PanelState;
@@ -33,7 +79,7 @@ interface Aggregated {
 function TopValues({ field, info, stats, loaded }: { field: string; info: FieldInfo | undefined; stats: FieldStats | undefined; loaded: number }) {
   const byAggregation = info?.aggregatable === true && !tail.value.active;
   const [aggregated, setAggregated] = useState<Aggregated>({ state: "loading", items: [], total: 0, error: null });
-  const runKey = `${view.value.index}\u0000${JSON.stringify(results.value.state === "ready" ? results.value.total : -1)}\u0000${view.value.query}`;
+  const key = runKey();
   useEffect(() => {
     if (!byAggregation) return undefined;
     const controller = new AbortController();
@@ -47,7 +93,7 @@ function TopValues({ field, info, stats, loaded }: { field: string; info: FieldI
       if (!isAbort(error)) setAggregated({ state: "error", items: [], total: 0, error: asApiError(error) });
     });
     return () => { controller.abort(); };
-  }, [field, byAggregation, runKey]);
+  }, [field, byAggregation, key]);
   const select = (label: string, exclude: boolean): void => { filterBy(field, label, exclude); };
   if (byAggregation) {
     return (
@@ -69,11 +115,16 @@ function TopValues({ field, info, stats, loaded }: { field: string; info: FieldI
   );
 }
 
-function FieldRow({ info, name, stats, loaded, expanded, onToggle }: {
-  info: FieldInfo | undefined; name: string; stats: FieldStats | undefined; loaded: number; expanded: boolean; onToggle: () => void;
+function FieldRow({ info, name, stats, loaded, shares, expanded, onToggle }: {
+  info: FieldInfo | undefined; name: string; stats: FieldStats | undefined; loaded: number; shares: Shares | null; expanded: boolean; onToggle: () => void;
 }) {
   const type = info?.type ?? "unknown";
-  const share = loaded > 0 ? (stats?.count ?? 0) / loaded : 0;
+  const counted = shares?.state === "ready" ? shares.counts.get(name) : undefined;
+  const overResult = counted !== undefined && shares !== null && shares.total > 0;
+  const share = overResult ? counted / shares.total : loaded > 0 ? (stats?.count ?? 0) / loaded : 0;
+  const shareTitle = overResult
+    ? `${formatCount(counted)} of all ${formatCount(shares.total)} matching events have this field`
+    : `Share of the ${formatCount(loaded)} loaded events that have this field`;
   const selected = columns.value.includes(name);
   return (
     <li class={`field-row ${expanded ? "expanded" : ""}`} data-field={name}>
@@ -81,7 +132,7 @@ function FieldRow({ info, name, stats, loaded, expanded, onToggle }: {
         <button type="button" class="field-toggle" aria-expanded={expanded} onClick={onToggle} title={`${name} (${type})`}>
           <span class={`type-badge type-${typeBadge(type)}`} title={type}>{typeBadge(type)}</span>
           <span class="field-name">{showControls(truncate(name, 120).text)}</span>
-          <span class="field-share" title="Share of the loaded events that have this field">{formatPercent(share)}</span>
+          <span class="field-share" title={shareTitle} data-share-of={overResult ? "result" : "loaded"}>{formatPercent(share)}</span>
         </button>
         <button type="button" class={`icon-button ${selected ? "active" : ""}`} aria-label={selected ? `Remove column ${name}` : `Add column ${name}`} title={selected ? "Remove the column" : "Add as a column"} onClick={() => { toggleColumn(name); }}>
           <Icon name={selected ? "minus" : "plus"} />
@@ -107,7 +158,6 @@ export function FieldSidebar() {
   const { hits: loaded, fields: stats } = loadedStats.value;
   const resultState = tail.value.active ? (loaded > 0 ? "ready" : "empty") : results.value.state;
   const panelState: PanelState = fieldsResult.value.state === "error" ? "error" : resultState;
-  if (!sidebarOpen.value) return null;
   const needle = filter.trim().toLowerCase();
   const names = [...new Set([...stats.keys(), ...known.keys()])]
     .filter((name) => name.toLowerCase().includes(needle))
@@ -115,6 +165,11 @@ export function FieldSidebar() {
   const present = names.filter((name) => (stats.get(name)?.count ?? 0) > 0);
   const absent = names.filter((name) => (stats.get(name)?.count ?? 0) === 0);
   const selected = columns.value.filter((name) => present.includes(name) || absent.includes(name));
+  // Over the whole result for the fields the mapping knows (exists on others matches nothing).
+  const counted = present.filter((name) => known.has(name)).slice(0, MAX_COUNTED_SHARES);
+  const tooMany = results.value.total > MAX_SHARE_COUNTED_EVENTS;
+  const shares = useShares(counted, sidebarOpen.value && !tail.value.active && panelState === "ready" && !tooMany);
+  const overResult = shares?.state === "ready" && shares.total > 0;
   const row = (name: string) => (
     <FieldRow
       key={name}
@@ -122,10 +177,12 @@ export function FieldSidebar() {
       info={known.get(name)}
       stats={stats.get(name)}
       loaded={loaded}
+      shares={shares}
       expanded={expanded === name}
       onToggle={() => { setExpanded(expanded === name ? null : name); }}
     />
   );
+  if (!sidebarOpen.value) return null;
   return (
     <aside class="sidebar panel" data-panel="Fields" data-state={panelState} aria-label="Fields">
       <div class="sidebar-search">
@@ -143,7 +200,17 @@ export function FieldSidebar() {
               <ul class="field-list">{selected.map(row)}</ul>
             </>
           ) : null}
-          <div class="section-title">Fields in {formatCount(loaded)} loaded events <span class="count-badge">{present.length}</span></div>
+          <div
+            class="section-title"
+            data-testid="fields-share-basis"
+            data-share-of={overResult ? "result" : "loaded"}
+            title={overResult || !tooMany ? undefined : `Over ${formatCount(MAX_SHARE_COUNTED_EVENTS)} matching events, the shares are of the loaded ones`}
+          >
+            {overResult
+              ? <>Fields · share of all {formatCount(shares.total)} matching events</>
+              : <>Fields in {formatCount(loaded)} loaded events</>}
+            {" "}<span class="count-badge">{present.length}</span>
+          </div>
           <ul class="field-list">{present.filter((name) => !selected.includes(name)).map(row)}</ul>
           {absent.length > 0 ? (
             <>

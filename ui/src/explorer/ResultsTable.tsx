@@ -16,7 +16,7 @@ import { columns, DEFAULT_WIDTHS, moveColumn, removeColumn } from "./columns";
 import { widenCurrentRange } from "./HistogramPanel";
 import { fieldsResult, loadMore, results, type PanelState } from "./search";
 import { columnWidths, setColumnWidth, SOURCE_COLUMN, TIME_FIELD, updateView, view, wrapLines, zone } from "./state";
-import { MAX_TAIL_ROWS, pauseTail, tail } from "./tail";
+import { dismissTailGap, MAX_TAIL_ROWS, pauseTail, tail, type TailGap } from "./tail";
 
 /** The selected row (j/k), as an index into the shown rows. */
 export const selectedRow = signal(-1);
@@ -220,6 +220,31 @@ function TailBanner() {
         </button>
       ) : null}
       {state.error ? <span class="invalid-text"> · {state.error.type}: {state.error.reason}</span> : null}
+      {state.gap ? <TailGapNote gap={state.gap} /> : null}
+    </div>
+  );
+}
+
+function gapCause(gap: TailGap): string {
+  if (gap.reason === "reconnected") return "The live tail lost its connection and reconnected.";
+  const batches = gap.missedBatches === null ? "some writes" : `${formatCount(gap.missedBatches)} ${gap.missedBatches === 1 ? "batch" : "batches"} of writes`;
+  return `The live tail fell behind: the server skipped ${batches} for it.`;
+}
+
+/** Says that the stream lost events, and what the search for them found. */
+function TailGapNote({ gap }: { gap: TailGap }) {
+  return (
+    <div class="tail-gap" role="status" data-testid="tail-gap" data-state={gap.state}>
+      <span>{gapCause(gap)}</span>
+      {gap.state === "loading" ? <span>Searching for the events of the gap…</span> : null}
+      {gap.state === "ready" ? (
+        <span>
+          A search found {formatCount(gap.recovered)} {gap.recovered === 1 ? "event" : "events"} of the gap; {gap.recovered === 1 ? "it is" : "they are"} in the table.
+          {gap.notShown > 0 ? ` ${formatCount(gap.notShown)} more are not shown: stop the tail and search to see them all.` : ""}
+        </span>
+      ) : null}
+      {gap.state === "error" && gap.error ? <span class="invalid-text">The search for them failed: {gap.error.type}: {gap.error.reason}</span> : null}
+      <button type="button" class="icon-button" aria-label="Dismiss" title="Dismiss" onClick={dismissTailGap}><Icon name="close" /></button>
     </div>
   );
 }

@@ -67,9 +67,18 @@ export const runQuery = computed(() => buildQuery(view.value.query, hasTimeField
 
 let runController: AbortController | null = null;
 let pointInTime: string | null = null;
-let pagingRun: { index: string; query: object; sort: object[] } | null = null;
+let pagingRun: { index: string; query: object; sort: object[]; highlight: boolean } | null = null;
+/**
+ * A point in time opened alongside the field list, so that the first run of a page need not
+ * wait for one before its first page: taken if still fresh when that run starts.
+ */
+let prefetched: { index: string; openedAt: number; id: Promise<string | null> } | null = null;
+const PREFETCH_FRESH_MS = 2000;
 
 function releasePointInTime(): void {
+  const unused = prefetched;
+  prefetched = null;
+  void unused?.id.then((id) => { if (id !== null) closePointInTime(id).catch(() => undefined); });
   if (pointInTime === null) return;
   const id = pointInTime;
   pointInTime = null;
@@ -78,6 +87,24 @@ function releasePointInTime(): void {
 }
 
 window.addEventListener("pagehide", releasePointInTime);
+
+function prefetchPointInTime(index: string): void {
+  releasePointInTime();
+  prefetched = { index, openedAt: Date.now(), id: openPointInTime(index, POINT_IN_TIME_KEEP_ALIVE).catch(() => null) };
+}
+
+/** The prefetched point in time for `index` if it is fresh, else null; either way it is used up. */
+async function takePrefetched(index: string): Promise<string | null> {
+  const candidate = prefetched;
+  prefetched = null;
+  if (!candidate) return null;
+  const id = await candidate.id;
+  if (id !== null && (candidate.index !== index || Date.now() - candidate.openedAt > PREFETCH_FRESH_MS)) {
+    closePointInTime(id).catch(() => undefined);
+    return null;
+  }
+  return id;
+}
 
 async function loadFields(index: string, signal: AbortSignal): Promise<void> {
   fieldsResult.value = { ...fieldsResult.peek(), state: "loading", index, error: null };
@@ -126,7 +153,21 @@ function histogramSeries(buckets: HistogramBucket[], stackField: string): Histog
   return series;
 }
 
-async function runHistogram(index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal): Promise<void> {
+/** What a drawn histogram says of the run's events: each bucket's start and count, and their total. */
+interface Counted {
+  times: number[];
+  counts: number[];
+  total: number;
+}
+
+/**
+ * Draws the histogram; resolves to what it counted, or null if it failed. `onCounted` hears
+ * the counts before the chart is drawn, so that a first page waiting on them is asked for first.
+ */
+async function runHistogram(
+  index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal,
+  onCounted: (counted: Counted | null) => void = () => undefined,
+): Promise<void> {
   const interval = histogramInterval(range);
   histogram.value = { ...histogram.peek(), state: "loading", interval, error: null };
   const dateHistogram = {
@@ -151,6 +192,7 @@ async function runHistogram(index: string, query: object, range: Bounds, stackFi
     const response = await search(index, body, signal);
     const buckets = (response.aggregations?.histogram as { buckets?: HistogramBucket[] } | undefined)?.buckets ?? [];
     const total = response.hits.total?.value ?? 0;
+    onCounted({ times: buckets.map((bucket) => bucket.key), counts: buckets.map((bucket) => bucket.doc_count), total });
     histogram.value = {
       state: total > 0 ? "ready" : "empty",
       times: buckets.map((bucket) => bucket.key),
@@ -160,55 +202,115 @@ async function runHistogram(index: string, query: object, range: Bounds, stackFi
       error: null,
     };
   } catch (error) {
+    onCounted(null);
     if (isAbort(error)) return;
     histogram.value = { state: "error", times: [], series: [], interval, total: 0, error: asApiError(error) };
   }
 }
 
-function pageBody(query: object, sort: object[], searchAfter: unknown[] | null): object {
+/**
+ * The first page of a time sort is searched for only in the newest (ascending: the oldest)
+ * buckets of the histogram that together hold a page of events. That is the very page the
+ * whole range would give — every event outside those buckets sorts after — found without
+ * sorting every event of the range, which over millions of events is most of a view's time.
+ * The total then comes from the histogram, which counts the events anyway. Null when the
+ * slice would be the whole range.
+ */
+function firstPageSlice(counted: Counted, range: Bounds, order: "asc" | "desc"): Bounds | null {
+  const { times, counts } = counted;
+  let held = 0;
+  for (let step = 0; step < times.length; step += 1) {
+    const position = order === "desc" ? times.length - 1 - step : step;
+    held += counts[position] ?? 0;
+    if (held < PAGE_SIZE) continue;
+    const slice = order === "desc"
+      ? { from: Math.max(range.from, times[position] ?? range.from), to: range.to }
+      : { from: range.from, to: position + 1 < times.length ? Math.min(range.to, (times[position + 1] ?? range.to) - 1) : range.to };
+    const whole = slice.from <= range.from && slice.to >= range.to;
+    return whole ? null : slice;
+  }
+  return null;
+}
+
+interface PageOptions {
+  /** Mark what the query matched (nothing to mark without a query). */
+  highlight: boolean;
+  /** Count every matching event (not needed when the histogram counts them). */
+  trackTotal: boolean;
+}
+
+function pageBody(query: object, sort: object[], { highlight, trackTotal }: PageOptions, searchAfter: unknown[] | null): object {
   return {
     size: PAGE_SIZE,
-    track_total_hits: true,
+    track_total_hits: trackTotal,
     query,
     sort,
-    highlight: HIGHLIGHT,
+    // Without a query there is nothing to mark, and asking costs a pass over every hit's text.
+    ...(highlight ? { highlight: HIGHLIGHT } : {}),
     pit: { id: pointInTime, keep_alive: POINT_IN_TIME_KEEP_ALIVE },
     ...(searchAfter ? { search_after: searchAfter } : {}),
   };
 }
 
 /** A page in the point in time, opening a new one if the server forgot it. */
-async function searchPage(index: string, query: object, sort: object[], searchAfter: unknown[] | null, signal: AbortSignal): Promise<SearchResponse> {
+async function searchPage(index: string, query: object, sort: object[], options: PageOptions, searchAfter: unknown[] | null, signal: AbortSignal): Promise<SearchResponse> {
   pointInTime ??= await openPointInTime(index, POINT_IN_TIME_KEEP_ALIVE, signal);
   try {
-    const response = await searchPointInTime(pageBody(query, sort, searchAfter), signal);
+    const response = await searchPointInTime(pageBody(query, sort, options, searchAfter), signal);
     if (response.pit_id) pointInTime = response.pit_id;
     return response;
   } catch (error) {
     const expired = error instanceof ApiError && error.type === "search_context_missing_exception";
     if (!expired) throw error;
     pointInTime = await openPointInTime(index, POINT_IN_TIME_KEEP_ALIVE, signal);
-    return searchPointInTime(pageBody(query, sort, searchAfter), signal);
+    return searchPointInTime(pageBody(query, sort, options, searchAfter), signal);
   }
 }
 
-async function runHits(index: string, query: object, sort: object[], signal: AbortSignal): Promise<void> {
+/** For a time sort, the first page from the slice the histogram points at (see firstPageSlice). */
+interface Slicing {
+  userQuery: string;
+  range: Bounds;
+  order: "asc" | "desc";
+  counted: Promise<Counted | null>;
+}
+
+/** The first page and the histogram's total, or null when slicing does not apply or fell short. */
+async function slicedFirstPage(index: string, slicing: Slicing, sort: object[], highlight: boolean, signal: AbortSignal): Promise<{ hits: Hit[]; total: number } | null> {
+  const counted = await slicing.counted;
+  if (!counted || signal.aborted) return null;
+  const slice = firstPageSlice(counted, slicing.range, slicing.order);
+  if (!slice) return null;
+  const response = await searchPage(index, buildQuery(slicing.userQuery, slice), sort, { highlight, trackTotal: false }, null, signal);
+  // Short of a page (a bucket moved under a write): the whole range answers instead.
+  if (response.hits.hits.length < PAGE_SIZE) return null;
+  return { hits: response.hits.hits, total: counted.total };
+}
+
+async function runHits(index: string, query: object, slicing: Slicing | null, sort: object[], highlight: boolean, signal: AbortSignal): Promise<void> {
   results.value = { ...results.peek(), state: "loading", error: null, moreError: null, loadingMore: false };
   try {
+    const fresh = await takePrefetched(index);
     releasePointInTime();
-    const response = await searchPage(index, query, sort, null, signal);
-    const hits = response.hits.hits;
-    const total = response.hits.total?.value ?? hits.length;
-    pagingRun = { index, query, sort };
+    pointInTime = fresh;
+    const sliced = slicing ? await slicedFirstPage(index, slicing, sort, highlight, signal) : null;
+    if (signal.aborted) return;
+    let page: { hits: Hit[]; total: number; relation: "eq" | "gte" } | null = sliced ? { ...sliced, relation: "eq" } : null;
+    if (!page) {
+      const response = await searchPage(index, query, sort, { highlight, trackTotal: true }, null, signal);
+      page = { hits: response.hits.hits, total: response.hits.total?.value ?? response.hits.hits.length, relation: response.hits.total?.relation ?? "eq" };
+    }
+    const { hits, total, relation } = page;
+    pagingRun = { index, query, sort, highlight };
     results.value = {
       state: hits.length > 0 ? "ready" : "empty",
       hits,
       total,
-      totalRelation: response.hits.total?.relation ?? "eq",
+      totalRelation: relation,
       error: null,
       loadingMore: false,
       moreError: null,
-      exhausted: hits.length < PAGE_SIZE,
+      exhausted: hits.length < PAGE_SIZE || (relation === "eq" && total <= hits.length),
     };
   } catch (error) {
     if (isAbort(error)) return;
@@ -226,7 +328,7 @@ export async function loadMore(): Promise<void> {
   if (!controller) return;
   results.value = { ...current, loadingMore: true, moreError: null };
   try {
-    const response = await searchPage(run.index, run.query, run.sort, last.sort, controller.signal);
+    const response = await searchPage(run.index, run.query, run.sort, { highlight: run.highlight, trackTotal: false }, last.sort, controller.signal);
     if (pagingRun !== run) return;
     const page = response.hits.hits;
     const latest = results.peek();
@@ -279,9 +381,16 @@ function run(): void {
   bounds.value = resolved;
   const timed = hasTimeField.peek();
   const dsl = buildQuery(query, timed ? resolved : null);
-  if (timed) void runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal);
-  else histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
-  void runHits(index, dsl, buildSort(sort, timed), controller.signal);
+  let counted: Promise<Counted | null> | null = null;
+  if (timed) {
+    counted = new Promise((resolve) => {
+      void runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal, resolve);
+    });
+  } else {
+    histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
+  }
+  const slicing = counted && sort.field === TIME_FIELD ? { userQuery: query, range: resolved, order: sort.order, counted } : null;
+  void runHits(index, dsl, slicing, buildSort(sort, timed), query.trim() !== "", controller.signal);
 }
 
 /** Starts following the view; returns the function that stops it. */
@@ -294,6 +403,7 @@ export function startSearching(): () => void {
     fieldsController = new AbortController();
     results.value = { ...results.peek(), state: "loading", hits: [], total: 0 };
     histogram.value = { ...histogram.peek(), state: "loading" };
+    prefetchPointInTime(index);
     void loadFields(index, fieldsController.signal);
   });
   const stopRuns = effect(() => {
