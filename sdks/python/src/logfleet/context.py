@@ -286,7 +286,9 @@ def _parse_forwarded(entry: str) -> str | None:
 def resolve_client_ip(peer: str, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
     """The client's address: the peer, or, when the peer is a trusted proxy, the rightmost
     ``X-Forwarded-For`` entry that is not itself a trusted proxy."""
-    client = canonical_ip(peer) or peer
+    client = _canonical_ip(peer.strip()) or peer
+    if not trusted or not forwarded_for:
+        return client
 
     def is_trusted(address: str) -> bool:
         try:
@@ -295,7 +297,7 @@ def resolve_client_ip(peer: str, forwarded_for: str | None, trusted: tuple[Netwo
             return False
         return any(parsed.version == network.version and parsed in network for network in trusted)
 
-    if not trusted or not forwarded_for or not is_trusted(client):
+    if not is_trusted(client):
         return client
     entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
     for entry in reversed(entries):
