@@ -13,10 +13,10 @@ import functools
 import ipaddress
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 REQUEST_ID_HEADER = "X-Request-ID"
 TRACEPARENT_HEADER = "traceparent"
@@ -50,6 +50,11 @@ class Upstream(NamedTuple):
     status_code: int | None
     duration_ms: float
     error_type: str | None
+
+
+_new_trace_parent = cast(
+    Callable[[type[TraceParent], tuple[str, str, int]], TraceParent], tuple.__new__
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -199,7 +204,8 @@ def parse_traceparent(header: str) -> TraceParent | None:
     )
     if not valid:
         return None
-    return TraceParent(trace_id=trace_id, parent_id=parent_id, flags=int(flags, 16))
+    # Made without the named tuple's `__new__` and its keywords: this runs on every request.
+    return _new_trace_parent(TraceParent, (trace_id, parent_id, int(flags, 16)))
 
 
 def format_traceparent(trace_id: str, span_id: str, flags: int) -> str:

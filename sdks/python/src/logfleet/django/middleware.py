@@ -114,6 +114,7 @@ class RequestLog:
         "method",
         "path",
         "request_size",
+        "resolve_at_end",
         "response_size",
         "sdk",
         "signature",
@@ -131,6 +132,7 @@ class RequestLog:
         path: str,
         user_agent: str | None,
         request_size: int | None,
+        resolve_at_end: bool,
     ) -> None:
         self.sdk = sdk
         self.context = context
@@ -139,6 +141,8 @@ class RequestLog:
         self.path = path
         self.user_agent = user_agent
         self.request_size = request_size
+        # Whether the route is looked up at the end (the request was not resolved yet).
+        self.resolve_at_end = resolve_at_end
         # Set by `finish`.
         self.signature: str | None = None
         self.status = 0
@@ -146,7 +150,9 @@ class RequestLog:
         self.response_size: int | None = None
 
     @classmethod
-    def begin(cls, request: HttpRequest) -> RequestLog:
+    def begin(cls, request: HttpRequest, resolved: bool = True) -> RequestLog:
+        """Starts logging a request; ``resolved`` when Django has resolved its URL (a view is
+        being called), not when the middleware, which runs before resolution, begins."""
         sdk = core.get()
         meta = request.META
         peer = meta.get("REMOTE_ADDR")
@@ -160,7 +166,7 @@ class RequestLog:
         context = new_context(
             meta.get("HTTP_X_REQUEST_ID"),
             meta.get("HTTP_TRACEPARENT"),
-            endpoint_signature(request),
+            endpoint_signature(request) if resolved else None,
             client,
         )
         setattr(request, _CONTEXT_ATTRIBUTE, context)
@@ -182,6 +188,7 @@ class RequestLog:
             request.path,
             meta.get("HTTP_USER_AGENT") or None,
             request_size,
+            not resolved,
         )
 
     def finish(
@@ -209,10 +216,10 @@ class RequestLog:
         self.response_size = (
             None if response is None else _answer_headers(response, context.request_id)
         )
-        # process_view has put the resolved route on the context; a view called without the
-        # middleware's hooks (the decorator alone, a test) is resolved here.
+        # process_view has put the resolved route on the context; a request it did not see
+        # (its URL did not resolve, a test without the hooks) is looked up here.
         signature = context.endpoint_signature
-        if signature is None:
+        if signature is None and self.resolve_at_end:
             signature = endpoint_signature(request)
             if signature is not None:
                 context.endpoint_signature = signature
@@ -387,7 +394,7 @@ class LogfleetMiddleware:
         prefixes = self._skip_prefixes
         if path in self._skip_exact or (prefixes and path.startswith(prefixes)):
             return self.get_response(request)
-        log = RequestLog.begin(request)
+        log = RequestLog.begin(request, False)
         token = _current.set(log.context)
         response: HttpResponseBase | None = None
         try:
@@ -395,12 +402,13 @@ class LogfleetMiddleware:
             return response
         finally:
             _current.reset(token)
-            log.finish(request, response, request_user(request))
+            user = request.__dict__.get("user")
+            log.finish(request, response, None if user is None else _authenticated_fields(user))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if self._skipped(request):
             return await self.get_response(request)  # type: ignore[no-any-return,misc]
-        log = RequestLog.begin(request)
+        log = RequestLog.begin(request, False)
         token = _current.set(log.context)
         response: HttpResponseBase | None = None
         try:
