@@ -32,7 +32,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from logfleet.config import Settings
 from logfleet.context import RequestContext, _reseed, current_context, parse_trusted_proxies
@@ -48,6 +48,10 @@ _OUTPUT_BUFFER_LIMIT = 256 * 1024
 _MAX_WINDOW_SAMPLES = 65536
 
 SEVERITY = {"debug": 0, "info": 1, "warning": 2, "error": 3, "critical": 4}
+
+# A `Record` made without its generated `__new__` (a Python frame and a second tuple): every
+# event makes one.
+_new_record = cast(Callable[[type[Record], tuple[Any, ...]], Record], tuple.__new__)
 
 # The idents of the threads doing a sender's work, whose own logging must be ignored. A set
 # of idents rather than a `threading.local`: the logging handler asks on every record, and a
@@ -227,9 +231,20 @@ class Logfleet:
         if context is None:
             context = current_context()
         user = context.user if context is not None else (None, None)
-        self.enqueue(
-            Record(time.time_ns(), level, category, message, fields, context, user, target)
+        # `enqueue`, inlined: this runs for every event.
+        queue = self._queue
+        if len(queue) >= self._capacity:
+            self._count_drop("queue_full", 1)
+            return
+        queue.append(
+            _new_record(
+                Record, (time.time_ns(), level, category, message, fields, context, user, target)
+            )
         )
+        if self._thread is None:
+            self._start()
+        elif len(queue) >= self._wake_threshold:
+            self._wake.set()
 
     def enqueue(self, record: Record) -> None:
         queue = self._queue

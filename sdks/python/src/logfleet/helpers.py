@@ -23,6 +23,7 @@ from logfleet.context import (
     TRACEPARENT_HEADER,
     RequestContext,
     Upstream,
+    _current,
     current_context,
     format_traceparent,
     new_request_id,
@@ -376,6 +377,9 @@ def _classify_requests_error(error: BaseException) -> str:
     return "request"
 
 
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower()
+
+
 # Splitting a URL costs several microseconds and a service calls the same few URLs again
 # and again: the answers are kept, a bounded number of them.
 @functools.lru_cache(maxsize=4096)
@@ -414,7 +418,7 @@ def log_external_request(
     import requests
 
     sdk = core.get()
-    context = current_context()
+    context = _current.get()
     target_service = requests_kwargs.pop("target_service", None)
     session = requests_kwargs.pop("session", None) or requests
     method = method.upper()
@@ -428,12 +432,19 @@ def log_external_request(
     else:
         request_id, trace_id, flags = new_request_id(), new_trace_id(), SAMPLED
     span_id = new_span_id()
-    headers = dict(requests_kwargs.pop("headers", None) or {})
-    present = {name.lower() for name in headers}
-    if REQUEST_ID_HEADER.lower() not in present:
-        headers[REQUEST_ID_HEADER] = request_id
-    if TRACEPARENT_HEADER not in present:
-        headers[TRACEPARENT_HEADER] = format_traceparent(trace_id, span_id, flags)
+    given = requests_kwargs.pop("headers", None)
+    if given:
+        headers = dict(given)
+        present = {name.lower() for name in headers}
+        if _REQUEST_ID_KEY not in present:
+            headers[REQUEST_ID_HEADER] = request_id
+        if TRACEPARENT_HEADER not in present:
+            headers[TRACEPARENT_HEADER] = format_traceparent(trace_id, span_id, flags)
+    else:
+        headers = {
+            REQUEST_ID_HEADER: request_id,
+            TRACEPARENT_HEADER: f"00-{trace_id}-{span_id}-{flags:02x}",
+        }
 
     started = time.perf_counter()
     status: int | None = None
@@ -451,10 +462,7 @@ def log_external_request(
         duration_ms = (time.perf_counter() - started) * 1000.0
         if context is not None and context.proxy_target is not None:
             context.upstream = Upstream(
-                target_service=target_service,
-                status_code=status,
-                duration_ms=duration_ms,
-                error_type=failure[0] if failure else None,
+                target_service, status, duration_ms, failure[0] if failure else None
             )
         if status is not None or failure is not None:
             _log_call(
@@ -493,7 +501,7 @@ def _log_call(
         level = "warning"
     else:
         level = "info"
-    if not sdk.enabled(level):
+    if core.SEVERITY[level] < sdk.min_severity:
         return
     if status is not None:
         message = f"{method} {target_service} {path} {status}"

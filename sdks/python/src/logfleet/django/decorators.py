@@ -10,8 +10,8 @@ that event itself, so the seed's examples run as written either way.
 
 from __future__ import annotations
 
-import contextvars
 import functools
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast, overload
 
@@ -19,8 +19,9 @@ from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.functional import empty
 
-from logfleet.context import RequestContext, current_context, reset_context, set_context
+from logfleet.context import RequestContext, _current
 from logfleet.django.middleware import (
+    _NO_USER,
     RequestLog,
     arequest_user,
     describe_exception,
@@ -88,64 +89,59 @@ def _record(context: RequestContext, error: BaseException) -> None:
         context.error = describe_exception(error)
 
 
-class _ViewCall:
-    """One call of a decorated view: the context it runs in — the middleware's, or, without
-    the middleware, one of its own whose ``api_request`` event the decorator writes."""
+# What a decorator does to the context of each call, fixed when the view is decorated.
+class _Marks:
+    __slots__ = ("action_type", "adapt", "proxy_target", "recover")
 
     def __init__(
         self,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        prepare: Callable[[RequestContext], None],
-        load_user: bool,
+        action_type: str | None = None,
+        proxy_target: str | None = None,
+        adapt: Callable[[RequestContext, Any], Any] | None = None,
+        recover: Callable[[RequestContext, BaseException], Any] | None = None,
     ) -> None:
-        self.log: RequestLog | None = None
-        self.request: HttpRequest | None = None
-        self._token: contextvars.Token[RequestContext | None] | None = None
-        context = current_context()
-        if context is None:
-            self.request = _django_request(args, kwargs)
-            if self.request is not None:
-                self.log = RequestLog.begin(self.request)
-                context = self.log.context
-                self._token = set_context(context)
-        self.context = context
-        if context is not None:
-            prepare(context)
-            _adopt_user(context, args, kwargs, evaluate=load_user)
-
-    def finish(
-        self, response: Any, user: tuple[str | None, str | None] | None, failed_status: int | None
-    ) -> None:
-        if self.log is None or self.request is None or self._token is None:
-            return
-        reset_context(self._token)
-        self.log.finish(self.request, _for_event(response), user, failed_status)
+        self.action_type = action_type
+        self.proxy_target = proxy_target
+        # `None` for the view's result as it is, and for its exception raised again.
+        self.adapt = adapt
+        self.recover = recover
 
 
-def _sync_wrapper(
-    function: Callable[..., Any],
-    prepare: Callable[[RequestContext], None],
-    adapt: Callable[[RequestContext, Any], Any],
-    recover: Callable[[RequestContext, BaseException], Any],
-) -> Callable[..., Any]:
+def _sync_wrapper(function: Callable[..., Any], marks: _Marks) -> Callable[..., Any]:
+    action_type, proxy_target = marks.action_type, marks.proxy_target
+    adapt, recover = marks.adapt, marks.recover
+
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        context = current_context()
+        context = _current.get()
         if context is not None:
             # Under the middleware, whose event this is: annotate its context, no more.
-            prepare(context)
-            _adopt_user(context, args, kwargs, evaluate=True)
+            if action_type is not None:
+                context.action_type = action_type
+            if proxy_target is not None:
+                context.proxy_target = proxy_target
+            if context.user == _NO_USER:
+                _adopt_user(context, args, kwargs, True)
             try:
                 result = function(*args, **kwargs)
             except Exception as error:
                 _record(context, error)
+                if recover is None:
+                    raise
                 return recover(context, error)
-            return adapt(context, result)
-        call = _ViewCall(args, kwargs, prepare, load_user=True)
-        context = call.context
-        if context is None:
+            return result if adapt is None else adapt(context, result)
+        # Without the middleware the decorator writes the event, in a context of its own.
+        request = _django_request(args, kwargs)
+        if request is None:
             return function(*args, **kwargs)
+        log = RequestLog.begin(request)
+        context = log.context
+        token = _current.set(context)
+        if action_type is not None:
+            context.action_type = action_type
+        if proxy_target is not None:
+            context.proxy_target = proxy_target
+        _adopt_user(context, args, kwargs, True)
         response: Any = None
         failed_status: int | None = None
         try:
@@ -153,46 +149,62 @@ def _sync_wrapper(
                 result = function(*args, **kwargs)
             except Exception as error:
                 _record(context, error)
+                if recover is None:
+                    raise
                 response = recover(context, error)
             else:
-                response = adapt(context, result)
+                response = result if adapt is None else adapt(context, result)
             return response
         except BaseException as error:
             # Standalone, the event has the status the framework will answer the error with.
             failed_status = _status_of(error)
             raise
         finally:
-            if call.request is not None:
-                call.finish(response, request_user(call.request), failed_status)
+            user = request_user(request)
+            _current.reset(token)
+            log.finish(request, _for_event(response), user, failed_status)
 
     return wrapper
 
 
 def _async_wrapper(
-    function: Callable[..., Awaitable[Any]],
-    prepare: Callable[[RequestContext], None],
-    adapt: Callable[[RequestContext, Any], Any],
-    recover: Callable[[RequestContext, BaseException], Any],
+    function: Callable[..., Awaitable[Any]], marks: _Marks
 ) -> Callable[..., Awaitable[Any]]:
     # The same steps as `_sync_wrapper`, awaiting the view and loading a lazy user with
     # `auser()`.
+    action_type, proxy_target = marks.action_type, marks.proxy_target
+    adapt, recover = marks.adapt, marks.recover
+
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        context = current_context()
+        context = _current.get()
         if context is not None:
             # Under the middleware, whose event this is: annotate its context, no more.
-            prepare(context)
-            _adopt_user(context, args, kwargs, evaluate=False)
+            if action_type is not None:
+                context.action_type = action_type
+            if proxy_target is not None:
+                context.proxy_target = proxy_target
+            if context.user == _NO_USER:
+                _adopt_user(context, args, kwargs, False)
             try:
                 result = await function(*args, **kwargs)
             except Exception as error:
                 _record(context, error)
+                if recover is None:
+                    raise
                 return recover(context, error)
-            return adapt(context, result)
-        call = _ViewCall(args, kwargs, prepare, load_user=False)
-        context = call.context
-        if context is None:
+            return result if adapt is None else adapt(context, result)
+        request = _django_request(args, kwargs)
+        if request is None:
             return await function(*args, **kwargs)
+        log = RequestLog.begin(request)
+        context = log.context
+        token = _current.set(context)
+        if action_type is not None:
+            context.action_type = action_type
+        if proxy_target is not None:
+            context.proxy_target = proxy_target
+        _adopt_user(context, args, kwargs, False)
         response: Any = None
         failed_status: int | None = None
         try:
@@ -200,17 +212,20 @@ def _async_wrapper(
                 result = await function(*args, **kwargs)
             except Exception as error:
                 _record(context, error)
+                if recover is None:
+                    raise
                 response = recover(context, error)
             else:
-                response = adapt(context, result)
+                response = result if adapt is None else adapt(context, result)
             return response
         except BaseException as error:
             # Standalone, the event has the status the framework will answer the error with.
             failed_status = _status_of(error)
             raise
         finally:
-            if call.request is not None:
-                call.finish(response, await arequest_user(call.request), failed_status)
+            user = await arequest_user(request)
+            _current.reset(token)
+            log.finish(request, _for_event(response), user, failed_status)
 
     return wrapper
 
@@ -221,23 +236,10 @@ def _for_event(response: Any) -> HttpResponseBase | None:
     return None
 
 
-def _reraise(context: RequestContext, error: BaseException) -> Any:
-    raise error
-
-
-def _identity(context: RequestContext, response: Any) -> Any:
-    return response
-
-
-def _decorate(
-    function: View,
-    prepare: Callable[[RequestContext], None],
-    adapt: Callable[[RequestContext, Any], Any] = _identity,
-    recover: Callable[[RequestContext, BaseException], Any] = _reraise,
-) -> View:
+def _decorate(function: View, marks: _Marks) -> View:
     if iscoroutinefunction(function):
-        return cast(View, _async_wrapper(function, prepare, adapt, recover))
-    return cast(View, _sync_wrapper(function, prepare, adapt, recover))
+        return cast(View, _async_wrapper(function, marks))
+    return cast(View, _sync_wrapper(function, marks))
 
 
 @overload
@@ -265,15 +267,11 @@ def log_api_request(action_type: str | View | None = None) -> Callable[[View], V
     validation details become ``error_message``) and propagates to the framework.
     """
     if callable(action_type):
-        return _decorate(action_type, lambda context: None)
-    name = action_type
-
-    def prepare(context: RequestContext) -> None:
-        if name is not None:
-            context.action_type = name
+        return _decorate(action_type, _Marks())
+    marks = _Marks(action_type)
 
     def decorate(function: View) -> View:
-        return _decorate(function, prepare)
+        return _decorate(function, marks)
 
     return decorate
 
@@ -295,19 +293,14 @@ def log_proxy_request(target_service: str) -> Callable[[View], View]:
             return response
     """
 
-    def prepare(context: RequestContext) -> None:
-        context.proxy_target = target_service
-
     def adapt(context: RequestContext, result: Any) -> Any:
         return relay(result)
 
     def recover(context: RequestContext, error: BaseException) -> Any:
-        try:
-            import requests
-        except ImportError:  # pragma: no cover - requests is what the helper calls
-            raise error from None
-        if not isinstance(error, requests.RequestException):
-            return _reraise(context, error)
+        # An error of `requests` was raised by it, so it is imported if there is one.
+        requests = sys.modules.get("requests")
+        if requests is None or not isinstance(error, requests.RequestException):
+            raise error
         timed_out = isinstance(error, requests.Timeout)
         status = 504 if timed_out else 502
         error_type = "UpstreamTimeout" if timed_out else "UpstreamUnavailable"
@@ -317,8 +310,10 @@ def log_proxy_request(target_service: str) -> Callable[[View], View]:
         context.error = (error_type, f"{message}: {error}")
         return JsonResponse({"error": error_type, "message": message}, status=status)
 
+    marks = _Marks(None, target_service, adapt, recover)
+
     def decorate(function: View) -> View:
-        return _decorate(function, prepare, adapt, recover)
+        return _decorate(function, marks)
 
     return decorate
 
@@ -346,11 +341,9 @@ _NOT_RELAYED = frozenset(
 def relay(result: Any) -> Any:
     """A ``requests.Response`` as a Django response (status, body, content type and end-to-end
     headers); anything else unchanged."""
-    try:
-        import requests
-    except ImportError:  # pragma: no cover
-        return result
-    if not isinstance(result, requests.Response):
+    # A `requests.Response` was made by `requests`, so it is imported if there is one.
+    requests = sys.modules.get("requests")
+    if requests is None or not isinstance(result, requests.Response):
         return result
     response = HttpResponse(
         content=result.content,

@@ -16,24 +16,23 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from time import perf_counter
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import empty
 
 from logfleet import core
 from logfleet.context import (
     REQUEST_ID_HEADER,
     RequestContext,
+    _current,
     new_context,
-    reset_context,
     resolve_client_ip,
-    set_context,
 )
+from logfleet.core import SEVERITY
 from logfleet.helpers import user_fields
 from logfleet.schema import reason_phrase, response_category, snake_case
 
@@ -102,33 +101,72 @@ def _flatten_detail(detail: Any) -> str:
     return str(detail)
 
 
-@dataclass(slots=True)
 class RequestLog:
-    """One request being logged, from its start to its event."""
+    """One request being logged, from its start to its event.
 
-    sdk: core.Logfleet
-    context: RequestContext
-    started: float
-    method: str
-    path: str
-    user_agent: str | None
-    request_size: int | None
+    Once finished it is also the event's fields: the sender thread calls it for them, so the
+    request's thread only pays for the measurements (and makes no second object to hold
+    them)."""
+
+    __slots__ = (
+        "context",
+        "duration_ms",
+        "method",
+        "path",
+        "request_size",
+        "resolve_at_end",
+        "response_size",
+        "sdk",
+        "signature",
+        "started",
+        "status",
+        "user_agent",
+    )
+
+    def __init__(
+        self,
+        sdk: core.Logfleet,
+        context: RequestContext,
+        started: float,
+        method: str,
+        path: str,
+        user_agent: str | None,
+        request_size: int | None,
+        resolve_at_end: bool,
+    ) -> None:
+        self.sdk = sdk
+        self.context = context
+        self.started = started
+        self.method = method
+        self.path = path
+        self.user_agent = user_agent
+        self.request_size = request_size
+        # Whether the route is looked up at the end (the request was not resolved yet).
+        self.resolve_at_end = resolve_at_end
+        # Set by `finish`.
+        self.signature: str | None = None
+        self.status = 0
+        self.duration_ms = 0.0
+        self.response_size: int | None = None
 
     @classmethod
-    def begin(cls, request: HttpRequest) -> RequestLog:
+    def begin(cls, request: HttpRequest, resolved: bool = True) -> RequestLog:
+        """Starts logging a request; ``resolved`` when Django has resolved its URL (a view is
+        being called), not when the middleware, which runs before resolution, begins."""
         sdk = core.get()
-        trusted = sdk.trusted_proxies
         meta = request.META
         peer = meta.get("REMOTE_ADDR")
         client = (
-            resolve_client_ip(peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted) if peer else None
+            resolve_client_ip(peer, meta.get("HTTP_X_FORWARDED_FOR"), sdk.trusted_proxies)
+            if peer
+            else None
         )
         # Positional arguments here and below: this runs on every request, and keywords
         # cost more to pass.
         context = new_context(
             meta.get("HTTP_X_REQUEST_ID"),
             meta.get("HTTP_TRACEPARENT"),
-            endpoint_signature(request),
+            endpoint_signature(request) if resolved else None,
             client,
         )
         setattr(request, _CONTEXT_ATTRIBUTE, context)
@@ -145,11 +183,12 @@ class RequestLog:
         return cls(
             sdk,
             context,
-            time.perf_counter(),
+            perf_counter(),
             request.method or "GET",
             request.path,
             meta.get("HTTP_USER_AGENT") or None,
             request_size,
+            not resolved,
         )
 
     def finish(
@@ -161,72 +200,56 @@ class RequestLog:
     ) -> None:
         """Logs the request's event; ``failed_status`` stands for a response that an
         exception will become further up."""
-        duration_ms = (time.perf_counter() - self.started) * 1000.0
+        duration_ms = (perf_counter() - self.started) * 1000.0
         sdk = self.sdk
         sdk.request_finished(duration_ms)
         context = self.context
-        if user is not None and context.user == (None, None):
+        if user is not None and context.user == _NO_USER:
             context.user = user
         if response is not None:
             status = response.status_code
         else:
             status = failed_status if failed_status is not None else 500
         level = "error" if status >= 500 else "warning" if status >= 400 else "info"
-        if not sdk.enabled(level):
+        if SEVERITY[level] < sdk.min_severity:
             return
-        if response is not None and _header(response, REQUEST_ID_HEADER) is None:
-            _set_request_id_header(response, context.request_id)
-        # process_view has put the resolved route on the context; a view called without the
-        # middleware's hooks (the decorator alone, a test) is resolved here.
-        signature = context.endpoint_signature or endpoint_signature(request)
-        if signature is not None:
-            context.endpoint_signature = signature
+        self.response_size = (
+            None if response is None else _answer_headers(response, context.request_id)
+        )
+        # process_view has put the resolved route on the context; a request it did not see
+        # (its URL did not resolve, a test without the hooks) is looked up here.
+        signature = context.endpoint_signature
+        if signature is None and self.resolve_at_end:
+            signature = endpoint_signature(request)
+            if signature is not None:
+                context.endpoint_signature = signature
         shown_route = signature.split(" ", 1)[1] if signature else self.path
-        message = f"{self.method} {shown_route} {status}"
-        fields = _ApiRequestFields(self, signature, status, duration_ms, _response_size(response))
-        sdk.emit(level, "api_request", message, fields, context)
-
-
-class _ApiRequestFields:
-    """The ``api_request`` event's fields, put together on the sender thread from what the
-    request's thread measured: the request only pays for the measurements."""
-
-    __slots__ = ("duration_ms", "log", "response_size", "signature", "status")
-
-    def __init__(
-        self,
-        log: RequestLog,
-        signature: str | None,
-        status: int,
-        duration_ms: float,
-        response_size: int | None,
-    ) -> None:
-        self.log = log
         self.signature = signature
         self.status = status
         self.duration_ms = duration_ms
-        self.response_size = response_size
+        sdk.emit(level, "api_request", f"{self.method} {shown_route} {status}", self, context)
 
     def __call__(self) -> dict[str, Any]:
-        log, context, status = self.log, self.log.context, self.status
+        """The ``api_request`` event's fields (on the sender thread)."""
+        context, status = self.context, self.status
         fields: dict[str, Any] = {}
         if context.action_type is not None:
             fields["action_type"] = context.action_type
-        fields["http_method"] = log.method
-        fields["path"] = log.path
+        fields["http_method"] = self.method
+        fields["path"] = self.path
         if self.signature is not None:
             fields["endpoint_signature"] = self.signature
         fields["status_code"] = status
         fields["response_category"] = response_category(status)
         fields["duration_ms"] = self.duration_ms
-        if log.request_size is not None:
-            fields["request_size"] = log.request_size
+        if self.request_size is not None:
+            fields["request_size"] = self.request_size
         if self.response_size is not None:
             fields["response_size"] = self.response_size
         if context.client_ip is not None:
             fields["client_ip"] = context.client_ip
-        if log.user_agent is not None:
-            fields["user_agent"] = log.user_agent
+        if self.user_agent is not None:
+            fields["user_agent"] = self.user_agent
         error = context.error
         if error is None and status >= 400:
             reason = reason_phrase(status)
@@ -247,38 +270,42 @@ class _ApiRequestFields:
         return fields
 
 
-def _header(response: HttpResponseBase, name: str) -> str | None:
-    """A response header's value, or ``None``.
+_NO_USER: tuple[str | None, str | None] = (None, None)
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower()
+# `HttpResponse.content`: a response whose class keeps it has its body in `_container`.
+_PLAIN_CONTENT = HttpResponse.content
+
+
+def _answer_headers(response: HttpResponseBase, request_id: str) -> int | None:
+    """Sets ``X-Request-ID`` on the response unless the view did, and returns the response's
+    size (``None`` when it is not known yet: streamed, or not rendered).
 
     Django's headers are a case-insensitive mapping whose lookups of a missing header raise
-    and catch ``KeyError``; two of them were a tenth of the middleware's cost. Its dict of
-    lower-cased names is read directly when it is there.
+    and catch ``KeyError``, and whose writes check each value for newlines and its charset
+    (the id is visible ASCII, checked when it came in or made here): its dict of lower-cased
+    names is read and written directly when it is there, once for both headers.
     """
     store = getattr(response.headers, "_store", None)
     if isinstance(store, dict):
-        entry = store.get(name.lower())
-        return None if entry is None else str(entry[1])
-    value = response.get(name)
-    return None if value is None else str(value)
-
-
-def _set_request_id_header(response: HttpResponseBase, request_id: str) -> None:
-    """Sets ``X-Request-ID``. The id is visible ASCII (checked when it came in, or made
-    here), so Django's check of each header for newlines and its charset, a microsecond per
-    request, is skipped when its store of headers is there to write to."""
-    store = getattr(response.headers, "_store", None)
-    if isinstance(store, dict):
-        store[REQUEST_ID_HEADER.lower()] = (REQUEST_ID_HEADER, request_id)
+        if _REQUEST_ID_KEY not in store:
+            store[_REQUEST_ID_KEY] = (REQUEST_ID_HEADER, request_id)
+        entry = store.get("content-length")
+        length = None if entry is None else str(entry[1])
     else:
-        response[REQUEST_ID_HEADER] = request_id
-
-
-def _response_size(response: HttpResponseBase | None) -> int | None:
-    if response is None:
-        return None
-    length = _header(response, "Content-Length")
-    if length is not None and str(length).isdigit():
+        if response.get(REQUEST_ID_HEADER) is None:
+            response[REQUEST_ID_HEADER] = request_id
+        value = response.get("Content-Length")
+        length = None if value is None else str(value)
+    if length is not None and length.isdigit():
         return int(length)
+    if getattr(type(response), "content", None) is _PLAIN_CONTENT:
+        # What `content` would join, without joining it.
+        container = response.__dict__.get("_container")
+        if type(container) is list:
+            if len(container) == 1 and type(container[0]) is bytes:
+                return len(container[0])
+            if all(type(chunk) is bytes for chunk in container):
+                return sum(map(len, container))
     if getattr(response, "streaming", False) or getattr(response, "is_rendered", True) is False:
         # Streamed, or a DRF/template response not rendered yet: the size is not known.
         return None
@@ -363,30 +390,33 @@ class LogfleetMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        if self._skipped(request):
+        path = request.path
+        prefixes = self._skip_prefixes
+        if path in self._skip_exact or (prefixes and path.startswith(prefixes)):
             return self.get_response(request)
-        log = RequestLog.begin(request)
-        token = set_context(log.context)
+        log = RequestLog.begin(request, False)
+        token = _current.set(log.context)
         response: HttpResponseBase | None = None
         try:
             response = self.get_response(request)  # type: ignore[assignment]
             return response
         finally:
-            reset_context(token)
-            log.finish(request, response, request_user(request))
+            _current.reset(token)
+            user = request.__dict__.get("user")
+            log.finish(request, response, None if user is None else _authenticated_fields(user))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if self._skipped(request):
             return await self.get_response(request)  # type: ignore[no-any-return,misc]
-        log = RequestLog.begin(request)
-        token = set_context(log.context)
+        log = RequestLog.begin(request, False)
+        token = _current.set(log.context)
         response: HttpResponseBase | None = None
         try:
             response = await self.get_response(request)  # type: ignore[misc]
             assert response is not None
             return response
         finally:
-            reset_context(token)
+            _current.reset(token)
             log.finish(request, response, await arequest_user(request))
 
     def process_view(
@@ -397,8 +427,8 @@ class LogfleetMiddleware:
         view_kwargs: dict[str, Any],
     ) -> None:
         # The URL is resolved by now: events inside the view carry the endpoint.
-        context = request_context_of(request)
-        if context is not None:
+        context = getattr(request, _CONTEXT_ATTRIBUTE, None)
+        if isinstance(context, RequestContext):
             context.endpoint_signature = endpoint_signature(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
