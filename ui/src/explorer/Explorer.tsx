@@ -2,7 +2,7 @@
 // histogram and the events in the middle; the open event in a flyout on the right.
 // Keys: `/` focuses the query, `j`/`k` move the selection, Enter opens it, Esc closes it.
 
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { Icon } from "../components/Icon";
 import { DocumentFlyout } from "./DocumentFlyout";
 import { ExportDialog } from "./ExportDialog";
@@ -86,7 +86,9 @@ function LiveToggle() {
 
 export function Explorer() {
   const queryInput = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  // A layout effect runs right after the first render instead of after the first paint, so
+  // the first searches leave a frame sooner; they are asynchronous and do not hold the paint.
+  useLayoutEffect(() => {
     adoptUrlView();
     canonicalizeUrl();
     const stopSearching = startSearching();
