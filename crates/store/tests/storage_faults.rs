@@ -288,6 +288,26 @@ async fn a_failed_log_fsync_stops_writes_until_a_restart_recovers_from_the_log()
     store.shutdown().await.unwrap();
 }
 
+/// Once the metadata fault is gone, writes the document whose new field it refused, then
+/// reopens the store.
+async fn write_the_new_field_and_reopen(
+    store: Store,
+    directory: &Path,
+    faults: &Arc<Faults>,
+) -> Store {
+    faults.clear_all();
+    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
+    store
+        .execute(vec![prepared])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    store.shutdown().await.unwrap();
+    open(directory, faults)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_at_metadata_writes_refuses_what_needs_them() {
     let directory = tempfile::tempdir().unwrap();
@@ -306,17 +326,7 @@ async fn a_full_disk_at_metadata_writes_refuses_what_needs_them() {
     acknowledge(&store, 20..40).await;
     store.refresh().await.unwrap();
     assert_eq!(visible(&store), 40);
-    faults.clear_all();
-    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
-    store
-        .execute(vec![prepared])
-        .await
-        .unwrap()
-        .pop()
-        .unwrap()
-        .unwrap();
-    store.shutdown().await.unwrap();
-    let store = open(directory.path(), &faults);
+    let store = write_the_new_field_and_reopen(store, directory.path(), &faults).await;
     assert_eq!(visible(&store), 41);
     store.shutdown().await.unwrap();
 }
@@ -477,17 +487,7 @@ async fn an_io_error_at_metadata_writes_refuses_what_needs_them_and_names_the_fi
     assert!(all_readable(&store, 0..40).await);
     assert!(wal_files(directory.path()) > 0, "the log is kept");
     // The refused mapping change left nothing behind: not in memory, not on disk.
-    faults.clear_all();
-    let prepared = prepare(&store, INDEX, "new-field", json!({"brand_new": "value"})).unwrap();
-    store
-        .execute(vec![prepared])
-        .await
-        .unwrap()
-        .pop()
-        .unwrap()
-        .unwrap();
-    store.shutdown().await.unwrap();
-    let store = open(directory.path(), &faults);
+    let store = write_the_new_field_and_reopen(store, directory.path(), &faults).await;
     assert_eq!(visible(&store), 41, "each acknowledged write, once");
     assert!(store.get(INDEX, "new-field").await.unwrap().is_some());
     assert!(store.get(INDEX, "a").await.unwrap().is_none());
