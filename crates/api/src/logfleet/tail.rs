@@ -87,22 +87,24 @@ struct Subscription {
 
 /// Whether documents of `target` are tailed: it was named when the tail started, or the
 /// pattern's wildcards name it.
-fn wanted(pattern: &str, targets: &[String], target: &str) -> bool {
+fn wanted(pattern: &Expression<'_>, targets: &[String], target: &str) -> bool {
     targets
         .binary_search_by(|known| known.as_str().cmp(target))
         .is_ok()
-        || Expression::parse(pattern).matches(target)
+        || pattern.matches(target)
 }
 
 impl Subscription {
     /// The next message for the client; `None` ends the stream.
     async fn next_event(&mut self) -> Option<Event> {
         loop {
-            let (pattern, targets) = (&self.pattern, &self.targets);
+            // Read once a window, not once a document.
+            let pattern = Expression::parse(&self.pattern);
+            let targets = &self.targets;
             let received = self
                 .tail
                 .next(WINDOW, MAX_DOCUMENTS, |target| {
-                    wanted(pattern, targets, target)
+                    wanted(&pattern, targets, target)
                 })
                 .await;
             let shards = match received {
