@@ -10,9 +10,10 @@ import {
   type Hit, type SearchResponse,
 } from "../api/elasticsearch";
 import { fieldsFromCaps, type FieldInfo } from "../lib/fields";
+import { loadStored, store } from "../lib/storage";
 import { histogramInterval, resolveRange, zoneParameter, type Bounds, type HistogramInterval, type Zone } from "../lib/time";
 import { buildQuery, buildSort, HIGHLIGHT } from "./query";
-import { refreshCount, TIME_FIELD, view, zone } from "./state";
+import { DEFAULT_INDEX, refreshCount, TIME_FIELD, view, zone } from "./state";
 
 export type PanelState = "loading" | "ready" | "empty" | "error";
 
@@ -165,9 +166,10 @@ interface Counted {
  * the counts before the chart is drawn, so that a first page waiting on them is asked for first.
  */
 async function runHistogram(
-  index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, signal: AbortSignal,
+  index: string, query: object, range: Bounds, stackField: string, timeZone: Zone, controller: AbortController,
   onCounted: (counted: Counted | null) => void = () => undefined,
 ): Promise<void> {
+  const { signal } = controller;
   const interval = histogramInterval(range);
   histogram.value = { ...histogram.peek(), state: "loading", interval, error: null };
   const dateHistogram = {
@@ -193,6 +195,7 @@ async function runHistogram(
     const buckets = (response.aggregations?.histogram as { buckets?: HistogramBucket[] } | undefined)?.buckets ?? [];
     const total = response.hits.total?.value ?? 0;
     onCounted({ times: buckets.map((bucket) => bucket.key), counts: buckets.map((bucket) => bucket.doc_count), total });
+    if (total === 0 && holdBack(controller)) return;
     histogram.value = {
       state: total > 0 ? "ready" : "empty",
       times: buckets.map((bucket) => bucket.key),
@@ -203,7 +206,7 @@ async function runHistogram(
     };
   } catch (error) {
     onCounted(null);
-    if (isAbort(error)) return;
+    if (isAbort(error) || holdBack(controller)) return;
     histogram.value = { state: "error", times: [], series: [], interval, total: 0, error: asApiError(error) };
   }
 }
@@ -275,10 +278,28 @@ interface Slicing {
   counted: Promise<Counted | null>;
 }
 
+/**
+ * The share of the range searched for a first page before the histogram's counts are known:
+ * the newest (ascending: the oldest) sixtieth. When it holds a page, that page is the first
+ * page of the whole range, found alongside the histogram instead of after it.
+ */
+const GUESSED_SLICE_SHARE = 1 / 60;
+
+function guessedSlice(range: Bounds, order: "asc" | "desc"): Bounds {
+  const width = Math.max(1, Math.floor((range.to - range.from) * GUESSED_SLICE_SHARE));
+  return order === "desc" ? { from: range.to - width, to: range.to } : { from: range.from, to: range.from + width };
+}
+
 /** The first page and the histogram's total, or null when slicing does not apply or fell short. */
 async function slicedFirstPage(index: string, slicing: Slicing, sort: object[], highlight: boolean, signal: AbortSignal): Promise<{ hits: Hit[]; total: number } | null> {
+  // The guessed slice's page leaves at once, alongside the histogram.
+  const guess = guessedSlice(slicing.range, slicing.order);
+  const early = searchPage(index, buildQuery(slicing.userQuery, guess), sort, { highlight, trackTotal: false }, null, signal)
+    .catch(() => null);
   const counted = await slicing.counted;
+  const guessed = await early;
   if (!counted || signal.aborted) return null;
+  if (guessed && guessed.hits.hits.length >= PAGE_SIZE) return { hits: guessed.hits.hits, total: counted.total };
   const slice = firstPageSlice(counted, slicing.range, slicing.order);
   if (!slice) return null;
   const response = await searchPage(index, buildQuery(slicing.userQuery, slice), sort, { highlight, trackTotal: false }, null, signal);
@@ -287,7 +308,8 @@ async function slicedFirstPage(index: string, slicing: Slicing, sort: object[], 
   return { hits: response.hits.hits, total: counted.total };
 }
 
-async function runHits(index: string, query: object, slicing: Slicing | null, sort: object[], highlight: boolean, signal: AbortSignal): Promise<void> {
+async function runHits(index: string, query: object, slicing: Slicing | null, sort: object[], highlight: boolean, controller: AbortController): Promise<void> {
+  const { signal } = controller;
   results.value = { ...results.peek(), state: "loading", error: null, moreError: null, loadingMore: false };
   try {
     const fresh = await takePrefetched(index);
@@ -301,6 +323,7 @@ async function runHits(index: string, query: object, slicing: Slicing | null, so
       page = { hits: response.hits.hits, total: response.hits.total?.value ?? response.hits.hits.length, relation: response.hits.total?.relation ?? "eq" };
     }
     const { hits, total, relation } = page;
+    if (hits.length === 0 && holdBack(controller)) return;
     pagingRun = { index, query, sort, highlight };
     results.value = {
       state: hits.length > 0 ? "ready" : "empty",
@@ -313,7 +336,7 @@ async function runHits(index: string, query: object, slicing: Slicing | null, so
       exhausted: hits.length < PAGE_SIZE || (relation === "eq" && total <= hits.length),
     };
   } catch (error) {
-    if (isAbort(error)) return;
+    if (isAbort(error) || holdBack(controller)) return;
     results.value = { ...results.peek(), state: "error", hits: [], total: 0, error: asApiError(error), exhausted: true };
   }
 }
@@ -358,15 +381,90 @@ function stackFieldFor(name: string): string {
   return "";
 }
 
-function run(): void {
+/**
+ * What an index pattern's field list said the last time it was read, in this browser: whether
+ * there is a time field, and which field each stacking choice aggregates on. A first run is
+ * guessed from it (see `speculation`).
+ */
+interface FieldFacts {
+  timed: boolean;
+  stacks: Record<string, string>;
+}
+const FIELD_FACTS_KEY = "explorer.fieldFacts";
+const FIELD_FACTS_KEPT = 20;
+/**
+ * The default pattern's facts before any visit: Logfleet's `logs-*` template maps `@timestamp`
+ * as a date and `level` as a keyword.
+ */
+const DEFAULT_FACTS: FieldFacts = { timed: true, stacks: { level: "level" } };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+const isFieldFacts = (value: unknown): value is FieldFacts =>
+  isObject(value) && typeof value.timed === "boolean" && isObject(value.stacks) &&
+  Object.values(value.stacks).every((field) => typeof field === "string");
+const isFactsByIndex = (value: unknown): value is Record<string, FieldFacts> =>
+  isObject(value) && Object.values(value).every(isFieldFacts);
+
+function knownFacts(index: string): FieldFacts | null {
+  return loadStored(FIELD_FACTS_KEY, {}, isFactsByIndex)[index] ?? (index === DEFAULT_INDEX ? DEFAULT_FACTS : null);
+}
+
+/** Remembers what `fields` say of `index` for the stacking field `stack` (the newest patterns kept). */
+function rememberFacts(index: string, stack: string): void {
+  const facts = loadStored(FIELD_FACTS_KEY, {}, isFactsByIndex);
+  const stacks = { ...(Object.hasOwn(facts, index) ? facts[index]?.stacks : {}), [stack]: stackFieldFor(stack) };
+  const kept = Object.entries(facts).filter(([name]) => name !== index).slice(-(FIELD_FACTS_KEPT - 1));
+  store(FIELD_FACTS_KEY, Object.fromEntries([...kept, [index, { timed: hasTimeField.peek(), stacks }]]));
+}
+
+/**
+ * A run begun before the index's field list arrived, on what the list said last time (or, for
+ * the default pattern, on what its template maps): on a first load this takes the field list's
+ * round trip out of the time to the first events. When the fields arrive the guess is checked:
+ * the run stands if it asked for what a run would ask for now, and is made again otherwise.
+ * Until then an outcome that may come of a wrong guess (no events, an error) is held back
+ * instead of shown.
+ */
+let speculation: { controller: AbortController; signature: string; heldBack: boolean } | null = null;
+
+/** Whether `controller`'s run is an unconfirmed guess; if so its empty or failed outcome is held back. */
+function holdBack(controller: AbortController): boolean {
+  if (speculation?.controller !== controller) return false;
+  speculation.heldBack = true;
+  return true;
+}
+
+function run(fields: FieldsResult): void {
   const { index, query, range, sort, stack } = view.peek();
+  const guessing = fields.state === "loading" || fields.index !== index;
+  const facts = guessing ? knownFacts(index) : null;
+  const guessedStack = facts && Object.hasOwn(facts.stacks, stack) ? facts.stacks[stack] : undefined;
+  if (guessing && (!facts || guessedStack === undefined)) {
+    // Nothing to guess from: the run waits for the fields.
+    speculation = null;
+    runController?.abort();
+    runController = null;
+    return;
+  }
+  const timed = facts ? facts.timed : hasTimeField.peek();
+  const stackField = guessedStack ?? stackFieldFor(stack);
+  if (!guessing && fields.state === "ready") rememberFacts(index, stack);
+  const signature = JSON.stringify({ key: searchKey.peek(), timed, stackField });
+  const guess = speculation;
+  if (guess?.signature === signature && guess.controller === runController && !guess.controller.signal.aborted) {
+    // The same guess is already out; or, the fields known, it was right: its searches are
+    // this run's, unless what it found was held back.
+    if (guessing) return;
+    speculation = null;
+    if (!guess.heldBack) return;
+  }
+  speculation = null;
   runController?.abort();
   const controller = new AbortController();
   runController = controller;
   pagingRun = null;
-  const fields = fieldsResult.peek();
-  if (fields.state === "loading") return;
-  if (fields.state === "error" && fields.error) {
+  if (guessing) speculation = { controller, signature, heldBack: false };
+  if (fields.state === "error" && fields.error && !guessing) {
     results.value = { ...results.peek(), state: "error", hits: [], total: 0, error: fields.error };
     histogram.value = { ...histogram.peek(), state: "error", error: fields.error };
     return;
@@ -379,18 +477,17 @@ function run(): void {
     return;
   }
   bounds.value = resolved;
-  const timed = hasTimeField.peek();
   const dsl = buildQuery(query, timed ? resolved : null);
   let counted: Promise<Counted | null> | null = null;
   if (timed) {
     counted = new Promise((resolve) => {
-      void runHistogram(index, dsl, resolved, stackFieldFor(stack), zone.peek(), controller.signal, resolve);
+      void runHistogram(index, dsl, resolved, stackField, zone.peek(), controller, resolve);
     });
   } else {
     histogram.value = { state: "empty", times: [], series: [], interval: null, total: 0, error: null };
   }
   const slicing = counted && sort.field === TIME_FIELD ? { userQuery: query, range: resolved, order: sort.order, counted } : null;
-  void runHits(index, dsl, slicing, buildSort(sort, timed), query.trim() !== "", controller.signal);
+  void runHits(index, dsl, slicing, buildSort(sort, timed), query.trim() !== "", controller);
 }
 
 /** Starts following the view; returns the function that stops it. */
@@ -408,10 +505,9 @@ export function startSearching(): () => void {
   });
   const stopRuns = effect(() => {
     if (searchKey.value === "") return;
-    // Runs once the fields of this index are known (they say whether there is a time field).
-    const fields = fieldsResult.value;
-    if (fields.index !== view.peek().index || fields.state === "loading") return;
-    run();
+    // A run on a guess while the fields of this index load, checked once they are known
+    // (they say whether there is a time field and how the stacking field aggregates).
+    run(fieldsResult.value);
   });
   let firstStack = true;
   const stopStack = effect(() => {
@@ -423,7 +519,7 @@ export function startSearching(): () => void {
     const range = bounds.peek();
     const controller = runController;
     if (!range || !controller || !hasTimeField.peek()) return;
-    void runHistogram(view.peek().index, runQuery.peek(), range, stackFieldFor(stack), zone.peek(), controller.signal);
+    void runHistogram(view.peek().index, runQuery.peek(), range, stackFieldFor(stack), zone.peek(), controller);
   });
   return () => {
     stopFields();
