@@ -9,6 +9,7 @@
 mod body;
 mod date_math;
 mod error;
+mod filter_path;
 mod handlers;
 mod logfleet;
 mod params;
@@ -22,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use logfleet_pipeline::{Pipelines, Resources};
 use logfleet_store::Store;
-use serde_json::json;
 
 pub use error::ApiError;
 pub use logfleet::dashboards::install_prebuilt as install_prebuilt_dashboards;
@@ -144,7 +144,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, ingest, pit,
-        root, search, templates, xpack,
+        root, search, stats, templates, xpack,
     };
     use logfleet::{alerts, dashboards, export, saved_searches, tail, ui};
     let routes = Router::new()
@@ -266,10 +266,18 @@ pub fn router(state: AppState) -> Router {
             post(indices::refresh_index).get(indices::refresh_index),
         )
         .route("/_mapping", get(indices::get_mapping_all))
-        .route("/_settings", get(indices::get_settings_all))
+        .route(
+            "/_settings",
+            get(indices::get_settings_all).put(indices::put_settings_all),
+        )
+        .route("/_settings/{name}", get(indices::get_settings_all_named))
         .route(
             "/{index}/_settings",
             get(indices::get_settings).put(indices::put_settings),
+        )
+        .route(
+            "/{index}/_settings/{name}",
+            get(indices::get_settings_named),
         )
         .route(
             "/_field_caps",
@@ -350,6 +358,18 @@ pub fn router(state: AppState) -> Router {
             "/_cluster/settings",
             get(cluster::get_settings).put(cluster::put_settings),
         )
+        .route("/_stats", get(stats::stats_all))
+        .route("/_stats/{metric}", get(stats::stats_all_metric))
+        .route("/{index}/_stats", get(stats::stats_index))
+        .route("/{index}/_stats/{metric}", get(stats::stats_index_metric))
+        .route("/_nodes/stats", get(stats::nodes_stats))
+        .route("/_nodes/stats/{metric}", get(stats::nodes_stats_metric))
+        .route("/_nodes/{node_id}/stats", get(stats::node_stats_by_id))
+        .route(
+            "/_nodes/{node_id}/stats/{metric}",
+            get(stats::node_stats_by_id_metric),
+        )
+        .route("/_cluster/stats", get(stats::cluster_stats))
         .route("/_nodes", get(cluster::nodes))
         .route("/_nodes/{filter}", get(cluster::nodes_filtered))
         .route(
@@ -430,15 +450,23 @@ pub fn otlp_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A path no endpoint answers; in the error object every error has, for the tools that read
+/// `error.type`.
 async fn no_handler(method: Method, uri: Uri) -> Response {
-    let body = json!({"error": format!("no handler found for uri [{uri}] and method [{method}]"), "status": 404});
-    response::json_response(StatusCode::NOT_FOUND, &body)
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "resource_not_found_exception",
+        format!("no handler found for uri [{uri}] and method [{method}]"),
+    )
+    .into_response()
 }
 
+/// An endpoint asked with a method it does not answer (the router adds `Allow`).
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    let body = json!({
-        "error": format!("Incorrect HTTP method for uri [{uri}] and method [{method}]"),
-        "status": 405,
-    });
-    response::json_response(StatusCode::METHOD_NOT_ALLOWED, &body).into_response()
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "illegal_argument_exception",
+        format!("Incorrect HTTP method for uri [{uri}] and method [{method}]"),
+    )
+    .into_response()
 }

@@ -53,16 +53,21 @@ async fn bulk_then_search_in_process() {
 #[tokio::test]
 async fn method_not_allowed_and_unknown_paths() {
     let harness = harness(1 << 20);
+    // Both in the error object every error has: tools read `error.type`.
     let (status, body, _) = call(&harness, "DELETE", "/_bulk", "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("Incorrect HTTP method")
+    assert_eq!(body["error"]["type"], "illegal_argument_exception");
+    assert_eq!(
+        body["error"]["reason"],
+        "Incorrect HTTP method for uri [/_bulk] and method [DELETE]"
     );
+    assert_eq!(body["status"], 405);
     let (status, body, _) = call(&harness, "GET", "/a/b/c/d", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["error"]["root_cause"][0]["type"],
+        "resource_not_found_exception"
+    );
     assert_eq!(body["status"], 404);
 }
 

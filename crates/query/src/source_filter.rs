@@ -36,6 +36,16 @@ impl SourceFilter {
             Value::Object(object) => {
                 let mut filter = SourceFilter::default();
                 for (key, value) in object {
+                    if key == "exclude_vectors" {
+                        // Elasticsearch 9's switch for leaving vector fields out of `_source`:
+                        // Logfleet maps no vector field, so either way nothing changes.
+                        if !value.is_boolean() {
+                            return Err(QueryError::parsing(
+                                "[_source] [exclude_vectors] must be a boolean",
+                            ));
+                        }
+                        continue;
+                    }
                     let patterns = match value {
                         Value::String(pattern) => vec![pattern.clone()],
                         Value::Array(patterns) => strings(patterns)?,
@@ -238,9 +248,22 @@ mod tests {
             Some(json!({"a": 1, "b": {"c": 2}, "e": "x"}))
         );
         assert_eq!(
-            filtered(json!({"includes": "b.*", "excludes": "b.d"}), source),
+            filtered(
+                json!({"includes": "b.*", "excludes": "b.d"}),
+                source.clone()
+            ),
             Some(json!({"b": {"c": 2}}))
         );
+        // Elasticsearch 9's DSL sends `exclude_vectors` with every search.
+        assert_eq!(
+            filtered(json!({"exclude_vectors": false}), source.clone()),
+            Some(source.clone())
+        );
+        assert_eq!(
+            filtered(json!({"exclude_vectors": true, "excludes": "e"}), source),
+            Some(json!({"a": 1, "b": {"c": 2, "d": 3}}))
+        );
+        assert!(SourceFilter::parse(&json!({"exclude_vectors": "yes"})).is_err());
     }
 
     #[test]

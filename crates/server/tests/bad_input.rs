@@ -309,8 +309,9 @@ fn unknown_endpoints_parameters_and_queries() {
     let server = server_with_data();
     let (status, body) = server.get("/base/_nonsense/here");
     assert_eq!(status, 404);
+    assert_eq!(body["error"]["type"], "resource_not_found_exception");
     assert!(
-        body["error"]
+        body["error"]["reason"]
             .as_str()
             .unwrap()
             .contains("no handler found for uri"),

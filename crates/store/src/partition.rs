@@ -102,6 +102,8 @@ struct PendingState {
     dirty_since: Option<Instant>,
     /// When a search last reached the partition (see [`Partition::is_search_idle`]).
     last_searched: Option<Instant>,
+    /// Searches that reached the partition since it was opened.
+    searches: u64,
     /// Why the writer failed, while the partition waits for recovery (see the module
     /// documentation).
     broken: Option<BrokenWriter>,
@@ -333,7 +335,15 @@ impl Partition {
         let mut state = self.lock_state();
         let was_idle = state.search_idle(idle_after);
         state.last_searched = Some(Instant::now());
+        state.searches += 1;
         was_idle && state.dirty
+    }
+
+    /// What the partition did since it was opened: writes applied (documents and deletes)
+    /// and searches that reached it.
+    pub fn activity(&self) -> (u64, u64) {
+        let state = self.lock_state();
+        (state.writes_applied, state.searches)
     }
 
     /// Whether a search-idle partition must be committed all the same: its writes have
@@ -682,6 +692,7 @@ impl Partition {
             writes_applied: writes_committed,
             writes_committed,
             last_searched: state.last_searched,
+            searches: state.searches,
             broken: state.broken.take(),
             recovering: true,
             ..PendingState::default()

@@ -242,6 +242,19 @@ impl Target {
         write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
     }
 
+    /// Sets the lifecycle policy and rollover alias (`index.lifecycle.*`), persisting them.
+    pub fn set_lifecycle(
+        &self,
+        policy: Option<String>,
+        rollover_alias: Option<String>,
+    ) -> StoreResult<()> {
+        let mut meta = self.lock_meta();
+        meta.lifecycle_policy = policy;
+        meta.rollover_alias = rollover_alias;
+        meta.mapping = (*self.mapping()).clone();
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
+    }
+
     /// Records that a rollover moved writes away from this index, persisting it.
     pub fn set_rolled_over(&self, at_ms: i64) -> StoreResult<()> {
         let mut meta = self.lock_meta();

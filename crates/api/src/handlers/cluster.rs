@@ -267,6 +267,6 @@ fn nodes_body(state: &AppState) -> Value {
 }
 
 /// The node's id: stable for a data directory, derived from the cluster's uuid.
-fn node_id(config: &crate::ApiConfig) -> String {
+pub(crate) fn node_id(config: &crate::ApiConfig) -> String {
     config.cluster_uuid.chars().rev().collect()
 }

@@ -125,16 +125,21 @@ pub async fn get(
 
 /// `GET /{index}/_settings`.
 pub async fn get_settings(
-    State(state): State<AppState>,
+    state: State<AppState>,
     Path(index): Path<String>,
-    Query(params): Query<Params>,
+    params: Query<Params>,
 ) -> Result<Response, ApiError> {
-    params::check(&params, &format!("/{index}/_settings"), RESOLVE_PARAMETERS)?;
-    let settings: Map<String, Value> = describe(&state, &index, &params)?
-        .into_iter()
-        .map(|(name, mut entry)| (name, json!({"settings": entry["settings"].take()})))
-        .collect();
-    Ok(ok(&Value::Object(settings)))
+    settings_for(state, &index, "", params)
+}
+
+/// `GET /{index}/_settings/{name}`: only the settings `name` (a comma list of flat names,
+/// with wildcards) matches.
+pub async fn get_settings_named(
+    state: State<AppState>,
+    Path((index, name)): Path<(String, String)>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    settings_for(state, &index, &name, params)
 }
 
 /// `GET /_settings`.
@@ -142,13 +147,143 @@ pub async fn get_settings_all(
     state: State<AppState>,
     params: Query<Params>,
 ) -> Result<Response, ApiError> {
-    get_settings(state, Path("*".to_owned()), params).await
+    settings_for(state, "_all", "", params)
 }
 
-/// `PUT /{index}/_settings`: `index.default_pipeline` and `index.final_pipeline` (flat or
-/// nested, with or without `settings` around them). `number_of_replicas`,
+/// `GET /_settings/{name}`.
+pub async fn get_settings_all_named(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    params: Query<Params>,
+) -> Result<Response, ApiError> {
+    settings_for(state, "_all", &name, params)
+}
+
+/// The settings of the indexes `index` names, as `GET /{index}/_settings/{name}` shows them:
+/// each index's own settings, nested (or flat names with `flat_settings`), and with
+/// `include_defaults` the values of the settings it leaves at their defaults.
+fn settings_for(
+    State(state): State<AppState>,
+    index: &str,
+    name: &str,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    params::check(&params, &format!("/{index}/_settings"), RESOLVE_PARAMETERS)?;
+    let flat = params::flag(&params, "flat_settings")?;
+    let include_defaults = params::flag(&params, "include_defaults")?;
+    let names = (!name.is_empty() && name != "_all").then(|| Expression::parse(name));
+    let shown = |settings: &Value| -> Value {
+        let pairs = logfleet_store::flatten_settings(settings)
+            .into_iter()
+            .filter(|(key, _)| names.as_ref().is_none_or(|names| names.matches(key)));
+        if flat {
+            Value::Object(pairs.collect())
+        } else {
+            nest_settings(pairs)
+        }
+    };
+    let defaults = default_settings(&state);
+    let mut body = Map::new();
+    for (index, mut entry) in describe(&state, index, &params)? {
+        let settings = entry["settings"].take();
+        let mut shown_entry = Map::new();
+        shown_entry.insert("settings".into(), shown(&settings));
+        if include_defaults {
+            // Only what the index does not set itself.
+            let set: Vec<String> = logfleet_store::flatten_settings(&settings)
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect();
+            let unset: Vec<(String, Value)> = logfleet_store::flatten_settings(&defaults)
+                .into_iter()
+                .filter(|(key, _)| !set.contains(key))
+                .collect();
+            shown_entry.insert("defaults".into(), shown(&nest_settings(unset.into_iter())));
+        }
+        body.insert(index, Value::Object(shown_entry));
+    }
+    Ok(ok(&Value::Object(body)))
+}
+
+/// Dotted setting names (`index.number_of_shards`) as nested objects.
+fn nest_settings(pairs: impl Iterator<Item = (String, Value)>) -> Value {
+    let mut root = Map::new();
+    for (key, value) in pairs {
+        let mut object = &mut root;
+        let mut segments = key.split('.').peekable();
+        while let Some(segment) = segments.next() {
+            if segments.peek().is_none() {
+                object.insert(segment.to_owned(), value);
+                break;
+            }
+            let child = object
+                .entry(segment.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !child.is_object() {
+                *child = Value::Object(Map::new());
+            }
+            let Value::Object(child) = child else {
+                unreachable!("made an object above")
+            };
+            object = child;
+        }
+    }
+    Value::Object(root)
+}
+
+/// The index settings every index has unless it sets them, with the values they have here:
+/// what `include_defaults` adds. Settings that do not apply to one node without a JVM are
+/// left out rather than invented.
+fn default_settings(state: &AppState) -> Value {
+    let refresh_interval = state.store.config().refresh_interval.map_or_else(
+        || "-1".to_owned(),
+        |interval| format!("{}ms", interval.as_millis()),
+    );
+    json!({"index": {
+        "refresh_interval": refresh_interval,
+        "max_result_window": "10000",
+        "max_inner_result_window": "100",
+        "max_terms_count": "65536",
+        "max_regex_length": "1000",
+        "auto_expand_replicas": "false",
+        "codec": "default",
+        "hidden": "false",
+        "default_pipeline": "_none",
+        "final_pipeline": "_none",
+        "query": {"default_field": ["*"]},
+        "blocks": {
+            "read_only": "false",
+            "read_only_allow_delete": "false",
+            "read": "false",
+            "write": "false",
+            "metadata": "false",
+        },
+        "mapping": {
+            "total_fields": {"limit": "1000", "ignore_dynamic_beyond_limit": "false"},
+            "depth": {"limit": "20"},
+            "nested_fields": {"limit": "50"},
+            "field_name_length": {"limit": "9223372036854775807"},
+        },
+        "lifecycle": {"name": "", "rollover_alias": ""},
+    }})
+}
+
+/// `PUT /_settings`: the settings of every index.
+pub async fn put_settings_all(
+    state: State<AppState>,
+    params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    put_settings(state, Path("_all".to_owned()), params, headers, body).await
+}
+
+/// `PUT /{index}/_settings`: `index.default_pipeline`, `index.final_pipeline`,
+/// `index.lifecycle.name` and `index.lifecycle.rollover_alias` (flat or nested, with or
+/// without `settings` around them; `null` resets one). `number_of_replicas`,
 /// `auto_expand_replicas` and `refresh_interval` are accepted and change nothing: there is one
-/// copy of each index, and refreshes follow the server's `refresh_interval`.
+/// copy of each index (a single node's replicas would stay unassigned), and refreshes follow
+/// the server's `refresh_interval`.
 pub async fn put_settings(
     State(state): State<AppState>,
     Path(index): Path<String>,
@@ -181,6 +316,8 @@ pub async fn put_settings(
     };
     let mut default_pipeline = None;
     let mut final_pipeline = None;
+    let mut lifecycle_name = None;
+    let mut rollover_alias = None;
     for (key, value) in logfleet_store::flatten_settings(&body) {
         let key = key.strip_prefix("index.").unwrap_or(&key).to_owned();
         let text = match &value {
@@ -191,15 +328,19 @@ pub async fn put_settings(
         match key.as_str() {
             "default_pipeline" => default_pipeline = Some(text),
             "final_pipeline" => final_pipeline = Some(text),
+            "lifecycle.name" => lifecycle_name = Some(text),
+            "lifecycle.rollover_alias" => rollover_alias = Some(text),
             "number_of_replicas" | "auto_expand_replicas" | "refresh_interval" => {}
             _ => {
                 return Err(ApiError::illegal_argument(format!(
                     "setting [index.{key}] cannot be updated here; Logfleet updates \
-                     [index.default_pipeline] and [index.final_pipeline]"
+                     [index.default_pipeline], [index.final_pipeline], [index.lifecycle.name] \
+                     and [index.lifecycle.rollover_alias]"
                 )));
             }
         }
     }
+
     for name in [&default_pipeline, &final_pipeline].into_iter().flatten() {
         if !name.is_empty() && name != "_none" && state.pipelines.get(name).is_none() {
             return Err(ApiError::illegal_argument(format!(
@@ -218,6 +359,13 @@ pub async fn put_settings(
         default_pipeline.as_deref(),
         final_pipeline.as_deref(),
     )?;
+    if lifecycle_name.is_some() || rollover_alias.is_some() {
+        state.store.set_index_lifecycle(
+            &targets,
+            lifecycle_name.as_deref(),
+            rollover_alias.as_deref(),
+        )?;
+    }
     Ok(ok(&json!({"acknowledged": true})))
 }
 
@@ -231,6 +379,13 @@ fn describe(
         .resolve_targets(index, ignore_unavailable(params)?)?;
     let stats = state.store.index_stats();
     let aliases = state.store.aliases();
+    let lifecycles: BTreeMap<String, String> = state
+        .store
+        .index_lifecycles(index, true)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|explained| Some((explained.index, explained.managed?.policy_name)))
+        .collect();
     let mut body = Map::new();
     for target in targets {
         let target_aliases: Map<String, Value> = aliases
@@ -284,6 +439,9 @@ fn describe(
                 if let Some(pipeline) = pipeline {
                     entry["settings"]["index"][key] = json!(pipeline);
                 }
+            }
+            if let Some(policy) = lifecycles.get(&concrete_name) {
+                entry["settings"]["index"]["lifecycle"] = json!({"name": policy});
             }
             if kind == TargetKind::DataStream {
                 entry.insert("data_stream".into(), json!(name));

@@ -15,6 +15,7 @@ pub mod otlp;
 pub mod pit;
 pub mod root;
 pub mod search;
+pub mod stats;
 pub mod templates;
 mod write;
 pub mod xpack;

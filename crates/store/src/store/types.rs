@@ -327,6 +327,10 @@ pub struct IndexStats {
     pub store_bytes: u64,
     /// Creation time.
     pub creation_date_ms: i64,
+    /// Writes (documents and deletes) applied since the index was opened.
+    pub index_total: u64,
+    /// Searches that reached the index since it was opened.
+    pub query_total: u64,
 }
 
 /// A data stream as `GET /_data_stream` shows it.

@@ -285,6 +285,10 @@ impl Inner {
         if meta.kind != TargetKind::DataStream {
             return None;
         }
+        // Set on the data stream itself (`PUT /{stream}/_settings`), over its template's.
+        if let Some(name) = &meta.lifecycle_policy {
+            return Some(name.clone());
+        }
         let template_name = meta.template.as_ref()?;
         let templates = self.templates.read();
         compose(templates.get(template_name)?, &self.read_components()).lifecycle_name()

@@ -173,17 +173,38 @@ impl Store {
                     .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let chosen = |given: Option<&str>, current: Option<String>| match given {
-            None => current,
-            Some("") => None,
-            Some(name) => Some(name.to_owned()),
-        };
         for target in targets {
             let current = target.meta().ingest;
             target.set_ingest(IngestPipelineSettings {
-                default_pipeline: chosen(default_pipeline, current.default_pipeline),
-                final_pipeline: chosen(final_pipeline, current.final_pipeline),
+                default_pipeline: updated_setting(default_pipeline, current.default_pipeline),
+                final_pipeline: updated_setting(final_pipeline, current.final_pipeline),
             })?;
+        }
+        Ok(())
+    }
+
+    /// Sets `index.lifecycle.name` and `index.lifecycle.rollover_alias` of the targets
+    /// `names`: `None` keeps a setting, an empty name removes it.
+    pub fn set_index_lifecycle(
+        &self,
+        names: &[String],
+        policy: Option<&str>,
+        rollover_alias: Option<&str>,
+    ) -> StoreResult<()> {
+        let targets = names
+            .iter()
+            .map(|name| {
+                self.inner
+                    .get_target(name)
+                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        for target in targets {
+            let meta = target.meta();
+            target.set_lifecycle(
+                updated_setting(policy, meta.lifecycle_policy),
+                updated_setting(rollover_alias, meta.rollover_alias),
+            )?;
         }
         Ok(())
     }
@@ -231,6 +252,7 @@ impl Store {
             let target_name = target.name();
             for partition in target.partitions() {
                 let meta = partition.meta();
+                let (index_total, query_total) = partition.activity();
                 rows.push(IndexStats {
                     index: meta.name.clone(),
                     uuid: meta.uuid.clone(),
@@ -240,6 +262,8 @@ impl Store {
                     docs_deleted: partition.deleted_count(),
                     store_bytes: partition.size_on_disk(),
                     creation_date_ms: meta.creation_date_ms,
+                    index_total,
+                    query_total,
                 });
             }
         }
@@ -486,4 +510,13 @@ pub(in crate::store) fn is_builtin_data_stream(name: &str) -> bool {
 /// may start with `.`; prefix them so they never collide with the store's own entries.
 pub(in crate::store) fn target_dir_name(name: &str) -> String {
     format!("t-{name}")
+}
+
+/// A setting after an update: unchanged when not `given`, removed when given empty.
+fn updated_setting(given: Option<&str>, current: Option<String>) -> Option<String> {
+    match given {
+        None => current,
+        Some("") => None,
+        Some(name) => Some(name.to_owned()),
+    }
 }
