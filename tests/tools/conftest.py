@@ -135,6 +135,12 @@ def logfleet(tmp_path, request):
     finally:
         proxy.stop()
         server.stop()
+        # LOGFLEET_TOOLS_TRANSCRIPTS=<dir> keeps every test's exchange, passing ones too.
+        keep = os.environ.get("LOGFLEET_TOOLS_TRANSCRIPTS")
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+            (Path(keep) / f"{name}.txt").write_text(proxy.transcript(limit=20000), encoding="utf-8")
 
 
 @pytest.hookimpl(hookwrapper=True)
