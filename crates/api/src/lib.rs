@@ -307,7 +307,15 @@ pub fn router(state: AppState) -> Router {
             "/{index}/_create/{id}",
             put(documents::create_with_id).post(documents::create_with_id),
         )
-        .route("/{index}/_source/{id}", get(documents::get_source))
+        .route(
+            "/{index}/_source/{id}",
+            get(documents::get_source).head(documents::head_source),
+        )
+        .route("/_mget", get(documents::mget_all).post(documents::mget_all))
+        .route(
+            "/{index}/_mget",
+            get(documents::mget_index).post(documents::mget_index),
+        )
         .route("/_cat/indices", get(cat::indices_all))
         .route("/_cat/indices/{index}", get(cat::indices))
         .route("/_cat/health", get(cat::health))

@@ -12,7 +12,7 @@ use super::write::{
     pipeline_param, prepare_document,
 };
 use crate::AppState;
-use crate::body::read_body;
+use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use crate::params::{self, Params};
 use crate::response::{json_response, ok};
@@ -162,26 +162,191 @@ pub async fn get_document(
     )
     .unwrap_or_default();
     match state.store.get(&index, &id).await? {
-        Some(document) => {
-            let mut body = Map::new();
-            body.insert("_index".into(), json!(document.index));
-            body.insert("_id".into(), json!(id));
-            body.insert("_version".into(), json!(document.version));
-            body.insert("_seq_no".into(), json!(0));
-            body.insert("_primary_term".into(), json!(1));
-            body.insert("found".into(), json!(true));
-            let source: Map<String, Value> =
-                serde_json::from_slice(&document.source).unwrap_or_default();
-            if let Some(filtered) = filter.apply(source) {
-                body.insert("_source".into(), Value::Object(filtered));
-            }
-            Ok(ok(&Value::Object(body)))
-        }
+        Some(document) => Ok(ok(&found_body(&id, &document, &filter))),
         None => Ok(json_response(
             StatusCode::NOT_FOUND,
             &json!({"_index": index, "_id": id, "found": false}),
         )),
     }
+}
+
+/// A document found, as `GET /{index}/_doc/{id}` and `_mget` show it.
+fn found_body(
+    id: &str,
+    document: &logfleet_store::StoredDocument,
+    filter: &logfleet_query::SourceFilter,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("_index".into(), json!(document.index));
+    body.insert("_id".into(), json!(id));
+    body.insert("_version".into(), json!(document.version));
+    body.insert("_seq_no".into(), json!(0));
+    body.insert("_primary_term".into(), json!(1));
+    body.insert("found".into(), json!(true));
+    let source: Map<String, Value> = serde_json::from_slice(&document.source).unwrap_or_default();
+    if let Some(filtered) = filter.apply(source) {
+        body.insert("_source".into(), Value::Object(filtered));
+    }
+    Value::Object(body)
+}
+
+const MGET_PARAMETERS: &[&str] = &[
+    "_source",
+    "_source_includes",
+    "_source_excludes",
+    "realtime",
+    "refresh",
+    "routing",
+    "preference",
+    "stored_fields",
+];
+
+/// `GET|POST /_mget`.
+pub async fn mget_all(
+    state: State<AppState>,
+    params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    mget(state, None, params, headers, body).await
+}
+
+/// `GET|POST /{index}/_mget`.
+pub async fn mget_index(
+    state: State<AppState>,
+    Path(index): Path<String>,
+    params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    mget(state, Some(index), params, headers, body).await
+}
+
+/// Several documents by id: `{"docs": [{"_index", "_id", "_source"?}…]}`, or `{"ids": […]}`
+/// with the index in the path. Each answer stands alone: a document not found is
+/// `"found": false`, a missing index an error in its place.
+async fn mget(
+    State(state): State<AppState>,
+    index: Option<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let path = index
+        .as_ref()
+        .map_or_else(|| "/_mget".to_owned(), |index| format!("/{index}/_mget"));
+    params::check(&params, &path, MGET_PARAMETERS)?;
+    let url_filter = logfleet_query::SourceFilter::from_url(
+        params.get("_source").map(String::as_str),
+        params.get("_source_includes").map(String::as_str),
+        params.get("_source_excludes").map(String::as_str),
+    );
+    let bytes = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&bytes, "parsing_exception")?
+        .ok_or_else(|| validation("Validation Failed: 1: no documents to get;"))?;
+    let requests = mget_requests(&body, index.as_deref())?;
+    if requests.is_empty() {
+        return Err(validation("Validation Failed: 1: no documents to get;"));
+    }
+    let mut docs = Vec::with_capacity(requests.len());
+    for request in requests {
+        let filter = match &request.source {
+            Some(source) => logfleet_query::SourceFilter::parse(source)?,
+            None => url_filter.clone().unwrap_or_default(),
+        };
+        let entry = match state.store.get(&request.index, &request.id).await {
+            Ok(Some(document)) => found_body(&request.id, &document, &filter),
+            Ok(None) => json!({"_index": request.index, "_id": request.id, "found": false}),
+            Err(error) => {
+                let error = ApiError::from(error);
+                json!({"_index": request.index, "_id": request.id, "error": error.to_error_object()})
+            }
+        };
+        docs.push(entry);
+    }
+    Ok(ok(&json!({"docs": docs})))
+}
+
+fn validation(reason: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "action_request_validation_exception",
+        reason,
+    )
+}
+
+/// One document `_mget` asks for.
+struct MgetRequest {
+    index: String,
+    id: String,
+    source: Option<Value>,
+}
+
+fn mget_requests(body: &Value, index: Option<&str>) -> Result<Vec<MgetRequest>, ApiError> {
+    let id_of = |value: &Value| match value {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    };
+    if let Some(ids) = body.get("ids") {
+        let Value::Array(ids) = ids else {
+            return Err(ApiError::parsing("[ids] must be an array"));
+        };
+        let Some(index) = index else {
+            return Err(validation(
+                "Validation Failed: 1: index is missing for doc 0;",
+            ));
+        };
+        return ids
+            .iter()
+            .map(|id| {
+                id_of(id)
+                    .map(|id| MgetRequest {
+                        index: index.to_owned(),
+                        id,
+                        source: None,
+                    })
+                    .ok_or_else(|| ApiError::parsing("[ids] must hold strings"))
+            })
+            .collect();
+    }
+    let Some(Value::Array(docs)) = body.get("docs") else {
+        return Err(validation("Validation Failed: 1: no documents to get;"));
+    };
+    let mut requests = Vec::with_capacity(docs.len());
+    let mut problems = Vec::new();
+    for (position, doc) in docs.iter().enumerate() {
+        let Value::Object(doc) = doc else {
+            return Err(ApiError::parsing("[docs] must hold objects"));
+        };
+        let doc_index = doc
+            .get("_index")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| index.map(str::to_owned));
+        let id = doc.get("_id").and_then(id_of);
+        match (doc_index, id) {
+            (Some(index), Some(id)) => requests.push(MgetRequest {
+                index,
+                id,
+                source: doc.get("_source").cloned(),
+            }),
+            (None, _) => problems.push(format!("index is missing for doc {position}")),
+            (_, None) => problems.push(format!("id is missing for doc {position}")),
+        }
+    }
+    if !problems.is_empty() {
+        let listed: Vec<String> = problems
+            .iter()
+            .enumerate()
+            .map(|(number, problem)| format!("{}: {problem};", number + 1))
+            .collect();
+        return Err(validation(&format!(
+            "Validation Failed: {}",
+            listed.join("")
+        )));
+    }
+    Ok(requests)
 }
 
 /// `HEAD /{index}/_doc/{id}`.
@@ -211,6 +376,11 @@ pub async fn get_source(
             format!("Document not found [{index}]/[{id}]"),
         )),
     }
+}
+
+/// `HEAD /{index}/_source/{id}`.
+pub async fn head_source(state: State<AppState>, path: Path<(String, String)>) -> Response {
+    head_document(state, path).await
 }
 
 /// `DELETE /{index}/_doc/{id}`.
