@@ -39,6 +39,7 @@ mod persist;
 mod rollover;
 pub mod schema;
 mod seq_query;
+mod settings;
 pub mod skeleton;
 mod store;
 mod sync;

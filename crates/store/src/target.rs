@@ -70,6 +70,11 @@ pub struct TargetMeta {
     /// `index.default_pipeline` and `index.final_pipeline`.
     #[serde(default, skip_serializing_if = "IngestPipelineSettings::is_empty")]
     pub ingest: IngestPipelineSettings,
+    /// Index settings kept as they were given, without a `index.` prefix
+    /// (`refresh_interval`, `codec`, `max_result_window`…), which `GET /{index}/_settings`
+    /// shows as Elasticsearch would; see [`crate::settings::recorded_at_creation`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub recorded_settings: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The ingest pipelines an index names in its settings.
@@ -251,6 +256,17 @@ impl Target {
         let mut meta = self.lock_meta();
         meta.lifecycle_policy = policy;
         meta.rollover_alias = rollover_alias;
+        meta.mapping = (*self.mapping()).clone();
+        write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
+    }
+
+    /// Replaces the recorded settings, persisting them.
+    pub fn set_recorded_settings(
+        &self,
+        settings: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> StoreResult<()> {
+        let mut meta = self.lock_meta();
+        meta.recorded_settings = settings;
         meta.mapping = (*self.mapping()).clone();
         write_json_atomically(&self.dir.join(META_FILE), &*meta, self.faults.as_deref())
     }

@@ -110,6 +110,11 @@ impl IndexTemplate {
         self.body.get("template").and_then(Value::as_object)
     }
 
+    /// The index settings a new target gets from this template.
+    pub fn settings(&self) -> Option<&Value> {
+        self.template_section()?.get("settings")
+    }
+
     /// The mapping a new target gets from this template.
     pub fn mapping(&self, style: DynamicStyle) -> StoreResult<Mapping> {
         let mut mapping = Mapping::new(style);

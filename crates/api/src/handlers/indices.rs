@@ -330,14 +330,8 @@ pub async fn put_settings(
             "final_pipeline" => final_pipeline = Some(text),
             "lifecycle.name" => lifecycle_name = Some(text),
             "lifecycle.rollover_alias" => rollover_alias = Some(text),
-            "number_of_replicas" | "auto_expand_replicas" | "refresh_interval" => {}
-            _ => {
-                return Err(ApiError::illegal_argument(format!(
-                    "setting [index.{key}] cannot be updated here; Logfleet updates \
-                     [index.default_pipeline], [index.final_pipeline], [index.lifecycle.name] \
-                     and [index.lifecycle.rollover_alias]"
-                )));
-            }
+            // Recorded (or refused) by the store below.
+            _ => {}
         }
     }
 
@@ -354,6 +348,8 @@ pub async fn put_settings(
         .into_iter()
         .map(|target| target.name)
         .collect();
+    // First, as it is the one that can refuse a setting: then nothing has changed.
+    state.store.update_recorded_settings(&targets, &body)?;
     state.store.set_ingest_pipelines(
         &targets,
         default_pipeline.as_deref(),
@@ -386,6 +382,7 @@ fn describe(
         .into_iter()
         .filter_map(|explained| Some((explained.index, explained.managed?.policy_name)))
         .collect();
+    let recorded = state.store.recorded_settings();
     let mut body = Map::new();
     for target in targets {
         let target_aliases: Map<String, Value> = aliases
@@ -442,6 +439,15 @@ fn describe(
             }
             if let Some(policy) = lifecycles.get(&concrete_name) {
                 entry["settings"]["index"]["lifecycle"] = json!({"name": policy});
+            }
+            if let Some(recorded) = recorded.get(&name).filter(|recorded| !recorded.is_empty()) {
+                let mut pairs = logfleet_store::flatten_settings(&entry["settings"]);
+                for (key, value) in recorded {
+                    let key = format!("index.{key}");
+                    pairs.retain(|(existing, _)| *existing != key);
+                    pairs.push((key, value.clone()));
+                }
+                entry.insert("settings".into(), nest_settings(pairs.into_iter()));
             }
             if kind == TargetKind::DataStream {
                 entry.insert("data_stream".into(), json!(name));

@@ -1,6 +1,7 @@
 //! Targets: creating and deleting indexes and data streams, their mappings, settings and
 //! statistics.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -11,6 +12,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::expression::Expression;
 use crate::failure_store::{self, failure_store_name, failure_store_parent, has_selector};
 use crate::mapping::{DynamicStyle, Mapping};
+use crate::settings;
 use crate::store::catalog::CatalogGuard;
 use crate::store::types::{DataStreamInfo, IndexStats, ItemFailure, PreparedWrite};
 use crate::store::{Inner, Store};
@@ -209,6 +211,43 @@ impl Store {
         Ok(())
     }
 
+    /// The recorded settings of every index and data stream (see [`crate::settings`]), by
+    /// name.
+    pub fn recorded_settings(&self) -> BTreeMap<String, BTreeMap<String, Value>> {
+        self.inner
+            .read_targets()
+            .values()
+            .map(|target| {
+                let meta = target.meta();
+                (meta.name, meta.recorded_settings)
+            })
+            .collect()
+    }
+
+    /// Applies `PUT /{index}/_settings` to the recorded settings of the targets `names` (see
+    /// [`crate::settings`]): all of them or, on a setting an open index cannot change, none.
+    pub fn update_recorded_settings(&self, names: &[String], update: &Value) -> StoreResult<()> {
+        let targets = names
+            .iter()
+            .map(|name| {
+                self.inner
+                    .get_target(name)
+                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let updated = targets
+            .iter()
+            .map(|target| {
+                let meta = target.meta();
+                settings::updated(&meta.name, &meta.recorded_settings, update)
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        for (target, settings) in targets.iter().zip(updated) {
+            target.set_recorded_settings(settings)?;
+        }
+        Ok(())
+    }
+
     /// The names of the indexes and data streams whose settings name pipeline `id`, for
     /// refusing to delete a pipeline in use.
     pub fn targets_using_pipeline(&self, id: &str) -> Vec<String> {
@@ -395,6 +434,13 @@ impl Inner {
             rolled_over_ms: None,
             lifecycle_policy: index_setting("lifecycle.name"),
             rollover_alias: index_setting("lifecycle.rollover_alias"),
+            // The template's, then the request's, which win.
+            recorded_settings: template
+                .and_then(IndexTemplate::settings)
+                .into_iter()
+                .chain(explicit.and_then(|body| body.get("settings")))
+                .flat_map(settings::recorded_at_creation)
+                .collect(),
             ingest: explicit
                 .and_then(|body| body.get("settings"))
                 .map(IngestPipelineSettings::from_settings)
