@@ -266,6 +266,8 @@ pub fn router(state: AppState) -> Router {
             post(indices::refresh_index).get(indices::refresh_index),
         )
         .route("/_mapping", get(indices::get_mapping_all))
+        .route("/_mappings", get(indices::get_mapping_all))
+        .route("/{index}/_mappings", get(indices::get_mapping))
         .route(
             "/_settings",
             get(indices::get_settings_all).put(indices::put_settings_all),

@@ -31,6 +31,11 @@ pub enum MatchKind {
         /// How many terms the prefix may expand to.
         max_expansions: u32,
     },
+    /// Any (or all) of the terms anywhere, the last one as a prefix (`match_bool_prefix`).
+    BoolPrefix {
+        /// How many terms the prefix may expand to.
+        max_expansions: u32,
+    },
 }
 
 /// The edit settings of a fuzzy match.
@@ -85,6 +90,9 @@ impl Fuzziness {
 pub enum QueryAst {
     /// Every document.
     MatchAll,
+    /// A query whose values that do not convert to their field's type match nothing
+    /// (`lenient`); see [`QueryAst::lenient`].
+    Lenient(Box<QueryAst>),
     /// No document.
     MatchNone,
     /// Exact value.
@@ -224,6 +232,38 @@ impl QueryAst {
                 boost,
             },
             _ => self,
+        }
+    }
+
+    /// This query with each of its leaves lenient: a clause whose value does not convert to
+    /// its field's type matches nothing, and the rest of the query still runs (`lenient` of
+    /// `query_string`, `simple_query_string`, `match` and `multi_match`).
+    pub fn lenient(self) -> QueryAst {
+        let all = |queries: Vec<QueryAst>| queries.into_iter().map(QueryAst::lenient).collect();
+        match self {
+            QueryAst::Bool {
+                must,
+                filter,
+                should,
+                must_not,
+                minimum_should_match,
+            } => QueryAst::Bool {
+                must: all(must),
+                filter: all(filter),
+                should: all(should),
+                must_not: all(must_not),
+                minimum_should_match,
+            },
+            QueryAst::Boost { query, boost } => QueryAst::Boost {
+                query: Box::new(query.lenient()),
+                boost,
+            },
+            QueryAst::ConstantScore { query, score } => QueryAst::ConstantScore {
+                query: Box::new(query.lenient()),
+                score,
+            },
+            QueryAst::MatchAll | QueryAst::MatchNone | QueryAst::Lenient(_) => self,
+            leaf => QueryAst::Lenient(Box::new(leaf)),
         }
     }
 }

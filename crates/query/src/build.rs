@@ -73,6 +73,11 @@ fn locate(context: &BuildContext<'_>, name: &str) -> Located {
 /// Builds the tantivy query for `ast`.
 pub fn build_query(ast: &QueryAst, context: &BuildContext<'_>) -> QueryResult<Box<dyn Query>> {
     Ok(match ast {
+        // A value that does not fit its field matches nothing, instead of failing the search.
+        QueryAst::Lenient(query) => match build_query(query, context) {
+            Err(QueryError::Conversion(_)) => Box::new(EmptyQuery),
+            built => built?,
+        },
         QueryAst::MatchAll => Box::new(AllQuery),
         QueryAst::MatchNone => Box::new(EmptyQuery),
         QueryAst::Term {
@@ -281,7 +286,18 @@ fn build_match(
     kind: MatchKind,
 ) -> QueryResult<Box<dyn Query>> {
     let Located::Text { path } = locate(context, field) else {
-        // On exact-value fields a match is a term query on the whole value.
+        // On exact-value fields a match is a term query on the whole value; a
+        // `match_bool_prefix`, whose one term is its last, a prefix of it.
+        if let (
+            MatchKind::BoolPrefix { .. },
+            Located::Exact {
+                field_type: FieldType::Keyword,
+                ..
+            },
+        ) = (kind, locate(context, field))
+        {
+            return build_prefix(context, field, &scalar_text(query));
+        }
         return build_term(context, field, query, false);
     };
     let tokens: Vec<(usize, String)> = analyze(&scalar_text(query))
@@ -297,7 +313,7 @@ fn build_match(
         return Ok(Box::new(EmptyQuery));
     }
     Ok(match kind {
-        MatchKind::Terms => {
+        MatchKind::Terms | MatchKind::BoolPrefix { .. } => {
             let occur = if operator_and {
                 Occur::Must
             } else {
@@ -305,12 +321,20 @@ fn build_match(
             };
             let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
                 .iter()
-                .map(|(_, text)| {
-                    (
-                        occur,
-                        Box::new(TermQuery::new(term_for(text), IndexRecordOption::WithFreqs))
-                            as Box<dyn Query>,
-                    )
+                .enumerate()
+                .map(|(position, (_, text))| {
+                    let query: Box<dyn Query> = match kind {
+                        // `match_bool_prefix`: the last term is a prefix of a word.
+                        MatchKind::BoolPrefix { max_expansions }
+                            if position + 1 == tokens.len() =>
+                        {
+                            let mut prefix = PhrasePrefixQuery::new(vec![term_for(text)]);
+                            prefix.set_max_expansions(max_expansions);
+                            Box::new(ConstScoreQuery::new(Box::new(prefix), 1.0))
+                        }
+                        _ => Box::new(TermQuery::new(term_for(text), IndexRecordOption::WithFreqs)),
+                    };
+                    (occur, query)
                 })
                 .collect();
             match minimum_should_match {
@@ -596,7 +620,7 @@ fn build_term(
                     Value::String(text) if text == "true" => true,
                     Value::String(text) if text == "false" => false,
                     other => {
-                        return Err(QueryError::illegal(format!(
+                        return Err(QueryError::conversion(format!(
                             "Can't parse boolean value [{}], expected [true] or [false]",
                             scalar_text(other)
                         )));
@@ -624,7 +648,7 @@ fn build_term(
                         ))
                     }
                     None => {
-                        return Err(QueryError::illegal(format!(
+                        return Err(QueryError::conversion(format!(
                             "'{text}' is not an IP string literal."
                         )));
                     }
@@ -673,7 +697,7 @@ fn numeric(field: &str, value: &Value) -> QueryResult<f64> {
         _ => None,
     };
     number.filter(|number| number.is_finite()).ok_or_else(|| {
-        QueryError::illegal(format!(
+        QueryError::conversion(format!(
             "failed to create query: For input string: \"{}\" on field [{field}]",
             scalar_text(value)
         ))
@@ -692,14 +716,14 @@ fn date_value(
     let zone = zone.unwrap_or(&utc);
     match value {
         Value::String(text) => parse_date_bound(text, context.now_millis, round_up, zone, format)
-            .map_err(|reason| QueryError::illegal(format!("{reason} on field [{field}]"))),
+            .map_err(|reason| QueryError::conversion(format!("{reason} on field [{field}]"))),
         Value::Number(_) if format == Some("epoch_second") => Ok(value
             .as_f64()
             .map_or(0, |seconds| (seconds * 1000.0) as i64)),
         other => parse_date_value(other)
             .map(|nanos| nanos.div_euclid(1_000_000))
             .ok_or_else(|| {
-                QueryError::illegal(format!(
+                QueryError::conversion(format!(
                     "failed to parse date field [{}] on field [{field}]",
                     scalar_text(other)
                 ))

@@ -12,6 +12,10 @@ pub enum QueryError {
     /// A value is not acceptable (`illegal_argument_exception`).
     #[error("{0}")]
     IllegalArgument(String),
+    /// A query value that does not convert to its field's type, e.g. a word for a number
+    /// (`illegal_argument_exception`); a `lenient` query matches nothing there instead.
+    #[error("{0}")]
+    Conversion(String),
     /// A valid request that fails when run against the data, e.g. a result window that is
     /// too large (`search_phase_execution_exception` caused by `illegal_argument_exception`).
     #[error("all shards failed: {0}")]
@@ -31,6 +35,10 @@ impl QueryError {
 
     pub(crate) fn illegal(reason: impl Into<String>) -> QueryError {
         QueryError::IllegalArgument(reason.into())
+    }
+
+    pub(crate) fn conversion(reason: impl Into<String>) -> QueryError {
+        QueryError::Conversion(reason.into())
     }
 }
 

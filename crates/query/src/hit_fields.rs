@@ -226,7 +226,11 @@ fn collect_terms(
         QueryAst::Match {
             field,
             query,
-            kind: MatchKind::Terms | MatchKind::Phrase { .. } | MatchKind::PhrasePrefix { .. },
+            kind:
+                MatchKind::Terms
+                | MatchKind::Phrase { .. }
+                | MatchKind::PhrasePrefix { .. }
+                | MatchKind::BoolPrefix { .. },
             ..
         } => {
             add(
@@ -255,9 +259,9 @@ fn collect_terms(
                 collect_terms(clause, mapping, terms);
             }
         }
-        QueryAst::Boost { query, .. } | QueryAst::ConstantScore { query, .. } => {
-            collect_terms(query, mapping, terms)
-        }
+        QueryAst::Boost { query, .. }
+        | QueryAst::ConstantScore { query, .. }
+        | QueryAst::Lenient(query) => collect_terms(query, mapping, terms),
         _ => {}
     }
 }

@@ -33,13 +33,16 @@ pub struct Scroll {
     position: (usize, Option<DocAddress>),
     /// For a sorted scroll: the sort with its `_doc` tiebreaker, and the last hit's values.
     sorted: Option<(Vec<SortKey>, Option<Vec<SortValue>>)>,
+    /// The request's aggregations, computed over the scroll's point in time, which the first
+    /// page carries (as Elasticsearch's does); later pages have none.
+    aggregations: Option<Value>,
 }
 
 impl Scroll {
     /// Starts a scroll over `shards` (their searchers are the point in time).
     pub fn start(
         shards: Vec<SearchShard>,
-        request: SearchRequest,
+        mut request: SearchRequest,
         context: &SearchContext<'_>,
     ) -> QueryResult<Scroll> {
         let by_doc = request
@@ -59,16 +62,22 @@ impl Scroll {
             }
             _ => None,
         };
-        if request.aggregations.is_some() {
-            return Err(QueryError::illegal(
-                "aggregations are not supported in a scroll; run them in a plain search",
-            ));
-        }
         if request.from > 0 {
             return Err(QueryError::illegal(
                 "using [from] is not allowed in a scroll context",
             ));
         }
+        let aggregations = match request.aggregations.take() {
+            Some(aggregations) => {
+                let mut aggregate = request.clone();
+                aggregate.size = 0;
+                aggregate.sort = None;
+                aggregate.aggregations = Some(aggregations);
+                let mut response = crate::search::search(&shards, &aggregate, context)?;
+                Some(response["aggregations"].take())
+            }
+            None => None,
+        };
         let prepared = prepare_shards(&shards, &request.query, context)?;
         let (queries, skipped) = (prepared.queries, prepared.skipped);
         let mut total = 0u64;
@@ -86,11 +95,22 @@ impl Scroll {
             total,
             position: (0, None),
             sorted,
+            aggregations,
         })
     }
 
     /// The next page, rendered as a `_search` response (without `_scroll_id`).
     pub fn next_page(&mut self, now_millis: i64) -> QueryResult<Value> {
+        let mut page = self.next_hits(now_millis)?;
+        if let Some(aggregations) = self.aggregations.take()
+            && let Value::Object(page) = &mut page
+        {
+            page.insert("aggregations".to_owned(), aggregations);
+        }
+        Ok(page)
+    }
+
+    fn next_hits(&mut self, now_millis: i64) -> QueryResult<Value> {
         if self.sorted.is_some() {
             return self.next_sorted_page(now_millis);
         }

@@ -50,9 +50,9 @@ pub fn timestamp_bounds(query: &QueryAst, now_millis: i64) -> Option<(i64, i64)>
             .chain(filter)
             .filter_map(|clause| timestamp_bounds(clause, now_millis))
             .reduce(|(low_a, high_a), (low_b, high_b)| (low_a.max(low_b), high_a.min(high_b))),
-        QueryAst::Boost { query, .. } | QueryAst::ConstantScore { query, .. } => {
-            timestamp_bounds(query, now_millis)
-        }
+        QueryAst::Boost { query, .. }
+        | QueryAst::ConstantScore { query, .. }
+        | QueryAst::Lenient(query) => timestamp_bounds(query, now_millis),
         _ => None,
     }
 }

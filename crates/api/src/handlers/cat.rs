@@ -88,8 +88,19 @@ fn cat_indices(
         stats.retain(|row| shards.iter().any(|shard| shard.index == row.index));
     }
     let bytes_unit = params.get("bytes").cloned();
+    // `?health=`: every index of one node with no replicas is green.
+    let health = match params.get("health").map(String::as_str) {
+        None => None,
+        Some(health @ ("green" | "yellow" | "red")) => Some(health),
+        Some(other) => {
+            return Err(ApiError::illegal_argument(format!(
+                "unknown cluster health status [{other}]"
+            )));
+        }
+    };
     let rows: Vec<Vec<(String, String)>> = stats
         .iter()
+        .filter(|_| health.is_none_or(|health| health == "green"))
         .map(|row| index_row(row, bytes_unit.as_deref()))
         .collect();
     render(rows, INDEX_COLUMNS, DEFAULT_INDEX_COLUMNS, &params)

@@ -206,7 +206,7 @@ fn settings_for(
 }
 
 /// Dotted setting names (`index.number_of_shards`) as nested objects.
-fn nest_settings(pairs: impl Iterator<Item = (String, Value)>) -> Value {
+pub(crate) fn nest_settings(pairs: impl Iterator<Item = (String, Value)>) -> Value {
     let mut root = Map::new();
     for (key, value) in pairs {
         let mut object = &mut root;
@@ -548,8 +548,10 @@ async fn refresh(State(state): State<AppState>, index: &str) -> Result<Response,
 pub async fn field_caps_all(
     state: State<AppState>,
     params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    field_caps(state, "_all".to_owned(), params)
+    field_caps(state, "_all".to_owned(), params, headers, body).await
 }
 
 /// `GET|POST /{index}/_field_caps`.
@@ -557,16 +559,70 @@ pub async fn field_caps_index(
     state: State<AppState>,
     Path(index): Path<String>,
     params: Query<Params>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    field_caps(state, index, params)
+    field_caps(state, index, params, headers, body).await
+}
+
+/// The field patterns of `_field_caps`: the `fields` parameter, or the body's `fields` (an
+/// array or a comma list). `index_filter` and `runtime_mappings` are accepted; every index
+/// the expression names is reported, as if the filter matched each.
+fn field_caps_patterns(params: &Params, body: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    let split = |fields: &str| -> Vec<String> {
+        fields
+            .split(',')
+            .map(|field| field.trim().to_owned())
+            .filter(|field| !field.is_empty())
+            .collect()
+    };
+    let from_body = match body.and_then(|body| body.get("fields")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(fields)) => Some(split(fields)),
+        Some(Value::Array(fields)) => Some(
+            fields
+                .iter()
+                .map(|field| {
+                    field
+                        .as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ApiError::parsing("[field_caps] [fields] must hold strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => {
+            return Err(ApiError::parsing(
+                "[field_caps] [fields] must be a string or an array",
+            ));
+        }
+    };
+    if let Some(object) = body.and_then(Value::as_object)
+        && let Some(key) = object
+            .keys()
+            .find(|key| !matches!(key.as_str(), "fields" | "index_filter" | "runtime_mappings"))
+    {
+        return Err(ApiError::parsing(format!(
+            "[field_caps] unknown field [{key}]"
+        )));
+    }
+    match (params.get("fields"), from_body) {
+        (Some(_), Some(_)) => Err(ApiError::illegal_argument(
+            "can't specify a request body and [fields] request parameter, either specify a \
+             request body or the [fields] request parameter",
+        )),
+        (Some(fields), None) => Ok(split(fields)),
+        (None, fields) => Ok(fields.unwrap_or_default()),
+    }
 }
 
 /// The capabilities of fields across indexes, as Kibana and Grafana use them to learn what
 /// can be searched and aggregated.
-fn field_caps(
+async fn field_caps(
     State(state): State<AppState>,
     index: String,
     Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
     params::check(
         &params,
@@ -582,16 +638,9 @@ fn field_caps(
             "include_empty_fields",
         ],
     )?;
-    let patterns: Vec<String> = params
-        .get("fields")
-        .map(|fields| {
-            fields
-                .split(',')
-                .map(|field| field.trim().to_owned())
-                .filter(|field| !field.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let body = parse_json(&body, "parsing_exception")?;
+    let patterns = field_caps_patterns(&params, body.as_ref())?;
     if patterns.is_empty() {
         return Err(ApiError::illegal_argument(
             "specified fields can't be null or empty",

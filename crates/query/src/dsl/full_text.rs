@@ -1,4 +1,5 @@
-//! `match`, `match_phrase`, `match_phrase_prefix`, `multi_match` and `prefix`.
+//! `match`, `match_phrase`, `match_phrase_prefix`, `match_bool_prefix`, `multi_match` and
+//! `prefix`.
 
 use serde_json::{Map, Value};
 
@@ -11,6 +12,7 @@ fn default_kind(query_type: &str) -> MatchKind {
     match query_type {
         "match_phrase" => MatchKind::Phrase { slop: 0 },
         "match_phrase_prefix" => MatchKind::PhrasePrefix { max_expansions: 50 },
+        "match_bool_prefix" => MatchKind::BoolPrefix { max_expansions: 50 },
         _ => MatchKind::Terms,
     }
 }
@@ -45,6 +47,7 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
     let mut minimum_should_match = None;
     let mut fuzzy = FuzzyOptions::default();
     let mut fuzzy_requested = false;
+    let mut lenient = false;
     let query = match value {
         Value::Object(parameters) => {
             let mut query = None;
@@ -64,12 +67,20 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
                         }
                     }
                     "max_expansions" => {
-                        if let MatchKind::PhrasePrefix { max_expansions } = &mut kind {
+                        if let MatchKind::PhrasePrefix { max_expansions }
+                        | MatchKind::BoolPrefix { max_expansions } = &mut kind
+                        {
                             *max_expansions = parse_u32(query_type, key, parameter)?;
                         }
                     }
+                    "lenient" => {
+                        lenient = parameter.as_bool().ok_or_else(|| {
+                            QueryError::parsing(format!(
+                                "[{query_type}] [lenient] must be a boolean"
+                            ))
+                        })?;
+                    }
                     "analyzer"
-                    | "lenient"
                     | "zero_terms_query"
                     | "auto_generate_synonyms_phrase_query"
                     | "cutoff_frequency"
@@ -104,14 +115,15 @@ pub(crate) fn parse_match(query_type: &str, body: &Map<String, Value>) -> QueryR
         };
         return Ok(fuzzy.query(field, text, true, operator_and).boosted(boost));
     }
-    Ok(QueryAst::Match {
+    let query = QueryAst::Match {
         field: field.to_owned(),
         query,
         operator_and,
         minimum_should_match,
         kind,
-    }
-    .boosted(boost))
+    };
+    let query = if lenient { query.lenient() } else { query };
+    Ok(query.boosted(boost))
 }
 
 /// `multi_match` with `fields` and `type` (`best_fields`, `most_fields`, `cross_fields` match
@@ -149,11 +161,10 @@ pub(crate) fn parse_multi_match(body: &Map<String, Value>) -> QueryResult<QueryA
             }
             "type" => {
                 kind = match value.as_str() {
-                    Some("best_fields" | "most_fields" | "cross_fields" | "bool_prefix") => {
-                        MatchKind::Terms
-                    }
+                    Some("best_fields" | "most_fields" | "cross_fields") => MatchKind::Terms,
                     Some("phrase") => MatchKind::Phrase { slop: 0 },
                     Some("phrase_prefix") => MatchKind::PhrasePrefix { max_expansions: 50 },
+                    Some("bool_prefix") => MatchKind::BoolPrefix { max_expansions: 50 },
                     _ => {
                         return Err(QueryError::parsing(format!(
                             "[multi_match] unknown type [{value}]"

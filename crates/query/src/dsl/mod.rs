@@ -54,7 +54,7 @@ pub fn parse_query(value: &Value) -> QueryResult<QueryAst> {
         "ids" => ids::parse_ids(body),
         "bool" => bool_query::parse_bool(body),
         "constant_score" => bool_query::parse_constant_score(body),
-        "match" | "match_phrase" | "match_phrase_prefix" => {
+        "match" | "match_phrase" | "match_phrase_prefix" | "match_bool_prefix" => {
             full_text::parse_match(query_type, body)
         }
         "multi_match" => full_text::parse_multi_match(body),

@@ -37,6 +37,7 @@ pub(crate) fn parse_query_string_query(
     let mut text = None;
     let mut options = QueryStringOptions::default();
     let mut boost = None;
+    let mut lenient = false;
     for (key, value) in body {
         match key.as_str() {
             "query" => text = value.as_str().map(str::to_owned),
@@ -71,9 +72,13 @@ pub(crate) fn parse_query_string_query(
                 };
             }
             "boost" => boost = Some(super::parse_boost(query_type, value)?),
+            "lenient" => {
+                lenient = value.as_bool().ok_or_else(|| {
+                    QueryError::parsing(format!("[{query_type}] [lenient] must be a boolean"))
+                })?;
+            }
             "analyze_wildcard"
             | "allow_leading_wildcard"
-            | "lenient"
             | "analyzer"
             | "quote_analyzer"
             | "fuzziness"
@@ -106,7 +111,9 @@ pub(crate) fn parse_query_string_query(
     if options.default_fields.is_empty() {
         options.default_fields.push("*".to_owned());
     }
-    Ok(parse_lucene(&text, &options)?.boosted(boost))
+    let query = parse_lucene(&text, &options)?;
+    let query = if lenient { query.lenient() } else { query };
+    Ok(query.boosted(boost))
 }
 
 /// Parses Lucene syntax into the AST.
