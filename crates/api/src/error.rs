@@ -160,6 +160,11 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
             StoreError::IndexNotFound(name) => ApiError::index_not_found(&name),
+            StoreError::AutoCreateForbidden { index, reason } => {
+                let mut error = ApiError::index_not_found(&index);
+                error.reason = reason;
+                error
+            }
             StoreError::AlreadyExists(name) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "resource_already_exists_exception",
@@ -264,7 +269,9 @@ impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> ApiError {
         match error {
             QueryError::Parsing(reason) => ApiError::parsing(reason),
-            QueryError::IllegalArgument(reason) => ApiError::illegal_argument(reason),
+            QueryError::IllegalArgument(reason) | QueryError::Conversion(reason) => {
+                ApiError::illegal_argument(reason)
+            }
             QueryError::SearchPhase(reason) => {
                 let mut api_error = ApiError::new(
                     StatusCode::BAD_REQUEST,

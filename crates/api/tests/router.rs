@@ -350,19 +350,44 @@ async fn nodes_and_cluster_settings_describe_one_node() {
     let (status, settings, _) = call(&harness, "GET", "/_cluster/settings", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(settings, json!({"persistent": {}, "transient": {}}));
+    // Shippers set `action.auto_create_index`; a write it forbids creates nothing.
+    let (status, applied, _) = call(
+        &harness,
+        "PUT",
+        "/_cluster/settings",
+        r#"{"persistent": {"action": {"auto_create_index": "+keep-*,-*"}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        applied,
+        json!({"acknowledged": true, "persistent": {"action": {"auto_create_index": "+keep-*,-*"}}, "transient": {}})
+    );
+    let (status, _, _) = call(&harness, "POST", "/keep-1/_doc", r#"{"a": 1}"#).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, error, _) = call(&harness, "POST", "/other/_doc", r#"{"a": 1}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["error"]["type"], "index_not_found_exception");
+    assert_eq!(
+        error["error"]["reason"],
+        "no such index [other] and [action.auto_create_index] contains [-*] which forbids automatic creation of the index"
+    );
+    let (_, settings, _) = call(&harness, "GET", "/_cluster/settings?flat_settings=true", "").await;
+    assert_eq!(
+        settings,
+        json!({"persistent": {"action.auto_create_index": "+keep-*,-*"}, "transient": {}})
+    );
     let (status, error, _) = call(
         &harness,
         "PUT",
         "/_cluster/settings",
-        r#"{"persistent": {"action": {"auto_create_index": "false"}}}"#,
+        r#"{"persistent": {"no.such.setting": "1"}}"#,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        error["error"]["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("persistent setting [action.auto_create_index], not recognized")
+    assert_eq!(
+        error["error"]["reason"],
+        "persistent setting [no.such.setting], not recognized"
     );
 }
 

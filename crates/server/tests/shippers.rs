@@ -283,6 +283,39 @@ fn lifecycle_policies_survive_a_restart() {
     assert_eq!(status_body["operation_mode"], "RUNNING");
 }
 
+/// `action.auto_create_index`, as shippers' guides have users set it: persistent settings
+/// keep applying after a restart, transient ones do not.
+#[test]
+fn auto_create_index_survives_a_restart_when_persistent() {
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().join("data");
+    {
+        let mut server = Server::start_in(&data_dir, &[]);
+        let (status, body) = server.put(
+            "/_cluster/settings",
+            r#"{"persistent": {"action.auto_create_index": "+logs-*,-*"},
+                "transient": {"search.max_buckets": 20000}}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = server.post("/scratch/_doc", r#"{"a": 1}"#);
+        assert_eq!(status, 404);
+        server.stop();
+    }
+    let server = Server::start_in(&data_dir, &[]);
+    let (_, settings) = server.get("/_cluster/settings?flat_settings=true");
+    assert_eq!(
+        settings,
+        json!({"persistent": {"action.auto_create_index": "+logs-*,-*"}, "transient": {}})
+    );
+    let (status, error) = server.post("/scratch/_doc", r#"{"a": 1}"#);
+    assert_eq!(status, 404, "{error}");
+    assert_eq!(error["error"]["type"], "index_not_found_exception");
+    let (status, _) = server.post("/logs-app-default/_doc", r#"{"message": "allowed"}"#);
+    assert_eq!(status, 201);
+    let (status, _) = server.put("/scratch", "{}");
+    assert_eq!(status, 200, "creating an index explicitly is not automatic creation");
+}
+
 /// Logstash's ILM mode (`ecs_compatibility => disabled`, default index): policy, template
 /// with a rollover alias, a date math bootstrap index, then writes through the alias, which
 /// the lifecycle policy rolls over and whose retired index it deletes.

@@ -63,6 +63,14 @@ pub enum StoreError {
     /// No index, data stream or alias has this name.
     #[error("no such index [{0}]")]
     IndexNotFound(String),
+    /// A write to a missing index that `action.auto_create_index` does not let it create.
+    #[error("{reason}")]
+    AutoCreateForbidden {
+        /// The index.
+        index: String,
+        /// Why, as Elasticsearch says it.
+        reason: String,
+    },
     /// `PUT /{index}` for a name that exists.
     #[error("index [{0}] already exists")]
     AlreadyExists(String),

@@ -19,6 +19,7 @@
 //! typed by the mapping, so a new field never forces a new index.
 
 mod alias;
+mod cluster_settings;
 mod component_template;
 mod disk;
 mod document;
@@ -50,6 +51,7 @@ mod time_value;
 pub mod wal;
 
 pub use alias::{AliasAction, AliasProperties, AliasTable};
+pub use cluster_settings::{AutoCreate, ClusterSettings};
 pub use component_template::ComponentTemplate;
 pub use disk::{DiskSpace, FloodStage, WriteBlock};
 pub use document::{Conversion, ConvertedDocument, convert_document, decode_ip, encode_ip};

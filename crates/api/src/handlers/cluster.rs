@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use logfleet_store::flatten_settings;
 use serde_json::{Map, Value, json};
 
 use crate::body::{parse_json, read_body};
@@ -156,8 +155,24 @@ async fn wait_for_health(
     }
 }
 
-/// `GET /_cluster/settings`: Logfleet has no dynamic cluster settings, so nothing is set.
-pub async fn get_settings(Query(params): Query<Params>) -> Result<Response, ApiError> {
+/// Flat settings (`action.auto_create_index`) as `flat_settings` asks: flat, or nested.
+fn shown_settings(settings: &Map<String, Value>, flat: bool) -> Value {
+    if flat {
+        return Value::Object(settings.clone());
+    }
+    super::indices::nest_settings(
+        settings
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    )
+}
+
+/// `GET /_cluster/settings`: what `PUT` set, and with `include_defaults` the defaults of the
+/// settings left alone.
+pub async fn get_settings(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
     params::check(
         &params,
         "/_cluster/settings",
@@ -169,43 +184,67 @@ pub async fn get_settings(Query(params): Query<Params>) -> Result<Response, ApiE
             "local",
         ],
     )?;
-    let mut body = json!({"persistent": {}, "transient": {}});
+    let flat = params::flag(&params, "flat_settings")?;
+    let settings = state.store.cluster_settings();
+    let mut body = json!({
+        "persistent": shown_settings(&settings.persistent, flat),
+        "transient": shown_settings(&settings.transient, flat),
+    });
     if params::flag(&params, "include_defaults")? {
-        body["defaults"] = json!({
-            "action": {"auto_create_index": "true", "destructive_requires_name": "true"},
-            "http": {"max_content_length": "100mb"},
-        });
+        let mut defaults = Map::new();
+        for (key, value) in [
+            ("action.auto_create_index", "true"),
+            ("action.destructive_requires_name", "true"),
+            ("http.max_content_length", "100mb"),
+            ("search.max_buckets", "65536"),
+            ("cluster.max_shards_per_node", "1000"),
+        ] {
+            if settings.get(key).is_none() {
+                defaults.insert(key.to_owned(), json!(value));
+            }
+        }
+        body["defaults"] = shown_settings(&defaults, flat);
     }
     Ok(ok(&body))
 }
 
-/// `PUT /_cluster/settings`: every setting is refused as Elasticsearch refuses unknown
-/// ones, since none can be changed at run time (the configuration file sets them).
+/// `PUT /_cluster/settings`: `action.auto_create_index` decides which missing indexes a
+/// write may create; the other settings Elasticsearch's shippers set are kept and shown,
+/// with the effect they can have on one node; unknown ones are refused. Persistent settings
+/// survive a restart.
 pub async fn put_settings(
     State(state): State<AppState>,
+    Query(params): Query<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    params::check(
+        &params,
+        "/_cluster/settings",
+        &["flat_settings", "master_timeout", "timeout"],
+    )?;
+    let flat = params::flag(&params, "flat_settings")?;
     let body = read_body(&headers, body, state.config.max_content_length).await?;
     let body = parse_json(&body, "parsing_exception")?.unwrap_or_else(|| json!({}));
-    for scope in ["persistent", "transient"] {
-        if let Some((key, _)) = body
-            .get(scope)
-            .and_then(Value::as_object)
-            .and_then(|settings| {
-                flatten_settings(&Value::Object(settings.clone()))
-                    .into_iter()
-                    .next()
-            })
-        {
-            return Err(ApiError::illegal_argument(format!(
-                "{scope} setting [{key}], not recognized: Logfleet has no dynamic cluster settings; set it in the configuration file"
-            )));
-        }
+    let Value::Object(object) = &body else {
+        return Err(ApiError::parsing("request body must be an object"));
+    };
+    if let Some(key) = object
+        .keys()
+        .find(|key| !matches!(key.as_str(), "persistent" | "transient"))
+    {
+        return Err(ApiError::parsing(format!(
+            "request body contains unknown field [{key}]"
+        )));
     }
-    Ok(ok(
-        &json!({"acknowledged": true, "persistent": {}, "transient": {}}),
-    ))
+    let (persistent, transient) = state
+        .store
+        .update_cluster_settings(object.get("persistent"), object.get("transient"))?;
+    Ok(ok(&json!({
+        "acknowledged": true,
+        "persistent": shown_settings(&persistent, flat),
+        "transient": shown_settings(&transient, flat),
+    })))
 }
 
 /// `GET /_nodes`.

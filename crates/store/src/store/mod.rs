@@ -61,6 +61,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::alias::AliasTable;
+use crate::cluster_settings::ClusterSettings;
 use crate::component_template::ComponentTemplate;
 use crate::disk::{DiskGuard, DiskSpace, WriteBlock};
 use crate::error::StoreResult;
@@ -112,6 +113,8 @@ struct Inner {
     component_templates: Persisted<BTreeMap<String, ComponentTemplate>>,
     lifecycle_policies: Persisted<BTreeMap<String, LifecyclePolicy>>,
     aliases: Persisted<AliasTable>,
+    /// `PUT /_cluster/settings` (the persistent ones on disk).
+    cluster_settings: Persisted<ClusterSettings>,
     /// Serialises target creation and deletion, alias changes, rollover and mapping
     /// updates; taken through `lock_catalog`, first of all the locks.
     catalog_lock: Mutex<()>,

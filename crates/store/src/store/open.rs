@@ -14,6 +14,7 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{info, warn};
 
+use super::catalog::cluster::CLUSTER_SETTINGS_FILE;
 use super::catalog::lifecycle::LIFECYCLE_POLICIES_FILE;
 use super::catalog::templates::TEMPLATES_FILE;
 use super::refresh::RefreshKind;
@@ -77,6 +78,7 @@ impl Store {
             Persisted::load(catalog_file(COMPONENT_TEMPLATES_FILE), faults())?;
         let lifecycle_policies = Persisted::load(catalog_file(LIFECYCLE_POLICIES_FILE), faults())?;
         let aliases: Persisted<AliasTable> = Persisted::load(catalog_file(ALIASES_FILE), faults())?;
+        let cluster_settings = Persisted::load(catalog_file(CLUSTER_SETTINGS_FILE), faults())?;
         // A crash between deleting a target and updating the table leaves members that no
         // longer exist; they are dropped here.
         aliases.update(|aliases| {
@@ -149,6 +151,7 @@ impl Store {
             legacy_templates,
             component_templates,
             lifecycle_policies,
+            cluster_settings,
             aliases,
             catalog_lock: Mutex::new(()),
             last_seq: AtomicU64::new(highest_known),

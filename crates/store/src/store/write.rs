@@ -108,6 +108,14 @@ impl Inner {
         if let Some(target) = self.get_target(name) {
             return Ok(target);
         }
+        self.cluster_settings
+            .read()
+            .auto_create()
+            .check(name)
+            .map_err(|reason| StoreError::AutoCreateForbidden {
+                index: name.to_owned(),
+                reason,
+            })?;
         let template = self.template_for(name);
         let kind = match &template {
             Some(template) if template.data_stream => TargetKind::DataStream,

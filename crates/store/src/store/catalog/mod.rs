@@ -2,6 +2,7 @@
 //! policies and rollover.
 
 pub(super) mod aliases;
+pub(super) mod cluster;
 pub(super) mod lifecycle;
 pub(super) mod rollover;
 pub(super) mod targets;
