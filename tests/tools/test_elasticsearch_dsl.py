@@ -80,7 +80,6 @@ def test_init_creates_the_index_with_the_documents_mapping(logfleet, es, events)
     assert (settings["number_of_shards"], settings["number_of_replicas"]) == ("1", "0")
 
 
-@pytest.mark.xfail(strict=True, reason="GET reports _seq_no 0, not the sequence number of the write")
 def test_save_and_get(es, events):
     first = events["evt-1"]
     assert first.meta.id == "evt-1"
@@ -96,7 +95,6 @@ def test_save_and_get(es, events):
     assert got.meta.seq_no == first.meta.seq_no
 
 
-@pytest.mark.xfail(strict=True, reason="if_seq_no and if_primary_term are not enforced yet")
 def test_save_of_a_stale_copy_is_refused(es, events):
     # save() of a fetched document sends if_seq_no/if_primary_term from the fetch
     # (optimistic concurrency control): the second writer of two must get a conflict.

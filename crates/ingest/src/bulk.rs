@@ -94,6 +94,11 @@ pub struct BulkItem<'a> {
     pub source: Option<&'a [u8]>,
     /// An ingest pipeline named by the action line or the URL.
     pub pipeline: Option<String>,
+    /// `if_seq_no` and `if_primary_term`: the write goes ahead only if the document is the
+    /// one the client last read.
+    pub if_seq_no: Option<u64>,
+    /// See `if_seq_no`.
+    pub if_primary_term: Option<u64>,
     /// 1-based line number of the action line, for messages.
     pub line: usize,
     /// A problem found while decoding that fails this item only.
@@ -146,6 +151,8 @@ pub fn parse_bulk<'a>(
             pipeline: metadata
                 .pipeline
                 .or_else(|| default_pipeline.map(str::to_owned)),
+            if_seq_no: metadata.if_seq_no,
+            if_primary_term: metadata.if_primary_term,
             line: line_number,
             error,
         });
@@ -211,6 +218,8 @@ struct ActionMetadata {
     index: Option<String>,
     id: Option<String>,
     pipeline: Option<String>,
+    if_seq_no: Option<u64>,
+    if_primary_term: Option<u64>,
 }
 
 fn parse_action_line(
@@ -258,6 +267,10 @@ fn parse_action_parameters(
             "_index" => metadata.index = Some(scalar_string(&key, value, line_number)?),
             "_id" => metadata.id = Some(scalar_string(&key, value, line_number)?),
             "pipeline" => metadata.pipeline = Some(scalar_string(&key, value, line_number)?),
+            "if_seq_no" => metadata.if_seq_no = Some(non_negative(&key, &value, line_number)?),
+            "if_primary_term" => {
+                metadata.if_primary_term = Some(non_negative(&key, &value, line_number)?);
+            }
             // Accepted and without effect on a single node, as `_type` is for 7.x shippers.
             "_type"
             | "routing"
@@ -265,8 +278,6 @@ fn parse_action_parameters(
             | "require_data_stream"
             | "version"
             | "version_type"
-            | "if_seq_no"
-            | "if_primary_term"
             | "retry_on_conflict"
             | "dynamic_templates"
             | "list_executed_pipelines"
@@ -279,6 +290,20 @@ fn parse_action_parameters(
         }
     }
     Ok(metadata)
+}
+
+/// A non-negative number, or a string of one, as the sequence number parameters take.
+fn non_negative(key: &str, value: &Value, line_number: usize) -> Result<u64, BulkError> {
+    let number = match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.parse().ok(),
+        _ => None,
+    };
+    number.ok_or_else(|| {
+        BulkError::illegal_argument(format!(
+            "Action/metadata line [{line_number}] has an invalid [{key}]: [{value}]"
+        ))
+    })
 }
 
 /// Elasticsearch accepts numbers where it expects a string parameter (an `_id` of `1`).

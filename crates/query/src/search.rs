@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use logfleet_model::fields::TIMESTAMP;
 use logfleet_store::SearchShard;
+use logfleet_store::schema::SEQ_FIELD;
 use logfleet_store::skeleton::SourceCache;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -360,16 +361,22 @@ pub(crate) fn render_hit<'a>(
     let mut rendered = Map::new();
     rendered.insert("_index".into(), Value::String(shard.index.clone()));
     rendered.insert("_id".into(), Value::String(id));
-    if request.version {
-        let version = shard
+    let column = |name: &str| {
+        shard
             .searcher
             .segment_reader(hit.address.segment_ord)
             .fast_fields()
-            .u64("_version")
+            .u64(name)
             .ok()
             .and_then(|column| column.first(hit.address.doc_id))
-            .unwrap_or(1);
-        rendered.insert("_version".into(), json!(version));
+    };
+    if request.version {
+        rendered.insert("_version".into(), json!(column("_version").unwrap_or(1)));
+    }
+    if request.seq_no_primary_term {
+        // The sequence number of the write that stored the document, as `_doc` reports it.
+        rendered.insert("_seq_no".into(), json!(column(SEQ_FIELD).unwrap_or(0)));
+        rendered.insert("_primary_term".into(), json!(logfleet_store::PRIMARY_TERM));
     }
     rendered.insert(
         "_score".into(),

@@ -313,7 +313,10 @@ fn auto_create_index_survives_a_restart_when_persistent() {
     let (status, _) = server.post("/logs-app-default/_doc", r#"{"message": "allowed"}"#);
     assert_eq!(status, 201);
     let (status, _) = server.put("/scratch", "{}");
-    assert_eq!(status, 200, "creating an index explicitly is not automatic creation");
+    assert_eq!(
+        status, 200,
+        "creating an index explicitly is not automatic creation"
+    );
 }
 
 /// Logstash's ILM mode (`ecs_compatibility => disabled`, default index): policy, template

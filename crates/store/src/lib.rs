@@ -71,9 +71,9 @@ pub use schema::Fields;
 pub use seq_query::GeneratedIdQuery;
 pub use store::{
     AliasResult, DataStreamInfo, DocumentOp, IndexLifecycle, IndexStats, ItemFailure,
-    ManagedLifecycle, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule, RolloverOutcome,
-    RolloverRequest, SearchShard, Store, StoreConfig, StoredDocument, VersionConflict,
-    WriteOutcome, WriteRequest, WriteResult, format_duration,
+    ManagedLifecycle, PRIMARY_TERM, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule,
+    RolloverOutcome, RolloverRequest, SearchShard, Store, StoreConfig, StoredDocument,
+    VersionConflict, WriteCondition, WriteOutcome, WriteRequest, WriteResult, format_duration,
 };
 pub use tail::{Tail, TailEvent};
 pub use target::{IngestPipelineSettings, TargetKind, new_uuid, now_millis};

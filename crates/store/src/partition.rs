@@ -46,7 +46,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::failpoint::{self, Failpoint};
 use crate::faults::{Faults, FaultyDirectory};
 use crate::persist::{read_json, write_json_atomically};
-use crate::schema::Fields;
+use crate::schema::{Fields, SEQ_FIELD};
 use crate::seq_query::GeneratedIdQuery;
 use crate::skeleton::SourceCache;
 use crate::sync::{MutexExt, RwLockExt};
@@ -164,6 +164,32 @@ pub enum Pending {
 struct PendingWrite {
     version: u64,
     seq: u64,
+}
+
+/// A live document's version, and the write-ahead log sequence number that wrote it (its
+/// `_seq_no`; 0 for a document with a client-chosen id written before sequence numbers were
+/// kept for those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// `_version`.
+    pub version: u64,
+    /// `_seq_no`.
+    pub seq: u64,
+}
+
+/// The version and sequence number of the committed document at `address`.
+fn written_at(searcher: &Searcher, address: DocAddress) -> Written {
+    let columns = searcher.segment_reader(address.segment_ord).fast_fields();
+    let read = |name: &str| {
+        columns
+            .u64(name)
+            .ok()
+            .and_then(|column| column.first(address.doc_id))
+    };
+    Written {
+        version: read("_version").unwrap_or(1),
+        seq: read(SEQ_FIELD).unwrap_or(0),
+    }
 }
 
 /// How a document is found by id: the `_id` term of a client-chosen id, or the `_seq` column
@@ -410,12 +436,16 @@ impl Partition {
         action(writer)
     }
 
-    /// The version of the live document `key`, looking at uncommitted writes first.
-    pub fn lookup_version(&self, key: &DocumentKey<'_>) -> StoreResult<Option<u64>> {
+    /// The version of the live document `key` and the sequence number that wrote it,
+    /// looking at uncommitted writes first.
+    pub fn lookup_version(&self, key: &DocumentKey<'_>) -> StoreResult<Option<Written>> {
         {
             let state = self.lock_state();
             if let Some(pending) = state.pending_ids.get(key.id) {
-                return Ok(Some(pending.version));
+                return Ok(Some(Written {
+                    version: pending.version,
+                    seq: pending.seq,
+                }));
             }
             if state.pending_deletes.contains_key(key.id) {
                 return Ok(None);
@@ -425,14 +455,7 @@ impl Partition {
         let Some(address) = self.find_committed(&searcher, key)? else {
             return Ok(None);
         };
-        let segment = searcher.segment_reader(address.segment_ord);
-        let version = segment
-            .fast_fields()
-            .u64("_version")
-            .ok()
-            .and_then(|column| column.first(address.doc_id))
-            .unwrap_or(1);
-        Ok(Some(version))
+        Ok(Some(written_at(&searcher, address)))
     }
 
     fn find_committed(
@@ -458,22 +481,16 @@ impl Partition {
         Ok(top.first().map(|(_, address)| *address))
     }
 
-    /// Reads the committed source of the document `key`, with its version.
-    pub fn get_committed(&self, key: &DocumentKey<'_>) -> StoreResult<Option<(u64, Vec<u8>)>> {
+    /// Reads the committed source of the document `key`, with its version and sequence
+    /// number.
+    pub fn get_committed(&self, key: &DocumentKey<'_>) -> StoreResult<Option<(Written, Vec<u8>)>> {
         let searcher = self.searcher();
         let Some(address) = self.find_committed(&searcher, key)? else {
             return Ok(None);
         };
         let document: TantivyDocument = searcher.doc(address)?;
         let source = source_bytes(&searcher, address, &document, &self.fields);
-        let version = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .u64("_version")
-            .ok()
-            .and_then(|column| column.first(address.doc_id))
-            .unwrap_or(1);
-        Ok(Some((version, source)))
+        Ok(Some((written_at(&searcher, address), source)))
     }
 
     /// Adds a document written at `seq`. `client_id` is set for client-chosen ids, with the

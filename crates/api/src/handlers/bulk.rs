@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use logfleet_ingest::{BulkAction, parse_bulk};
-use logfleet_store::{DocumentOp, PreparedWrite, WriteOutcome, WriteRequest};
+use logfleet_store::{DocumentOp, PreparedWrite, WriteCondition, WriteOutcome, WriteRequest};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
@@ -304,6 +304,28 @@ fn prepare_items(
             BulkAction::Update => Err(ApiError::illegal_argument(
                 "the [update] bulk action is not supported; send the whole document with [index]",
             )),
+        };
+        let result = match (result, item.if_seq_no, item.if_primary_term) {
+            (result, None, None) => result,
+            (Ok(_), Some(_), None) => Err(super::documents::validation(
+                "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
+            )),
+            (Ok(_), None, Some(term)) => Err(super::documents::validation(&format!(
+                "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [{term}];"
+            ))),
+            (Ok(_), Some(_), Some(_)) if action == BulkAction::Create => {
+                Err(super::documents::validation(
+                    "Validation Failed: 1: create operations do not support compare and set. use index instead;",
+                ))
+            }
+            (Ok(Prepared::Write(mut write)), Some(if_seq_no), Some(if_primary_term)) => {
+                write.require(WriteCondition {
+                    if_seq_no,
+                    if_primary_term,
+                });
+                Ok(Prepared::Write(write))
+            }
+            (result, _, _) => result,
         };
         match result {
             Ok(Prepared::Write(write)) => {

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use logfleet_store::{DocumentOp, WriteRequest};
+use logfleet_store::{DocumentOp, PRIMARY_TERM, WriteCondition, WriteRequest};
 use serde_json::{Map, Value, json};
 
 use super::write::{
@@ -139,6 +139,15 @@ async fn write_one(
                 return Ok(ok(&response));
             }
         };
+    let mut prepared = prepared;
+    if let Some(condition) = write_condition(params)? {
+        if op == DocumentOp::Create {
+            return Err(validation(
+                "Validation Failed: 1: create operations do not support compare and set. use index instead;",
+            ));
+        }
+        prepared.require(condition);
+    }
     let outcome = execute_one(state, prepared).await?;
     let forced = apply_refresh(state, refresh, Some(outcome.seq)).await?;
     let forced = forced && refresh == params::Refresh::Immediate;
@@ -170,6 +179,41 @@ pub async fn get_document(
     }
 }
 
+/// `if_seq_no` and `if_primary_term`: a write that goes ahead only if the document is the
+/// one the client last read. Both or neither, as Elasticsearch validates them.
+pub(crate) fn write_condition(params: &Params) -> Result<Option<WriteCondition>, ApiError> {
+    let number = |name: &str| -> Result<Option<u64>, ApiError> {
+        params
+            .get(name)
+            .map(|value| {
+                value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|number| *number >= 0)
+                    .map(|number| number as u64)
+                    .ok_or_else(|| {
+                        ApiError::illegal_argument(format!(
+                            "Failed to parse long parameter [{name}] with value [{value}]"
+                        ))
+                    })
+            })
+            .transpose()
+    };
+    match (number("if_seq_no")?, number("if_primary_term")?) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(validation(
+            "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
+        )),
+        (None, Some(term)) => Err(validation(&format!(
+            "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [{term}];"
+        ))),
+        (Some(if_seq_no), Some(if_primary_term)) => Ok(Some(WriteCondition {
+            if_seq_no,
+            if_primary_term,
+        })),
+    }
+}
+
 /// A document found, as `GET /{index}/_doc/{id}` and `_mget` show it.
 fn found_body(
     id: &str,
@@ -180,8 +224,8 @@ fn found_body(
     body.insert("_index".into(), json!(document.index));
     body.insert("_id".into(), json!(id));
     body.insert("_version".into(), json!(document.version));
-    body.insert("_seq_no".into(), json!(0));
-    body.insert("_primary_term".into(), json!(1));
+    body.insert("_seq_no".into(), json!(document.seq));
+    body.insert("_primary_term".into(), json!(PRIMARY_TERM));
     body.insert("found".into(), json!(true));
     let source: Map<String, Value> = serde_json::from_slice(&document.source).unwrap_or_default();
     if let Some(filtered) = filter.apply(source) {
@@ -267,7 +311,7 @@ async fn mget(
     Ok(ok(&json!({"docs": docs})))
 }
 
-fn validation(reason: &str) -> ApiError {
+pub(crate) fn validation(reason: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "action_request_validation_exception",
@@ -391,9 +435,12 @@ pub async fn delete_document(
 ) -> Result<Response, ApiError> {
     params::check(&params, &format!("/{index}/_doc/{id}"), WRITE_PARAMETERS)?;
     let refresh = params::refresh(&params)?;
-    let prepared = state
+    let mut prepared = state
         .store
         .prepare(WriteRequest::Delete { target: index, id })?;
+    if let Some(condition) = write_condition(&params)? {
+        prepared.require(condition);
+    }
     let outcome = execute_one(&state, prepared).await?;
     apply_refresh(&state, refresh, Some(outcome.seq)).await?;
     Ok(json_response(

@@ -57,10 +57,7 @@ pub fn failure_to_error(failure: ItemFailure) -> ApiError {
         ItemFailure::Conflict(conflict) => ApiError::new(
             StatusCode::CONFLICT,
             "version_conflict_engine_exception",
-            format!(
-                "[{}]: version conflict, document already exists (current version [{}])",
-                conflict.id, conflict.current_version
-            ),
+            conflict.reason(),
         )
         .with("index_uuid", json!("_na_"))
         .with("shard", json!("0"))

@@ -46,9 +46,9 @@ mod write;
 pub use catalog::rollover::RolloverRequest;
 pub use types::{
     AliasResult, DataStreamInfo, DocumentOp, IndexLifecycle, IndexStats, ItemFailure,
-    ManagedLifecycle, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule, RolloverOutcome,
-    SearchShard, StoreConfig, StoredDocument, VersionConflict, WriteOutcome, WriteRequest,
-    WriteResult, format_duration,
+    ManagedLifecycle, PRIMARY_TERM, PolicyUsage, PreparedWrite, ResolvedTarget, RetentionRule,
+    RolloverOutcome, SearchShard, StoreConfig, StoredDocument, VersionConflict, WriteCondition,
+    WriteOutcome, WriteRequest, WriteResult, format_duration,
 };
 
 use std::collections::BTreeMap;

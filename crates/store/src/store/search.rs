@@ -117,6 +117,7 @@ impl Store {
             .map(|record| StoredDocument {
                 index,
                 version,
+                seq,
                 source: record.source,
             }))
     }
@@ -158,10 +159,11 @@ impl Inner {
                     Pending::Unknown => {}
                 }
             }
-            if let Some((version, source)) = partition.get_committed(&key)? {
+            if let Some((written, source)) = partition.get_committed(&key)? {
                 return Ok(Lookup::Found(StoredDocument {
                     index: partition.meta().name.clone(),
-                    version,
+                    version: written.version,
+                    seq: written.seq,
                     source,
                 }));
             }

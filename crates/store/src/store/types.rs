@@ -151,9 +151,17 @@ pub struct PreparedWrite {
     pub(super) timestamp_millis: Option<i64>,
     /// The partition the document goes to, found (or created) before it is logged.
     pub(super) partition: Option<Arc<Partition>>,
+    /// What the document must be for the write to go ahead (`if_seq_no`).
+    pub(super) condition: Option<WriteCondition>,
 }
 
 impl PreparedWrite {
+    /// Makes the write go ahead only if the document is as `condition` says (checked when it
+    /// is about to be logged, after the writes logged before it).
+    pub fn require(&mut self, condition: WriteCondition) {
+        self.condition = Some(condition);
+    }
+
     pub(super) fn delete_target(target: Arc<Target>) -> PreparedWrite {
         PreparedWrite {
             target,
@@ -165,6 +173,7 @@ impl PreparedWrite {
             document: None,
             timestamp_millis: None,
             partition: None,
+            condition: None,
         }
     }
 }
@@ -209,15 +218,52 @@ pub struct WriteOutcome {
     pub result: WriteResult,
 }
 
-/// A write refused because the document's id exists (`create`).
+/// A write refused because the document is not as the write required: its id exists
+/// (`create`), or it is not the one the client last read (`if_seq_no`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionConflict {
     /// The concrete index.
     pub index: String,
     /// The id.
     pub id: String,
-    /// The existing document's version.
+    /// The existing document's version (0 when there is none).
     pub current_version: u64,
+    /// What the write required, when it was `if_seq_no`; the document's current sequence
+    /// number, if it exists.
+    pub required: Option<(WriteCondition, Option<u64>)>,
+}
+
+impl VersionConflict {
+    /// The reason Elasticsearch gives for it.
+    pub fn reason(&self) -> String {
+        match &self.required {
+            None => format!(
+                "[{}]: version conflict, document already exists (current version [{}])",
+                self.id, self.current_version
+            ),
+            Some((condition, None)) => format!(
+                "[{}]: version conflict, required seqNo [{}], primary term [{}]. but no document was found",
+                self.id, condition.if_seq_no, condition.if_primary_term
+            ),
+            Some((condition, Some(seq))) => format!(
+                "[{}]: version conflict, required seqNo [{}], primary term [{}]. current document has seqNo [{seq}] and primary term [{PRIMARY_TERM}]",
+                self.id, condition.if_seq_no, condition.if_primary_term
+            ),
+        }
+    }
+}
+
+/// The primary term of every document: one copy of each index, never failed over.
+pub const PRIMARY_TERM: u64 = 1;
+
+/// Optimistic concurrency control (`if_seq_no` and `if_primary_term`): the write goes ahead
+/// only if the document is the one the client last read, written by that sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteCondition {
+    /// The `_seq_no` the document must have.
+    pub if_seq_no: u64,
+    /// The `_primary_term` it must have.
+    pub if_primary_term: u64,
 }
 
 /// A failure of one write in a batch.
@@ -304,6 +350,8 @@ pub struct StoredDocument {
     pub index: String,
     /// Version.
     pub version: u64,
+    /// The sequence number of the write that stored it (`_seq_no`).
+    pub seq: u64,
     /// `_source` bytes.
     pub source: Vec<u8>,
 }

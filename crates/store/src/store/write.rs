@@ -1,6 +1,7 @@
 //! The write path: preparing a write against its target's mapping, the writer thread that
 //! logs groups of writes with one fsync, and applying logged writes to partition writers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -12,8 +13,8 @@ use tracing::{debug, error};
 
 use super::catalog::targets::is_builtin_data_stream;
 use super::types::{
-    DocumentOp, ItemFailure, PreparedWrite, VersionConflict, WriteOutcome, WriteRequest,
-    WriteResult,
+    DocumentOp, ItemFailure, PRIMARY_TERM, PreparedWrite, VersionConflict, WriteOutcome,
+    WriteRequest, WriteResult,
 };
 use super::{Inner, OutcomeSender, Store, WriterMessage, WriterMessageBox};
 use crate::disk::is_disk_full;
@@ -179,6 +180,7 @@ impl Inner {
                     document: None,
                     timestamp_millis: None,
                     partition: None,
+                    condition: None,
                 })
             }
             WriteRequest::Document {
@@ -270,6 +272,7 @@ impl Inner {
                     document: Some(document),
                     timestamp_millis,
                     partition: None,
+                    condition: None,
                 })
             }
         }
@@ -393,13 +396,33 @@ impl Inner {
         buffer.clear();
         let first_seq = self.last_seq.load(Ordering::SeqCst) + 1;
         let mut seq = first_seq - 1;
-        for ((writes, _), batch_outcomes) in batches.iter().zip(&outcomes) {
-            for (write, _) in writes
-                .iter()
-                .zip(batch_outcomes)
-                .filter(|(_, outcome)| outcome.is_none())
-            {
+        // What the writes logged so far in these batches did to each document (by target and
+        // id): written by a sequence number, or deleted. A conditional write sees them.
+        let mut logged_here: HashMap<(String, String), Option<u64>> = HashMap::new();
+        for ((writes, _), batch_outcomes) in batches.iter().zip(&mut outcomes) {
+            for (write, outcome) in writes.iter().zip(batch_outcomes.iter_mut()) {
+                if outcome.is_some() {
+                    continue;
+                }
+                if let Some(refused) = self.refuse_by_condition(write, &logged_here) {
+                    *outcome = Some(Err(refused));
+                    continue;
+                }
                 seq += 1;
+                if !write.auto_id {
+                    let key = (write.target.name(), write.id.clone());
+                    match write.op {
+                        WalOp::Index => {
+                            logged_here.insert(key, Some(seq));
+                        }
+                        WalOp::Delete => {
+                            logged_here.insert(key, None);
+                        }
+                        // A `create` may yet fail on an existing id: its outcome is not known
+                        // before it is applied.
+                        WalOp::Create | WalOp::DeleteTarget => {}
+                    }
+                }
                 let flags = if write.auto_id { FLAG_AUTO_ID } else { 0 };
                 let target = write
                     .only_partition
@@ -455,6 +478,61 @@ impl Inner {
             let _ = reply.send(results);
         }
         self.publish_tail();
+    }
+
+    /// A conditional write (`if_seq_no`) whose document is not the one it requires, as the
+    /// writes before it leave it (`logged_here`: those of the batches being logged).
+    fn refuse_by_condition(
+        &self,
+        write: &PreparedWrite,
+        logged_here: &HashMap<(String, String), Option<u64>>,
+    ) -> Option<ItemFailure> {
+        let condition = write.condition?;
+        let current = match logged_here.get(&(write.target.name(), write.id.clone())) {
+            Some(current) => Ok(*current),
+            None => self.current_seq(write),
+        };
+        let current = match current {
+            Ok(current) => current,
+            Err(error) => return Some(ItemFailure::Store(error)),
+        };
+        if current == Some(condition.if_seq_no) && condition.if_primary_term == PRIMARY_TERM {
+            return None;
+        }
+        let index = write
+            .partition
+            .as_ref()
+            .map(|partition| partition.meta().name.clone())
+            .or_else(|| write.only_partition.clone())
+            .unwrap_or_else(|| write.target.name());
+        Some(ItemFailure::Conflict(VersionConflict {
+            index,
+            id: write.id.clone(),
+            current_version: 0,
+            required: Some((condition, current)),
+        }))
+    }
+
+    /// The sequence number that wrote the live document `write` addresses, if there is one.
+    fn current_seq(&self, write: &PreparedWrite) -> StoreResult<Option<u64>> {
+        let key = self.document_key(&write.id);
+        let partitions = match (&write.partition, write.op) {
+            (Some(partition), WalOp::Index | WalOp::Create) => vec![partition.clone()],
+            _ => write.target.partitions(),
+        };
+        for partition in partitions {
+            if write
+                .only_partition
+                .as_ref()
+                .is_some_and(|only| *only != partition.meta().name)
+            {
+                continue;
+            }
+            if let Some(written) = partition.lookup_version(&key)? {
+                return Ok(Some(written.seq));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether `write` must be refused before it is logged; finds or creates its partition
@@ -595,14 +673,14 @@ impl Inner {
                         continue;
                     }
                     let key = self.document_key(&write.id);
-                    if let Some(version) =
+                    if let Some(written) =
                         partition.lookup_version(&key).map_err(ItemFailure::Store)?
                     {
                         partition.delete(&key, seq).map_err(ItemFailure::Store)?;
                         outcome = WriteOutcome {
                             index: partition.meta().name.clone(),
                             id: write.id.clone(),
-                            version: version + 1,
+                            version: written.version + 1,
                             seq,
                             result: WriteResult::Deleted,
                         };
@@ -653,17 +731,21 @@ impl Inner {
                 let key = self.document_key(&write.id);
                 let (version, result, replaces) =
                     match partition.lookup_version(&key).map_err(ItemFailure::Store)? {
-                        Some(current_version) if write.op == WalOp::Create => {
+                        Some(current) if write.op == WalOp::Create => {
                             return Err(ItemFailure::Conflict(VersionConflict {
                                 index,
                                 id: write.id,
-                                current_version,
+                                current_version: current.version,
+                                required: None,
                             }));
                         }
-                        Some(current_version) => (current_version + 1, WriteResult::Updated, true),
+                        Some(current) => (current.version + 1, WriteResult::Updated, true),
                         None => (1, WriteResult::Created, false),
                     };
                 document.add_u64(fields.version, version);
+                // The write's sequence number is the document's `_seq_no`, which
+                // `if_seq_no` compares.
+                document.add_u64(fields.seq, seq);
                 if mode == ApplyMode::Live {
                     self.tail_document(&target, &index, &document);
                 }
