@@ -144,7 +144,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         aliases, bulk, by_query, cat, cluster, data_streams, documents, ilm, indices, ingest, pit,
-        root, search, stats, templates, xpack,
+        root, search, stats, templates, update, xpack,
     };
     use logfleet::{alerts, dashboards, export, saved_searches, tail, ui};
     let routes = Router::new()
@@ -313,6 +313,7 @@ pub fn router(state: AppState) -> Router {
             "/{index}/_source/{id}",
             get(documents::get_source).head(documents::head_source),
         )
+        .route("/{index}/_update/{id}", post(update::update_document))
         .route("/_mget", get(documents::mget_all).post(documents::mget_all))
         .route(
             "/{index}/_mget",

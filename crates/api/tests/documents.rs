@@ -157,3 +157,168 @@ async fn sequence_number_parameters_are_validated() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_update_merges_a_partial_document_or_runs_a_script() {
+    let harness = harness(1 << 20);
+    call(
+        &harness,
+        "PUT",
+        "/up/_doc/1",
+        r#"{"user": {"name": "ann", "age": 30}, "n": 1, "tags": ["a"]}"#,
+    )
+    .await;
+    let (status, updated, _) = call(
+        &harness,
+        "POST",
+        "/up/_update/1?_source=true",
+        r#"{"doc": {"user": {"age": 31}, "tags": ["b"]}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["result"], "updated");
+    assert_eq!(updated["_version"], 2);
+    assert_eq!(
+        updated["get"]["_source"],
+        json!({"user": {"name": "ann", "age": 31}, "n": 1, "tags": ["b"]})
+    );
+    // The same change again changes nothing.
+    let (status, noop, _) = call(
+        &harness,
+        "POST",
+        "/up/_update/1",
+        r#"{"doc": {"user": {"age": 31}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (noop["result"].clone(), noop["_version"].clone()),
+        (json!("noop"), json!(2))
+    );
+    // A script, with params; `ctx.op` says what to do.
+    let (_, scripted, _) = call(
+        &harness,
+        "POST",
+        "/up/_update/1",
+        r#"{"script": {"source": "ctx._source.n += params.k", "params": {"k": 10}}}"#,
+    )
+    .await;
+    assert_eq!(scripted["result"], "updated", "{scripted}");
+    let (_, got, _) = call(&harness, "GET", "/up/_doc/1", "").await;
+    assert_eq!(got["_source"]["n"], 11);
+    assert_eq!(seq_no(&got), seq_no(&scripted));
+    let (_, none, _) = call(
+        &harness,
+        "POST",
+        "/up/_update/1",
+        r#"{"script": "if (ctx._source.n > 5) { ctx.op = 'none' }"}"#,
+    )
+    .await;
+    assert_eq!(none["result"], "noop");
+    let (_, deleted, _) = call(
+        &harness,
+        "POST",
+        "/up/_update/1",
+        r#"{"script": "ctx.op = 'delete'"}"#,
+    )
+    .await;
+    assert_eq!(deleted["result"], "deleted");
+    let (status, _, _) = call(&harness, "GET", "/up/_doc/1", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_update_of_a_missing_document_upserts_or_fails() {
+    let harness = harness(1 << 20);
+    call(&harness, "PUT", "/ups", "{}").await;
+    let (status, missing, _) =
+        call(&harness, "POST", "/ups/_update/1", r#"{"doc": {"n": 1}}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error"]["type"], "document_missing_exception");
+    assert_eq!(missing["error"]["reason"], "[1]: document missing");
+    let (status, created, _) = call(
+        &harness,
+        "POST",
+        "/ups/_update/1",
+        r#"{"doc": {"n": 2}, "upsert": {"n": 1}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["result"], "created");
+    let (_, got, _) = call(&harness, "GET", "/ups/_doc/1", "").await;
+    assert_eq!(got["_source"], json!({"n": 1}), "the upsert, not the doc");
+    let (status, _, _) = call(
+        &harness,
+        "POST",
+        "/ups/_update/2",
+        r#"{"doc": {"n": 2}, "doc_as_upsert": true}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = call(
+        &harness,
+        "POST",
+        "/ups/_update/3",
+        r#"{"script": {"source": "ctx._source.n = 5"}, "upsert": {"n": 0}, "scripted_upsert": true}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, got, _) = call(&harness, "GET", "/ups/_doc/3", "").await;
+    assert_eq!(got["_source"], json!({"n": 5}));
+}
+
+#[tokio::test]
+async fn an_update_checks_what_it_read() {
+    let harness = harness(1 << 20);
+    let (_, created, _) = call(&harness, "PUT", "/upc/_doc/1", r#"{"n": 1}"#).await;
+    let stale = seq_no(&created);
+    call(&harness, "PUT", "/upc/_doc/1", r#"{"n": 2}"#).await;
+    let (status, conflict, _) = call(
+        &harness,
+        "POST",
+        &format!("/upc/_update/1?if_seq_no={stale}&if_primary_term=1"),
+        r#"{"doc": {"n": 3}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        conflict["error"]["type"],
+        "version_conflict_engine_exception"
+    );
+    for (body, error) in [
+        ("{}", "action_request_validation_exception"),
+        (
+            r#"{"doc": {"n": 1}, "script": "ctx._source.n = 1"}"#,
+            "action_request_validation_exception",
+        ),
+        (r#"{"doc": 1}"#, "parsing_exception"),
+        (
+            r#"{"script": "ctx._source.n = new TreeMap()"}"#,
+            "script_exception",
+        ),
+    ] {
+        let (status, response, _) = call(&harness, "POST", "/upc/_update/1", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {response}");
+        assert_eq!(response["error"]["type"], error, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_updates_lose_no_change() {
+    let harness = harness(1 << 20);
+    call(&harness, "PUT", "/upn/_doc/1", r#"{"n": 0}"#).await;
+    let increments = (0..20).map(|_| {
+        call(
+            &harness,
+            "POST",
+            "/upn/_update/1?retry_on_conflict=100",
+            r#"{"script": "ctx._source.n += 1"}"#,
+        )
+    });
+    for (status, response, _) in futures_util::future::join_all(increments).await {
+        assert_eq!(status, StatusCode::OK, "{response}");
+    }
+    let (_, got, _) = call(&harness, "GET", "/upn/_doc/1", "").await;
+    assert_eq!(got["_source"]["n"], 20);
+    assert_eq!(got["_version"], 21);
+}

@@ -17,6 +17,7 @@ pub mod root;
 pub mod search;
 pub mod stats;
 pub mod templates;
+pub mod update;
 mod write;
 pub mod xpack;
 
