@@ -110,7 +110,6 @@ def test_save_of_a_stale_copy_is_refused(es, events):
     assert LogEvent.get(id="evt-1", using=es).level == "info"
 
 
-@pytest.mark.xfail(strict=True, reason="POST /{index}/_update/{id} is not answered yet")
 def test_partial_update(es, events):
     got = LogEvent.get(id="evt-1", using=es)
     # Only the named fields change; the rest of _source stays.
@@ -137,7 +136,6 @@ def test_search_with_query_and_filter(es, events):
     assert LogEvent.search(using=es).count() == 4
 
 
-@pytest.mark.xfail(strict=True, reason="POST /{index}/_update_by_query is not answered yet")
 def test_update_by_query_with_script(es, events):
     ubq = (UpdateByQuery(using=es, index=INDEX)
            .query("term", service="billing")

@@ -332,6 +332,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_alias", get(aliases::get_all))
         .route("/{index}/_rollover", post(aliases::rollover))
         .route("/{index}/_delete_by_query", post(by_query::delete_by_query))
+        .route("/{index}/_update_by_query", post(by_query::update_by_query))
         .route("/{index}/_rollover/{new_index}", post(aliases::rollover_to))
         .route(
             "/_alias/{name}",

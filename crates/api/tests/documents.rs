@@ -322,3 +322,69 @@ async fn concurrent_updates_lose_no_change() {
     assert_eq!(got["_source"]["n"], 20);
     assert_eq!(got["_version"], 21);
 }
+
+#[tokio::test]
+async fn update_by_query_runs_a_script_over_every_match() {
+    let harness = harness(1 << 20);
+    call(
+        &harness,
+        "PUT",
+        "/ubq",
+        r#"{"mappings": {"properties": {"service": {"type": "keyword"}, "retries": {"type": "long"}}}}"#,
+    )
+    .await;
+    let body = "{\"index\": {\"_id\": \"1\"}}\n{\"service\": \"billing\", \"retries\": 0}\n\
+                {\"index\": {\"_id\": \"2\"}}\n{\"service\": \"billing\", \"retries\": 2}\n\
+                {\"index\": {\"_id\": \"3\"}}\n{\"service\": \"shop\", \"retries\": 1}\n\
+                {\"index\": {\"_id\": \"4\"}}\n{\"service\": \"shop\", \"retries\": 9}\n";
+    call(&harness, "POST", "/ubq/_bulk?refresh=true", body).await;
+    let (status, result, _) = call(
+        &harness,
+        "POST",
+        "/ubq/_update_by_query?refresh=true",
+        r#"{"query": {"term": {"service": "billing"}},
+            "script": {"source": "ctx._source.retries += params.extra", "params": {"extra": 10}}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(
+        (
+            result["total"].clone(),
+            result["updated"].clone(),
+            result["version_conflicts"].clone()
+        ),
+        (json!(2), json!(2), json!(0))
+    );
+    assert_eq!(result["failures"], json!([]));
+    for (id, retries) in [("1", 10), ("2", 12), ("3", 1), ("4", 9)] {
+        let (_, got, _) = call(&harness, "GET", &format!("/ubq/_doc/{id}"), "").await;
+        assert_eq!(got["_source"]["retries"], retries, "document {id}");
+    }
+    // ctx.op: none leaves a document alone, delete removes it.
+    let (_, result, _) = call(
+        &harness,
+        "POST",
+        "/ubq/_update_by_query?refresh=true",
+        r#"{"query": {"term": {"service": "shop"}},
+            "script": "if (ctx._source.retries > 5) { ctx.op = 'delete' } else { ctx.op = 'none' }"}"#,
+    )
+    .await;
+    assert_eq!(
+        (
+            result["deleted"].clone(),
+            result["noops"].clone(),
+            result["updated"].clone()
+        ),
+        (json!(1), json!(1), json!(0))
+    );
+    let (status, _, _) = call(&harness, "GET", "/ubq/_doc/4", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without a query or a script: every document written again as it is.
+    let (_, result, _) = call(&harness, "POST", "/ubq/_update_by_query", "").await;
+    assert_eq!(
+        (result["total"].clone(), result["updated"].clone()),
+        (json!(3), json!(3))
+    );
+    let (_, got, _) = call(&harness, "GET", "/ubq/_doc/1", "").await;
+    assert_eq!(got["_version"], 3);
+}

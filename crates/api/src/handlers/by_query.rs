@@ -1,5 +1,7 @@
-//! `_delete_by_query`: delete every document a query matches, through the ordinary delete
-//! path (the write-ahead log, then the partitions), in batches.
+//! `_delete_by_query` and `_update_by_query`: delete or change every document a query
+//! matches, through the ordinary write path (the write-ahead log, then the partitions), in
+//! batches. An update writes a document only if it is still the one the query found (its
+//! sequence number), so a change made meanwhile is a version conflict, never lost.
 
 use std::time::Instant;
 
@@ -7,11 +9,15 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use logfleet_query::SearchContext;
-use logfleet_store::{ItemFailure, WriteRequest, WriteResult, now_millis};
-use serde_json::{Value, json};
+use logfleet_store::{
+    DocumentOp, ItemFailure, PRIMARY_TERM, WriteCondition, WriteRequest, WriteResult, now_millis,
+};
+use serde_json::{Map, Value, json};
 
-use super::write::apply_refresh;
+use super::update::{ScriptOp, UpdateScript};
+use super::write::{Prepared, apply_refresh, prepare_document};
 use crate::AppState;
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
@@ -44,23 +50,48 @@ const PARAMETERS: &[&str] = &[
 /// Deletes go to the log in batches of this many, as `scroll_size` does by default.
 const DEFAULT_BATCH: usize = 1000;
 
-/// `POST /{index}/_delete_by_query`.
-pub async fn delete_by_query(
-    State(state): State<AppState>,
-    Path(index): Path<String>,
-    Query(params): Query<Params>,
-    headers: HeaderMap,
+/// What a by-query request asks for, and the documents its query matched.
+struct ByQuery {
+    started: Instant,
+    proceed: bool,
+    refresh: params::Refresh,
+    batch: usize,
+    /// The concrete index and id of each document matched.
+    matches: Vec<(String, String)>,
+    /// `_update_by_query`'s script, if any.
+    script: Option<UpdateScript>,
+}
+
+/// Reads a by-query request (`what` is `_delete_by_query` or `_update_by_query`) and runs its
+/// query.
+async fn by_query_request(
+    state: &AppState,
+    index: &str,
+    what: &str,
+    params: &Params,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<ByQuery, ApiError> {
     let started = Instant::now();
-    params::check(&params, &format!("/{index}/_delete_by_query"), PARAMETERS)?;
+    let updating = what == "_update_by_query";
+    let allowed: Vec<&str> = PARAMETERS
+        .iter()
+        .copied()
+        .chain(
+            updating
+                .then_some(["pipeline", "version"])
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    params::check(params, &format!("/{index}/{what}"), &allowed)?;
     if params
         .get("wait_for_completion")
         .is_some_and(|value| value == "false")
     {
-        return Err(ApiError::illegal_argument(
-            "[wait_for_completion=false] is not supported: Logfleet runs _delete_by_query to completion and answers with the result",
-        ));
+        return Err(ApiError::illegal_argument(format!(
+            "[wait_for_completion=false] is not supported: Logfleet runs {what} to completion and answers with the result"
+        )));
     }
     let mut proceed = match params.get("conflicts").map(String::as_str) {
         None | Some("abort") => false,
@@ -71,11 +102,12 @@ pub async fn delete_by_query(
             )));
         }
     };
-    let refresh = params::refresh(&params)?;
-    let batch = positive(&params, "scroll_size")?.unwrap_or(DEFAULT_BATCH);
-    let body = read_body(&headers, body, state.config.max_content_length).await?;
+    let refresh = params::refresh(params)?;
+    let batch = positive(params, "scroll_size")?.unwrap_or(DEFAULT_BATCH);
+    let body = read_body(headers, body, state.config.max_content_length).await?;
     let mut body: Option<Value> = parse_json(&body, "parsing_exception")?;
-    let mut max_docs = positive(&params, "max_docs")?;
+    let mut max_docs = positive(params, "max_docs")?;
+    let mut script = None;
     if let Some(Value::Object(object)) = &mut body {
         if let Some(value) = object.remove("max_docs") {
             let limit = value.as_u64().filter(|limit| *limit > 0).ok_or_else(|| {
@@ -95,21 +127,30 @@ pub async fn delete_by_query(
                 )));
             }
         }
+        if updating && let Some(value) = object.remove("script") {
+            script = Some(UpdateScript::parse(&value)?);
+        }
     }
-    if body.is_none() && !params.contains_key("q") {
+    // An update by query without a query updates everything; a delete must say what.
+    if !updating && body.is_none() && !params.contains_key("q") {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "action_request_validation_exception",
             "Validation Failed: 1: query is missing;",
         ));
     }
-    let query = super::search::query_of(&params, body.as_ref())?;
+    let query = match &body {
+        Some(Value::Object(object)) if object.is_empty() && !params.contains_key("q") => {
+            super::search::query_of(params, None)?
+        }
+        _ => super::search::query_of(params, body.as_ref())?,
+    };
     let shards = state
         .store
-        .search_shards(&index, params::flag(&params, "ignore_unavailable")?)
+        .search_shards(index, params::flag(params, "ignore_unavailable")?)
         .await?;
     let store = state.store.clone();
-    let matches = super::run_blocking("delete_by_query", move || {
+    let matches = super::run_blocking(what, move || {
         let context = SearchContext {
             fields: store.fields(),
             now_millis: now_millis(),
@@ -118,15 +159,103 @@ pub async fn delete_by_query(
         logfleet_query::matching_documents(&shards, &query, &context, max_docs)
     })
     .await??;
+    Ok(ByQuery {
+        started,
+        proceed,
+        refresh,
+        batch,
+        matches,
+        script,
+    })
+}
 
-    let total = matches.len();
-    let mut deleted = 0u64;
-    let mut conflicts = 0u64;
-    let mut batches = 0u64;
-    let mut failures = Vec::new();
-    let mut last_seq = None;
-    'batches: for chunk in matches.chunks(batch) {
-        batches += 1;
+/// What a by-query request did, for its response.
+#[derive(Default)]
+struct Tally {
+    updated: u64,
+    deleted: u64,
+    noops: u64,
+    conflicts: u64,
+    batches: u64,
+    failures: Vec<Value>,
+    last_seq: Option<u64>,
+}
+
+impl Tally {
+    fn written(&mut self, seq: u64) {
+        self.last_seq = Some(self.last_seq.map_or(seq, |last| last.max(seq)));
+    }
+
+    fn conflict(&mut self, index: &str, id: &str, reason: String, proceed: bool) -> bool {
+        self.conflicts += 1;
+        if proceed {
+            return false;
+        }
+        self.failures.push(json!({
+            "index": index, "id": id, "status": 409,
+            "cause": {"type": "version_conflict_engine_exception", "reason": reason, "index": index},
+        }));
+        true
+    }
+
+    fn failure(&mut self, index: &str, id: &str, error: &ApiError) {
+        self.failures.push(json!({
+            "index": index, "id": id, "status": error.status.as_u16(),
+            "cause": error.to_item_error(),
+        }));
+    }
+
+    async fn respond(
+        self,
+        state: &AppState,
+        request: &ByQuery,
+        updating: bool,
+    ) -> Result<Response, ApiError> {
+        apply_refresh(state, request.refresh, self.last_seq).await?;
+        let status = match self
+            .failures
+            .first()
+            .and_then(|failure| failure["status"].as_u64())
+        {
+            Some(code) => {
+                StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            None => StatusCode::OK,
+        };
+        let mut body = json!({
+            "took": request.started.elapsed().as_millis() as u64,
+            "timed_out": false,
+            "total": request.matches.len(),
+        });
+        if updating {
+            body["updated"] = json!(self.updated);
+        }
+        body["deleted"] = json!(self.deleted);
+        body["batches"] = json!(self.batches);
+        body["version_conflicts"] = json!(self.conflicts);
+        body["noops"] = json!(self.noops);
+        body["retries"] = json!({"bulk": 0, "search": 0});
+        body["throttled_millis"] = json!(0);
+        body["requests_per_second"] = json!(-1.0);
+        body["throttled_until_millis"] = json!(0);
+        body["failures"] = json!(self.failures);
+        Ok(json_response(status, &body))
+    }
+}
+
+/// `POST /{index}/_delete_by_query`.
+pub async fn delete_by_query(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request =
+        by_query_request(&state, &index, "_delete_by_query", &params, &headers, body).await?;
+    let mut tally = Tally::default();
+    'batches: for chunk in request.matches.chunks(request.batch) {
+        tally.batches += 1;
         let mut prepared = Vec::with_capacity(chunk.len());
         for (target, id) in chunk {
             let request = WriteRequest::Delete {
@@ -138,61 +267,131 @@ pub async fn delete_by_query(
         for ((target, id), outcome) in chunk.iter().zip(state.store.execute(prepared).await?) {
             match outcome {
                 Ok(outcome) => {
-                    last_seq = Some(last_seq.map_or(outcome.seq, |seq: u64| seq.max(outcome.seq)));
+                    tally.written(outcome.seq);
                     if outcome.result == WriteResult::Deleted {
-                        deleted += 1;
+                        tally.deleted += 1;
                         continue;
                     }
                     // Gone between the search and the delete: Elasticsearch's version
                     // conflict.
-                    conflicts += 1;
-                    if !proceed {
-                        failures.push(json!({
-                            "index": target, "id": id, "status": 409,
-                            "cause": {"type": "version_conflict_engine_exception",
-                                      "reason": format!("[{id}]: version conflict, document already deleted"),
-                                      "index": target},
-                        }));
+                    let reason = format!("[{id}]: version conflict, document already deleted");
+                    if tally.conflict(target, id, reason, request.proceed) {
                         break 'batches;
                     }
                 }
-                Err(ItemFailure::Conflict(_)) => conflicts += 1,
+                Err(ItemFailure::Conflict(_)) => tally.conflicts += 1,
                 Err(ItemFailure::Store(error)) => {
-                    let error = ApiError::from(error);
-                    failures.push(
-                        json!({"index": target, "id": id, "status": error.status.as_u16(),
-                                         "cause": error.to_item_error()}),
-                    );
+                    tally.failure(target, id, &ApiError::from(error));
                     break 'batches;
                 }
             }
         }
     }
-    apply_refresh(&state, refresh, last_seq).await?;
-    let status = match failures
-        .first()
-        .and_then(|failure| failure["status"].as_u64())
-    {
-        Some(code) => {
-            StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    tally.respond(&state, &request, false).await
+}
+
+/// `POST /{index}/_update_by_query`: every matching document run through the `script` (or
+/// written again as it is, without one), each write conditional on the document being the
+/// one the query found.
+pub async fn update_by_query(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request =
+        by_query_request(&state, &index, "_update_by_query", &params, &headers, body).await?;
+    let mut tally = Tally::default();
+    'batches: for chunk in request.matches.chunks(request.batch) {
+        tally.batches += 1;
+        let mut prepared = Vec::with_capacity(chunk.len());
+        let mut written = Vec::with_capacity(chunk.len());
+        for (target, id) in chunk {
+            let Some(current) = state.store.get(target, id).await? else {
+                // Deleted since the query ran.
+                let reason = format!("[{id}]: version conflict, document already deleted");
+                if tally.conflict(target, id, reason, request.proceed) {
+                    break 'batches;
+                }
+                continue;
+            };
+            let source: Map<String, Value> =
+                serde_json::from_slice(&current.source).unwrap_or_default();
+            let (source, op) = match &request.script {
+                Some(script) => match script.run(target, id, source) {
+                    Ok(changed) => changed,
+                    Err(error) => {
+                        tally.failure(target, id, &error);
+                        break 'batches;
+                    }
+                },
+                None => (source, ScriptOp::Index),
+            };
+            let mut write = match op {
+                ScriptOp::None => {
+                    tally.noops += 1;
+                    continue;
+                }
+                ScriptOp::Delete => state.store.prepare(WriteRequest::Delete {
+                    target: target.clone(),
+                    id: id.clone(),
+                })?,
+                ScriptOp::Index => {
+                    let bytes = Bytes::from(serde_json::to_vec(&source).unwrap_or_default());
+                    let document = prepare_document(
+                        &state,
+                        target,
+                        DocumentOp::Index,
+                        Some(id.clone()),
+                        bytes,
+                        params.get("pipeline").map(String::as_str),
+                    );
+                    match document {
+                        Ok(Prepared::Write(write) | Prepared::FailureStore(write)) => write,
+                        Ok(Prepared::Dropped { .. }) => {
+                            tally.noops += 1;
+                            continue;
+                        }
+                        Err(error) => {
+                            tally.failure(target, id, &error);
+                            break 'batches;
+                        }
+                    }
+                }
+            };
+            write.require(WriteCondition {
+                if_seq_no: current.seq,
+                if_primary_term: PRIMARY_TERM,
+            });
+            prepared.push(write);
+            written.push((target, id));
         }
-        None => StatusCode::OK,
-    };
-    let body = json!({
-        "took": started.elapsed().as_millis() as u64,
-        "timed_out": false,
-        "total": total,
-        "deleted": deleted,
-        "batches": batches,
-        "version_conflicts": conflicts,
-        "noops": 0,
-        "retries": {"bulk": 0, "search": 0},
-        "throttled_millis": 0,
-        "requests_per_second": -1.0,
-        "throttled_until_millis": 0,
-        "failures": failures,
-    });
-    Ok(json_response(status, &body))
+        for ((target, id), outcome) in written
+            .into_iter()
+            .zip(state.store.execute(prepared).await?)
+        {
+            match outcome {
+                Ok(outcome) => {
+                    tally.written(outcome.seq);
+                    match outcome.result {
+                        WriteResult::Deleted => tally.deleted += 1,
+                        _ => tally.updated += 1,
+                    }
+                }
+                Err(ItemFailure::Conflict(conflict)) => {
+                    if tally.conflict(target, id, conflict.reason(), request.proceed) {
+                        break 'batches;
+                    }
+                }
+                Err(ItemFailure::Store(error)) => {
+                    tally.failure(target, id, &ApiError::from(error));
+                    break 'batches;
+                }
+            }
+        }
+    }
+    tally.respond(&state, &request, true).await
 }
 
 fn positive(params: &Params, name: &str) -> Result<Option<usize>, ApiError> {
