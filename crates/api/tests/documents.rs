@@ -388,3 +388,46 @@ async fn update_by_query_runs_a_script_over_every_match() {
     let (_, got, _) = call(&harness, "GET", "/ubq/_doc/1", "").await;
     assert_eq!(got["_version"], 3);
 }
+
+#[tokio::test]
+async fn bulk_updates_run_in_their_place_among_the_writes() {
+    let harness = harness(1 << 20);
+    // Index, then update the same document in one request: the update sees the index.
+    let body = "{\"index\": {\"_index\": \"bu\", \"_id\": \"1\"}}\n{\"n\": 1, \"tag\": \"a\"}\n\
+                {\"update\": {\"_index\": \"bu\", \"_id\": \"1\"}}\n{\"doc\": {\"n\": 2}}\n\
+                {\"update\": {\"_index\": \"bu\", \"_id\": \"1\"}}\n{\"doc\": {\"n\": 2}}\n\
+                {\"update\": {\"_index\": \"bu\", \"_id\": \"2\"}}\n{\"doc\": {\"n\": 1}}\n\
+                {\"update\": {\"_index\": \"bu\", \"_id\": \"3\", \"retry_on_conflict\": 3}}\n{\"script\": \"ctx._source.n = 7\", \"upsert\": {\"n\": 0}}\n\
+                {\"index\": {\"_index\": \"bu\", \"_id\": \"1\"}}\n{\"n\": 9}\n\
+                {\"update\": {\"_index\": \"bu\", \"_id\": \"1\"}}\n{\"nonsense\": 1}\n";
+    let (status, response, _) = call(&harness, "POST", "/_bulk", body).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = response["items"].as_array().unwrap();
+    assert_eq!(items.len(), 7, "{response}");
+    assert_eq!(response["errors"], true);
+    assert_eq!(items[1]["update"]["result"], "updated", "{}", items[1]);
+    assert_eq!(items[1]["update"]["status"], 200);
+    assert_eq!(items[2]["update"]["result"], "noop");
+    assert_eq!(items[3]["update"]["status"], 404);
+    assert_eq!(
+        items[3]["update"]["error"]["type"],
+        "document_missing_exception"
+    );
+    assert_eq!(items[4]["update"]["result"], "created");
+    assert_eq!(items[4]["update"]["status"], 201);
+    assert_eq!(items[5]["index"]["result"], "updated");
+    assert_eq!(items[6]["update"]["status"], 400);
+    let (_, got, _) = call(&harness, "GET", "/bu/_doc/1", "").await;
+    assert_eq!(
+        got["_source"],
+        json!({"n": 9}),
+        "the last index came after the update"
+    );
+    assert_eq!(got["_version"], 3);
+    let (_, got, _) = call(&harness, "GET", "/bu/_doc/3", "").await;
+    assert_eq!(
+        got["_source"],
+        json!({"n": 0}),
+        "the upsert, without scripted_upsert"
+    );
+}

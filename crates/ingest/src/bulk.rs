@@ -99,6 +99,8 @@ pub struct BulkItem<'a> {
     pub if_seq_no: Option<u64>,
     /// See `if_seq_no`.
     pub if_primary_term: Option<u64>,
+    /// For `update`: how many times to read the document again when it changed meanwhile.
+    pub retry_on_conflict: Option<u64>,
     /// 1-based line number of the action line, for messages.
     pub line: usize,
     /// A problem found while decoding that fails this item only.
@@ -153,6 +155,7 @@ pub fn parse_bulk<'a>(
                 .or_else(|| default_pipeline.map(str::to_owned)),
             if_seq_no: metadata.if_seq_no,
             if_primary_term: metadata.if_primary_term,
+            retry_on_conflict: metadata.retry_on_conflict,
             line: line_number,
             error,
         });
@@ -220,6 +223,7 @@ struct ActionMetadata {
     pipeline: Option<String>,
     if_seq_no: Option<u64>,
     if_primary_term: Option<u64>,
+    retry_on_conflict: Option<u64>,
 }
 
 fn parse_action_line(
@@ -271,6 +275,9 @@ fn parse_action_parameters(
             "if_primary_term" => {
                 metadata.if_primary_term = Some(non_negative(&key, &value, line_number)?);
             }
+            "retry_on_conflict" => {
+                metadata.retry_on_conflict = Some(non_negative(&key, &value, line_number)?);
+            }
             // Accepted and without effect on a single node, as `_type` is for 7.x shippers.
             "_type"
             | "routing"
@@ -278,7 +285,6 @@ fn parse_action_parameters(
             | "require_data_stream"
             | "version"
             | "version_type"
-            | "retry_on_conflict"
             | "dynamic_templates"
             | "list_executed_pipelines"
             | "_source" => {}

@@ -8,11 +8,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use logfleet_ingest::{BulkAction, parse_bulk};
-use logfleet_store::{DocumentOp, PreparedWrite, WriteCondition, WriteOutcome, WriteRequest};
+use logfleet_store::{
+    DocumentOp, ItemFailure, PreparedWrite, WriteCondition, WriteOutcome, WriteRequest,
+};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::update::{UpdateOutcome, UpdateRequest, run_update};
 use super::write::{
     Prepared, WriteResponse, apply_refresh, failure_to_error, outcome_status, pipeline_param,
     prepare_document,
@@ -77,6 +80,57 @@ enum Slot {
         index: String,
         id: Option<String>,
     },
+    /// An `update`, run in its place among the writes: after the `position` prepared writes
+    /// before it, before the ones after it.
+    Update {
+        index: String,
+        id: String,
+        request: Box<UpdateRequest>,
+        required: Option<WriteCondition>,
+        retries: u32,
+        position: usize,
+    },
+}
+
+/// The answer to each `update` of a bulk request, by its slot.
+type UpdateAnswers = Vec<Option<Result<UpdateOutcome, ApiError>>>;
+
+/// Executes `prepared` in order, with the `update` slots run between them where they stand:
+/// the outcomes of `prepared` (in order) and each update's answer (by slot).
+async fn execute_in_order(
+    state: &AppState,
+    slots: &[Slot],
+    prepared: Vec<PreparedWrite>,
+) -> Result<(Vec<Result<WriteOutcome, ItemFailure>>, UpdateAnswers), ApiError> {
+    let mut updates: UpdateAnswers = (0..slots.len()).map(|_| None).collect();
+    if !slots.iter().any(|slot| matches!(slot, Slot::Update { .. })) {
+        return Ok((state.store.execute(prepared).await?, updates));
+    }
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut pending = prepared.into_iter();
+    for (number, slot) in slots.iter().enumerate() {
+        let Slot::Update {
+            index,
+            id,
+            request,
+            required,
+            retries,
+            position,
+        } = slot
+        else {
+            continue;
+        };
+        let before: Vec<PreparedWrite> = pending.by_ref().take(position - outcomes.len()).collect();
+        if !before.is_empty() {
+            outcomes.extend(state.store.execute(before).await?);
+        }
+        updates[number] = Some(run_update(state, index, id, request, *required, *retries).await);
+    }
+    let rest: Vec<PreparedWrite> = pending.collect();
+    if !rest.is_empty() {
+        outcomes.extend(state.store.execute(rest).await?);
+    }
+    Ok((outcomes, updates))
 }
 
 async fn run_bulk(
@@ -103,18 +157,48 @@ async fn run_bulk(
         )
     })
     .await??;
-    let outcomes = state.store.execute(prepared).await?;
+    let (outcomes, mut updates) = execute_in_order(&state, &slots, prepared).await?;
+    let updated_seq = updates.iter().flatten().filter_map(|answer| match answer {
+        Ok(UpdateOutcome::Written { outcome, .. }) => Some(outcome.seq),
+        _ => None,
+    });
     let max_seq = outcomes
         .iter()
         .filter_map(|outcome| outcome.as_ref().ok())
         .map(|outcome| outcome.seq)
+        .chain(updated_seq)
         .max();
     let forced_refresh =
         apply_refresh(&state, refresh, max_seq).await? && refresh == params::Refresh::Immediate;
     let mut outcomes: Vec<Option<_>> = outcomes.into_iter().map(Some).collect();
     let mut items = Vec::with_capacity(slots.len());
-    for slot in slots {
+    for (number, slot) in slots.into_iter().enumerate() {
         let item = match slot {
+            Slot::Update { index, id, .. } => match updates[number].take() {
+                Some(Ok(UpdateOutcome::Written { outcome, .. })) => BulkItem::Written {
+                    action: BulkAction::Update,
+                    outcome,
+                    forced_refresh,
+                    failure_store: false,
+                },
+                Some(Ok(UpdateOutcome::Noop(current))) => BulkItem::Noop {
+                    body: super::update::noop_body(&id, &current),
+                },
+                Some(Ok(UpdateOutcome::Dropped { index, id })) => BulkItem::Dropped {
+                    action: BulkAction::Update,
+                    index,
+                    id,
+                },
+                Some(Err(error)) => BulkItem::failed(BulkAction::Update, index, Some(id), &error),
+                None => {
+                    let error = ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "exception",
+                        "missing outcome",
+                    );
+                    BulkItem::failed(BulkAction::Update, index, Some(id), &error)
+                }
+            },
             Slot::Failed {
                 action,
                 index,
@@ -193,6 +277,8 @@ enum BulkItem {
         index: String,
         id: Option<String>,
     },
+    /// An `update` that changed nothing.
+    Noop { body: Value },
 }
 
 #[derive(Serialize)]
@@ -239,9 +325,48 @@ impl Serialize for BulkItem {
                 action.as_str(),
                 &super::write::dropped_response(index, id.as_deref()),
             )?,
+            BulkItem::Noop { body } => {
+                let mut body = body.clone();
+                body["status"] = serde_json::json!(200);
+                map.serialize_entry(BulkAction::Update.as_str(), &body)?;
+            }
         }
         map.end()
     }
+}
+
+/// An `update` item, to run where it stands (`position` prepared writes before it).
+fn update_slot(item: &logfleet_ingest::BulkItem<'_>, position: usize) -> Result<Slot, ApiError> {
+    let index = crate::date_math::resolve_name(&item.index)?.into_owned();
+    let id = item.id.clone().unwrap_or_default();
+    let body: Value = serde_json::from_slice(item.source.unwrap_or_default())
+        .map_err(|error| ApiError::parsing(format!("failed to parse the update: {error}")))?;
+    let required = match (item.if_seq_no, item.if_primary_term) {
+        (None, None) => None,
+        (Some(if_seq_no), Some(if_primary_term)) => Some(WriteCondition {
+            if_seq_no,
+            if_primary_term,
+        }),
+        (Some(_), None) => {
+            return Err(super::documents::validation(
+                "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
+            ));
+        }
+        (None, Some(term)) => {
+            return Err(super::documents::validation(&format!(
+                "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [{term}];"
+            )));
+        }
+    };
+    let retries = u32::try_from(item.retry_on_conflict.unwrap_or(0)).unwrap_or(u32::MAX);
+    Ok(Slot::Update {
+        index,
+        id,
+        request: Box::new(UpdateRequest::parse(&body)?),
+        required,
+        retries,
+        position,
+    })
 }
 
 fn prepare_items(
@@ -301,9 +426,18 @@ fn prepare_items(
                         .map_err(ApiError::from)
                 })
             }
-            BulkAction::Update => Err(ApiError::illegal_argument(
-                "the [update] bulk action is not supported; send the whole document with [index]",
-            )),
+            BulkAction::Update => {
+                match update_slot(&item, prepared.len()) {
+                    Ok(slot) => slots.push(slot),
+                    Err(error) => slots.push(Slot::Failed {
+                        action,
+                        index: item.index,
+                        id: item.id,
+                        error,
+                    }),
+                }
+                continue;
+            }
         };
         let result = match (result, item.if_seq_no, item.if_primary_term) {
             (result, None, None) => result,

@@ -15,7 +15,8 @@ use logfleet_model::json::JsonObject;
 use logfleet_pipeline::IngestDocument;
 use logfleet_pipeline::script::Script;
 use logfleet_store::{
-    DocumentOp, ItemFailure, PRIMARY_TERM, StoredDocument, WriteCondition, WriteRequest,
+    DocumentOp, ItemFailure, PRIMARY_TERM, StoredDocument, WriteCondition, WriteOutcome,
+    WriteRequest,
 };
 use serde_json::{Map, Value, json};
 
@@ -166,7 +167,8 @@ fn object(value: &Value, key: &str) -> Result<Map<String, Value>, ApiError> {
 }
 
 impl UpdateRequest {
-    fn parse(body: &Value) -> Result<UpdateRequest, ApiError> {
+    /// Parses an update's body (`doc`, `upsert`, `script`…).
+    pub(crate) fn parse(body: &Value) -> Result<UpdateRequest, ApiError> {
         let Value::Object(body) = body else {
             return Err(ApiError::parsing("request body must be an object"));
         };
@@ -327,48 +329,103 @@ pub async fn update_document(
             params.get("_source_excludes").map(String::as_str),
         ),
     };
+    let outcome = run_update(&state, &index, &id, &request, required, retries).await?;
+    let (status, mut body, written) = match outcome {
+        UpdateOutcome::Written { outcome, source } => {
+            let forced = apply_refresh(&state, refresh, Some(outcome.seq)).await?
+                && refresh == params::Refresh::Immediate;
+            let body = serde_json::to_value(super::write::WriteResponse::new(&outcome, forced))
+                .unwrap_or_default();
+            (
+                super::write::outcome_status(&outcome),
+                body,
+                source.map(|source| (outcome.seq, source)),
+            )
+        }
+        UpdateOutcome::Noop(current) => {
+            let source: Map<String, Value> =
+                serde_json::from_slice(&current.source).unwrap_or_default();
+            (
+                StatusCode::OK,
+                noop_body(&id, &current),
+                Some((current.seq, source)),
+            )
+        }
+        UpdateOutcome::Dropped { index, id } => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &super::write::dropped_response(&index, id.as_deref()),
+            ));
+        }
+    };
+    if let (Some(filter), Some((seq, source))) = (&source_filter, written) {
+        body["get"] = get_section(seq, filter, source);
+    }
+    Ok(json_response(status, &body))
+}
+
+/// The answer to an update that changed nothing.
+pub(crate) fn noop_body(id: &str, current: &StoredDocument) -> Value {
+    json!({
+        "_index": current.index,
+        "_id": id,
+        "_version": current.version,
+        "result": "noop",
+        "_shards": {"total": 0, "successful": 0, "failed": 0},
+        "_seq_no": current.seq,
+        "_primary_term": PRIMARY_TERM,
+    })
+}
+
+/// What an update did.
+pub(crate) enum UpdateOutcome {
+    /// It wrote (or deleted) the document; `source` is what it wrote.
+    Written {
+        outcome: WriteOutcome,
+        source: Option<Map<String, Value>>,
+    },
+    /// Nothing changed; the document as it is.
+    Noop(StoredDocument),
+    /// A pipeline dropped the new document.
+    Dropped { index: String, id: Option<String> },
+}
+
+/// Runs `request` on document `id` of `index` (see the module documentation): read, decide,
+/// write if the document is still the one read; on a conflict, again up to `retries` times.
+pub(crate) async fn run_update(
+    state: &AppState,
+    index: &str,
+    id: &str,
+    request: &UpdateRequest,
+    required: Option<WriteCondition>,
+    retries: u32,
+) -> Result<UpdateOutcome, ApiError> {
     let mut attempt = 0;
     loop {
-        let current = state.store.get(&index, &id).await?;
+        let current = state.store.get(index, id).await?;
         if let Some(required) = required
             && current.as_ref().map(|current| current.seq) != Some(required.if_seq_no)
         {
             let conflict = logfleet_store::VersionConflict {
                 index: current
                     .as_ref()
-                    .map_or_else(|| index.clone(), |current| current.index.clone()),
-                id: id.clone(),
+                    .map_or_else(|| index.to_owned(), |current| current.index.clone()),
+                id: id.to_owned(),
                 current_version: 0,
                 required: Some((required, current.as_ref().map(|current| current.seq))),
             };
             return Err(failure_to_error(ItemFailure::Conflict(conflict)));
         }
-        let decision = decide(&request, &index, &id, current.as_ref())?;
-        let (written_source, prepared) = match decision {
+        let (written_source, mut prepared) = match decide(request, index, id, current.as_ref())? {
             Decision::Noop => {
-                let current = current
-                    .as_ref()
-                    .ok_or_else(|| ApiError::illegal_argument("nothing to update"))?;
-                let mut body = json!({
-                    "_index": current.index,
-                    "_id": id,
-                    "_version": current.version,
-                    "result": "noop",
-                    "_shards": {"total": 0, "successful": 0, "failed": 0},
-                    "_seq_no": current.seq,
-                    "_primary_term": PRIMARY_TERM,
-                });
-                if let Some(filter) = &source_filter {
-                    let source: Map<String, Value> =
-                        serde_json::from_slice(&current.source).unwrap_or_default();
-                    body["get"] = get_section(current.seq, filter, source);
-                }
-                return Ok(json_response(StatusCode::OK, &body));
+                let current =
+                    current.ok_or_else(|| ApiError::illegal_argument("nothing to update"))?;
+                return Ok(UpdateOutcome::Noop(current));
             }
             Decision::Delete => {
                 let prepared = state.store.prepare(WriteRequest::Delete {
-                    target: index.clone(),
-                    id: id.clone(),
+                    target: index.to_owned(),
+                    id: id.to_owned(),
                 })?;
                 (None, prepared)
             }
@@ -379,20 +436,16 @@ pub async fn update_document(
                 } else {
                     DocumentOp::Index
                 };
-                let prepared =
-                    match prepare_document(&state, &index, op, Some(id.clone()), bytes, None)? {
-                        Prepared::Write(prepared) | Prepared::FailureStore(prepared) => prepared,
-                        Prepared::Dropped { index, id } => {
-                            return Ok(json_response(
-                                StatusCode::OK,
-                                &super::write::dropped_response(&index, id.as_deref()),
-                            ));
-                        }
-                    };
-                (Some(source), prepared)
+                match prepare_document(state, index, op, Some(id.to_owned()), bytes, None)? {
+                    Prepared::Write(prepared) | Prepared::FailureStore(prepared) => {
+                        (Some(source), prepared)
+                    }
+                    Prepared::Dropped { index, id } => {
+                        return Ok(UpdateOutcome::Dropped { index, id });
+                    }
+                }
             }
         };
-        let mut prepared = prepared;
         if let Some(current) = &current {
             prepared.require(WriteCondition {
                 if_seq_no: current.seq,
@@ -401,15 +454,10 @@ pub async fn update_document(
         }
         match state.store.execute(vec![prepared]).await?.pop() {
             Some(Ok(outcome)) => {
-                let forced = apply_refresh(&state, refresh, Some(outcome.seq)).await?
-                    && refresh == params::Refresh::Immediate;
-                let mut body =
-                    serde_json::to_value(super::write::WriteResponse::new(&outcome, forced))
-                        .unwrap_or_default();
-                if let (Some(filter), Some(source)) = (&source_filter, written_source) {
-                    body["get"] = get_section(outcome.seq, filter, source);
-                }
-                return Ok(json_response(super::write::outcome_status(&outcome), &body));
+                return Ok(UpdateOutcome::Written {
+                    outcome,
+                    source: written_source,
+                });
             }
             // Changed (or created) since it was read: read it again, if retries are left.
             Some(Err(ItemFailure::Conflict(conflict))) => {
