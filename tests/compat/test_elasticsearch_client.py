@@ -1149,3 +1149,64 @@ def test_delete_by_query_through_the_client(es):
             es.get(index=index, id="0")
     finally:
         es.indices.delete(index=index, ignore_unavailable=True)
+
+
+def test_documents_update_mget_and_optimistic_concurrency(es):
+    """update (partial doc, script, upsert), mget, and if_seq_no through the client."""
+    index = unique_index("docs")
+    created = es.index(index=index, id="1", document={"n": 1, "user": {"name": "ann"}}, refresh=True)
+    try:
+        got = es.get(index=index, id="1")
+        assert got["_seq_no"] == created["_seq_no"] and got["_primary_term"] == 1
+        updated = es.update(index=index, id="1", doc={"user": {"age": 31}}, source=True)
+        assert updated["result"] == "updated"
+        assert updated["get"]["_source"] == {"n": 1, "user": {"name": "ann", "age": 31}}
+        assert es.update(index=index, id="1", doc={"n": 1})["result"] == "noop"
+        es.update(index=index, id="1", script={"source": "ctx._source.n += params.k", "params": {"k": 4}})
+        es.update(index=index, id="2", doc={"n": 1}, upsert={"n": 0})
+        docs = es.mget(index=index, ids=["1", "2", "3"])["docs"]
+        assert [doc["found"] for doc in docs] == [True, True, False]
+        assert docs[0]["_source"]["n"] == 5 and docs[1]["_source"] == {"n": 0}
+        # A write of a stale copy is refused.
+        with pytest.raises(ConflictError):
+            es.index(index=index, id="1", document={"n": 0}, if_seq_no=got["_seq_no"], if_primary_term=1)
+        current = es.get(index=index, id="1")
+        es.index(index=index, id="1", document={"n": 6}, if_seq_no=current["_seq_no"], if_primary_term=1)
+        result = es.update_by_query(
+            index=index, script={"source": "ctx._source.n = ctx._source.n * 2"}, refresh=True, conflicts="proceed"
+        )
+        assert (result["total"], result["updated"], result["version_conflicts"]) == (2, 2, 0)
+        assert es.get(index=index, id="1")["_source"]["n"] == 12
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
+
+
+def test_settings_stats_and_cluster_settings(es):
+    """get/put_settings, stats, nodes.stats, cluster.stats and cluster.put_settings."""
+    index = unique_index("settings")
+    es.indices.create(index=index, settings={"index": {"number_of_shards": 1, "refresh_interval": "5s"}})
+    try:
+        es.index(index=index, id="1", document={"level": "info"}, refresh=True)
+        settings = es.indices.get_settings(index=index)[index]["settings"]["index"]
+        assert (settings["number_of_shards"], settings["refresh_interval"]) == ("1", "5s")
+        es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "10s"}})
+        flat = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+        assert flat["index.refresh_interval"] == "10s"
+        stats = es.indices.stats(index=index, metric="docs,store")
+        assert stats["indices"][index]["primaries"]["docs"]["count"] == 1
+        assert stats["_all"]["total"]["store"]["size_in_bytes"] > 0
+        nodes = es.nodes.stats(metric="jvm,fs,process")
+        node = next(iter(nodes["nodes"].values()))
+        assert node["jvm"]["gc"]["collectors"] == {} and node["fs"]["total"]["total_in_bytes"] > 0
+        assert es.cluster.stats()["indices"]["docs"]["count"] >= 1
+        es.cluster.put_settings(persistent={"action.auto_create_index": f"+{index}*,-nothing-*"})
+        try:
+            got = es.cluster.get_settings(flat_settings=True)
+            assert got["persistent"]["action.auto_create_index"] == f"+{index}*,-nothing-*"
+            with pytest.raises(NotFoundError):
+                es.index(index="nothing-here", document={"a": 1})
+        finally:
+            es.cluster.put_settings(persistent={"action.auto_create_index": None})
+        assert es.cluster.get_settings()["persistent"] == {}
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
