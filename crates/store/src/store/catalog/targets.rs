@@ -167,14 +167,7 @@ impl Store {
         default_pipeline: Option<&str>,
         final_pipeline: Option<&str>,
     ) -> StoreResult<()> {
-        let targets = names
-            .iter()
-            .map(|name| {
-                self.inner
-                    .get_target(name)
-                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let targets = self.named_targets(names)?;
         for target in targets {
             let current = target.meta().ingest;
             target.set_ingest(IngestPipelineSettings {
@@ -185,6 +178,18 @@ impl Store {
         Ok(())
     }
 
+    /// The targets `names` (each an index or data stream name), or the first that is missing.
+    fn named_targets(&self, names: &[String]) -> StoreResult<Vec<Arc<Target>>> {
+        names
+            .iter()
+            .map(|name| {
+                self.inner
+                    .get_target(name)
+                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
+            })
+            .collect()
+    }
+
     /// Sets `index.lifecycle.name` and `index.lifecycle.rollover_alias` of the targets
     /// `names`: `None` keeps a setting, an empty name removes it.
     pub fn set_index_lifecycle(
@@ -193,14 +198,7 @@ impl Store {
         policy: Option<&str>,
         rollover_alias: Option<&str>,
     ) -> StoreResult<()> {
-        let targets = names
-            .iter()
-            .map(|name| {
-                self.inner
-                    .get_target(name)
-                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let targets = self.named_targets(names)?;
         for target in targets {
             let meta = target.meta();
             target.set_lifecycle(
@@ -227,14 +225,7 @@ impl Store {
     /// Applies `PUT /{index}/_settings` to the recorded settings of the targets `names` (see
     /// [`crate::settings`]): all of them or, on a setting an open index cannot change, none.
     pub fn update_recorded_settings(&self, names: &[String], update: &Value) -> StoreResult<()> {
-        let targets = names
-            .iter()
-            .map(|name| {
-                self.inner
-                    .get_target(name)
-                    .ok_or_else(|| StoreError::IndexNotFound(name.clone()))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let targets = self.named_targets(names)?;
         let updated = targets
             .iter()
             .map(|target| {
