@@ -639,3 +639,50 @@ async fn events_stamped_by_the_pipeline_keep_their_values() {
         &json!({"@timestamp": "2026-12-06T10:00:00.000Z", "log_category": "audit", "user_id": "u8", "status_code": 201})
     );
 }
+
+#[tokio::test]
+async fn node_info_has_every_section_or_the_ones_asked_for() {
+    let harness = harness(1 << 20);
+    let (_, all, _) = call(&harness, "GET", "/_nodes", "").await;
+    let node = all["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    for section in [
+        "settings",
+        "os",
+        "process",
+        "jvm",
+        "thread_pool",
+        "transport",
+        "http",
+        "plugins",
+        "modules",
+        "ingest",
+    ] {
+        assert!(node.get(section).is_some(), "no [{section}] in {node}");
+    }
+    assert_eq!(node["jvm"]["gc_collectors"], json!([]));
+    assert!(
+        node["ingest"]["processors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|processor| processor["type"] == "grok")
+    );
+    let (_, some, _) = call(&harness, "GET", "/_nodes/os,http", "").await;
+    let node = some["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert!(
+        node.get("os").is_some() && node.get("http").is_some() && node.get("jvm").is_none(),
+        "{node}"
+    );
+}

@@ -1,6 +1,7 @@
 //! [`QueryAst`] → tantivy queries, for one target's mapping. [`crate::columns`] says where a
 //! field's terms and column are.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::ops::Bound;
 
@@ -491,8 +492,9 @@ fn build_prefix(
         } => {
             // Every string that starts with `prefix` sorts between it and it followed by the
             // largest character, which makes a prefix a range over the column.
+            let prefix = normalized(context, &path, prefix);
             let mut lower = column_term(context, &path, FieldType::Keyword);
-            lower.append_type_and_str(prefix);
+            lower.append_type_and_str(&prefix);
             let mut upper = column_term(context, &path, FieldType::Keyword);
             upper.append_type_and_str(&format!("{prefix}{}", char::MAX));
             Box::new(ConstScoreQuery::new(
@@ -521,8 +523,18 @@ fn build_prefix(
 
 fn keyword_term(context: &BuildContext<'_>, path: &str, value: &str) -> Term {
     let mut term = Term::from_field_json_path(context.fields.keyword, path, true);
-    term.append_type_and_str(value);
+    term.append_type_and_str(&normalized(context, path, value));
     term
+}
+
+/// `value` as the keyword `path` indexes it: through its normalizer, if it has one.
+fn normalized<'v>(context: &BuildContext<'_>, path: &str, value: &'v str) -> Cow<'v, str> {
+    match context.mapping.resolve(path) {
+        Some(field) if !field.normalizer.is_empty() => {
+            Cow::Owned(logfleet_store::normalizer::normalize(&field.normalizer, value).into_owned())
+        }
+        _ => Cow::Borrowed(value),
+    }
 }
 
 /// A term (without value) addressing the column that holds `path`.

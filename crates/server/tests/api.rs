@@ -606,9 +606,18 @@ fn scroll_reads_everything_once_from_a_point_in_time() {
         (status, missing["error"]["type"].as_str()),
         (404, Some("search_context_missing_exception"))
     );
-    let (status, _) = server.post(
+    // Aggregations come with the first page only, over the scroll's point in time.
+    let (status, first) = server.post(
         "/scrolled/_search?scroll=1m",
-        r#"{"aggs": {"n": {"value_count": {"field": "n"}}}}"#,
+        r#"{"size": 1, "aggs": {"n": {"value_count": {"field": "status_code"}}}}"#,
     );
-    assert_eq!(status, 400, "aggregations belong in a plain search");
+    assert_eq!(status, 200, "{first}");
+    let total = first["hits"]["total"]["value"].as_u64().unwrap();
+    assert_eq!(first["aggregations"]["n"]["value"].as_u64(), Some(total));
+    let id = first["_scroll_id"].as_str().unwrap();
+    let (_, second) = server.post(
+        "/_search/scroll",
+        &json!({"scroll": "1m", "scroll_id": id}).to_string(),
+    );
+    assert!(second.get("aggregations").is_none(), "{second}");
 }

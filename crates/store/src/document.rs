@@ -15,6 +15,7 @@ use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 
 use crate::error::DocumentError;
 use crate::mapping::{Dynamic, FieldMapping, FieldType, Mapping};
+use crate::normalizer::normalize;
 
 /// Lucene's limit on the length of one indexed term, which Elasticsearch enforces.
 const MAX_TERM_BYTES: usize = 32766;
@@ -537,7 +538,10 @@ impl<'s> Output<'_, 's> {
     ) -> Result<(), DocumentError> {
         let typed = match field.field_type {
             FieldType::Keyword | FieldType::Flattened => {
-                let text = scalar_text(value);
+                let text = match scalar_text(value) {
+                    text if field.normalizer.is_empty() => text,
+                    text => Cow::Owned(normalize(&field.normalizer, &text).into_owned()),
+                };
                 // A string has at least as many bytes as characters: count only long ones.
                 let too_long = field.ignore_above.is_some_and(|limit| {
                     text.len() > limit as usize && text.chars().count() > limit as usize

@@ -34,6 +34,7 @@ mod legacy_template;
 mod lifecycle;
 mod lock;
 mod mapping;
+pub mod normalizer;
 mod objects;
 mod partition;
 mod persist;

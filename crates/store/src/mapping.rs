@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dynamic_template::{DynamicTemplate, TemplateMapping};
 use crate::error::MappingError;
+use crate::normalizer::NormalizerFilter;
 
 /// Elasticsearch's default `index.mapping.total_fields.limit`.
 pub const DEFAULT_TOTAL_FIELDS_LIMIT: usize = 1000;
@@ -133,6 +134,10 @@ pub struct FieldMapping {
     /// Other parameters given in an explicit mapping, echoed back by `GET /_mapping`.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub parameters: Map<String, Value>,
+    /// The filters of its `normalizer`, for keywords: values are indexed, and query terms
+    /// looked up, after them (see [`crate::normalizer`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub normalizer: Vec<NormalizerFilter>,
 }
 
 impl FieldMapping {
@@ -144,6 +149,7 @@ impl FieldMapping {
             ignore_above: None,
             fields: BTreeMap::new(),
             parameters: Map::new(),
+            normalizer: Vec::new(),
         }
     }
 
@@ -209,6 +215,8 @@ pub struct ResolvedField {
     pub field_type: FieldType,
     /// `ignore_above`, for keywords.
     pub ignore_above: Option<u32>,
+    /// Its normalizer's filters, for keywords.
+    pub normalizer: Vec<NormalizerFilter>,
 }
 
 /// The fields of an index or data stream.
@@ -267,11 +275,13 @@ impl Mapping {
                     path: path.to_owned(),
                     field_type: FieldType::Keyword,
                     ignore_above: mapping.ignore_above,
+                    normalizer: Vec::new(),
                 }),
                 field_type => Some(ResolvedField {
                     path: path.to_owned(),
                     field_type,
                     ignore_above: mapping.ignore_above,
+                    normalizer: mapping.normalizer.clone(),
                 }),
             };
         }
@@ -285,6 +295,7 @@ impl Mapping {
                 path: path.to_owned(),
                 field_type: sub_mapping.field_type,
                 ignore_above: sub_mapping.ignore_above,
+                normalizer: sub_mapping.normalizer.clone(),
             });
         }
         let flattened = self.flattened_ancestor(path)?;
@@ -292,6 +303,7 @@ impl Mapping {
             path: path.to_owned(),
             field_type: FieldType::Keyword,
             ignore_above: flattened.ignore_above,
+            normalizer: Vec::new(),
         })
     }
 
@@ -302,6 +314,32 @@ impl Mapping {
                 .get(&path[..end])
                 .filter(|mapping| mapping.field_type == FieldType::Flattened)
         })
+    }
+
+    /// Resolves the `normalizer` of every keyword (and keyword multi-field) to its filters:
+    /// the built-in `lowercase`, or a custom normalizer of the index's settings, read through
+    /// `setting` (flat names without `index.`).
+    pub fn resolve_normalizers(
+        &mut self,
+        setting: impl Fn(&str) -> Option<Value> + Copy,
+    ) -> Result<(), MappingError> {
+        fn resolve_field(
+            path: &str,
+            field: &mut FieldMapping,
+            setting: impl Fn(&str) -> Option<Value> + Copy,
+        ) -> Result<(), MappingError> {
+            if let Some(name) = field.parameters.get("normalizer").and_then(Value::as_str) {
+                field.normalizer = crate::normalizer::resolve(name, path, setting)?;
+            }
+            for (sub_name, sub_field) in &mut field.fields {
+                resolve_field(&format!("{path}.{sub_name}"), sub_field, setting)?;
+            }
+            Ok(())
+        }
+        for (path, field) in &mut self.fields {
+            resolve_field(path, field, setting)?;
+        }
+        Ok(())
     }
 
     /// The paths of every leaf field, multi-fields included, with their types.
@@ -751,6 +789,19 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
             _ if field_type == FieldType::Unindexed => {
                 mapping.parameters.insert(key.clone(), value.clone());
             }
+            "normalizer" => {
+                let Some(name) = value.as_str() else {
+                    return Err(MappingError::parse(format!(
+                        "[normalizer] on field [{path}] must be a normalizer's name"
+                    )));
+                };
+                // A custom one is resolved with the index's settings, when the mapping meets
+                // them (see `Mapping::resolve_normalizers`).
+                if name == "lowercase" {
+                    mapping.normalizer = vec![NormalizerFilter::Lowercase];
+                }
+                mapping.parameters.insert(key.clone(), value.clone());
+            }
             "ignore_above" => {
                 let limit = value.as_u64().and_then(|limit| u32::try_from(limit).ok());
                 mapping.ignore_above = Some(limit.ok_or_else(|| {
@@ -799,7 +850,6 @@ fn parse_field(path: &str, definition: &Map<String, Value>) -> Result<FieldMappi
             | "scaling_factor"
             | "index_options"
             | "eager_global_ordinals"
-            | "normalizer"
             | "similarity"
             | "term_vector"
             | "time_series_dimension"

@@ -247,29 +247,82 @@ pub async fn put_settings(
     })))
 }
 
+/// The sections of `GET /_nodes`.
+const NODE_INFO_METRICS: &[&str] = &[
+    "settings",
+    "os",
+    "process",
+    "jvm",
+    "thread_pool",
+    "transport",
+    "http",
+    "plugins",
+    "modules",
+    "ingest",
+    "aggregations",
+    "indices",
+];
+
 /// `GET /_nodes`.
 pub async fn nodes(State(state): State<AppState>) -> Response {
-    ok(&nodes_body(&state))
+    ok(&nodes_body(&state, true, NODE_INFO_METRICS))
 }
 
-/// `GET /_nodes/{node_id or metrics}` (`_local`, `http`, …): there is one node, and it has
-/// every section it reports.
-pub async fn nodes_filtered(
-    State(state): State<AppState>,
-    Path(_filter): Path<String>,
-) -> Response {
-    ok(&nodes_body(&state))
+/// `GET /_nodes/{node_id or metrics}` (`_local`, `http`, `os,jvm`…): metric names choose
+/// sections; anything else selects nodes, and this one answers to its id, its name, `_all`,
+/// `_local`, `_master` and `*`.
+pub async fn nodes_filtered(State(state): State<AppState>, Path(filter): Path<String>) -> Response {
+    let parts: Vec<&str> = filter.split(',').map(str::trim).collect();
+    if parts
+        .iter()
+        .all(|part| NODE_INFO_METRICS.contains(part) || *part == "_all")
+    {
+        let metrics = chosen(&parts);
+        return ok(&nodes_body(&state, true, &metrics));
+    }
+    ok(&nodes_body(
+        &state,
+        selects_this_node(&state, &filter),
+        NODE_INFO_METRICS,
+    ))
 }
 
 /// `GET /_nodes/{node_id}/{metrics}`.
 pub async fn nodes_filtered_twice(
     State(state): State<AppState>,
-    Path(_filters): Path<(String, String)>,
+    Path((node, metrics)): Path<(String, String)>,
 ) -> Response {
-    ok(&nodes_body(&state))
+    let parts: Vec<&str> = metrics.split(',').map(str::trim).collect();
+    ok(&nodes_body(
+        &state,
+        selects_this_node(&state, &node),
+        &chosen(&parts),
+    ))
 }
 
-fn nodes_body(state: &AppState) -> Value {
+fn chosen<'a>(parts: &[&'a str]) -> Vec<&'a str> {
+    if parts.contains(&"_all") {
+        return NODE_INFO_METRICS.to_vec();
+    }
+    NODE_INFO_METRICS
+        .iter()
+        .copied()
+        .filter(|metric| parts.contains(metric))
+        .collect()
+}
+
+/// Whether the node selector `filter` (a comma list) includes this node.
+pub(crate) fn selects_this_node(state: &AppState, filter: &str) -> bool {
+    let id = node_id(&state.config);
+    filter.split(',').map(str::trim).any(|part| {
+        matches!(part, "_all" | "_local" | "_master" | "*")
+            || part == id
+            || part == state.config.node_name
+            || (part.contains('*') && logfleet_store::wildcard_match(part, &state.config.node_name))
+    })
+}
+
+fn nodes_body(state: &AppState, selected: bool, metrics: &[&str]) -> Value {
     let config = &state.config;
     let address = config.publish_address.map_or_else(
         || "127.0.0.1:9200".to_owned(),
@@ -279,7 +332,7 @@ fn nodes_body(state: &AppState) -> Value {
         || "127.0.0.1".to_owned(),
         |address| address.ip().to_string(),
     );
-    let node = json!({
+    let mut node = json!({
         "name": config.node_name,
         "transport_address": address,
         "host": host,
@@ -288,18 +341,96 @@ fn nodes_body(state: &AppState) -> Value {
         "build_flavor": "default",
         "build_type": "logfleet",
         "build_hash": env!("CARGO_PKG_VERSION"),
+        "total_indexing_buffer": 0,
         "roles": ["data", "ingest", "master"],
         "attributes": {},
-        "http": {
-            "bound_address": [address],
-            "publish_address": address,
-            "max_content_length_in_bytes": config.max_content_length,
-        },
     });
+    let process = super::stats::process_figures();
+    let cpus = process.cpus;
+    for metric in metrics {
+        let section = match *metric {
+            "settings" => json!({
+                "cluster": {"name": config.cluster_name},
+                "node": {"name": config.node_name, "roles": ["data", "ingest", "master"]},
+                "http": {"port": address.rsplit(':').next().unwrap_or("9200")},
+                "path": {"data": [state.store.config().data_dir.display().to_string()]},
+            }),
+            "os" => json!({
+                "refresh_interval_in_millis": 1000,
+                "name": std::env::consts::OS,
+                "pretty_name": std::env::consts::OS,
+                "arch": std::env::consts::ARCH,
+                "version": "",
+                "available_processors": cpus,
+                "allocated_processors": cpus,
+            }),
+            "process" => json!({
+                "refresh_interval_in_millis": 1000,
+                "id": std::process::id(),
+                "mlockall": false,
+            }),
+            // No JVM: the memory the machine has, no collectors or pools.
+            "jvm" => json!({
+                "pid": std::process::id(),
+                "version": "",
+                "vm_name": "",
+                "vm_version": "",
+                "vm_vendor": "",
+                "using_bundled_jdk": null,
+                "start_time_in_millis": 0,
+                "mem": {
+                    "heap_init_in_bytes": 0,
+                    "heap_max_in_bytes": process.memory_total,
+                    "non_heap_init_in_bytes": 0,
+                    "non_heap_max_in_bytes": 0,
+                    "direct_max_in_bytes": 0,
+                },
+                "gc_collectors": [],
+                "memory_pools": [],
+                "using_compressed_ordinary_object_pointers": "false",
+                "input_arguments": [],
+            }),
+            "thread_pool" => {
+                let pools: Map<String, Value> = ["search", "write", "get", "management", "generic"]
+                    .into_iter()
+                    .map(|name| {
+                        (
+                            name.to_owned(),
+                            json!({"type": "fixed", "size": cpus, "queue_size": -1}),
+                        )
+                    })
+                    .collect();
+                Value::Object(pools)
+            }
+            "transport" => json!({
+                "bound_address": [address],
+                "publish_address": address,
+                "profiles": {},
+            }),
+            "http" => json!({
+                "bound_address": [address],
+                "publish_address": address,
+                "max_content_length_in_bytes": config.max_content_length,
+            }),
+            "plugins" | "modules" => json!([]),
+            "ingest" => json!({
+                "processors": logfleet_pipeline::processors::KINDS
+                    .iter()
+                    .map(|kind| json!({"type": kind}))
+                    .collect::<Vec<_>>(),
+            }),
+            "aggregations" => json!({}),
+            _ => json!({}),
+        };
+        node[*metric] = section;
+    }
     let mut nodes = Map::new();
-    nodes.insert(node_id(config), node);
+    if selected {
+        nodes.insert(node_id(config), node);
+    }
+    let count = nodes.len();
     json!({
-        "_nodes": {"total": 1, "successful": 1, "failed": 0},
+        "_nodes": {"total": count, "successful": count, "failed": 0},
         "cluster_name": config.cluster_name,
         "nodes": nodes,
     })

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::handlers::cluster::node_id;
+use crate::handlers::cluster::{node_id, selects_this_node};
 use crate::params::{self, Params};
 use crate::response::ok;
 
@@ -339,20 +339,20 @@ const NODE_METRICS: &[&str] = &[
 
 /// What `/proc` says of this process and machine (Linux; zeros elsewhere).
 #[derive(Debug, Default)]
-struct ProcessFigures {
-    cpu_millis: u64,
-    resident_bytes: u64,
-    virtual_bytes: u64,
-    open_files: u64,
-    max_files: u64,
-    memory_total: u64,
-    memory_free: u64,
-    memory_available: u64,
-    load: [f64; 3],
-    cpus: u64,
+pub(crate) struct ProcessFigures {
+    pub(crate) cpu_millis: u64,
+    pub(crate) resident_bytes: u64,
+    pub(crate) virtual_bytes: u64,
+    pub(crate) open_files: u64,
+    pub(crate) max_files: u64,
+    pub(crate) memory_total: u64,
+    pub(crate) memory_free: u64,
+    pub(crate) memory_available: u64,
+    pub(crate) load: [f64; 3],
+    pub(crate) cpus: u64,
 }
 
-fn process_figures() -> ProcessFigures {
+pub(crate) fn process_figures() -> ProcessFigures {
     let mut figures = ProcessFigures {
         cpus: std::thread::available_parallelism().map_or(1, |count| count.get() as u64),
         ..ProcessFigures::default()
@@ -625,14 +625,7 @@ fn node_stats(
     )?;
     let metrics = chosen_metrics(metric, NODE_METRICS, &path)?;
     let id = node_id(&state.config);
-    // This node answers to its id, its name, and the selectors that include it.
-    let selected = node.is_none_or(|filter| {
-        filter.split(',').any(|part| {
-            matches!(part, "_all" | "_local" | "_master" | "*")
-                || part == id
-                || part == state.config.node_name
-        })
-    });
+    let selected = node.is_none_or(|filter| selects_this_node(&state, filter));
     let rows = state.store.index_stats();
     let process = process_figures();
     let mut nodes = Map::new();

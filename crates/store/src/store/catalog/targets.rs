@@ -125,6 +125,8 @@ impl Store {
         let _catalog = self.inner.lock_catalog();
         let mut mapping = (*target.mapping()).clone();
         mapping.merge_explicit(body)?;
+        let settings = target.meta().recorded_settings;
+        mapping.resolve_normalizers(|key| settings.get(key).cloned())?;
         target.set_mapping(mapping)
     }
 
@@ -411,6 +413,14 @@ impl Inner {
                 mapping.merge_explicit(mappings)?;
             }
         }
+        // The template's settings, then the request's, which win.
+        let recorded_settings: BTreeMap<String, Value> = template
+            .and_then(IndexTemplate::settings)
+            .into_iter()
+            .chain(explicit.and_then(|body| body.get("settings")))
+            .flat_map(settings::recorded_at_creation)
+            .collect();
+        mapping.resolve_normalizers(|key| recorded_settings.get(key).cloned())?;
         let meta = TargetMeta {
             name: name.to_owned(),
             kind,
@@ -425,13 +435,7 @@ impl Inner {
             rolled_over_ms: None,
             lifecycle_policy: index_setting("lifecycle.name"),
             rollover_alias: index_setting("lifecycle.rollover_alias"),
-            // The template's, then the request's, which win.
-            recorded_settings: template
-                .and_then(IndexTemplate::settings)
-                .into_iter()
-                .chain(explicit.and_then(|body| body.get("settings")))
-                .flat_map(settings::recorded_at_creation)
-                .collect(),
+            recorded_settings,
             ingest: explicit
                 .and_then(|body| body.get("settings"))
                 .map(IngestPipelineSettings::from_settings)
