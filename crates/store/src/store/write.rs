@@ -397,7 +397,11 @@ impl Inner {
         let first_seq = self.last_seq.load(Ordering::SeqCst) + 1;
         let mut seq = first_seq - 1;
         // What the writes logged so far in these batches did to each document (by target and
-        // id): written by a sequence number, or deleted. A conditional write sees them.
+        // id): written by a sequence number, or deleted. A conditional write sees them; kept
+        // only when there is one, so that ordinary writes pay nothing for it.
+        let conditional = batches
+            .iter()
+            .any(|(writes, _)| writes.iter().any(|write| write.condition.is_some()));
         let mut logged_here: HashMap<(String, String), Option<u64>> = HashMap::new();
         for ((writes, _), batch_outcomes) in batches.iter().zip(&mut outcomes) {
             for (write, outcome) in writes.iter().zip(batch_outcomes.iter_mut()) {
@@ -409,7 +413,7 @@ impl Inner {
                     continue;
                 }
                 seq += 1;
-                if !write.auto_id {
+                if conditional && !write.auto_id {
                     let key = (write.target.name(), write.id.clone());
                     match write.op {
                         WalOp::Index => {
