@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::documents::condition_of;
 use super::update::{UpdateOutcome, UpdateRequest, run_update};
 use super::write::{
     Prepared, WriteResponse, apply_refresh, failure_to_error, outcome_status, pipeline_param,
@@ -341,23 +342,7 @@ fn update_slot(item: &logfleet_ingest::BulkItem<'_>, position: usize) -> Result<
     let id = item.id.clone().unwrap_or_default();
     let body: Value = serde_json::from_slice(item.source.unwrap_or_default())
         .map_err(|error| ApiError::parsing(format!("failed to parse the update: {error}")))?;
-    let required = match (item.if_seq_no, item.if_primary_term) {
-        (None, None) => None,
-        (Some(if_seq_no), Some(if_primary_term)) => Some(WriteCondition {
-            if_seq_no,
-            if_primary_term,
-        }),
-        (Some(_), None) => {
-            return Err(super::documents::validation(
-                "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
-            ));
-        }
-        (None, Some(term)) => {
-            return Err(super::documents::validation(&format!(
-                "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [{term}];"
-            )));
-        }
-    };
+    let required = condition_of(item.if_seq_no, item.if_primary_term)?;
     let retries = u32::try_from(item.retry_on_conflict.unwrap_or(0)).unwrap_or(u32::MAX);
     Ok(Slot::Update {
         index,
@@ -439,27 +424,19 @@ fn prepare_items(
                 continue;
             }
         };
-        let result = match (result, item.if_seq_no, item.if_primary_term) {
-            (result, None, None) => result,
-            (Ok(_), Some(_), None) => Err(super::documents::validation(
-                "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
-            )),
-            (Ok(_), None, Some(term)) => Err(super::documents::validation(&format!(
-                "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [{term}];"
-            ))),
-            (Ok(_), Some(_), Some(_)) if action == BulkAction::Create => {
+        let result = match (result, condition_of(item.if_seq_no, item.if_primary_term)) {
+            (result, Ok(None)) => result,
+            (Ok(_), Err(error)) => Err(error),
+            (Ok(_), Ok(Some(_))) if action == BulkAction::Create => {
                 Err(super::documents::validation(
                     "Validation Failed: 1: create operations do not support compare and set. use index instead;",
                 ))
             }
-            (Ok(Prepared::Write(mut write)), Some(if_seq_no), Some(if_primary_term)) => {
-                write.require(WriteCondition {
-                    if_seq_no,
-                    if_primary_term,
-                });
+            (Ok(Prepared::Write(mut write)), Ok(Some(condition))) => {
+                write.require(condition);
                 Ok(Prepared::Write(write))
             }
-            (result, _, _) => result,
+            (result, _) => result,
         };
         match result {
             Ok(Prepared::Write(write)) => {

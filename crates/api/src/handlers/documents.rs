@@ -199,7 +199,16 @@ pub(crate) fn write_condition(params: &Params) -> Result<Option<WriteCondition>,
             })
             .transpose()
     };
-    match (number("if_seq_no")?, number("if_primary_term")?) {
+    condition_of(number("if_seq_no")?, number("if_primary_term")?)
+}
+
+/// The condition `if_seq_no` and `if_primary_term` make (from URL parameters or a bulk
+/// action line): both or neither, as Elasticsearch validates them.
+pub(crate) fn condition_of(
+    if_seq_no: Option<u64>,
+    if_primary_term: Option<u64>,
+) -> Result<Option<WriteCondition>, ApiError> {
+    match (if_seq_no, if_primary_term) {
         (None, None) => Ok(None),
         (Some(_), None) => Err(validation(
             "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
